@@ -1,0 +1,51 @@
+/**
+ * multiproc: Python's `multiprocessing` and `concurrent.futures` for Deno, Bun and Node.
+ *
+ * @example
+ * ```ts
+ * import { isMain, Process, sleep } from "./mod.ts";
+ *
+ * export async function something(id: number) {
+ *   console.log(`${id}--Going to Sleep`);
+ *   await sleep(100);
+ *   console.log(`${id}--Woke Up`);
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const p = new Process({ target: something, args: [0] });
+ *   p.start();
+ *   await p.join();
+ * }
+ * ```
+ * @module
+ */
+export { Context, getContext } from "./src/context.ts";
+export {
+  activeChildren,
+  cpuCount,
+  currentProcess,
+  exit,
+  isMain,
+  parentProcess,
+  type ProcessInfo,
+} from "./src/current.ts";
+export {
+  AuthenticationError,
+  BrokenBarrierError,
+  BrokenProcessPool,
+  CancelledError,
+  Empty,
+  EOFError,
+  Full,
+  ProcessError,
+  TimeoutError,
+} from "./src/errors.ts";
+export { Process, type ProcessOptions } from "./src/process.ts";
+export { sleep } from "./src/sleep.ts";
+export {
+  getAllStartMethods,
+  getStartMethod,
+  setStartMethod,
+  type StartMethod,
+} from "./src/start_method.ts";
+export { task } from "./src/task.ts";

@@ -1,0 +1,86 @@
+/** Helpers shared by the spec files. */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+export const METHODS = ["thread", "process"] as const;
+
+/** The runtime running the spec. */
+export const RUNTIME: "deno" | "bun" | "node" = process.versions.deno
+  ? "deno"
+  : process.versions.bun
+  ? "bun"
+  : "node";
+
+/** A fresh temporary directory. */
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "multiproc-spec-"));
+}
+
+/** Reads a JSON report a child wrote. */
+export function readJson<T = unknown>(path: string): T {
+  return JSON.parse(readFileSync(path, "utf8"));
+}
+
+/** The command that runs `script` on the runtime running the spec. */
+export function scriptCommand(script: string, args: string[] = []): [string, string[]] {
+  const path = fileURLToPath(new URL(`./fixtures/scripts/${script}`, import.meta.url));
+  const pre = RUNTIME === "deno" ? ["run", "-A"] : RUNTIME === "node" ? ["--import", "tsx"] : [];
+  return [process.execPath, [...pre, path, ...args]];
+}
+
+/** Runs a fixture script to its end and collects its output. */
+export function runScript(
+  script: string,
+  args: string[] = [],
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const [cmd, argv] = scriptCommand(script, args);
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${script} did not end within ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: performance.now() - t0 });
+    });
+  });
+}
+
+/**
+ * Whether an OS process with this pid runs. A zombie (ended, not yet reaped: this sandbox's
+ * PID 1 reaps no orphans) counts as ended.
+ */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `predicate` every 20 ms until it holds or `ms` pass; returns whether it held. */
+export async function eventually(predicate: () => boolean, ms: number): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    if (predicate()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return predicate();
+}

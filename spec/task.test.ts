@@ -1,0 +1,80 @@
+/** Finding a child's code: task() marks, the module option, the call site; bad targets refused. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { test } from "node:test";
+import { getContext } from "../mod.ts";
+import { startHere, startNotExported } from "./fixtures/caller.ts";
+import { syncWrite, unmarked } from "./fixtures/targets.ts";
+import { METHODS, readJson, runScript, tempDir } from "./helpers.ts";
+
+const TARGETS_URL = new URL("./fixtures/targets.ts", import.meta.url);
+
+for (const method of METHODS) {
+  const { Process } = getContext(method);
+  const tag = `[${method}]`;
+
+  test(`task(import.meta, fn) lets a child find fn from any caller ${tag}`, async () => {
+    const out = join(tempDir(), "mark.json");
+    const p = new Process({ target: syncWrite, args: [out, "marked ran"] });
+    await p.start();
+    await p.join();
+    assert.equal(readJson(out), "marked ran");
+  });
+
+  test(`the module option finds an unmarked export (URL, href and path) ${tag}`, async () => {
+    for (const module of [TARGETS_URL, TARGETS_URL.href, TARGETS_URL.pathname]) {
+      const out = join(tempDir(), "module.json");
+      const p = new Process({ target: unmarked, args: [out], module });
+      await p.start();
+      await p.join();
+      assert.equal(p.exitCode, 0);
+      assert.equal(readJson(out), "unmarked ran");
+    }
+  });
+
+  test(`the calling module is searched for the target ${tag}`, async () => {
+    const out = join(tempDir(), "caller.json");
+    assert.equal(await startHere(method, out), 0);
+    assert.equal(readJson(out), "call site ran");
+  });
+
+  test(`the notebook shape works: target and main code in one entry module ${tag}`, async () => {
+    const r = await runScript("console.ts", [method]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /main exitCode=0/);
+  });
+
+  test(`a non-exported target rejects start() naming function, module and remedies ${tag}`, async () => {
+    const p = startNotExported(method);
+    await assert.rejects(p.start(), (e: Error) => {
+      assert.match(e.message, /Cannot start process 'Process-[\d:]+'/);
+      assert.match(e.message, /target 'notExported' is not exported from/);
+      assert.match(e.message, /fixtures\/caller\.ts/);
+      assert.match(e.message, /task\(import\.meta/);
+      assert.match(e.message, /module: import\.meta\.url/);
+      assert.match(e.message, /export it from the module that makes this call/);
+      return true;
+    });
+    await assert.rejects(p.join(), /notExported/);
+  });
+
+  test(`an unmarked export with the wrong module option is refused ${tag}`, async () => {
+    const p = new Process({
+      target: unmarked,
+      args: ["x"],
+      module: new URL("./fixtures/caller.ts", import.meta.url),
+    });
+    await assert.rejects(p.start(), /target 'unmarked' is not exported from/);
+  });
+
+  test(`a target that is not a function is refused ${tag}`, async () => {
+    const p = new Process({ target: 42 as unknown as () => void });
+    await assert.rejects(p.start(), TypeError);
+  });
+}
+
+test("isMain() is true only in the entry module of the main process", async () => {
+  const r = await runScript("ismain.ts");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /entry=true imported=false/);
+});

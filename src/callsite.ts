@@ -1,0 +1,23 @@
+/**
+ * The module that called into the library, read from the stack (V8 on Deno and Node, JSC's
+ * path-based frames on Bun).
+ * @module
+ */
+import { pathToFileURL } from "node:url";
+import { cleanModuleUrl } from "./runtime/host.ts";
+
+const SRC_DIR = cleanModuleUrl(new URL("./", import.meta.url).href);
+const MOD_FILES = [new URL("../mod.ts", SRC_DIR).href, new URL("../mod.js", SRC_DIR).href];
+const FRAME = /((?:file|https?):\/\/[^\s()]+?|\/[^\s()]+?):\d+(?::\d+)?\)?\s*$/;
+
+/** URL of the first module on the stack that is not part of this library, if any. */
+export function callerModule(): string | undefined {
+  const stack = new Error().stack ?? "";
+  for (const line of stack.split("\n").slice(1)) {
+    const m = FRAME.exec(line);
+    if (!m) continue;
+    const url = cleanModuleUrl(m[1].startsWith("/") ? pathToFileURL(m[1]).href : m[1]);
+    if (!url.startsWith(SRC_DIR) && !MOD_FILES.includes(url)) return url;
+  }
+  return undefined;
+}

@@ -1,0 +1,93 @@
+/**
+ * What a program asks about itself: `currentProcess()`, `parentProcess()`, `activeChildren()`,
+ * `cpuCount()`, `isMain()`, and `exit()`.
+ * @module
+ */
+
+import { noteEntryEvaluating } from "./module_exports.ts";
+import { Process } from "./process.ts";
+import { cleanModuleUrl, exitNow, hostCpuCount, isEntryUrl } from "./runtime/host.ts";
+import { type ProcessInfo, state } from "./state.ts";
+
+export type { ProcessInfo };
+
+/**
+ * This process: `name` is `"MainProcess"` in the main process, the child's name in a child.
+ * @example
+ * ```ts
+ * import { currentProcess } from "./mod.ts";
+ * console.log(currentProcess().name, currentProcess().pid);
+ * ```
+ */
+export function currentProcess(): ProcessInfo {
+  return state().self;
+}
+
+/**
+ * The process that started this one, or `null` in the main process.
+ * @example
+ * ```ts
+ * import { parentProcess } from "./mod.ts";
+ * console.log(parentProcess()?.pid ?? "no parent: this is the main process");
+ * ```
+ */
+export function parentProcess(): ProcessInfo | null {
+  return state().parent;
+}
+
+/**
+ * The children started from here that have not yet exited.
+ * @example
+ * ```ts
+ * import { activeChildren } from "./mod.ts";
+ * console.log(activeChildren().length);
+ * ```
+ */
+export function activeChildren(): Process[] {
+  return Process._active();
+}
+
+/**
+ * The number of logical CPUs.
+ * @example
+ * ```ts
+ * import { cpuCount } from "./mod.ts";
+ * console.log(cpuCount());
+ * ```
+ */
+export function cpuCount(): number {
+  return hostCpuCount();
+}
+
+/**
+ * True only in the entry module of the main process: the guard around a program's main code,
+ * so that a child importing the module does not run it again (Python's
+ * `if __name__ == "__main__"`).
+ * @example
+ * ```ts
+ * import { isMain } from "./mod.ts";
+ * if (isMain(import.meta)) console.log("main program");
+ * ```
+ */
+export function isMain(importMeta: ImportMeta): boolean {
+  if (state().parent !== null) return false;
+  const main = isEntryUrl(importMeta.url, (importMeta as { main?: unknown }).main);
+  if (main) noteEntryEvaluating(cleanModuleUrl(importMeta.url));
+  return main;
+}
+
+/**
+ * Ends this process with `code` (a child's `exitCode` becomes `code`). In a thread child only
+ * that thread ends.
+ * @example
+ * ```ts
+ * import { exit } from "./mod.ts";
+ * export function worker(ok: boolean) {
+ *   if (!ok) exit(3);
+ * }
+ * ```
+ */
+export function exit(code = 0): never {
+  const channel = state().channel;
+  return channel ? channel.exit(code) : exitNow(code);
+}

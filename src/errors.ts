@@ -1,0 +1,104 @@
+/**
+ * The errors multiproc throws, after those of `multiprocessing` and `concurrent.futures`.
+ * Each has `name` equal to its class name, so it survives crossing between processes.
+ * @module
+ */
+
+/** Base of every error class below. */
+export class MultiprocError extends Error {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A wait ran out of time.
+ * @example
+ * ```ts
+ * import { TimeoutError } from "./mod.ts";
+ * const e = new TimeoutError("2 of 5 futures unfinished after 100 ms");
+ * console.log(e.name); // "TimeoutError"
+ * ```
+ */
+export class TimeoutError extends MultiprocError {}
+
+/**
+ * A future was cancelled before it ran.
+ * @example
+ * ```ts
+ * import { CancelledError } from "./mod.ts";
+ * console.log(new CancelledError().name); // "CancelledError"
+ * ```
+ */
+export class CancelledError extends MultiprocError {}
+
+/**
+ * A pool's worker died while running a task, or could not start.
+ * @example
+ * ```ts
+ * import { BrokenProcessPool } from "./mod.ts";
+ * console.log(new BrokenProcessPool("worker exited with -9").name); // "BrokenProcessPool"
+ * ```
+ */
+export class BrokenProcessPool extends MultiprocError {}
+
+/**
+ * A barrier was reset or aborted while parties were waiting.
+ * @example
+ * ```ts
+ * import { BrokenBarrierError } from "./mod.ts";
+ * console.log(new BrokenBarrierError().name); // "BrokenBarrierError"
+ * ```
+ */
+export class BrokenBarrierError extends MultiprocError {}
+
+/**
+ * A non-blocking or timed `get()` found the queue empty.
+ * @example
+ * ```ts
+ * import { Empty } from "./mod.ts";
+ * console.log(new Empty().name); // "Empty"
+ * ```
+ */
+export class Empty extends MultiprocError {}
+
+/**
+ * A non-blocking or timed `put()` found the queue full.
+ * @example
+ * ```ts
+ * import { Full } from "./mod.ts";
+ * console.log(new Full().name); // "Full"
+ * ```
+ */
+export class Full extends MultiprocError {}
+
+/**
+ * The other end of a pipe or queue was closed and nothing is left to read.
+ * @example
+ * ```ts
+ * import { EOFError } from "./mod.ts";
+ * console.log(new EOFError().name); // "EOFError"
+ * ```
+ */
+export class EOFError extends MultiprocError {}
+
+/**
+ * A process object was used the wrong way: started twice, joined before start, and so on.
+ * @example
+ * ```ts
+ * import { ProcessError } from "./mod.ts";
+ * console.log(new ProcessError("Process-1 was already started").name); // "ProcessError"
+ * ```
+ */
+export class ProcessError extends MultiprocError {}
+
+/**
+ * Reserved: a connection failed authentication.
+ * @example
+ * ```ts
+ * import { AuthenticationError } from "./mod.ts";
+ * console.log(new AuthenticationError().name); // "AuthenticationError"
+ * ```
+ */
+export class AuthenticationError extends MultiprocError {}

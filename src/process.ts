@@ -1,0 +1,287 @@
+/**
+ * `Process`: runs an exported function in a child (a thread or an OS process), as CPython's
+ * `multiprocessing.Process`.
+ * @module
+ */
+import { callerModule } from "./callsite.ts";
+import { ProcessError } from "./errors.ts";
+import { encodeArgs } from "./handles.ts";
+import type { BootMessage } from "./protocol.ts";
+import { onProcessExit } from "./runtime/host.ts";
+import { launch, type Popen, type StartMethod } from "./runtime/popen.ts";
+import { withTimeout } from "./sleep.ts";
+import { getStartMethod } from "./start_method.ts";
+import { state } from "./state.ts";
+import { resolveTarget } from "./task.ts";
+
+/** Options of `new Process()`. */
+export interface ProcessOptions<A extends unknown[] = unknown[]> {
+  /** An exported function (sync or async) to run in the child. */
+  target: (...args: A) => unknown;
+  /** Arguments for `target`; they cross by structured clone, shared objects as handles. */
+  args?: A;
+  /** Defaults to `Process-N`. */
+  name?: string;
+  /** Daemon children are ended when the main process exits. */
+  daemon?: boolean;
+  /** The module that exports `target` (`import.meta.url`, a URL or a path). */
+  module?: string | URL;
+}
+
+type Phase = "new" | "starting" | "running" | "exited" | "failed";
+
+/** Children started from this isolate and not yet known to have exited. */
+const active = new Set<Process>();
+
+/** Daemon children still running: ended when this process exits. */
+const daemons = new Set<Popen>();
+onProcessExit(() => daemons.forEach((popen) => popen.kill()));
+
+/** The context method a `Process` subclass is bound to (see `getContext`). */
+export const BOUND_METHOD: unique symbol = Symbol("multiproc.boundMethod") as never;
+
+/**
+ * A child running `target(...args)`.
+ * @example
+ * ```ts
+ * import { isMain, Process, sleep } from "./mod.ts";
+ *
+ * export async function something(id: number) {
+ *   console.log(`${id}--Going to Sleep`);
+ *   await sleep(100);
+ *   console.log(`${id}--Woke Up`);
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const p = new Process({ target: something, args: [0] });
+ *   p.start();
+ *   await p.join();
+ * }
+ * ```
+ */
+export class Process<A extends unknown[] = unknown[]> {
+  /** Set on the classes that contexts make; `undefined` means "the default at construction". */
+  static [BOUND_METHOD]: StartMethod | undefined;
+
+  /** The child's name; `Process-N` unless given. */
+  name: string;
+  #daemon: boolean;
+  readonly #target: (...args: never[]) => unknown;
+  readonly #args: readonly unknown[];
+  readonly #module: string | URL | undefined;
+  readonly #caller: string | undefined;
+  readonly #method: StartMethod;
+  readonly #identity: number[];
+  #phase: Phase = "new";
+  #closed = false;
+  #popen: Popen | undefined;
+  #exitCode: number | null = null;
+  #pendingSignal: "terminate" | "kill" | undefined;
+  #started: Promise<void> | undefined;
+  #ended: Promise<void> | undefined;
+
+  constructor(options: ProcessOptions<A>) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        "new Process() needs an options object: { target, args?, name?, daemon? }",
+      );
+    }
+    const s = state();
+    this.#identity = [...s.identity, ++s.childCounter];
+    this.name = options.name ?? `Process-${this.#identity.join(":")}`;
+    this.#daemon = options.daemon ?? false;
+    this.#target = options.target as (...args: never[]) => unknown;
+    this.#args = options.args ?? [];
+    if (!Array.isArray(this.#args)) {
+      throw new TypeError(
+        `Process '${this.name}': args must be an array, got ${typeof options.args}`,
+      );
+    }
+    this.#module = options.module;
+    this.#caller = callerModule();
+    this.#method = (new.target as typeof Process)[BOUND_METHOD] ?? getStartMethod();
+  }
+
+  /** Whether the child ends when the main process exits; settable until `start()`. */
+  get daemon(): boolean {
+    return this.#daemon;
+  }
+  set daemon(value: boolean) {
+    if (this.#phase !== "new") {
+      throw new ProcessError(`Cannot set daemon of '${this.name}' after start(); set it before.`);
+    }
+    this.#daemon = value;
+  }
+
+  /** The child's OS pid (the parent's own for a thread child); `null` before it runs. */
+  get pid(): number | null {
+    return this.#popen?.pid ?? null;
+  }
+
+  /** The pid for a process child, a thread id for a thread child; `null` before it runs. */
+  get ident(): number | null {
+    return this.#popen?.ident ?? null;
+  }
+
+  /**
+   * `null` while running; 0 after a normal end; 1 when the target threw; `n` after `exit(n)`;
+   * -15 after `terminate()`; -9 after `kill()`.
+   */
+  get exitCode(): number | null {
+    return this.#exitCode;
+  }
+
+  /**
+   * Starts the child. The promise resolves once the child runs; awaiting it is optional, and an
+   * ignored rejection does not crash the program (`join()` rejects with the same error).
+   */
+  start(): Promise<void> {
+    if (this.#closed) return quietReject(this.#closedError());
+    if (this.#phase !== "new") {
+      return quietReject(
+        new ProcessError(
+          `Cannot start process '${this.name}' twice: a process object runs once; create a new Process.`,
+        ),
+      );
+    }
+    this.#phase = "starting";
+    active.add(this);
+    let resolveEnded!: () => void;
+    this.#ended = new Promise<void>((r) => (resolveEnded = r));
+    this.#started = keepAlive(this.#launch(resolveEnded));
+    this.#ended = Promise.all([this.#started, this.#ended]).then(() => {});
+    this.#ended.catch(() => {});
+    this.#started.catch(() => {});
+    return this.#started;
+  }
+
+  async #launch(resolveEnded: () => void): Promise<void> {
+    const what = `Cannot start process '${this.name}'`;
+    let boot: BootMessage;
+    try {
+      const target = await resolveTarget(this.#target, this.#module, this.#caller, what);
+      const args = encodeArgs(
+        this.#args,
+        this.#method,
+        (i) => `${what}: argument ${i} (args[${i}]) of '${target.exportName}'`,
+      );
+      const s = state();
+      boot = {
+        op: "boot",
+        self: { name: this.name, pid: 0, ident: 0, daemon: this.#daemon },
+        parent: s.self,
+        identity: this.#identity,
+        method: this.#method,
+        target,
+        args,
+      };
+    } catch (error) {
+      this.#phase = "failed";
+      active.delete(this);
+      throw error;
+    }
+    let ready!: () => void;
+    const running = new Promise<void>((r) => (ready = r));
+    const popen = launch(this.#method, {
+      onMessage: (m) => {
+        if ((m as { op?: string })?.op === "ready") ready();
+      },
+    });
+    this.#popen = popen;
+    this.#phase = "running";
+    if (this.#daemon) {
+      popen.unref();
+      daemons.add(popen);
+    }
+    popen.exited.then((code) => {
+      daemons.delete(popen);
+      this.#exitCode = code;
+      this.#phase = "exited";
+      active.delete(this);
+      ready();
+      resolveEnded();
+    });
+    boot.self = { ...boot.self, pid: popen.pid, ident: popen.ident };
+    popen.send(boot);
+    if (this.#pendingSignal) popen[this.#pendingSignal]();
+    await running;
+  }
+
+  /**
+   * Waits until the child has exited, or until `timeoutMs` has passed (then `exitCode` is still
+   * `null`). Throws `ProcessError` before `start()`; rejects with `start()`'s error if it failed.
+   */
+  join(timeoutMs?: number): Promise<void> {
+    this.#checkOpen();
+    if (this.#phase === "new") {
+      throw new ProcessError(
+        `Cannot join process '${this.name}' before start(): call start() first.`,
+      );
+    }
+    return keepAlive(withTimeout(this.#ended!, timeoutMs).then(() => {}));
+  }
+
+  /** True from `start()` until the child has exited. */
+  isAlive(): boolean {
+    this.#checkOpen();
+    return this.#phase === "starting" || this.#phase === "running";
+  }
+
+  /** Ends the child as SIGTERM does; its `exitCode` becomes -15. */
+  terminate(): void {
+    this.#signal("terminate");
+  }
+
+  /** Ends the child as SIGKILL does; its `exitCode` becomes -9. */
+  kill(): void {
+    this.#signal("kill");
+  }
+
+  #signal(kind: "terminate" | "kill"): void {
+    this.#checkOpen();
+    if (this.#phase === "new") {
+      throw new ProcessError(`Cannot ${kind} process '${this.name}' before start().`);
+    }
+    if (this.#popen) {
+      if (this.#phase === "running") this.#popen[kind]();
+    } else this.#pendingSignal ??= kind;
+  }
+
+  /** Releases the process object; throws if the child still runs. Later use throws. */
+  close(): void {
+    if (this.#phase === "starting" || this.#phase === "running") {
+      throw new ProcessError(
+        `Cannot close process '${this.name}' while it is running: join() or terminate() it first.`,
+      );
+    }
+    this.#closed = true;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw this.#closedError();
+  }
+
+  #closedError(): ProcessError {
+    return new ProcessError(`Process '${this.name}' is closed: create a new Process.`);
+  }
+
+  /** @internal Children started in this isolate that have not exited. */
+  static _active(): Process[] {
+    return [...active];
+  }
+}
+
+/**
+ * Keeps the event loop alive until `promise` settles: awaiting a daemon child (whose handle is
+ * unref'd) must not let the program end under the awaiting code.
+ */
+function keepAlive<T>(promise: Promise<T>): Promise<T> {
+  const timer = setInterval(() => {}, 1 << 30);
+  return promise.finally(() => clearInterval(timer));
+}
+
+function quietReject(error: Error): Promise<never> {
+  const p = Promise.reject(error);
+  p.catch(() => {});
+  return p;
+}

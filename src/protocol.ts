@@ -1,0 +1,23 @@
+/**
+ * Messages between a parent and a `Process` child.
+ * @module
+ */
+import type { StartMethod } from "./runtime/popen.ts";
+import type { ProcessInfo } from "./state.ts";
+import type { TargetRef } from "./task.ts";
+
+/** Parent → child: who you are and what to run. */
+export interface BootMessage {
+  op: "boot";
+  self: ProcessInfo;
+  parent: ProcessInfo;
+  identity: number[];
+  method: StartMethod;
+  target: TargetRef;
+  args: unknown[];
+}
+
+/** Child → parent: the child runs (sent before the target's module is imported). */
+export interface ReadyMessage {
+  op: "ready";
+}

@@ -1,0 +1,81 @@
+/**
+ * Typed views of the `Deno` and `Bun` namespaces: just the members the runtime layer uses,
+ * so the library type-checks on every runtime without either runtime's type package.
+ * @module
+ */
+
+/** A Deno child process, as `Deno.Command#spawn()` returns it. */
+export interface DenoChildProcess {
+  readonly pid: number;
+  readonly stdin: WritableStream<Uint8Array>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly status: Promise<{ code: number; signal: string | null }>;
+  kill(signal?: string): void;
+  ref(): void;
+  unref(): void;
+}
+
+/** The part of `Deno` the runtime layer uses. */
+export interface DenoNamespace {
+  readonly pid: number;
+  readonly ppid: number;
+  execPath(): string;
+  exit(code?: number): never;
+  readonly args: string[];
+  readonly mainModule: string;
+  readonly stdout: { writeSync(p: Uint8Array): number };
+  readonly stdin: { readable: ReadableStream<Uint8Array> };
+  readonly permissions: {
+    querySync(desc: { name: string }): { state: "granted" | "denied" | "prompt" };
+  };
+  readFileSync(path: string): Uint8Array;
+  unrefTimer(id: number): void;
+  Command: new(
+    cmd: string,
+    options: {
+      args: string[];
+      stdin: "piped" | "null" | "inherit";
+      stdout: "piped" | "null" | "inherit";
+      stderr: "piped" | "null" | "inherit";
+      env?: Record<string, string>;
+    },
+  ) => { spawn(): DenoChildProcess };
+}
+
+/** A Bun subprocess, as `Bun.spawn` returns it. */
+export interface BunSubprocess {
+  readonly pid: number;
+  readonly exited: Promise<number>;
+  readonly exitCode: number | null;
+  readonly signalCode: string | null;
+  send(message: unknown): void;
+  kill(signal?: string | number): void;
+  ref(): void;
+  unref(): void;
+}
+
+/** The part of `Bun` the runtime layer uses. */
+export interface BunNamespace {
+  spawn(options: {
+    cmd: string[];
+    stdio: ["ignore" | "inherit", "inherit", "inherit"];
+    env?: Record<string, string | undefined>;
+    serialization?: "advanced" | "json";
+    ipc?: (message: unknown) => void;
+    onExit?: (proc: BunSubprocess, exitCode: number | null, signalCode: number | null) => void;
+  }): BunSubprocess;
+}
+
+const g = globalThis as unknown as { Deno?: DenoNamespace; Bun?: BunNamespace };
+
+/** The `Deno` namespace; throws when not on Deno. */
+export function deno(): DenoNamespace {
+  if (!g.Deno) throw new Error("multiproc internal error: Deno namespace used outside Deno");
+  return g.Deno;
+}
+
+/** The `Bun` namespace; throws when not on Bun. */
+export function bun(): BunNamespace {
+  if (!g.Bun) throw new Error("multiproc internal error: Bun namespace used outside Bun");
+  return g.Bun;
+}

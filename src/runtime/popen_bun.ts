@@ -1,0 +1,40 @@
+/**
+ * The `"process"` start method on Bun: `Bun.spawn` with an IPC channel.
+ * @module
+ */
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { entryUrl } from "./entry_url.ts";
+import { bun } from "./globals.ts";
+import { signalExitCode } from "./host.ts";
+import type { LaunchOptions, Popen } from "./popen.ts";
+
+/** Spawns a Bun child running the library's process entry. */
+export function launchBunSpawn(options: LaunchOptions): Popen {
+  let resolveExit!: (code: number) => void;
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  const child = bun().spawn({
+    cmd: [process.execPath, fileURLToPath(entryUrl("process"))],
+    stdio: ["ignore", "inherit", "inherit"],
+    serialization: "advanced",
+    ipc: options.onMessage,
+    onExit: (_proc, exitCode, signalCode) =>
+      resolveExit(signalCode ? signalExitCode(signalCode) : exitCode ?? 1),
+  });
+  return {
+    pid: child.pid,
+    ident: child.pid,
+    exited,
+    send(message) {
+      try {
+        child.send(message);
+      } catch {
+        // The child has ended; its exit code tells the story.
+      }
+    },
+    terminate: () => child.kill("SIGTERM"),
+    kill: () => child.kill("SIGKILL"),
+    unref: () => child.unref(),
+    ref: () => child.ref(),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The `"process"` start method on Deno: `Deno.Command` with the parent's own permissions and no
+ * more. Messages go as frames over the child's stdin and stdout; the child's console text that
+ * shares stdout is passed through to this process's stdout.
+ * @module
+ */
+import { entryUrl } from "./entry_url.ts";
+import { encodeFrame, FrameDecoder } from "./frame.ts";
+import { deno } from "./globals.ts";
+import { signalExitCode } from "./host.ts";
+import type { LaunchOptions, Popen } from "./popen.ts";
+import { writeAllSync } from "./stdio.ts";
+
+const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
+
+/** Spawns a Deno child running the library's process entry. */
+export function launchDenoCommand(options: LaunchOptions): Popen {
+  const d = deno();
+  const child = new d.Command(d.execPath(), {
+    args: ["run", "--no-prompt", ...permissionFlags(), entryUrl("process")],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const decoder = new FrameDecoder(options.onMessage, (text) => writeAllSync(text));
+  const pump = (async () => {
+    try {
+      for await (const chunk of child.stdout) decoder.push(chunk);
+    } catch {
+      // The pipe closed with the child.
+    }
+  })();
+  const exited = child.status.then(async ({ code, signal }) => {
+    await pump;
+    return signal ? signalExitCode(signal) : code;
+  });
+  const signal = (name: string) => {
+    try {
+      child.kill(name);
+    } catch {
+      // Already ended.
+    }
+  };
+  return {
+    pid: child.pid,
+    ident: child.pid,
+    exited,
+    send(message) {
+      writer.write(encodeFrame(message)).catch(() => {});
+    },
+    terminate: () => signal("SIGTERM"),
+    kill: () => signal("SIGKILL"),
+    unref: () => child.unref(),
+    ref: () => child.ref(),
+  };
+}
+
+/** `--allow-*` flags for exactly what this process was granted. */
+function permissionFlags(): string[] {
+  const d = deno();
+  const flags: string[] = [];
+  let cmdline: string[] | undefined;
+  for (const name of PERMISSIONS) {
+    let state: string;
+    try {
+      state = d.permissions.querySync({ name }).state;
+    } catch {
+      continue; // a permission kind this Deno does not know
+    }
+    if (state === "granted") flags.push(`--allow-${name}`);
+    else if (state === "prompt") {
+      // Possibly granted for some paths or hosts only: repeat the parent's own flag.
+      cmdline ??= ownCommandLine();
+      flags.push(...cmdline.filter((a) => a.startsWith(`--allow-${name}=`)));
+    }
+  }
+  return flags;
+}
+
+function ownCommandLine(): string[] {
+  try {
+    return new TextDecoder().decode(deno().readFileSync("/proc/self/cmdline")).split("\0");
+  } catch {
+    return [];
+  }
+}

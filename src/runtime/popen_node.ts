@@ -1,0 +1,47 @@
+/**
+ * The `"process"` start method on Node: `child_process.fork` with an IPC channel.
+ * @module
+ */
+import { fork } from "node:child_process";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { entryUrl } from "./entry_url.ts";
+import { signalExitCode } from "./host.ts";
+import type { LaunchOptions, Popen } from "./popen.ts";
+
+/** Flags of the parent that must not reach a child (they would run tests or open debuggers). */
+const PARENT_ONLY_FLAG =
+  /^--(test|inspect|debug|watch|experimental-test|experimental-default-type)/;
+
+/** Forks a Node child running the library's process entry. */
+export function launchNodeFork(options: LaunchOptions): Popen {
+  const execArgv = process.execArgv.filter((flag) => !PARENT_ONLY_FLAG.test(flag));
+  const child = fork(fileURLToPath(entryUrl("process")), [], {
+    execArgv,
+    serialization: "advanced",
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const exited = new Promise<number>((resolve) => {
+    child.on("exit", (code, signal) => resolve(signal ? signalExitCode(signal) : code ?? 1));
+  });
+  child.on("message", options.onMessage);
+  child.on("error", () => {}); // a failed send to an ended child: its exit code tells the story
+  return {
+    pid: child.pid ?? -1,
+    ident: child.pid ?? -1,
+    exited,
+    send(message) {
+      if (child.connected) child.send(message as object);
+    },
+    terminate: () => void child.kill("SIGTERM"),
+    kill: () => void child.kill("SIGKILL"),
+    unref() {
+      child.unref();
+      (child as unknown as { channel?: { unref(): void } }).channel?.unref();
+    },
+    ref() {
+      child.ref();
+      (child as unknown as { channel?: { ref(): void } }).channel?.ref();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Choosing how children start: `"thread"` (Web Workers) or `"process"` (OS processes).
+ * @module
+ */
+import { DEFAULT_START_METHOD, type StartMethod } from "./runtime/popen.ts";
+import { state } from "./state.ts";
+
+export type { StartMethod };
+
+const METHODS: readonly StartMethod[] = ["thread", "process"];
+
+/** Throws a `TypeError` naming the valid methods unless `method` is one. */
+export function checkStartMethod(method: unknown): StartMethod {
+  if (METHODS.includes(method as StartMethod)) return method as StartMethod;
+  throw new TypeError(
+    `Unknown start method ${JSON.stringify(method)}: use one of ${
+      METHODS.map((m) => `"${m}"`).join(", ")
+    }.`,
+  );
+}
+
+/**
+ * The start method children get by default: the one set with `setStartMethod()`, else (inside a
+ * child) the one that child was started with, else `"thread"` on Deno and `"process"` on Bun
+ * and Node.
+ * @example
+ * ```ts
+ * import { getStartMethod } from "./mod.ts";
+ * console.log(getStartMethod()); // "thread" on Deno, "process" on Bun and Node
+ * ```
+ */
+export function getStartMethod(): StartMethod {
+  return state().startMethod ?? DEFAULT_START_METHOD;
+}
+
+/**
+ * Sets the default start method for this process.
+ * @example
+ * ```ts
+ * import { setStartMethod } from "./mod.ts";
+ * setStartMethod("process");
+ * ```
+ */
+export function setStartMethod(method: StartMethod): void {
+  state().startMethod = checkStartMethod(method);
+}
+
+/**
+ * Every start method this runtime supports, the default first.
+ * @example
+ * ```ts
+ * import { getAllStartMethods } from "./mod.ts";
+ * console.log(getAllStartMethods()); // e.g. ["process", "thread"]
+ * ```
+ */
+export function getAllStartMethods(): StartMethod[] {
+  return [DEFAULT_START_METHOD, ...METHODS.filter((m) => m !== DEFAULT_START_METHOD)];
+}

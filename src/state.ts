@@ -1,0 +1,46 @@
+/**
+ * What this isolate knows about itself: whether it is a child, its identity and its parent's,
+ * and the start method it defaults to. Kept on `globalThis` so that two copies of the library
+ * loaded from different URLs in one isolate still agree.
+ * @module
+ */
+import { pid } from "./runtime/host.ts";
+import type { ParentChannel } from "./runtime/parent_channel.ts";
+import type { StartMethod } from "./runtime/popen.ts";
+
+/** Name and ids of a process (or thread child). */
+export interface ProcessInfo {
+  /** `"MainProcess"` in the main process, `Process-N` (or the name given) in a child. */
+  name: string;
+  /** The OS pid; a thread child shares its parent's. */
+  readonly pid: number;
+  /** Tells children apart: the pid for a process, a thread id for a thread. */
+  readonly ident: number;
+  /** Whether this child is a daemon (false in the main process). */
+  readonly daemon: boolean;
+}
+
+interface State {
+  self: ProcessInfo;
+  parent: ProcessInfo | null;
+  /** Position in the tree of children, as in CPython: `[]` for main, `[2, 1]` for Process-2:1. */
+  identity: number[];
+  childCounter: number;
+  startMethod: StartMethod | null;
+  channel: ParentChannel | null;
+}
+
+const KEY = Symbol.for("multiproc.state");
+
+/** This isolate's state, created on first use. */
+export function state(): State {
+  const g = globalThis as unknown as { [KEY]?: State };
+  return g[KEY] ??= {
+    self: { name: "MainProcess", pid, ident: pid, daemon: false },
+    parent: null,
+    identity: [],
+    childCounter: 0,
+    startMethod: null,
+    channel: null,
+  };
+}
