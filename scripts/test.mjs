@@ -29,8 +29,10 @@ const live = (p) => (p.stdout.pipe(process.stdout), p.stderr.pipe(process.stderr
 if (!only.length || only.includes("lint")) {
   await step("format (dprint check)", live($`dprint check`), check);
   await step(
-    "types (deno check)",
-    live($`deno check mod.ts src/entry/thread.ts src/entry/process.ts spec scripts`),
+    "types (deno check, tsc)",
+    live(
+      $`deno check mod.ts src/entry/thread.ts src/entry/process.ts spec scripts && tsc -p tsconfig.json`,
+    ),
     check,
   );
 }

@@ -6,7 +6,8 @@
 
 import { noteEntryEvaluating } from "./module_exports.ts";
 import { Process } from "./process.ts";
-import { cleanModuleUrl, exitNow, hostCpuCount, isEntryUrl } from "./runtime/host.ts";
+import { cleanModuleUrl, exitNow } from "./runtime/host.ts";
+import { hostCpuCount, isEntryUrl } from "./runtime/os.ts";
 import { type ProcessInfo, state } from "./state.ts";
 
 export type { ProcessInfo };

@@ -7,7 +7,7 @@ import { callerModule } from "./callsite.ts";
 import { ProcessError } from "./errors.ts";
 import { encodeArgs } from "./handles.ts";
 import type { BootMessage } from "./protocol.ts";
-import { onProcessExit } from "./runtime/host.ts";
+import { onProcessExit } from "./runtime/os.ts";
 import { launch, type Popen, type StartMethod } from "./runtime/popen.ts";
 import { withTimeout } from "./sleep.ts";
 import { getStartMethod } from "./start_method.ts";

@@ -2,7 +2,7 @@
  * Entry script of a `"thread"` child.
  * @module
  */
-import { threadParentChannel } from "../runtime/parent_channel.ts";
+import { threadParentChannel } from "../runtime/parent_channel_thread.ts";
 import { bootstrap } from "./bootstrap.ts";
 
 bootstrap(threadParentChannel());

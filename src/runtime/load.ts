@@ -3,7 +3,6 @@
  * the parent runs under tsx; there tsx's `tsImport` loads it instead.
  * @module
  */
-import { createRequire } from "node:module";
 import { runtime } from "./detect.ts";
 
 const TS_EXTENSION = /\.[mc]?tsx?$/;
@@ -29,6 +28,7 @@ async function tsImport(url: string): Promise<Record<string, unknown>> {
     api = await import("tsx/esm/api" as string);
   } catch {
     try {
+      const { createRequire } = await import("node:module");
       api = await import(createRequire(url).resolve("tsx/esm/api"));
     } catch {
       throw new Error(

@@ -6,7 +6,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { entryUrl } from "./entry_url.ts";
 import { bun } from "./globals.ts";
-import { signalExitCode } from "./host.ts";
+import { signalExitCode } from "./os.ts";
 import type { LaunchOptions, Popen } from "./popen.ts";
 
 /** Spawns a Bun child running the library's process entry. */

@@ -7,9 +7,9 @@
 import { entryUrl } from "./entry_url.ts";
 import { encodeFrame, FrameDecoder } from "./frame.ts";
 import { deno } from "./globals.ts";
-import { signalExitCode } from "./host.ts";
+import { writeStdoutSync } from "./host.ts";
+import { signalExitCode } from "./os.ts";
 import type { LaunchOptions, Popen } from "./popen.ts";
-import { writeAllSync } from "./stdio.ts";
 
 const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
 
@@ -23,7 +23,7 @@ export function launchDenoCommand(options: LaunchOptions): Popen {
     stderr: "inherit",
   }).spawn();
   const writer = child.stdin.getWriter();
-  const decoder = new FrameDecoder(options.onMessage, (text) => writeAllSync(text));
+  const decoder = new FrameDecoder(options.onMessage, (text) => writeStdoutSync(text));
   const pump = (async () => {
     try {
       for await (const chunk of child.stdout) decoder.push(chunk);

@@ -6,7 +6,7 @@ import { fork } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { entryUrl } from "./entry_url.ts";
-import { signalExitCode } from "./host.ts";
+import { signalExitCode } from "./os.ts";
 import type { LaunchOptions, Popen } from "./popen.ts";
 
 /** Flags of the parent that must not reach a child (they would run tests or open debuggers). */

@@ -1,0 +1,51 @@
+#!/usr/bin/env zx
+// Child start latency — creation to the child's first message, median of N — per runtime and
+// start method, with the library and with a bare worker or child of the same runtime, and
+// CPython's multiprocessing (spawn and fork) in the same run. Writes bench/results/start.md.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { $, cd } from "zx";
+import { ROOT, RUNTIMES } from "./runtimes.mjs";
+
+cd(ROOT);
+const N = Number(process.env.BENCH_N ?? 10);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const run = async (argv) => JSON.parse((await $`${argv}`).stdout.trim().split("\n").pop());
+
+// Node users run the built JavaScript (Node 20 cannot load .ts): bench Node against dist/.
+await $`zx scripts/build.mjs`;
+const JS = { deno: ["deno", "run", "-A"], bun: ["bun"], node: ["node"] };
+const ENTRY = { deno: "../../mod.ts", bun: "../../mod.ts", node: "../../dist/mod.js" };
+
+const rows = [];
+for (const runtime of RUNTIMES) {
+  for (const method of ["thread", "process"]) {
+    $.env = { ...process.env, MULTIPROC_ENTRY: ENTRY[runtime] };
+    const lib = median(await run([...JS[runtime], "bench/fixtures/start_lib.mjs", method, N]));
+    const bare = median(await run([...JS[runtime], "bench/fixtures/start_bare.mjs", method, N]));
+    rows.push({ runtime, method, lib, bare, ratio: lib / bare });
+    console.log(`${runtime} ${method}: library ${lib.toFixed(1)} ms, bare ${bare.toFixed(1)} ms`);
+  }
+}
+const py = await run(["python3", "bench/fixtures/start_cpython.py", N]);
+const spawn = median(py.spawn);
+const fork = median(py.fork);
+
+const lines = [
+  `# Child start latency (median of ${N}, ms) — ${new Date().toISOString()}`,
+  "",
+  `CPython ${(await $`python3 --version`).stdout.trim()}: spawn ${spawn.toFixed(1)} ms, fork ${
+    fork.toFixed(1)
+  } ms.`,
+  "",
+  "| runtime | method | multiproc | bare | multiproc / bare | multiproc / CPython spawn | multiproc / CPython fork |",
+  "|---|---|---|---|---|---|---|",
+  ...rows.map((r) =>
+    `| ${r.runtime} | ${r.method} | ${r.lib.toFixed(1)} | ${r.bare.toFixed(1)} | ${
+      r.ratio.toFixed(2)
+    } | ${(r.lib / spawn).toFixed(2)} | ${(r.lib / fork).toFixed(2)} |`
+  ),
+  "",
+];
+mkdirSync("bench/results", { recursive: true });
+writeFileSync("bench/results/start.md", lines.join("\n"));
+console.log("\n" + lines.join("\n"));
