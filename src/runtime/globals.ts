@@ -39,7 +39,7 @@ export interface DenoNamespace {
       stderr: "piped" | "null" | "inherit";
       env?: Record<string, string>;
     },
-  ) => { spawn(): DenoChildProcess };
+  ) => { spawn(): DenoChildProcess; outputSync(): { success: boolean; stdout: Uint8Array } };
 }
 
 /** A Bun subprocess, as `Bun.spawn` returns it. */

@@ -56,11 +56,12 @@ export function launchDenoCommand(options: LaunchOptions): Popen {
   };
 }
 
+let ownCmdline: string[] | undefined;
+
 /** `--allow-*` flags for exactly what this process was granted. */
 function permissionFlags(): string[] {
   const d = deno();
   const flags: string[] = [];
-  let cmdline: string[] | undefined;
   for (const name of PERMISSIONS) {
     let state: string;
     try {
@@ -71,17 +72,35 @@ function permissionFlags(): string[] {
     if (state === "granted") flags.push(`--allow-${name}`);
     else if (state === "prompt") {
       // Possibly granted for some paths or hosts only: repeat the parent's own flag.
-      cmdline ??= ownCommandLine();
-      flags.push(...cmdline.filter((a) => a.startsWith(`--allow-${name}=`)));
+      ownCmdline ??= ownCommandLine(d.permissions.querySync({ name: "run" }).state === "granted");
+      flags.push(...ownCmdline.filter((a) => a.startsWith(`--allow-${name}=`)));
     }
   }
   return flags;
 }
 
-function ownCommandLine(): string[] {
+/**
+ * This process's command line. Deno lets a program read its own `/proc/self/cmdline` only
+ * under `-A`; with `--allow-run`, `cat` can read it. Without either, partial grants are not
+ * passed on: the child gets less than the parent, never more.
+ */
+function ownCommandLine(mayRun: boolean): string[] {
+  const d = deno();
+  const split = (bytes: Uint8Array) => new TextDecoder().decode(bytes).split("\0");
   try {
-    return new TextDecoder().decode(deno().readFileSync("/proc/self/cmdline")).split("\0");
+    return split(d.readFileSync("/proc/self/cmdline"));
   } catch {
-    return [];
+    if (!mayRun) return [];
+    try {
+      const out = new d.Command("cat", {
+        args: [`/proc/${d.pid}/cmdline`],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null",
+      }).outputSync();
+      return out.success ? split(out.stdout) : [];
+    } catch {
+      return [];
+    }
   }
 }
