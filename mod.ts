@@ -41,6 +41,10 @@ export {
   TimeoutError,
 } from "./src/errors.ts";
 export { Process, type ProcessOptions } from "./src/process.ts";
+export { RawArray, SharedArray } from "./src/shm/array.ts";
+export { SharedMemory, type SharedMemoryOptions } from "./src/shm/shared_memory.ts";
+export type { Typecode, ValueOf } from "./src/shm/typecode.ts";
+export { RawValue, Value, type ValueOptions } from "./src/shm/value.ts";
 export { sleep } from "./src/sleep.ts";
 export {
   getAllStartMethods,
@@ -48,4 +52,11 @@ export {
   setStartMethod,
   type StartMethod,
 } from "./src/start_method.ts";
+export { Barrier, type BarrierOptions } from "./src/sync/barrier.ts";
+export { Condition } from "./src/sync/condition.ts";
+export { Event } from "./src/sync/event.ts";
+export { Lock } from "./src/sync/lock.ts";
+export type { AcquireOptions } from "./src/sync/primitive.ts";
+export { RLock } from "./src/sync/rlock.ts";
+export { BoundedSemaphore, Semaphore } from "./src/sync/semaphore.ts";
 export { task } from "./src/task.ts";

@@ -4,7 +4,15 @@
  * `NOTEBOOK_SCALE=0.1` scales the notebook's sleeps down.
  */
 import process from "node:process";
-import { currentProcess, getContext, isMain, sleep, type StartMethod } from "../mod.ts";
+import {
+  currentProcess,
+  getContext,
+  isMain,
+  type Lock,
+  sleep,
+  type StartMethod,
+  type Value,
+} from "../mod.ts";
 
 const scale = Number(process.env.NOTEBOOK_SCALE ?? 1);
 const seconds = (s: number) => s * 1000 * scale;
@@ -34,11 +42,37 @@ export function withdraw(amount: number, times: number) {
   for (let i = 0; i < times; i++) balance -= amount;
 }
 
+// ── Cell 4: shared memory, not synchronized
+export function sharedDeposit(amount: number, times: number, balance: Value<"i">) {
+  for (let i = 0; i < times; i++) balance.value += amount;
+}
+
+export function sharedWithdraw(amount: number, times: number, balance: Value<"i">) {
+  for (let i = 0; i < times; i++) balance.value -= amount;
+}
+
+// ── Cell 5: shared memory, synchronized using Lock
+export function lockedDeposit(amount: number, times: number, balance: Value<"i">, lock: Lock) {
+  for (let i = 0; i < times; i++) {
+    lock.acquire();
+    balance.value += amount;
+    lock.release();
+  }
+}
+
+export function lockedWithdraw(amount: number, times: number, balance: Value<"i">, lock: Lock) {
+  for (let i = 0; i < times; i++) {
+    lock.acquire();
+    balance.value -= amount;
+    lock.release();
+  }
+}
+
 const took = (t0: number) => ((performance.now() - t0) / 1000).toFixed(4);
 
 if (isMain(import.meta)) {
   const method = (process.argv[2] ?? undefined) as StartMethod | undefined;
-  const { Process } = getContext(method);
+  const { Process, Value, Lock } = getContext(method);
 
   {
     const startTime = performance.now();
@@ -69,5 +103,31 @@ if (isMain(import.meta)) {
     await withdrawProcess.join();
     // Each child changed its own copy of `balance`: the parent's is untouched.
     console.log(` Final Balance is: ${balance}`);
+  }
+  console.log();
+  {
+    const balance = new Value("i", 400);
+    const depositProcess = new Process({ target: sharedDeposit, args: [1, 10000, balance] });
+    const withdrawProcess = new Process({ target: sharedWithdraw, args: [1, 1000, balance] });
+    depositProcess.start();
+    withdrawProcess.start();
+    await depositProcess.join();
+    await withdrawProcess.join();
+    console.log(` Final Balance is: ${balance.value}`); // a race: often not 9400
+  }
+  console.log();
+  {
+    const balance = new Value("i", 400);
+    const lock = new Lock();
+    const depositProcess = new Process({ target: lockedDeposit, args: [1, 100000, balance, lock] });
+    const withdrawProcess = new Process({
+      target: lockedWithdraw,
+      args: [1, 10000, balance, lock],
+    });
+    depositProcess.start();
+    withdrawProcess.start();
+    await depositProcess.join();
+    await withdrawProcess.join();
+    console.log(` Final Balance is: ${balance.value}`);
   }
 }

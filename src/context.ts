@@ -2,8 +2,31 @@
  * Contexts: the module's factories bound to one start method (CPython's `get_context`).
  * @module
  */
-import { BOUND_METHOD, Process } from "./process.ts";
+import { BOUND_METHOD } from "./bound.ts";
+import { Process } from "./process.ts";
+import { RawArray, SharedArray } from "./shm/array.ts";
+import { SharedMemory } from "./shm/shared_memory.ts";
+import { RawValue, Value } from "./shm/value.ts";
 import { checkStartMethod, getStartMethod, type StartMethod } from "./start_method.ts";
+import { Barrier } from "./sync/barrier.ts";
+import { Condition } from "./sync/condition.ts";
+import { Event } from "./sync/event.ts";
+import { Lock } from "./sync/lock.ts";
+import { RLock } from "./sync/rlock.ts";
+import { BoundedSemaphore, Semaphore } from "./sync/semaphore.ts";
+
+// deno-lint-ignore no-explicit-any
+type Class = abstract new(...args: any[]) => unknown;
+
+/** A subclass of `base` whose objects belong to start method `method`. */
+function bind<C extends Class>(base: C, method: StartMethod): C {
+  // @ts-ignore: a mixin-style subclass of an arbitrary class
+  const bound = class extends base {
+    static [BOUND_METHOD] = method;
+  };
+  Object.defineProperty(bound, "name", { value: base.name });
+  return bound as C;
+}
 
 /**
  * Factories bound to one start method.
@@ -11,18 +34,52 @@ import { checkStartMethod, getStartMethod, type StartMethod } from "./start_meth
  * ```ts
  * import { getContext } from "./mod.ts";
  * const ctx = getContext("thread");
+ * const counter = new ctx.Value("i", 0); // shared with the context's children
  * console.log(ctx.getStartMethod()); // "thread"
  * ```
  */
 export class Context {
-  /** `Process` bound to this context's start method. */
+  /** `Process` of this context. */
   readonly Process: typeof Process;
+  /** `Value` of this context. */
+  readonly Value: typeof Value;
+  /** `RawValue` of this context. */
+  readonly RawValue: typeof RawValue;
+  /** `SharedArray` of this context. */
+  readonly SharedArray: typeof SharedArray;
+  /** `RawArray` of this context. */
+  readonly RawArray: typeof RawArray;
+  /** `SharedMemory` of this context. */
+  readonly SharedMemory: typeof SharedMemory;
+  /** `Lock` of this context. */
+  readonly Lock: typeof Lock;
+  /** `RLock` of this context. */
+  readonly RLock: typeof RLock;
+  /** `Semaphore` of this context. */
+  readonly Semaphore: typeof Semaphore;
+  /** `BoundedSemaphore` of this context. */
+  readonly BoundedSemaphore: typeof BoundedSemaphore;
+  /** `Event` of this context. */
+  readonly Event: typeof Event;
+  /** `Condition` of this context. */
+  readonly Condition: typeof Condition;
+  /** `Barrier` of this context. */
+  readonly Barrier: typeof Barrier;
 
   constructor(readonly method: StartMethod) {
-    this.Process = class extends Process {
-      static override [BOUND_METHOD] = method;
-    } as typeof Process;
-    Object.defineProperty(this.Process, "name", { value: "Process" });
+    this.Process = bind(Process, method);
+    this.Value = bind(Value, method);
+    this.RawValue = bind(RawValue, method);
+    this.SharedArray = bind(SharedArray, method);
+    this.RawArray = bind(RawArray, method);
+    this.SharedMemory = bind(SharedMemory, method);
+    this.Lock = bind(Lock, method);
+    this.RLock = bind(RLock, method);
+    this.Semaphore = bind(Semaphore, method);
+    this.BoundedSemaphore = bind(BoundedSemaphore, method);
+    this.Event = bind(Event, method);
+    this.Condition = bind(Condition, method);
+    this.Barrier = bind(Barrier, method);
   }
 
   /** This context's start method. */
@@ -38,7 +95,7 @@ const contexts = new Map<StartMethod, Context>();
  * @example
  * ```ts
  * import { getContext } from "./mod.ts";
- * const { Process } = getContext("process");
+ * const { Process, Value } = getContext("process");
  * ```
  */
 export function getContext(method?: StartMethod): Context {

@@ -77,7 +77,7 @@ function encodeValue(v: unknown, method: StartMethod, where: () => string): unkn
           + ` (or start the child in the "${state.method}" context).`,
       );
     }
-    return { [TAG]: state.kind, data: state.data };
+    return { [TAG]: state.kind, data: encodeValue(state.data, method, where) };
   }
   if (Array.isArray(v)) return v.map((x) => encodeValue(x, method, where));
   if (v instanceof Map) {
@@ -101,11 +101,20 @@ export function decodeValue(v: unknown): unknown {
     if (typeof v[TAG] === "string") {
       const revive = revivers.get(v[TAG]);
       if (!revive) throw new Error(`multiproc: no reviver for shared ${v[TAG]} in this child`);
-      return revive(v.data);
+      return revive(decodeValue(v.data));
     }
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(v)) out[k] = decodeValue(v[k]);
     return out;
   }
   return v;
+}
+
+/** Whether `v` holds any handle (so a child must load the shared kinds before decoding). */
+export function hasHandles(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasHandles);
+  if (v instanceof Map) return [...v.values()].some(hasHandles);
+  if (v instanceof Set) return [...v].some(hasHandles);
+  if (isPlainObject(v)) return typeof v[TAG] === "string" || Object.values(v).some(hasHandles);
+  return false;
 }

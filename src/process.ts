@@ -3,14 +3,16 @@
  * `multiprocessing.Process`.
  * @module
  */
+import { methodOf } from "./bound.ts";
 import { callerModule } from "./callsite.ts";
 import { ProcessError } from "./errors.ts";
 import { encodeArgs } from "./handles.ts";
+import { keepAlive } from "./keep_alive.ts";
 import type { BootMessage } from "./protocol.ts";
 import { onProcessExit } from "./runtime/os.ts";
 import { launch, type Popen, type StartMethod } from "./runtime/popen.ts";
+import { trackerRef } from "./shm/tracker.ts";
 import { withTimeout } from "./sleep.ts";
-import { getStartMethod } from "./start_method.ts";
 import { state } from "./state.ts";
 import { resolveTarget } from "./task.ts";
 
@@ -37,9 +39,6 @@ const active = new Set<Process>();
 const daemons = new Set<Popen>();
 onProcessExit(() => daemons.forEach((popen) => popen.kill()));
 
-/** The context method a `Process` subclass is bound to (see `getContext`). */
-export const BOUND_METHOD: unique symbol = Symbol("multiproc.boundMethod") as never;
-
 /**
  * A child running `target(...args)`.
  * @example
@@ -60,9 +59,6 @@ export const BOUND_METHOD: unique symbol = Symbol("multiproc.boundMethod") as ne
  * ```
  */
 export class Process<A extends unknown[] = unknown[]> {
-  /** Set on the classes that contexts make; `undefined` means "the default at construction". */
-  static [BOUND_METHOD]: StartMethod | undefined;
-
   /** The child's name; `Process-N` unless given. */
   name: string;
   #daemon: boolean;
@@ -99,7 +95,7 @@ export class Process<A extends unknown[] = unknown[]> {
     }
     this.#module = options.module;
     this.#caller = callerModule();
-    this.#method = (new.target as typeof Process)[BOUND_METHOD] ?? getStartMethod();
+    this.#method = methodOf(new.target);
   }
 
   /** Whether the child ends when the main process exits; settable until `start()`. */
@@ -174,6 +170,7 @@ export class Process<A extends unknown[] = unknown[]> {
         method: this.#method,
         target,
         args,
+        shmTracker: trackerRef(),
       };
     } catch (error) {
       this.#phase = "failed";
@@ -275,11 +272,6 @@ export class Process<A extends unknown[] = unknown[]> {
  * Keeps the event loop alive until `promise` settles: awaiting a daemon child (whose handle is
  * unref'd) must not let the program end under the awaiting code.
  */
-function keepAlive<T>(promise: Promise<T>): Promise<T> {
-  const timer = setInterval(() => {}, 1 << 30);
-  return promise.finally(() => clearInterval(timer));
-}
-
 function quietReject(error: Error): Promise<never> {
   const p = Promise.reject(error);
   p.catch(() => {});

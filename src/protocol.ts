@@ -3,6 +3,7 @@
  * @module
  */
 import type { StartMethod } from "./runtime/popen.ts";
+import type { BlockRef } from "./shm/arena.ts";
 import type { ProcessInfo } from "./state.ts";
 import type { TargetRef } from "./task.ts";
 
@@ -15,6 +16,8 @@ export interface BootMessage {
   method: StartMethod;
   target: TargetRef;
   args: unknown[];
+  /** The registry of named shared-memory segments, when this runtime can make them. */
+  shmTracker: BlockRef | null;
 }
 
 /** Child → parent: the child runs (sent before the target's module is imported). */

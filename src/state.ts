@@ -7,6 +7,7 @@
 import { pid } from "./runtime/host.ts";
 import type { ParentChannel } from "./runtime/parent_channel.ts";
 import type { StartMethod } from "./runtime/popen.ts";
+import type { BlockRef } from "./shm/arena.ts";
 
 /** Name and ids of a process (or thread child). */
 export interface ProcessInfo {
@@ -28,6 +29,8 @@ interface State {
   childCounter: number;
   startMethod: StartMethod | null;
   channel: ParentChannel | null;
+  /** The main process's registry of named shared-memory segments (see shm/tracker.ts). */
+  shmTracker: BlockRef | null;
 }
 
 const KEY = Symbol.for("multiproc.state");
@@ -42,5 +45,6 @@ export function state(): State {
     childCounter: 0,
     startMethod: null,
     channel: null,
+    shmTracker: null,
   };
 }

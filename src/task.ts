@@ -40,6 +40,11 @@ export function task<F extends AnyFunction>(importMeta: ImportMeta, fn: F): F {
   return fn;
 }
 
+/** The module a `task()` mark gives for `fn`, if it has one. */
+export function markedModule(fn: AnyFunction): string | undefined {
+  return marks.get(fn);
+}
+
 /** Normalizes a `module` option (`import.meta.url`, a URL or a path) to a URL string. */
 export function moduleUrl(module: string | URL): string {
   if (module instanceof URL) return module.href;

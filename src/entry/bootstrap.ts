@@ -3,7 +3,7 @@
  * `isMain()` false), call the export, and exit with the code the contract gives.
  * @module
  */
-import { decodeValue } from "../handles.ts";
+import { decodeValue, hasHandles } from "../handles.ts";
 import type { BootMessage } from "../protocol.ts";
 import { importModule } from "../runtime/load.ts";
 import type { ParentChannel } from "../runtime/parent_channel.ts";
@@ -27,6 +27,7 @@ async function run(channel: ParentChannel, boot: BootMessage): Promise<number> {
   s.identity = boot.identity;
   s.startMethod = boot.method;
   s.channel = channel;
+  s.shmTracker = boot.shmTracker;
   channel.send({ op: "ready" });
   try {
     const ns = await importModule(boot.target.url);
@@ -36,6 +37,7 @@ async function run(channel: ParentChannel, boot: BootMessage): Promise<number> {
         `'${boot.target.exportName}' of '${boot.target.url}' is not a function in the child.`,
       );
     }
+    if (hasHandles(boot.args)) await import("../shared_kinds.ts");
     const args = decodeValue(boot.args) as unknown[];
     await fn(...args);
     return 0;

@@ -6,6 +6,7 @@ import { realpathSync } from "node:fs";
 import { availableParallelism, constants } from "node:os";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { runtime } from "./detect.ts";
 import { cleanModuleUrl } from "./host.ts";
 
 /** Number of logical CPUs available to this process. */
@@ -14,10 +15,54 @@ export function hostCpuCount(): number {
   return n > 0 ? n : availableParallelism();
 }
 
-/** Runs `callback` synchronously when this process exits. */
-export function onProcessExit(callback: () => void): void {
-  process.on("exit", callback);
+const exitCallbacks: (() => void)[] = [];
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+function runExitCallbacks(): void {
+  for (const callback of exitCallbacks.splice(0)) {
+    try {
+      callback();
+    } catch {
+      // one failing callback must not stop the others
+    }
+  }
 }
+
+function installExitHooks(): void {
+  process.on("exit", runExitCallbacks);
+  if (runtime === "deno") {
+    // Deno ends on an uncaught error without the "exit" event.
+    for (const type of ["error", "unhandledrejection"]) {
+      globalThis.addEventListener(type, (event) => {
+        if (!event.defaultPrevented) runExitCallbacks();
+      });
+    }
+  }
+  // A signal that would end the process ends it after the callbacks; one the program listens
+  // to itself is left to the program.
+  for (const signal of SIGNALS) {
+    const onSignal = () => {
+      if (process.listenerCount(signal) > 1) return;
+      runExitCallbacks();
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+/**
+ * Runs `callback` synchronously when this process ends: normally, by `exit()`, after an uncaught
+ * error, or by SIGINT, SIGTERM or SIGHUP (which then still end it, with the same status).
+ */
+export function onProcessExit(callback: () => void): void {
+  if (exitCallbacks.length === 0 && !hooked) {
+    hooked = true;
+    installExitHooks();
+  }
+  exitCallbacks.push(callback);
+}
+let hooked = false;
 
 /** Maps a signal name such as `"SIGTERM"` to the negative exit code CPython reports (-15). */
 export function signalExitCode(signal: string | number): number {

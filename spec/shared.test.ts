@@ -1,0 +1,223 @@
+/**
+ * Values, arrays and named segments: typecodes, locks, index access, and handles that cross to
+ * children (nested too) as the same memory, under both start methods.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { test } from "node:test";
+import { getContext, RLock, type Typecode } from "../mod.ts";
+import {
+  atomicAddsShm,
+  reportValues,
+  writeByName,
+  writeShared,
+} from "./fixtures/shared_targets.ts";
+import { syncWrite } from "./fixtures/targets.ts";
+import { METHODS, readJson, tempDir } from "./helpers.ts";
+
+const INTS: [Typecode, number, number][] = [
+  ["b", -128, 127],
+  ["B", 0, 255],
+  ["h", -32768, 32767],
+  ["H", 0, 65535],
+  ["i", -(2 ** 31), 2 ** 31 - 1],
+  ["I", 0, 2 ** 32 - 1],
+];
+
+for (const method of METHODS) {
+  const ctx = getContext(method);
+  const other = getContext(method === "thread" ? "process" : "thread");
+
+  test(`Value: every typecode holds its range [${method}]`, () => {
+    for (const [code, min, max] of INTS) {
+      const v = new ctx.Value(code, max);
+      assert.equal(v.value, max, code);
+      v.value = min;
+      assert.equal(v.value, min, code);
+      v.value = max + 1; // wraps like C
+      assert.equal(v.value, min, `${code} wraps`);
+    }
+    for (const code of ["l", "q"] as const) {
+      const v = new ctx.Value(code, -(2n ** 63n));
+      assert.equal(v.value, -(2n ** 63n));
+      v.value = 2n ** 63n - 1n;
+      assert.equal(v.value, 2n ** 63n - 1n);
+    }
+    for (const code of ["L", "Q"] as const) {
+      assert.equal(new ctx.Value(code, 2n ** 64n - 1n).value, 2n ** 64n - 1n);
+    }
+    assert.equal(new ctx.Value("f", 0.5).value, 0.5);
+    assert.equal(new ctx.Value("d", Math.PI).value, Math.PI);
+    assert.equal(new ctx.Value("i").value, 0, "defaults to 0");
+    assert.equal(new ctx.Value("q").value, 0n, "64-bit defaults to 0n");
+  });
+
+  test(`Value: bad typecodes and values are refused clearly [${method}]`, () => {
+    assert.throws(
+      () => new ctx.Value("x" as Typecode, 1),
+      /unknown typecode "x"; use one of b B h H i I l L q Q f d/,
+    );
+    assert.throws(
+      () => new ctx.Value("q", 1.5 as unknown as bigint),
+      /64-bit integers; give a bigint/,
+    );
+    const v = new ctx.Value("i", 1);
+    assert.throws(() => (v.value = "2" as unknown as number), /holds numbers, got string/);
+    assert.equal(
+      new ctx.Value("q", 5 as unknown as bigint).value,
+      5n,
+      "an integral number is taken as bigint",
+    );
+  });
+
+  test(`Value: getLock(), lock: false, a given lock, RawValue [${method}]`, () => {
+    const v = new ctx.Value("i", 1);
+    assert.ok(v.getLock() instanceof RLock, "the default lock is an RLock, as in CPython");
+    {
+      using _ = v.getLock().hold();
+      v.value += 1;
+      assert.equal(v.getLock().locked(), true);
+    }
+    assert.equal(v.getLock().locked(), false);
+    assert.equal(v.value, 2);
+    const lock = new ctx.Lock();
+    assert.equal(new ctx.Value("i", 0, { lock }).getLock(), lock);
+    assert.throws(
+      () => new ctx.Value("i", 0, { lock: false }).getLock(),
+      /lock: false and has no lock/,
+    );
+    assert.throws(() => new ctx.Value("i", 0, { lock: new other.Lock() }), /same context/);
+    const raw = new ctx.RawValue("d", 1.5);
+    assert.equal(raw.value, 1.5);
+    assert.equal("getLock" in raw, false, "a RawValue has no lock");
+    assert.equal(String(raw), "RawValue('d', 1.5)");
+  });
+
+  test(`SharedArray: index access, get/set, negatives, iteration, toArray [${method}]`, () => {
+    const a = new ctx.SharedArray("i", [1, 2, 3]);
+    assert.equal(a.length, 3);
+    assert.equal(a[0], 1);
+    a[1] += 10;
+    assert.equal(a.get(1), 12);
+    a.set(-1, 30);
+    assert.equal(a[2], 30);
+    assert.equal(a[-1], 30);
+    assert.deepEqual([...a], [1, 12, 30]);
+    assert.deepEqual(a.toArray(), [1, 12, 30]);
+    assert.equal(1 in a, true);
+    assert.equal(3 in a, false);
+    assert.throws(() => a[3], /index out of range \(length 3\)/);
+    assert.throws(() => a.set(-4, 0), /index out of range/);
+    assert.ok(a.getLock() instanceof RLock);
+    const zeros = new ctx.RawArray("Q", 4);
+    assert.deepEqual(zeros.toArray(), [0n, 0n, 0n, 0n]);
+    assert.equal("getLock" in zeros, false);
+    assert.throws(() => new ctx.RawArray("i", -1), /length must be an integer >= 0/);
+    assert.throws(() => new ctx.SharedArray("i", 2, { lock: false }).getLock(), /no lock/);
+  });
+
+  test(`handles: children write to the same memory, nested in objects and arrays [${method}]`, async () => {
+    const shm = new ctx.SharedMemory({ create: true, size: 64 });
+    try {
+      const box = {
+        value: new ctx.RawValue("i", 0),
+        big: new ctx.Value("q", 0n),
+        list: [new ctx.RawArray("d", 3)] as [InstanceType<typeof ctx.RawArray<"d">>],
+        shm,
+      };
+      const p = new ctx.Process({ target: writeShared, args: [box] });
+      await p.start();
+      await p.join();
+      assert.equal(p.exitCode, 0);
+      assert.equal(box.value.value, 7);
+      assert.equal(box.big.value, 1n << 40n);
+      assert.deepEqual(box.list[0].toArray(), [0, 2.5, 0]);
+      assert.equal(shm.buf[3], 99);
+    } finally {
+      shm.unlink();
+    }
+  });
+
+  test(`handles: a child sees the values and typecodes it was sent [${method}]`, async () => {
+    const out = join(tempDir(), "values.json");
+    const values = [
+      new ctx.Value("b", -5),
+      new ctx.RawValue("Q", 2n ** 60n),
+      new ctx.Value("f", 0.25),
+    ];
+    const array = new ctx.SharedArray("h", [-1, 2, -3]);
+    const p = new ctx.Process({ target: reportValues, args: [out, values, array] });
+    await p.start();
+    await p.join();
+    assert.deepEqual(readJson(out), {
+      values: ["-5", String(2n ** 60n), "0.25"],
+      array: ["-1", "2", "-3"],
+      length: 3,
+    });
+  });
+
+  test(`handles: an object of the other context is refused at start() [${method}]`, async () => {
+    const foreign = new other.Value("i", 0);
+    const p = new ctx.Process({ target: syncWrite, args: ["unused", { value: foreign }] });
+    await assert.rejects(
+      p.start(),
+      new RegExp(
+        `argument 0 .*Value made for the "${other.method}" start method .*getContext\\("${method}"\\)`,
+      ),
+    );
+    await assert.rejects(p.join(), /start method/);
+  });
+
+  test(`SharedMemory: attach by name, here and in a child [${method}]`, async () => {
+    const shm = new ctx.SharedMemory({ create: true, size: 100 });
+    try {
+      assert.match(shm.name, /^mp_/);
+      assert.equal(shm.size, 100);
+      assert.equal(shm.buf.length, 100);
+      const again = new ctx.SharedMemory({ name: shm.name });
+      again.buf[0] = 1;
+      assert.equal(shm.buf[0], 1, "two mappings, one memory");
+      assert.equal(again.size, 100);
+      again.close();
+      assert.throws(() => again.buf, /is closed/);
+      const p = new ctx.Process({ target: writeByName, args: [shm.name, 5, 42] });
+      await p.start();
+      await p.join();
+      assert.equal(p.exitCode, 0);
+      assert.equal(shm.buf[5], 42);
+    } finally {
+      shm.unlink();
+    }
+    assert.throws(() => new ctx.SharedMemory({ name: shm.name }), /no segment of that name exists/);
+    assert.throws(() => new ctx.SharedMemory({ create: true }), /needs size: a positive integer/);
+    assert.throws(
+      () => new ctx.SharedMemory({ create: true, size: 8, name: "a/b" }),
+      /without '\/'/,
+    );
+    assert.throws(() => new ctx.SharedMemory(), /give the name of a segment/);
+    const named = new ctx.SharedMemory({ create: true, size: 8, name: `mp_spec_${Date.now()}` });
+    try {
+      assert.throws(
+        () => new ctx.SharedMemory({ create: true, size: 8, name: named.name }),
+        /may exist already/,
+      );
+    } finally {
+      named.unlink();
+    }
+  });
+
+  test(`Atomics on shared memory are atomic across children (2 x 1e6 adds) [${method}]`, async () => {
+    const shm = new ctx.SharedMemory({ create: true, size: 8 });
+    try {
+      const children = [0, 1].map(() =>
+        new ctx.Process({ target: atomicAddsShm, args: [shm, 1_000_000] })
+      );
+      children.forEach((p) => p.start());
+      for (const p of children) await p.join();
+      assert.deepEqual(children.map((p) => p.exitCode), [0, 0]);
+      assert.equal(new Int32Array(shm.buf.buffer, shm.buf.byteOffset, 1)[0], 2_000_000);
+    } finally {
+      shm.unlink();
+    }
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * No named segment outlives the main process unless asked: lists /dev/shm before and after a
+ * program that made segments and ended normally, by an uncaught error, by SIGTERM, or whose
+ * segment-making child was killed. Segments are created mode 0600.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, unlinkSync } from "node:fs";
+import { test } from "node:test";
+import { METHODS, runScript, scriptCommand } from "./helpers.ts";
+
+function segments(stdout: string): { name: string; mode: string }[] {
+  return [...stdout.matchAll(/^segment (\S+) (\d+)$/gm)].map((m) => ({ name: m[1], mode: m[2] }));
+}
+
+const listShm = () => new Set(readdirSync("/dev/shm"));
+
+for (const method of METHODS) {
+  for (const how of ["normal", "error", "killed", "child-exit"]) {
+    test(`shared memory: no segment left in /dev/shm after ${how} exit [${method}]`, async () => {
+      const before = listShm();
+      const { code, stdout, stderr } = await runScript("shm_lifecycle.ts", [method, how]);
+      const made = segments(stdout);
+      assert.equal(made.length, 1, `no segment announced:\n${stdout}\n${stderr}`);
+      assert.equal(
+        made[0].mode,
+        "600",
+        "segments are created readable and writable by the owner only",
+      );
+      assert.ok(!before.has(made[0].name));
+      assert.equal(
+        existsSync(`/dev/shm/${made[0].name}`),
+        false,
+        `${made[0].name} was left behind`,
+      );
+      const left = [...listShm()].filter((n) => !before.has(n) && n.startsWith("mp_"));
+      assert.ok(!left.includes(made[0].name));
+      if (how === "error") assert.notEqual(code, 0);
+      else assert.equal(code, 0, stderr);
+      if (how === "killed") assert.match(stdout, /child exitCode -9/);
+    });
+  }
+
+  test(`shared memory: no segment left after SIGTERM [${method}]`, async () => {
+    const [cmd, argv] = scriptCommand("shm_lifecycle.ts", [method, "term"]);
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] });
+    let stdout = "";
+    const name = await new Promise<string>((resolve, reject) => {
+      child.stdout.on("data", (d) => {
+        stdout += d;
+        const made = segments(stdout);
+        if (made.length) resolve(made[0].name);
+      });
+      child.on("close", () => reject(new Error(`ended before making a segment:\n${stdout}`)));
+    });
+    assert.ok(existsSync(`/dev/shm/${name}`));
+    child.kill("SIGTERM");
+    const signal = await new Promise((r) => child.on("close", (_code, sig) => r(sig)));
+    assert.equal(signal, "SIGTERM", "the program still ends by the signal");
+    assert.equal(existsSync(`/dev/shm/${name}`), false, `${name} was left behind`);
+  });
+
+  test(`shared memory: track: false keeps a segment after exit [${method}]`, async () => {
+    const { stdout } = await runScript("shm_lifecycle.ts", [method, "untracked"]);
+    const [made] = segments(stdout);
+    assert.ok(made, stdout);
+    try {
+      assert.ok(existsSync(`/dev/shm/${made.name}`), "an untracked segment stays until unlinked");
+    } finally {
+      unlinkSync(`/dev/shm/${made.name}`);
+    }
+  });
+}

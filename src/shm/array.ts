@@ -1,0 +1,199 @@
+/**
+ * `SharedArray` and `RawArray`: a fixed-length array of numbers in shared memory (CPython's
+ * `multiprocessing.Array`). Index access `a[i]` goes through a Proxy; `get`/`set` are direct.
+ * @module
+ */
+import { methodOf } from "../bound.ts";
+import { HANDLE, type HandleState } from "../handles.ts";
+import type { StartMethod } from "../runtime/popen.ts";
+import type { Lock } from "../sync/lock.ts";
+import type { RLock } from "../sync/rlock.ts";
+import { allocate, attach, type BlockRef } from "./arena.ts";
+import { registerRevivable, revivalData } from "./revive.ts";
+import { coerce, type Typecode, type TypedView, type ValueOf, viewOf } from "./typecode.ts";
+import { makeLock, type ValueOptions } from "./value.ts";
+
+interface ArrayData {
+  ref: BlockRef;
+  typecode: Typecode;
+  length: number;
+  lock: Lock | RLock | null;
+}
+
+function isIndex(p: string | symbol): boolean {
+  if (typeof p !== "string" || p.length === 0) return false;
+  const c = p.charCodeAt(0);
+  return ((c >= 48 && c <= 57) || c === 45) && String(Number(p)) === p
+    && Number.isInteger(Number(p));
+}
+
+/**
+ * A fixed-length array of numbers in shared memory, without a lock.
+ * @example
+ * ```ts
+ * import { RawArray } from "./mod.ts";
+ * const a = new RawArray("d", [0.5, 1.5]);
+ * a[0] += 1;
+ * console.log(a.toArray()); // [1.5, 1.5]
+ * ```
+ */
+export class RawArray<T extends Typecode = Typecode> implements Iterable<ValueOf<T>> {
+  static readonly kind: string = "RawArray";
+  [index: number]: ValueOf<T>;
+  /** The typecode this array was made with. */
+  readonly typecode!: T;
+  /** Number of elements. */
+  readonly length!: number;
+  /** @internal */
+  readonly _view!: TypedView<ValueOf<T>>;
+  /** @internal */
+  readonly _ref!: BlockRef;
+  /** @internal */
+  readonly _method!: StartMethod;
+  /** @internal */
+  _lockOf: Lock | RLock | null = null;
+
+  constructor(typecode: T, lengthOrValues: number | Iterable<ValueOf<T>>) {
+    const revived = revivalData<ArrayData>();
+    if (revived) typecode = revived.typecode as T;
+    const what = `${new.target.name}('${typecode}')`;
+    const View = viewOf(typecode, what);
+    let values: ValueOf<T>[] | undefined;
+    let length: number;
+    if (revived) length = revived.length;
+    else if (typeof lengthOrValues === "number") {
+      if (!Number.isInteger(lengthOrValues) || lengthOrValues < 0) {
+        throw new RangeError(`${what}: length must be an integer >= 0, got ${lengthOrValues}`);
+      }
+      length = lengthOrValues;
+    } else if (lengthOrValues != null && typeof lengthOrValues[Symbol.iterator] === "function") {
+      values = [...lengthOrValues];
+      length = values.length;
+    } else {
+      throw new TypeError(`${what}: give a length or an iterable of initial values`);
+    }
+    const block = revived
+      ? attach(revived.ref)
+      : allocate(methodOf(new.target), Math.max(1, length) * View.BYTES_PER_ELEMENT, 8);
+    const fields = {
+      typecode,
+      length,
+      _view: new View(block.buffer, block.offset, length) as unknown as TypedView<ValueOf<T>>,
+      _ref: block.ref,
+      _method: block.method,
+    };
+    Object.assign(this, fields);
+    values?.forEach((v, i) => this.set(i, v));
+    const bound = new Map<string | symbol, unknown>();
+    return new Proxy(this, {
+      get(target, p) {
+        if (isIndex(p)) return target.get(Number(p as string));
+        const v = Reflect.get(target, p, target);
+        if (typeof v !== "function" || p === "constructor") return v;
+        let f = bound.get(p);
+        if (!f) bound.set(p, f = v.bind(target));
+        return f;
+      },
+      set(target, p, v) {
+        if (isIndex(p)) target.set(Number(p as string), v);
+        else return Reflect.set(target, p, v, target);
+        return true;
+      },
+      has(target, p) {
+        if (isIndex(p)) return Number(p as string) >= 0 && Number(p as string) < target.length;
+        return Reflect.has(target, p);
+      },
+    });
+  }
+
+  #index(i: number, what: string): number {
+    const n = this.length;
+    const j = i < 0 ? i + n : i;
+    if (!Number.isInteger(j) || j < 0 || j >= n) {
+      throw new RangeError(
+        `${this.constructor.name}.${what}(${i}): index out of range (length ${n})`,
+      );
+    }
+    return j;
+  }
+
+  /** Element `i` (negative counts from the end). */
+  get(i: number): ValueOf<T> {
+    return this._view[this.#index(i, "get")];
+  }
+
+  /** Sets element `i` (negative counts from the end). */
+  set(i: number, v: ValueOf<T>): void {
+    this._view[this.#index(i, "set")] = coerce(
+      this.typecode,
+      v,
+      `${this.constructor.name}.set`,
+    ) as ValueOf<T>;
+  }
+
+  /** A plain array copy of the elements. */
+  toArray(): ValueOf<T>[] {
+    return Array.from({ length: this.length }, (_, i) => this._view[i]);
+  }
+
+  /** Iterates the elements. */
+  *[Symbol.iterator](): Iterator<ValueOf<T>> {
+    for (let i = 0; i < this.length; i++) yield this._view[i];
+  }
+
+  [HANDLE](): HandleState {
+    return {
+      kind: (this.constructor as typeof RawArray).kind,
+      method: this._method,
+      data: {
+        ref: this._ref,
+        typecode: this.typecode,
+        length: this.length,
+        lock: this._lockOf,
+      } satisfies ArrayData,
+    };
+  }
+
+  /** For `console.log`. */
+  toString(): string {
+    return `${this.constructor.name}('${this.typecode}', [${this.toArray().join(", ")}])`;
+  }
+}
+
+/**
+ * A fixed-length array of numbers in shared memory, with a lock (by default a new `RLock`).
+ * @example
+ * ```ts
+ * import { SharedArray } from "./mod.ts";
+ * const counts = new SharedArray("i", 4);
+ * {
+ *   using _ = counts.getLock().hold();
+ *   counts[2] += 1;
+ * }
+ * console.log([...counts]); // [0, 0, 1, 0]
+ * ```
+ */
+export class SharedArray<T extends Typecode = Typecode> extends RawArray<T> {
+  static override readonly kind: string = "SharedArray";
+
+  constructor(
+    typecode: T,
+    lengthOrValues: number | Iterable<ValueOf<T>>,
+    options: ValueOptions = {},
+  ) {
+    super(typecode, lengthOrValues);
+    const revived = revivalData<ArrayData>();
+    this._lockOf = revived ? revived.lock : makeLock(options.lock, this._method, "SharedArray");
+  }
+
+  /** The lock that guards this array; throws if it was made with `lock: false`. */
+  getLock(): Lock | RLock {
+    if (!this._lockOf) {
+      throw new TypeError(`${this.constructor.name} was made with lock: false and has no lock.`);
+    }
+    return this._lockOf;
+  }
+}
+
+registerRevivable(RawArray.kind, () => new RawArray("i", 0));
+registerRevivable(SharedArray.kind, () => new SharedArray("i", 0));

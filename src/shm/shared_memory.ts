@@ -1,0 +1,137 @@
+/**
+ * `SharedMemory`: a named POSIX shared-memory segment any process can attach to by name
+ * (CPython's `multiprocessing.shared_memory.SharedMemory`).
+ * @module
+ */
+import { methodOf } from "../bound.ts";
+import { HANDLE, type HandleState } from "../handles.ts";
+import { native } from "../runtime/native/mod.ts";
+import type { StartMethod } from "../runtime/popen.ts";
+import { registerRevivable, revivalData } from "./revive.ts";
+import { track, untrack } from "./tracker.ts";
+
+/** Options of `new SharedMemory()`. */
+export interface SharedMemoryOptions {
+  /** The segment's name (without a leading `/`); a fresh one when creating without a name. */
+  name?: string;
+  /** Make a new segment (true) or attach to an existing one (false, the default). */
+  create?: boolean;
+  /** Size in bytes of a new segment (ignored when attaching: the segment's own size is used). */
+  size?: number;
+  /**
+   * Unlink the segment when the main process exits if nobody did (default true). Pass false for
+   * a segment that should outlive this program.
+   */
+  track?: boolean;
+}
+
+const NAME = /^[^/\0]{1,200}$/;
+
+/**
+ * A block of shared memory with a name.
+ * @example
+ * ```ts
+ * import { SharedMemory } from "./mod.ts";
+ * const shm = new SharedMemory({ create: true, size: 1024 });
+ * shm.buf[0] = 42;
+ * const again = new SharedMemory({ name: shm.name }); // in this or any other process
+ * console.log(again.buf[0]); // 42
+ * again.close();
+ * shm.close();
+ * shm.unlink();
+ * ```
+ */
+export class SharedMemory {
+  static readonly kind = "SharedMemory";
+  /** The segment's name, as given to `new SharedMemory({ name })` elsewhere. */
+  readonly name: string;
+  /** Size in bytes. */
+  readonly size: number;
+  readonly #method: StartMethod;
+  readonly #tracked: boolean;
+  #buf: Uint8Array | null;
+  #unlinked = false;
+
+  constructor(options: SharedMemoryOptions = {}) {
+    const revived = revivalData<{ name: string; method: StartMethod }>();
+    this.#method = revived?.method ?? methodOf(new.target);
+    const { create = false, track: tracked = true } = revived ? {} : options;
+    let name = revived?.name ?? options.name;
+    if (name !== undefined && (typeof name !== "string" || !NAME.test(name.replace(/^\//, "")))) {
+      throw new TypeError(
+        `SharedMemory: name must be 1 to 200 characters without '/' or NUL, got ${
+          JSON.stringify(name)
+        }`,
+      );
+    }
+    name = name?.replace(/^\//, "");
+    this.#tracked = create && tracked;
+    if (create) {
+      const size = options.size;
+      if (typeof size !== "number" || !Number.isInteger(size) || size <= 0) {
+        throw new RangeError(
+          `SharedMemory: creating needs size: a positive integer number of bytes, got ${size}`,
+        );
+      }
+      name ??= `mp_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+      const mapping = native().createNamed(`/${name}`, size);
+      if (this.#tracked) {
+        try {
+          track(name);
+        } catch (error) {
+          native().unlinkNamed(`/${name}`);
+          throw error;
+        }
+      }
+      this.#buf = new Uint8Array(mapping.buffer, 0, size);
+      this.size = size;
+    } else {
+      if (name === undefined) {
+        throw new TypeError(
+          "SharedMemory: give the name of a segment to attach to, or create: true to make one",
+        );
+      }
+      const mapping = native().attachNamed(`/${name}`);
+      this.#buf = new Uint8Array(mapping.buffer, 0, mapping.size);
+      this.size = mapping.size;
+    }
+    this.name = name;
+  }
+
+  /** The segment's bytes; throws after `close()`. */
+  get buf(): Uint8Array {
+    if (!this.#buf) throw new Error(`SharedMemory '${this.name}' is closed.`);
+    return this.#buf;
+  }
+
+  /**
+   * Stops using the segment from this object: `buf` throws afterwards. (The mapping itself is
+   * released when this process exits, so views taken from `buf` earlier stay safe to touch.)
+   */
+  close(): void {
+    this.#buf = null;
+  }
+
+  /** Removes the segment's name: no one can attach any more; it is freed once all have closed. */
+  unlink(): void {
+    if (this.#unlinked) return;
+    native().unlinkNamed(`/${this.name}`);
+    this.#unlinked = true;
+    untrack(this.name);
+  }
+
+  [HANDLE](): HandleState {
+    return {
+      kind: SharedMemory.kind,
+      method: this.#method,
+      data: { name: this.name, method: this.#method },
+    };
+  }
+
+  /** For `console.log`. */
+  toString(): string {
+    return `SharedMemory('${this.name}', size=${this.size})`;
+  }
+}
+
+registerRevivable(SharedMemory.kind, () => new SharedMemory());

@@ -1,0 +1,81 @@
+/**
+ * Typecodes of `Value` and `SharedArray`, as in ctypes and Python's `array` module.
+ * @module
+ */
+
+/** A typecode: `b B h H i I` (8–32-bit ints), `l L q Q` (64-bit, read as bigint), `f d`. */
+export type Typecode = "b" | "B" | "h" | "H" | "i" | "I" | "l" | "L" | "q" | "Q" | "f" | "d";
+
+/** The JavaScript type a typecode reads as. */
+export type ValueOf<T extends Typecode> = T extends "l" | "L" | "q" | "Q" ? bigint : number;
+
+type View =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
+
+interface ViewConstructor {
+  new(buffer: ArrayBufferLike, byteOffset: number, length: number): View;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+const VIEWS: Record<Typecode, ViewConstructor> = {
+  b: Int8Array,
+  B: Uint8Array,
+  h: Int16Array,
+  H: Uint16Array,
+  i: Int32Array,
+  I: Uint32Array,
+  l: BigInt64Array,
+  L: BigUint64Array,
+  q: BigInt64Array,
+  Q: BigUint64Array,
+  f: Float32Array,
+  d: Float64Array,
+};
+
+/** A typed array over shared memory whose elements read as numbers or bigints. */
+export interface TypedView<V> {
+  [index: number]: V;
+  readonly length: number;
+}
+
+/** The typed-array constructor of `typecode`; throws a clear error for an unknown one. */
+export function viewOf(typecode: string, what: string): ViewConstructor {
+  const view = Object.hasOwn(VIEWS, typecode) ? VIEWS[typecode as Typecode] : undefined;
+  if (!view) {
+    throw new TypeError(
+      `${what}: unknown typecode ${JSON.stringify(typecode)}; use one of `
+        + `${Object.keys(VIEWS).join(" ")} (l L q Q are 64-bit and read as bigint).`,
+    );
+  }
+  return view;
+}
+
+/** Whether `typecode` holds 64-bit integers (bigint). */
+export function isBig(typecode: string): boolean {
+  return "lLqQ".includes(typecode);
+}
+
+/** Converts `v` to what `typecode` stores, or throws a clear error. */
+export function coerce(typecode: string, v: unknown, what: string): number | bigint {
+  if (isBig(typecode)) {
+    if (typeof v === "bigint") return v;
+    if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
+    throw new TypeError(
+      `${what}: typecode '${typecode}' holds 64-bit integers; give a bigint, got ${
+        typeof v === "number" ? v : typeof v
+      }`,
+    );
+  }
+  if (typeof v === "number") return v;
+  if (typeof v === "boolean") return Number(v);
+  throw new TypeError(`${what}: typecode '${typecode}' holds numbers, got ${typeof v}`);
+}

@@ -1,0 +1,147 @@
+/**
+ * `Value` and `RawValue`: one number in shared memory (CPython's `multiprocessing.Value`).
+ * @module
+ */
+import { methodOf, withMethod } from "../bound.ts";
+import { HANDLE, type HandleState } from "../handles.ts";
+import type { StartMethod } from "../runtime/popen.ts";
+import { Lock } from "../sync/lock.ts";
+import { RLock } from "../sync/rlock.ts";
+import { allocate, attach, type BlockRef } from "./arena.ts";
+import { registerRevivable, revivalData } from "./revive.ts";
+import { coerce, isBig, type Typecode, type TypedView, type ValueOf, viewOf } from "./typecode.ts";
+
+/** Options of `new Value()`. */
+export interface ValueOptions {
+  /** `true` (default): a new `RLock`; a `Lock`/`RLock` of the same context; `false`: none. */
+  lock?: boolean | Lock | RLock;
+}
+
+interface ValueData {
+  ref: BlockRef;
+  typecode: Typecode;
+  lock: Lock | RLock | null;
+}
+
+/**
+ * One number in shared memory, without a lock.
+ * @example
+ * ```ts
+ * import { RawValue } from "./mod.ts";
+ * const hits = new RawValue("i", 0);
+ * hits.value += 1; // a read, then a write: not atomic
+ * ```
+ */
+export class RawValue<T extends Typecode = Typecode> {
+  static readonly kind: string = "RawValue";
+  /** The typecode this value was made with. */
+  readonly typecode: T;
+  /** @internal */
+  readonly _ref: BlockRef;
+  /** @internal */
+  readonly _method: StartMethod;
+  readonly #view: TypedView<ValueOf<T>>;
+  readonly #big: boolean;
+
+  constructor(typecode: T, initial?: ValueOf<T>) {
+    const revived = revivalData<ValueData>();
+    if (revived) typecode = revived.typecode as T;
+    const View = viewOf(typecode, `${new.target.name}('${typecode}')`);
+    const block = revived
+      ? attach(revived.ref)
+      : allocate(methodOf(new.target), View.BYTES_PER_ELEMENT, 8);
+    this.typecode = typecode;
+    this._ref = block.ref;
+    this._method = block.method;
+    this.#big = isBig(typecode);
+    this.#view = new View(block.buffer, block.offset, 1) as unknown as TypedView<ValueOf<T>>;
+    if (!revived && initial !== undefined) this.value = initial;
+  }
+
+  /** The number in shared memory (a bigint for `l L q Q`). */
+  get value(): ValueOf<T> {
+    return this.#view[0];
+  }
+  set value(v: ValueOf<T>) {
+    if (typeof v === (this.#big ? "bigint" : "number")) this.#view[0] = v;
+    else this.#view[0] = coerce(this.typecode, v, `${this.constructor.name}.value`) as ValueOf<T>;
+  }
+
+  /** @internal */
+  _lock(): Lock | RLock | null {
+    return null;
+  }
+
+  [HANDLE](): HandleState {
+    return {
+      kind: (this.constructor as typeof RawValue).kind,
+      method: this._method,
+      data: { ref: this._ref, typecode: this.typecode, lock: this._lock() } satisfies ValueData,
+    };
+  }
+
+  /** For `console.log`. */
+  toString(): string {
+    return `${this.constructor.name}('${this.typecode}', ${String(this.value)})`;
+  }
+}
+
+/**
+ * One number in shared memory with a lock (by default a new `RLock`): `getLock()`.
+ * @example
+ * ```ts
+ * import { Value } from "./mod.ts";
+ * const balance = new Value("i", 200);
+ * {
+ *   using _ = balance.getLock().hold();
+ *   balance.value += 1;
+ * }
+ * console.log(balance.value); // 201
+ * ```
+ */
+export class Value<T extends Typecode = Typecode> extends RawValue<T> {
+  static override readonly kind: string = "Value";
+  readonly #lock: Lock | RLock | null;
+
+  constructor(typecode: T, initial?: ValueOf<T>, options: ValueOptions = {}) {
+    super(typecode, initial);
+    const revived = revivalData<ValueData>();
+    this.#lock = revived ? revived.lock : makeLock(options.lock, this._method, "Value");
+  }
+
+  /** The lock that guards this value; throws if it was made with `lock: false`. */
+  getLock(): Lock | RLock {
+    if (!this.#lock) {
+      throw new TypeError(`${this.toString()} was made with lock: false and has no lock.`);
+    }
+    return this.#lock;
+  }
+
+  /** @internal */
+  override _lock(): Lock | RLock | null {
+    return this.#lock;
+  }
+}
+
+/** The lock a `Value` or `SharedArray` gets from its `lock` option. */
+export function makeLock(
+  option: boolean | Lock | RLock | undefined,
+  method: StartMethod,
+  what: string,
+): Lock | RLock | null {
+  if (option === undefined || option === true) return withMethod(method, () => new RLock());
+  if (option === false) return null;
+  if (!(option instanceof Lock) && !(option instanceof RLock)) {
+    throw new TypeError(`${what}: lock must be true, false, a Lock or an RLock`);
+  }
+  if (option._method !== method) {
+    throw new TypeError(
+      `${what}: the lock was made for the "${option._method}" start method and the ${what} for `
+        + `"${method}"; make both in the same context.`,
+    );
+  }
+  return option;
+}
+
+registerRevivable(RawValue.kind, () => new RawValue("i"));
+registerRevivable(Value.kind, () => new Value("i"));

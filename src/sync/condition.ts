@@ -1,0 +1,185 @@
+/**
+ * `Condition`: waiting for a state that other processes change under a shared lock. Words: a
+ * sequence number that waiters sleep on, and one word packing waiters (low 16 bits) and wake
+ * tokens (high 16 bits), so that `notify(n)` wakes exactly `n` waiters even when some wait by
+ * polling.
+ * @module
+ */
+import { withMethod } from "../bound.ts";
+import { deadlineOf, remaining } from "./futex.ts";
+import { Lock } from "./lock.ts";
+import { type AcquireOptions, Primitive, registerPrimitive } from "./primitive.ts";
+import { RLock } from "./rlock.ts";
+
+const SEQ = 0, PACK = 1;
+const TOKEN = 1 << 16, MASK = 0xffff;
+
+/**
+ * A condition variable over a `Lock` or `RLock` (a new `RLock` by default).
+ * @example
+ * ```ts
+ * import { Condition, Value } from "./mod.ts";
+ * const cond = new Condition();
+ * const ready = new Value("i", 0);
+ * // a consumer (here, or in a child given `cond` and `ready`):
+ * const waiting = (async () => {
+ *   cond.acquire();
+ *   try {
+ *     return await cond.waitFor(() => ready.value === 1, 1000);
+ *   } finally {
+ *     cond.release();
+ *   }
+ * })();
+ * // a producer:
+ * await cond.acquireAsync();
+ * ready.value = 1;
+ * cond.notifyAll();
+ * cond.release();
+ * console.log(await waiting); // true
+ * ```
+ */
+export class Condition extends Primitive {
+  static readonly kind = "Condition";
+  /** The lock this condition uses. */
+  readonly lock: Lock | RLock;
+
+  constructor(lock?: Lock | RLock) {
+    super(new.target, 2);
+    const revived = Primitive.revivedExtra() as { lock: Lock | RLock } | undefined;
+    if (revived) {
+      this.lock = revived.lock;
+      return;
+    }
+    if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
+      throw new TypeError("Condition(lock): lock must be a Lock or an RLock");
+    }
+    this.lock = lock ?? withMethod(this._method, () => new RLock());
+    if (this.lock._method !== this._method) {
+      throw new TypeError(
+        `Condition(lock): the lock was made for the "${this.lock._method}" start method and this `
+          + `condition for "${this._method}"; make both in the same context.`,
+      );
+    }
+  }
+
+  protected override handleExtra(): unknown {
+    return { lock: this.lock };
+  }
+
+  /** Acquires the underlying lock (blocking this thread). */
+  acquire(options?: AcquireOptions): boolean {
+    return this.lock.acquire(options);
+  }
+
+  /** Acquires the underlying lock without blocking the event loop. */
+  acquireAsync(options?: AcquireOptions): Promise<boolean> {
+    return this.lock.acquireAsync(options);
+  }
+
+  /** Releases the underlying lock. */
+  release(): void {
+    this.lock.release();
+  }
+
+  /** Acquires the lock and returns a `Disposable` that releases it. */
+  hold(): Disposable {
+    return this.lock.hold();
+  }
+
+  #checkHeld(what: string): void {
+    const held = this.lock instanceof RLock ? this.lock._isOwned() : this.lock.locked();
+    if (!held) {
+      throw new Error(`Condition.${what}(): the lock must be held; acquire() it first.`);
+    }
+  }
+
+  #takeToken(): boolean {
+    const i32 = this._words.i32;
+    for (;;) {
+      const p = Atomics.load(i32, PACK);
+      if (p >>> 16 === 0) return false;
+      if (Atomics.compareExchange(i32, PACK, p, p - TOKEN - 1) === p) return true;
+    }
+  }
+
+  /** A timed-out waiter leaves; if a token was meant for it meanwhile, it takes that instead. */
+  #leave(): boolean {
+    const i32 = this._words.i32;
+    for (;;) {
+      const p = Atomics.load(i32, PACK);
+      const tokens = p >>> 16, waiters = p & MASK;
+      const next = tokens >= waiters ? p - TOKEN - 1 : p - 1;
+      if (Atomics.compareExchange(i32, PACK, p, next) === p) return tokens >= waiters;
+    }
+  }
+
+  /**
+   * Releases the lock, waits for `notify()` (or the timeout), takes the lock again; resolves
+   * false on timeout.
+   */
+  async wait(timeoutMs?: number): Promise<boolean> {
+    this.#checkHeld("wait");
+    const deadline = deadlineOf(timeoutMs);
+    const w = this._words;
+    if ((Atomics.add(w.i32, PACK, 1) & MASK) === MASK) {
+      Atomics.sub(w.i32, PACK, 1);
+      throw new RangeError("Condition.wait(): more than 65535 waiters");
+    }
+    const depth = this.lock instanceof RLock ? this.lock._releaseAll() : (this.lock.release(), 1);
+    let woken = false;
+    try {
+      for (;;) {
+        const seq = Atomics.load(w.i32, SEQ);
+        if (this.#takeToken()) {
+          woken = true;
+          break;
+        }
+        const left = remaining(deadline);
+        if (left === 0) {
+          woken = this.#leave();
+          break;
+        }
+        await w.waitAsync(SEQ, seq, left);
+      }
+    } finally {
+      await this.lock.acquireAsync();
+      if (this.lock instanceof RLock) this.lock._restore(depth);
+    }
+    return woken;
+  }
+
+  /** Waits until `predicate()` is true (checked with the lock held); false on timeout. */
+  async waitFor(predicate: () => unknown, timeoutMs?: number): Promise<boolean> {
+    const deadline = deadlineOf(timeoutMs);
+    let result = predicate();
+    while (!result) {
+      const left = remaining(deadline);
+      if (left === 0) break;
+      await this.wait(left);
+      result = predicate();
+    }
+    return Boolean(result);
+  }
+
+  /** Wakes up to `n` waiters (the lock must be held). */
+  notify(n = 1): void {
+    this.#checkHeld("notify");
+    const i32 = this._words.i32;
+    let k = 0;
+    for (;;) {
+      const p = Atomics.load(i32, PACK);
+      k = Math.max(0, Math.min(n, (p & MASK) - (p >>> 16)));
+      if (k === 0) return;
+      if (Atomics.compareExchange(i32, PACK, p, p + k * TOKEN) === p) break;
+    }
+    Atomics.add(i32, SEQ, 1);
+    this._words.wake(SEQ, k);
+  }
+
+  /** Wakes every waiter (the lock must be held). */
+  notifyAll(): void {
+    this.notify(MASK);
+  }
+}
+
+registerPrimitive(Condition.kind, () => new Condition());

@@ -1,0 +1,66 @@
+/**
+ * Waiting on a 32-bit word of shared memory, and waking its waiters: `Atomics.wait`/`notify`
+ * on a SharedArrayBuffer, the futex syscall on native memory (where `Atomics.wait` throws and
+ * `Atomics.notify` wakes nobody). The one kernel under every lock, event, condition and barrier.
+ * @module
+ */
+import { keepAlive } from "../keep_alive.ts";
+import { native } from "../runtime/native/mod.ts";
+import type { Block } from "../shm/arena.ts";
+
+const INT_MAX = 0x7fffffff;
+
+/** Int32 words over a block, with wait and wake. */
+export class Words {
+  readonly i32: Int32Array;
+  readonly #address: bigint | null;
+
+  constructor(block: Block, count: number) {
+    this.i32 = new Int32Array(block.buffer, block.offset, count);
+    this.#address = block.address === null ? null : block.address + BigInt(block.offset);
+  }
+
+  /** Blocks this thread while word `i` equals `expected`, at most `timeoutMs`. */
+  wait(i: number, expected: number, timeoutMs?: number): void {
+    if (this.#address === null) Atomics.wait(this.i32, i, expected, timeoutMs ?? Infinity);
+    else native().futexWait(this.#address + BigInt(4 * i), expected, timeoutMs);
+  }
+
+  /**
+   * Resolves when word `i` may no longer equal `expected` (or after `timeoutMs`), without
+   * blocking the event loop. On native memory it polls with a growing pause (≤ 4 ms).
+   */
+  async waitAsync(i: number, expected: number, timeoutMs?: number): Promise<void> {
+    if (this.#address === null) {
+      const r = Atomics.waitAsync(this.i32, i, expected, timeoutMs ?? Infinity);
+      if (r.async) await keepAlive(r.value);
+      return;
+    }
+    const end = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    for (let pause = 0; Atomics.load(this.i32, i) === expected; pause = Math.min(4, pause + 0.25)) {
+      const left = end - performance.now();
+      if (left <= 0) return;
+      await new Promise((r) => setTimeout(r, Math.min(pause, left)));
+    }
+  }
+
+  /** Wakes up to `count` waiters of word `i` (all by default). */
+  wake(i: number, count = INT_MAX): void {
+    if (this.#address === null) Atomics.notify(this.i32, i, count);
+    else native().futexWake(this.#address + BigInt(4 * i), count);
+  }
+}
+
+/** Milliseconds left until `deadline` (`performance.now()` based), or undefined for none. */
+export function remaining(deadline: number | undefined): number | undefined {
+  return deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
+}
+
+/** The deadline for a timeout in ms, or undefined for none. */
+export function deadlineOf(timeoutMs: number | undefined): number | undefined {
+  if (timeoutMs === undefined || timeoutMs === null || timeoutMs === Infinity) return undefined;
+  if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs)) {
+    throw new TypeError(`timeout must be a number of milliseconds, got ${String(timeoutMs)}`);
+  }
+  return performance.now() + Math.max(0, timeoutMs);
+}

@@ -1,0 +1,145 @@
+/**
+ * `Semaphore` and `BoundedSemaphore`. Words: value, number of waiters, bound (-1: none).
+ * @module
+ */
+import { deadlineOf, remaining } from "./futex.ts";
+import {
+  acquireArgs,
+  type AcquireOptions,
+  disposable,
+  Primitive,
+  registerPrimitive,
+} from "./primitive.ts";
+
+const VALUE = 0, WAITERS = 1, BOUND = 2;
+
+/**
+ * A counter that `acquire()` decrements, waiting while it is 0, and `release()` increments.
+ * @example
+ * ```ts
+ * import { Semaphore } from "./mod.ts";
+ * const slots = new Semaphore(2);
+ * if (slots.acquire({ timeout: 100 })) {
+ *   try {
+ *     // at most two holders at a time
+ *   } finally {
+ *     slots.release();
+ *   }
+ * }
+ * ```
+ */
+export class Semaphore extends Primitive {
+  static readonly kind: string = "Semaphore";
+
+  constructor(value = 1) {
+    super(new.target, 3);
+    if (!Primitive.reviving) {
+      if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
+        throw new RangeError(`Semaphore: initial value must be an integer >= 0, got ${value}`);
+      }
+      Atomics.store(this._words.i32, VALUE, value);
+      Atomics.store(this._words.i32, BOUND, this._bounded() ? value : -1);
+    }
+  }
+
+  /** @internal Whether release() is bounded by the initial value. */
+  protected _bounded(): boolean {
+    return false;
+  }
+
+  #try(): boolean {
+    const i32 = this._words.i32;
+    for (let v = Atomics.load(i32, VALUE); v > 0; v = Atomics.load(i32, VALUE)) {
+      if (Atomics.compareExchange(i32, VALUE, v, v - 1) === v) return true;
+    }
+    return false;
+  }
+
+  /** Decrements the value, blocking this thread while it is 0; false on timeout or non-blocking. */
+  acquire(options?: AcquireOptions): boolean {
+    const { blocking, timeout } = acquireArgs(options);
+    if (this.#try()) return true;
+    if (!blocking) return false;
+    const deadline = deadlineOf(timeout);
+    const w = this._words;
+    for (;;) {
+      const left = remaining(deadline);
+      if (left === 0) return false;
+      Atomics.add(w.i32, WAITERS, 1);
+      w.wait(VALUE, 0, left);
+      Atomics.sub(w.i32, WAITERS, 1);
+      if (this.#try()) return true;
+    }
+  }
+
+  /** Decrements the value without blocking the event loop. */
+  async acquireAsync(options?: AcquireOptions): Promise<boolean> {
+    const { blocking, timeout } = acquireArgs(options);
+    if (this.#try()) return true;
+    if (!blocking) return false;
+    const deadline = deadlineOf(timeout);
+    const w = this._words;
+    for (;;) {
+      const left = remaining(deadline);
+      if (left === 0) return false;
+      Atomics.add(w.i32, WAITERS, 1);
+      await w.waitAsync(VALUE, 0, left);
+      Atomics.sub(w.i32, WAITERS, 1);
+      if (this.#try()) return true;
+    }
+  }
+
+  /** Increments the value, waking one waiter. */
+  release(): void {
+    const i32 = this._words.i32;
+    const bound = Atomics.load(i32, BOUND);
+    for (;;) {
+      const v = Atomics.load(i32, VALUE);
+      if (bound >= 0 && v >= bound) {
+        throw new Error(
+          `BoundedSemaphore.release(): released too many times (value is already ${v}, its bound).`,
+        );
+      }
+      if (Atomics.compareExchange(i32, VALUE, v, v + 1) === v) break;
+    }
+    if (Atomics.load(i32, WAITERS) > 0) this._words.wake(VALUE, 1);
+  }
+
+  /** Acquires and returns a `Disposable` that releases: `using _ = sem.hold();`. */
+  hold(): Disposable {
+    this.acquire();
+    return disposable(() => this.release());
+  }
+
+  /** The current value. */
+  getValue(): number {
+    return Atomics.load(this._words.i32, VALUE);
+  }
+
+  /** Whether `acquire()` would have to wait. */
+  locked(): boolean {
+    return this.getValue() === 0;
+  }
+}
+
+/**
+ * A semaphore whose `release()` throws rather than raise the value above its initial value.
+ * @example
+ * ```ts
+ * import { BoundedSemaphore } from "./mod.ts";
+ * const s = new BoundedSemaphore(1);
+ * s.acquire();
+ * s.release();
+ * // s.release() again would throw
+ * ```
+ */
+export class BoundedSemaphore extends Semaphore {
+  static override readonly kind: string = "BoundedSemaphore";
+
+  protected override _bounded(): boolean {
+    return true;
+  }
+}
+
+registerPrimitive(Semaphore.kind, () => new Semaphore());
+registerPrimitive(BoundedSemaphore.kind, () => new BoundedSemaphore());
