@@ -179,7 +179,7 @@ export class Process<A extends unknown[] = unknown[]> {
     }
     let ready!: () => void;
     const running = new Promise<void>((r) => (ready = r));
-    const popen = launch(this.#method, {
+    const popen = await launch(this.#method, {
       onMessage: (m) => {
         if ((m as { op?: string })?.op === "ready") ready();
       },

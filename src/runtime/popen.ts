@@ -3,11 +3,7 @@
  * `launch()` is the single dispatch point: the rest of the library never asks where it runs.
  * @module
  */
-import { runtime, type RuntimeKey } from "./detect.ts";
-import { launchBunSpawn } from "./popen_bun.ts";
-import { launchDenoCommand } from "./popen_deno.ts";
-import { launchNodeFork } from "./popen_node.ts";
-import { launchThread } from "./popen_thread.ts";
+import { runtime } from "./detect.ts";
 
 /** How children are started: Web Workers in this process, or separate OS processes. */
 export type StartMethod = "thread" | "process";
@@ -40,15 +36,13 @@ export interface LaunchOptions {
 /** The default start method of this runtime: threads on Deno, processes on Bun and Node. */
 export const DEFAULT_START_METHOD: StartMethod = runtime === "deno" ? "thread" : "process";
 
-type Launcher = (options: LaunchOptions) => Popen;
-
-const PROCESS_LAUNCHERS: Record<RuntimeKey, Launcher> = {
-  deno: launchDenoCommand,
-  bun: launchBunSpawn,
-  node: launchNodeFork,
-};
-
-/** Starts a child with the given start method on the current runtime. */
-export function launch(method: StartMethod, options: LaunchOptions): Popen {
-  return method === "thread" ? launchThread(options) : PROCESS_LAUNCHERS[runtime](options);
+/**
+ * Starts a child with the given start method on the current runtime. The launchers load on
+ * first use, so that a program (or a child) that starts no children never loads them.
+ */
+export async function launch(method: StartMethod, options: LaunchOptions): Promise<Popen> {
+  if (method === "thread") return (await import("./popen_thread.ts")).launchThread(options);
+  if (runtime === "deno") return (await import("./popen_deno.ts")).launchDenoCommand(options);
+  if (runtime === "bun") return (await import("./popen_bun.ts")).launchBunSpawn(options);
+  return (await import("./popen_node.ts")).launchNodeFork(options);
 }
