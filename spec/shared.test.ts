@@ -162,7 +162,7 @@ for (const method of METHODS) {
     await assert.rejects(
       p.start(),
       new RegExp(
-        `argument 0 .*Value made for the "${other.method}" start method .*getContext\\("${method}"\\)`,
+        `argument 1 .*Value made for the "${other.method}" start method .*getContext\\("${method}"\\)`,
       ),
     );
     await assert.rejects(p.join(), /start method/);
