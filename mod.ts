@@ -40,6 +40,19 @@ export {
   ProcessError,
   TimeoutError,
 } from "./src/errors.ts";
+export { Future } from "./src/futures/future.ts";
+export {
+  ALL_COMPLETED,
+  asCompleted,
+  type Completed,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  type ReturnWhen,
+  wait,
+  type WaitResult,
+} from "./src/futures/wait.ts";
+export { type ExecutorOptions, type MapOptions, ProcessPoolExecutor } from "./src/pool/executor.ts";
+export { AsyncResult, Pool, type PoolOptions } from "./src/pool/pool.ts";
 export { Process, type ProcessOptions } from "./src/process.ts";
 export { RawArray, SharedArray } from "./src/shm/array.ts";
 export { SharedMemory, type SharedMemoryOptions } from "./src/shm/shared_memory.ts";

@@ -5,6 +5,7 @@
  */
 import process from "node:process";
 import {
+  asCompleted,
   currentProcess,
   getContext,
   isMain,
@@ -68,11 +69,18 @@ export function lockedWithdraw(amount: number, times: number, balance: Value<"i"
   }
 }
 
+// ── Cells 6 and 7: ProcessPoolExecutor (the notebook's third `something`, which returns)
+export async function somethingReturns(id: number, sleepTime: number) {
+  console.log(`${id}--Going to Sleep`);
+  await sleep(seconds(sleepTime));
+  return `${id}--Woke Up`;
+}
+
 const took = (t0: number) => ((performance.now() - t0) / 1000).toFixed(4);
 
 if (isMain(import.meta)) {
   const method = (process.argv[2] ?? undefined) as StartMethod | undefined;
-  const { Process, Value, Lock } = getContext(method);
+  const { Process, Value, Lock, ProcessPoolExecutor } = getContext(method);
 
   {
     const startTime = performance.now();
@@ -129,5 +137,36 @@ if (isMain(import.meta)) {
     await depositProcess.join();
     await withdrawProcess.join();
     console.log(` Final Balance is: ${balance.value}`);
+  }
+  console.log();
+  {
+    console.log("Main Process Starting");
+    const startTime = performance.now();
+    // bound: the number of workers running at a time is the number of cores
+    {
+      await using executor = new ProcessPoolExecutor();
+      const tasks = Array.from(
+        { length: 10 },
+        (_, i) => executor.submit(somethingReturns, i, 10 - i),
+      );
+      for await (const task of asCompleted(tasks)) { // printed in the order of completion
+        console.log(await task.result());
+      }
+    }
+    console.log(`Main process took ${took(startTime)} seconds`);
+  }
+  console.log();
+  {
+    console.log("Main Process Starting");
+    const startTime = performance.now();
+    const ids = Array.from({ length: 10 }, (_, i) => i);
+    const sleepTime = ids.map((i) => i / 10);
+    {
+      await using executor = new ProcessPoolExecutor();
+      for await (const result of executor.map(somethingReturns, ids, sleepTime)) {
+        console.log(result); // printed in the order of the inputs
+      }
+    }
+    console.log(`Main process took ${took(startTime)} seconds`);
   }
 }

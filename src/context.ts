@@ -3,6 +3,8 @@
  * @module
  */
 import { BOUND_METHOD } from "./bound.ts";
+import { ProcessPoolExecutor } from "./pool/executor.ts";
+import { Pool } from "./pool/pool.ts";
 import { Process } from "./process.ts";
 import { RawArray, SharedArray } from "./shm/array.ts";
 import { SharedMemory } from "./shm/shared_memory.ts";
@@ -65,6 +67,10 @@ export class Context {
   readonly Condition: typeof Condition;
   /** `Barrier` of this context. */
   readonly Barrier: typeof Barrier;
+  /** `Pool` of this context. */
+  readonly Pool: typeof Pool;
+  /** `ProcessPoolExecutor` of this context. */
+  readonly ProcessPoolExecutor: typeof ProcessPoolExecutor;
 
   constructor(readonly method: StartMethod) {
     this.Process = bind(Process, method);
@@ -80,6 +86,8 @@ export class Context {
     this.Event = bind(Event, method);
     this.Condition = bind(Condition, method);
     this.Barrier = bind(Barrier, method);
+    this.Pool = bind(Pool, method);
+    this.ProcessPoolExecutor = bind(ProcessPoolExecutor, method);
   }
 
   /** This context's start method. */

@@ -52,6 +52,12 @@ export function encodeArgs(
   where: (i: number) => string,
 ): unknown[] {
   return args.map((arg, i) => {
+    if (
+      arg === null
+      || (typeof arg !== "object" && typeof arg !== "function" && typeof arg !== "symbol")
+    ) {
+      return arg; // a primitive always crosses as it is
+    }
     const encoded = encodeValue(arg, method, () => where(i));
     try {
       structuredClone(encoded);

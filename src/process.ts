@@ -14,7 +14,7 @@ import { launch, type Popen, type StartMethod } from "./runtime/popen.ts";
 import { trackerRef } from "./shm/tracker.ts";
 import { withTimeout } from "./sleep.ts";
 import { state } from "./state.ts";
-import { resolveTarget } from "./task.ts";
+import { resolveTarget, type TargetRef } from "./task.ts";
 
 /** Options of `new Process()`. */
 export interface ProcessOptions<A extends unknown[] = unknown[]> {
@@ -38,6 +38,17 @@ const active = new Set<Process>();
 /** Daemon children still running: ended when this process exits. */
 const daemons = new Set<Popen>();
 onProcessExit(() => daemons.forEach((popen) => popen.kill()));
+
+/** What the library's own children (pool workers) add to a `Process`: internal, not public. */
+export interface ChildHooks {
+  /** The function to run, already resolved (the library's own worker loop). */
+  readonly ref: TargetRef;
+  /** Called with each message the child sends besides the library's own. */
+  readonly onMessage: (message: unknown) => void;
+}
+
+/** Option key under which the library passes `ChildHooks`. */
+export const CHILD_HOOKS: unique symbol = Symbol("multiproc.childHooks") as never;
 
 /**
  * A child running `target(...args)`.
@@ -74,6 +85,7 @@ export class Process<A extends unknown[] = unknown[]> {
   #exitCode: number | null = null;
   #pendingSignal: "terminate" | "kill" | undefined;
   #started: Promise<void> | undefined;
+  readonly #hooks: ChildHooks | undefined;
   #ended: Promise<void> | undefined;
 
   constructor(options: ProcessOptions<A>) {
@@ -96,6 +108,7 @@ export class Process<A extends unknown[] = unknown[]> {
     this.#module = options.module;
     this.#caller = callerModule();
     this.#method = methodOf(new.target);
+    this.#hooks = (options as { [CHILD_HOOKS]?: ChildHooks })[CHILD_HOOKS];
   }
 
   /** Whether the child ends when the main process exits; settable until `start()`. */
@@ -155,7 +168,8 @@ export class Process<A extends unknown[] = unknown[]> {
     const what = `Cannot start process '${this.name}'`;
     let boot: BootMessage;
     try {
-      const target = await resolveTarget(this.#target, this.#module, this.#caller, what);
+      const target = this.#hooks?.ref
+        ?? await resolveTarget(this.#target, this.#module, this.#caller, what);
       const args = encodeArgs(
         this.#args,
         this.#method,
@@ -182,6 +196,7 @@ export class Process<A extends unknown[] = unknown[]> {
     const popen = await launch(this.#method, {
       onMessage: (m) => {
         if ((m as { op?: string })?.op === "ready") ready();
+        else this.#hooks?.onMessage(m);
       },
     });
     this.#popen = popen;
@@ -262,16 +277,28 @@ export class Process<A extends unknown[] = unknown[]> {
     return new ProcessError(`Process '${this.name}' is closed: create a new Process.`);
   }
 
+  /** @internal Settles when the child has exited, without keeping the program alive. */
+  _exited(): Promise<void> {
+    return this.#ended ?? Promise.reject(new ProcessError("not started"));
+  }
+
+  /** @internal Sends `message` to the child (for pool workers; see `ChildHooks`). */
+  _send(message: unknown): void {
+    this.#popen?.send(message);
+  }
+
+  /** @internal Whether the child keeps this program alive (pool workers are unref'd when idle). */
+  _ref(on: boolean): void {
+    if (on) this.#popen?.ref();
+    else this.#popen?.unref();
+  }
+
   /** @internal Children started in this isolate that have not exited. */
   static _active(): Process[] {
     return [...active];
   }
 }
 
-/**
- * Keeps the event loop alive until `promise` settles: awaiting a daemon child (whose handle is
- * unref'd) must not let the program end under the awaiting code.
- */
 function quietReject(error: Error): Promise<never> {
   const p = Promise.reject(error);
   p.catch(() => {});

@@ -16,7 +16,10 @@ export function bootstrap(channel: ParentChannel): void {
     const m = message as BootMessage;
     if (m?.op !== "boot" || booted) return;
     booted = true;
-    run(channel, m).then((code) => channel.exit(code));
+    run(channel, m).then(async (code) => {
+      await channel.flush();
+      channel.exit(code);
+    });
   });
 }
 

@@ -13,6 +13,8 @@ import { exitNow, ppid, unrefTimer, writeStdoutSync } from "./host.ts";
 export interface ParentChannel {
   send(message: unknown): void;
   onMessage(handler: (message: unknown) => void): void;
+  /** Resolves once everything sent so far has left this process (before an exit). */
+  flush(): Promise<void>;
   /** Ends this child (for a thread, only that thread) with `code`. */
   exit(code: number): never;
 }
@@ -29,6 +31,15 @@ function ipcChannel(): ParentChannel {
   return {
     send: (m) => proc.send!(m),
     onMessage: (h) => void proc.on("message", h),
+    // IPC is ordered: once a last message has been written, so has everything before it.
+    flush: () =>
+      new Promise<void>((resolve) => {
+        try {
+          proc.send!({ op: "flushed" }, undefined, undefined, () => resolve());
+        } catch {
+          resolve();
+        }
+      }),
     exit: (code) => exitNow(code),
   };
 }
@@ -47,6 +58,7 @@ function denoPipeChannel(): ParentChannel {
   return {
     send: (m) => writeStdoutSync(encodeFrame(m)),
     onMessage: (h) => void handlers.push(h),
+    flush: () => Promise.resolve(), // writes are synchronous
     exit: (code) => exitNow(code),
   };
 }

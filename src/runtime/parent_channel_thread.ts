@@ -15,6 +15,7 @@ export function threadParentChannel(): ParentChannel {
     return {
       send: (m) => port.postMessage(m),
       onMessage: (h) => void port.on("message", h),
+      flush: () => Promise.resolve(), // posted messages are already in the parent's queue
       exit: (code) => exitNow(code),
     };
   }
@@ -25,6 +26,7 @@ export function threadParentChannel(): ParentChannel {
   return {
     send: (m) => scope.postMessage(m),
     onMessage: (h) => scope.addEventListener("message", (e) => h(e.data)),
+    flush: () => Promise.resolve(),
     exit: (code) => exitNow(code),
   };
 }

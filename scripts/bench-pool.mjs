@@ -1,0 +1,82 @@
+#!/usr/bin/env zx
+// Pool throughput: 100000 tiny tasks (x => x * 2) through submit and through map(chunksize=1000),
+// per runtime × start method, against CPython's ProcessPoolExecutor (fork and spawn) and, on Node
+// and Bun, piscina and tinypool with the same worker count, all in this run; and the speedup of
+// 2 × cores CPU-bound tasks of ~50 ms over running them serially. Writes bench/results/pool.md.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { $, cd } from "zx";
+import { ROOT, RUNTIMES } from "./runtimes.mjs";
+
+cd(ROOT);
+const last = (out) => JSON.parse(out.stdout.trim().split("\n").pop());
+await $`zx scripts/build.mjs`;
+const JS = { deno: ["deno", "run", "-A"], bun: ["bun"], node: ["node"] };
+const ENTRY = { deno: "../../mod.ts", bun: "../../mod.ts", node: "../../dist/mod.js" };
+const N = 100_000;
+const rate = (ms) => `${Math.round(N / (ms / 1000) / 1000)}k/s`;
+
+const py = {};
+for (const m of ["fork", "spawn"]) {
+  py[m] = last(await $`python3 bench/fixtures/pool_cpython.py ${m}`);
+  console.log(`CPython ${m}: submit ${rate(py[m].submit)}, map ${rate(py[m].map)}`);
+}
+const peers = {};
+for (const runtime of ["node", "bun"]) {
+  peers[runtime] = last(await $`${[...JS[runtime], "bench/fixtures/pool_peers.mjs"]}`);
+  console.log(
+    `${runtime}: piscina ${rate(peers[runtime].piscina)}, tinypool ${
+      rate(peers[runtime].tinypool)
+    }`,
+  );
+}
+const rows = [];
+for (const runtime of RUNTIMES) {
+  for (const method of ["thread", "process"]) {
+    $.env = { ...process.env, MULTIPROC_ENTRY: ENTRY[runtime] };
+    const r = last(await $`${[...JS[runtime], "bench/fixtures/pool_lib.mjs", method]}`);
+    rows.push({ runtime, method, ...r });
+    console.log(
+      `${runtime} ${method}: submit ${rate(r.submit)}, map ${rate(r.map)}, speedup ${
+        (r.serial / r.parallel).toFixed(2)
+      }`,
+    );
+  }
+}
+
+const x = (a, b) => `${(b / a).toFixed(1)}×`;
+const cores = rows[0].workers;
+const lines = [
+  `# Pool throughput — ${new Date().toISOString()}`,
+  "",
+  `${N} tiny tasks, ${cores} workers; rates in tasks per second (median of 3 runs for the library and`,
+  `CPython's map; CPython's submit, piscina and tinypool once, after a warm-up). Ratios are how many`,
+  "times faster the library is. Speedup: 2 × cores tasks of ~50 ms of CPU, serial time / pool time.",
+  "Targets: thread ≥ 1.5 × piscina (submit), process ≥ 3 × CPython (submit), speedup ≥ 0.9 × cores.",
+  "",
+  `Anchors: CPython ${(await $`python3 --version`).stdout.trim()} ProcessPoolExecutor submit fork ${
+    rate(py.fork.submit)
+  } / spawn ${rate(py.spawn.submit)}, map(chunksize=1000) fork ${rate(py.fork.map)} / spawn ${
+    rate(py.spawn.map)
+  }, CPU speedup ${(py.fork.serial / py.fork.parallel).toFixed(2)}; piscina Node ${
+    rate(peers.node.piscina)
+  } / Bun ${rate(peers.bun.piscina)}; tinypool Node ${rate(peers.node.tinypool)} / Bun ${
+    rate(peers.bun.tinypool)
+  }.`,
+  "",
+  "| runtime | method | submit | vs CPython fork | vs piscina | vs tinypool | map (chunks of 1000) | vs CPython fork | CPU speedup |",
+  "|---|---|---|---|---|---|---|---|---|",
+  ...rows.map((r) => {
+    const peer = peers[r.runtime];
+    return `| ${r.runtime} | ${r.method} | ${rate(r.submit)} | ${x(r.submit, py.fork.submit)} | ${
+      peer ? x(r.submit, peer.piscina) : "—"
+    } | ${peer ? x(r.submit, peer.tinypool) : "—"} | ${rate(r.map)} | ${x(r.map, py.fork.map)} | ${
+      (r.serial / r.parallel).toFixed(2)
+    } |`;
+  }),
+  "",
+  "piscina and tinypool are not run on Deno (tinypool deadlocks there; runtime-facts.md).",
+  "",
+];
+mkdirSync("bench/results", { recursive: true });
+writeFileSync("bench/results/pool.md", lines.join("\n"));
+console.log("\n" + lines.join("\n"));

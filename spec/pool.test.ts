@@ -1,0 +1,336 @@
+/**
+ * ProcessPoolExecutor, Future, asCompleted, wait and Pool under both start methods: the
+ * notebook's two pool cells, and every failure path settling its futures.
+ */
+import assert from "node:assert/strict";
+import process from "node:process";
+import { test } from "node:test";
+import {
+  ALL_COMPLETED,
+  asCompleted,
+  BrokenProcessPool,
+  CancelledError,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  getContext,
+  type ProcessPoolExecutor,
+  TimeoutError,
+  wait,
+} from "../mod.ts";
+import {
+  add,
+  addShared,
+  exitWith,
+  failingInit,
+  failOn,
+  hiddenRef,
+  meet,
+  recall,
+  remember,
+  something,
+  twice,
+  unsendable,
+  whoRuns,
+  wokeUp,
+} from "./fixtures/pool_targets.ts";
+import { eventually, METHODS, runScript } from "./helpers.ts";
+
+/** Starts `n` workers of `executor` (awaiting a short task on each), so that timings below are
+ * about tasks, not about worker start-up (slow under tsx on Node). */
+async function warm(executor: ProcessPoolExecutor, n: number): Promise<void> {
+  await Promise.all(Array.from({ length: n }, (_, i) => executor.submit(wokeUp, i, 50)));
+}
+
+for (const method of METHODS) {
+  const ctx = getContext(method);
+
+  test(`notebook: submit + asCompleted yields in completion order [${method}]`, async () => {
+    await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 10 });
+    // Start the ten workers first (ten tasks meeting at a barrier need ten workers), so that the
+    // ten tasks below start together.
+    const barrier = new ctx.Barrier(10);
+    await Promise.all(Array.from({ length: 10 }, () => executor.submit(meet, barrier)));
+    const tasks = Array.from(
+      { length: 10 },
+      (_, i) => executor.submit(something, i, (10 - i) * 40),
+    );
+    const order: string[] = [];
+    for await (const task of asCompleted(tasks)) {
+      assert.equal(task.done(), true);
+      order.push((await task.result()).text);
+    }
+    assert.deepEqual(order, Array.from({ length: 10 }, (_, i) => `${9 - i}--Woke Up`));
+  });
+
+  test(`notebook: map over two zipped iterables yields in input order [${method}]`, async () => {
+    await using executor = new ctx.ProcessPoolExecutor();
+    const ids = Array.from({ length: 10 }, (_, i) => i);
+    const sleepTime = ids.map((i) => (9 - i) * 20); // later items finish first: order is the input's
+    const results: string[] = [];
+    for await (const result of executor.map(wokeUp, ids, sleepTime)) results.push(result);
+    assert.deepEqual(results, ids.map((i) => `${i}--Woke Up`));
+  });
+
+  test(`map: zips to the shortest, chunksize, errors at their item, timeout [${method}]`, async () => {
+    await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
+    const sums: number[] = [];
+    for await (const s of executor.map(add, [1, 2, 3, 4], new Set([10, 20, 30]))) sums.push(s);
+    assert.deepEqual(sums, [11, 22, 33]);
+    const xs = Array.from({ length: 2500 }, (_, i) => i);
+    const doubled: number[] = [];
+    for await (const y of executor.map(twice, xs, { chunksize: 1000 })) doubled.push(y);
+    assert.deepEqual(doubled, xs.map((x) => 2 * x));
+    for (const chunksize of [1, 3]) {
+      const seen: number[] = [];
+      await assert.rejects(async () => {
+        for await (
+          const y of executor.map(failOn, [0, 1, 2, 3, 4], [3, 3, 3, 3, 3], { chunksize })
+        ) seen.push(y);
+      }, (e: Error) => e.name === "ValueError" && e.message === "bad value 3");
+      assert.deepEqual(seen, [0, 1, 2], `chunksize ${chunksize}: results before the failing item`);
+    }
+    await assert.rejects(async () => {
+      for await (const _ of executor.map(wokeUp, [0, 1], [10, 2000], { timeout: 300 })) { /* */ }
+    }, TimeoutError);
+    assert.throws(
+      () => executor.map(twice, [1], { chunksize: 0 }),
+      /chunksize must be an integer >= 1/,
+    );
+    assert.throws(
+      () => executor.map(twice, 5 as unknown as number[]),
+      /argument 1 is not iterable/,
+    );
+  });
+
+  test(`Future: result timeout, exception, done/running/cancelled, cancel, callbacks [${method}]`, async () => {
+    await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+    await warm(executor, 1);
+    const slow = executor.submit(wokeUp, 0, 600);
+    const queued = executor.submit(twice, 21);
+    await assert.rejects(slow.result(100), TimeoutError);
+    assert.ok(await eventually(() => slow.running(), 5000));
+    assert.equal(slow.cancel(), false, "a running task cannot be cancelled");
+    assert.equal(queued.cancel(), true, "a queued task can");
+    assert.equal(queued.cancelled(), true);
+    assert.equal(queued.done(), true);
+    await assert.rejects(queued.result(), CancelledError);
+    const calls: string[] = [];
+    slow.addDoneCallback((f) => calls.push(`done ${f.done()}`));
+    assert.equal(await slow, "0--Woke Up");
+    assert.deepEqual(calls, ["done true"]);
+    assert.equal(await slow.exception(), null);
+    const failing = executor.submit(failOn, 1, 1);
+    const error = await failing.exception() as Error;
+    assert.equal(error.name, "ValueError");
+    assert.equal(error.message, "bad value 1");
+    assert.match(
+      String((error.cause as Error).stack),
+      /failOn|pool_targets/,
+      "the cause carries the worker's stack",
+    );
+    let late = "";
+    failing.addDoneCallback(() => (late = "called at once"));
+    assert.equal(late, "called at once");
+  });
+
+  test(`wait: FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, timeout [${method}]`, async () => {
+    await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
+    await warm(executor, 2);
+    const fast = executor.submit(wokeUp, 0, 10);
+    const slow = executor.submit(wokeUp, 1, 800);
+    const first = await wait([fast, slow], { returnWhen: FIRST_COMPLETED });
+    assert.ok(first.done.has(fast));
+    assert.ok(first.notDone.has(slow));
+    const timedOut = await wait([slow], { timeout: 50 });
+    assert.equal(timedOut.done.size, 0);
+    const failing = executor.submit(failOn, 2, 2);
+    const exc = await wait([slow, failing], { returnWhen: FIRST_EXCEPTION });
+    assert.ok(exc.done.has(failing));
+    const all = await wait([fast, slow, failing], { returnWhen: ALL_COMPLETED });
+    assert.equal(all.done.size, 3);
+    await assert.rejects(wait([fast], { returnWhen: "SOMETIMES" as never }), /returnWhen must be/);
+  });
+
+  test(`asCompleted: TimeoutError names the unfinished; each future once [${method}]`, async () => {
+    await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
+    await warm(executor, 2);
+    const fast = executor.submit(twice, 1);
+    const slow = executor.submit(wokeUp, 1, 1000);
+    const seen: unknown[] = [];
+    await assert.rejects(async () => {
+      for await (const f of asCompleted([fast, slow, fast], 300)) seen.push(f);
+    }, (e: Error) => e instanceof TimeoutError && /1 \(of 2\) futures unfinished/.test(e.message));
+    assert.deepEqual(seen, [fast]);
+  });
+
+  test(`a worker that dies mid-task fails that task only; the pool goes on [${method}]`, async () => {
+    await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
+    const dying = executor.submit(exitWith, 3);
+    const others = [1, 2, 3, 4].map((x) => executor.submit(twice, x));
+    await assert.rejects(
+      dying.result(),
+      (e: Error) => e instanceof BrokenProcessPool && /exit code 3/.test(e.message),
+    );
+    assert.deepEqual(await Promise.all(others), [2, 4, 6, 8]);
+    assert.equal(await executor.submit(twice, 5), 10, "the pool replaced the worker");
+  });
+
+  test(
+    `a worker killed with SIGKILL fails its task with BrokenProcessPool; the rest go on [${method}]`,
+    {
+      skip: method === "thread" ? "a thread cannot be sent a signal; exit() covers it" : false,
+    },
+    async () => {
+      await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+      const { pid } = await executor.submit(whoRuns);
+      const long = executor.submit(wokeUp, 7, 5000);
+      const queued = executor.submit(twice, 9);
+      while (!long.running()) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      process.kill(pid, "SIGKILL");
+      await assert.rejects(
+        long.result(),
+        (e: Error) => e instanceof BrokenProcessPool && /signal 9/.test(e.message),
+      );
+      assert.equal(
+        await queued,
+        18,
+        "a task sent to the dead worker but not started runs elsewhere",
+      );
+    },
+  );
+
+  test(`shared objects cross to pool tasks as handles, nested too [${method}]`, async () => {
+    const box = { total: new ctx.Value("i", 0) };
+    {
+      await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
+      await Promise.all(Array.from({ length: 20 }, (_, i) => executor.submit(addShared, box, i)));
+    }
+    assert.equal(box.total.value, 190);
+    const foreign = {
+      total: new (getContext(method === "thread" ? "process" : "thread").Value)("i", 0),
+    };
+    await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+    await assert.rejects(
+      executor.submit(addShared, foreign, 1).result(),
+      /argument 0 .* start method/,
+    );
+  });
+
+  test(`a result that cannot be sent back fails that task only [${method}]`, async () => {
+    await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+    const bad = executor.submit(unsendable);
+    const good = executor.submit(twice, 2);
+    await assert.rejects(bad.result(), /cannot be sent back/);
+    assert.equal(await good, 4);
+  });
+
+  test(`initializer runs in each worker; a failing one breaks the pool [${method}]`, async () => {
+    {
+      await using executor = new ctx.ProcessPoolExecutor({
+        maxWorkers: 2,
+        initializer: remember,
+        initargs: ["hello"],
+      });
+      assert.deepEqual(await Promise.all([recall, recall, recall].map((f) => executor.submit(f))), [
+        "hello",
+        "hello",
+        "hello",
+      ]);
+    }
+    const executor = new ctx.ProcessPoolExecutor({ maxWorkers: 2, initializer: failingInit });
+    const pending = [1, 2, 3].map((x) => executor.submit(twice, x));
+    for (const f of pending) {
+      await assert.rejects(
+        f.result(),
+        (e: Error) =>
+          e instanceof BrokenProcessPool && /initializer failed.*on purpose/.test(e.message),
+      );
+    }
+    assert.throws(() => executor.submit(twice, 1), BrokenProcessPool);
+    await executor.shutdown();
+  });
+
+  test(`maxTasksPerChild: a fresh worker after each task [${method}]`, async () => {
+    await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 1, maxTasksPerChild: 1 });
+    const runs = await Promise.all([0, 1, 2].map(() => executor.submit(whoRuns)));
+    const key = method === "process" ? "pid" : "ident";
+    assert.equal(new Set(runs.map((r) => r[key])).size, 3, JSON.stringify(runs));
+  });
+
+  test(`bad use: maxWorkers, non-exported fn, submit after shutdown, cancelFutures [${method}]`, async () => {
+    assert.throws(
+      () => new ctx.ProcessPoolExecutor({ maxWorkers: 0 }),
+      /maxWorkers must be an integer >= 1/,
+    );
+    const executor = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+    await assert.rejects(
+      executor.submit(hiddenRef.hidden, 1).result(),
+      /target 'hidden' is not exported from .*task\(import\.meta/,
+    );
+    const running = executor.submit(wokeUp, 0, 300);
+    const queued = [1, 2].map((i) => executor.submit(wokeUp, i, 10));
+    assert.ok(await eventually(() => running.running(), 10_000));
+    await executor.shutdown({ cancelFutures: true });
+    assert.equal(await running, "0--Woke Up", "a running task finishes");
+    for (const f of queued) assert.equal(f.cancelled(), true);
+    assert.throws(() => executor.submit(twice, 1), /after shutdown/);
+  });
+
+  test(`an idle pool does not keep the program alive [${method}]`, async () => {
+    const { code, stdout, stderr } = await runScript("idle_pool.ts", [method], 60_000);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /executor 42/);
+    assert.match(stdout, /pool 8/);
+  });
+
+  test(`Pool: apply, applyAsync, map, starmap, imap, imapUnordered [${method}]`, async () => {
+    await using pool = new ctx.Pool({ processes: 2 });
+    assert.equal(await pool.apply(add, [2, 3]), 5);
+    const r = pool.applyAsync(wokeUp, [1, 100]);
+    assert.equal(r.ready(), false);
+    assert.throws(() => r.successful(), /not ready/);
+    await assert.rejects(r.get(10), TimeoutError);
+    assert.equal(await r.get(5000), "1--Woke Up");
+    assert.equal(r.ready(), true);
+    assert.equal(r.successful(), true);
+    const xs = Array.from({ length: 50 }, (_, i) => i);
+    assert.deepEqual(await pool.map(twice, xs), xs.map((x) => 2 * x));
+    assert.deepEqual(await pool.map(twice, xs, 7), xs.map((x) => 2 * x));
+    assert.deepEqual(await pool.mapAsync(twice, [1, 2]).get(), [2, 4]);
+    assert.deepEqual(await pool.starmap(add, [[1, 2], [3, 4]]), [3, 7]);
+    assert.deepEqual(await pool.starmapAsync(add, [[5, 5]]).get(), [10]);
+    const ordered: number[] = [];
+    for await (const y of pool.imap(twice, xs, 4)) ordered.push(y);
+    assert.deepEqual(ordered, xs.map((x) => 2 * x));
+    const unordered: number[] = [];
+    for await (const y of pool.imapUnordered(twice, xs, 3)) unordered.push(y);
+    assert.deepEqual(unordered.toSorted((a, b) => a - b), xs.map((x) => 2 * x));
+    const failed = pool.applyAsync(failOn, [4, 4]);
+    await failed.wait();
+    assert.equal(failed.successful(), false);
+    await assert.rejects(
+      pool.starmap(failOn, [[1, 2], [2, 2], [3, 2]]),
+      (e: Error) => e.name === "ValueError" && e.message === "bad value 2",
+    );
+  });
+
+  test(`Pool: close/join, terminate settles pending tasks, misuse [${method}]`, async () => {
+    const pool = new ctx.Pool({ processes: 1 });
+    await assert.rejects(pool.join(), /still running; call close\(\) or terminate\(\)/);
+    const r = pool.applyAsync(twice, [4]);
+    pool.close();
+    assert.throws(() => pool.applyAsync(twice, [1]), /closed/);
+    await pool.join();
+    assert.equal(await r.get(), 8);
+    const doomed = new ctx.Pool({ processes: 1 });
+    const long = doomed.applyAsync(wokeUp, [0, 5000]);
+    const queued = doomed.applyAsync(twice, [1]);
+    await new Promise((res) => setTimeout(res, 300));
+    doomed.terminate();
+    await assert.rejects(long.get(), CancelledError);
+    await assert.rejects(queued.get(), CancelledError);
+    await doomed.join();
+    assert.throws(() => new ctx.Pool({ processes: 0 }), /processes must be an integer >= 1/);
+  });
+}

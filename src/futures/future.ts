@@ -1,0 +1,177 @@
+/**
+ * `Future`: the pending result of a task (CPython's `concurrent.futures.Future`), awaitable.
+ * @module
+ */
+import { CancelledError, TimeoutError } from "../errors.ts";
+import { keepAlive } from "../keep_alive.ts";
+
+type State = "pending" | "running" | "cancelled" | "finished";
+
+/**
+ * The result of a task submitted to an executor: `await future` or `future.result(ms)`.
+ * @example
+ * ```ts
+ * import { ProcessPoolExecutor, task } from "./mod.ts";
+ * export const square = task(import.meta, (x: number) => x * x);
+ * await using ex = new ProcessPoolExecutor({ maxWorkers: 2 });
+ * const future = ex.submit(square, 7);
+ * console.log(await future); // 49
+ * console.log(future.done()); // true
+ * ```
+ */
+export class Future<R = unknown> implements PromiseLike<R> {
+  #state: State = "pending";
+  #value: R | undefined;
+  #error: unknown;
+  #failed = false;
+  // Typed without R, so that a Future<number> is a Future<unknown> (covariance).
+  #callbacks: ((f: never) => void)[] = [];
+  #promise: Promise<R> | undefined;
+  #resolve: ((v: never) => void) | undefined;
+  #reject: ((e: unknown) => void) | undefined;
+  /** @internal Called by `cancel()` so that the pool drops the task. */
+  _onCancel: (() => boolean) | undefined;
+
+  /** Whether the task is running (handed to a worker) now. */
+  running(): boolean {
+    return this.#state === "running";
+  }
+
+  /** Whether the future was cancelled. */
+  cancelled(): boolean {
+    return this.#state === "cancelled";
+  }
+
+  /** Whether the future has settled: finished, failed or cancelled. */
+  done(): boolean {
+    return this.#state === "cancelled" || this.#state === "finished";
+  }
+
+  /** Cancels the task if it has not started; true if it is (now) cancelled. */
+  cancel(): boolean {
+    if (this.#state === "cancelled") return true;
+    if (this.#state !== "pending") return false;
+    if (this._onCancel && !this._onCancel()) return false;
+    this.#state = "cancelled";
+    this.#error = new CancelledError("the future was cancelled before it ran");
+    this.#failed = true;
+    this.#settle();
+    return true;
+  }
+
+  /** @internal Whether it finished with an error (not cancelled). */
+  _failed(): boolean {
+    return this.#state === "finished" && this.#failed;
+  }
+
+  /** @internal Marks the task as handed to a worker; false if it was cancelled meanwhile. */
+  _setRunning(): boolean {
+    if (this.#state !== "pending") return this.#state === "running";
+    this.#state = "running";
+    return true;
+  }
+
+  /** @internal Settles with a result. */
+  _setResult(value: R): void {
+    if (this.done()) return;
+    this.#state = "finished";
+    this.#value = value;
+    this.#settle();
+  }
+
+  /** @internal Settles with an error. */
+  _setException(error: unknown): void {
+    if (this.done()) return;
+    this.#state = "finished";
+    this.#error = error;
+    this.#failed = true;
+    this.#settle();
+  }
+
+  #settle(): void {
+    if (this.#failed) this.#reject?.(this.#error);
+    else this.#resolve?.(this.#value as never);
+    for (const callback of this.#callbacks.splice(0)) {
+      this.#call(callback as (f: Future<R>) => void);
+    }
+  }
+
+  #call(callback: (f: Future<R>) => void): void {
+    try {
+      callback(this);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
+  /** Calls `fn(future)` once the future settles (at once if it has). */
+  addDoneCallback(fn: (future: Future<R>) => void): void {
+    if (this.done()) this.#call(fn);
+    else this.#callbacks.push(fn);
+  }
+
+  #settled(): Promise<R> {
+    if (!this.#promise) {
+      if (this.done()) {
+        this.#promise = this.#failed
+          ? Promise.reject(this.#error)
+          : Promise.resolve(this.#value as R);
+      } else {
+        this.#promise = new Promise<R>((resolve, reject) => {
+          this.#resolve = resolve as (v: never) => void;
+          this.#reject = reject;
+        });
+      }
+      this.#promise.catch(() => {}); // an unawaited failed future is not an unhandled rejection
+    }
+    return this.#promise;
+  }
+
+  /** Awaits the future: resolves with its result, rejects with its error. */
+  then<T1 = R, T2 = never>(
+    onFulfilled?: ((value: R) => T1 | PromiseLike<T1>) | null,
+    onRejected?: ((reason: unknown) => T2 | PromiseLike<T2>) | null,
+  ): Promise<T1 | T2> {
+    return this.#settled().then(onFulfilled, onRejected);
+  }
+
+  /** Waits at most `timeoutMs` for settlement; rejects with `TimeoutError` after it. */
+  #waitFor(timeoutMs: number | undefined, what: string): Promise<void> {
+    if (this.done()) return Promise.resolve();
+    const settled = this.#settled().then(() => {}, () => {});
+    if (timeoutMs === undefined) return keepAlive(settled);
+    return keepAlive(
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(new TimeoutError(`${what}: the future did not finish within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        settled.then(() => (clearTimeout(timer), resolve()));
+      }),
+    );
+  }
+
+  /** The task's result, waiting at most `timeoutMs` (`TimeoutError` after); rejects with its error. */
+  async result(timeoutMs?: number): Promise<R> {
+    await this.#waitFor(timeoutMs, "Future.result()");
+    if (this.#failed) throw this.#error;
+    return this.#value as R;
+  }
+
+  /** The task's error (or null if it succeeded), waiting at most `timeoutMs`. */
+  async exception(timeoutMs?: number): Promise<unknown> {
+    await this.#waitFor(timeoutMs, "Future.exception()");
+    if (this.#state === "cancelled") throw this.#error;
+    return this.#failed ? this.#error : null;
+  }
+
+  /** For `console.log`. */
+  toString(): string {
+    return `Future(${this.#state}${
+      this.#state === "finished" ? (this.#failed ? ", raised" : ", returned") : ""
+    })`;
+  }
+}

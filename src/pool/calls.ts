@@ -1,0 +1,146 @@
+/**
+ * Turning iterables into calls, and calls into results in input order: shared by
+ * `ProcessPoolExecutor.map` and the `Pool` maps.
+ * @module
+ */
+import { TimeoutError } from "../errors.ts";
+import type { Future } from "../futures/future.ts";
+import type { ChunkResult } from "./protocol.ts";
+import type { Chunk, WorkerPool } from "./worker_pool.ts";
+
+// deno-lint-ignore no-explicit-any
+export type AnyFn = (...args: any[]) => unknown;
+
+/** Calls of one function: by columns (`cols[j][k]`: argument j of call k) or by rows. */
+export type Calls = { n: number; cols: unknown[][] } | { n: number; rows: unknown[][] };
+
+/** Zips iterables like Python's `zip` (stopping at the shortest), as columns. */
+export function zipCalls(iterables: unknown[], what: string): Calls {
+  if (iterables.length === 0) throw new TypeError(`${what}: give at least one iterable`);
+  const cols = iterables.map((it, i) => {
+    if (Array.isArray(it)) return it;
+    if (typeof (it as Iterable<unknown> | null)?.[Symbol.iterator] !== "function") {
+      throw new TypeError(
+        `${what}: argument ${i + 1} is not iterable (give arrays, sets or other iterables; `
+          + `collect an async iterable into an array first)`,
+      );
+    }
+    return Array.from(it as Iterable<unknown>);
+  });
+  const n = Math.min(...cols.map((c) => c.length));
+  return { n, cols: cols.map((c) => (c.length === n ? c : c.slice(0, n))) };
+}
+
+/** Calls given as argument lists (`starmap`). */
+export function rowCalls(iterable: Iterable<unknown>, what: string): Calls {
+  const rows = [...iterable].map((a, i) => {
+    if (!Array.isArray(a)) throw new TypeError(`${what}: item ${i} is not an array of arguments`);
+    return a;
+  });
+  return { n: rows.length, rows };
+}
+
+/** Checks a chunksize: an integer of at least 1. */
+export function checkChunksize(chunksize: unknown, what: string): number {
+  if (!Number.isInteger(chunksize) || (chunksize as number) < 1) {
+    throw new RangeError(`${what}: chunksize must be an integer >= 1, got ${String(chunksize)}`);
+  }
+  return chunksize as number;
+}
+
+/** Submits `calls`, one task per call or per chunk of `chunksize` calls. */
+export function submitCalls(
+  pool: WorkerPool,
+  fn: AnyFn,
+  calls: Calls,
+  chunksize: number,
+): Future<unknown>[] {
+  const futures: Future<unknown>[] = new Array(Math.ceil(calls.n / chunksize));
+  if ("cols" in calls) {
+    const { cols } = calls;
+    if (chunksize === 1) {
+      for (let k = 0; k < calls.n; k++) futures[k] = pool.submit(fn, cols.map((c) => c[k]));
+      return futures;
+    }
+    for (let first = 0, i = 0; first < calls.n; first += chunksize, i++) {
+      const part = cols.map((c) => c.slice(first, first + chunksize));
+      futures[i] = pool.submit(fn, [], { kind: "cols", cols: part, first });
+    }
+    return futures;
+  }
+  const { rows } = calls;
+  if (chunksize === 1) return rows.map((args) => pool.submit(fn, args));
+  for (let first = 0, i = 0; first < calls.n; first += chunksize, i++) {
+    futures[i] = pool.submit(fn, [], {
+      kind: "rows",
+      rows: rows.slice(first, first + chunksize),
+      first,
+    });
+  }
+  return futures;
+}
+
+/**
+ * The results of `futures` in order, as an async iterator: an error is thrown when iteration
+ * reaches its item; stopping early (or an error) cancels the tasks not yet started.
+ */
+export function orderedResults<R>(
+  futures: Future<unknown>[],
+  chunked: boolean,
+  deadline: number | undefined,
+  timeoutMs: number | undefined,
+): AsyncIterableIterator<R> {
+  let index = 0;
+  let chunk: ChunkResult = { values: [], errors: null };
+  let b = 0;
+  let closed = false;
+  const close = () => {
+    closed = true;
+    for (let i = index; i < futures.length; i++) futures[i].cancel();
+  };
+  const iterator: AsyncIterableIterator<R> = {
+    async next(): Promise<IteratorResult<R>> {
+      if (closed) return { value: undefined, done: true };
+      try {
+        if (chunked) {
+          while (b === chunk.values.length) {
+            if (index === futures.length) return close(), { value: undefined, done: true };
+            chunk = await resultOf(futures[index++], deadline, timeoutMs) as ChunkResult;
+            b = 0;
+          }
+          const error = chunk.errors?.get(b);
+          if (error) throw error;
+          return { value: chunk.values[b++] as R, done: false };
+        }
+        if (index === futures.length) return close(), { value: undefined, done: true };
+        return { value: await resultOf(futures[index++], deadline, timeoutMs) as R, done: false };
+      } catch (error) {
+        close();
+        throw error;
+      }
+    },
+    return(): Promise<IteratorResult<R>> {
+      close();
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}
+
+function resultOf(
+  f: Future<unknown>,
+  deadline: number | undefined,
+  timeoutMs: number | undefined,
+): Promise<unknown> {
+  if (deadline === undefined) return f.result();
+  const left = deadline - performance.now();
+  return f.result(Math.max(0, left)).catch((error) => {
+    if (error instanceof TimeoutError) {
+      throw new TimeoutError(`map(): results not ready within ${timeoutMs} ms of the call`);
+    }
+    throw error;
+  });
+}

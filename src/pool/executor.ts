@@ -1,0 +1,166 @@
+/**
+ * `ProcessPoolExecutor` (CPython's `concurrent.futures.ProcessPoolExecutor`).
+ * @module
+ */
+import { methodOf } from "../bound.ts";
+import type { Context } from "../context.ts";
+import { cpuCount } from "../current.ts";
+import type { Future } from "../futures/future.ts";
+import { checkStartMethod, type StartMethod } from "../start_method.ts";
+import { type AnyFn, checkChunksize, orderedResults, submitCalls, zipCalls } from "./calls.ts";
+import { WorkerPool } from "./worker_pool.ts";
+
+/** Options of `new ProcessPoolExecutor()`. */
+export interface ExecutorOptions {
+  /** How many workers at most (default: `cpuCount()`). */
+  maxWorkers?: number;
+  /** A `Context` or a start method name (default: the current default). */
+  context?: Context | StartMethod;
+  /** Runs in each worker before its first task (exported, like a target). */
+  initializer?: AnyFn;
+  /** Arguments of `initializer`. */
+  initargs?: unknown[];
+  /** A worker ends after this many tasks and a fresh one takes its place. */
+  maxTasksPerChild?: number;
+  /** The module that exports the functions submitted (`import.meta.url`, a URL or a path). */
+  module?: string | URL;
+}
+
+/** Options of `ProcessPoolExecutor.map()`, given as its last argument. */
+export interface MapOptions {
+  /** Milliseconds from the call until every result must be ready (`TimeoutError` after). */
+  timeout?: number;
+  /** Calls per task (default 1): larger chunks cost fewer messages for small tasks. */
+  chunksize?: number;
+}
+
+/** Resolves the `context` option (or a context-bound class) to a start method. */
+export function methodFrom(context: Context | StartMethod | undefined, ctor: unknown): StartMethod {
+  if (context === undefined) return methodOf(ctor);
+  if (typeof context === "string") return checkStartMethod(context);
+  if (typeof (context as Context)?.getStartMethod === "function") {
+    return (context as Context).getStartMethod();
+  }
+  throw new TypeError(
+    `context must be a Context (getContext()) or "thread" or "process", got ${String(context)}`,
+  );
+}
+
+/** Checks a worker count: an integer of at least 1. */
+export function checkWorkers(n: unknown, what: string): number {
+  if (!Number.isInteger(n) || (n as number) < 1) {
+    throw new RangeError(`${what} must be an integer >= 1, got ${String(n)}`);
+  }
+  return n as number;
+}
+
+/**
+ * A pool of worker processes (or threads) running submitted functions.
+ * @example
+ * ```ts
+ * import { asCompleted, isMain, ProcessPoolExecutor, sleep } from "./mod.ts";
+ *
+ * export async function something(id: number, ms: number) {
+ *   await sleep(ms);
+ *   return `${id}--Woke Up`;
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   await using executor = new ProcessPoolExecutor();
+ *   const tasks = [0, 1, 2].map((i) => executor.submit(something, i, 30 * (3 - i)));
+ *   for await (const task of asCompleted(tasks)) console.log(await task.result());
+ *   for await (const result of executor.map(something, [0, 1, 2], [30, 20, 10])) {
+ *     console.log(result); // in input order
+ *   }
+ * }
+ * ```
+ */
+export class ProcessPoolExecutor implements AsyncDisposable {
+  readonly #pool: WorkerPool;
+  #shutdown = false;
+
+  constructor(options: ExecutorOptions = {}) {
+    const maxWorkers = checkWorkers(
+      options.maxWorkers ?? cpuCount(),
+      "ProcessPoolExecutor: maxWorkers",
+    );
+    if (options.maxTasksPerChild !== undefined) {
+      checkWorkers(options.maxTasksPerChild, "ProcessPoolExecutor: maxTasksPerChild");
+    }
+    if (options.initializer !== undefined && typeof options.initializer !== "function") {
+      throw new TypeError("ProcessPoolExecutor: initializer must be a function");
+    }
+    this.#pool = new WorkerPool({
+      method: methodFrom(options.context, new.target),
+      maxWorkers,
+      initializer: options.initializer,
+      initargs: options.initargs,
+      maxTasksPerChild: options.maxTasksPerChild,
+      module: options.module,
+      what: "ProcessPoolExecutor",
+      workerName: "PoolWorker",
+    });
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#shutdown) {
+      throw new Error(`ProcessPoolExecutor.${what}(): cannot schedule new tasks after shutdown()`);
+    }
+    if (this.#pool.broken) throw this.#pool.broken;
+  }
+
+  /** Runs `fn(...args)` in a worker; the future settles with its result or error. */
+  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Future<Awaited<R>> {
+    this.#checkOpen("submit");
+    if (typeof fn !== "function") {
+      throw new TypeError(`ProcessPoolExecutor.submit(): fn must be a function, got ${typeof fn}`);
+    }
+    return this.#pool.submit<Awaited<R>>(fn, args);
+  }
+
+  /**
+   * `fn` over the iterables zipped (like Python's `zip`); the results in input order as an async
+   * iterable. A last argument that is a plain object is `{ timeout, chunksize }`.
+   */
+  map<R>(
+    fn: (...args: never[]) => R,
+    ...iterablesAndOptions: unknown[]
+  ): AsyncIterableIterator<Awaited<R>> {
+    this.#checkOpen("map");
+    let options: MapOptions = {};
+    const last = iterablesAndOptions.at(-1);
+    if (
+      iterablesAndOptions.length > 1 && typeof last === "object" && last !== null
+      && typeof (last as Iterable<unknown>)[Symbol.iterator] !== "function"
+    ) {
+      options = iterablesAndOptions.pop() as MapOptions;
+    }
+    const chunksize = checkChunksize(options.chunksize ?? 1, "ProcessPoolExecutor.map()");
+    const deadline = options.timeout === undefined
+      ? undefined
+      : performance.now() + options.timeout;
+    const calls = zipCalls(iterablesAndOptions, "ProcessPoolExecutor.map()");
+    const futures = submitCalls(this.#pool, fn as AnyFn, calls, chunksize);
+    return orderedResults<Awaited<R>>(futures, chunksize > 1, deadline, options.timeout);
+  }
+
+  /**
+   * Stops accepting tasks. `wait` (default true): resolves once every task has settled and the
+   * workers have ended. `cancelFutures`: cancels the tasks not yet started.
+   */
+  async shutdown(options: { wait?: boolean; cancelFutures?: boolean } = {}): Promise<void> {
+    const { wait = true, cancelFutures = false } = options;
+    this.#shutdown = true;
+    if (cancelFutures) this.#pool.cancelQueued();
+    this.#pool.close();
+    if (wait) {
+      await this.#pool.drained();
+      await this.#pool.joinWorkers();
+    }
+  }
+
+  /** `await using executor = new ProcessPoolExecutor()`: shuts down and waits. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown({ wait: true });
+  }
+}

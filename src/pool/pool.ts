@@ -1,0 +1,301 @@
+/**
+ * `Pool` and `AsyncResult` (CPython's `multiprocessing.Pool`), on the executor's machinery.
+ * @module
+ */
+import type { Context } from "../context.ts";
+import { cpuCount } from "../current.ts";
+import { CancelledError, ProcessError, TimeoutError } from "../errors.ts";
+import type { Future } from "../futures/future.ts";
+import { keepAlive } from "../keep_alive.ts";
+import type { StartMethod } from "../start_method.ts";
+import {
+  type AnyFn,
+  type Calls,
+  checkChunksize,
+  orderedResults,
+  rowCalls,
+  submitCalls,
+  zipCalls,
+} from "./calls.ts";
+import { checkWorkers, methodFrom } from "./executor.ts";
+import type { ChunkResult } from "./protocol.ts";
+import { WorkerPool } from "./worker_pool.ts";
+
+/** Options of `new Pool()`. */
+export interface PoolOptions {
+  /** Number of workers (default: `cpuCount()`). */
+  processes?: number;
+  /** Runs in each worker before its first task (exported, like a target). */
+  initializer?: AnyFn;
+  /** Arguments of `initializer`. */
+  initargs?: unknown[];
+  /** A worker ends after this many tasks and a fresh one takes its place. */
+  maxTasksPerChild?: number;
+  /** A `Context` or a start method name (default: the current default). */
+  context?: Context | StartMethod;
+  /** The module that exports the functions given (`import.meta.url`, a URL or a path). */
+  module?: string | URL;
+}
+
+/**
+ * The pending result of `applyAsync`, `mapAsync` or `starmapAsync`.
+ * @example
+ * ```ts
+ * import { Pool, task } from "./mod.ts";
+ * export const add = task(import.meta, (a: number, b: number) => a + b);
+ * await using pool = new Pool({ processes: 2 });
+ * const r = pool.applyAsync(add, [1, 2]);
+ * console.log(await r.get(5000), r.ready(), r.successful()); // 3 true true
+ * ```
+ */
+export class AsyncResult<R> {
+  readonly #settled: Promise<R>;
+  #state: "pending" | "ok" | "failed" = "pending";
+
+  /** @internal */
+  constructor(result: Promise<R>) {
+    this.#settled = result;
+    result.then(() => (this.#state = "ok"), () => (this.#state = "failed"));
+  }
+
+  /** The result, waiting at most `timeoutMs` (`TimeoutError` after); rejects with the task's error. */
+  get(timeoutMs?: number): Promise<R> {
+    if (timeoutMs === undefined) return keepAlive(this.#settled);
+    return keepAlive(
+      new Promise<R>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new TimeoutError(`AsyncResult.get(): not ready within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        this.#settled.then(resolve, reject).finally(() => clearTimeout(timer));
+      }),
+    );
+  }
+
+  /** Waits until the result is ready, or at most `timeoutMs`. */
+  async wait(timeoutMs?: number): Promise<void> {
+    await this.get(timeoutMs).catch(() => {});
+  }
+
+  /** Whether the call has finished. */
+  ready(): boolean {
+    return this.#state !== "pending";
+  }
+
+  /** Whether it finished without error; throws if it has not finished. */
+  successful(): boolean {
+    if (this.#state === "pending") {
+      throw new ProcessError("AsyncResult.successful(): the result is not ready; wait() first");
+    }
+    return this.#state === "ok";
+  }
+}
+
+/** The default chunksize of `map`: as CPython computes it, about four chunks per worker. */
+function defaultChunksize(n: number, workers: number): number {
+  return Math.max(1, Math.ceil(n / (workers * 4)));
+}
+
+/**
+ * A pool of workers (CPython's `multiprocessing.Pool`).
+ * @example
+ * ```ts
+ * import { isMain, Pool } from "./mod.ts";
+ *
+ * export function square(x: number) {
+ *   return x * x;
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   await using pool = new Pool({ processes: 2 });
+ *   console.log(await pool.map(square, [1, 2, 3])); // [1, 4, 9]
+ *   for await (const y of pool.imapUnordered(square, [4, 5])) console.log(y);
+ * }
+ * ```
+ */
+export class Pool implements AsyncDisposable {
+  readonly #pool: WorkerPool;
+  readonly #processes: number;
+  #state: "run" | "close" | "terminate" = "run";
+
+  constructor(options: PoolOptions = {}) {
+    this.#processes = checkWorkers(options.processes ?? cpuCount(), "Pool: processes");
+    if (options.maxTasksPerChild !== undefined) {
+      checkWorkers(options.maxTasksPerChild, "Pool: maxTasksPerChild");
+    }
+    if (options.initializer !== undefined && typeof options.initializer !== "function") {
+      throw new TypeError("Pool: initializer must be a function");
+    }
+    this.#pool = new WorkerPool({
+      method: methodFrom(options.context, new.target),
+      maxWorkers: this.#processes,
+      initializer: options.initializer,
+      initargs: options.initargs,
+      maxTasksPerChild: options.maxTasksPerChild,
+      module: options.module,
+      what: "Pool",
+      workerName: "PoolWorker",
+    });
+  }
+
+  #check(what: string): void {
+    if (this.#state !== "run") {
+      throw new ProcessError(
+        `Pool.${what}(): the pool is ${this.#state === "close" ? "closed" : "terminated"}`,
+      );
+    }
+    if (this.#pool.broken) throw this.#pool.broken;
+  }
+
+  #calls(
+    fn: AnyFn,
+    calls: Calls,
+    chunksize: number | undefined,
+    what: string,
+  ): { futures: Future<unknown>[]; chunked: boolean } {
+    if (typeof fn !== "function") throw new TypeError(`Pool.${what}(): fn must be a function`);
+    const size = chunksize === undefined
+      ? defaultChunksize(calls.n, this.#processes)
+      : checkChunksize(chunksize, `Pool.${what}()`);
+    return { futures: submitCalls(this.#pool, fn, calls, size), chunked: size > 1 };
+  }
+
+  #all<R>(futures: Future<unknown>[], chunked: boolean): Promise<R[]> {
+    return Promise.all(futures).then((parts) => {
+      if (!chunked) return parts as R[];
+      const out: R[] = [];
+      for (const { values, errors } of parts as ChunkResult[]) {
+        if (errors) throw errors.values().next().value;
+        for (const v of values) out.push(v as R);
+      }
+      return out;
+    });
+  }
+
+  /** `fn(...args)` in a worker. */
+  apply<A extends unknown[], R>(fn: (...args: A) => R, args?: A): Promise<Awaited<R>> {
+    return this.applyAsync(fn, args).get();
+  }
+
+  /** `fn(...args)` in a worker, as an `AsyncResult`. */
+  applyAsync<A extends unknown[], R>(fn: (...args: A) => R, args?: A): AsyncResult<Awaited<R>> {
+    this.#check("applyAsync");
+    if (typeof fn !== "function") throw new TypeError("Pool.applyAsync(): fn must be a function");
+    const future = this.#pool.submit<Awaited<R>>(fn as AnyFn, args ?? []);
+    return new AsyncResult(Promise.resolve(future));
+  }
+
+  /** `fn(x)` for each `x`, results in order. */
+  map<T, R>(fn: (x: T) => R, iterable: Iterable<T>, chunksize?: number): Promise<Awaited<R>[]> {
+    return this.mapAsync(fn, iterable, chunksize).get();
+  }
+
+  /** `map` as an `AsyncResult`. */
+  mapAsync<T, R>(
+    fn: (x: T) => R,
+    iterable: Iterable<T>,
+    chunksize?: number,
+  ): AsyncResult<Awaited<R>[]> {
+    this.#check("mapAsync");
+    const calls = zipCalls([iterable], "Pool.mapAsync()");
+    const { futures, chunked } = this.#calls(fn as AnyFn, calls, chunksize, "mapAsync");
+    return new AsyncResult(this.#all(futures, chunked));
+  }
+
+  /** `fn(...args)` for each `args`, results in order. */
+  starmap<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    iterable: Iterable<A>,
+    chunksize?: number,
+  ): Promise<Awaited<R>[]> {
+    return this.starmapAsync(fn, iterable, chunksize).get();
+  }
+
+  /** `starmap` as an `AsyncResult`. */
+  starmapAsync<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    iterable: Iterable<A>,
+    chunksize?: number,
+  ): AsyncResult<Awaited<R>[]> {
+    this.#check("starmapAsync");
+    const calls = rowCalls(iterable, "Pool.starmap()");
+    const { futures, chunked } = this.#calls(fn as AnyFn, calls, chunksize, "starmapAsync");
+    return new AsyncResult(this.#all(futures, chunked));
+  }
+
+  /** `fn(x)` for each `x`, as an async iterable in order. */
+  imap<T, R>(
+    fn: (x: T) => R,
+    iterable: Iterable<T>,
+    chunksize = 1,
+  ): AsyncIterableIterator<Awaited<R>> {
+    this.#check("imap");
+    const calls = zipCalls([iterable], "Pool.imap()");
+    const { futures, chunked } = this.#calls(fn as AnyFn, calls, chunksize, "imap");
+    return orderedResults(futures, chunked, undefined, undefined);
+  }
+
+  /** `fn(x)` for each `x`, as an async iterable in completion order. */
+  async *imapUnordered<T, R>(
+    fn: (x: T) => R,
+    iterable: Iterable<T>,
+    chunksize = 1,
+  ): AsyncGenerator<Awaited<R>> {
+    this.#check("imapUnordered");
+    const calls = zipCalls([iterable], "Pool.imapUnordered()");
+    const { futures, chunked } = this.#calls(fn as AnyFn, calls, chunksize, "imapUnordered");
+    const done: Future<unknown>[] = [];
+    let wake: (() => void) | undefined;
+    for (const f of futures) f.addDoneCallback(() => (done.push(f), wake?.()));
+    try {
+      for (let n = 0; n < futures.length; n++) {
+        while (done.length === 0) {
+          await keepAlive(new Promise<void>((r) => (wake = r)));
+          wake = undefined;
+        }
+        const value = await done.shift()!.result();
+        if (!chunked) {
+          yield value as Awaited<R>;
+          continue;
+        }
+        const { values, errors } = value as ChunkResult;
+        for (let k = 0; k < values.length; k++) {
+          const error = errors?.get(k);
+          if (error) throw error;
+          yield values[k] as Awaited<R>;
+        }
+      }
+    } finally {
+      for (const f of futures) f.cancel();
+    }
+  }
+
+  /** No more tasks; the workers end once the submitted ones are done. */
+  close(): void {
+    if (this.#state === "run") this.#state = "close";
+    this.#pool.close();
+  }
+
+  /** Ends the workers now; unfinished tasks fail with `CancelledError`. */
+  terminate(): void {
+    this.#state = "terminate";
+    this.#pool.terminate(new CancelledError("the pool was terminated before this task finished"));
+  }
+
+  /** Waits for the workers to end; call `close()` or `terminate()` first. */
+  async join(): Promise<void> {
+    if (this.#state === "run") {
+      throw new ProcessError(
+        "Pool.join(): the pool is still running; call close() or terminate() first",
+      );
+    }
+    if (this.#state === "close") await this.#pool.drained();
+    await this.#pool.joinWorkers();
+  }
+
+  /** `await using pool = new Pool()`: terminates it, as CPython's `with` does. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.terminate();
+    await this.#pool.joinWorkers();
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Messages between a pool and its workers. Tasks and results travel in batches, as flat arrays
+ * (cheaper to clone than arrays of objects).
+ * @module
+ */
+import type { TargetRef } from "../task.ts";
+import type { WireError } from "./wire.ts";
+
+/** Fields per task in `RunMessage.jobs`: id, function id, args, chunked (1: args is a list of arg lists). */
+export const JOB_FIELDS = 4;
+/** Fields per result in `DoneMessage.results`: id, ok (1/0), value or WireError. */
+export const RESULT_FIELDS = 3;
+
+/** Parent → worker: functions it has not seen yet, and tasks to run in order. */
+export interface RunMessage {
+  op: "run";
+  fns?: [number, string, string][];
+  jobs: unknown[];
+}
+
+/** Parent → worker: finish what was sent, then end. */
+export interface ExitMessage {
+  op: "exit";
+}
+
+/** Worker → parent: the initializer ran; send tasks. */
+export interface HelloMessage {
+  op: "hello";
+}
+
+/** Worker → parent: the initializer threw; the pool is broken. */
+export interface InitFailedMessage {
+  op: "initFailed";
+  error: WireError;
+}
+
+/** Worker → parent: results, and how long the worker was busy computing them. */
+export interface DoneMessage {
+  op: "done";
+  results: unknown[];
+  busyMs: number;
+}
+
+/** What a worker is started with. */
+export interface WorkerConfig {
+  initializer: TargetRef | null;
+  initargs: unknown[];
+  maxTasks: number | null;
+}
+
+/** A chunked task's result as it crosses: the values, and the errors by index (if any). */
+export type ChunkWire = [values: unknown[], errors: [number, WireError][] | null];
+
+/** A chunked task's result in the parent. */
+export interface ChunkResult {
+  values: unknown[];
+  errors: Map<number, Error> | null;
+}

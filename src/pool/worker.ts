@@ -1,0 +1,155 @@
+/**
+ * The loop a pool worker runs (started as the target of a `Process`): it runs the tasks it is
+ * sent, one at a time and in order, and sends results back in batches.
+ * @module
+ */
+import { decodeValue, hasHandles } from "../handles.ts";
+import { importModule } from "../runtime/load.ts";
+import { state } from "../state.ts";
+import { type ChunkWire, JOB_FIELDS, type RunMessage, type WorkerConfig } from "./protocol.ts";
+import { toWire } from "./wire.ts";
+
+type Fn = (...args: unknown[]) => unknown;
+
+/** Results are sent when the queue runs dry, or after this many. */
+const BATCH = 256;
+
+/** The worker loop. Exported: children import this module and call it. */
+export async function poolWorker(config: WorkerConfig): Promise<void> {
+  const channel = state().channel;
+  if (!channel) throw new Error("poolWorker runs only in a child started by a pool");
+  const fns = new Map<number, Fn | Promise<Fn>>();
+  const queue: unknown[] = [];
+  let head = 0;
+  let exiting = false;
+  let wakeUp: (() => void) | undefined;
+  let results: unknown[] = [];
+  let busyMs = 0;
+  let done = 0;
+
+  const flush = () => {
+    if (results.length === 0) return;
+    const batch = results;
+    results = [];
+    const message = { op: "done", results: batch, busyMs };
+    busyMs = 0;
+    try {
+      channel.send(message);
+    } catch {
+      // Some result cannot be sent: send them one by one, replacing the ones that fail.
+      for (let i = 0; i < batch.length; i += 3) {
+        const one = batch.slice(i, i + 3);
+        try {
+          channel.send({ op: "done", results: one, busyMs: 0 });
+        } catch (error) {
+          const wire = toWire(error);
+          wire.message = `the task's result cannot be sent back to the parent: ${wire.message}`;
+          channel.send({ op: "done", results: [one[0], 0, wire], busyMs: 0 });
+        }
+      }
+    }
+  };
+
+  channel.onMessage((raw) => {
+    const m = raw as RunMessage | { op: string };
+    if (m.op === "run") {
+      const run = m as RunMessage;
+      for (const [id, url, name] of run.fns ?? []) fns.set(id, load(url, name));
+      for (const x of run.jobs) queue.push(x);
+    } else if (m.op === "exit") exiting = true;
+    else return;
+    wakeUp?.();
+  });
+
+  if (config.initializer) {
+    try {
+      const init = await load(config.initializer.url, config.initializer.exportName);
+      await init(...await revive(config.initargs));
+    } catch (error) {
+      channel.send({ op: "initFailed", error: toWire(error) });
+      await channel.flush();
+      return;
+    }
+  }
+  channel.send({ op: "hello" });
+
+  for (;;) {
+    if (head === queue.length) {
+      flush();
+      if (head > 0) queue.length = head = 0;
+      if (exiting || (config.maxTasks !== null && done >= config.maxTasks)) break;
+      await new Promise<void>((resolve) => (wakeUp = resolve));
+      wakeUp = undefined;
+      continue;
+    }
+    const id = queue[head], fnId = queue[head + 1] as number;
+    let args = queue[head + 2] as unknown[];
+    const chunked = queue[head + 3] === 1;
+    head += JOB_FIELDS;
+    const t0 = performance.now();
+    let fn = fns.get(fnId)!;
+    try {
+      if (hasHandles(args)) {
+        flush();
+        args = await revive(args);
+      }
+      if (fn instanceof Promise) {
+        flush();
+        fns.set(fnId, fn = await fn);
+      }
+      if (chunked) {
+        const [byColumns, data] = args as [number, unknown[][]];
+        const n = byColumns ? (data[0]?.length ?? 0) : data.length;
+        const values: unknown[] = new Array(n);
+        let errors: [number, ReturnType<typeof toWire>][] | null = null;
+        const one = byColumns && data.length === 1 ? data[0] : null;
+        for (let k = 0; k < n; k++) {
+          try {
+            let v = one
+              ? fn(one[k])
+              : fn(...(byColumns ? data.map((c) => c[k]) : data[k] as unknown[]));
+            if (isThenable(v)) v = await v;
+            values[k] = v;
+          } catch (error) {
+            (errors ??= []).push([k, toWire(error)]);
+          }
+        }
+        results.push(id, 1, [values, errors] satisfies ChunkWire);
+      } else {
+        let v = fn(...args);
+        if (isThenable(v)) {
+          flush();
+          v = await v;
+        }
+        results.push(id, 1, v);
+      }
+    } catch (error) {
+      results.push(id, 0, toWire(error));
+    }
+    busyMs += performance.now() - t0;
+    done++;
+    if (results.length >= BATCH * 3) flush();
+  }
+  flush();
+  await channel.flush();
+}
+
+/** Turns handles in `args` back into shared objects (loading their kinds on first need). */
+async function revive(args: unknown[]): Promise<unknown[]> {
+  if (!hasHandles(args)) return args;
+  await import("../shared_kinds.ts");
+  return decodeValue(args) as unknown[];
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as PromiseLike<unknown> | null)?.then === "function";
+}
+
+async function load(url: string, name: string): Promise<Fn> {
+  const ns = await importModule(url);
+  const fn = ns[name];
+  if (typeof fn !== "function") {
+    throw new TypeError(`'${name}' of '${url}' is not a function in the worker`);
+  }
+  return fn as Fn;
+}

@@ -1,0 +1,523 @@
+/**
+ * The machinery under `ProcessPoolExecutor` and `Pool`: workers started on demand and reused,
+ * tasks sent in batches with several in flight per worker (fewer when tasks are long), results
+ * settled as they arrive, dead workers replaced, and every task settled on every path.
+ * @module
+ */
+import { withMethod } from "../bound.ts";
+import { callerModule } from "../callsite.ts";
+import { BrokenProcessPool, CancelledError } from "../errors.ts";
+import { Future } from "../futures/future.ts";
+import { encodeArgs } from "../handles.ts";
+import { CHILD_HOOKS, Process } from "../process.ts";
+import type { StartMethod } from "../runtime/popen.ts";
+import { resolveTarget, type TargetRef } from "../task.ts";
+import {
+  type ChunkResult,
+  type ChunkWire,
+  type DoneMessage,
+  type InitFailedMessage,
+  JOB_FIELDS,
+  RESULT_FIELDS,
+  type WorkerConfig,
+} from "./protocol.ts";
+import { fromWire, type WireError } from "./wire.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyFn = (...args: any[]) => unknown;
+
+/** Options of a `WorkerPool`. */
+export interface WorkerPoolOptions {
+  method: StartMethod;
+  maxWorkers: number;
+  initializer?: AnyFn;
+  initargs?: unknown[];
+  maxTasksPerChild?: number;
+  module?: string | URL;
+  /** How errors name the pool, e.g. `ProcessPoolExecutor`. */
+  what: string;
+  /** Prefix of worker names, e.g. `PoolWorker`. */
+  workerName: string;
+}
+
+/**
+ * Calls that travel as one task: as columns (`cols[j][k]` is argument j of call k: cheap to
+ * clone) when every call has the same number of arguments, else as rows. `first` is the index
+ * of the first call among all, for error messages.
+ */
+export type Chunk =
+  | { kind: "cols"; cols: unknown[][]; first: number }
+  | { kind: "rows"; rows: unknown[][]; first: number };
+
+/** A task: one call (or a chunk of calls) of one function. */
+interface Job {
+  id: number;
+  fn: FnEntry;
+  args: unknown[];
+  chunked: boolean;
+  future: Future<unknown>;
+  worker?: Worker;
+}
+
+/** A function as workers know it: its module and export, resolved once per pool. */
+interface FnEntry {
+  id: number;
+  ref: TargetRef | null;
+  error: Error | null;
+  ready: Promise<void>;
+}
+
+interface Worker {
+  process: Process;
+  ready: boolean;
+  known: Set<number>;
+  inFlight: Job[];
+  sent: number;
+  exiting: boolean;
+  refd: boolean;
+}
+
+/** Keep about this many milliseconds of work in flight per worker. */
+const WINDOW_MS = 4;
+const MAX_WINDOW = 1024;
+
+const WORKER_REF: TargetRef = {
+  url: new URL(`./worker${extensionOf(import.meta.url)}`, import.meta.url).href,
+  exportName: "poolWorker",
+};
+
+function extensionOf(url: string): string {
+  return /\.[mc]?js(?:[?#].*)?$/.test(url) ? ".js" : ".ts";
+}
+
+/** Workers and their tasks. */
+export class WorkerPool {
+  readonly #o: WorkerPoolOptions;
+  /** Queued tasks are `#queue[#head..]` (a deque without O(n) shifts). */
+  #queue: Job[] = [];
+  #head = 0;
+  #fnFailed = false;
+  readonly #workers = new Set<Worker>();
+  readonly #fns = new Map<AnyFn, FnEntry>();
+  readonly #jobs = new Map<number, Job>();
+  #initializer: Promise<TargetRef | null> | undefined;
+  #nextId = 1;
+  #nextFn = 1;
+  #avgMs = Infinity;
+  #scheduled = false;
+  #broken: Error | null = null;
+  #closed = false;
+  #workerCount = 0;
+  #drained: (() => void)[] = [];
+
+  constructor(options: WorkerPoolOptions) {
+    this.#o = options;
+  }
+
+  /** Whether a worker failed to start or initialize (no more tasks are accepted). */
+  get broken(): Error | null {
+    return this.#broken;
+  }
+
+  /** How many tasks are queued or running. */
+  get pending(): number {
+    return this.#jobs.size;
+  }
+
+  #entry(fn: AnyFn): FnEntry {
+    let entry = this.#fns.get(fn);
+    if (entry) return entry;
+    const caller = callerModule();
+    const e: FnEntry = { id: this.#nextFn++, ref: null, error: null, ready: Promise.resolve() };
+    e.ready = resolveTarget(fn, this.#o.module, caller, `${this.#o.what}: cannot run`).then(
+      (ref) => void (e.ref = ref),
+      (error) => void (e.error = error, this.#fnFailed = true),
+    ).then(() => this.#schedule());
+    this.#fns.set(fn, e);
+    return (entry = e);
+  }
+
+  /** Queues `fn(...args)`, or with `chunk`, one task running `fn` once per call of the chunk. */
+  submit<R>(fn: AnyFn, args: unknown[], chunk?: Chunk): Future<R> {
+    const chunked = chunk !== undefined;
+    if (this.#broken) throw this.#broken;
+    const future = new Future<R>();
+    const job: Job = {
+      id: this.#nextId++,
+      fn: this.#entry(fn),
+      args: [],
+      chunked,
+      future: future as Future<unknown>,
+    };
+    try {
+      if (!chunk) job.args = this.#encode(args, (j) => `argument ${j}`);
+      else if (chunk.kind === "cols") {
+        job.args = [
+          1,
+          chunk.cols.map((col, j) =>
+            this.#encode(col, (k) => `item ${chunk.first + k}, argument ${j}`)
+          ),
+        ];
+      } else {
+        job.args = [
+          0,
+          chunk.rows.map((row, k) =>
+            this.#encode(row, (j) => `item ${chunk.first + k}, argument ${j}`)
+          ),
+        ];
+      }
+    } catch (error) {
+      future._setException(error);
+      return future;
+    }
+    future._onCancel = () => {
+      // Only a task no worker has received can be cancelled; the dispatcher skips it.
+      if (job.worker || !this.#jobs.has(job.id)) return false;
+      this.#jobs.delete(job.id);
+      queueMicrotask(() => this.#checkDrained());
+      return true;
+    };
+    this.#jobs.set(job.id, job);
+    if (this.#jobs.size === 1) this.#refAll(true);
+    this.#queue.push(job);
+    this.#schedule();
+    return future;
+  }
+
+  #encode(args: unknown[], where: (i: number) => string): unknown[] {
+    return encodeArgs(args, this.#o.method, (i) => `${this.#o.what}: ${where(i)}`);
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.#dispatch();
+    });
+  }
+
+  #window(): number {
+    if (!Number.isFinite(this.#avgMs)) return 1;
+    return Math.max(1, Math.min(MAX_WINDOW, Math.floor(WINDOW_MS / Math.max(this.#avgMs, 1e-4))));
+  }
+
+  #room(w: Worker, window: number): number {
+    let room = window - w.inFlight.length;
+    const max = this.#o.maxTasksPerChild;
+    if (max !== undefined) room = Math.min(room, max - w.sent);
+    return w.ready && !w.exiting ? room : 0;
+  }
+
+  get #queued(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  #requeue(jobs: Job[]): void {
+    this.#queue = [...jobs, ...this.#queue.slice(this.#head)];
+    this.#head = 0;
+  }
+
+  #dispatch(): void {
+    if (this.#fnFailed) {
+      // Tasks whose function cannot be found fail now, whether or not a worker is ready.
+      this.#fnFailed = false;
+      const keep: Job[] = [];
+      for (const job of this.#queue.slice(this.#head)) {
+        if (job.fn.error) this.#finish(job, false, job.fn.error);
+        else keep.push(job);
+      }
+      this.#queue = keep;
+      this.#head = 0;
+    }
+    if (this.#queued === 0) return;
+    const window = this.#window();
+    // Fill the ready workers, least loaded first.
+    const workers = [...this.#workers].filter((w) => this.#room(w, window) > 0)
+      .sort((a, b) => a.inFlight.length - b.inFlight.length);
+    for (const w of workers) {
+      if (this.#queued === 0) break;
+      // Share the queue among the workers with room, at most `room` each.
+      const share = Math.ceil(this.#queued / workers.length);
+      this.#send(w, Math.min(this.#room(w, window), share));
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    // Start workers for what is left, up to the limit.
+    const starting = [...this.#workers].filter((w) => !w.ready).length;
+    let needed = Math.ceil(this.#queued / window) - starting;
+    while (needed-- > 0 && this.#workers.size < this.#o.maxWorkers && !this.#broken) this.#spawn();
+  }
+
+  #send(w: Worker, max: number): void {
+    const fns: [number, string, string][] = [];
+    const jobs: unknown[] = [];
+    let n = 0;
+    while (n < max && this.#head < this.#queue.length) {
+      const job = this.#queue[this.#head];
+      if (job.fn.error) {
+        this.#head++;
+        this.#finish(job, false, job.fn.error);
+        continue;
+      }
+      if (!job.fn.ref) break; // keep order: wait for this function's module to be found
+      this.#head++;
+      if (!job.future._setRunning()) {
+        this.#jobs.delete(job.id); // cancelled while queued
+        continue;
+      }
+      if (!w.known.has(job.fn.id)) {
+        w.known.add(job.fn.id);
+        fns.push([job.fn.id, job.fn.ref.url, job.fn.ref.exportName]);
+      }
+      jobs.push(job.id, job.fn.id, job.args, job.chunked ? 1 : 0);
+      job.worker = w;
+      w.inFlight.push(job);
+      n++;
+    }
+    if (n === 0) return;
+    w.sent += n;
+    w.process._send(fns.length ? { op: "run", fns, jobs } : { op: "run", jobs });
+  }
+
+  #setRef(w: Worker, on: boolean): void {
+    if (w.refd === on) return;
+    w.refd = on;
+    w.process._ref(on);
+  }
+
+  #spawn(): void {
+    const n = ++this.#workerCount;
+    const w: Worker = {
+      process: undefined as unknown as Process,
+      ready: false,
+      known: new Set(),
+      inFlight: [],
+      sent: 0,
+      exiting: false,
+      refd: true, // a new worker has work coming
+    };
+    this.#initializer ??= this.#o.initializer
+      ? resolveTarget(
+        this.#o.initializer,
+        this.#o.module,
+        callerModule(),
+        `${this.#o.what}: initializer`,
+      )
+      : Promise.resolve(null);
+    const started = this.#initializer.then((initializer) => {
+      const config: WorkerConfig = {
+        initializer,
+        initargs: initializer
+          ? encodeArgs(
+            this.#o.initargs ?? [],
+            this.#o.method,
+            (i) => `${this.#o.what}: initargs[${i}]`,
+          )
+          : [],
+        maxTasks: this.#o.maxTasksPerChild ?? null,
+      };
+      w.process = withMethod(this.#o.method, () =>
+        new Process(
+          {
+            target: () => {},
+            args: [config],
+            name: `${this.#o.workerName}-${n}`,
+            daemon: true,
+            [CHILD_HOOKS]: { ref: WORKER_REF, onMessage: (m: unknown) => this.#onMessage(w, m) },
+          } as ConstructorParameters<typeof Process>[0],
+        ));
+      const start = w.process.start();
+      w.process._exited().then(() => this.#onExit(w), () => {});
+      return start.then(() => {
+        if (w.refd) w.process._ref(true); // a daemon starts unref'd; this one has work coming
+      });
+    });
+    started.catch((error) => {
+      this.#workers.delete(w);
+      this.#break(
+        new BrokenProcessPool(`${this.#o.what}: a worker could not start: ${error.message}`, {
+          cause: error,
+        }),
+      );
+    });
+    this.#workers.add(w);
+  }
+
+  #onMessage(w: Worker, m: unknown): void {
+    const op = (m as { op?: string }).op;
+    if (op === "done") this.#onDone(w, m as DoneMessage);
+    else if (op === "hello") {
+      w.ready = true;
+      if (w.exiting) return w.process._send({ op: "exit" });
+      this.#dispatch();
+      this.#setRef(w, this.#jobs.size > 0);
+    } else if (op === "initFailed") {
+      const e = fromWire((m as InitFailedMessage).error);
+      this.#break(
+        new BrokenProcessPool(
+          `${this.#o.what}: the initializer failed in a worker: ${e.name}: ${e.message}`,
+          { cause: e },
+        ),
+      );
+    }
+  }
+
+  #onDone(w: Worker, m: DoneMessage): void {
+    const r = m.results;
+    const n = r.length / RESULT_FIELDS;
+    if (n > 0) {
+      const avg = m.busyMs / n;
+      this.#avgMs = Number.isFinite(this.#avgMs) ? 0.7 * this.#avgMs + 0.3 * avg : avg;
+    }
+    for (let i = 0; i < r.length; i += RESULT_FIELDS) {
+      const id = r[i] as number;
+      // Results come back in the order sent: the first in flight, almost always.
+      const k = w.inFlight[0]?.id === id ? 0 : w.inFlight.findIndex((j) => j.id === id);
+      if (k < 0) continue;
+      const job = k === 0 ? w.inFlight.shift()! : w.inFlight.splice(k, 1)[0];
+      this.#finish(
+        job,
+        r[i + 1] === 1,
+        r[i + 1] === 1 ? r[i + 2] : fromWire(r[i + 2] as WireError),
+      );
+    }
+    this.#dispatch();
+  }
+
+  #finish(job: Job, ok: boolean, value: unknown): void {
+    this.#jobs.delete(job.id);
+    if (ok && job.chunked) {
+      const [values, errors] = value as ChunkWire;
+      const result: ChunkResult = {
+        values,
+        errors: errors && new Map(errors.map(([k, e]) => [k, fromWire(e)])),
+      };
+      job.future._setResult(result);
+    } else if (ok) job.future._setResult(value);
+    else job.future._setException(value);
+    this.#checkDrained();
+  }
+
+  #onExit(w: Worker): void {
+    this.#workers.delete(w);
+    const code = w.process.exitCode;
+    const [running, ...unstarted] = w.inFlight.splice(0);
+    if (running) {
+      this.#finish(
+        running,
+        false,
+        new BrokenProcessPool(
+          `${this.#o.what}: a worker (pid ${w.process.pid}) ended while running this task `
+            + `(${
+              code !== null && code < 0 ? `signal ${-code}` : `exit code ${code}`
+            }); the pool replaced it.`,
+        ),
+      );
+    }
+    // Tasks sent but not started go back to the front of the queue.
+    for (const job of unstarted) job.worker = undefined;
+    if (unstarted.length) this.#requeue(unstarted);
+    if (!w.ready && !this.#broken && running === undefined && !w.exiting && code !== 0) {
+      this.#break(
+        new BrokenProcessPool(
+          `${this.#o.what}: a worker ended (exit code ${code}) before it was ready.`,
+        ),
+      );
+      return;
+    }
+    this.#dispatch();
+    this.#checkDrained();
+  }
+
+  /** Fails every queued and running task and refuses new ones. */
+  #break(error: Error): void {
+    if (this.#broken) return;
+    this.#broken = error;
+    for (const job of this.#takeQueue()) this.#finish(job, false, error);
+    for (const w of this.#workers) {
+      for (const job of w.inFlight.splice(0)) this.#finish(job, false, error);
+      if (w.process?.isAlive()) w.process.kill();
+    }
+  }
+
+  #takeQueue(): Job[] {
+    const jobs = this.#queue.slice(this.#head).filter((j) => this.#jobs.has(j.id));
+    this.#queue = [];
+    this.#head = 0;
+    return jobs;
+  }
+
+  /** Cancels the queued tasks (not those running). */
+  cancelQueued(): void {
+    for (const job of this.#takeQueue()) {
+      if (!job.future.cancel()) {
+        job.future._setException(new CancelledError("the pool was shut down"));
+      }
+      this.#jobs.delete(job.id);
+    }
+    this.#checkDrained();
+  }
+
+  /**
+   * While any task is queued or running, every worker keeps the program alive (their exits and
+   * messages must be heard); an idle pool keeps nothing alive.
+   */
+  #refAll(on: boolean): void {
+    for (const w of this.#workers) if (w.process) this.#setRef(w, on);
+  }
+
+  #checkDrained(): void {
+    if (this.#jobs.size === 0) {
+      this.#refAll(false);
+      for (const resolve of this.#drained.splice(0)) resolve();
+    }
+    if (this.#closed && this.#jobs.size === 0) this.#retireAll();
+  }
+
+  /** Resolves when no task is queued or running. */
+  drained(): Promise<void> {
+    if (this.#jobs.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
+  }
+
+  /** No more tasks: workers end once the queue is done. */
+  close(): void {
+    this.#closed = true;
+    if (this.#jobs.size === 0) this.#retireAll();
+  }
+
+  #retireAll(): void {
+    for (const w of this.#workers) {
+      if (w.exiting) continue;
+      w.exiting = true;
+      // A worker hears messages only once its loop runs (it says "hello"): until then, the
+      // "exit" waits for that hello.
+      if (w.ready) w.process._send({ op: "exit" });
+    }
+  }
+
+  /** Kills every worker now; their tasks and the queued ones fail with `error`. */
+  terminate(error: Error): void {
+    this.#closed = true;
+    for (const job of this.#takeQueue()) this.#finish(job, false, error);
+    for (const w of this.#workers) {
+      w.exiting = true;
+      for (const job of w.inFlight.splice(0)) this.#finish(job, false, error);
+      if (w.process?.isAlive()) w.process.terminate();
+    }
+  }
+
+  /** Resolves when every worker has exited (after `close()` or `terminate()`). */
+  async joinWorkers(): Promise<void> {
+    while (this.#workers.size > 0) {
+      await Promise.all(
+        [...this.#workers].map((w) => w.process ? w.process.join().catch(() => {}) : null),
+      );
+      // Workers whose Process is not made yet (initializer still resolving) show up next turn.
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  }
+}
