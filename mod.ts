@@ -51,6 +51,8 @@ export {
   wait,
   type WaitResult,
 } from "./src/futures/wait.ts";
+export { Connection, Pipe } from "./src/mp/pipe.ts";
+export { JoinableQueue, Queue, type QueueOptions, SimpleQueue } from "./src/mp/queue.ts";
 export { type ExecutorOptions, type MapOptions, ProcessPoolExecutor } from "./src/pool/executor.ts";
 export { AsyncResult, Pool, type PoolOptions } from "./src/pool/pool.ts";
 export { Process, type ProcessOptions } from "./src/process.ts";

@@ -5,21 +5,23 @@ import process from "node:process";
 import { test } from "node:test";
 import { eventually, pidAlive, scriptCommand } from "./helpers.ts";
 
-test("process children exit within a second of their parent's SIGKILL", async () => {
-  const [cmd, args] = scriptCommand("orphan.ts", ["process"]);
-  const parent = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
-  const childPid = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    parent.stdout.on("data", (d) => {
-      out += d;
-      const m = /CHILD (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
+for (const mode of ["running", "blocked"]) {
+  test(`process children exit within a second of their parent's SIGKILL (${mode} child)`, async () => {
+    const [cmd, args] = scriptCommand("orphan.ts", ["process", mode]);
+    const parent = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
+    const childPid = await new Promise<number>((resolve, reject) => {
+      let out = "";
+      parent.stdout.on("data", (d) => {
+        out += d;
+        const m = /CHILD (\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      parent.on("close", () => reject(new Error(`parent ended early: ${out}`)));
     });
-    parent.on("close", () => reject(new Error(`parent ended early: ${out}`)));
+    assert.ok(pidAlive(childPid), "the child should run while its parent does");
+    parent.kill("SIGKILL");
+    const gone = await eventually(() => !pidAlive(childPid), 1000);
+    if (!gone) process.kill(childPid, "SIGKILL");
+    assert.ok(gone, `child ${childPid} still ran a second after its parent was killed`);
   });
-  assert.ok(pidAlive(childPid), "the child should run while its parent does");
-  parent.kill("SIGKILL");
-  const gone = await eventually(() => !pidAlive(childPid), 1000);
-  if (!gone) process.kill(childPid, "SIGKILL");
-  assert.ok(gone, `child ${childPid} still ran a second after its parent was killed`);
-});
+}

@@ -3,6 +3,8 @@
  * @module
  */
 import { BOUND_METHOD } from "./bound.ts";
+import { type Connection, makePipe } from "./mp/pipe.ts";
+import { JoinableQueue, Queue, SimpleQueue } from "./mp/queue.ts";
 import { ProcessPoolExecutor } from "./pool/executor.ts";
 import { Pool } from "./pool/pool.ts";
 import { Process } from "./process.ts";
@@ -67,6 +69,14 @@ export class Context {
   readonly Condition: typeof Condition;
   /** `Barrier` of this context. */
   readonly Barrier: typeof Barrier;
+  /** `Queue` of this context. */
+  readonly Queue: typeof Queue;
+  /** `SimpleQueue` of this context. */
+  readonly SimpleQueue: typeof SimpleQueue;
+  /** `JoinableQueue` of this context. */
+  readonly JoinableQueue: typeof JoinableQueue;
+  /** `Pipe` of this context. */
+  readonly Pipe: <T = unknown>(duplex?: boolean) => [Connection<T>, Connection<T>];
   /** `Pool` of this context. */
   readonly Pool: typeof Pool;
   /** `ProcessPoolExecutor` of this context. */
@@ -86,6 +96,10 @@ export class Context {
     this.Event = bind(Event, method);
     this.Condition = bind(Condition, method);
     this.Barrier = bind(Barrier, method);
+    this.Queue = bind(Queue, method);
+    this.SimpleQueue = bind(SimpleQueue, method);
+    this.JoinableQueue = bind(JoinableQueue, method);
+    this.Pipe = <T = unknown>(duplex = true) => makePipe<T>(method, duplex);
     this.Pool = bind(Pool, method);
     this.ProcessPoolExecutor = bind(ProcessPoolExecutor, method);
   }

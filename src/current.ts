@@ -8,7 +8,7 @@ import { noteEntryEvaluating } from "./module_exports.ts";
 import { Process } from "./process.ts";
 import { cleanModuleUrl, exitNow } from "./runtime/host.ts";
 import { hostCpuCount, isEntryUrl } from "./runtime/os.ts";
-import { type ProcessInfo, state } from "./state.ts";
+import { type ProcessInfo, runChildExit, state } from "./state.ts";
 
 export type { ProcessInfo };
 
@@ -90,5 +90,6 @@ export function isMain(importMeta: ImportMeta): boolean {
  */
 export function exit(code = 0): never {
   const channel = state().channel;
+  if (channel) runChildExit();
   return channel ? channel.exit(code) : exitNow(code);
 }

@@ -11,3 +11,5 @@ import "./sync/semaphore.ts";
 import "./sync/event.ts";
 import "./sync/condition.ts";
 import "./sync/barrier.ts";
+import "./mp/queue.ts";
+import "./mp/pipe.ts";

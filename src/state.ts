@@ -48,3 +48,23 @@ export function state(): State {
     shmTracker: null,
   };
 }
+
+const EXIT_KEY = Symbol.for("multiproc.atChildExit");
+
+/** Registers `callback` to run when this child ends normally (its target returned or threw). */
+export function atChildExit(callback: () => void): void {
+  const g = globalThis as unknown as { [EXIT_KEY]?: (() => void)[] };
+  (g[EXIT_KEY] ??= []).push(callback);
+}
+
+/** Runs the `atChildExit` callbacks (the child bootstrap, before it exits). */
+export function runChildExit(): void {
+  const g = globalThis as unknown as { [EXIT_KEY]?: (() => void)[] };
+  for (const callback of (g[EXIT_KEY] ?? []).splice(0)) {
+    try {
+      callback();
+    } catch {
+      // ending anyway
+    }
+  }
+}

@@ -7,7 +7,7 @@ import { decodeValue, hasHandles } from "../handles.ts";
 import type { BootMessage } from "../protocol.ts";
 import { importModule } from "../runtime/load.ts";
 import type { ParentChannel } from "../runtime/parent_channel.ts";
-import { state } from "../state.ts";
+import { runChildExit, state } from "../state.ts";
 
 /** Runs a child on `channel` once its boot message arrives. */
 export function bootstrap(channel: ParentChannel): void {
@@ -17,6 +17,7 @@ export function bootstrap(channel: ParentChannel): void {
     if (m?.op !== "boot" || booted) return;
     booted = true;
     run(channel, m).then(async (code) => {
+      runChildExit();
       await channel.flush();
       channel.exit(code);
     });

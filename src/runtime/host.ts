@@ -15,6 +15,20 @@ export function ppid(): number {
   return runtime === "deno" ? deno().ppid : globalThis.process.ppid;
 }
 
+const PARENT_KEY = Symbol.for("multiproc.watchedParent");
+const g = globalThis as unknown as { [PARENT_KEY]?: number };
+
+/** Records the parent pid a `"process"` child must outlive no longer than. */
+export function watchParentPid(pid: number): void {
+  g[PARENT_KEY] = pid;
+}
+
+/** Whether this process child's parent has ended (it was re-parented). */
+export function parentGone(): boolean {
+  const watched = g[PARENT_KEY];
+  return watched !== undefined && ppid() !== watched;
+}
+
 /** Ends this OS process (or, inside a worker thread, only that thread) with `code`. */
 export function exitNow(code: number): never {
   if (runtime === "deno") deno().exit(code);

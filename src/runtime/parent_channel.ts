@@ -7,7 +7,7 @@
 import { runtime } from "./detect.ts";
 import { encodeFrame, FrameDecoder } from "./frame.ts";
 import { deno } from "./globals.ts";
-import { exitNow, ppid, unrefTimer, writeStdoutSync } from "./host.ts";
+import { exitNow, parentGone, ppid, unrefTimer, watchParentPid, writeStdoutSync } from "./host.ts";
 
 /** How a child sends to and hears from its parent. */
 export interface ParentChannel {
@@ -65,8 +65,8 @@ function denoPipeChannel(): ParentChannel {
 
 /** Belt and braces: if this process is re-parented (the parent died), end it. */
 function watchParent(): void {
-  const parent = ppid();
+  watchParentPid(ppid());
   unrefTimer(setInterval(() => {
-    if (ppid() !== parent) exitNow(1);
+    if (parentGone()) exitNow(1);
   }, 250));
 }

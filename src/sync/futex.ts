@@ -5,10 +5,12 @@
  * @module
  */
 import { keepAlive } from "../keep_alive.ts";
+import { exitNow, parentGone } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";
 import type { Block } from "../shm/arena.ts";
 
 const INT_MAX = 0x7fffffff;
+const PARENT_CHECK_MS = 250;
 
 /** Int32 words over a block, with wait and wake. */
 export class Words {
@@ -20,10 +22,21 @@ export class Words {
     this.#address = block.address === null ? null : block.address + BigInt(block.offset);
   }
 
-  /** Blocks this thread while word `i` equals `expected`, at most `timeoutMs`. */
+  /**
+   * Blocks this thread while word `i` equals `expected`, at most `timeoutMs` (callers loop: a
+   * wait may end early). A blocked process child wakes every 250 ms to see whether its parent
+   * is gone, and ends if so: a blocked event loop cannot hear the channel close.
+   */
   wait(i: number, expected: number, timeoutMs?: number): void {
     if (this.#address === null) Atomics.wait(this.i32, i, expected, timeoutMs ?? Infinity);
-    else native().futexWait(this.#address + BigInt(4 * i), expected, timeoutMs);
+    else {
+      native().futexWait(
+        this.#address + BigInt(4 * i),
+        expected,
+        Math.min(timeoutMs ?? Infinity, PARENT_CHECK_MS),
+      );
+      if (parentGone()) exitNow(1);
+    }
   }
 
   /**

@@ -1,0 +1,173 @@
+/**
+ * Message passing under both start methods: Queue, SimpleQueue, JoinableQueue and Pipe between
+ * the parent and children, nothing lost, timeouts honoured.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Empty, EOFError, Full, getContext } from "../mod.ts";
+import {
+  consume,
+  echo,
+  produce,
+  putAll,
+  sendBytes,
+  sendThenExit,
+  takeAndReport,
+} from "./fixtures/mp_targets.ts";
+import { METHODS } from "./helpers.ts";
+
+async function timed<T>(f: () => T | Promise<T>): Promise<number> {
+  const t0 = performance.now();
+  try {
+    await f();
+  } catch {
+    // the caller asserts what was thrown
+  }
+  return performance.now() - t0;
+}
+
+for (const method of METHODS) {
+  const ctx = getContext(method);
+
+  test(`Queue: FIFO from a child that exits right after putting, 16 MiB too [${method}]`, async () => {
+    const q = new ctx.Queue<unknown>();
+    const big = new Uint8Array(16 << 20).map((_, i) => i % 253);
+    const items = [1, "two", { three: [3] }, big, null];
+    const p = new ctx.Process({ target: putAll, args: [q, items] });
+    await p.start();
+    await p.join();
+    assert.equal(p.exitCode, 0);
+    assert.equal(q.qsize(), 5, "everything put is there after the child has gone");
+    assert.equal(q.get(), 1);
+    assert.equal(await q.getAsync(), "two");
+    assert.deepEqual(q.get(), { three: [3] });
+    assert.deepEqual(q.get(), big);
+    assert.equal(q.get(), null);
+    assert.equal(q.empty(), true);
+  });
+
+  test(`Queue: 4 producers x 10000 items, 2 consumers: every item exactly once [${method}]`, async () => {
+    const q = new ctx.Queue<[number, number] | null>();
+    const out = new ctx.Queue<[number, number][]>();
+    const producers = [0, 1, 2, 3].map((id) =>
+      new ctx.Process({ target: produce, args: [q, id, 10_000] })
+    );
+    const consumers = [0, 1].map(() => new ctx.Process({ target: consume, args: [q, out] }));
+    [...producers, ...consumers].forEach((p) => p.start());
+    for (const p of producers) await p.join();
+    await q.putAsync(null);
+    await q.putAsync(null);
+    const taken = [
+      await out.getAsync({ timeout: 60_000 }),
+      await out.getAsync({ timeout: 60_000 }),
+    ];
+    for (const p of consumers) await p.join();
+    const all = taken.flat();
+    assert.equal(all.length, 40_000);
+    assert.equal(new Set(all.map(([id, i]) => id * 100_000 + i)).size, 40_000, "duplicates");
+    // Each consumer saw each producer's items in the order they were put.
+    for (const mine of taken) {
+      for (const id of [0, 1, 2, 3]) {
+        const seq = mine.filter(([p]) => p === id).map(([, i]) => i);
+        assert.deepEqual(seq, seq.toSorted((a, b) => a - b));
+      }
+    }
+  });
+
+  test(`Queue: timeouts honoured; Empty, Full; qsize, empty, full; close [${method}]`, async () => {
+    const q = new ctx.Queue<number>(2);
+    let ms = await timed(() => q.get({ timeout: 200 }));
+    assert.throws(() => q.get({ timeout: 10 }), Empty);
+    assert.ok(ms >= 195 && ms < 2000, `get({ timeout: 200 }) took ${ms} ms`);
+    ms = await timed(() => q.getAsync({ timeout: 200 }));
+    await assert.rejects(q.getAsync({ timeout: 10 }), Empty);
+    assert.ok(ms >= 195 && ms < 2000, `getAsync({ timeout: 200 }) took ${ms} ms`);
+    assert.throws(() => q.get({ block: false }), Empty);
+    assert.throws(() => q.get({ block: false, timeout: 5 }), /needs block: true/);
+    q.put(1);
+    await q.putAsync(2);
+    assert.equal(q.qsize(), 2);
+    assert.equal(q.full(), true);
+    assert.throws(() => q.put(3, { block: false }), Full);
+    ms = await timed(() => q.put(3, { timeout: 150 }));
+    assert.ok(ms >= 145, `put({ timeout: 150 }) on a full queue took ${ms} ms`);
+    await assert.rejects(q.putAsync(3, { timeout: 50 }), Full);
+    assert.equal(q.get(), 1);
+    q.putNowait(3);
+    assert.deepEqual([q.getNowait(), q.get()], [2, 3]);
+    assert.equal(q.empty(), true);
+    assert.throws(() => new ctx.Queue(-1), /maxsize must be an integer >= 0/);
+    q.close();
+    assert.throws(() => q.put(1), /closed/);
+  });
+
+  test(`JoinableQueue: join waits for a child's taskDone calls; too many throw [${method}]`, async () => {
+    const q = new ctx.JoinableQueue<number>();
+    for (let i = 0; i < 3; i++) q.put(i);
+    assert.equal(await q.join(50), false, "nothing reported done yet");
+    const p = new ctx.Process({ target: takeAndReport, args: [q, 3, 50] });
+    p.start();
+    assert.equal(await q.join(10_000), true);
+    await p.join();
+    assert.throws(() => q.taskDone(), /more times than there were items/);
+  });
+
+  test(`SimpleQueue: put and get through a child [${method}]`, async () => {
+    const q = new ctx.SimpleQueue<string>();
+    const p = new ctx.Process({ target: putAll, args: [q, ["a", "b"]] });
+    await p.start();
+    await p.join();
+    assert.deepEqual([q.get(), q.get()], ["a", "b"]);
+    assert.equal(q.empty(), true);
+  });
+
+  test(`Pipe: duplex echo with a child, nested handles; EOF when the child closes [${method}]`, async () => {
+    const [mine, theirs] = ctx.Pipe<number | string>();
+    const p = new ctx.Process({ target: echo, args: [theirs] });
+    await p.start();
+    theirs.close(); // as in CPython: the parent closes its copy of the child's end
+    for (let i = 1; i <= 3; i++) mine.send(i);
+    assert.deepEqual([mine.recv(), await mine.recvAsync(), mine.recv()], [2, 4, 6]);
+    mine.send("text");
+    assert.equal(mine.recv(), "text");
+    assert.equal(mine.poll(0), false);
+    const [scratch] = ctx.Pipe();
+    const waited = await timed(() => scratch.poll(150));
+    assert.ok(waited >= 145, `poll(150) returned after ${waited} ms`);
+    // Closing our end: the child's recv gets EOFError, it reports and closes its end.
+    mine.close();
+    await p.join();
+    assert.equal(p.exitCode, 0);
+    assert.throws(() => mine.recv(), /closed/);
+  });
+
+  test(`Pipe: the child's end closes when it exits; EOFError after the last message [${method}]`, async () => {
+    const [mine, theirs] = ctx.Pipe<number>(false);
+    assert.equal(mine.writable, false);
+    assert.equal(theirs.readable, false);
+    assert.throws(() => mine.send(1), /only receives/);
+    assert.throws(() => theirs.recv(), /only sends/);
+    const p = new ctx.Process({ target: sendThenExit, args: [theirs, 3] });
+    await p.start();
+    theirs.close();
+    await p.join();
+    assert.deepEqual([mine.recv(), mine.recv(), mine.recv()], [0, 1, 2]);
+    assert.equal(mine.poll(), true, "poll is true at end of stream: recv would not block");
+    assert.throws(() => mine.recv(), EOFError);
+    await assert.rejects(mine.recvAsync(), EOFError);
+  });
+
+  test(`Pipe: sendBytes/recvBytes, maxLength [${method}]`, async () => {
+    const [a, b] = ctx.Pipe();
+    const p = new ctx.Process({ target: sendBytes, args: [b, 100_000] });
+    await p.start();
+    await p.join();
+    const bytes = a.recvBytes();
+    assert.equal(bytes.length, 100_000);
+    assert.equal(bytes[300], 300 % 251);
+    b.sendBytes(new Uint8Array([9, 8, 7, 6]), 1, 2);
+    assert.deepEqual([...a.recvBytes()], [8, 7]);
+    b.sendBytes(new Uint8Array(10));
+    assert.throws(() => a.recvBytes(5), /more than maxLength 5/);
+  });
+}

@@ -1,0 +1,241 @@
+/**
+ * `Pipe` and `Connection` (CPython's `multiprocessing.Pipe`): two ends over rings of shared
+ * memory, one per direction. Each ring counts the live objects that can write into it; when the
+ * last one closes (or its process ends normally), the reader gets `EOFError` once the ring is
+ * empty.
+ * @module
+ */
+import { methodOf } from "../bound.ts";
+import { EOFError } from "../errors.ts";
+import { decodeValue, encodeArgs, HANDLE, type HandleState, hasHandles } from "../handles.ts";
+import { keepAlive } from "../keep_alive.ts";
+import type { StartMethod } from "../runtime/popen.ts";
+import { fromBytes, toBytes } from "../runtime/serialize.ts";
+import type { BlockRef } from "../shm/arena.ts";
+import { registerRevivable, revivalData } from "../shm/revive.ts";
+import { atChildExit } from "../state.ts";
+import { deadlineOf } from "../sync/futex.ts";
+import { pack, unpack } from "./payload.ts";
+import { bind, END, Ring, runAsync, runSync, TIMED_OUT, USER_WORDS } from "./ring.ts";
+
+const CAPACITY = 1 << 20;
+const WRITERS = USER_WORDS;
+const OBJECT = 0, BYTES = 1;
+
+interface ConnectionData {
+  read: BlockRef | null;
+  write: BlockRef | null;
+}
+
+/** Connections alive in this isolate, closed when a child ends normally. */
+const open = new Set<Connection>();
+atChildExit(() => open.forEach((c) => c.close()));
+
+/**
+ * One end of a `Pipe`.
+ * @example
+ * ```ts
+ * import { Pipe } from "./mod.ts";
+ * const [a, b] = Pipe();
+ * a.send({ hello: "world" });
+ * console.log(b.poll(100), b.recv()); // true { hello: "world" }
+ * b.sendBytes(new Uint8Array([1, 2, 3]));
+ * console.log(await a.recvAsync()); // Uint8Array [1, 2, 3]
+ * a.close();
+ * // b.recv() now throws EOFError
+ * ```
+ */
+export class Connection<T = unknown> {
+  static readonly kind = "Connection";
+  readonly #read: Ring | null;
+  readonly #write: Ring | null;
+  readonly #method: StartMethod;
+  #closed = false;
+
+  /** @internal Use `Pipe()`. */
+  constructor(read: Ring | null, write: Ring | null, method: StartMethod) {
+    const revived = revivalData<ConnectionData>();
+    if (revived) {
+      this.#read = revived.read && new Ring(revived.read);
+      this.#write = revived.write && new Ring(revived.write);
+      this.#method = (this.#read ?? this.#write)!.block.method;
+    } else {
+      this.#read = read;
+      this.#write = write;
+      this.#method = method;
+    }
+    open.add(this);
+  }
+
+  /** Whether this end can receive. */
+  get readable(): boolean {
+    return this.#read !== null;
+  }
+
+  /** Whether this end can send. */
+  get writable(): boolean {
+    return this.#write !== null;
+  }
+
+  /** Whether `close()` was called on this object. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #writer(what: string): Ring {
+    if (this.#closed) throw new Error(`Connection.${what}(): the connection is closed`);
+    if (!this.#write) {
+      throw new Error(`Connection.${what}(): this end of a one-way pipe only receives`);
+    }
+    return this.#write;
+  }
+
+  #reader(what: string): Ring {
+    if (this.#closed) throw new Error(`Connection.${what}(): the connection is closed`);
+    if (!this.#read) throw new Error(`Connection.${what}(): this end of a one-way pipe only sends`);
+    return this.#read;
+  }
+
+  #put(ring: Ring, tag: number, body: Uint8Array): void {
+    runSync(bind(ring, ring.put(pack(tag, body), undefined)));
+  }
+
+  /** Sends `obj` (structured clone; shared objects as handles) to the other end. */
+  send(obj: T): void {
+    const ring = this.#writer("send");
+    const [encoded] = encodeArgs([obj], this.#method, () => "Connection.send(): the object");
+    this.#put(ring, OBJECT, toBytes(encoded));
+  }
+
+  /** Sends raw bytes (`buf[offset .. offset + size]`). */
+  sendBytes(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number): void {
+    const ring = this.#writer("sendBytes");
+    const bytes = buf instanceof ArrayBuffer
+      ? new Uint8Array(buf)
+      : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    if (offset < 0 || offset > bytes.length) {
+      throw new RangeError("Connection.sendBytes(): offset out of range");
+    }
+    const n = size ?? bytes.length - offset;
+    if (n < 0 || offset + n > bytes.length) {
+      throw new RangeError("Connection.sendBytes(): size out of range");
+    }
+    this.#put(ring, BYTES, bytes.subarray(offset, offset + n));
+  }
+
+  #eof(ring: Ring): () => boolean {
+    return () => Atomics.load(ring.i32, WRITERS) <= 0;
+  }
+
+  #unpack(r: Uint8Array | typeof TIMED_OUT | typeof END, what: string): Uint8Array {
+    if (r === END) {
+      throw new EOFError(`Connection.${what}(): the other end is closed and nothing is left`);
+    }
+    if (r === TIMED_OUT) throw new Error("unreachable: no deadline");
+    return r;
+  }
+
+  #value(payload: Uint8Array): T {
+    const { kind, body } = unpack(payload);
+    if (kind === BYTES) return body as T;
+    const value = fromBytes(body);
+    return (hasHandles(value) ? decodeValue(value) : value) as T;
+  }
+
+  /** Receives the next object, blocking this thread; `EOFError` once the other end is closed. */
+  recv(): T {
+    const ring = this.#reader("recv");
+    return this.#value(
+      this.#unpack(runSync(bind(ring, ring.get(undefined, this.#eof(ring)))), "recv"),
+    );
+  }
+
+  /** Like `recv`, without blocking the event loop. */
+  async recvAsync(): Promise<T> {
+    const ring = this.#reader("recvAsync");
+    const r = await keepAlive(runAsync(bind(ring, ring.get(undefined, this.#eof(ring)))));
+    return this.#value(this.#unpack(r, "recvAsync"));
+  }
+
+  /** Receives the next message as bytes; throws if it is longer than `maxLength`. */
+  recvBytes(maxLength?: number): Uint8Array {
+    const ring = this.#reader("recvBytes");
+    const payload = this.#unpack(
+      runSync(bind(ring, ring.get(undefined, this.#eof(ring)))),
+      "recvBytes",
+    );
+    const body = payload.subarray(1);
+    if (maxLength !== undefined && body.length > maxLength) {
+      throw new RangeError(
+        `Connection.recvBytes(): the message has ${body.length} bytes, more than maxLength ${maxLength}`,
+      );
+    }
+    return body;
+  }
+
+  /** Whether there is something to receive (or the other end closed), waiting up to `timeoutMs` (default 0). */
+  poll(timeoutMs = 0): boolean {
+    const ring = this.#reader("poll");
+    return runSync(bind(ring, ring.poll(deadlineOf(timeoutMs), this.#eof(ring)))) === true;
+  }
+
+  /** Like `poll`, without blocking the event loop. */
+  async pollAsync(timeoutMs = 0): Promise<boolean> {
+    const ring = this.#reader("pollAsync");
+    return (await keepAlive(
+      runAsync(bind(ring, ring.poll(deadlineOf(timeoutMs), this.#eof(ring)))),
+    )) === true;
+  }
+
+  /** Closes this end: once every holder of the other direction's writer has closed, `recv` there throws `EOFError`. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    open.delete(this);
+    if (this.#write) {
+      Atomics.sub(this.#write.i32, WRITERS, 1);
+      this.#write.wakeReaders();
+    }
+  }
+
+  [HANDLE](): HandleState {
+    if (this.#closed) throw new Error("A closed Connection cannot be sent to a child");
+    // The child's copy is one more writer until it closes (or its process ends).
+    if (this.#write) Atomics.add(this.#write.i32, WRITERS, 1);
+    return {
+      kind: Connection.kind,
+      method: this.#method,
+      data: {
+        read: this.#read?.block.ref ?? null,
+        write: this.#write?.block.ref ?? null,
+      } satisfies ConnectionData,
+    };
+  }
+}
+
+/**
+ * A pair of connected `Connection`s. `duplex` (default): both ends send and receive; otherwise
+ * the first only receives and the second only sends.
+ * @example
+ * ```ts
+ * import { Pipe } from "./mod.ts";
+ * const [receiver, sender] = Pipe(false);
+ * sender.send(42);
+ * console.log(receiver.recv()); // 42
+ * ```
+ */
+export function Pipe<T = unknown>(duplex = true): [Connection<T>, Connection<T>] {
+  return makePipe<T>(methodOf(Pipe), duplex);
+}
+
+/** @internal A pipe of start method `method`. */
+export function makePipe<T>(method: StartMethod, duplex: boolean): [Connection<T>, Connection<T>] {
+  const ab = new Ring(method, CAPACITY, 0);
+  Atomics.store(ab.i32, WRITERS, 1);
+  if (!duplex) return [new Connection<T>(ab, null, method), new Connection<T>(null, ab, method)];
+  const ba = new Ring(method, CAPACITY, 0);
+  Atomics.store(ba.i32, WRITERS, 1);
+  return [new Connection<T>(ba, ab, method), new Connection<T>(ab, ba, method)];
+}
+
+registerRevivable(Connection.kind, () => new Connection(null, null, "thread"));

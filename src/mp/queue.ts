@@ -1,0 +1,272 @@
+/**
+ * `Queue`, `SimpleQueue` and `JoinableQueue` (CPython's `multiprocessing` queues): FIFO across
+ * any number of producers and consumers, over a ring of shared memory. What `put` returns from
+ * is already in shared memory: a child may exit at once without losing it.
+ * @module
+ */
+import { methodOf } from "../bound.ts";
+import { Empty, Full } from "../errors.ts";
+import { decodeValue, encodeArgs, HANDLE, type HandleState, hasHandles } from "../handles.ts";
+import { keepAlive } from "../keep_alive.ts";
+import type { StartMethod } from "../runtime/popen.ts";
+import { fromBytes, toBytes } from "../runtime/serialize.ts";
+import type { BlockRef } from "../shm/arena.ts";
+import { registerRevivable, revivalData } from "../shm/revive.ts";
+import { deadlineOf, remaining } from "../sync/futex.ts";
+import { pack, unpack } from "./payload.ts";
+import { bind, END, Ring, runAsync, runSync, TIMED_OUT, USER_WORDS } from "./ring.ts";
+
+/** Options of `put` and `get`. */
+export interface QueueOptions {
+  /** Wait (default) for room or an item; false: throw `Full`/`Empty` at once. */
+  block?: boolean;
+  /** With `block`, wait at most this many milliseconds, then throw `Full`/`Empty`. */
+  timeout?: number;
+}
+
+/** Bytes of shared memory per queue: messages larger than this stream through it. */
+const CAPACITY = 1 << 20;
+const UNFINISHED = USER_WORDS, SEQ_UNFINISHED = USER_WORDS + 1;
+
+function deadline(options: QueueOptions | undefined, what: string): number | undefined {
+  const block = options?.block ?? true;
+  if (!block) {
+    if (options?.timeout !== undefined) {
+      throw new TypeError(`${what}: a timeout needs block: true (a non-blocking call never waits)`);
+    }
+    return performance.now();
+  }
+  return deadlineOf(options?.timeout);
+}
+
+interface QueueData {
+  ref: BlockRef;
+}
+
+/**
+ * A FIFO queue shared by processes.
+ * @example
+ * ```ts
+ * import { Queue } from "./mod.ts";
+ * const q = new Queue<string>();
+ * q.put("hello"); // in a child too, given `q` as an argument
+ * console.log(q.get()); // "hello"
+ * await q.putAsync("world");
+ * console.log(await q.getAsync({ timeout: 1000 })); // "world"
+ * ```
+ */
+export class Queue<T = unknown> {
+  static readonly kind: string = "Queue";
+  /** @internal */
+  readonly _ring: Ring;
+  readonly #method: StartMethod;
+  #closed = false;
+
+  constructor(maxsize = 0) {
+    const revived = revivalData<QueueData>();
+    if (revived) {
+      this._ring = new Ring(revived.ref);
+      this.#method = this._ring.block.method;
+      return;
+    }
+    if (!Number.isInteger(maxsize) || maxsize < 0) {
+      throw new RangeError(
+        `${new.target.name}(maxsize): maxsize must be an integer >= 0, got ${maxsize}`,
+      );
+    }
+    this.#method = methodOf(new.target);
+    this._ring = new Ring(this.#method, CAPACITY, maxsize);
+  }
+
+  #check(what: string): void {
+    if (this.#closed) throw new Error(`${this.constructor.name}.${what}(): the queue is closed`);
+  }
+
+  #encode(obj: T): Uint8Array {
+    const [encoded] = encodeArgs(
+      [obj],
+      this.#method,
+      () => `${this.constructor.name}.put(): the item`,
+    );
+    return pack(0, toBytes(encoded));
+  }
+
+  /** @internal Called once an item is put (JoinableQueue counts it). */
+  _onPut(): void {}
+
+  /** Puts `obj`, blocking this thread while the queue is full (see `QueueOptions`). */
+  put(obj: T, options?: QueueOptions): void {
+    this.#check("put");
+    const bytes = this.#encode(obj);
+    this._onPut();
+    const r = runSync(bind(this._ring, this._ring.put(bytes, deadline(options, "put"))));
+    if (r === TIMED_OUT) {
+      this._onPutFailed();
+      throw new Full(
+        `${this.constructor.name}.put(): the queue is full (maxsize ${this._ring.maxsize})`,
+      );
+    }
+  }
+
+  /** Like `put`, without blocking the event loop. */
+  async putAsync(obj: T, options?: QueueOptions): Promise<void> {
+    this.#check("putAsync");
+    const bytes = this.#encode(obj);
+    this._onPut();
+    const r = await keepAlive(
+      runAsync(bind(this._ring, this._ring.put(bytes, deadline(options, "putAsync")))),
+    );
+    if (r === TIMED_OUT) {
+      this._onPutFailed();
+      throw new Full(
+        `${this.constructor.name}.putAsync(): the queue is full (maxsize ${this._ring.maxsize})`,
+      );
+    }
+  }
+
+  /** @internal Undoes `_onPut` when the put did not happen. */
+  _onPutFailed(): void {}
+
+  #decode(bytes: Uint8Array): T {
+    const value = fromBytes(unpack(bytes).body);
+    return (hasHandles(value) ? decodeValue(value) : value) as T;
+  }
+
+  /** Takes the next item, blocking this thread while the queue is empty (see `QueueOptions`). */
+  get(options?: QueueOptions): T {
+    this.#check("get");
+    const r = runSync(bind(this._ring, this._ring.get(deadline(options, "get"))));
+    if (r === TIMED_OUT || r === END) {
+      throw new Empty(`${this.constructor.name}.get(): the queue is empty`);
+    }
+    return this.#decode(r);
+  }
+
+  /** Like `get`, without blocking the event loop. */
+  async getAsync(options?: QueueOptions): Promise<T> {
+    this.#check("getAsync");
+    const r = await keepAlive(
+      runAsync(bind(this._ring, this._ring.get(deadline(options, "getAsync")))),
+    );
+    if (r === TIMED_OUT || r === END) {
+      throw new Empty(`${this.constructor.name}.getAsync(): the queue is empty`);
+    }
+    return this.#decode(r);
+  }
+
+  /** `put(obj, { block: false })`. */
+  putNowait(obj: T): void {
+    this.put(obj, { block: false });
+  }
+
+  /** `get({ block: false })`. */
+  getNowait(): T {
+    return this.get({ block: false });
+  }
+
+  /** Approximate number of items in the queue. */
+  qsize(): number {
+    return this._ring.items;
+  }
+
+  /** Whether the queue is (approximately) empty. */
+  empty(): boolean {
+    return this.qsize() === 0;
+  }
+
+  /** Whether the queue is (approximately) full. */
+  full(): boolean {
+    const max = this._ring.maxsize;
+    return max > 0 && this.qsize() >= max;
+  }
+
+  /** No more use of the queue from this object: later `put`/`get` throw. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  [HANDLE](): HandleState {
+    return {
+      kind: (this.constructor as typeof Queue).kind,
+      method: this.#method,
+      data: { ref: this._ring.block.ref } satisfies QueueData,
+    };
+  }
+}
+
+/**
+ * An unbounded queue with only `put`, `get`, `empty` and `close` (CPython's `SimpleQueue`).
+ * @example
+ * ```ts
+ * import { SimpleQueue } from "./mod.ts";
+ * const q = new SimpleQueue<number>();
+ * q.put(1);
+ * console.log(q.get(), q.empty()); // 1 true
+ * ```
+ */
+export class SimpleQueue<T = unknown> extends Queue<T> {
+  static override readonly kind: string = "SimpleQueue";
+
+  constructor() {
+    super(0);
+  }
+}
+
+/**
+ * A queue whose consumers report each item done with `taskDone()`; `join()` waits for all.
+ * @example
+ * ```ts
+ * import { JoinableQueue } from "./mod.ts";
+ * const q = new JoinableQueue<string>();
+ * q.put("job");
+ * q.get();
+ * q.taskDone();
+ * await q.join(); // every item put has been reported done
+ * ```
+ */
+export class JoinableQueue<T = unknown> extends Queue<T> {
+  static override readonly kind: string = "JoinableQueue";
+
+  override _onPut(): void {
+    Atomics.add(this._ring.i32, UNFINISHED, 1);
+  }
+
+  override _onPutFailed(): void {
+    this.taskDone();
+  }
+
+  /** Reports one item taken with `get` as processed; throws if called more times than items put. */
+  taskDone(): void {
+    const i32 = this._ring.i32;
+    for (;;) {
+      const n = Atomics.load(i32, UNFINISHED);
+      if (n <= 0) {
+        throw new Error("JoinableQueue.taskDone(): called more times than there were items put");
+      }
+      if (Atomics.compareExchange(i32, UNFINISHED, n, n - 1) === n) {
+        if (n === 1) {
+          Atomics.add(i32, SEQ_UNFINISHED, 1);
+          this._ring.words.wake(SEQ_UNFINISHED);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Resolves once every item put has been reported with `taskDone()` (or after `timeoutMs`: false). */
+  async join(timeoutMs?: number): Promise<boolean> {
+    const i32 = this._ring.i32;
+    const end = deadlineOf(timeoutMs);
+    for (;;) {
+      const seq = Atomics.load(i32, SEQ_UNFINISHED);
+      if (Atomics.load(i32, UNFINISHED) === 0) return true;
+      const left = remaining(end);
+      if (left === 0) return false;
+      await this._ring.words.waitAsync(SEQ_UNFINISHED, seq, left);
+    }
+  }
+}
+
+registerRevivable(Queue.kind, () => new Queue());
+registerRevivable(SimpleQueue.kind, () => new SimpleQueue());
+registerRevivable(JoinableQueue.kind, () => new JoinableQueue());
