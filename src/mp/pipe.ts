@@ -10,11 +10,11 @@ import { EOFError } from "../errors.ts";
 import { decodeValue, encodeArgs, HANDLE, type HandleState, hasHandles } from "../handles.ts";
 import { keepAlive } from "../keep_alive.ts";
 import type { StartMethod } from "../runtime/popen.ts";
-import { fromBytes, toBytes } from "../runtime/serialize.ts";
 import type { BlockRef } from "../shm/arena.ts";
 import { registerRevivable, revivalData } from "../shm/revive.ts";
 import { atChildExit } from "../state.ts";
 import { deadlineOf } from "../sync/futex.ts";
+import { decodeBody, encodeBody } from "./codec.ts";
 import { pack, unpack } from "./payload.ts";
 import { bind, END, Ring, runAsync, runSync, TIMED_OUT, USER_WORDS } from "./ring.ts";
 
@@ -97,14 +97,15 @@ export class Connection<T = unknown> {
   }
 
   #put(ring: Ring, tag: number, body: Uint8Array): void {
-    runSync(bind(ring, ring.put(pack(tag, body), undefined)));
+    const payload = pack(tag, body);
+    if (!ring.tryPut(payload)) runSync(bind(ring, ring.put(payload, undefined)));
   }
 
   /** Sends `obj` (structured clone; shared objects as handles) to the other end. */
   send(obj: T): void {
     const ring = this.#writer("send");
     const [encoded] = encodeArgs([obj], this.#method, () => "Connection.send(): the object");
-    this.#put(ring, OBJECT, toBytes(encoded));
+    this.#put(ring, OBJECT, encodeBody(encoded));
   }
 
   /** Sends raw bytes (`buf[offset .. offset + size]`). */
@@ -138,13 +139,15 @@ export class Connection<T = unknown> {
   #value(payload: Uint8Array): T {
     const { kind, body } = unpack(payload);
     if (kind === BYTES) return body as T;
-    const value = fromBytes(body);
+    const value = decodeBody(body);
     return (hasHandles(value) ? decodeValue(value) : value) as T;
   }
 
   /** Receives the next object, blocking this thread; `EOFError` once the other end is closed. */
   recv(): T {
     const ring = this.#reader("recv");
+    const quick = ring.tryGet();
+    if (quick) return this.#value(quick);
     return this.#value(
       this.#unpack(runSync(bind(ring, ring.get(undefined, this.#eof(ring)))), "recv"),
     );
@@ -153,6 +156,8 @@ export class Connection<T = unknown> {
   /** Like `recv`, without blocking the event loop. */
   async recvAsync(): Promise<T> {
     const ring = this.#reader("recvAsync");
+    const quick = ring.tryGet();
+    if (quick) return this.#value(quick);
     const r = await keepAlive(runAsync(bind(ring, ring.get(undefined, this.#eof(ring)))));
     return this.#value(this.#unpack(r, "recvAsync"));
   }

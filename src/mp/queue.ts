@@ -9,10 +9,10 @@ import { Empty, Full } from "../errors.ts";
 import { decodeValue, encodeArgs, HANDLE, type HandleState, hasHandles } from "../handles.ts";
 import { keepAlive } from "../keep_alive.ts";
 import type { StartMethod } from "../runtime/popen.ts";
-import { fromBytes, toBytes } from "../runtime/serialize.ts";
 import type { BlockRef } from "../shm/arena.ts";
 import { registerRevivable, revivalData } from "../shm/revive.ts";
 import { deadlineOf, remaining } from "../sync/futex.ts";
+import { decodeBody, encodeBody } from "./codec.ts";
 import { pack, unpack } from "./payload.ts";
 import { bind, END, Ring, runAsync, runSync, TIMED_OUT, USER_WORDS } from "./ring.ts";
 
@@ -88,7 +88,7 @@ export class Queue<T = unknown> {
       this.#method,
       () => `${this.constructor.name}.put(): the item`,
     );
-    return pack(0, toBytes(encoded));
+    return pack(0, encodeBody(encoded));
   }
 
   /** @internal Called once an item is put (JoinableQueue counts it). */
@@ -99,6 +99,7 @@ export class Queue<T = unknown> {
     this.#check("put");
     const bytes = this.#encode(obj);
     this._onPut();
+    if (this._ring.tryPut(bytes)) return;
     const r = runSync(bind(this._ring, this._ring.put(bytes, deadline(options, "put"))));
     if (r === TIMED_OUT) {
       this._onPutFailed();
@@ -113,6 +114,7 @@ export class Queue<T = unknown> {
     this.#check("putAsync");
     const bytes = this.#encode(obj);
     this._onPut();
+    if (this._ring.tryPut(bytes)) return;
     const r = await keepAlive(
       runAsync(bind(this._ring, this._ring.put(bytes, deadline(options, "putAsync")))),
     );
@@ -128,13 +130,15 @@ export class Queue<T = unknown> {
   _onPutFailed(): void {}
 
   #decode(bytes: Uint8Array): T {
-    const value = fromBytes(unpack(bytes).body);
+    const value = decodeBody(unpack(bytes).body);
     return (hasHandles(value) ? decodeValue(value) : value) as T;
   }
 
   /** Takes the next item, blocking this thread while the queue is empty (see `QueueOptions`). */
   get(options?: QueueOptions): T {
     this.#check("get");
+    const quick = this._ring.tryGet();
+    if (quick) return this.#decode(quick);
     const r = runSync(bind(this._ring, this._ring.get(deadline(options, "get"))));
     if (r === TIMED_OUT || r === END) {
       throw new Empty(`${this.constructor.name}.get(): the queue is empty`);
@@ -145,6 +149,8 @@ export class Queue<T = unknown> {
   /** Like `get`, without blocking the event loop. */
   async getAsync(options?: QueueOptions): Promise<T> {
     this.#check("getAsync");
+    const quick = this._ring.tryGet();
+    if (quick) return this.#decode(quick);
     const r = await keepAlive(
       runAsync(bind(this._ring, this._ring.get(deadline(options, "getAsync")))),
     );

@@ -80,6 +80,71 @@ export class Ring {
     if (Atomics.exchange(this.i32, word, 0) === 2) this.words.wake(word, 1);
   }
 
+  #copyIn(src: Uint8Array, pos: number): number {
+    const cap = this.#capacity, first = Math.min(src.length, cap - pos);
+    this.#bytes.set(first === src.length ? src : src.subarray(0, first), pos);
+    if (first < src.length) this.#bytes.set(src.subarray(first), 0);
+    return (pos + src.length) % cap;
+  }
+
+  #copyOut(dst: Uint8Array, pos: number): number {
+    const cap = this.#capacity, first = Math.min(dst.length, cap - pos);
+    dst.set(this.#bytes.subarray(pos, pos + first), 0);
+    if (first < dst.length) dst.set(this.#bytes.subarray(0, dst.length - first), first);
+    return (pos + dst.length) % cap;
+  }
+
+  /**
+   * Puts `payload` at once if nothing stands in the way (no bound, the put lock free, room for
+   * the whole message): the common case, without the cost of a waiting operation.
+   */
+  tryPut(payload: Uint8Array): boolean {
+    const i32 = this.i32;
+    if (this.maxsize > 0) return false;
+    if (Atomics.compareExchange(i32, PUT_LOCK, 0, 1) !== 0) return false;
+    try {
+      if (this.#capacity - Atomics.load(i32, FILL) < payload.length + 4) return false;
+      const header = new Uint8Array(4);
+      new DataView(header.buffer).setUint32(0, payload.length, true);
+      let pos = this.#copyIn(header, Atomics.load(i32, WPOS));
+      pos = this.#copyIn(payload, pos);
+      Atomics.store(i32, WPOS, pos);
+      Atomics.add(i32, FILL, payload.length + 4);
+      Atomics.add(i32, ITEMS, 1);
+      Atomics.add(i32, SEQ_DATA, 1);
+      if (Atomics.load(i32, WAIT_DATA) > 0) this.words.wake(SEQ_DATA);
+      return true;
+    } finally {
+      this.#unlock(PUT_LOCK);
+    }
+  }
+
+  /** Takes a message at once if one is wholly there and the get lock is free; else null. */
+  tryGet(): Uint8Array | null {
+    const i32 = this.i32;
+    if (Atomics.load(i32, ITEMS) === 0) return null;
+    if (Atomics.compareExchange(i32, GET_LOCK, 0, 1) !== 0) return null;
+    try {
+      const fill = Atomics.load(i32, FILL);
+      if (Atomics.load(i32, ITEMS) === 0 || fill < 4) return null;
+      const header = new Uint8Array(4);
+      let pos = this.#copyOut(header, Atomics.load(i32, RPOS));
+      const n = new DataView(header.buffer).getUint32(0, true);
+      if (fill < n + 4) return null; // still being written: the waiting path streams it
+      const out = new Uint8Array(n);
+      pos = this.#copyOut(out, pos);
+      Atomics.sub(i32, ITEMS, 1);
+      Atomics.store(i32, RPOS, pos);
+      Atomics.sub(i32, FILL, n + 4);
+      Atomics.add(i32, SEQ_SPACE, 1);
+      if (Atomics.load(i32, WAIT_SPACE) > 0) this.words.wake(SEQ_SPACE);
+      if (this.maxsize > 0) this.#freeSlot();
+      return out;
+    } finally {
+      this.#unlock(GET_LOCK);
+    }
+  }
+
   /** Puts `payload` as one message; waits for a slot (maxsize) until `deadline`. */
   *put(payload: Uint8Array, deadline: number | undefined): Op<void> {
     const i32 = this.i32;
@@ -94,9 +159,9 @@ export class Ring {
           continue;
         }
         if (remaining(deadline) === 0) return TIMED_OUT;
-        Atomics.add(i32, WAIT_SPACE, 1);
+        Atomics.add(this.i32, WAIT_SPACE, 1);
         yield { i: SEQ_SPACE, expected: seq, deadline };
-        Atomics.sub(i32, WAIT_SPACE, 1);
+        Atomics.sub(this.i32, WAIT_SPACE, 1);
       }
     }
     if (!(yield* this.#lock(PUT_LOCK, deadline))) {
@@ -127,9 +192,9 @@ export class Ring {
       const seq = Atomics.load(i32, SEQ_SPACE);
       const free = cap - Atomics.load(i32, FILL);
       if (free === 0) {
-        Atomics.add(i32, WAIT_SPACE, 1);
+        Atomics.add(this.i32, WAIT_SPACE, 1);
         yield { i: SEQ_SPACE, expected: seq, deadline: undefined };
-        Atomics.sub(i32, WAIT_SPACE, 1);
+        Atomics.sub(this.i32, WAIT_SPACE, 1);
         continue;
       }
       const pos = Atomics.load(i32, WPOS);
@@ -155,9 +220,9 @@ export class Ring {
         if (Atomics.load(i32, ITEMS) > 0) break;
         if (eof?.()) return END;
         if (remaining(deadline) === 0) return TIMED_OUT;
-        Atomics.add(i32, WAIT_DATA, 1);
+        Atomics.add(this.i32, WAIT_DATA, 1);
         yield { i: SEQ_DATA, expected: seq, deadline };
-        Atomics.sub(i32, WAIT_DATA, 1);
+        Atomics.sub(this.i32, WAIT_DATA, 1);
       }
       Atomics.sub(i32, ITEMS, 1);
       const header = new Uint8Array(4);
@@ -178,9 +243,9 @@ export class Ring {
       const seq = Atomics.load(i32, SEQ_DATA);
       const fill = Atomics.load(i32, FILL);
       if (fill === 0) {
-        Atomics.add(i32, WAIT_DATA, 1);
+        Atomics.add(this.i32, WAIT_DATA, 1);
         yield { i: SEQ_DATA, expected: seq, deadline: undefined };
-        Atomics.sub(i32, WAIT_DATA, 1);
+        Atomics.sub(this.i32, WAIT_DATA, 1);
         continue;
       }
       const pos = Atomics.load(i32, RPOS);

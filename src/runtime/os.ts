@@ -38,11 +38,22 @@ function installExitHooks(): void {
       });
     }
   }
-  // A signal that would end the process ends it after the callbacks; one the program listens
-  // to itself is left to the program.
+}
+
+let signalsHooked = false;
+
+/**
+ * Also runs the exit callbacks when SIGINT, SIGTERM or SIGHUP would end the process (which
+ * then still ends, with the same status). Only for programs that need it (named shared-memory
+ * segments to unlink): a JavaScript signal handler runs only when the event loop does, so while
+ * the main thread blocks in a synchronous wait the signal waits too.
+ */
+export function runExitCallbacksOnSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
   for (const signal of SIGNALS) {
     const onSignal = () => {
-      if (process.listenerCount(signal) > 1) return;
+      if (process.listenerCount(signal) > 1) return; // the program handles it itself
       runExitCallbacks();
       process.removeListener(signal, onSignal);
       process.kill(process.pid, signal);
@@ -52,11 +63,11 @@ function installExitHooks(): void {
 }
 
 /**
- * Runs `callback` synchronously when this process ends: normally, by `exit()`, after an uncaught
- * error, or by SIGINT, SIGTERM or SIGHUP (which then still end it, with the same status).
+ * Runs `callback` synchronously when this process ends: normally, by `exit()`, or after an
+ * uncaught error (and on signals once `runExitCallbacksOnSignals()` was called).
  */
 export function onProcessExit(callback: () => void): void {
-  if (exitCallbacks.length === 0 && !hooked) {
+  if (!hooked) {
     hooked = true;
     installExitHooks();
   }

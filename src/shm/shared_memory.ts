@@ -77,7 +77,7 @@ export class SharedMemory {
       const mapping = native().createNamed(`/${name}`, size);
       if (this.#tracked) {
         try {
-          track(name);
+          track(name, true);
         } catch (error) {
           native().unlinkNamed(`/${name}`);
           throw error;

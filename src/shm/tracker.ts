@@ -7,7 +7,7 @@
  * @module
  */
 import { native } from "../runtime/native/mod.ts";
-import { onProcessExit } from "../runtime/os.ts";
+import { onProcessExit, runExitCallbacksOnSignals } from "../runtime/os.ts";
 import { state } from "../state.ts";
 import { allocate, attach, type Block, type BlockRef } from "./arena.ts";
 
@@ -49,10 +49,14 @@ export function trackerRef(): BlockRef | null {
   return open()?.block.ref ?? null;
 }
 
-/** Records that segment `name` exists and must be unlinked when the main process exits. */
-export function track(name: string): void {
+/**
+ * Records that segment `name` exists and must be unlinked when the main process exits. With
+ * `signals`, in the main process, a SIGINT/SIGTERM/SIGHUP that ends it unlinks too.
+ */
+export function track(name: string, signals = false): void {
   const t = open();
   if (!t) return;
+  if (signals && state().parent === null) runExitCallbacksOnSignals();
   const bytes = new TextEncoder().encode(name);
   if (bytes.length > NAME_MAX) {
     throw new RangeError(`SharedMemory: name longer than ${NAME_MAX} bytes`);

@@ -11,6 +11,7 @@ import type { Block } from "../shm/arena.ts";
 
 const INT_MAX = 0x7fffffff;
 const PARENT_CHECK_MS = 250;
+const SPIN = 4000;
 
 /** Int32 words over a block, with wait and wake. */
 export class Words {
@@ -28,6 +29,7 @@ export class Words {
    * is gone, and ends if so: a blocked event loop cannot hear the channel close.
    */
   wait(i: number, expected: number, timeoutMs?: number): void {
+    if (this.spin(i, expected)) return;
     if (this.#address === null) Atomics.wait(this.i32, i, expected, timeoutMs ?? Infinity);
     else {
       native().futexWait(
@@ -37,6 +39,15 @@ export class Words {
       );
       if (parentGone()) exitNow(1);
     }
+  }
+
+  /**
+   * Spins a few microseconds while word `i` equals `expected`; true if it changed. A change that
+   * comes that soon (a pipe's echo, a lock held briefly) then costs no sleep and no wake-up.
+   */
+  spin(i: number, expected: number): boolean {
+    for (let k = 0; k < SPIN; k++) if (Atomics.load(this.i32, i) !== expected) return true;
+    return false;
   }
 
   /**
