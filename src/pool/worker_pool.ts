@@ -23,8 +23,7 @@ import {
 } from "./protocol.ts";
 import { fromWire, type WireError } from "./wire.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyFn = (...args: any[]) => unknown;
+import type { AnyFn } from "./calls.ts";
 
 /** Options of a `WorkerPool`. */
 export interface WorkerPoolOptions {
