@@ -5,13 +5,11 @@
 // 2 × cores CPU-bound tasks of ~50 ms over running them serially. Writes bench/results/pool.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { $, cd } from "zx";
-import { ROOT, RUNTIMES } from "./runtimes.mjs";
+import { ENTRY, JS, ROOT, RUNTIMES } from "./runtimes.mjs";
 
 cd(ROOT);
 const last = (out) => JSON.parse(out.stdout.trim().split("\n").pop());
 await $`zx scripts/build.mjs`;
-const JS = { deno: ["deno", "run", "-A"], bun: ["bun"], node: ["node"] };
-const ENTRY = { deno: "../../mod.ts", bun: "../../mod.ts", node: "../../dist/mod.js" };
 const N = 100_000;
 const rate = (ms) => `${Math.round(N / (ms / 1000) / 1000)}k/s`;
 

@@ -4,13 +4,11 @@
 // (fork and spawn) in the same run. Writes bench/results/queue.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { $, cd } from "zx";
-import { ROOT, RUNTIMES } from "./runtimes.mjs";
+import { ENTRY, JS, ROOT, RUNTIMES } from "./runtimes.mjs";
 
 cd(ROOT);
 const last = (out) => JSON.parse(out.stdout.trim().split("\n").pop());
 await $`zx scripts/build.mjs`;
-const JS = { deno: ["deno", "run", "-A"], bun: ["bun"], node: ["node"] };
-const ENTRY = { deno: "../../mod.ts", bun: "../../mod.ts", node: "../../dist/mod.js" };
 const k = (x) => `${Math.round(x / 1000)}k/s`;
 
 const py = last(await $`python3 bench/fixtures/queue_cpython.py`);

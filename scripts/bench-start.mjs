@@ -4,7 +4,7 @@
 // CPython's multiprocessing (spawn and fork) in the same run. Writes bench/results/start.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { $, cd } from "zx";
-import { ROOT, RUNTIMES } from "./runtimes.mjs";
+import { ENTRY, JS, ROOT, RUNTIMES } from "./runtimes.mjs";
 
 cd(ROOT);
 const N = Number(process.env.BENCH_N ?? 10);
@@ -13,8 +13,6 @@ const run = async (argv) => JSON.parse((await $`${argv}`).stdout.trim().split("\
 
 // Node users run the built JavaScript (Node 20 cannot load .ts): bench Node against dist/.
 await $`zx scripts/build.mjs`;
-const JS = { deno: ["deno", "run", "-A"], bun: ["bun"], node: ["node"] };
-const ENTRY = { deno: "../../mod.ts", bun: "../../mod.ts", node: "../../dist/mod.js" };
 
 const rows = [];
 for (const runtime of RUNTIMES) {

@@ -5,7 +5,7 @@
 // multiprocessing.Value + Lock (fork and spawn) in the same run. Writes bench/results/sync.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { $, cd } from "zx";
-import { ROOT, RUNTIMES } from "./runtimes.mjs";
+import { ENTRY, JS, ROOT, RUNTIMES } from "./runtimes.mjs";
 
 cd(ROOT);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -14,8 +14,6 @@ const last = (out) => JSON.parse(out.stdout.trim().split("\n").pop());
 
 // Node users run the built JavaScript (Node 20 cannot load .ts): bench Node against dist/.
 await $`zx scripts/build.mjs`;
-const JS = { deno: ["deno", "run", "-A"], bun: ["bun"], node: ["node"] };
-const ENTRY = { deno: "../../mod.ts", bun: "../../mod.ts", node: "../../dist/mod.js" };
 
 function check(results, expected, what) {
   for (const r of results) {

@@ -11,3 +11,12 @@ export const RUN = {
 };
 
 export const RUNTIMES = Object.keys(RUN);
+
+/** The argv prefix that runs a JavaScript bench fixture on `runtime`. */
+export const JS = { deno: ["deno", "run", "-A"], bun: ["bun"], node: ["node"] };
+
+/**
+ * The library entry bench fixtures import (MULTIPROC_ENTRY): Node users run the built JavaScript
+ * (Node 20 cannot load .ts), so Node is benched against dist/ (build it first).
+ */
+export const ENTRY = { deno: "../../mod.ts", bun: "../../mod.ts", node: "../../dist/mod.js" };

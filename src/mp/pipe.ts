@@ -13,10 +13,10 @@ import type { StartMethod } from "../runtime/popen.ts";
 import type { BlockRef } from "../shm/arena.ts";
 import { registerRevivable, revivalData } from "../shm/revive.ts";
 import { atChildExit } from "../state.ts";
-import { deadlineOf } from "../sync/futex.ts";
+import { deadlineOf, runAsync, runSync } from "../sync/futex.ts";
 import { decodeBody, encodeBody } from "./codec.ts";
 import { pack, unpack } from "./payload.ts";
-import { bind, END, Ring, runAsync, runSync, TIMED_OUT, USER_WORDS } from "./ring.ts";
+import { END, Ring, TIMED_OUT, USER_WORDS } from "./ring.ts";
 
 const CAPACITY = 1 << 20;
 const WRITERS = USER_WORDS;
@@ -98,7 +98,7 @@ export class Connection<T = unknown> {
 
   #put(ring: Ring, tag: number, body: Uint8Array): void {
     const payload = pack(tag, body);
-    if (!ring.tryPut(payload)) runSync(bind(ring, ring.put(payload, undefined)));
+    if (!ring.tryPut(payload)) runSync(ring.words, ring.put(payload, undefined));
   }
 
   /** Sends `obj` (structured clone; shared objects as handles) to the other end. */
@@ -149,7 +149,7 @@ export class Connection<T = unknown> {
     const quick = ring.tryGet();
     if (quick) return this.#value(quick);
     return this.#value(
-      this.#unpack(runSync(bind(ring, ring.get(undefined, this.#eof(ring)))), "recv"),
+      this.#unpack(runSync(ring.words, ring.get(undefined, this.#eof(ring))), "recv"),
     );
   }
 
@@ -158,7 +158,7 @@ export class Connection<T = unknown> {
     const ring = this.#reader("recvAsync");
     const quick = ring.tryGet();
     if (quick) return this.#value(quick);
-    const r = await keepAlive(runAsync(bind(ring, ring.get(undefined, this.#eof(ring)))));
+    const r = await keepAlive(runAsync(ring.words, ring.get(undefined, this.#eof(ring))));
     return this.#value(this.#unpack(r, "recvAsync"));
   }
 
@@ -166,7 +166,7 @@ export class Connection<T = unknown> {
   recvBytes(maxLength?: number): Uint8Array {
     const ring = this.#reader("recvBytes");
     const payload = this.#unpack(
-      runSync(bind(ring, ring.get(undefined, this.#eof(ring)))),
+      runSync(ring.words, ring.get(undefined, this.#eof(ring))),
       "recvBytes",
     );
     const body = payload.subarray(1);
@@ -181,14 +181,14 @@ export class Connection<T = unknown> {
   /** Whether there is something to receive (or the other end closed), waiting up to `timeoutMs` (default 0). */
   poll(timeoutMs = 0): boolean {
     const ring = this.#reader("poll");
-    return runSync(bind(ring, ring.poll(deadlineOf(timeoutMs), this.#eof(ring)))) === true;
+    return runSync(ring.words, ring.poll(deadlineOf(timeoutMs), this.#eof(ring))) === true;
   }
 
   /** Like `poll`, without blocking the event loop. */
   async pollAsync(timeoutMs = 0): Promise<boolean> {
     const ring = this.#reader("pollAsync");
     return (await keepAlive(
-      runAsync(bind(ring, ring.poll(deadlineOf(timeoutMs), this.#eof(ring)))),
+      runAsync(ring.words, ring.poll(deadlineOf(timeoutMs), this.#eof(ring))),
     )) === true;
   }
 

@@ -11,10 +11,10 @@ import { keepAlive } from "../keep_alive.ts";
 import type { StartMethod } from "../runtime/popen.ts";
 import type { BlockRef } from "../shm/arena.ts";
 import { registerRevivable, revivalData } from "../shm/revive.ts";
-import { deadlineOf, remaining } from "../sync/futex.ts";
+import { deadlineOf, remaining, runAsync, runSync } from "../sync/futex.ts";
 import { decodeBody, encodeBody } from "./codec.ts";
 import { pack, unpack } from "./payload.ts";
-import { bind, END, Ring, runAsync, runSync, TIMED_OUT, USER_WORDS } from "./ring.ts";
+import { END, Ring, TIMED_OUT, USER_WORDS } from "./ring.ts";
 
 /** Options of `put` and `get`. */
 export interface QueueOptions {
@@ -100,7 +100,7 @@ export class Queue<T = unknown> {
     const bytes = this.#encode(obj);
     this._onPut();
     if (this._ring.tryPut(bytes)) return;
-    const r = runSync(bind(this._ring, this._ring.put(bytes, deadline(options, "put"))));
+    const r = runSync(this._ring.words, this._ring.put(bytes, deadline(options, "put")));
     if (r === TIMED_OUT) {
       this._onPutFailed();
       throw new Full(
@@ -116,7 +116,7 @@ export class Queue<T = unknown> {
     this._onPut();
     if (this._ring.tryPut(bytes)) return;
     const r = await keepAlive(
-      runAsync(bind(this._ring, this._ring.put(bytes, deadline(options, "putAsync")))),
+      runAsync(this._ring.words, this._ring.put(bytes, deadline(options, "putAsync"))),
     );
     if (r === TIMED_OUT) {
       this._onPutFailed();
@@ -139,7 +139,7 @@ export class Queue<T = unknown> {
     this.#check("get");
     const quick = this._ring.tryGet();
     if (quick) return this.#decode(quick);
-    const r = runSync(bind(this._ring, this._ring.get(deadline(options, "get"))));
+    const r = runSync(this._ring.words, this._ring.get(deadline(options, "get")));
     if (r === TIMED_OUT || r === END) {
       throw new Empty(`${this.constructor.name}.get(): the queue is empty`);
     }
@@ -152,7 +152,7 @@ export class Queue<T = unknown> {
     const quick = this._ring.tryGet();
     if (quick) return this.#decode(quick);
     const r = await keepAlive(
-      runAsync(bind(this._ring, this._ring.get(deadline(options, "getAsync")))),
+      runAsync(this._ring.words, this._ring.get(deadline(options, "getAsync"))),
     );
     if (r === TIMED_OUT || r === END) {
       throw new Empty(`${this.constructor.name}.getAsync(): the queue is empty`);

@@ -3,14 +3,13 @@
  * writers to any number of readers, in order. One writer and one reader at a time (each side
  * has a futex mutex), so the ring itself is single-producer single-consumer: a byte count
  * updated atomically is all they share. A message larger than the ring streams through it.
- * Every operation is written once, as a generator that yields what it waits for; a blocking
- * driver and an async driver run it.
+ * Every operation is written once, as a generator that yields what it waits for; `runSync` and
+ * `runAsync` of futex.ts run it.
  * @module
  */
 import type { StartMethod } from "../runtime/popen.ts";
 import { allocate, attach, type Block, type BlockRef } from "../shm/arena.ts";
-import { remaining } from "../sync/futex.ts";
-import { Words } from "../sync/futex.ts";
+import { remaining, type Wait, Words } from "../sync/futex.ts";
 
 // Header words.
 const PUT_LOCK = 0, GET_LOCK = 1, FILL = 2, WPOS = 3, RPOS = 4;
@@ -20,13 +19,6 @@ const WAIT_DATA = 10, WAIT_SPACE = 11;
 export const USER_WORDS = 12;
 const HEADER_WORDS = 16;
 const HEADER = HEADER_WORDS * 4;
-
-/** What an operation waits for: word `i` to change from `expected`, until `deadline`. */
-export interface Wait {
-  i: number;
-  expected: number;
-  deadline: number | undefined;
-}
 
 /** Returned by an operation whose deadline passed. */
 export const TIMED_OUT: unique symbol = Symbol("timed out");
@@ -276,30 +268,4 @@ export class Ring {
     Atomics.add(this.i32, SEQ_DATA, 1);
     this.words.wake(SEQ_DATA);
   }
-}
-
-/** Runs an operation, blocking this thread while it waits. */
-export function runSync<T>(op: Op<T>): T | typeof TIMED_OUT | typeof END {
-  const words = opWords.get(op);
-  for (let r = op.next();; r = op.next()) {
-    if (r.done) return r.value;
-    words!.wait(r.value.i, r.value.expected, remaining(r.value.deadline));
-  }
-}
-
-/** Runs an operation without blocking the event loop. */
-export async function runAsync<T>(op: Op<T>): Promise<T | typeof TIMED_OUT | typeof END> {
-  const words = opWords.get(op);
-  for (let r = op.next();; r = op.next()) {
-    if (r.done) return r.value;
-    await words!.waitAsync(r.value.i, r.value.expected, remaining(r.value.deadline));
-  }
-}
-
-const opWords = new WeakMap<object, Words>();
-
-/** Binds an operation to the words it waits on (for the drivers). */
-export function bind<T>(ring: Ring, op: Op<T>): Op<T> {
-  opWords.set(op, ring.words);
-  return op;
 }

@@ -88,3 +88,29 @@ export function deadlineOf(timeoutMs: number | undefined): number | undefined {
   }
   return performance.now() + Math.max(0, timeoutMs);
 }
+
+/** What a waiting operation waits for: word `i` to change from `expected`, until `deadline`. */
+export interface Wait {
+  i: number;
+  expected: number;
+  deadline: number | undefined;
+}
+
+/**
+ * Runs an operation written once as a generator that yields what it waits for, blocking this
+ * thread while it waits (`acquire`, `get`, `recv`).
+ */
+export function runSync<T>(words: Words, op: Generator<Wait, T, void>): T {
+  for (let r = op.next();; r = op.next()) {
+    if (r.done) return r.value;
+    words.wait(r.value.i, r.value.expected, remaining(r.value.deadline));
+  }
+}
+
+/** Runs the same operation without blocking the event loop (`acquireAsync`, `getAsync`, ...). */
+export async function runAsync<T>(words: Words, op: Generator<Wait, T, void>): Promise<T> {
+  for (let r = op.next();; r = op.next()) {
+    if (r.done) return r.value;
+    await words.waitAsync(r.value.i, r.value.expected, remaining(r.value.deadline));
+  }
+}

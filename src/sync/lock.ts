@@ -3,7 +3,7 @@
  * states (0 free, 1 held, 2 held with waiters): no syscall unless contended.
  * @module
  */
-import { deadlineOf, remaining } from "./futex.ts";
+import { deadlineOf, remaining, runAsync, runSync, type Wait } from "./futex.ts";
 import {
   acquireArgs,
   type AcquireOptions,
@@ -37,34 +37,27 @@ export class Lock extends Primitive {
     super(new.target, 1);
   }
 
+  *#take(deadline: number | undefined): Generator<Wait, boolean, void> {
+    const i32 = this._words.i32;
+    while (Atomics.exchange(i32, 0, 2) !== 0) {
+      if (remaining(deadline) === 0) return false;
+      yield { i: 0, expected: 2, deadline };
+    }
+    return true;
+  }
+
   /** Takes the lock, blocking this thread until it is free (or the timeout); false if not taken. */
   acquire(options?: AcquireOptions): boolean {
     const { blocking, timeout } = acquireArgs(options);
-    const w = this._words;
-    if (Atomics.compareExchange(w.i32, 0, 0, 1) === 0) return true;
-    if (!blocking) return false;
-    const deadline = deadlineOf(timeout);
-    while (Atomics.exchange(w.i32, 0, 2) !== 0) {
-      const left = remaining(deadline);
-      if (left === 0) return false;
-      w.wait(0, 2, left);
-    }
-    return true;
+    if (Atomics.compareExchange(this._words.i32, 0, 0, 1) === 0) return true;
+    return blocking && runSync(this._words, this.#take(deadlineOf(timeout)));
   }
 
   /** Takes the lock without blocking the event loop. */
   async acquireAsync(options?: AcquireOptions): Promise<boolean> {
     const { blocking, timeout } = acquireArgs(options);
-    const w = this._words;
-    if (Atomics.compareExchange(w.i32, 0, 0, 1) === 0) return true;
-    if (!blocking) return false;
-    const deadline = deadlineOf(timeout);
-    while (Atomics.exchange(w.i32, 0, 2) !== 0) {
-      const left = remaining(deadline);
-      if (left === 0) return false;
-      await w.waitAsync(0, 2, left);
-    }
-    return true;
+    if (Atomics.compareExchange(this._words.i32, 0, 0, 1) === 0) return true;
+    return blocking && await runAsync(this._words, this.#take(deadlineOf(timeout)));
   }
 
   /** Frees the lock; throws if it is not held. */

@@ -2,7 +2,7 @@
  * `RLock`: a recursive lock. Words: mutex state, owner pid, owner isolate token, depth.
  * @module
  */
-import { deadlineOf, remaining } from "./futex.ts";
+import { deadlineOf, remaining, runAsync, runSync, type Wait } from "./futex.ts";
 import {
   acquireArgs,
   type AcquireOptions,
@@ -49,36 +49,34 @@ export class RLock extends Primitive {
     return true;
   }
 
+  *#take(deadline: number | undefined): Generator<Wait, boolean, void> {
+    const i32 = this._words.i32;
+    while (Atomics.exchange(i32, STATE, 2) !== 0) {
+      if (remaining(deadline) === 0) return false;
+      yield { i: STATE, expected: 2, deadline };
+    }
+    return this.#own();
+  }
+
+  /** Takes it at once if this thread owns it or it is free; null if it has to wait. */
+  #quick(): boolean | null {
+    const i32 = this._words.i32;
+    if (this.#mine()) return (Atomics.add(i32, DEPTH, 1), true);
+    if (Atomics.compareExchange(i32, STATE, 0, 1) === 0) return this.#own();
+    return null;
+  }
+
   /** Takes the lock (again, if this thread owns it); blocks this thread. */
   acquire(options?: AcquireOptions): boolean {
     const { blocking, timeout } = acquireArgs(options);
-    const w = this._words;
-    if (this.#mine()) return (Atomics.add(w.i32, DEPTH, 1), true);
-    if (Atomics.compareExchange(w.i32, STATE, 0, 1) === 0) return this.#own();
-    if (!blocking) return false;
-    const deadline = deadlineOf(timeout);
-    while (Atomics.exchange(w.i32, STATE, 2) !== 0) {
-      const left = remaining(deadline);
-      if (left === 0) return false;
-      w.wait(STATE, 2, left);
-    }
-    return this.#own();
+    return this.#quick() ?? (blocking && runSync(this._words, this.#take(deadlineOf(timeout))));
   }
 
   /** Takes the lock without blocking the event loop. */
   async acquireAsync(options?: AcquireOptions): Promise<boolean> {
     const { blocking, timeout } = acquireArgs(options);
-    const w = this._words;
-    if (this.#mine()) return (Atomics.add(w.i32, DEPTH, 1), true);
-    if (Atomics.compareExchange(w.i32, STATE, 0, 1) === 0) return this.#own();
-    if (!blocking) return false;
-    const deadline = deadlineOf(timeout);
-    while (Atomics.exchange(w.i32, STATE, 2) !== 0) {
-      const left = remaining(deadline);
-      if (left === 0) return false;
-      await w.waitAsync(STATE, 2, left);
-    }
-    return this.#own();
+    return this.#quick()
+      ?? (blocking && await runAsync(this._words, this.#take(deadlineOf(timeout))));
   }
 
   /** Releases one level; throws unless this thread owns the lock. */

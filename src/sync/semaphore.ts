@@ -2,7 +2,7 @@
  * `Semaphore` and `BoundedSemaphore`. Words: value, number of waiters, bound (-1: none).
  * @module
  */
-import { deadlineOf, remaining } from "./futex.ts";
+import { deadlineOf, remaining, runAsync, runSync, type Wait } from "./futex.ts";
 import {
   acquireArgs,
   type AcquireOptions,
@@ -55,38 +55,29 @@ export class Semaphore extends Primitive {
     return false;
   }
 
+  *#take(deadline: number | undefined): Generator<Wait, boolean, void> {
+    const i32 = this._words.i32;
+    for (;;) {
+      if (remaining(deadline) === 0) return false;
+      Atomics.add(i32, WAITERS, 1);
+      yield { i: VALUE, expected: 0, deadline };
+      Atomics.sub(i32, WAITERS, 1);
+      if (this.#try()) return true;
+    }
+  }
+
   /** Decrements the value, blocking this thread while it is 0; false on timeout or non-blocking. */
   acquire(options?: AcquireOptions): boolean {
     const { blocking, timeout } = acquireArgs(options);
     if (this.#try()) return true;
-    if (!blocking) return false;
-    const deadline = deadlineOf(timeout);
-    const w = this._words;
-    for (;;) {
-      const left = remaining(deadline);
-      if (left === 0) return false;
-      Atomics.add(w.i32, WAITERS, 1);
-      w.wait(VALUE, 0, left);
-      Atomics.sub(w.i32, WAITERS, 1);
-      if (this.#try()) return true;
-    }
+    return blocking && runSync(this._words, this.#take(deadlineOf(timeout)));
   }
 
   /** Decrements the value without blocking the event loop. */
   async acquireAsync(options?: AcquireOptions): Promise<boolean> {
     const { blocking, timeout } = acquireArgs(options);
     if (this.#try()) return true;
-    if (!blocking) return false;
-    const deadline = deadlineOf(timeout);
-    const w = this._words;
-    for (;;) {
-      const left = remaining(deadline);
-      if (left === 0) return false;
-      Atomics.add(w.i32, WAITERS, 1);
-      await w.waitAsync(VALUE, 0, left);
-      Atomics.sub(w.i32, WAITERS, 1);
-      if (this.#try()) return true;
-    }
+    return blocking && await runAsync(this._words, this.#take(deadlineOf(timeout)));
   }
 
   /** Increments the value, waking one waiter. */
