@@ -42,6 +42,8 @@ for (const method of METHODS) {
     const r = await runScript("console.ts", [method]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /main exitCode=0/);
+    assert.match(r.stdout, /child shouts ANONYMOUS/);
+    assert.match(r.stdout, /anonymous exitCode=0/);
   });
 
   test(`a non-exported target rejects start() naming function, module and remedies ${tag}`, async () => {

@@ -44,16 +44,8 @@ export async function moduleNamespace(url: string): Promise<Record<string, unkno
   }
 }
 
-/** Whether the source of module `url` declares an export named `name`. */
-export async function sourceExports(url: string, name: string): Promise<boolean> {
-  let source: string;
-  try {
-    source = url.startsWith("file:")
-      ? readFileSync(fileURLToPath(url), "utf8")
-      : await (await fetch(url)).text();
-  } catch {
-    return false;
-  }
+/** Whether a module's `source` declares an export named `name`. */
+export function declaresExport(source: string, name: string): boolean {
   const n = name.replace(/[$]/g, "\\$");
   const declared = new RegExp(
     `export\\s+(?:async\\s+)?(?:function\\s*\\*?|const|let|var|class)\\s*${n}\\b`,
@@ -66,4 +58,23 @@ export async function sourceExports(url: string, name: string): Promise<boolean>
     }
   }
   return false;
+}
+
+const EXPORTED_TASK = /^\s*export\s+(?:const|let|var)\s+([A-Za-z_$][\w$]*)\b[^\n]*?=\s*task\s*\(/;
+
+/**
+ * The name exported by an `export const name = task(import.meta, ...)` declaration on `line`
+ * (1-based) of a module's `source`: how an anonymous function marked by `task()` is found in a
+ * module still evaluating.
+ */
+export function taskExportAt(source: string, line: number): string | undefined {
+  return EXPORTED_TASK.exec(source.split("\n")[line - 1] ?? "")?.[1];
+}
+
+/** The source text of module `url` (a file, or fetched). Throws when it cannot be read. */
+export async function moduleSource(url: string): Promise<string> {
+  if (url.startsWith("file:")) return readFileSync(fileURLToPath(url), "utf8");
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${response.statusText}`);
+  return await response.text();
 }

@@ -6,7 +6,8 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { moduleNamespace, sourceExports } from "./module_exports.ts";
+import { callerSite } from "./callsite.ts";
+import { declaresExport, moduleNamespace, moduleSource, taskExportAt } from "./module_exports.ts";
 import { cleanModuleUrl } from "./runtime/host.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -22,6 +23,11 @@ const MARKS_KEY = Symbol.for("multiproc.taskMarks");
 const marks: WeakMap<AnyFunction, string> = ((globalThis as unknown as {
   [MARKS_KEY]?: WeakMap<AnyFunction, string>;
 })[MARKS_KEY] ??= new WeakMap());
+/** The line of each `task()` call, to name an anonymous function in a module still evaluating. */
+const LINES_KEY = Symbol.for("multiproc.taskLines");
+const markLines: WeakMap<AnyFunction, number> = ((globalThis as unknown as {
+  [LINES_KEY]?: WeakMap<AnyFunction, number>;
+})[LINES_KEY] ??= new WeakMap());
 
 /**
  * Marks `fn` as exported from the module of `importMeta`, so children can find it wherever it
@@ -36,7 +42,12 @@ export function task<F extends AnyFunction>(importMeta: ImportMeta, fn: F): F {
   if (typeof fn !== "function") {
     throw new TypeError(`task(import.meta, fn) needs a function, got ${typeof fn}`);
   }
-  marks.set(fn, cleanModuleUrl(importMeta.url));
+  const url = cleanModuleUrl(importMeta.url);
+  marks.set(fn, url);
+  if (!fn.name) {
+    const site = callerSite();
+    if (site?.url === url) markLines.set(fn, site.line);
+  }
   return fn;
 }
 
@@ -68,6 +79,7 @@ export async function resolveTarget(
   const candidates = [marks.get(fn), module === undefined ? undefined : moduleUrl(module), caller]
     .filter((u): u is string => u !== undefined);
   const searched: string[] = [];
+  const unreadable: string[] = [];
   for (const url of new Set(candidates)) {
     searched.push(url);
     let ns: Record<string, unknown> | undefined;
@@ -79,8 +91,19 @@ export async function resolveTarget(
       });
     }
     if (ns === undefined) {
-      // Mid-evaluation: trust a source declaration of an export with the function's own name.
-      if (fn.name && await sourceExports(url, fn.name)) return { url, exportName: fn.name };
+      // Mid-evaluation: trust a source declaration of an export with the function's own name,
+      // or, for an anonymous function, the `export const name = task(` on its task() line.
+      let source: string;
+      try {
+        source = await moduleSource(url);
+      } catch (error) {
+        unreadable.push(`'${url}' (${(error as Error)?.message ?? error})`);
+        continue;
+      }
+      if (fn.name && declaresExport(source, fn.name)) return { url, exportName: fn.name };
+      const line = marks.get(fn) === url ? markLines.get(fn) : undefined;
+      const name = line === undefined ? undefined : taskExportAt(source, line);
+      if (name !== undefined) return { url, exportName: name };
       continue;
     }
     for (const [name, value] of Object.entries(ns)) {
@@ -93,7 +116,11 @@ export async function resolveTarget(
       + `function's module, so the function must be exported, and the module found in one of `
       + `three ways: mark it where it is defined with \`export const f = task(import.meta, ...)\`; `
       + `pass \`module: import.meta.url\` (or a URL or path) naming the module that exports it; `
-      + `or export it from the module that makes this call.`,
+      + `or export it from the module that makes this call.`
+      + (unreadable.length
+        ? ` A module still running its main code cannot be imported, and reading its source to `
+          + `find the export failed: ${unreadable.join("; ")}.`
+        : ""),
   );
 }
 

@@ -56,15 +56,7 @@ function bunThread(url: string, options: LaunchOptions): Popen {
 }
 
 function nodeThread(url: string, options: LaunchOptions): Popen {
-  // Node 20 workers cannot load TypeScript, even under tsx: tsx's tsImport can.
-  const worker = runtime === "node" && url.endsWith(".ts")
-    ? new NodeWorker(
-      `const { tsImport } = await import("tsx/esm/api"); await tsImport(${JSON.stringify(url)}, ${
-        JSON.stringify(url)
-      });`,
-      { eval: true },
-    )
-    : new NodeWorker(new URL(url));
+  const worker = new NodeWorker(...workerSource(url));
   let forced: number | null = null;
   const exited = new Promise<number>((resolve) => {
     worker.on("exit", (code) => resolve(forced ?? code));
@@ -85,4 +77,22 @@ function nodeThread(url: string, options: LaunchOptions): Popen {
     unref: () => worker.unref(),
     ref: () => worker.ref(),
   };
+}
+
+/**
+ * What `node:worker_threads` is given to run `url`. Node 20 workers cannot load TypeScript, even
+ * under tsx: tsx's `tsImport` can. Deno's takes only `file:` and `data:` URLs: a library imported
+ * from `http(s):` is imported by a one-line `data:` module instead.
+ */
+function workerSource(url: string): [string | URL, { eval: true }?] {
+  const u = JSON.stringify(url);
+  if (runtime === "node" && url.endsWith(".ts")) {
+    return [`const { tsImport } = await import("tsx/esm/api"); await tsImport(${u}, ${u});`, {
+      eval: true,
+    }];
+  }
+  if (!url.startsWith("file:")) {
+    return [new URL(`data:text/javascript,${encodeURIComponent(`import ${u};`)}`)];
+  }
+  return [new URL(url)];
 }
