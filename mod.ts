@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { isMain, Process, sleep } from "./mod.ts";
+ * import { isMain, Process, sleep } from "multiproc";
  *
  * export async function something(id: number) {
  *   console.log(`${id}--Going to Sleep`);

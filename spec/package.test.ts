@@ -1,11 +1,13 @@
 /**
  * The npm package end to end: `npm pack`, then in temporary projects `npm install` and
  * `bun add` of the tarball, and a small program run against the installed package by Node and
- * by Bun under both start methods. Runs once, in the Node job (it builds and installs).
+ * by Bun under both start methods; then `examples/zx-parallel.mjs` run there by the installed
+ * zx, on each runtime, under both start methods. Runs once, in the Node job (it builds and
+ * installs).
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
@@ -15,6 +17,8 @@ import { METHODS, RUNTIME, tempDir } from "./helpers.ts";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "node_modules", ".bin");
 const APP = fileURLToPath(new URL("./fixtures/package_app.mjs", import.meta.url));
+const ZX_EXAMPLE = fileURLToPath(new URL("../examples/zx-parallel.mjs", import.meta.url));
+const ZX_CLI = join(ROOT, "node_modules", "zx", "build", "cli.js");
 
 function run(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, {
@@ -56,5 +60,53 @@ test("npm pack, then npm install and bun add of the tarball, run with Node and B
         codes: [0, 0],
       }, `${tool} install, ${runtime}, ${method}`);
     }
+    checkZxExample(app, runtime);
   }
 });
+
+/** Files of known sizes, compressible, for the zx example to work on. */
+function zxData(app: string): Map<string, number> {
+  const sizes = new Map<string, number>();
+  mkdirSync(join(app, "data", "nested"), { recursive: true });
+  for (let i = 0; i < 7; i++) {
+    const file = join("data", i % 2 ? "nested" : "", `file${i}.txt`);
+    const text = `line ${i}: the quick brown fox jumps over the lazy dog\n`.repeat(200 * (i + 1));
+    writeFileSync(join(app, file), text);
+    sizes.set(file, Buffer.byteLength(text));
+  }
+  return sizes;
+}
+
+/** Runs the zx example in `app` (multiproc installed there; zx linked to the installed one). */
+function checkZxExample(app: string, runtime: "node" | "bun"): void {
+  symlinkSync(join(ROOT, "node_modules", "zx"), join(app, "node_modules", "zx"), "dir");
+  copyFileSync(ZX_EXAMPLE, join(app, "zx-parallel.mjs"));
+  const sizes = zxData(app);
+  const exe = runtime === "node" ? process.execPath : "bun";
+  for (const method of METHODS) {
+    const out = run(
+      exe,
+      [ZX_CLI, "zx-parallel.mjs", "--jobs", "3", "--method", method, "data"],
+      app,
+    )
+      .replace(/\x1b\[[0-9;]*m/g, "");
+    const lines = out.trim().split("\n");
+    const progress = lines.slice(0, -1).map((line) => {
+      const m = /^\[(\d+)\/(\d+)\] (\S+): ([\d.]+) kB → ([\d.]+) kB .* by PoolWorker-\d+$/.exec(
+        line,
+      );
+      assert.ok(m, `${runtime} ${method}: unexpected line '${line}' in:\n${out}`);
+      return { n: Number(m[1]), of: Number(m[2]), file: m[3], before: m[4], after: Number(m[5]) };
+    });
+    const where = `zx example, ${runtime}, ${method}`;
+    assert.deepEqual(progress.map((p) => p.n), [1, 2, 3, 4, 5, 6, 7], where);
+    assert.ok(progress.every((p) => p.of === 7), where);
+    assert.deepEqual(progress.map((p) => p.file).sort(), [...sizes.keys()].sort(), where);
+    for (const p of progress) {
+      assert.equal(p.before, (sizes.get(p.file)! / 1024).toFixed(1), `${where}: ${p.file}`);
+      assert.ok(p.after > 0 && p.after < Number(p.before) / 4, `${where}: ${p.file} compressed`);
+    }
+    const total = [...sizes.values()].reduce((a, b) => a + b, 0);
+    assert.match(lines.at(-1)!, new RegExp(`^7 files: ${(total / 1024).toFixed(1)} kB → `), where);
+  }
+}

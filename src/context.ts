@@ -36,7 +36,7 @@ function bind<C extends Class>(base: C, method: StartMethod): C {
  * Factories bound to one start method.
  * @example
  * ```ts
- * import { getContext } from "./mod.ts";
+ * import { getContext } from "multiproc";
  * const ctx = getContext("thread");
  * const counter = new ctx.Value("i", 0); // shared with the context's children
  * console.log(ctx.getStartMethod()); // "thread"
@@ -116,7 +116,7 @@ const contexts = new Map<StartMethod, Context>();
  * The context for `method` (default: the current default start method).
  * @example
  * ```ts
- * import { getContext } from "./mod.ts";
+ * import { getContext } from "multiproc";
  * const { Process, Value } = getContext("process");
  * ```
  */

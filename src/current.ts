@@ -16,7 +16,7 @@ export type { ProcessInfo };
  * This process: `name` is `"MainProcess"` in the main process, the child's name in a child.
  * @example
  * ```ts
- * import { currentProcess } from "./mod.ts";
+ * import { currentProcess } from "multiproc";
  * console.log(currentProcess().name, currentProcess().pid);
  * ```
  */
@@ -28,7 +28,7 @@ export function currentProcess(): ProcessInfo {
  * The process that started this one, or `null` in the main process.
  * @example
  * ```ts
- * import { parentProcess } from "./mod.ts";
+ * import { parentProcess } from "multiproc";
  * console.log(parentProcess()?.pid ?? "no parent: this is the main process");
  * ```
  */
@@ -40,7 +40,7 @@ export function parentProcess(): ProcessInfo | null {
  * The children started from here that have not yet exited.
  * @example
  * ```ts
- * import { activeChildren } from "./mod.ts";
+ * import { activeChildren } from "multiproc";
  * console.log(activeChildren().length);
  * ```
  */
@@ -52,7 +52,7 @@ export function activeChildren(): Process[] {
  * The number of logical CPUs.
  * @example
  * ```ts
- * import { cpuCount } from "./mod.ts";
+ * import { cpuCount } from "multiproc";
  * console.log(cpuCount());
  * ```
  */
@@ -66,7 +66,7 @@ export function cpuCount(): number {
  * `if __name__ == "__main__"`).
  * @example
  * ```ts
- * import { isMain } from "./mod.ts";
+ * import { isMain } from "multiproc";
  * if (isMain(import.meta)) console.log("main program");
  * ```
  */
@@ -82,7 +82,7 @@ export function isMain(importMeta: ImportMeta): boolean {
  * that thread ends.
  * @example
  * ```ts
- * import { exit } from "./mod.ts";
+ * import { exit } from "multiproc";
  * export function worker(ok: boolean) {
  *   if (!ok) exit(3);
  * }

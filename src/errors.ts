@@ -16,7 +16,7 @@ export class MultiprocError extends Error {
  * A wait ran out of time.
  * @example
  * ```ts
- * import { TimeoutError } from "./mod.ts";
+ * import { TimeoutError } from "multiproc";
  * const e = new TimeoutError("2 of 5 futures unfinished after 100 ms");
  * console.log(e.name); // "TimeoutError"
  * ```
@@ -27,7 +27,7 @@ export class TimeoutError extends MultiprocError {}
  * A future was cancelled before it ran.
  * @example
  * ```ts
- * import { CancelledError } from "./mod.ts";
+ * import { CancelledError } from "multiproc";
  * console.log(new CancelledError().name); // "CancelledError"
  * ```
  */
@@ -37,7 +37,7 @@ export class CancelledError extends MultiprocError {}
  * A pool's worker died while running a task, or could not start.
  * @example
  * ```ts
- * import { BrokenProcessPool } from "./mod.ts";
+ * import { BrokenProcessPool } from "multiproc";
  * console.log(new BrokenProcessPool("worker exited with -9").name); // "BrokenProcessPool"
  * ```
  */
@@ -47,7 +47,7 @@ export class BrokenProcessPool extends MultiprocError {}
  * A barrier was reset or aborted while parties were waiting.
  * @example
  * ```ts
- * import { BrokenBarrierError } from "./mod.ts";
+ * import { BrokenBarrierError } from "multiproc";
  * console.log(new BrokenBarrierError().name); // "BrokenBarrierError"
  * ```
  */
@@ -57,7 +57,7 @@ export class BrokenBarrierError extends MultiprocError {}
  * A non-blocking or timed `get()` found the queue empty.
  * @example
  * ```ts
- * import { Empty } from "./mod.ts";
+ * import { Empty } from "multiproc";
  * console.log(new Empty().name); // "Empty"
  * ```
  */
@@ -67,7 +67,7 @@ export class Empty extends MultiprocError {}
  * A non-blocking or timed `put()` found the queue full.
  * @example
  * ```ts
- * import { Full } from "./mod.ts";
+ * import { Full } from "multiproc";
  * console.log(new Full().name); // "Full"
  * ```
  */
@@ -77,7 +77,7 @@ export class Full extends MultiprocError {}
  * The other end of a pipe or queue was closed and nothing is left to read.
  * @example
  * ```ts
- * import { EOFError } from "./mod.ts";
+ * import { EOFError } from "multiproc";
  * console.log(new EOFError().name); // "EOFError"
  * ```
  */
@@ -87,7 +87,7 @@ export class EOFError extends MultiprocError {}
  * A process object was used the wrong way: started twice, joined before start, and so on.
  * @example
  * ```ts
- * import { ProcessError } from "./mod.ts";
+ * import { ProcessError } from "multiproc";
  * console.log(new ProcessError("Process-1 was already started").name); // "ProcessError"
  * ```
  */
@@ -97,7 +97,7 @@ export class ProcessError extends MultiprocError {}
  * Reserved: a connection failed authentication.
  * @example
  * ```ts
- * import { AuthenticationError } from "./mod.ts";
+ * import { AuthenticationError } from "multiproc";
  * console.log(new AuthenticationError().name); // "AuthenticationError"
  * ```
  */

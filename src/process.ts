@@ -16,7 +16,21 @@ import { withTimeout } from "./sleep.ts";
 import { state } from "./state.ts";
 import { resolveTarget, type TargetRef } from "./task.ts";
 
-/** Options of `new Process()`. */
+/**
+ * Options of `new Process()`.
+ * @example
+ * ```ts
+ * import { isMain, Process } from "multiproc";
+ * export function greet(who: string) {
+ *   console.log(`hello ${who}`);
+ * }
+ * if (isMain(import.meta)) {
+ *   const p = new Process({ target: greet, args: ["world"], name: "greeter", daemon: true });
+ *   p.start();
+ *   await p.join();
+ * }
+ * ```
+ */
 export interface ProcessOptions<A extends unknown[] = unknown[]> {
   /** An exported function (sync or async) to run in the child. */
   target: (...args: A) => unknown;
@@ -54,7 +68,7 @@ export const CHILD_HOOKS: unique symbol = Symbol("multiproc.childHooks") as neve
  * A child running `target(...args)`.
  * @example
  * ```ts
- * import { isMain, Process, sleep } from "./mod.ts";
+ * import { isMain, Process, sleep } from "multiproc";
  *
  * export async function something(id: number) {
  *   console.log(`${id}--Going to Sleep`);

@@ -7,7 +7,7 @@
  * Resolves after `ms` milliseconds (Python's `time.sleep`, in milliseconds).
  * @example
  * ```ts
- * import { sleep } from "./mod.ts";
+ * import { sleep } from "multiproc";
  * await sleep(10);
  * ```
  */

@@ -25,7 +25,7 @@ export function checkStartMethod(method: unknown): StartMethod {
  * and Node.
  * @example
  * ```ts
- * import { getStartMethod } from "./mod.ts";
+ * import { getStartMethod } from "multiproc";
  * console.log(getStartMethod()); // "thread" on Deno, "process" on Bun and Node
  * ```
  */
@@ -37,7 +37,7 @@ export function getStartMethod(): StartMethod {
  * Sets the default start method for this process.
  * @example
  * ```ts
- * import { setStartMethod } from "./mod.ts";
+ * import { setStartMethod } from "multiproc";
  * setStartMethod("process");
  * ```
  */
@@ -49,7 +49,7 @@ export function setStartMethod(method: StartMethod): void {
  * Every start method this runtime supports, the default first.
  * @example
  * ```ts
- * import { getAllStartMethods } from "./mod.ts";
+ * import { getAllStartMethods } from "multiproc";
  * console.log(getAllStartMethods()); // e.g. ["process", "thread"]
  * ```
  */

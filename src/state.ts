@@ -9,7 +9,15 @@ import type { ParentChannel } from "./runtime/parent_channel.ts";
 import type { StartMethod } from "./runtime/popen.ts";
 import type { BlockRef } from "./shm/arena.ts";
 
-/** Name and ids of a process (or thread child). */
+/**
+ * Name and ids of a process (or thread child).
+ * @example
+ * ```ts
+ * import { currentProcess } from "multiproc";
+ * const me = currentProcess();
+ * console.log(me.name, me.pid, me.ident, me.daemon); // "MainProcess" 1234 1234 false
+ * ```
+ */
 export interface ProcessInfo {
   /** `"MainProcess"` in the main process, `Process-N` (or the name given) in a child. */
   name: string;

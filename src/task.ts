@@ -34,7 +34,7 @@ const markLines: WeakMap<AnyFunction, number> = ((globalThis as unknown as {
  * is used from. Returns `fn` itself.
  * @example
  * ```ts
- * import { task } from "./mod.ts";
+ * import { task } from "multiproc";
  * export const square = task(import.meta, (x: number) => x * x);
  * ```
  */

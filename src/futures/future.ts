@@ -11,7 +11,7 @@ type State = "pending" | "running" | "cancelled" | "finished";
  * The result of a task submitted to an executor: `await future` or `future.result(ms)`.
  * @example
  * ```ts
- * import { ProcessPoolExecutor, task } from "./mod.ts";
+ * import { ProcessPoolExecutor, task } from "multiproc";
  * export const square = task(import.meta, (x: number) => x * x);
  * await using ex = new ProcessPoolExecutor({ maxWorkers: 2 });
  * const future = ex.submit(square, 7);

@@ -6,14 +6,66 @@ import { TimeoutError } from "../errors.ts";
 import { keepAlive } from "../keep_alive.ts";
 import type { Future } from "./future.ts";
 
-/** `wait()` returns when any future finishes. */
+/**
+ * `wait()` returns when any future finishes.
+ * @example
+ * ```ts
+ * import { FIRST_COMPLETED, isMain, ProcessPoolExecutor, sleep, task, wait } from "multiproc";
+ * export const nap = task(import.meta, (ms: number) => sleep(ms).then(() => ms));
+ * if (isMain(import.meta)) {
+ *   await using pool = new ProcessPoolExecutor();
+ *   const futures = [300, 10].map((ms) => pool.submit(nap, ms));
+ *   const { done } = await wait(futures, { returnWhen: FIRST_COMPLETED });
+ *   console.log(done.size); // 1 (the 10 ms nap)
+ * }
+ * ```
+ */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
-/** `wait()` returns when any future fails (or all finish). */
+/**
+ * `wait()` returns when any future fails (or all finish).
+ * @example
+ * ```ts
+ * import { FIRST_EXCEPTION, isMain, ProcessPoolExecutor, task, wait } from "multiproc";
+ * export const check = task(import.meta, (x: number) => {
+ *   if (x < 0) throw new RangeError(`negative: ${x}`);
+ *   return x;
+ * });
+ * if (isMain(import.meta)) {
+ *   await using pool = new ProcessPoolExecutor();
+ *   const futures = [1, -1, 2].map((x) => pool.submit(check, x));
+ *   const { done } = await wait(futures, { returnWhen: FIRST_EXCEPTION });
+ *   for (const f of done) {
+ *     const error = await f.exception();
+ *     if (error) console.log(error); // RangeError: negative: -1
+ *   }
+ * }
+ * ```
+ */
 export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
-/** `wait()` returns when all futures finish. */
+/**
+ * `wait()` returns when all futures finish (the default).
+ * @example
+ * ```ts
+ * import { ALL_COMPLETED, isMain, ProcessPoolExecutor, task, wait } from "multiproc";
+ * export const square = task(import.meta, (x: number) => x * x);
+ * if (isMain(import.meta)) {
+ *   await using pool = new ProcessPoolExecutor();
+ *   const futures = [1, 2, 3].map((x) => pool.submit(square, x));
+ *   const { done, notDone } = await wait(futures, { returnWhen: ALL_COMPLETED });
+ *   console.log(done.size, notDone.size); // 3 0
+ * }
+ * ```
+ */
 export const ALL_COMPLETED = "ALL_COMPLETED";
 
-/** When `wait()` returns. */
+/**
+ * When `wait()` returns.
+ * @example
+ * ```ts
+ * import type { ReturnWhen } from "multiproc";
+ * const when: ReturnWhen = "FIRST_COMPLETED";
+ * ```
+ */
 export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED;
 
 /**
@@ -21,7 +73,7 @@ export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeo
  * `TimeoutError` naming how many are unfinished if `timeoutMs` passes first.
  * @example
  * ```ts
- * import { asCompleted, ProcessPoolExecutor, task } from "./mod.ts";
+ * import { asCompleted, ProcessPoolExecutor, task } from "multiproc";
  * export const twice = task(import.meta, (x: number) => 2 * x);
  * await using ex = new ProcessPoolExecutor();
  * for await (const f of asCompleted([1, 2, 3].map((x) => ex.submit(twice, x)))) {
@@ -89,10 +141,28 @@ function timeout(unfinished: number, total: number, ms: number): TimeoutError {
 /**
  * A future as `asCompleted` hands it out: the very `Future` object, typed without `then` so
  * that `for await` (which TypeScript types as awaiting each value) leaves it a future.
+ * @example
+ * ```ts
+ * import { asCompleted, type Completed, type Future } from "multiproc";
+ * async function first<T>(futures: Future<T>[]): Promise<Completed<Future<T>>> {
+ *   for await (const f of asCompleted(futures)) return f;
+ *   throw new Error("no futures");
+ * }
+ * ```
  */
 export type Completed<F> = Omit<F, "then">;
 
-/** What `wait()` resolves with. */
+/**
+ * What `wait()` resolves with: the futures that finished and those that did not.
+ * @example
+ * ```ts
+ * import { type Future, wait, type WaitResult } from "multiproc";
+ * async function settle(futures: Future<number>[]): Promise<number> {
+ *   const { done }: WaitResult<Future<number>> = await wait(futures, { timeout: 1000 });
+ *   return done.size;
+ * }
+ * ```
+ */
 export interface WaitResult<F> {
   done: Set<F>;
   notDone: Set<F>;
@@ -103,7 +173,7 @@ export interface WaitResult<F> {
  * and unfinished ones.
  * @example
  * ```ts
- * import { FIRST_COMPLETED, ProcessPoolExecutor, task, wait } from "./mod.ts";
+ * import { FIRST_COMPLETED, ProcessPoolExecutor, task, wait } from "multiproc";
  * export const twice = task(import.meta, (x: number) => 2 * x);
  * await using ex = new ProcessPoolExecutor();
  * const { done, notDone } = await wait([ex.submit(twice, 1), ex.submit(twice, 2)], {

@@ -35,7 +35,7 @@ atChildExit(() => open.forEach((c) => c.close()));
  * One end of a `Pipe`.
  * @example
  * ```ts
- * import { Pipe } from "./mod.ts";
+ * import { Pipe } from "multiproc";
  * const [a, b] = Pipe();
  * a.send({ hello: "world" });
  * console.log(b.poll(100), b.recv()); // true { hello: "world" }
@@ -223,7 +223,7 @@ export class Connection<T = unknown> {
  * the first only receives and the second only sends.
  * @example
  * ```ts
- * import { Pipe } from "./mod.ts";
+ * import { Pipe } from "multiproc";
  * const [receiver, sender] = Pipe(false);
  * sender.send(42);
  * console.log(receiver.recv()); // 42

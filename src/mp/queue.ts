@@ -16,7 +16,20 @@ import { decodeBody, encodeBody } from "./codec.ts";
 import { pack, unpack } from "./payload.ts";
 import { END, Ring, TIMED_OUT, USER_WORDS } from "./ring.ts";
 
-/** Options of `put` and `get`. */
+/**
+ * Options of `put` and `get`: `block` (default `true`) and `timeout` in milliseconds.
+ * @example
+ * ```ts
+ * import { Empty, Queue } from "multiproc";
+ * const q = new Queue<string>();
+ * try {
+ *   q.get({ timeout: 200 }); // waits 200 ms at most
+ * } catch (e) {
+ *   if (!(e instanceof Empty)) throw e;
+ * }
+ * q.put("x", { block: false });
+ * ```
+ */
 export interface QueueOptions {
   /** Wait (default) for room or an item; false: throw `Full`/`Empty` at once. */
   block?: boolean;
@@ -47,7 +60,7 @@ interface QueueData {
  * A FIFO queue shared by processes.
  * @example
  * ```ts
- * import { Queue } from "./mod.ts";
+ * import { Queue } from "multiproc";
  * const q = new Queue<string>();
  * q.put("hello"); // in a child too, given `q` as an argument
  * console.log(q.get()); // "hello"
@@ -204,7 +217,7 @@ export class Queue<T = unknown> {
  * An unbounded queue with only `put`, `get`, `empty` and `close` (CPython's `SimpleQueue`).
  * @example
  * ```ts
- * import { SimpleQueue } from "./mod.ts";
+ * import { SimpleQueue } from "multiproc";
  * const q = new SimpleQueue<number>();
  * q.put(1);
  * console.log(q.get(), q.empty()); // 1 true
@@ -222,7 +235,7 @@ export class SimpleQueue<T = unknown> extends Queue<T> {
  * A queue whose consumers report each item done with `taskDone()`; `join()` waits for all.
  * @example
  * ```ts
- * import { JoinableQueue } from "./mod.ts";
+ * import { JoinableQueue } from "multiproc";
  * const q = new JoinableQueue<string>();
  * q.put("job");
  * q.get();

@@ -10,7 +10,15 @@ import { checkStartMethod, type StartMethod } from "../start_method.ts";
 import { type AnyFn, checkChunksize, orderedResults, submitCalls, zipCalls } from "./calls.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
-/** Options of `new ProcessPoolExecutor()`. */
+/**
+ * Options of `new ProcessPoolExecutor()`.
+ * @example
+ * ```ts
+ * import { ProcessPoolExecutor } from "multiproc";
+ * const pool = new ProcessPoolExecutor({ maxWorkers: 4, context: "thread", maxTasksPerChild: 100 });
+ * await pool.shutdown();
+ * ```
+ */
 export interface ExecutorOptions {
   /** How many workers at most (default: `cpuCount()`). */
   maxWorkers?: number;
@@ -26,7 +34,19 @@ export interface ExecutorOptions {
   module?: string | URL;
 }
 
-/** Options of `ProcessPoolExecutor.map()`, given as its last argument. */
+/**
+ * Options of `ProcessPoolExecutor.map()`, given as its last argument.
+ * @example
+ * ```ts
+ * import { isMain, ProcessPoolExecutor, task } from "multiproc";
+ * export const square = task(import.meta, (x: number) => x * x);
+ * if (isMain(import.meta)) {
+ *   await using pool = new ProcessPoolExecutor();
+ *   const xs = Array.from({ length: 10000 }, (_, i) => i);
+ *   for await (const y of pool.map(square, xs, { chunksize: 1000, timeout: 5000 })) void y;
+ * }
+ * ```
+ */
 export interface MapOptions {
   /** Milliseconds from the call until every result must be ready (`TimeoutError` after). */
   timeout?: number;
@@ -58,7 +78,7 @@ export function checkWorkers(n: unknown, what: string): number {
  * A pool of worker processes (or threads) running submitted functions.
  * @example
  * ```ts
- * import { asCompleted, isMain, ProcessPoolExecutor, sleep } from "./mod.ts";
+ * import { asCompleted, isMain, ProcessPoolExecutor, sleep } from "multiproc";
  *
  * export async function something(id: number, ms: number) {
  *   await sleep(ms);

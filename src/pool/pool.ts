@@ -21,7 +21,16 @@ import { checkWorkers, methodFrom } from "./executor.ts";
 import type { ChunkResult } from "./protocol.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
-/** Options of `new Pool()`. */
+/**
+ * Options of `new Pool()`.
+ * @example
+ * ```ts
+ * import { Pool } from "multiproc";
+ * const pool = new Pool({ processes: 2, context: "process", maxTasksPerChild: 50 });
+ * pool.close();
+ * await pool.join();
+ * ```
+ */
 export interface PoolOptions {
   /** Number of workers (default: `cpuCount()`). */
   processes?: number;
@@ -41,7 +50,7 @@ export interface PoolOptions {
  * The pending result of `applyAsync`, `mapAsync` or `starmapAsync`.
  * @example
  * ```ts
- * import { Pool, task } from "./mod.ts";
+ * import { Pool, task } from "multiproc";
  * export const add = task(import.meta, (a: number, b: number) => a + b);
  * await using pool = new Pool({ processes: 2 });
  * const r = pool.applyAsync(add, [1, 2]);
@@ -100,7 +109,7 @@ function defaultChunksize(n: number, workers: number): number {
  * A pool of workers (CPython's `multiprocessing.Pool`).
  * @example
  * ```ts
- * import { isMain, Pool } from "./mod.ts";
+ * import { isMain, Pool } from "multiproc";
  *
  * export function square(x: number) {
  *   return x * x;

@@ -82,17 +82,40 @@ export function signalExitCode(signal: string | number): number {
   return n === undefined ? -1 : -n;
 }
 
-/** Whether `url` names the entry module this process was started with. */
+/**
+ * Whether `url` names the entry module this process was started with. A script run by a
+ * launcher (the `zx` command) is the entry, not the launcher.
+ */
 export function isEntryUrl(url: string, importMetaMain: unknown): boolean {
-  if (typeof importMetaMain === "boolean") return importMetaMain;
-  const entry = process.argv[1];
-  if (!entry) return false;
+  if (importMetaMain === true) return true;
+  const { launcher, files } = entryFiles();
+  if (typeof importMetaMain === "boolean" && !launcher) return false;
   try {
     const clean = cleanModuleUrl(url);
     if (!clean.startsWith("file:")) return false;
-    return realpathSync(fileURLToPath(clean)) === realpathSync(entry)
-      || pathToFileURL(realpathSync(entry)).href === clean;
+    return files.includes(realpathSync(fileURLToPath(clean)));
   } catch {
     return false;
   }
+}
+
+/** Launchers that import the script named by their first argument that is not an option. */
+const LAUNCHER = /[\\/]zx[\\/]build[\\/]cli\.c?js$/;
+
+let entries: { launcher: boolean; files: string[] } | undefined;
+
+function entryFiles(): { launcher: boolean; files: string[] } {
+  if (entries) return entries;
+  const real = (path: string | undefined) => {
+    try {
+      return path ? realpathSync(path) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const entry = real(process.argv[1]);
+  const launcher = entry !== undefined && LAUNCHER.test(entry);
+  const script = launcher ? process.argv.slice(2).find((a) => !a.startsWith("-")) : undefined;
+  const files = [launcher ? real(script) : entry].filter((f): f is string => f !== undefined);
+  return entries = { launcher, files };
 }

@@ -5,7 +5,15 @@
  */
 import { runtime } from "./detect.ts";
 
-/** How children are started: Web Workers in this process, or separate OS processes. */
+/**
+ * How children are started: worker threads in this process, or separate OS processes.
+ * @example
+ * ```ts
+ * import { getContext, type StartMethod } from "multiproc";
+ * const method: StartMethod = "process";
+ * const { Process } = getContext(method);
+ * ```
+ */
 export type StartMethod = "thread" | "process";
 
 /** A started child. */

@@ -31,7 +31,7 @@ function isIndex(p: string | symbol): boolean {
  * A fixed-length array of numbers in shared memory, without a lock.
  * @example
  * ```ts
- * import { RawArray } from "./mod.ts";
+ * import { RawArray } from "multiproc";
  * const a = new RawArray("d", [0.5, 1.5]);
  * a[0] += 1;
  * console.log(a.toArray()); // [1.5, 1.5]
@@ -164,7 +164,7 @@ export class RawArray<T extends Typecode = Typecode> implements Iterable<ValueOf
  * A fixed-length array of numbers in shared memory, with a lock (by default a new `RLock`).
  * @example
  * ```ts
- * import { SharedArray } from "./mod.ts";
+ * import { SharedArray } from "multiproc";
  * const counts = new SharedArray("i", 4);
  * {
  *   using _ = counts.getLock().hold();

@@ -10,7 +10,19 @@ import type { StartMethod } from "../runtime/popen.ts";
 import { registerRevivable, revivalData } from "./revive.ts";
 import { track, untrack } from "./tracker.ts";
 
-/** Options of `new SharedMemory()`. */
+/**
+ * Options of `new SharedMemory()`: create a segment (`create: true`, `size` bytes, an optional
+ * `name`), or attach to one by `name`; `track: false` keeps it after the program ends.
+ * @example
+ * ```ts
+ * import { SharedMemory } from "multiproc";
+ * const made = new SharedMemory({ create: true, size: 1024 });
+ * const seen = new SharedMemory({ name: made.name }); // attach, as another process would
+ * seen.close();
+ * made.close();
+ * made.unlink();
+ * ```
+ */
 export interface SharedMemoryOptions {
   /** The segment's name (without a leading `/`); a fresh one when creating without a name. */
   name?: string;
@@ -31,7 +43,7 @@ const NAME = /^[^/\0]{1,200}$/;
  * A block of shared memory with a name.
  * @example
  * ```ts
- * import { SharedMemory } from "./mod.ts";
+ * import { SharedMemory } from "multiproc";
  * const shm = new SharedMemory({ create: true, size: 1024 });
  * shm.buf[0] = 42;
  * const again = new SharedMemory({ name: shm.name }); // in this or any other process

@@ -3,10 +3,26 @@
  * @module
  */
 
-/** A typecode: `b B h H i I` (8–32-bit ints), `l L q Q` (64-bit, read as bigint), `f d`. */
+/**
+ * A typecode: `b B h H i I` (8–32-bit ints), `l L q Q` (64-bit, read as bigint), `f d`.
+ * @example
+ * ```ts
+ * import { type Typecode, Value } from "multiproc";
+ * const code: Typecode = "d";
+ * const x = new Value(code, 0.5);
+ * ```
+ */
 export type Typecode = "b" | "B" | "h" | "H" | "i" | "I" | "l" | "L" | "q" | "Q" | "f" | "d";
 
-/** The JavaScript type a typecode reads as. */
+/**
+ * The JavaScript type a typecode reads as.
+ * @example
+ * ```ts
+ * import type { ValueOf } from "multiproc";
+ * const small: ValueOf<"i"> = 1; // number
+ * const big: ValueOf<"q"> = 1n; // bigint
+ * ```
+ */
 export type ValueOf<T extends Typecode> = T extends "l" | "L" | "q" | "Q" ? bigint : number;
 
 type View =

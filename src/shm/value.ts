@@ -11,7 +11,17 @@ import { allocate, attach, type BlockRef } from "./arena.ts";
 import { registerRevivable, revivalData } from "./revive.ts";
 import { coerce, isBig, type Typecode, type TypedView, type ValueOf, viewOf } from "./typecode.ts";
 
-/** Options of `new Value()`. */
+/**
+ * Options of `new Value()`: `lock` is `true` (a new `RLock`, the default), `false` (none: a
+ * `RawValue`'s behaviour) or a lock to share.
+ * @example
+ * ```ts
+ * import { Lock, Value } from "multiproc";
+ * const lock = new Lock();
+ * const a = new Value("i", 0, { lock });
+ * const b = new Value("i", 0, { lock }); // a and b guarded by one lock
+ * ```
+ */
 export interface ValueOptions {
   /** `true` (default): a new `RLock`; a `Lock`/`RLock` of the same context; `false`: none. */
   lock?: boolean | Lock | RLock;
@@ -27,7 +37,7 @@ interface ValueData {
  * One number in shared memory, without a lock.
  * @example
  * ```ts
- * import { RawValue } from "./mod.ts";
+ * import { RawValue } from "multiproc";
  * const hits = new RawValue("i", 0);
  * hits.value += 1; // a read, then a write: not atomic
  * ```
@@ -90,7 +100,7 @@ export class RawValue<T extends Typecode = Typecode> {
  * One number in shared memory with a lock (by default a new `RLock`): `getLock()`.
  * @example
  * ```ts
- * import { Value } from "./mod.ts";
+ * import { Value } from "multiproc";
  * const balance = new Value("i", 200);
  * {
  *   using _ = balance.getLock().hold();

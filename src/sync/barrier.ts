@@ -13,7 +13,16 @@ import { Primitive, registerPrimitive } from "./primitive.ts";
 
 const TICKETS = 0, RELEASED = 1, SEQ = 2, BROKEN = 3, EPOCH = 4, PARTIES = 5;
 
-/** Options of `new Barrier()`. */
+/**
+ * Options of `new Barrier()`: an `action` run by one party when all arrive (exported and marked
+ * with `task()` to run in a child), and a default `timeout` in milliseconds for `wait`.
+ * @example
+ * ```ts
+ * import { Barrier, task } from "multiproc";
+ * export const announce = task(import.meta, () => console.log("all arrived"));
+ * const barrier = new Barrier(3, { action: announce, timeout: 5000 });
+ * ```
+ */
 export interface BarrierOptions {
   /**
    * Called once per generation by the last process to arrive, before the others are released.
@@ -30,7 +39,7 @@ type ActionRef = { url: string; name: string } | null;
  * A barrier for a fixed number of parties.
  * @example
  * ```ts
- * import { Barrier } from "./mod.ts";
+ * import { Barrier } from "multiproc";
  * const barrier = new Barrier(2);
  * const [a, b] = await Promise.all([barrier.wait(), barrier.wait()]);
  * console.log(a + b); // 1: arrival indexes 0 and 1

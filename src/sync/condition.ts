@@ -18,7 +18,7 @@ const TOKEN = 1 << 16, MASK = 0xffff;
  * A condition variable over a `Lock` or `RLock` (a new `RLock` by default).
  * @example
  * ```ts
- * import { Condition, Value } from "./mod.ts";
+ * import { Condition, Value } from "multiproc";
  * const cond = new Condition();
  * const ready = new Value("i", 0);
  * // a consumer (here, or in a child given `cond` and `ready`):

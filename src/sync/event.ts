@@ -9,7 +9,7 @@ import { Primitive, registerPrimitive } from "./primitive.ts";
  * A flag shared by processes: `set()` wakes every waiter.
  * @example
  * ```ts
- * import { Event } from "./mod.ts";
+ * import { Event } from "multiproc";
  * const ready = new Event();
  * setTimeout(() => ready.set(), 10);
  * console.log(await ready.wait(1000)); // true

@@ -16,7 +16,7 @@ import {
  * A non-recursive lock (CPython's `multiprocessing.Lock`).
  * @example
  * ```ts
- * import { Lock } from "./mod.ts";
+ * import { Lock } from "multiproc";
  * const lock = new Lock();
  * lock.acquire();
  * try {

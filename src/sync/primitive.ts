@@ -11,7 +11,17 @@ import { allocate, attach, type Block, type BlockRef } from "../shm/arena.ts";
 import { registerRevivable, revivalData } from "../shm/revive.ts";
 import { Words } from "./futex.ts";
 
-/** Options of `acquire()` and `acquireAsync()`. */
+/**
+ * Options of `acquire()` and `acquireAsync()`: `blocking: false` tries once; `timeout` in
+ * milliseconds gives up after that long. Both return whether the lock was taken.
+ * @example
+ * ```ts
+ * import { Lock } from "multiproc";
+ * const lock = new Lock();
+ * if (lock.acquire({ timeout: 100 })) lock.release();
+ * console.log(lock.acquire({ blocking: false })); // true
+ * ```
+ */
 export interface AcquireOptions {
   /** Wait for the lock (default), or return false at once if it is taken. */
   blocking?: boolean;

@@ -18,7 +18,7 @@ const STATE = 0, PID = 1, TOKEN = 2, DEPTH = 3;
  * A lock its owner may take again; each `acquire()` needs its `release()`.
  * @example
  * ```ts
- * import { RLock } from "./mod.ts";
+ * import { RLock } from "multiproc";
  * const lock = new RLock();
  * lock.acquire();
  * lock.acquire(); // the owner may re-enter

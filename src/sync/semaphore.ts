@@ -17,7 +17,7 @@ const VALUE = 0, WAITERS = 1, BOUND = 2;
  * A counter that `acquire()` decrements, waiting while it is 0, and `release()` increments.
  * @example
  * ```ts
- * import { Semaphore } from "./mod.ts";
+ * import { Semaphore } from "multiproc";
  * const slots = new Semaphore(2);
  * if (slots.acquire({ timeout: 100 })) {
  *   try {
@@ -117,7 +117,7 @@ export class Semaphore extends Primitive {
  * A semaphore whose `release()` throws rather than raise the value above its initial value.
  * @example
  * ```ts
- * import { BoundedSemaphore } from "./mod.ts";
+ * import { BoundedSemaphore } from "multiproc";
  * const s = new BoundedSemaphore(1);
  * s.acquire();
  * s.release();
