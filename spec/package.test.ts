@@ -2,8 +2,9 @@
  * The npm package end to end: `npm pack`, then in temporary projects `npm install` and
  * `bun add` of the tarball, and a small program run against the installed package by Node and
  * by Bun under both start methods; then `examples/zx-parallel.mjs` run there by the installed
- * zx, on each runtime, under both start methods. Runs once, in the Node job (it builds and
- * installs).
+ * zx, on each runtime, under both start methods. Nothing comes from the network: the registry
+ * is pointed at a closed loopback port and koffi is taken from this checkout. Runs once, in the
+ * Node job (it builds and installs).
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -20,11 +21,18 @@ const APP = fileURLToPath(new URL("./fixtures/package_app.mjs", import.meta.url)
 const ZX_EXAMPLE = fileURLToPath(new URL("../examples/zx-parallel.mjs", import.meta.url));
 const ZX_CLI = join(ROOT, "node_modules", "zx", "build", "cli.js");
 
+/** No network beyond loopback: a registry that refuses every connection. */
+const OFFLINE = {
+  npm_config_registry: "http://127.0.0.1:9/",
+  NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+  BUN_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+};
+
 function run(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, {
     cwd,
     encoding: "utf8",
-    env: { ...process.env, PATH: `${BIN}:${process.env.PATH}` },
+    env: { ...process.env, PATH: `${BIN}:${process.env.PATH}`, ...OFFLINE },
     stdio: ["ignore", "pipe", "pipe"],
     timeout: 240_000,
   });
@@ -46,9 +54,15 @@ test("npm pack, then npm install and bun add of the tarball, run with Node and B
   ) {
     const app = join(dir, `${tool}-app`);
     mkdirSync(app);
+    // The one runtime dependency comes from this checkout's node_modules, not the registry.
     writeFileSync(
       join(app, "package.json"),
-      JSON.stringify({ name: `${tool}-app`, type: "module", private: true }),
+      JSON.stringify({
+        name: `${tool}-app`,
+        type: "module",
+        private: true,
+        overrides: { koffi: `file:${join(ROOT, "node_modules", "koffi")}` },
+      }),
     );
     copyFileSync(APP, join(app, "app.mjs"));
     run(tool, [...install, join(dir, tgz)], app);
