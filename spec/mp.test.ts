@@ -169,5 +169,16 @@ for (const method of METHODS) {
     assert.deepEqual([...a.recvBytes()], [8, 7]);
     b.sendBytes(new Uint8Array(10));
     assert.throws(() => a.recvBytes(5), /more than maxLength 5/);
+    // Larger than the ring's in-line limit: out of line in the "process" context, either way.
+    const big = new ctx.Process({ target: sendBytes, args: [b, 3 << 20] });
+    await big.start();
+    const large = a.recvBytes();
+    assert.equal(large.length, 3 << 20);
+    assert.equal(large[(3 << 20) - 1], ((3 << 20) - 1) % 251);
+    await big.join();
+    b.sendBytes(large.subarray(0, 300_000));
+    const asObject = a.recv() as Uint8Array;
+    assert.ok(asObject instanceof Uint8Array && asObject.length === 300_000);
+    assert.equal(asObject[299_999], 299_999 % 251);
   });
 }

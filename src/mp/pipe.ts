@@ -14,8 +14,15 @@ import type { BlockRef } from "../shm/arena.ts";
 import { registerRevivable, revivalData } from "../shm/revive.ts";
 import { atChildExit } from "../state.ts";
 import { deadlineOf, runAsync, runSync } from "../sync/futex.ts";
-import { decodeBody, encodeBody } from "./codec.ts";
-import { pack, unpack } from "./payload.ts";
+import {
+  type Decoded,
+  decodeMessage,
+  type Encoded,
+  encodeMessage,
+  encodeRawMessage,
+  messageBody,
+  READ,
+} from "./message.ts";
 import { END, Ring, TIMED_OUT, USER_WORDS } from "./ring.ts";
 
 const CAPACITY = 1 << 20;
@@ -96,16 +103,17 @@ export class Connection<T = unknown> {
     return this.#read;
   }
 
-  #put(ring: Ring, tag: number, body: Uint8Array): void {
-    const payload = pack(tag, body);
-    if (!ring.tryPut(payload)) runSync(ring.words, ring.put(payload, undefined));
+  #put(ring: Ring, m: Encoded): void {
+    if (ring.tryPut(m.bytes, m.length)) return;
+    // The waiting path outlives the scratch the message may be in.
+    runSync(ring.words, ring.put(m.bytes.slice(0, m.length), undefined));
   }
 
   /** Sends `obj` (structured clone; shared objects as handles) to the other end. */
   send(obj: T): void {
     const ring = this.#writer("send");
     const [encoded] = encodeArgs([obj], this.#method, () => "Connection.send(): the object");
-    this.#put(ring, OBJECT, encodeBody(encoded));
+    this.#put(ring, encodeMessage(OBJECT, encoded));
   }
 
   /** Sends raw bytes (`buf[offset .. offset + size]`). */
@@ -121,14 +129,15 @@ export class Connection<T = unknown> {
     if (n < 0 || offset + n > bytes.length) {
       throw new RangeError("Connection.sendBytes(): size out of range");
     }
-    this.#put(ring, BYTES, bytes.subarray(offset, offset + n));
+    this.#put(ring, encodeRawMessage(BYTES, bytes.subarray(offset, offset + n)));
   }
 
   #eof(ring: Ring): () => boolean {
     return () => Atomics.load(ring.i32, WRITERS) <= 0;
   }
 
-  #unpack(r: Uint8Array | typeof TIMED_OUT | typeof END, what: string): Uint8Array {
+  /** What a waiting receive got: the message, or `EOFError` at the end of the stream. */
+  #got<R>(r: R | typeof TIMED_OUT | typeof END, what: string): R {
     if (r === END) {
       throw new EOFError(`Connection.${what}(): the other end is closed and nothing is left`);
     }
@@ -136,40 +145,44 @@ export class Connection<T = unknown> {
     return r;
   }
 
-  #value(payload: Uint8Array): T {
-    const { kind, body } = unpack(payload);
-    if (kind === BYTES) return body as T;
-    const value = decodeBody(body);
-    return (hasHandles(value) ? decodeValue(value) : value) as T;
+  #value({ kind, value }: Decoded): T {
+    if (kind === BYTES) return value as T;
+    return (typeof value === "object" && hasHandles(value) ? decodeValue(value) : value) as T;
   }
+
+  #decode = (bytes: Uint8Array, view: DataView, n: number): T =>
+    this.#value(decodeMessage(bytes, view, n));
 
   /** Receives the next object, blocking this thread; `EOFError` once the other end is closed. */
   recv(): T {
     const ring = this.#reader("recv");
-    const quick = ring.tryGet();
-    if (quick) return this.#value(quick);
-    return this.#value(
-      this.#unpack(runSync(ring.words, ring.get(undefined, this.#eof(ring))), "recv"),
+    const n = ring.tryGet(READ);
+    if (n >= 0) return this.#decode(READ.bytes, READ.view, n);
+    return this.#got(
+      runSync(ring.words, ring.take(READ, this.#decode, undefined, this.#eof(ring))),
+      "recv",
     );
   }
 
   /** Like `recv`, without blocking the event loop. */
   async recvAsync(): Promise<T> {
     const ring = this.#reader("recvAsync");
-    const quick = ring.tryGet();
-    if (quick) return this.#value(quick);
-    const r = await keepAlive(runAsync(ring.words, ring.get(undefined, this.#eof(ring))));
-    return this.#value(this.#unpack(r, "recvAsync"));
+    const n = ring.tryGet(READ);
+    if (n >= 0) return this.#decode(READ.bytes, READ.view, n);
+    const op = ring.take(READ, this.#decode, undefined, this.#eof(ring));
+    return this.#got(await keepAlive(runAsync(ring.words, op)), "recvAsync");
   }
 
   /** Receives the next message as bytes; throws if it is longer than `maxLength`. */
   recvBytes(maxLength?: number): Uint8Array {
     const ring = this.#reader("recvBytes");
-    const payload = this.#unpack(
-      runSync(ring.words, ring.get(undefined, this.#eof(ring))),
-      "recvBytes",
+    const op = ring.take(
+      READ,
+      (bytes, _view, n) => messageBody(bytes, n),
+      undefined,
+      this.#eof(ring),
     );
-    const body = payload.subarray(1);
+    const body = this.#got(runSync(ring.words, op), "recvBytes");
     if (maxLength !== undefined && body.length > maxLength) {
       throw new RangeError(
         `Connection.recvBytes(): the message has ${body.length} bytes, more than maxLength ${maxLength}`,

@@ -12,8 +12,7 @@ import type { StartMethod } from "../runtime/popen.ts";
 import type { BlockRef } from "../shm/arena.ts";
 import { registerRevivable, revivalData } from "../shm/revive.ts";
 import { deadlineOf, remaining, runAsync, runSync } from "../sync/futex.ts";
-import { decodeBody, encodeBody } from "./codec.ts";
-import { pack, unpack } from "./payload.ts";
+import { type Decoded, decodeMessage, type Encoded, encodeMessage, READ } from "./message.ts";
 import { END, Ring, TIMED_OUT, USER_WORDS } from "./ring.ts";
 
 /**
@@ -95,13 +94,13 @@ export class Queue<T = unknown> {
     if (this.#closed) throw new Error(`${this.constructor.name}.${what}(): the queue is closed`);
   }
 
-  #encode(obj: T): Uint8Array {
+  #encode(obj: T): Encoded {
     const [encoded] = encodeArgs(
       [obj],
       this.#method,
       () => `${this.constructor.name}.put(): the item`,
     );
-    return pack(0, encodeBody(encoded));
+    return encodeMessage(0, encoded);
   }
 
   /** @internal Called once an item is put (JoinableQueue counts it). */
@@ -110,9 +109,10 @@ export class Queue<T = unknown> {
   /** Puts `obj`, blocking this thread while the queue is full (see `QueueOptions`). */
   put(obj: T, options?: QueueOptions): void {
     this.#check("put");
-    const bytes = this.#encode(obj);
+    const m = this.#encode(obj);
     this._onPut();
-    if (this._ring.tryPut(bytes)) return;
+    if (this._ring.tryPut(m.bytes, m.length)) return;
+    const bytes = m.bytes.slice(0, m.length); // the waiting path outlives the scratch
     const r = runSync(this._ring.words, this._ring.put(bytes, deadline(options, "put")));
     if (r === TIMED_OUT) {
       this._onPutFailed();
@@ -125,9 +125,10 @@ export class Queue<T = unknown> {
   /** Like `put`, without blocking the event loop. */
   async putAsync(obj: T, options?: QueueOptions): Promise<void> {
     this.#check("putAsync");
-    const bytes = this.#encode(obj);
+    const m = this.#encode(obj);
     this._onPut();
-    if (this._ring.tryPut(bytes)) return;
+    if (this._ring.tryPut(m.bytes, m.length)) return;
+    const bytes = m.bytes.slice(0, m.length); // the waiting path outlives the scratch
     const r = await keepAlive(
       runAsync(this._ring.words, this._ring.put(bytes, deadline(options, "putAsync"))),
     );
@@ -142,35 +143,43 @@ export class Queue<T = unknown> {
   /** @internal Undoes `_onPut` when the put did not happen. */
   _onPutFailed(): void {}
 
-  #decode(bytes: Uint8Array): T {
-    const value = decodeBody(unpack(bytes).body);
-    return (hasHandles(value) ? decodeValue(value) : value) as T;
+  #value({ value }: Decoded): T {
+    return (typeof value === "object" && hasHandles(value) ? decodeValue(value) : value) as T;
   }
+
+  #decode = (bytes: Uint8Array, view: DataView, n: number): T =>
+    this.#value(decodeMessage(bytes, view, n));
 
   /** Takes the next item, blocking this thread while the queue is empty (see `QueueOptions`). */
   get(options?: QueueOptions): T {
     this.#check("get");
-    const quick = this._ring.tryGet();
-    if (quick) return this.#decode(quick);
-    const r = runSync(this._ring.words, this._ring.get(deadline(options, "get")));
+    const n = this._ring.tryGet(READ);
+    if (n >= 0) return this.#decode(READ.bytes, READ.view, n);
+    const r = runSync(
+      this._ring.words,
+      this._ring.take(READ, this.#decode, deadline(options, "get")),
+    );
     if (r === TIMED_OUT || r === END) {
       throw new Empty(`${this.constructor.name}.get(): the queue is empty`);
     }
-    return this.#decode(r);
+    return r;
   }
 
   /** Like `get`, without blocking the event loop. */
   async getAsync(options?: QueueOptions): Promise<T> {
     this.#check("getAsync");
-    const quick = this._ring.tryGet();
-    if (quick) return this.#decode(quick);
+    const n = this._ring.tryGet(READ);
+    if (n >= 0) return this.#decode(READ.bytes, READ.view, n);
     const r = await keepAlive(
-      runAsync(this._ring.words, this._ring.get(deadline(options, "getAsync"))),
+      runAsync(
+        this._ring.words,
+        this._ring.take(READ, this.#decode, deadline(options, "getAsync")),
+      ),
     );
     if (r === TIMED_OUT || r === END) {
       throw new Empty(`${this.constructor.name}.getAsync(): the queue is empty`);
     }
-    return this.#decode(r);
+    return r;
   }
 
   /** `put(obj, { block: false })`. */

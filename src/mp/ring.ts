@@ -61,6 +61,9 @@ export class Ring {
   *#lock(word: number, deadline: number | undefined): Generator<Wait, boolean, void> {
     const i32 = this.i32;
     if (Atomics.compareExchange(i32, word, 0, 1) === 0) return true;
+    const held = Atomics.load(i32, word);
+    if (held !== 0) yield { i: word, expected: held, deadline, spin: true };
+    if (Atomics.compareExchange(i32, word, 0, 1) === 0) return true;
     while (Atomics.exchange(i32, word, 2) !== 0) {
       if (remaining(deadline) === 0) return false;
       yield { i: word, expected: 2, deadline };
@@ -68,40 +71,86 @@ export class Ring {
     return true;
   }
 
+  /**
+   * Waits once for word `i` to leave `seq`: a spin if `spin`, else a sleep counted in `sleepers`
+   * (the other side wakes only counted sleepers, with a syscall). Callers alternate the two.
+   */
+  *#await(
+    i: number,
+    sleepers: number,
+    seq: number,
+    deadline: number | undefined,
+    spin: boolean,
+  ): Generator<Wait, void, void> {
+    if (spin) {
+      yield { i, expected: seq, deadline, spin: true };
+      return;
+    }
+    Atomics.add(this.i32, sleepers, 1);
+    try {
+      yield { i, expected: seq, deadline };
+    } finally {
+      Atomics.sub(this.i32, sleepers, 1);
+    }
+  }
+
   #unlock(word: number): void {
     if (Atomics.exchange(this.i32, word, 0) === 2) this.words.wake(word, 1);
   }
 
-  #copyIn(src: Uint8Array, pos: number): number {
-    const cap = this.#capacity, first = Math.min(src.length, cap - pos);
-    this.#bytes.set(first === src.length ? src : src.subarray(0, first), pos);
-    if (first < src.length) this.#bytes.set(src.subarray(first), 0);
-    return (pos + src.length) % cap;
+  /** Copies `src[0..n)` into the ring at `pos`, wrapping; returns the position after it. */
+  #copyIn(src: Uint8Array, n: number, pos: number): number {
+    const bytes = this.#bytes, cap = this.#capacity, first = Math.min(n, cap - pos);
+    if (n <= 32) {
+      for (let i = 0; i < first; i++) bytes[pos + i] = src[i];
+      for (let i = first; i < n; i++) bytes[i - first] = src[i];
+    } else {
+      bytes.set(first === src.length ? src : src.subarray(0, first), pos);
+      if (first < n) bytes.set(src.subarray(first, n), 0);
+    }
+    return (pos + n) % cap;
   }
 
-  #copyOut(dst: Uint8Array, pos: number): number {
-    const cap = this.#capacity, first = Math.min(dst.length, cap - pos);
-    dst.set(this.#bytes.subarray(pos, pos + first), 0);
-    if (first < dst.length) dst.set(this.#bytes.subarray(0, dst.length - first), first);
-    return (pos + dst.length) % cap;
+  /** Copies `n` bytes from the ring at `pos` into `dst`, wrapping; returns the position after. */
+  #copyOut(dst: Uint8Array, n: number, pos: number): number {
+    const bytes = this.#bytes, cap = this.#capacity, first = Math.min(n, cap - pos);
+    if (n <= 32) {
+      for (let i = 0; i < first; i++) dst[i] = bytes[pos + i];
+      for (let i = first; i < n; i++) dst[i] = bytes[i - first];
+    } else {
+      dst.set(this.#bytes.subarray(pos, pos + first), 0);
+      if (first < n) dst.set(this.#bytes.subarray(0, n - first), first);
+    }
+    return (pos + n) % cap;
+  }
+
+  /** Writes a message's 4-byte length at `pos`, wrapping; returns the position after it. */
+  #putLength(n: number, pos: number): number {
+    const bytes = this.#bytes, cap = this.#capacity;
+    for (let i = 0; i < 4; i++) bytes[(pos + i) % cap] = (n >>> (8 * i)) & 0xff;
+    return (pos + 4) % cap;
+  }
+
+  #getLength(pos: number): number {
+    const bytes = this.#bytes, cap = this.#capacity;
+    let n = 0;
+    for (let i = 0; i < 4; i++) n |= bytes[(pos + i) % cap] << (8 * i);
+    return n >>> 0;
   }
 
   /**
-   * Puts `payload` at once if nothing stands in the way (no bound, the put lock free, room for
-   * the whole message): the common case, without the cost of a waiting operation.
+   * Puts `src[0..n)` at once if nothing stands in the way (no bound, the put lock free, room
+   * for the whole message): the common case, without the cost of a waiting operation.
    */
-  tryPut(payload: Uint8Array): boolean {
+  tryPut(src: Uint8Array, n: number): boolean {
     const i32 = this.i32;
     if (this.maxsize > 0) return false;
     if (Atomics.compareExchange(i32, PUT_LOCK, 0, 1) !== 0) return false;
     try {
-      if (this.#capacity - Atomics.load(i32, FILL) < payload.length + 4) return false;
-      const header = new Uint8Array(4);
-      new DataView(header.buffer).setUint32(0, payload.length, true);
-      let pos = this.#copyIn(header, Atomics.load(i32, WPOS));
-      pos = this.#copyIn(payload, pos);
+      if (this.#capacity - Atomics.load(i32, FILL) < n + 4) return false;
+      const pos = this.#copyIn(src, n, this.#putLength(n, Atomics.load(i32, WPOS)));
       Atomics.store(i32, WPOS, pos);
-      Atomics.add(i32, FILL, payload.length + 4);
+      Atomics.add(i32, FILL, n + 4);
       Atomics.add(i32, ITEMS, 1);
       Atomics.add(i32, SEQ_DATA, 1);
       if (Atomics.load(i32, WAIT_DATA) > 0) this.words.wake(SEQ_DATA);
@@ -111,27 +160,29 @@ export class Ring {
     }
   }
 
-  /** Takes a message at once if one is wholly there and the get lock is free; else null. */
-  tryGet(): Uint8Array | null {
+  /**
+   * Takes a message into `into` at once if one is wholly there and the get lock is free, and
+   * returns its length; else -1.
+   */
+  tryGet(into: { bytes: Uint8Array; reserve(n: number): void }): number {
     const i32 = this.i32;
-    if (Atomics.load(i32, ITEMS) === 0) return null;
-    if (Atomics.compareExchange(i32, GET_LOCK, 0, 1) !== 0) return null;
+    if (Atomics.load(i32, ITEMS) === 0) return -1;
+    if (Atomics.compareExchange(i32, GET_LOCK, 0, 1) !== 0) return -1;
     try {
       const fill = Atomics.load(i32, FILL);
-      if (Atomics.load(i32, ITEMS) === 0 || fill < 4) return null;
-      const header = new Uint8Array(4);
-      let pos = this.#copyOut(header, Atomics.load(i32, RPOS));
-      const n = new DataView(header.buffer).getUint32(0, true);
-      if (fill < n + 4) return null; // still being written: the waiting path streams it
-      const out = new Uint8Array(n);
-      pos = this.#copyOut(out, pos);
+      if (Atomics.load(i32, ITEMS) === 0 || fill < 4) return -1;
+      const start = Atomics.load(i32, RPOS);
+      const n = this.#getLength(start);
+      if (fill < n + 4) return -1; // still being written: the waiting path streams it
+      into.reserve(n);
+      const pos = this.#copyOut(into.bytes, n, (start + 4) % this.#capacity);
       Atomics.sub(i32, ITEMS, 1);
       Atomics.store(i32, RPOS, pos);
       Atomics.sub(i32, FILL, n + 4);
       Atomics.add(i32, SEQ_SPACE, 1);
       if (Atomics.load(i32, WAIT_SPACE) > 0) this.words.wake(SEQ_SPACE);
       if (this.maxsize > 0) this.#freeSlot();
-      return out;
+      return n;
     } finally {
       this.#unlock(GET_LOCK);
     }
@@ -141,6 +192,7 @@ export class Ring {
   *put(payload: Uint8Array, deadline: number | undefined): Op<void> {
     const i32 = this.i32;
     const max = this.maxsize;
+    let spun = false;
     if (max > 0) {
       // Reserve a slot: RESERVED counts messages put and not yet fully read.
       for (;;) {
@@ -151,9 +203,7 @@ export class Ring {
           continue;
         }
         if (remaining(deadline) === 0) return TIMED_OUT;
-        Atomics.add(this.i32, WAIT_SPACE, 1);
-        yield { i: SEQ_SPACE, expected: seq, deadline };
-        Atomics.sub(this.i32, WAIT_SPACE, 1);
+        yield* this.#await(SEQ_SPACE, WAIT_SPACE, seq, deadline, spun = !spun);
       }
     }
     if (!(yield* this.#lock(PUT_LOCK, deadline))) {
@@ -179,14 +229,12 @@ export class Ring {
   /** Writes `src` into the ring, waiting for space as needed (no deadline: a message is whole). */
   *#write(src: Uint8Array, startsMessage: boolean): Generator<Wait, void, void> {
     const i32 = this.i32, cap = this.#capacity;
-    let done = 0;
+    let done = 0, spun = false;
     while (done < src.length || (startsMessage && done === 0 && src.length === 0)) {
       const seq = Atomics.load(i32, SEQ_SPACE);
       const free = cap - Atomics.load(i32, FILL);
       if (free === 0) {
-        Atomics.add(this.i32, WAIT_SPACE, 1);
-        yield { i: SEQ_SPACE, expected: seq, deadline: undefined };
-        Atomics.sub(this.i32, WAIT_SPACE, 1);
+        yield* this.#await(SEQ_SPACE, WAIT_SPACE, seq, undefined, spun = !spun);
         continue;
       }
       const pos = Atomics.load(i32, WPOS);
@@ -207,14 +255,13 @@ export class Ring {
     if (!(yield* this.#lock(GET_LOCK, deadline))) return TIMED_OUT;
     try {
       // Claim a message: wait until one has started.
+      let spun = false;
       for (;;) {
         const seq = Atomics.load(i32, SEQ_DATA);
         if (Atomics.load(i32, ITEMS) > 0) break;
         if (eof?.()) return END;
         if (remaining(deadline) === 0) return TIMED_OUT;
-        Atomics.add(this.i32, WAIT_DATA, 1);
-        yield { i: SEQ_DATA, expected: seq, deadline };
-        Atomics.sub(this.i32, WAIT_DATA, 1);
+        yield* this.#await(SEQ_DATA, WAIT_DATA, seq, deadline, spun = !spun);
       }
       Atomics.sub(i32, ITEMS, 1);
       const header = new Uint8Array(4);
@@ -230,14 +277,12 @@ export class Ring {
 
   *#read(dst: Uint8Array): Generator<Wait, void, void> {
     const i32 = this.i32, cap = this.#capacity;
-    let done = 0;
+    let done = 0, spun = false;
     while (done < dst.length) {
       const seq = Atomics.load(i32, SEQ_DATA);
       const fill = Atomics.load(i32, FILL);
       if (fill === 0) {
-        Atomics.add(this.i32, WAIT_DATA, 1);
-        yield { i: SEQ_DATA, expected: seq, deadline: undefined };
-        Atomics.sub(this.i32, WAIT_DATA, 1);
+        yield* this.#await(SEQ_DATA, WAIT_DATA, seq, undefined, spun = !spun);
         continue;
       }
       const pos = Atomics.load(i32, RPOS);
@@ -251,15 +296,38 @@ export class Ring {
     }
   }
 
+  /**
+   * Takes the next message and returns `decode(bytes, view, length)` of it: copied into `into`
+   * and decoded there if it can be taken whole at once (after waiting, like `poll`, for one to
+   * start), else streamed into an array of its own by `get`. The scratch is used only within one
+   * step of the operation, so async operations may share it.
+   */
+  *take<T>(
+    into: { bytes: Uint8Array; view: DataView; reserve(n: number): void },
+    decode: (bytes: Uint8Array, view: DataView, length: number) => T,
+    deadline: number | undefined,
+    eof?: () => boolean,
+  ): Op<T> {
+    let n = this.tryGet(into);
+    if (n < 0) {
+      if (!(yield* this.poll(deadline, eof))) return TIMED_OUT;
+      n = this.tryGet(into);
+    }
+    if (n >= 0) return decode(into.bytes, into.view, n);
+    const r = yield* this.get(deadline, eof);
+    return r === TIMED_OUT || r === END
+      ? r
+      : decode(r, new DataView(r.buffer, r.byteOffset, r.length), r.length);
+  }
+
   /** Whether a message is waiting (or being written), or `eof()` holds. */
   *poll(deadline: number | undefined, eof?: () => boolean): Op<boolean> {
+    let spun = false;
     for (;;) {
       const seq = Atomics.load(this.i32, SEQ_DATA);
       if (Atomics.load(this.i32, ITEMS) > 0 || eof?.()) return true;
       if (remaining(deadline) === 0) return false;
-      Atomics.add(this.i32, WAIT_DATA, 1);
-      yield { i: SEQ_DATA, expected: seq, deadline };
-      Atomics.sub(this.i32, WAIT_DATA, 1);
+      yield* this.#await(SEQ_DATA, WAIT_DATA, seq, deadline, spun = !spun);
     }
   }
 

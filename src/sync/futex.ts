@@ -11,7 +11,8 @@ import type { Block } from "../shm/arena.ts";
 
 const INT_MAX = 0x7fffffff;
 const PARENT_CHECK_MS = 250;
-const SPIN = 4000;
+/** How long a waiter spins before it sleeps (a time, not a count: loads cost 3–20 ns by runtime). */
+const SPIN_MS = 0.02;
 
 /** Int32 words over a block, with wait and wake. */
 export class Words {
@@ -42,11 +43,15 @@ export class Words {
   }
 
   /**
-   * Spins a few microseconds while word `i` equals `expected`; true if it changed. A change that
-   * comes that soon (a pipe's echo, a lock held briefly) then costs no sleep and no wake-up.
+   * Spins up to 20 µs while word `i` equals `expected`; true if it changed. A change that comes
+   * that soon (a pipe's echo, a lock held briefly) then costs no sleep and no wake-up.
    */
   spin(i: number, expected: number): boolean {
-    for (let k = 0; k < SPIN; k++) if (Atomics.load(this.i32, i) !== expected) return true;
+    const i32 = this.i32;
+    const end = performance.now() + SPIN_MS;
+    do {
+      for (let k = 0; k < 64; k++) if (Atomics.load(i32, i) !== expected) return true;
+    } while (performance.now() < end);
     return false;
   }
 
@@ -89,11 +94,17 @@ export function deadlineOf(timeoutMs: number | undefined): number | undefined {
   return performance.now() + Math.max(0, timeoutMs);
 }
 
-/** What a waiting operation waits for: word `i` to change from `expected`, until `deadline`. */
+/**
+ * What a waiting operation waits for: word `i` to change from `expected`, until `deadline`.
+ * With `spin`, only a short spin, before the operation counts itself among the sleepers (whom
+ * the other side must wake with a syscall): a change that comes within microseconds then costs
+ * neither side a system call.
+ */
 export interface Wait {
   i: number;
   expected: number;
   deadline: number | undefined;
+  spin?: boolean;
 }
 
 /**
@@ -103,7 +114,8 @@ export interface Wait {
 export function runSync<T>(words: Words, op: Generator<Wait, T, void>): T {
   for (let r = op.next();; r = op.next()) {
     if (r.done) return r.value;
-    words.wait(r.value.i, r.value.expected, remaining(r.value.deadline));
+    if (r.value.spin) words.spin(r.value.i, r.value.expected);
+    else words.wait(r.value.i, r.value.expected, remaining(r.value.deadline));
   }
 }
 
@@ -111,6 +123,8 @@ export function runSync<T>(words: Words, op: Generator<Wait, T, void>): T {
 export async function runAsync<T>(words: Words, op: Generator<Wait, T, void>): Promise<T> {
   for (let r = op.next();; r = op.next()) {
     if (r.done) return r.value;
-    await words.waitAsync(r.value.i, r.value.expected, remaining(r.value.deadline));
+    if (!r.value.spin) {
+      await words.waitAsync(r.value.i, r.value.expected, remaining(r.value.deadline));
+    }
   }
 }

@@ -1,0 +1,202 @@
+/**
+ * What a ring carries per message: `[kind][tag][data]`. The kind byte is the sender's (with a
+ * flag for raw bytes); primitives are tagged and take a few bytes of their own (V8's serializer
+ * costs microseconds even for a number), everything else is structured serialization. Small
+ * messages are built in a reusable scratch buffer and read where they lie: no typed array is
+ * allocated for them (several hundred nanoseconds each on V8). A message over 256 KiB travels
+ * out of line, in a named shared-memory segment of its own: it never waits for ring space, and
+ * a writer may exit right after `put` (the segment outlives it; the main process's tracker
+ * unlinks it if nobody reads it).
+ * @module
+ */
+import { native } from "../runtime/native/mod.ts";
+import { fromBytes, toBytes } from "../runtime/serialize.ts";
+import { track, untrack } from "../shm/tracker.ts";
+
+const CLONE = 0, NUMBER = 1, STRING = 2, NULL = 3, UNDEFINED = 4, TRUE = 5, FALSE = 6, BIGINT = 7;
+/** Kind flags: the body is raw bytes (no tag); the body is out of line. */
+const RAW = 0x40, OOL = 0x80;
+/** Messages up to this size are built in the scratch buffer; larger ones in their own array. */
+const SCRATCH_MAX = 64 * 1024;
+/** Bodies above this size travel out of line. */
+const OUT_OF_LINE = 256 * 1024;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A growable byte buffer with a view, reused from one message to the next. */
+export class Scratch {
+  bytes: Uint8Array;
+  view: DataView;
+
+  constructor(size = 4096) {
+    this.bytes = new Uint8Array(size);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Makes room for `n` bytes (the contents are not kept). */
+  reserve(n: number): void {
+    if (n <= this.bytes.length) return;
+    this.bytes = new Uint8Array(Math.max(n, 2 * this.bytes.length));
+    this.view = new DataView(this.bytes.buffer);
+  }
+}
+
+/** An encoded message: `bytes[0..length)`, in the scratch (valid until the next encode) or its own. */
+export interface Encoded {
+  bytes: Uint8Array;
+  length: number;
+}
+
+/** A decoded message: the sender's kind (0–63) and the value (a fresh `Uint8Array` if raw). */
+export interface Decoded {
+  kind: number;
+  value: unknown;
+}
+
+const WRITE = new Scratch();
+
+/** Room for `n` bytes: the scratch if small enough, else an array of its own. */
+function room(n: number): Uint8Array {
+  if (n > SCRATCH_MAX) return new Uint8Array(n);
+  WRITE.reserve(n);
+  return WRITE.bytes;
+}
+
+/** Encodes `value` (already stripped of shared objects) as a message of `kind` (0–63). */
+export function encodeMessage(kind: number, value: unknown): Encoded {
+  let out: Uint8Array;
+  switch (typeof value) {
+    case "number":
+      out = room(10);
+      out[0] = kind;
+      out[1] = NUMBER;
+      WRITE.view.setFloat64(2, value, true);
+      return { bytes: out, length: 10 };
+    case "string": {
+      out = room(2 + value.length * 3);
+      out[0] = kind;
+      out[1] = STRING;
+      const { written } = encoder.encodeInto(value, out.subarray(2));
+      return outOfLine({ bytes: out, length: 2 + written });
+    }
+    case "boolean":
+    case "undefined":
+      out = room(2);
+      out[0] = kind;
+      out[1] = value === undefined ? UNDEFINED : value ? TRUE : FALSE;
+      return { bytes: out, length: 2 };
+    case "bigint":
+      return withBody(kind, BIGINT, encoder.encode(value.toString()));
+  }
+  if (value === null) {
+    out = room(2);
+    out[0] = kind;
+    out[1] = NULL;
+    return { bytes: out, length: 2 };
+  }
+  return withBody(kind, CLONE, toBytes(value));
+}
+
+/** Encodes raw bytes as a message of `kind` (0–63). */
+export function encodeRawMessage(kind: number, body: Uint8Array): Encoded {
+  const out = room(1 + body.length);
+  out[0] = kind | RAW;
+  out.set(body, 1);
+  return outOfLine({ bytes: out, length: 1 + body.length });
+}
+
+function withBody(kind: number, tag: number, body: Uint8Array): Encoded {
+  const out = room(2 + body.length);
+  out[0] = kind;
+  out[1] = tag;
+  out.set(body, 2);
+  return outOfLine({ bytes: out, length: 2 + body.length });
+}
+
+function nativeOrNull() {
+  try {
+    return native();
+  } catch {
+    return null; // no FFI (Deno without --allow-ffi, "thread"): large bodies stream through the ring
+  }
+}
+
+/** A large message's body moved to a named segment; the message then carries its name. */
+function outOfLine(m: Encoded): Encoded {
+  const lib = m.length - 1 > OUT_OF_LINE ? nativeOrNull() : null;
+  if (!lib) return m;
+  const size = m.length - 1;
+  const name = `mp_msg_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
+  const mapping = lib.createNamed(`/${name}`, size);
+  try {
+    track(name);
+    new Uint8Array(mapping.buffer, 0, size).set(m.bytes.subarray(1, m.length));
+  } finally {
+    lib.unmap(mapping.address, size);
+  }
+  const n = encoder.encode(name);
+  const out = room(1 + n.length); // the body was over SCRATCH_MAX: not in the scratch
+  out[0] = m.bytes[0] | OOL;
+  out.set(n, 1);
+  return { bytes: out, length: 1 + n.length };
+}
+
+/** Where messages taken at once are copied to and decoded from (before anything else runs). */
+export const READ: Scratch = new Scratch();
+
+/** Decodes the message `bytes[0..length)`; `view` is a view of `bytes`. */
+export function decodeMessage(bytes: Uint8Array, view: DataView, length: number): Decoded {
+  const head = bytes[0];
+  if (head & OOL) {
+    const body = readOutOfLine(decoder.decode(bytes.subarray(1, length)));
+    return decodeBody(head & ~OOL, body, new DataView(body.buffer), -1, body.length);
+  }
+  return decodeBody(head, bytes, view, 0, length);
+}
+
+/**
+ * The body of the message `bytes[0..length)` as bytes, undecoded (read out of line if it is):
+ * what `recvBytes` gives for a message of any kind. Always a fresh array.
+ */
+export function messageBody(bytes: Uint8Array, length: number): Uint8Array {
+  return bytes[0] & OOL
+    ? readOutOfLine(decoder.decode(bytes.subarray(1, length)))
+    : bytes.slice(1, length); // a message sent as an object: its encoding, opaque here
+}
+
+/** The body out of line in segment `name`, copied; the segment is unlinked and forgotten. */
+function readOutOfLine(name: string): Uint8Array {
+  const lib = native();
+  const mapping = lib.attachNamed(`/${name}`);
+  try {
+    return new Uint8Array(mapping.buffer, 0, mapping.size).slice();
+  } finally {
+    lib.unmap(mapping.address, mapping.size);
+    lib.unlinkNamed(`/${name}`);
+    untrack(name);
+  }
+}
+
+/** Decodes a body that starts at `bytes[at + 1]` (`at` is where the kind byte is or would be). */
+function decodeBody(head: number, bytes: Uint8Array, view: DataView, at: number, end: number) {
+  const kind = head & ~RAW;
+  if (head & RAW) return { kind, value: bytes.slice(at + 1, end) };
+  const t = at + 1;
+  switch (bytes[t]) {
+    case NUMBER:
+      return { kind, value: view.getFloat64(t + 1, true) };
+    case STRING:
+      return { kind, value: decoder.decode(bytes.subarray(t + 1, end)) };
+    case NULL:
+      return { kind, value: null };
+    case UNDEFINED:
+      return { kind, value: undefined };
+    case TRUE:
+      return { kind, value: true };
+    case FALSE:
+      return { kind, value: false };
+    case BIGINT:
+      return { kind, value: BigInt(decoder.decode(bytes.subarray(t + 1, end))) };
+  }
+  return { kind, value: fromBytes(bytes.subarray(t + 1, end)) };
+}
