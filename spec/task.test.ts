@@ -1,7 +1,10 @@
 /** Finding a child's code: task() marks, the module option, the call site; bad targets refused. */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import process from "node:process";
 import { test } from "node:test";
+import { pathToFileURL } from "node:url";
 import { getContext } from "../mod.ts";
 import { startHere, startNotExported } from "./fixtures/caller.ts";
 import { syncWrite, unmarked } from "./fixtures/targets.ts";
@@ -67,6 +70,24 @@ for (const method of METHODS) {
       module: new URL("./fixtures/caller.ts", import.meta.url),
     });
     await assert.rejects(p.start(), /target 'unmarked' is not exported from/);
+  });
+
+  test(`the module option takes a relative path with spaces, # and % in it ${tag}`, async () => {
+    const dir = join(tempDir(), "a b#c%20d");
+    mkdirSync(dir);
+    const file = join(dir, "odd.mjs");
+    writeFileSync(
+      file,
+      `import { writeFileSync } from "node:fs";\n`
+        + `export function odd(out) { writeFileSync(out, JSON.stringify("odd ran")); }\n`,
+    );
+    const { odd } = await import(pathToFileURL(file).href);
+    const out = join(dir, "odd.json");
+    const p = new Process({ target: odd, args: [out], module: relative(process.cwd(), file) });
+    await p.start();
+    await p.join();
+    assert.equal(p.exitCode, 0);
+    assert.equal(readJson(out), "odd ran");
   });
 
   test(`a target that is not a function is refused ${tag}`, async () => {

@@ -3,8 +3,7 @@
  * path-based frames on Bun).
  * @module
  */
-import { pathToFileURL } from "node:url";
-import { cleanModuleUrl } from "./runtime/host.ts";
+import { cleanModuleUrl, pathToFileUrl } from "./runtime/host.ts";
 
 const SRC_DIR = cleanModuleUrl(new URL("./", import.meta.url).href);
 const MOD_FILES = [new URL("../mod.ts", SRC_DIR).href, new URL("../mod.js", SRC_DIR).href];
@@ -27,7 +26,7 @@ export function callerSite(): CallSite | undefined {
   for (const line of stack.split("\n").slice(1)) {
     const m = FRAME.exec(line);
     if (!m) continue;
-    const url = cleanModuleUrl(m[1].startsWith("/") ? pathToFileURL(m[1]).href : m[1]);
+    const url = cleanModuleUrl(m[1].startsWith("/") ? pathToFileUrl(m[1]).href : m[1]);
     if (!url.startsWith(SRC_DIR) && !MOD_FILES.includes(url)) return { url, line: Number(m[2]) };
   }
   return undefined;

@@ -5,8 +5,7 @@
  * module — so for it the export is confirmed from its source's `export` declarations instead.
  * @module
  */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { fileUrlToPath, readTextFile } from "./runtime/host.ts";
 import { importModule } from "./runtime/load.ts";
 
 interface EntryState {
@@ -73,7 +72,7 @@ export function taskExportAt(source: string, line: number): string | undefined {
 
 /** The source text of module `url` (a file, or fetched). Throws when it cannot be read. */
 export async function moduleSource(url: string): Promise<string> {
-  if (url.startsWith("file:")) return readFileSync(fileURLToPath(url), "utf8");
+  if (url.startsWith("file:")) return readTextFile(fileUrlToPath(url));
   const response = await fetch(url);
   if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${response.statusText}`);
   return await response.text();

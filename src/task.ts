@@ -4,11 +4,9 @@
  * option, or the calling module, and confirmed by identity before anything starts.
  * @module
  */
-import { isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { callerSite } from "./callsite.ts";
 import { declaresExport, moduleNamespace, moduleSource, taskExportAt } from "./module_exports.ts";
-import { cleanModuleUrl } from "./runtime/host.ts";
+import { cleanModuleUrl, pathToFileUrl } from "./runtime/host.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyFunction = (...args: any[]) => unknown;
@@ -60,7 +58,7 @@ export function markedModule(fn: AnyFunction): string | undefined {
 export function moduleUrl(module: string | URL): string {
   if (module instanceof URL) return module.href;
   if (/^[a-z][a-z0-9+.-]+:/i.test(module)) return module;
-  return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
+  return pathToFileUrl(module).href;
 }
 
 /**

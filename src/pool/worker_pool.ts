@@ -10,6 +10,7 @@ import { BrokenProcessPool, CancelledError } from "../errors.ts";
 import { Future } from "../futures/future.ts";
 import { encodeArgs } from "../handles.ts";
 import { CHILD_HOOKS, Process } from "../process.ts";
+import { poolWorkerUrl } from "../runtime/entry_url.ts";
 import type { StartMethod } from "../runtime/popen.ts";
 import { resolveTarget, type TargetRef } from "../task.ts";
 import {
@@ -80,14 +81,7 @@ interface Worker {
 const WINDOW_MS = 4;
 const MAX_WINDOW = 1024;
 
-const WORKER_REF: TargetRef = {
-  url: new URL(`./worker${extensionOf(import.meta.url)}`, import.meta.url).href,
-  exportName: "poolWorker",
-};
-
-function extensionOf(url: string): string {
-  return /\.[mc]?js(?:[?#].*)?$/.test(url) ? ".js" : ".ts";
-}
+const WORKER_REF: TargetRef = { url: poolWorkerUrl(), exportName: "poolWorker" };
 
 /** Workers and their tasks. */
 export class WorkerPool {

@@ -1,11 +1,23 @@
 /**
- * Where the child entry scripts are, next to the library's own sources (`src/entry/`), as
- * TypeScript in a checkout or a URL import, as JavaScript in the built package.
+ * Where the modules a child starts from are: the entry scripts (`src/entry/`) and the pool
+ * worker, next to the library's own sources — TypeScript in a checkout or a URL import — or, in
+ * the built package, the bundle's entry files beside its chunks (`dist/`).
  * @module
  */
 import { libraryExtension } from "./host.ts";
 
+/** Set to `true` by the package build (scripts/build.mjs), which bundles into one directory. */
+declare const MULTIPROC_BUNDLED: boolean | undefined;
+const bundled = typeof MULTIPROC_BUNDLED !== "undefined" && MULTIPROC_BUNDLED;
+
 /** URL of the entry script for `kind` children. */
 export function entryUrl(kind: "thread" | "process"): string {
+  if (bundled) return new URL(`./${kind}-entry.js`, import.meta.url).href;
   return new URL(`../entry/${kind}${libraryExtension(import.meta.url)}`, import.meta.url).href;
+}
+
+/** URL of the module that exports `poolWorker`, the target of every pool worker. */
+export function poolWorkerUrl(): string {
+  if (bundled) return new URL("./pool-worker.js", import.meta.url).href;
+  return new URL(`../pool/worker${libraryExtension(import.meta.url)}`, import.meta.url).href;
 }

@@ -29,6 +29,12 @@ export interface DenoNamespace {
     querySync(desc: { name: string }): { state: "granted" | "denied" | "prompt" };
   };
   readFileSync(path: string): Uint8Array;
+  readTextFileSync(path: string): string;
+  realPathSync(path: string): string;
+  cwd(): string;
+  kill(pid: number, signal: string): void;
+  addSignalListener(signal: string, handler: () => void): void;
+  removeSignalListener(signal: string, handler: () => void): void;
   unrefTimer(id: number): void;
   Command: new(
     cmd: string,

@@ -1,11 +1,14 @@
 /**
  * Facts about, and operations on, the process this code runs in, the same on every runtime.
- * Child start-up goes through this module, so it imports no `node:` module: on Deno each one
- * costs milliseconds of Node-compatibility start-up before a child can say it runs.
+ * Child start-up goes through this module, so on Deno it imports no `node:` module: there each
+ * one costs milliseconds of Node-compatibility start-up (node:fs alone ~40 ms) before a child
+ * can say it runs. Deno's own APIs serve instead.
  * @module
  */
 import { runtime } from "./detect.ts";
 import { deno } from "./globals.ts";
+
+const nodeFs = runtime === "deno" ? null : await import("node:fs");
 
 /** This OS process's id. */
 export const pid: number = runtime === "deno" ? deno().pid : globalThis.process.pid;
@@ -56,4 +59,66 @@ export function cleanModuleUrl(url: string): string {
 /** Whether source files of this library are TypeScript (a checkout) or built JavaScript. */
 export function libraryExtension(moduleUrl: string): ".ts" | ".js" {
   return cleanModuleUrl(moduleUrl).endsWith(".ts") ? ".ts" : ".js";
+}
+
+/** The current working directory. */
+export function cwd(): string {
+  return runtime === "deno" ? deno().cwd() : globalThis.process.cwd();
+}
+
+/** The canonical absolute path of `path` (symbolic links resolved); throws if it is missing. */
+export function realpath(path: string): string {
+  return nodeFs ? nodeFs.realpathSync(path) : deno().realPathSync(path);
+}
+
+/** The contents of the UTF-8 text file at `path`. */
+export function readTextFile(path: string): string {
+  return nodeFs ? nodeFs.readFileSync(path, "utf8") : deno().readTextFileSync(path);
+}
+
+/**
+ * The path of the script this process was started with and the arguments after it
+ * (`process.argv[1]` and on; Deno's main module), or `undefined` if there is none (a REPL, an
+ * eval, a remote main module).
+ */
+export function mainScript(): { path: string | undefined; args: string[] } {
+  if (runtime !== "deno") {
+    const argv = globalThis.process.argv;
+    return { path: argv[1], args: argv.slice(2) };
+  }
+  const main = deno().mainModule;
+  return { path: main?.startsWith("file:") ? fileUrlToPath(main) : undefined, args: deno().args };
+}
+
+/** The path of a `file:` URL (POSIX). */
+export function fileUrlToPath(url: string | URL): string {
+  const u = typeof url === "string" ? new URL(url) : url;
+  if (u.protocol !== "file:") throw new TypeError(`not a file: URL: ${u.href}`);
+  return decodeURIComponent(u.pathname);
+}
+
+const URL_ESCAPES: Record<string, string> = {
+  "%": "%25",
+  "\\": "%5C",
+  "\n": "%0A",
+  "\r": "%0D",
+  "\t": "%09",
+};
+
+/** The `file:` URL of `path`, made absolute against the working directory (POSIX). */
+export function pathToFileUrl(path: string): URL {
+  const url = new URL("file:///");
+  // The pathname setter encodes most characters; these it would drop or misread.
+  url.pathname = resolvePath(path).replace(/[%\\\n\r\t]/g, (c) => URL_ESCAPES[c]);
+  return url;
+}
+
+/** `path` made absolute against the working directory, with `.` and `..` resolved (POSIX). */
+export function resolvePath(path: string): string {
+  const parts: string[] = [];
+  for (const part of (path.startsWith("/") ? path : `${cwd()}/${path}`).split("/")) {
+    if (part === "..") parts.pop();
+    else if (part !== "." && part !== "") parts.push(part);
+  }
+  return `/${parts.join("/")}`;
 }

@@ -1,18 +1,18 @@
 /**
- * Facts the parent side needs from the OS: CPUs, signals, the entry module, exit hooks.
+ * Facts the parent side needs from the OS: CPUs, signals, the entry module, exit hooks. On Deno
+ * with Deno's own APIs (a `node:` module costs milliseconds of start-up there, see host.ts).
  * @module
  */
-import { realpathSync } from "node:fs";
-import { availableParallelism, constants } from "node:os";
-import process from "node:process";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { runtime } from "./detect.ts";
-import { cleanModuleUrl } from "./host.ts";
+import { deno } from "./globals.ts";
+import { cleanModuleUrl, fileUrlToPath, mainScript, realpath } from "./host.ts";
+
+const nodeOs = runtime === "deno" ? null : await import("node:os");
 
 /** Number of logical CPUs available to this process. */
 export function hostCpuCount(): number {
   const n = typeof navigator !== "undefined" ? navigator.hardwareConcurrency : 0;
-  return n > 0 ? n : availableParallelism();
+  return n > 0 ? n : nodeOs?.availableParallelism() ?? 1;
 }
 
 const exitCallbacks: (() => void)[] = [];
@@ -29,14 +29,16 @@ function runExitCallbacks(): void {
 }
 
 function installExitHooks(): void {
-  process.on("exit", runExitCallbacks);
-  if (runtime === "deno") {
-    // Deno ends on an uncaught error without the "exit" event.
-    for (const type of ["error", "unhandledrejection"]) {
-      globalThis.addEventListener(type, (event) => {
-        if (!event.defaultPrevented) runExitCallbacks();
-      });
-    }
+  if (runtime !== "deno") {
+    globalThis.process.on("exit", runExitCallbacks);
+    return;
+  }
+  // "unload" comes at the end and on Deno.exit(); an uncaught error ends Deno without it.
+  globalThis.addEventListener("unload", runExitCallbacks);
+  for (const type of ["error", "unhandledrejection"]) {
+    globalThis.addEventListener(type, (event) => {
+      if (!event.defaultPrevented) runExitCallbacks();
+    });
   }
 }
 
@@ -52,6 +54,17 @@ export function runExitCallbacksOnSignals(): void {
   if (signalsHooked) return;
   signalsHooked = true;
   for (const signal of SIGNALS) {
+    if (runtime === "deno") {
+      const d = deno();
+      const onSignal = () => {
+        runExitCallbacks();
+        d.removeSignalListener(signal, onSignal);
+        d.kill(d.pid, signal);
+      };
+      d.addSignalListener(signal, onSignal);
+      continue;
+    }
+    const process = globalThis.process;
     const onSignal = () => {
       if (process.listenerCount(signal) > 1) return; // the program handles it itself
       runExitCallbacks();
@@ -75,10 +88,27 @@ export function onProcessExit(callback: () => void): void {
 }
 let hooked = false;
 
+/** Signal numbers that POSIX systems share (the rest differ between Linux and macOS). */
+const SIGNAL_NUMBERS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGSEGV: 11,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
+
 /** Maps a signal name such as `"SIGTERM"` to the negative exit code CPython reports (-15). */
 export function signalExitCode(signal: string | number): number {
   if (typeof signal === "number") return -signal;
-  const n = (constants.signals as Record<string, number>)[signal];
+  const n = (nodeOs?.constants.signals as Record<string, number> | undefined)?.[signal]
+    ?? SIGNAL_NUMBERS[signal];
   return n === undefined ? -1 : -n;
 }
 
@@ -93,7 +123,7 @@ export function isEntryUrl(url: string, importMetaMain: unknown): boolean {
   try {
     const clean = cleanModuleUrl(url);
     if (!clean.startsWith("file:")) return false;
-    return files.includes(realpathSync(fileURLToPath(clean)));
+    return files.includes(realpath(fileUrlToPath(clean)));
   } catch {
     return false;
   }
@@ -108,14 +138,15 @@ function entryFiles(): { launcher: boolean; files: string[] } {
   if (entries) return entries;
   const real = (path: string | undefined) => {
     try {
-      return path ? realpathSync(path) : undefined;
+      return path ? realpath(path) : undefined;
     } catch {
       return undefined;
     }
   };
-  const entry = real(process.argv[1]);
+  const main = mainScript();
+  const entry = real(main.path);
   const launcher = entry !== undefined && LAUNCHER.test(entry);
-  const script = launcher ? process.argv.slice(2).find((a) => !a.startsWith("-")) : undefined;
+  const script = launcher ? main.args.find((a) => !a.startsWith("-")) : undefined;
   const files = [launcher ? real(script) : entry].filter((f): f is string => f !== undefined);
   return entries = { launcher, files };
 }
