@@ -8,7 +8,17 @@
 import { runtime } from "./detect.ts";
 import { deno } from "./globals.ts";
 
-const nodeFs = runtime === "deno" ? null : await import("node:fs");
+/**
+ * A Node built-in module, loaded on first use (Node 20.16+ and Bun have
+ * `process.getBuiltinModule`): a child's start-up imports none.
+ */
+export function builtin<T>(name: string): T {
+  return globalThis.process.getBuiltinModule(name) as T;
+}
+
+let fs: typeof import("node:fs") | undefined;
+const nodeFs = () =>
+  runtime === "deno" ? null : (fs ??= builtin<typeof import("node:fs")>("node:fs"));
 
 /** This OS process's id. */
 export const pid: number = runtime === "deno" ? deno().pid : globalThis.process.pid;
@@ -68,12 +78,14 @@ export function cwd(): string {
 
 /** The canonical absolute path of `path` (symbolic links resolved); throws if it is missing. */
 export function realpath(path: string): string {
-  return nodeFs ? nodeFs.realpathSync(path) : deno().realPathSync(path);
+  const fs = nodeFs();
+  return fs ? fs.realpathSync(path) : deno().realPathSync(path);
 }
 
 /** The contents of the UTF-8 text file at `path`. */
 export function readTextFile(path: string): string {
-  return nodeFs ? nodeFs.readFileSync(path, "utf8") : deno().readTextFileSync(path);
+  const fs = nodeFs();
+  return fs ? fs.readFileSync(path, "utf8") : deno().readTextFileSync(path);
 }
 
 /**

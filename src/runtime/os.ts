@@ -5,14 +5,16 @@
  */
 import { runtime } from "./detect.ts";
 import { deno } from "./globals.ts";
-import { cleanModuleUrl, fileUrlToPath, mainScript, realpath } from "./host.ts";
+import { builtin, cleanModuleUrl, fileUrlToPath, mainScript, realpath } from "./host.ts";
 
-const nodeOs = runtime === "deno" ? null : await import("node:os");
+let os: typeof import("node:os") | undefined;
+const nodeOs = () =>
+  runtime === "deno" ? null : (os ??= builtin<typeof import("node:os")>("node:os"));
 
 /** Number of logical CPUs available to this process. */
 export function hostCpuCount(): number {
   const n = typeof navigator !== "undefined" ? navigator.hardwareConcurrency : 0;
-  return n > 0 ? n : nodeOs?.availableParallelism() ?? 1;
+  return n > 0 ? n : nodeOs()?.availableParallelism() ?? 1;
 }
 
 const exitCallbacks: (() => void)[] = [];
@@ -107,7 +109,7 @@ const SIGNAL_NUMBERS: Record<string, number> = {
 /** Maps a signal name such as `"SIGTERM"` to the negative exit code CPython reports (-15). */
 export function signalExitCode(signal: string | number): number {
   if (typeof signal === "number") return -signal;
-  const n = (nodeOs?.constants.signals as Record<string, number> | undefined)?.[signal]
+  const n = (nodeOs()?.constants.signals as Record<string, number> | undefined)?.[signal]
     ?? SIGNAL_NUMBERS[signal];
   return n === undefined ? -1 : -n;
 }
