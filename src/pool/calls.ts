@@ -6,10 +6,19 @@
 import { TimeoutError } from "../errors.ts";
 import type { Future } from "../futures/future.ts";
 import type { ChunkResult } from "./protocol.ts";
-import type { Chunk, WorkerPool } from "./worker_pool.ts";
+import type { WorkerPool } from "./worker_pool.ts";
 
 // deno-lint-ignore no-explicit-any
 export type AnyFn = (...args: any[]) => unknown;
+
+/**
+ * Calls that travel as one task: as columns (`cols[j][k]` is argument j of call k: cheap to
+ * clone) when every call has the same number of arguments, else as rows. `first` is the index
+ * of the first call among all, for error messages.
+ */
+export type Chunk =
+  | { kind: "cols"; cols: unknown[][]; first: number }
+  | { kind: "rows"; rows: unknown[][]; first: number };
 
 /** Calls of one function: by columns (`cols[j][k]`: argument j of call k) or by rows. */
 export type Calls = { n: number; cols: unknown[][] } | { n: number; rows: unknown[][] };

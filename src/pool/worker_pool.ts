@@ -13,6 +13,8 @@ import { CHILD_HOOKS, Process } from "../process.ts";
 import { poolWorkerUrl } from "../runtime/entry_url.ts";
 import type { StartMethod } from "../runtime/popen.ts";
 import { resolveTarget, type TargetRef } from "../task.ts";
+import { Deque } from "./deque.ts";
+import { type FnEntry, Functions } from "./functions.ts";
 import {
   type ChunkResult,
   type ChunkWire,
@@ -24,7 +26,7 @@ import {
 } from "./protocol.ts";
 import { fromWire, type WireError } from "./wire.ts";
 
-import type { AnyFn } from "./calls.ts";
+import type { AnyFn, Chunk } from "./calls.ts";
 
 /** Options of a `WorkerPool`. */
 export interface WorkerPoolOptions {
@@ -40,15 +42,6 @@ export interface WorkerPoolOptions {
   workerName: string;
 }
 
-/**
- * Calls that travel as one task: as columns (`cols[j][k]` is argument j of call k: cheap to
- * clone) when every call has the same number of arguments, else as rows. `first` is the index
- * of the first call among all, for error messages.
- */
-export type Chunk =
-  | { kind: "cols"; cols: unknown[][]; first: number }
-  | { kind: "rows"; rows: unknown[][]; first: number };
-
 /** A task: one call (or a chunk of calls) of one function. */
 interface Job {
   id: number;
@@ -57,14 +50,6 @@ interface Job {
   chunked: boolean;
   future: Future<unknown>;
   worker?: Worker;
-}
-
-/** A function as workers know it: its module and export, resolved once per pool. */
-interface FnEntry {
-  id: number;
-  ref: TargetRef | null;
-  error: Error | null;
-  ready: Promise<void>;
 }
 
 interface Worker {
@@ -86,16 +71,12 @@ const WORKER_REF: TargetRef = { url: poolWorkerUrl(), exportName: "poolWorker" }
 /** Workers and their tasks. */
 export class WorkerPool {
   readonly #o: WorkerPoolOptions;
-  /** Queued tasks are `#queue[#head..]` (a deque without O(n) shifts). */
-  #queue: Job[] = [];
-  #head = 0;
-  #fnFailed = false;
+  readonly #queue = new Deque<Job>();
   readonly #workers = new Set<Worker>();
-  readonly #fns = new Map<AnyFn, FnEntry>();
+  readonly #functions: Functions;
   readonly #jobs = new Map<number, Job>();
   #initializer: Promise<TargetRef | null> | undefined;
   #nextId = 1;
-  #nextFn = 1;
   #avgMs = Infinity;
   #scheduled = false;
   #broken: Error | null = null;
@@ -105,6 +86,7 @@ export class WorkerPool {
 
   constructor(options: WorkerPoolOptions) {
     this.#o = options;
+    this.#functions = new Functions(options.module, options.what, () => this.#schedule());
   }
 
   /** Whether a worker failed to start or initialize (no more tasks are accepted). */
@@ -117,19 +99,6 @@ export class WorkerPool {
     return this.#jobs.size;
   }
 
-  #entry(fn: AnyFn): FnEntry {
-    let entry = this.#fns.get(fn);
-    if (entry) return entry;
-    const caller = callerModule();
-    const e: FnEntry = { id: this.#nextFn++, ref: null, error: null, ready: Promise.resolve() };
-    e.ready = resolveTarget(fn, this.#o.module, caller, `${this.#o.what}: cannot run`).then(
-      (ref) => void (e.ref = ref),
-      (error) => void (e.error = error, this.#fnFailed = true),
-    ).then(() => this.#schedule());
-    this.#fns.set(fn, e);
-    return (entry = e);
-  }
-
   /** Queues `fn(...args)`, or with `chunk`, one task running `fn` once per call of the chunk. */
   submit<R>(fn: AnyFn, args: unknown[], chunk?: Chunk): Future<R> {
     const chunked = chunk !== undefined;
@@ -137,7 +106,7 @@ export class WorkerPool {
     const future = new Future<R>();
     const job: Job = {
       id: this.#nextId++,
-      fn: this.#entry(fn),
+      fn: this.#functions.entry(fn),
       args: [],
       chunked,
       future: future as Future<unknown>,
@@ -203,25 +172,20 @@ export class WorkerPool {
   }
 
   get #queued(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.size;
   }
 
   #requeue(jobs: Job[]): void {
-    this.#queue = [...jobs, ...this.#queue.slice(this.#head)];
-    this.#head = 0;
+    this.#queue.unshiftAll(jobs);
   }
 
   #dispatch(): void {
-    if (this.#fnFailed) {
+    if (this.#functions.takeFailed()) {
       // Tasks whose function cannot be found fail now, whether or not a worker is ready.
-      this.#fnFailed = false;
-      const keep: Job[] = [];
-      for (const job of this.#queue.slice(this.#head)) {
+      this.#queue.retain((job) => {
         if (job.fn.error) this.#finish(job, false, job.fn.error);
-        else keep.push(job);
-      }
-      this.#queue = keep;
-      this.#head = 0;
+        return !job.fn.error;
+      });
     }
     if (this.#queued === 0) return;
     const window = this.#window();
@@ -234,10 +198,6 @@ export class WorkerPool {
       const share = Math.ceil(this.#queued / workers.length);
       this.#send(w, Math.min(this.#room(w, window), share));
     }
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
     // Start workers for what is left, up to the limit.
     const starting = [...this.#workers].filter((w) => !w.ready).length;
     let needed = Math.ceil(this.#queued / window) - starting;
@@ -248,15 +208,14 @@ export class WorkerPool {
     const fns: [number, string, string][] = [];
     const jobs: unknown[] = [];
     let n = 0;
-    while (n < max && this.#head < this.#queue.length) {
-      const job = this.#queue[this.#head];
+    for (let job = this.#queue.peek(); n < max && job; job = this.#queue.peek()) {
       if (job.fn.error) {
-        this.#head++;
+        this.#queue.shift();
         this.#finish(job, false, job.fn.error);
         continue;
       }
       if (!job.fn.ref) break; // keep order: wait for this function's module to be found
-      this.#head++;
+      this.#queue.shift();
       if (!job.future._setRunning()) {
         this.#jobs.delete(job.id); // cancelled while queued
         continue;
@@ -437,10 +396,7 @@ export class WorkerPool {
   }
 
   #takeQueue(): Job[] {
-    const jobs = this.#queue.slice(this.#head).filter((j) => this.#jobs.has(j.id));
-    this.#queue = [];
-    this.#head = 0;
-    return jobs;
+    return this.#queue.takeAll().filter((j) => this.#jobs.has(j.id));
   }
 
   /** Cancels the queued tasks (not those running). */

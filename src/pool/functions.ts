@@ -1,0 +1,52 @@
+/**
+ * The functions a pool is given, each found once: the module and export a worker imports it
+ * by, resolved in the background while its first tasks wait in the queue.
+ * @module
+ */
+import { callerModule } from "../callsite.ts";
+import { resolveTarget, type TargetRef } from "../task.ts";
+import type { AnyFn } from "./calls.ts";
+
+/** A function as workers know it: an id, and its module and export once found. */
+export interface FnEntry {
+  readonly id: number;
+  ref: TargetRef | null;
+  error: Error | null;
+}
+
+/** The functions of one pool. */
+export class Functions {
+  readonly #fns = new Map<AnyFn, FnEntry>();
+  #next = 1;
+  #failed = false;
+
+  /**
+   * `module` is the pool's `module` option, `what` names the pool in errors, `onSettled` runs
+   * when a function has been found or has failed to be.
+   */
+  constructor(
+    readonly module: string | URL | undefined,
+    readonly what: string,
+    readonly onSettled: () => void,
+  ) {}
+
+  /** The entry of `fn`, resolving it (from the call site of the pool's caller) on first use. */
+  entry(fn: AnyFn): FnEntry {
+    const known = this.#fns.get(fn);
+    if (known) return known;
+    const e: FnEntry = { id: this.#next++, ref: null, error: null };
+    resolveTarget(fn, this.module, callerModule(), `${this.what}: cannot run`).then(
+      (ref) => void (e.ref = ref),
+      (error) => void (e.error = error, this.#failed = true),
+    ).then(this.onSettled);
+    this.#fns.set(fn, e);
+    return e;
+  }
+
+  /** Whether some function failed to be found since the last call (its tasks must fail). */
+  takeFailed(): boolean {
+    const failed = this.#failed;
+    this.#failed = false;
+    return failed;
+  }
+}
