@@ -2,7 +2,7 @@
  * `Event`: a flag that `wait()` waits for. One futex word.
  * @module
  */
-import { deadlineOf, remaining } from "./futex.ts";
+import { deadlineOf, remaining, runAsync, runSync, type Wait } from "./futex.ts";
 import { Primitive, registerPrimitive } from "./primitive.ts";
 
 /**
@@ -38,26 +38,23 @@ export class Event extends Primitive {
     return Atomics.load(this._words.i32, 0) === 1;
   }
 
-  /** Resolves true once the flag is set, or false after `timeoutMs`. */
-  async wait(timeoutMs?: number): Promise<boolean> {
-    const deadline = deadlineOf(timeoutMs);
+  /** Waits until the flag is set (true) or `deadline` passes (false). */
+  *#until(deadline: number | undefined): Generator<Wait, boolean, void> {
     while (!this.isSet()) {
-      const left = remaining(deadline);
-      if (left === 0) return false;
-      await this._words.waitAsync(0, 0, left);
+      if (remaining(deadline) === 0) return false;
+      yield { i: 0, expected: 0, deadline };
     }
     return true;
   }
 
+  /** Resolves true once the flag is set, or false after `timeoutMs`. */
+  async wait(timeoutMs?: number): Promise<boolean> {
+    return await runAsync(this._words, this.#until(deadlineOf(timeoutMs)));
+  }
+
   /** Like `wait()`, blocking this thread. */
   waitSync(timeoutMs?: number): boolean {
-    const deadline = deadlineOf(timeoutMs);
-    while (!this.isSet()) {
-      const left = remaining(deadline);
-      if (left === 0) return false;
-      this._words.wait(0, 0, left);
-    }
-    return true;
+    return runSync(this._words, this.#until(deadlineOf(timeoutMs)));
   }
 }
 
