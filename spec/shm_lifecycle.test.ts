@@ -16,8 +16,9 @@ function segments(stdout: string): { name: string; mode: string }[] {
 const listShm = () => new Set(readdirSync("/dev/shm"));
 
 for (const method of METHODS) {
-  for (const how of ["normal", "error", "killed", "child-exit"]) {
-    test(`shared memory: no segment left in /dev/shm after ${how} exit [${method}]`, async () => {
+  for (const how of ["normal", "error", "exit", "killed", "child-exit"]) {
+    const end = how === "exit" ? "exit(3)" : `${how} exit`;
+    test(`shared memory: no segment left in /dev/shm after ${end} [${method}]`, async () => {
       const before = listShm();
       const { code, stdout, stderr } = await runScript("shm_lifecycle.ts", [method, how]);
       const made = segments(stdout);
@@ -36,6 +37,7 @@ for (const method of METHODS) {
       const left = [...listShm()].filter((n) => !before.has(n) && n.startsWith("mp_"));
       assert.ok(!left.includes(made[0].name));
       if (how === "error") assert.notEqual(code, 0);
+      else if (how === "exit") assert.equal(code, 3, stderr);
       else assert.equal(code, 0, stderr);
       if (how === "killed") assert.match(stdout, /child exitCode -9/);
     });
