@@ -73,3 +73,9 @@ for (const method of METHODS) {
     }
   });
 }
+
+test("a program whose thread children make no shared object makes no memory file", async () => {
+  const r = await runScript("lazy_tracker.ts", ["thread"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /exitCode 0 memoryFiles 0/);
+});

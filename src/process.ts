@@ -198,7 +198,7 @@ export class Process<A extends unknown[] = unknown[]> {
         method: this.#method,
         target,
         args,
-        shmTracker: trackerRef(),
+        shmTracker: trackerRef(this.#method),
       };
     } catch (error) {
       this.#phase = "failed";

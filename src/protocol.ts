@@ -3,7 +3,7 @@
  * @module
  */
 import type { StartMethod } from "./runtime/popen.ts";
-import type { BlockRef } from "./shm/arena.ts";
+import type { TrackerRef } from "./shm/tracker.ts";
 import type { ProcessInfo } from "./state.ts";
 import type { TargetRef } from "./task.ts";
 
@@ -17,7 +17,7 @@ export interface BootMessage {
   target: TargetRef;
   args: unknown[];
   /** The registry of named shared-memory segments, when this runtime can make them. */
-  shmTracker: BlockRef | null;
+  shmTracker: TrackerRef;
 }
 
 /** Child → parent: the child runs (sent before the target's module is imported). */

@@ -7,7 +7,7 @@
 import { pid } from "./runtime/host.ts";
 import type { ParentChannel } from "./runtime/parent_channel.ts";
 import type { StartMethod } from "./runtime/popen.ts";
-import type { BlockRef } from "./shm/arena.ts";
+import type { TrackerRef } from "./shm/tracker.ts";
 
 /**
  * Name and ids of a process (or thread child).
@@ -38,7 +38,7 @@ interface State {
   startMethod: StartMethod | null;
   channel: ParentChannel | null;
   /** The main process's registry of named shared-memory segments (see shm/tracker.ts). */
-  shmTracker: BlockRef | null;
+  shmTracker: TrackerRef | null;
 }
 
 const KEY = Symbol.for("multiproc.state");

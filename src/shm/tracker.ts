@@ -1,19 +1,33 @@
 /**
  * Which named shared-memory segments are alive, so that the main process unlinks them when it
  * exits, whoever made them and however that process ended (CPython's resource tracker). The
- * registry is a block of native shared memory made by the main process; every child learns it
- * at boot and writes the names it creates there.
+ * registry is a block of native shared memory in the main OS process; children write the names
+ * they create there. It is made on first need: a program whose children never make a named
+ * segment never loads the native layer for it. Until then, the main process and its thread
+ * children share a small cell (a SharedArrayBuffer) through which whichever needs it first makes
+ * it and the others find it; a process child is given the registry itself.
  * Layout: entries of 256 bytes: [state int32 (0 free, 1 writing, 2 live), length int32, name].
  * @module
  */
+import { pid } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";
 import { onProcessExit, runExitCallbacksOnSignals } from "../runtime/os.ts";
+import type { StartMethod } from "../runtime/popen.ts";
 import { state } from "../state.ts";
 import { allocate, attach, type Block, type BlockRef } from "./arena.ts";
 
-const ENTRY = 256, ENTRIES = 256, NAME_MAX = ENTRY - 8;
+const ENTRY = 256, ENTRIES = 256, NAME_MAX = ENTRY - 8, SIZE = ENTRY * ENTRIES;
 const FREE = 0, WRITING = 1, LIVE = 2;
 const KEY = Symbol.for("multiproc.shmTracker");
+const CELL_KEY = Symbol.for("multiproc.shmTrackerCell");
+// The cell: [state, fd, slab size, offset] of the registry in this OS process.
+const NONE = 0, MAKING = 1, MADE = 2, FAILED = 3;
+
+/** How a child finds the registry: the registry itself, or the cell of its OS process. */
+export interface TrackerRef {
+  ref: BlockRef | null;
+  cell: SharedArrayBuffer | null;
+}
 
 interface Tracker {
   block: Block;
@@ -21,32 +35,80 @@ interface Tracker {
   bytes: Uint8Array;
 }
 
-const g = globalThis as unknown as { [KEY]?: Tracker | null };
+const g = globalThis as unknown as { [KEY]?: Tracker | null; [CELL_KEY]?: Int32Array };
+
+/** The cell of this OS process: the main process makes it; a thread child got it at boot. */
+function cell(): Int32Array | null {
+  if (g[CELL_KEY]) return g[CELL_KEY];
+  const s = state();
+  if (s.parent === null) {
+    onProcessExit(() => sweep()); // whoever makes the registry, the main process sweeps it
+    return g[CELL_KEY] = new Int32Array(new SharedArrayBuffer(16));
+  }
+  const shared = s.shmTracker?.cell;
+  return shared ? (g[CELL_KEY] = new Int32Array(shared)) : null;
+}
+
+/** The registry through the cell: made here if nobody has, else attached. */
+function viaCell(c: Int32Array): Block | null {
+  for (;;) {
+    const was = Atomics.compareExchange(c, 0, NONE, MAKING);
+    if (was === NONE) {
+      try {
+        const block = allocate("process", SIZE, 4096);
+        const ref = block.ref as Extract<BlockRef, { kind: "memfd" }>;
+        c[1] = ref.fd;
+        c[2] = ref.slab;
+        c[3] = ref.offset;
+        Atomics.store(c, 0, MADE);
+        return block;
+      } catch {
+        Atomics.store(c, 0, FAILED); // no native layer: named segments cannot be made either
+        return null;
+      } finally {
+        Atomics.notify(c, 0);
+      }
+    }
+    if (was === MADE) {
+      return attach({ kind: "memfd", pid, fd: c[1], slab: c[2], offset: c[3], size: SIZE });
+    }
+    if (was === FAILED) return null;
+    Atomics.wait(c, 0, MAKING, 100); // another thread of this process is making it
+  }
+}
 
 function open(): Tracker | null {
   if (g[KEY] !== undefined) return g[KEY];
   const s = state();
   let block: Block | null = null;
   try {
-    if (s.parent === null) {
-      block = allocate("process", ENTRY * ENTRIES, 4096);
-      onProcessExit(() => sweep());
-    } else if (s.shmTracker) {
-      block = attach(s.shmTracker);
+    const ref = s.shmTracker?.ref;
+    if (ref) block = attach(ref);
+    else {
+      const c = cell();
+      block = c && viaCell(c);
     }
   } catch {
-    block = null; // no native layer: named segments cannot be made either
+    block = null;
   }
   return g[KEY] = block && {
     block,
-    i32: new Int32Array(block.buffer, block.offset, (ENTRY * ENTRIES) / 4),
-    bytes: new Uint8Array(block.buffer, block.offset, ENTRY * ENTRIES),
+    i32: new Int32Array(block.buffer, block.offset, SIZE / 4),
+    bytes: new Uint8Array(block.buffer, block.offset, SIZE),
   };
 }
 
-/** The registry's handle for a child's boot message (made on first use in the main process). */
-export function trackerRef(): BlockRef | null {
-  return open()?.block.ref ?? null;
+/**
+ * How a child of start method `method` finds the registry. A process child needs the registry
+ * itself (made now if need be); a thread child of the main process shares its cell.
+ */
+export function trackerRef(method: StartMethod): TrackerRef {
+  const inherited = state().shmTracker?.ref;
+  if (inherited) return { ref: inherited, cell: null };
+  const opened = g[KEY];
+  if (opened) return { ref: opened.block.ref, cell: null };
+  if (method === "process") return { ref: open()?.block.ref ?? null, cell: null };
+  return { ref: null, cell: (cell()?.buffer as SharedArrayBuffer | undefined) ?? null };
 }
 
 /**
@@ -94,7 +156,8 @@ export function untrack(name: string): void {
 
 /** Unlinks every segment still registered (the main process, at exit). */
 function sweep(): void {
-  const t = g[KEY];
+  const made = g[CELL_KEY] && Atomics.load(g[CELL_KEY], 0) === MADE;
+  const t = g[KEY] ?? (made ? open() : null);
   if (!t) return;
   for (let e = 0; e < ENTRIES; e++) {
     const w = (e * ENTRY) / 4;
