@@ -5,22 +5,21 @@
 // 2 × cores CPU-bound tasks of ~50 ms over running them serially. Writes bench/results/pool.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { $, cd } from "zx";
-import { ENTRY, JS, ROOT, RUNTIMES } from "./runtimes.mjs";
+import { ROOT, runFixture, runJson, RUNTIMES } from "./runtimes.mjs";
 
 cd(ROOT);
-const last = (out) => JSON.parse(out.stdout.trim().split("\n").pop());
 await $`zx scripts/build.mjs`;
 const N = 100_000;
 const rate = (ms) => `${Math.round(N / (ms / 1000) / 1000)}k/s`;
 
 const py = {};
 for (const m of ["fork", "spawn"]) {
-  py[m] = last(await $`python3 bench/fixtures/pool_cpython.py ${m}`);
+  py[m] = await runJson(["python3", "bench/fixtures/pool_cpython.py", m]);
   console.log(`CPython ${m}: submit ${rate(py[m].submit)}, map ${rate(py[m].map)}`);
 }
 const peers = {};
 for (const runtime of ["node", "bun"]) {
-  peers[runtime] = last(await $`${[...JS[runtime], "bench/fixtures/pool_peers.mjs"]}`);
+  peers[runtime] = await runFixture(runtime, "pool_peers.mjs");
   console.log(
     `${runtime}: piscina ${rate(peers[runtime].piscina)}, tinypool ${
       rate(peers[runtime].tinypool)
@@ -30,8 +29,7 @@ for (const runtime of ["node", "bun"]) {
 const rows = [];
 for (const runtime of RUNTIMES) {
   for (const method of ["thread", "process"]) {
-    $.env = { ...process.env, MULTIPROC_ENTRY: ENTRY[runtime] };
-    const r = last(await $`${[...JS[runtime], "bench/fixtures/pool_lib.mjs", method]}`);
+    const r = await runFixture(runtime, "pool_lib.mjs", method);
     rows.push({ runtime, method, ...r });
     console.log(
       `${runtime} ${method}: submit ${rate(r.submit)}, map ${rate(r.map)}, speedup ${

@@ -4,14 +4,13 @@
 // (fork and spawn) in the same run. Writes bench/results/queue.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { $, cd } from "zx";
-import { ENTRY, JS, ROOT, RUNTIMES } from "./runtimes.mjs";
+import { ROOT, runFixture, runJson, RUNTIMES } from "./runtimes.mjs";
 
 cd(ROOT);
-const last = (out) => JSON.parse(out.stdout.trim().split("\n").pop());
 await $`zx scripts/build.mjs`;
 const k = (x) => `${Math.round(x / 1000)}k/s`;
 
-const py = last(await $`python3 bench/fixtures/queue_cpython.py`);
+const py = await runJson(["python3", "bench/fixtures/queue_cpython.py"]);
 for (const m of ["fork", "spawn"]) {
   console.log(`CPython ${m}: queue ${k(py[m].queue)}, pipe ${k(py[m].pipe)}`);
 }
@@ -22,8 +21,7 @@ const best = {
 const rows = [];
 for (const runtime of RUNTIMES) {
   for (const method of ["thread", "process"]) {
-    $.env = { ...process.env, MULTIPROC_ENTRY: ENTRY[runtime] };
-    const r = last(await $`${[...JS[runtime], "bench/fixtures/queue_lib.mjs", method]}`);
+    const r = await runFixture(runtime, "queue_lib.mjs", method);
     rows.push({ runtime, method, ...r });
     console.log(`${runtime} ${method}: queue ${k(r.queue)}, pipe ${k(r.pipe)}`);
   }

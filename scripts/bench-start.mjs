@@ -4,12 +4,11 @@
 // CPython's multiprocessing (spawn and fork) in the same run. Writes bench/results/start.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { $, cd } from "zx";
-import { ENTRY, JS, ROOT, RUNTIMES } from "./runtimes.mjs";
+import { ROOT, runFixture, runJson, RUNTIMES } from "./runtimes.mjs";
 
 cd(ROOT);
 const N = Number(process.env.BENCH_N ?? 10);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const run = async (argv) => JSON.parse((await $`${argv}`).stdout.trim().split("\n").pop());
 
 // Node users run the built JavaScript (Node 20 cannot load .ts): bench Node against dist/.
 await $`zx scripts/build.mjs`;
@@ -17,14 +16,13 @@ await $`zx scripts/build.mjs`;
 const rows = [];
 for (const runtime of RUNTIMES) {
   for (const method of ["thread", "process"]) {
-    $.env = { ...process.env, MULTIPROC_ENTRY: ENTRY[runtime] };
-    const lib = median(await run([...JS[runtime], "bench/fixtures/start_lib.mjs", method, N]));
-    const bare = median(await run([...JS[runtime], "bench/fixtures/start_bare.mjs", method, N]));
+    const lib = median(await runFixture(runtime, "start_lib.mjs", method, N));
+    const bare = median(await runFixture(runtime, "start_bare.mjs", method, N));
     rows.push({ runtime, method, lib, bare, ratio: lib / bare });
     console.log(`${runtime} ${method}: library ${lib.toFixed(1)} ms, bare ${bare.toFixed(1)} ms`);
   }
 }
-const py = await run(["python3", "bench/fixtures/start_cpython.py", N]);
+const py = await runJson(["python3", "bench/fixtures/start_cpython.py", String(N)]);
 const spawn = median(py.spawn);
 const fork = median(py.fork);
 

@@ -5,12 +5,11 @@
 // multiprocessing.Value + Lock (fork and spawn) in the same run. Writes bench/results/sync.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { $, cd } from "zx";
-import { ENTRY, JS, ROOT, RUNTIMES } from "./runtimes.mjs";
+import { ROOT, runFixture, runJson, RUNTIMES } from "./runtimes.mjs";
 
 cd(ROOT);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const last = (out) => JSON.parse(out.stdout.trim().split("\n").pop());
 
 // Node users run the built JavaScript (Node 20 cannot load .ts): bench Node against dist/.
 await $`zx scripts/build.mjs`;
@@ -24,7 +23,7 @@ function check(results, expected, what) {
   return median(results.map((r) => r.ms));
 }
 
-const py = last(await $`python3 bench/fixtures/sync_cpython.py ${RUNS}`);
+const py = await runJson(["python3", "bench/fixtures/sync_cpython.py", String(RUNS)]);
 const anchors = {};
 for (const m of ["fork", "spawn"]) {
   anchors[m] = {
@@ -41,9 +40,7 @@ for (const m of ["fork", "spawn"]) {
 const rows = [];
 for (const runtime of RUNTIMES) {
   for (const method of ["thread", "process"]) {
-    $.env = { ...process.env, MULTIPROC_ENTRY: ENTRY[runtime] };
-    const run = async (scenario, runs) =>
-      last(await $`${[...JS[runtime], "bench/fixtures/sync_lib.mjs", method, scenario, runs]}`);
+    const run = (scenario, runs) => runFixture(runtime, "sync_lib.mjs", method, scenario, runs);
     const notebook = check(await run("notebook", RUNS), 90400, `${runtime} ${method} notebook`);
     const contended = check(
       await run("contended", Math.max(1, RUNS >> 1)),
@@ -51,7 +48,7 @@ for (const runtime of RUNTIMES) {
       `${runtime} ${method} contended`,
     );
     const floor = median(
-      last(await $`${[...JS[runtime], "bench/fixtures/start_bare.mjs", method, RUNS, "pair"]}`),
+      await runFixture(runtime, "start_bare.mjs", method, RUNS, "pair"),
     );
     rows.push({ runtime, method, notebook, contended, floor });
     console.log(

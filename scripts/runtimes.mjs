@@ -1,5 +1,6 @@
 // How each runtime runs a TypeScript entry of this checkout (shared by the zx scripts).
 import { fileURLToPath } from "node:url";
+import { $ } from "zx";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -20,3 +21,14 @@ export const JS = { deno: ["deno", "run", "-A"], bun: ["bun"], node: ["node"] };
  * (Node 20 cannot load .ts), so Node is benched against dist/ (build it first).
  */
 export const ENTRY = { deno: "../../mod.ts", bun: "../../mod.ts", node: "../../dist/mod.js" };
+
+/** Runs `argv` and parses the JSON of its last line of output. */
+export async function runJson(argv, env = process.env) {
+  return JSON.parse((await $({ env })`${argv}`).stdout.trim().split("\n").pop());
+}
+
+/** Runs bench fixture `name` (bench/fixtures/) on `runtime` against its library entry. */
+export function runFixture(runtime, name, ...args) {
+  const env = { ...process.env, MULTIPROC_ENTRY: ENTRY[runtime] };
+  return runJson([...JS[runtime], `bench/fixtures/${name}`, ...args.map(String)], env);
+}

@@ -7,6 +7,7 @@
 import { callerSite } from "./callsite.ts";
 import { declaresExport, moduleNamespace, moduleSource, taskExportAt } from "./module_exports.ts";
 import { cleanModuleUrl, pathToFileUrl } from "./runtime/host.ts";
+import { state } from "./state.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyFunction = (...args: any[]) => unknown;
@@ -42,7 +43,8 @@ export function task<F extends AnyFunction>(importMeta: ImportMeta, fn: F): F {
   }
   const url = cleanModuleUrl(importMeta.url);
   marks.set(fn, url);
-  if (!fn.name) {
+  // Only in the main process can a target's module still be evaluating when it is confirmed.
+  if (!fn.name && state().parent === null) {
     const site = callerSite();
     if (site?.url === url) markLines.set(fn, site.line);
   }

@@ -9,7 +9,9 @@
  * unlinks it if nobody reads it).
  * @module
  */
+import { decodeValue, encodeArgs, hasHandles } from "../handles.ts";
 import { native } from "../runtime/native/mod.ts";
+import type { StartMethod } from "../runtime/popen.ts";
 import { fromBytes, toBytes } from "../runtime/serialize.ts";
 import { track, untrack } from "../shm/tracker.ts";
 
@@ -47,12 +49,6 @@ export interface Encoded {
   length: number;
 }
 
-/** A decoded message: the sender's kind (0–63) and the value (a fresh `Uint8Array` if raw). */
-export interface Decoded {
-  kind: number;
-  value: unknown;
-}
-
 const WRITE = new Scratch();
 
 /** Room for `n` bytes: the scratch if small enough, else an array of its own. */
@@ -63,7 +59,7 @@ function room(n: number): Uint8Array {
 }
 
 /** Encodes `value` (already stripped of shared objects) as a message of `kind` (0–63). */
-export function encodeMessage(kind: number, value: unknown): Encoded {
+function encodeMessage(kind: number, value: unknown): Encoded {
   let out: Uint8Array;
   switch (typeof value) {
     case "number":
@@ -95,6 +91,26 @@ export function encodeMessage(kind: number, value: unknown): Encoded {
     return { bytes: out, length: 2 };
   }
   return withBody(kind, CLONE, toBytes(value));
+}
+
+/**
+ * Encodes `item` as a message of `kind` for start method `method`, shared objects as handles
+ * (`what` names the item in errors).
+ */
+export function encodeItem(
+  kind: number,
+  item: unknown,
+  method: StartMethod,
+  what: string,
+): Encoded {
+  const [encoded] = encodeArgs([item], method, () => what);
+  return encodeMessage(kind, encoded);
+}
+
+/** Decodes the item of message `bytes[0..length)`, reviving shared objects (see `decodeMessage`). */
+export function decodeItem(bytes: Uint8Array, view: DataView, length: number): unknown {
+  const value = decodeMessage(bytes, view, length);
+  return typeof value === "object" && hasHandles(value) ? decodeValue(value) : value;
 }
 
 /** Encodes raw bytes as a message of `kind` (0–63). */
@@ -144,8 +160,11 @@ function outOfLine(m: Encoded): Encoded {
 /** Where messages taken at once are copied to and decoded from (before anything else runs). */
 export const READ: Scratch = new Scratch();
 
-/** Decodes the message `bytes[0..length)`; `view` is a view of `bytes`. */
-export function decodeMessage(bytes: Uint8Array, view: DataView, length: number): Decoded {
+/**
+ * Decodes the message `bytes[0..length)` (`view` is a view of `bytes`): its value, or for raw
+ * bytes a fresh `Uint8Array`.
+ */
+export function decodeMessage(bytes: Uint8Array, view: DataView, length: number): unknown {
   const head = bytes[0];
   if (head & OOL) {
     const body = readOutOfLine(decoder.decode(bytes.subarray(1, length)));
@@ -179,24 +198,23 @@ function readOutOfLine(name: string): Uint8Array {
 
 /** Decodes a body that starts at `bytes[at + 1]` (`at` is where the kind byte is or would be). */
 function decodeBody(head: number, bytes: Uint8Array, view: DataView, at: number, end: number) {
-  const kind = head & ~RAW;
-  if (head & RAW) return { kind, value: bytes.slice(at + 1, end) };
+  if (head & RAW) return bytes.slice(at + 1, end);
   const t = at + 1;
   switch (bytes[t]) {
     case NUMBER:
-      return { kind, value: view.getFloat64(t + 1, true) };
+      return view.getFloat64(t + 1, true);
     case STRING:
-      return { kind, value: decoder.decode(bytes.subarray(t + 1, end)) };
+      return decoder.decode(bytes.subarray(t + 1, end));
     case NULL:
-      return { kind, value: null };
+      return null;
     case UNDEFINED:
-      return { kind, value: undefined };
+      return undefined;
     case TRUE:
-      return { kind, value: true };
+      return true;
     case FALSE:
-      return { kind, value: false };
+      return false;
     case BIGINT:
-      return { kind, value: BigInt(decoder.decode(bytes.subarray(t + 1, end))) };
+      return BigInt(decoder.decode(bytes.subarray(t + 1, end)));
   }
-  return { kind, value: fromBytes(bytes.subarray(t + 1, end)) };
+  return fromBytes(bytes.subarray(t + 1, end));
 }

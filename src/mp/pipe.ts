@@ -7,7 +7,7 @@
  */
 import { methodOf } from "../bound.ts";
 import { EOFError } from "../errors.ts";
-import { decodeValue, encodeArgs, HANDLE, type HandleState, hasHandles } from "../handles.ts";
+import { HANDLE, type HandleState } from "../handles.ts";
 import { keepAlive } from "../keep_alive.ts";
 import type { StartMethod } from "../runtime/popen.ts";
 import type { BlockRef } from "../shm/arena.ts";
@@ -15,10 +15,9 @@ import { registerRevivable, revivalData } from "../shm/revive.ts";
 import { atChildExit } from "../state.ts";
 import { deadlineOf, runAsync, runSync } from "../sync/futex.ts";
 import {
-  type Decoded,
-  decodeMessage,
+  decodeItem,
   type Encoded,
-  encodeMessage,
+  encodeItem,
   encodeRawMessage,
   messageBody,
   READ,
@@ -112,8 +111,7 @@ export class Connection<T = unknown> {
   /** Sends `obj` (structured clone; shared objects as handles) to the other end. */
   send(obj: T): void {
     const ring = this.#writer("send");
-    const [encoded] = encodeArgs([obj], this.#method, () => "Connection.send(): the object");
-    this.#put(ring, encodeMessage(OBJECT, encoded));
+    this.#put(ring, encodeItem(OBJECT, obj, this.#method, "Connection.send(): the object"));
   }
 
   /** Sends raw bytes (`buf[offset .. offset + size]`). */
@@ -145,13 +143,8 @@ export class Connection<T = unknown> {
     return r;
   }
 
-  #value({ kind, value }: Decoded): T {
-    if (kind === BYTES) return value as T;
-    return (typeof value === "object" && hasHandles(value) ? decodeValue(value) : value) as T;
-  }
-
-  #decode = (bytes: Uint8Array, view: DataView, n: number): T =>
-    this.#value(decodeMessage(bytes, view, n));
+  /** Decodes a message: an object sent, or the bytes of `sendBytes`. */
+  #decode = decodeItem as (bytes: Uint8Array, view: DataView, n: number) => T;
 
   /** Receives the next object, blocking this thread; `EOFError` once the other end is closed. */
   recv(): T {

@@ -6,13 +6,13 @@
  */
 import { methodOf } from "../bound.ts";
 import { Empty, Full } from "../errors.ts";
-import { decodeValue, encodeArgs, HANDLE, type HandleState, hasHandles } from "../handles.ts";
+import { HANDLE, type HandleState } from "../handles.ts";
 import { keepAlive } from "../keep_alive.ts";
 import type { StartMethod } from "../runtime/popen.ts";
 import type { BlockRef } from "../shm/arena.ts";
 import { registerRevivable, revivalData } from "../shm/revive.ts";
 import { deadlineOf, remaining, runAsync, runSync } from "../sync/futex.ts";
-import { type Decoded, decodeMessage, type Encoded, encodeMessage, READ } from "./message.ts";
+import { decodeItem, type Encoded, encodeItem, READ } from "./message.ts";
 import { END, Ring, TIMED_OUT, USER_WORDS } from "./ring.ts";
 
 /**
@@ -95,12 +95,7 @@ export class Queue<T = unknown> {
   }
 
   #encode(obj: T): Encoded {
-    const [encoded] = encodeArgs(
-      [obj],
-      this.#method,
-      () => `${this.constructor.name}.put(): the item`,
-    );
-    return encodeMessage(0, encoded);
+    return encodeItem(0, obj, this.#method, `${this.constructor.name}.put(): the item`);
   }
 
   /** @internal Called once an item is put (JoinableQueue counts it). */
@@ -143,12 +138,7 @@ export class Queue<T = unknown> {
   /** @internal Undoes `_onPut` when the put did not happen. */
   _onPutFailed(): void {}
 
-  #value({ value }: Decoded): T {
-    return (typeof value === "object" && hasHandles(value) ? decodeValue(value) : value) as T;
-  }
-
-  #decode = (bytes: Uint8Array, view: DataView, n: number): T =>
-    this.#value(decodeMessage(bytes, view, n));
+  #decode = decodeItem as (bytes: Uint8Array, view: DataView, n: number) => T;
 
   /** Takes the next item, blocking this thread while the queue is empty (see `QueueOptions`). */
   get(options?: QueueOptions): T {

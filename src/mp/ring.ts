@@ -10,6 +10,7 @@
 import type { StartMethod } from "../runtime/popen.ts";
 import { allocate, attach, type Block, type BlockRef } from "../shm/arena.ts";
 import { remaining, type Wait, Words } from "../sync/futex.ts";
+import type { Scratch } from "./message.ts";
 
 // Header words.
 const PUT_LOCK = 0, GET_LOCK = 1, FILL = 2, WPOS = 3, RPOS = 4;
@@ -164,7 +165,7 @@ export class Ring {
    * Takes a message into `into` at once if one is wholly there and the get lock is free, and
    * returns its length; else -1.
    */
-  tryGet(into: { bytes: Uint8Array; reserve(n: number): void }): number {
+  tryGet(into: Scratch): number {
     const i32 = this.i32;
     if (Atomics.load(i32, ITEMS) === 0) return -1;
     if (Atomics.compareExchange(i32, GET_LOCK, 0, 1) !== 0) return -1;
@@ -303,7 +304,7 @@ export class Ring {
    * step of the operation, so async operations may share it.
    */
   *take<T>(
-    into: { bytes: Uint8Array; view: DataView; reserve(n: number): void },
+    into: Scratch,
     decode: (bytes: Uint8Array, view: DataView, length: number) => T,
     deadline: number | undefined,
     eof?: () => boolean,
