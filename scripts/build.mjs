@@ -1,7 +1,7 @@
 #!/usr/bin/env zx
 // Builds the package's JavaScript for Node (which cannot load .ts) into dist/: one bundle split
 // into shared chunks (a child loads a handful of files, not the ~70 modules of the source: tens
-// of milliseconds less start-up per child), with entry files for the main module, the two child
+// of milliseconds less start-up per child), with entry files for the main module, the three child
 // entry scripts and the pool worker side by side; and .d.ts types by tsc.
 import { build } from "esbuild";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -15,6 +15,7 @@ await build({
     "mod": "mod.ts",
     "process-entry": "src/entry/process.ts",
     "thread-entry": "src/entry/thread.ts",
+    "worker-entry": "src/entry/worker.ts",
     "pool-worker": "src/pool/worker.ts",
   },
   outdir: "dist",

@@ -31,7 +31,7 @@ if (!only.length || only.includes("lint")) {
   await step(
     "types (deno check, tsc)",
     live(
-      $`deno check mod.ts src/entry/thread.ts src/entry/process.ts spec scripts && tsc -p tsconfig.json`,
+      $`deno check mod.ts src/entry/thread.ts src/entry/worker.ts src/entry/process.ts spec scripts && tsc -p tsconfig.json`,
     ),
     check,
   );

@@ -99,9 +99,10 @@ function runDeno(
 }
 
 for (
-  const [method, entry, permissions] of [
-    ["default", "/src/entry/thread.ts", ["--allow-read"]],
-    ["process", "/src/entry/process.ts", ["--allow-read", "--allow-run", "--allow-ffi"]],
+  const [method, entries, permissions] of [
+    // A thread Process is a Web Worker; pool workers, daemons, run on node:worker_threads.
+    ["default", ["/src/entry/worker.ts", "/src/entry/thread.ts"], ["--allow-read"]],
+    ["process", ["/src/entry/process.ts"], ["--allow-read", "--allow-run", "--allow-ffi"]],
   ] as const
 ) {
   test(`Deno imports mod.ts from a URL; Process and ProcessPoolExecutor (${method})`, {
@@ -126,10 +127,12 @@ for (
       squares: [1, 4, 9],
       // A process child's main module is the library's entry, from the same URL (a worker
       // thread has none).
-      mains: [method === "process" ? `${origin}${entry}` : null],
+      mains: [method === "process" ? `${origin}${entries[0]}` : null],
       names: true,
     });
-    assert.ok(requested.has(entry), `no child asked for ${entry}: ${[...requested]}`);
+    for (const entry of entries) {
+      assert.ok(requested.has(entry), `no child asked for ${entry}: ${[...requested]}`);
+    }
     assert.ok(requested.has("/src/pool/worker.ts"), "no pool worker loaded the library's worker");
   });
 }

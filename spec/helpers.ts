@@ -1,6 +1,6 @@
 /** Helpers shared by the spec files. */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -15,9 +15,19 @@ export const RUNTIME: "deno" | "bun" | "node" = process.versions.deno
   ? "bun"
   : "node";
 
-/** A fresh temporary directory. */
+const tempDirs: string[] = [];
+const removeTempDirs = () => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+};
+// `deno test` ends without node:process's "exit" event; Deno's "unload" comes instead.
+if (RUNTIME === "deno") globalThis.addEventListener("unload", removeTempDirs);
+else process.on("exit", removeTempDirs);
+
+/** A fresh temporary directory, removed when the spec process exits. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "multiproc-spec-"));
+  const dir = mkdtempSync(join(tmpdir(), "multiproc-spec-"));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /** Reads a JSON report a child wrote. */

@@ -8,11 +8,13 @@ import { activeChildren, getContext, ProcessError, sleep } from "../mod.ts";
 import {
   asyncWrite,
   echoArgs,
+  exitsRaw,
   exitsWith,
   fails,
   forever,
   rejects,
   syncWrite,
+  throwsLater,
   whoAmI,
 } from "./fixtures/targets.ts";
 import { eventually, METHODS, pidAlive, readJson, runScript, tempDir } from "./helpers.ts";
@@ -56,6 +58,24 @@ for (const method of METHODS) {
     p.start();
     await p.join();
     assert.equal(p.exitCode, 7);
+  });
+
+  test(`Process.exitCode is n after the runtime's own exit(n) in the child ${tag}`, async () => {
+    const a = new Process({ target: exitsRaw, args: [5, "process"] });
+    const b = new Process({ target: exitsRaw, args: [6, "runtime"] });
+    a.start();
+    b.start();
+    await a.join();
+    await b.join();
+    assert.equal(a.exitCode, 5);
+    assert.equal(b.exitCode, 6);
+  });
+
+  test(`Process.exitCode is 1 after an uncaught error outside the target ${tag}`, async () => {
+    const p = new Process({ target: throwsLater });
+    p.start();
+    await p.join(5000);
+    assert.equal(p.exitCode, 1);
   });
 
   test(`Process.terminate() gives -15 and kill() gives -9 ${tag}`, async () => {

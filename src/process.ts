@@ -212,7 +212,8 @@ export class Process<A extends unknown[] = unknown[]> {
         if ((m as { op?: string })?.op === "ready") ready();
         else this.#hooks?.onMessage(m);
       },
-    });
+      daemon: this.#daemon,
+    }, (p) => ({ ...boot, self: { ...boot.self, pid: p.pid, ident: p.ident } }));
     this.#popen = popen;
     this.#phase = "running";
     if (this.#daemon) {
@@ -227,8 +228,6 @@ export class Process<A extends unknown[] = unknown[]> {
       ready();
       resolveEnded();
     });
-    boot.self = { ...boot.self, pid: popen.pid, ident: popen.ident };
-    popen.send(boot);
     if (this.#pendingSignal) popen[this.#pendingSignal]();
     await running;
   }

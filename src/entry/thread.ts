@@ -1,5 +1,5 @@
 /**
- * Entry script of a `"thread"` child.
+ * Entry script of a `"thread"` child started on `node:worker_threads` (Node; Deno's daemons).
  * @module
  */
 import { threadParentChannel } from "../runtime/parent_channel_thread.ts";

@@ -10,8 +10,11 @@ import { libraryExtension } from "./host.ts";
 declare const MULTIPROC_BUNDLED: boolean | undefined;
 const bundled = typeof MULTIPROC_BUNDLED !== "undefined" && MULTIPROC_BUNDLED;
 
-/** URL of the entry script for `kind` children. */
-export function entryUrl(kind: "thread" | "process"): string {
+/**
+ * URL of the entry script for `kind` children: `"worker"` for a Web Worker, `"thread"` for a
+ * `node:worker_threads` worker, `"process"` for an OS process.
+ */
+export function entryUrl(kind: "worker" | "thread" | "process"): string {
   if (bundled) return new URL(`./${kind}-entry.js`, import.meta.url).href;
   return new URL(`../entry/${kind}${libraryExtension(import.meta.url)}`, import.meta.url).href;
 }

@@ -1,17 +1,18 @@
 /**
  * Length-prefixed frames for a byte stream that also carries a child's plain console text
  * (Deno's child process has only stdin, stdout and stderr). A frame is MAGIC, a 32-bit
- * little-endian length, then a V8-serialized message; every byte outside a frame is text.
+ * little-endian length, then a serialized message (serialize.ts); every byte outside a frame is
+ * text.
  * @module
  */
-import { deserialize, serialize } from "node:v8";
+import { fromBytes, toBytes } from "./serialize.ts";
 
 const MAGIC = new Uint8Array([0x1e, 0x1d, 0x4d, 0x50, 0x58]); // RS GS "MPX"
 const HEADER = MAGIC.length + 4;
 
 /** Encodes one message as a frame. */
 export function encodeFrame(message: unknown): Uint8Array {
-  const body = serialize(message);
+  const body = toBytes(message);
   const out = new Uint8Array(HEADER + body.length);
   out.set(MAGIC, 0);
   new DataView(out.buffer).setUint32(MAGIC.length, body.length, true);
@@ -50,7 +51,7 @@ export class FrameDecoder {
       if (this.#buf.length < HEADER + length) return;
       const body = this.#buf.subarray(HEADER, HEADER + length);
       this.#buf = this.#buf.slice(HEADER + length);
-      this.onMessage(deserialize(body));
+      this.onMessage(fromBytes(body));
     }
   }
 }

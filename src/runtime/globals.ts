@@ -19,6 +19,8 @@ export interface DenoChildProcess {
 export interface DenoNamespace {
   readonly pid: number;
   readonly ppid: number;
+  /** The code the process (or, in a worker, the worker) ends with. */
+  exitCode: number;
   execPath(): string;
   exit(code?: number): never;
   readonly args: string[];

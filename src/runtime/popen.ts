@@ -39,18 +39,37 @@ export interface Popen {
 export interface LaunchOptions {
   /** Called with each message the child sends. */
   readonly onMessage: (message: unknown) => void;
+  /**
+   * Whether the child may be unref'd (a daemon, or a pool worker): Deno's Web Worker cannot be,
+   * so there a daemon thread runs on `node:worker_threads` instead.
+   */
+  readonly daemon: boolean;
 }
 
 /** The default start method of this runtime: threads on Deno, processes on Bun and Node. */
 export const DEFAULT_START_METHOD: StartMethod = runtime === "deno" ? "thread" : "process";
 
 /**
- * Starts a child with the given start method on the current runtime. The launchers load on
- * first use, so that a program (or a child) that starts no children never loads them.
+ * Starts a child with the given start method on the current runtime and sends it `first(popen)`
+ * at once (a boot message naming the child's pid): before anything else runs, so that starting
+ * several children at once (Deno's `new Worker` blocks for milliseconds) does not hold back the
+ * first one's boot. The launchers load on first use, so that a program (or a child) that starts
+ * no children never loads them.
  */
-export async function launch(method: StartMethod, options: LaunchOptions): Promise<Popen> {
-  if (method === "thread") return (await import("./popen_thread.ts")).launchThread(options);
-  if (runtime === "deno") return (await import("./popen_deno.ts")).launchDenoCommand(options);
-  if (runtime === "bun") return (await import("./popen_bun.ts")).launchBunSpawn(options);
-  return (await import("./popen_node.ts")).launchNodeFork(options);
+export async function launch(
+  method: StartMethod,
+  options: LaunchOptions,
+  first: (popen: Popen) => unknown,
+): Promise<Popen> {
+  const start = await launcher(method);
+  const popen = start(options);
+  popen.send(first(popen));
+  return popen;
+}
+
+async function launcher(method: StartMethod): Promise<(options: LaunchOptions) => Popen> {
+  if (method === "thread") return (await import("./popen_thread.ts")).launchThread;
+  if (runtime === "deno") return (await import("./popen_deno.ts")).launchDenoCommand;
+  if (runtime === "bun") return (await import("./popen_bun.ts")).launchBunSpawn;
+  return (await import("./popen_node.ts")).launchNodeFork;
 }

@@ -1,0 +1,8 @@
+/**
+ * Entry script of a `"thread"` child started as a Web Worker (Bun; Deno unless a daemon).
+ * @module
+ */
+import { workerParentChannel } from "../runtime/parent_channel_worker.ts";
+import { bootstrap } from "./bootstrap.ts";
+
+bootstrap(workerParentChannel());
