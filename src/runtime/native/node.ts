@@ -1,27 +1,13 @@
 /**
- * Native shared memory on Node, through koffi (Node has no built-in FFI).
+ * libc on Node, through koffi (Node has no built-in FFI).
  * @module
  */
 import type * as Koffi from "koffi";
 import { createRequire } from "node:module";
-import {
-  check,
-  FUTEX_WAIT,
-  FUTEX_WAKE,
-  MAP_SHARED,
-  type Mapping,
-  MFD_CLOEXEC,
-  type Native,
-  O_CREAT,
-  O_EXCL,
-  O_RDWR,
-  PROT_READ_WRITE,
-  SEEK_END,
-  SYS_FUTEX,
-  timespec,
-} from "./types.ts";
+import { posixNative } from "./posix.ts";
+import { check, MAP_SHARED, type Native, PROT_READ_WRITE, SYS_FUTEX } from "./types.ts";
 
-/** Loads koffi and binds libc on first use (koffi takes ~25 ms to load: not every program needs it). */
+/** Loads koffi (~10–25 ms: not every program needs it) and binds libc. */
 function bind() {
   let koffi: typeof Koffi;
   let lib: Koffi.LibraryHandle;
@@ -36,85 +22,39 @@ function bind() {
       { cause: error },
     );
   }
+  const c = {
+    memfd_create: lib.func("int memfd_create(const char *name, unsigned int flags)"),
+    open: lib.func("int open(const char *path, int flags, unsigned int mode)"),
+    shm_open: lib.func("int shm_open(const char *name, int flags, unsigned int mode)"),
+    shm_unlink: lib.func("int shm_unlink(const char *name)"),
+    ftruncate: lib.func("int ftruncate(int fd, int64_t len)"),
+    lseek: lib.func("int64_t lseek(int fd, int64_t off, int whence)"),
+    close: lib.func("int close(int fd)"),
+    mmap: lib.func("void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)"),
+    munmap: lib.func("int munmap(uint64_t addr, size_t len)"),
+    syscall: lib.func(
+      "long syscall(long n, uint64_t addr, int op, int val, void *ts, uint64_t addr2, int val3)",
+    ),
+  };
   return {
-    koffi,
-    c: {
-      memfd_create: lib.func("int memfd_create(const char *name, unsigned int flags)"),
-      open: lib.func("int open(const char *path, int flags, unsigned int mode)"),
-      shm_open: lib.func("int shm_open(const char *name, int flags, unsigned int mode)"),
-      shm_unlink: lib.func("int shm_unlink(const char *name)"),
-      ftruncate: lib.func("int ftruncate(int fd, int64_t len)"),
-      lseek: lib.func("int64_t lseek(int fd, int64_t off, int whence)"),
-      close: lib.func("int close(int fd)"),
-      mmap: lib.func(
-        "void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)",
-      ),
-      munmap: lib.func("int munmap(uint64_t addr, size_t len)"),
-      syscall: lib.func(
-        "long syscall(long n, uint64_t addr, int op, int val, void *ts, uint64_t addr2, int val3)",
-      ),
+    memfdCreate: (name: string, flags: number) => Number(c.memfd_create(name, flags)),
+    open: (path: string, flags: number, mode: number) => Number(c.open(path, flags, mode)),
+    shmOpen: (name: string, flags: number, mode: number) => Number(c.shm_open(name, flags, mode)),
+    shmUnlink: (name: string) => Number(c.shm_unlink(name)),
+    ftruncate: (fd: number, size: number) => Number(c.ftruncate(fd, size)),
+    lseek: (fd: number, offset: number, whence: number) => Number(c.lseek(fd, offset, whence)),
+    close: (fd: number) => Number(c.close(fd)),
+    mapShared(fd: number, size: number) {
+      const ptr = c.mmap(null, size, PROT_READ_WRITE, MAP_SHARED, fd, 0);
+      const address = BigInt(koffi.address(ptr));
+      check(address, "mmap");
+      return { address, buffer: koffi.view(ptr, size) as ArrayBuffer };
     },
+    munmap: (address: bigint, size: number) => Number(c.munmap(address, size)),
+    futex: (address: bigint, op: number, value: number, timeout: BigInt64Array | null) =>
+      Number(c.syscall(SYS_FUTEX, address, op, value, timeout, 0, 0)),
   };
 }
 
-let bound: ReturnType<typeof bind> | undefined;
-const libc = () => (bound ??= bind()).c;
-
-function map(fd: number, size: number): Mapping {
-  const { koffi, c } = bound ??= bind();
-  const ptr = c.mmap(null, size, PROT_READ_WRITE, MAP_SHARED, fd, 0);
-  const address = BigInt(koffi.address(ptr));
-  check(address, "mmap");
-  return { address, buffer: koffi.view(ptr, size) as ArrayBuffer };
-}
-
-/** libc through koffi. */
-export const native: Native = {
-  createAnonymous(size) {
-    const fd = libc().memfd_create("multiproc", MFD_CLOEXEC) as number;
-    check(fd, "memfd_create");
-    check(libc().ftruncate(fd, size) as number, "ftruncate");
-    return { fd, ...map(fd, size) };
-  },
-  attachAnonymous(pid, fd, size) {
-    const own = libc().open(`/proc/${pid}/fd/${fd}`, O_RDWR, 0) as number;
-    check(own, `attaching shared memory of process ${pid}`, "is that process still running?");
-    try {
-      return map(own, size);
-    } finally {
-      libc().close(own);
-    }
-  },
-  createNamed(name, size) {
-    const fd = libc().shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0o600) as number;
-    check(fd, `shm_open('${name}')`, "a segment of that name may exist already");
-    try {
-      check(libc().ftruncate(fd, size) as number, "ftruncate");
-      return map(fd, size);
-    } finally {
-      libc().close(fd);
-    }
-  },
-  attachNamed(name) {
-    const fd = libc().shm_open(name, O_RDWR, 0) as number;
-    check(fd, `shm_open('${name}')`, "no segment of that name exists");
-    try {
-      const size = Number(libc().lseek(fd, 0, SEEK_END));
-      return { size, ...map(fd, size) };
-    } finally {
-      libc().close(fd);
-    }
-  },
-  unlinkNamed(name) {
-    check(libc().shm_unlink(name) as number, `shm_unlink('${name}')`, "no such segment");
-  },
-  unmap(address, size) {
-    libc().munmap(address, size);
-  },
-  futexWait(address, expected, timeoutMs) {
-    libc().syscall(SYS_FUTEX, address, FUTEX_WAIT, expected, timespec(timeoutMs), 0, 0);
-  },
-  futexWake(address, count) {
-    return Number(libc().syscall(SYS_FUTEX, address, FUTEX_WAKE, count, null, 0, 0));
-  },
-};
+/** libc through koffi, loaded on first use. */
+export const native: Native = posixNative(bind);
