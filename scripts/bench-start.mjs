@@ -10,7 +10,7 @@ cd(ROOT);
 const N = Number(process.env.BENCH_N ?? 10);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-// Node users run the built JavaScript (Node 20 cannot load .ts): bench Node against dist/.
+// Node and Bun users run the built package (runtimes.mjs ENTRY): build dist/ first.
 await $`zx scripts/build.mjs`;
 
 const rows = [];

@@ -18,7 +18,7 @@ cd(ROOT);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-// Node users run the built JavaScript (Node 20 cannot load .ts): bench Node against dist/.
+// Node and Bun users run the built package (runtimes.mjs ENTRY): build dist/ first.
 await $`zx scripts/build.mjs`;
 
 function check(results, expected, what) {

@@ -17,10 +17,11 @@ export const RUNTIMES = Object.keys(RUN);
 export const JS = { deno: ["deno", "run", "-A"], bun: ["bun"], node: ["node"] };
 
 /**
- * The library entry bench fixtures import (MULTIPROC_ENTRY): Node users run the built JavaScript
- * (Node 20 cannot load .ts), so Node is benched against dist/ (build it first).
+ * The library entry bench fixtures import (MULTIPROC_ENTRY): what each runtime's users load. Node
+ * and Bun users of the package run the built JavaScript (dist/: build it first); Deno users
+ * import mod.ts.
  */
-export const ENTRY = { deno: "../../mod.ts", bun: "../../mod.ts", node: "../../dist/mod.js" };
+export const ENTRY = { deno: "../../mod.ts", bun: "../../dist/mod.js", node: "../../dist/mod.js" };
 
 /** Runs `argv` and parses the JSON of its last line of output. */
 export async function runJson(argv, env = process.env) {

@@ -72,6 +72,7 @@ test("npm pack, then npm install and bun add of the tarball, run with Node and B
         total: 2000,
         squares: [1, 4, 9],
         codes: [0, 0],
+        loaded: "dist/mod.js",
       }, `${tool} install, ${runtime}, ${method}`);
     }
     checkZxExample(app, runtime);
