@@ -15,6 +15,9 @@ export interface DenoChildProcess {
   unref(): void;
 }
 
+/** A pointer as Deno's FFI passes it. */
+export type DenoPointer = object | null;
+
 /** The part of `Deno` the runtime layer uses. */
 export interface DenoNamespace {
   readonly pid: number;
@@ -38,6 +41,12 @@ export interface DenoNamespace {
   addSignalListener(signal: string, handler: () => void): void;
   removeSignalListener(signal: string, handler: () => void): void;
   unrefTimer(id: number): void;
+  dlopen(
+    path: string,
+    symbols: Record<string, { parameters: string[]; result: string }>,
+  ): { symbols: Record<string, (...a: unknown[]) => unknown> };
+  readonly UnsafePointer: { value(p: DenoPointer): bigint };
+  readonly UnsafePointerView: { getArrayBuffer(p: DenoPointer, len: number): ArrayBuffer };
   Command: new(
     cmd: string,
     options: {

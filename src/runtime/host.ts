@@ -16,9 +16,8 @@ export function builtin<T>(name: string): T {
   return globalThis.process.getBuiltinModule(name) as T;
 }
 
-let fs: typeof import("node:fs") | undefined;
-const nodeFs = () =>
-  runtime === "deno" ? null : (fs ??= builtin<typeof import("node:fs")>("node:fs"));
+/** Node's `fs` (not on Deno, where Deno's own APIs serve). */
+const nodeFs = () => (runtime === "deno" ? null : builtin<typeof import("node:fs")>("node:fs"));
 
 /** This OS process's id. */
 export const pid: number = runtime === "deno" ? deno().pid : globalThis.process.pid;

@@ -7,9 +7,8 @@ import { runtime } from "./detect.ts";
 import { deno } from "./globals.ts";
 import { builtin, cleanModuleUrl, fileUrlToPath, mainScript, realpath } from "./host.ts";
 
-let os: typeof import("node:os") | undefined;
-const nodeOs = () =>
-  runtime === "deno" ? null : (os ??= builtin<typeof import("node:os")>("node:os"));
+/** Node's `os` (not on Deno, where Deno's own APIs serve). */
+const nodeOs = () => (runtime === "deno" ? null : builtin<typeof import("node:os")>("node:os"));
 
 /** Number of logical CPUs available to this process. */
 export function hostCpuCount(): number {

@@ -2,10 +2,9 @@
  * The `"process"` start method on Bun: `Bun.spawn` with an IPC channel.
  * @module
  */
-import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { entryUrl } from "./entry_url.ts";
 import { bun } from "./globals.ts";
+import { fileUrlToPath } from "./host.ts";
 import { signalExitCode } from "./os.ts";
 import type { LaunchOptions, Popen } from "./popen.ts";
 
@@ -14,7 +13,7 @@ export function launchBunSpawn(options: LaunchOptions): Popen {
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => (resolveExit = r));
   const child = bun().spawn({
-    cmd: [process.execPath, fileURLToPath(entryUrl("process"))],
+    cmd: [globalThis.process.execPath, fileUrlToPath(entryUrl("process"))],
     stdio: ["ignore", "inherit", "inherit"],
     serialization: "advanced",
     ipc: options.onMessage,

@@ -4,8 +4,8 @@
  */
 import { fork } from "node:child_process";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { entryUrl } from "./entry_url.ts";
+import { fileUrlToPath } from "./host.ts";
 import { signalExitCode } from "./os.ts";
 import type { LaunchOptions, Popen } from "./popen.ts";
 
@@ -16,7 +16,7 @@ const PARENT_ONLY_FLAG =
 /** Forks a Node child running the library's process entry. */
 export function launchNodeFork(options: LaunchOptions): Popen {
   const execArgv = process.execArgv.filter((flag) => !PARENT_ONLY_FLAG.test(flag));
-  const child = fork(fileURLToPath(entryUrl("process")), [], {
+  const child = fork(fileUrlToPath(entryUrl("process")), [], {
     execArgv,
     serialization: "advanced",
     stdio: ["ignore", "inherit", "inherit", "ipc"],

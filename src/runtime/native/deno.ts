@@ -2,22 +2,13 @@
  * libc on Deno, through `Deno.dlopen` (needs `--allow-ffi`).
  * @module
  */
+import { deno, type DenoPointer } from "../globals.ts";
 import { posixNative } from "./posix.ts";
 import { check, MAP_SHARED, type Native, PROT_READ_WRITE, SYS_FUTEX } from "./types.ts";
 
-type Ptr = object | null;
-interface DenoFfi {
-  dlopen(
-    path: string,
-    symbols: Record<string, { parameters: string[]; result: string }>,
-  ): { symbols: Record<string, (...a: unknown[]) => unknown> };
-  UnsafePointer: { value(p: Ptr): bigint };
-  UnsafePointerView: { getArrayBuffer(p: Ptr, len: number): ArrayBuffer };
-}
-
 function bind() {
-  const D = (globalThis as unknown as { Deno: DenoFfi }).Deno;
-  let lib: ReturnType<DenoFfi["dlopen"]>;
+  const D = deno();
+  let lib: ReturnType<typeof D.dlopen>;
   try {
     lib = D.dlopen("libc.so.6", {
       memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
@@ -35,13 +26,12 @@ function bind() {
       },
     });
   } catch (error) {
-    throw new Error(
-      `multiproc: shared memory between processes needs FFI on Deno: run with --allow-ffi `
-        + `(or -A), or use the "thread" start method.`,
-      { cause: error },
-    );
+    // --allow-ffi was checked before this module loaded (mod.ts): libc itself failed to open.
+    throw new Error(`multiproc: cannot open libc.so.6 through Deno.dlopen: ${error}`, {
+      cause: error,
+    });
   }
-  const c = lib.symbols as Record<string, (...a: unknown[]) => number | bigint | Ptr>;
+  const c = lib.symbols as Record<string, (...a: unknown[]) => number | bigint | DenoPointer>;
   const n = (v: unknown) => Number(v as number | bigint);
   const cstr = (s: string) => new TextEncoder().encode(s + "\0");
   return {
@@ -53,7 +43,7 @@ function bind() {
     lseek: (fd: number, offset: number, whence: number) => n(c.lseek(fd, BigInt(offset), whence)),
     close: (fd: number) => n(c.close(fd)),
     mapShared(fd: number, size: number) {
-      const ptr = c.mmap(0n, BigInt(size), PROT_READ_WRITE, MAP_SHARED, fd, 0n) as Ptr;
+      const ptr = c.mmap(0n, BigInt(size), PROT_READ_WRITE, MAP_SHARED, fd, 0n) as DenoPointer;
       const address = D.UnsafePointer.value(ptr);
       check(address, "mmap");
       return { address, buffer: D.UnsafePointerView.getArrayBuffer(ptr, size) };

@@ -5,6 +5,7 @@
  * @module
  */
 import { runtime } from "../detect.ts";
+import { deno } from "../globals.ts";
 import type { Native } from "./types.ts";
 
 export type { Mapping, Native } from "./types.ts";
@@ -12,10 +13,7 @@ export type { Mapping, Native } from "./types.ts";
 async function load(): Promise<Native | Error> {
   try {
     if (runtime === "deno") {
-      const D = (globalThis as unknown as {
-        Deno: { permissions: { querySync(d: { name: string }): { state: string } } };
-      }).Deno;
-      if (D.permissions.querySync({ name: "ffi" }).state !== "granted") {
+      if (deno().permissions.querySync({ name: "ffi" }).state !== "granted") {
         return new Error(
           `multiproc: shared memory between processes needs FFI on Deno: run with --allow-ffi `
             + `(or -A), or use the "thread" start method.`,
