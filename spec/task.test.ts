@@ -41,6 +41,14 @@ for (const method of METHODS) {
     assert.equal(readJson(out), "call site ran");
   });
 
+  test(`children see the program's command line when they import the main module ${tag}`, async () => {
+    const args = [method, "a b", "--flag=ü", "-x"];
+    const r = await runScript("argv.ts", args);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    assert.deepEqual(out, { main: args, child: args, worker: args, code: 0 });
+  });
+
   test(`the notebook shape works: target and main code in one entry module ${tag}`, async () => {
     const r = await runScript("console.ts", [method]);
     assert.equal(r.code, 0, r.stderr);

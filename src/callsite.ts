@@ -1,33 +1,30 @@
 /**
  * The module that called into the library, read from the stack (V8 on Deno and Node, JSC's
- * path-based frames on Bun).
+ * path-based frames on Bun). The library's own frames are skipped however the runtime names
+ * them: the checkout's `src/*.ts`, the package's bundled `dist/*.js`, those frames source-mapped
+ * back to `src/*.ts` (tsx turns source maps on), or any of them imported from a URL.
  * @module
  */
 import { cleanModuleUrl, pathToFileUrl } from "./runtime/host.ts";
 
-const SRC_DIR = cleanModuleUrl(new URL("./", import.meta.url).href);
-const MOD_FILES = [new URL("../mod.ts", SRC_DIR).href, new URL("../mod.js", SRC_DIR).href];
-const FRAME = /((?:file|https?):\/\/[^\s()]+?|\/[^\s()]+?):(\d+)(?::\d+)?\)?\s*$/;
+/** The library's root: this file is in `src/` (source) or `dist/` (the bundle's chunks). */
+const ROOT = cleanModuleUrl(new URL("../", import.meta.url).href);
+const OWN_DIRS = [`${ROOT}src/`, `${ROOT}dist/`];
+const OWN_FILES = [`${ROOT}mod.ts`, `${ROOT}mod.js`];
+const FRAME = /(?:^|[\s(@])((?:file|https?):\/\/[^\s()]+?|\/[^\s()]+?):(\d+)(?::\d+)?\)?\s*$/;
 
-/** A place in a module: its URL and a 1-based line (source-mapped where the runtime maps). */
-export interface CallSite {
-  readonly url: string;
-  readonly line: number;
+/** Whether `url` is one of this library's own modules. */
+export function isLibraryUrl(url: string): boolean {
+  return OWN_FILES.includes(url) || OWN_DIRS.some((dir) => url.startsWith(dir));
 }
 
-/** URL of the first module on the stack that is not part of this library, if any. */
-export function callerModule(): string | undefined {
-  return callerSite()?.url;
-}
-
-/** The first place on the stack outside this library, if any. */
-export function callerSite(): CallSite | undefined {
-  const stack = new Error().stack ?? "";
+/** URL of the first module on `stack` (by default, the current one) outside this library. */
+export function callerModule(stack = new Error().stack ?? ""): string | undefined {
   for (const line of stack.split("\n").slice(1)) {
     const m = FRAME.exec(line);
     if (!m) continue;
     const url = cleanModuleUrl(m[1].startsWith("/") ? pathToFileUrl(m[1]).href : m[1]);
-    if (!url.startsWith(SRC_DIR) && !MOD_FILES.includes(url)) return { url, line: Number(m[2]) };
+    if (!isLibraryUrl(url)) return url;
   }
   return undefined;
 }

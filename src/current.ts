@@ -4,7 +4,7 @@
  * @module
  */
 
-import { noteEntryEvaluating } from "./module_exports.ts";
+import { noteEntryEvaluating } from "./evaluating.ts";
 import { Process } from "./process.ts";
 import { cleanModuleUrl, exitNow } from "./runtime/host.ts";
 import { hostCpuCount, isEntryUrl } from "./runtime/os.ts";

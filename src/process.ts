@@ -8,13 +8,14 @@ import { callerModule } from "./callsite.ts";
 import { ProcessError } from "./errors.ts";
 import { encodeArgs } from "./handles.ts";
 import { keepAlive } from "./keep_alive.ts";
-import type { BootMessage } from "./protocol.ts";
+import type { BootMessage, NotFoundMessage } from "./protocol.ts";
+import { commandLine } from "./runtime/argv.ts";
 import { onProcessExit } from "./runtime/os.ts";
 import { launch, type Popen, type StartMethod } from "./runtime/popen.ts";
 import { trackerRef } from "./shm/tracker.ts";
 import { withTimeout } from "./sleep.ts";
 import { state } from "./state.ts";
-import { resolveTarget, type TargetRef } from "./task.ts";
+import { fnName, resolveTarget, type TargetRef } from "./task.ts";
 
 /**
  * Options of `new Process()`.
@@ -187,7 +188,7 @@ export class Process<A extends unknown[] = unknown[]> {
       const args = encodeArgs(
         this.#args,
         this.#method,
-        (i) => `${what}: argument ${i} (args[${i}]) of '${target.exportName}'`,
+        (i) => `${what}: argument ${i} (args[${i}]) of '${fnName(this.#target)}'`,
       );
       const s = state();
       boot = {
@@ -198,6 +199,7 @@ export class Process<A extends unknown[] = unknown[]> {
         method: this.#method,
         target,
         args,
+        argv: commandLine(),
         shmTracker: trackerRef(this.#method),
       };
     } catch (error) {
@@ -206,10 +208,13 @@ export class Process<A extends unknown[] = unknown[]> {
       throw error;
     }
     let ready!: () => void;
-    const running = new Promise<void>((r) => (ready = r));
+    let notFound!: (error: Error) => void;
+    const running = new Promise<void>((resolve, reject) => (ready = resolve, notFound = reject));
     const popen = await launch(this.#method, {
       onMessage: (m) => {
-        if ((m as { op?: string })?.op === "ready") ready();
+        const op = (m as { op?: string })?.op;
+        if (op === "ready") ready();
+        else if (op === "notFound") notFound(new TypeError((m as NotFoundMessage).error.message));
         else this.#hooks?.onMessage(m);
       },
       daemon: this.#daemon,

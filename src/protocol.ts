@@ -16,11 +16,19 @@ export interface BootMessage {
   method: StartMethod;
   target: TargetRef;
   args: unknown[];
+  /** The parent's command line (`commandLine()`), seen by the child before any import. */
+  argv: string[];
   /** The registry of named shared-memory segments, when this runtime can make them. */
   shmTracker: TrackerRef;
 }
 
-/** Child → parent: the child runs (sent before the target's module is imported). */
+/** Child → parent: the child has found its target and runs it. */
 export interface ReadyMessage {
   op: "ready";
+}
+
+/** Child → parent: the target cannot be found (then the child exits with 1). */
+export interface NotFoundMessage {
+  op: "notFound";
+  error: { name: string; message: string };
 }

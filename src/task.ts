@@ -1,36 +1,62 @@
 /**
- * Finding a child's code. A child cannot receive a closure: it imports the module that exports
- * the function and calls that export. The module is found from a `task()` mark, the `module`
- * option, or the calling module, and confirmed by identity before anything starts.
+ * Finding a child's code. A child cannot receive a closure: it imports the function's module and
+ * takes the function from there. Three ways, each exact:
+ * - a `task(import.meta, fn)` mark: the mark's ordinal among its module's marks. The child imports
+ *   the module (where `isMain` is false, so it evaluates fully), which makes the same marks in
+ *   the same order, and takes the one with that ordinal: no export name, no source read;
+ * - an export of a module that has finished evaluating: the parent imports it and finds the
+ *   export whose value is that very function (identity);
+ * - an export of the entry module while it still evaluates (it cannot be imported from inside
+ *   its own evaluation): the child imports it and takes the export with the function's name and
+ *   source text; if there is none, the child reports it and `start()` rejects.
  * @module
  */
-import { callerSite } from "./callsite.ts";
-import { declaresExport, moduleNamespace, moduleSource, taskExportAt } from "./module_exports.ts";
+import { isEvaluating } from "./evaluating.ts";
 import { cleanModuleUrl, pathToFileUrl } from "./runtime/host.ts";
-import { state } from "./state.ts";
+import { importModule } from "./runtime/load.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyFunction = (...args: any[]) => unknown;
 
-/** Where a child finds a function: a module URL and the name it is exported under. */
+/**
+ * Where a child finds a function: its module and one of an export name (confirmed by the parent)
+ * or a `task()` mark's ordinal; else the child confirms the export by `name` and `source`.
+ */
 export interface TargetRef {
   readonly url: string;
-  readonly exportName: string;
+  /** The function's own name (`fn.name`), for errors and for the child's confirmation. */
+  readonly name: string;
+  /** The export whose value is the function, confirmed by identity in the parent. */
+  readonly exportName?: string;
+  /** The ordinal of the function's `task()` mark among the marks its module makes. */
+  readonly mark?: number;
+  /** A hash of the function's source text (`fn.toString()`), for the child's confirmation. */
+  readonly source?: string;
 }
 
-const MARKS_KEY = Symbol.for("multiproc.taskMarks");
-const marks: WeakMap<AnyFunction, string> = ((globalThis as unknown as {
-  [MARKS_KEY]?: WeakMap<AnyFunction, string>;
-})[MARKS_KEY] ??= new WeakMap());
-/** The line of each `task()` call, to name an anonymous function in a module still evaluating. */
-const LINES_KEY = Symbol.for("multiproc.taskLines");
-const markLines: WeakMap<AnyFunction, number> = ((globalThis as unknown as {
-  [LINES_KEY]?: WeakMap<AnyFunction, number>;
-})[LINES_KEY] ??= new WeakMap());
+interface Mark {
+  readonly url: string;
+  readonly ordinal: number;
+}
+
+/** Every mark of this isolate: on `globalThis`, so two copies of the library agree. */
+interface Marks {
+  readonly byFunction: WeakMap<AnyFunction, Mark>;
+  readonly byModule: Map<string, AnyFunction[]>;
+  /** Export names of anonymous marked functions, learnt once their module has evaluated. */
+  readonly names: WeakMap<AnyFunction, string>;
+}
+const MARKS_KEY = Symbol.for("multiproc.taskMarks.v2");
+const marks: Marks = (globalThis as unknown as { [MARKS_KEY]?: Marks })[MARKS_KEY] ??= {
+  byFunction: new WeakMap(),
+  byModule: new Map(),
+  names: new WeakMap(),
+};
 
 /**
- * Marks `fn` as exported from the module of `importMeta`, so children can find it wherever it
- * is used from. Returns `fn` itself.
+ * Marks `fn` as belonging to the module of `importMeta`, so children can find it wherever it is
+ * used from: they import that module and take the function its same `task()` call marks there.
+ * Call it at the module's top level (not under `isMain`), exported or not. Returns `fn` itself.
  * @example
  * ```ts
  * import { task } from "multiproc";
@@ -39,21 +65,38 @@ const markLines: WeakMap<AnyFunction, number> = ((globalThis as unknown as {
  */
 export function task<F extends AnyFunction>(importMeta: ImportMeta, fn: F): F {
   if (typeof fn !== "function") {
-    throw new TypeError(`task(import.meta, fn) needs a function, got ${typeof fn}`);
+    throw new TypeError(
+      `task(import.meta, fn) needs a function, got ${describe(fn)}: pass the function to mark.`,
+    );
+  }
+  if (typeof importMeta?.url !== "string") {
+    throw new TypeError(
+      `task(import.meta, fn): the first argument must be the module's import.meta, got ${
+        describe(importMeta)
+      }.`,
+    );
   }
   const url = cleanModuleUrl(importMeta.url);
-  marks.set(fn, url);
-  // Only in the main process can a target's module still be evaluating when it is confirmed.
-  if (!fn.name && state().parent === null) {
-    const site = callerSite();
-    if (site?.url === url) markLines.set(fn, site.line);
+  let list = marks.byModule.get(url);
+  if (!list) {
+    marks.byModule.set(url, list = []);
+    // For errors about an anonymous function: its export's name, once the module has evaluated
+    // (the import settles then; the module's own URL, so it is the same instance).
+    import(importMeta.url).then((ns: Record<string, unknown>) => {
+      for (const [name, value] of Object.entries(ns)) {
+        if (typeof value === "function" && !value.name) marks.names.set(value as AnyFunction, name);
+      }
+    }, () => {});
   }
+  list.push(fn);
+  if (!marks.byFunction.has(fn)) marks.byFunction.set(fn, { url, ordinal: list.length - 1 });
   return fn;
 }
 
-/** The module a `task()` mark gives for `fn`, if it has one. */
-export function markedModule(fn: AnyFunction): string | undefined {
-  return marks.get(fn);
+/** Where a child finds `fn` from its `task()` mark, if it has one. */
+export function markedTarget(fn: AnyFunction): TargetRef | undefined {
+  const mark = marks.byFunction.get(fn);
+  return mark && { url: mark.url, name: fn.name, mark: mark.ordinal, source: sourceHash(fn) };
 }
 
 /** Normalizes a `module` option (`import.meta.url`, a URL or a path) to a URL string. */
@@ -64,8 +107,8 @@ export function moduleUrl(module: string | URL): string {
 }
 
 /**
- * Finds the module and export name of `fn`, trying the `task()` mark, then `module`, then
- * `caller`. `what` names the caller for errors, e.g. `Cannot start process 'Process-3'`.
+ * Finds where a child finds `fn`: its `task()` mark, else an export of `module`, else of `caller`
+ * (the calling module). `what` names the caller for errors, e.g. `Cannot start process 'P-3'`.
  */
 export async function resolveTarget(
   fn: AnyFunction,
@@ -76,56 +119,112 @@ export async function resolveTarget(
   if (typeof fn !== "function") {
     throw new TypeError(`${what}: the target must be a function, got ${describe(fn)}.`);
   }
-  const candidates = [marks.get(fn), module === undefined ? undefined : moduleUrl(module), caller]
+  const marked = markedTarget(fn);
+  if (marked) return marked;
+  const candidates = [module === undefined ? undefined : moduleUrl(module), caller]
     .filter((u): u is string => u !== undefined);
   const searched: string[] = [];
-  const unreadable: string[] = [];
   for (const url of new Set(candidates)) {
     searched.push(url);
-    let ns: Record<string, unknown> | undefined;
+    // The entry module mid-evaluation: the child confirms the export (see the module comment).
+    if (isEvaluating(cleanModuleUrl(url))) {
+      return { url: cleanModuleUrl(url), name: fn.name, source: sourceHash(fn) };
+    }
+    let ns: Record<string, unknown>;
     try {
-      ns = await moduleNamespace(url);
+      ns = await importModule(url);
     } catch (error) {
       throw new Error(`${what}: cannot import module '${url}' to find '${fnName(fn)}'.`, {
         cause: error,
       });
     }
-    if (ns === undefined) {
-      // Mid-evaluation: trust a source declaration of an export with the function's own name,
-      // or, for an anonymous function, the `export const name = task(` on its task() line.
-      let source: string;
-      try {
-        source = await moduleSource(url);
-      } catch (error) {
-        unreadable.push(`'${url}' (${(error as Error)?.message ?? error})`);
-        continue;
-      }
-      if (fn.name && declaresExport(source, fn.name)) return { url, exportName: fn.name };
-      const line = marks.get(fn) === url ? markLines.get(fn) : undefined;
-      const name = line === undefined ? undefined : taskExportAt(source, line);
-      if (name !== undefined) return { url, exportName: name };
-      continue;
-    }
-    for (const [name, value] of Object.entries(ns)) {
-      if (value === fn) return { url, exportName: name };
+    for (const [exportName, value] of Object.entries(ns)) {
+      if (value === fn) return { url, name: fn.name, exportName };
     }
   }
+  throw notExported(what, fnName(fn), searched);
+}
+
+/** A target that is not where a child can find it (a child reports it to its parent). */
+export class TargetNotFound extends TypeError {}
+
+/** The error for a target that is not where a child can find it. */
+function notExported(what: string, name: string, searched: string[]): TargetNotFound {
   const where = searched.length ? searched.map((u) => `'${u}'`).join(" or ") : "no module";
-  throw new TypeError(
-    `${what}: target '${fnName(fn)}' is not exported from ${where}. A child imports the `
+  return new TargetNotFound(
+    `${what}: target '${name}' is not exported from ${where}. A child imports the `
       + `function's module, so the function must be exported, and the module found in one of `
       + `three ways: mark it where it is defined with \`export const f = task(import.meta, ...)\`; `
       + `pass \`module: import.meta.url\` (or a URL or path) naming the module that exports it; `
-      + `or export it from the module that makes this call.`
-      + (unreadable.length
-        ? ` A module still running its main code cannot be imported, and reading its source to `
-          + `find the export failed: ${unreadable.join("; ")}.`
-        : ""),
+      + `or export it from the module that makes this call.`,
   );
 }
 
-function fnName(fn: AnyFunction): string {
-  return fn.name || "<anonymous function>";
+/**
+ * In a child: imports the module of `ref` and takes the function it names. `what` names the
+ * caller for errors. Throws `TargetNotFound`, naming the function, the module and the remedies,
+ * when the module does not have it (and the module's own error when importing it fails).
+ */
+export async function findTarget(ref: TargetRef, what: string): Promise<AnyFunction> {
+  const ns = await importModule(ref.url);
+  if (ref.exportName !== undefined) {
+    const fn = ns[ref.exportName];
+    if (typeof fn === "function") return fn as AnyFunction;
+    throw new TargetNotFound(
+      `${what}: '${ref.exportName}' of '${ref.url}' is not a function in the child: does the `
+        + `module export something else where the program does not run as the main module?`,
+    );
+  }
+  const name = ref.name || "<anonymous function>";
+  if (ref.mark !== undefined) {
+    const list = marks.byModule.get(cleanModuleUrl(ref.url)) ?? [];
+    const same = (f: AnyFunction) => f.name === ref.name && sourceHash(f) === ref.source;
+    const at = list[ref.mark];
+    if (at && same(at)) return at;
+    // A mark made only where the module runs as main shifts the ordinals: match by source.
+    const found = unique(list.filter(same));
+    if (found) return found;
+    throw new TargetNotFound(
+      `${what}: the function '${name}' marked by task() in '${ref.url}' was not marked when the `
+        + `child imported that module. Call task(import.meta, fn) at the module's top level, `
+        + `not under isMain(import.meta) or inside a function that only the main program calls.`,
+    );
+  }
+  const exported = Object.values(ns).filter((v): v is AnyFunction =>
+    typeof v === "function" && v.name === ref.name && sourceHash(v as AnyFunction) === ref.source
+  );
+  const found = unique(exported);
+  if (found) return found;
+  if (new Set(exported).size > 1) {
+    throw new TargetNotFound(
+      `${what}: '${ref.url}' exports several functions named '${name}' with the same source, so `
+        + `the child cannot tell which is the target: mark the target where it is made with `
+        + `\`task(import.meta, fn)\`.`,
+    );
+  }
+  throw notExported(what, name, [ref.url]);
+}
+
+/** The one function in `fns` (aliases of one function count once), else `undefined`. */
+function unique(fns: AnyFunction[]): AnyFunction | undefined {
+  const set = new Set(fns);
+  return set.size === 1 ? fns[0] : undefined;
+}
+
+/** A hash of a function's source text (FNV-1a, 32 bits, with the length). */
+export function sourceHash(fn: AnyFunction): string {
+  const text = Function.prototype.toString.call(fn);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return `${text.length.toString(36)}.${(h >>> 0).toString(36)}`;
+}
+
+/** How errors name `fn`: its name, else the name it is exported under, if known. */
+export function fnName(fn: AnyFunction): string {
+  return fn.name || marks.names.get(fn) || "<anonymous function>";
 }
 
 function describe(v: unknown): string {

@@ -1,13 +1,15 @@
 /**
- * What every child does: learn who it is, say it runs, import the target's module (with
- * `isMain()` false), call the export, and exit with the code the contract gives.
+ * What every child does: learn who it is and the parent's command line, find the target (which
+ * imports its module, with `isMain()` false), say it runs — or that the target is not there —,
+ * call it, and exit with the code the contract gives.
  * @module
  */
 import { decodeValue, hasHandles } from "../handles.ts";
-import type { BootMessage } from "../protocol.ts";
-import { importModule } from "../runtime/load.ts";
+import type { BootMessage, NotFoundMessage } from "../protocol.ts";
+import { adoptCommandLine } from "../runtime/argv.ts";
 import type { ParentChannel } from "../runtime/parent_channel.ts";
 import { runChildExit, state } from "../state.ts";
+import { findTarget, TargetNotFound } from "../task.ts";
 
 /** Runs a child on `channel` once its boot message arrives. */
 export function bootstrap(channel: ParentChannel): void {
@@ -32,15 +34,26 @@ async function run(channel: ParentChannel, boot: BootMessage): Promise<number> {
   s.startMethod = boot.method;
   s.channel = channel;
   s.shmTracker = boot.shmTracker;
+  adoptCommandLine(boot.argv);
+  let fn: (...args: unknown[]) => unknown;
+  try {
+    fn = await findTarget(boot.target, `Cannot start process '${boot.self.name}'`);
+  } catch (error) {
+    if (!(error instanceof TargetNotFound)) {
+      // The module failed while it was imported: the target's own fault, reported as one.
+      channel.send({ op: "ready" });
+      console.error(`Process ${boot.self.name}:\n${(error as Error)?.stack ?? String(error)}`);
+      return 1;
+    }
+    const message: NotFoundMessage = {
+      op: "notFound",
+      error: { name: "TypeError", message: error.message },
+    };
+    channel.send(message);
+    return 1;
+  }
   channel.send({ op: "ready" });
   try {
-    const ns = await importModule(boot.target.url);
-    const fn = ns[boot.target.exportName];
-    if (typeof fn !== "function") {
-      throw new TypeError(
-        `'${boot.target.exportName}' of '${boot.target.url}' is not a function in the child.`,
-      );
-    }
     if (hasHandles(boot.args)) await import("../shared_kinds.ts");
     const args = decodeValue(boot.args) as unknown[];
     await fn(...args);

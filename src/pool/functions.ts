@@ -19,16 +19,19 @@ export class Functions {
   readonly #fns = new Map<AnyFn, FnEntry>();
   #next = 1;
   #failed = false;
+  readonly module: string | URL | undefined;
+  readonly what: string;
+  readonly onSettled: () => void;
 
   /**
    * `module` is the pool's `module` option, `what` names the pool in errors, `onSettled` runs
    * when a function has been found or has failed to be.
    */
-  constructor(
-    readonly module: string | URL | undefined,
-    readonly what: string,
-    readonly onSettled: () => void,
-  ) {}
+  constructor(module: string | URL | undefined, what: string, onSettled: () => void) {
+    this.module = module;
+    this.what = what;
+    this.onSettled = onSettled;
+  }
 
   /** The entry of `fn`, resolving it (from the call site of the pool's caller) on first use. */
   entry(fn: AnyFn): FnEntry {

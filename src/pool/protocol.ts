@@ -14,7 +14,7 @@ export const RESULT_FIELDS = 3;
 /** Parent → worker: functions it has not seen yet, and tasks to run in order. */
 export interface RunMessage {
   op: "run";
-  fns?: [number, string, string][];
+  fns?: [number, TargetRef][];
   jobs: unknown[];
 }
 

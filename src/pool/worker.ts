@@ -4,8 +4,8 @@
  * @module
  */
 import { decodeValue, hasHandles } from "../handles.ts";
-import { importModule } from "../runtime/load.ts";
 import { state } from "../state.ts";
+import { findTarget, type TargetRef } from "../task.ts";
 import { type ChunkWire, JOB_FIELDS, type RunMessage, type WorkerConfig } from "./protocol.ts";
 import { toWire } from "./wire.ts";
 
@@ -54,7 +54,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
     const m = raw as RunMessage | { op: string };
     if (m.op === "run") {
       const run = m as RunMessage;
-      for (const [id, url, name] of run.fns ?? []) fns.set(id, load(url, name));
+      for (const [id, ref] of run.fns ?? []) fns.set(id, load(ref));
       for (const x of run.jobs) queue.push(x);
     } else if (m.op === "exit") exiting = true;
     else return;
@@ -63,7 +63,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
 
   if (config.initializer) {
     try {
-      const init = await load(config.initializer.url, config.initializer.exportName);
+      const init = await load(config.initializer);
       await init(...await revive(config.initargs));
     } catch (error) {
       channel.send({ op: "initFailed", error: toWire(error) });
@@ -145,11 +145,6 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof (v as PromiseLike<unknown> | null)?.then === "function";
 }
 
-async function load(url: string, name: string): Promise<Fn> {
-  const ns = await importModule(url);
-  const fn = ns[name];
-  if (typeof fn !== "function") {
-    throw new TypeError(`'${name}' of '${url}' is not a function in the worker`);
-  }
-  return fn as Fn;
+function load(ref: TargetRef): Promise<Fn> {
+  return findTarget(ref, `Pool worker '${state().self.name}' cannot run the task`) as Promise<Fn>;
 }

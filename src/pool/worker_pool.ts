@@ -66,7 +66,11 @@ interface Worker {
 const WINDOW_MS = 4;
 const MAX_WINDOW = 1024;
 
-const WORKER_REF: TargetRef = { url: poolWorkerUrl(), exportName: "poolWorker" };
+const WORKER_REF: TargetRef = {
+  url: poolWorkerUrl(),
+  name: "poolWorker",
+  exportName: "poolWorker",
+};
 
 /** Workers and their tasks. */
 export class WorkerPool {
@@ -205,7 +209,7 @@ export class WorkerPool {
   }
 
   #send(w: Worker, max: number): void {
-    const fns: [number, string, string][] = [];
+    const fns: [number, TargetRef][] = [];
     const jobs: unknown[] = [];
     let n = 0;
     for (let job = this.#queue.peek(); n < max && job; job = this.#queue.peek()) {
@@ -222,7 +226,7 @@ export class WorkerPool {
       }
       if (!w.known.has(job.fn.id)) {
         w.known.add(job.fn.id);
-        fns.push([job.fn.id, job.fn.ref.url, job.fn.ref.exportName]);
+        fns.push([job.fn.id, job.fn.ref]);
       }
       jobs.push(job.id, job.fn.id, job.args, job.chunked ? 1 : 0);
       job.worker = w;

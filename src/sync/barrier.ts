@@ -6,8 +6,7 @@
  * @module
  */
 import { BrokenBarrierError } from "../errors.ts";
-import { importModule } from "../runtime/load.ts";
-import { markedModule } from "../task.ts";
+import { findTarget, markedTarget, type TargetRef } from "../task.ts";
 import { deadlineOf, remaining } from "./futex.ts";
 import { Primitive, registerPrimitive } from "./primitive.ts";
 
@@ -26,14 +25,14 @@ const TICKETS = 0, RELEASED = 1, SEQ = 2, BROKEN = 3, EPOCH = 4, PARTIES = 5;
 export interface BarrierOptions {
   /**
    * Called once per generation by the last process to arrive, before the others are released.
-   * To run in a child it must be exported and marked: `export const a = task(import.meta, ...)`.
+   * To run in a child it must be marked where it is defined: `task(import.meta, fn)`.
    */
   action?: () => unknown;
   /** Default timeout of `wait()` in milliseconds. */
   timeout?: number;
 }
 
-type ActionRef = { url: string; name: string } | null;
+type ActionRef = TargetRef | null;
 
 /**
  * A barrier for a fixed number of parties.
@@ -71,8 +70,7 @@ export class Barrier extends Primitive {
     deadlineOf(timeout);
     this.#timeout = timeout;
     this.#action = action;
-    const url = action && markedModule(action);
-    this.#actionRef = url && action.name ? { url, name: action.name } : null;
+    this.#actionRef = (action && markedTarget(action)) ?? null;
     Atomics.store(this._words.i32, PARTIES, parties);
   }
 
@@ -80,7 +78,7 @@ export class Barrier extends Primitive {
     if (this.#action && !this.#actionRef) {
       throw new TypeError(
         `Barrier: its action '${this.#action.name || "<anonymous>"}' cannot go to a child: export `
-          + `it and mark it with task(import.meta, fn) so that a child can import it.`,
+          + `it and mark it with task(import.meta, fn) where it is defined, so a child can find it.`,
       );
     }
     return { timeout: this.#timeout, action: this.#actionRef };
@@ -105,14 +103,7 @@ export class Barrier extends Primitive {
 
   async #runAction(): Promise<void> {
     if (!this.#action && this.#actionRef) {
-      const ns = await importModule(this.#actionRef.url);
-      const fn = ns[this.#actionRef.name];
-      if (typeof fn !== "function") {
-        throw new TypeError(
-          `Barrier action '${this.#actionRef.name}' is not exported from ${this.#actionRef.url}`,
-        );
-      }
-      this.#action = fn as () => unknown;
+      this.#action = await findTarget(this.#actionRef, "Barrier action") as () => unknown;
     }
     await this.#action?.();
   }

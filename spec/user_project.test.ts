@@ -1,0 +1,281 @@
+/**
+ * The library the way a new user runs it: `npm pack`, the tarball and tsx installed in a fresh
+ * project, and a TypeScript program written as the README teaches (fixtures/user_project/app.ts)
+ * run with every runtime and loader a user might pick — `node --import tsx` on Node 20, 22 and
+ * 24, the `tsx` command, Node 24 with no loader (its own type stripping), and Bun — under both
+ * start methods; then a README notebook block, extracted from README.md as written, run the same
+ * ways. Nothing comes from the network: the registry is pointed at a closed loopback port, koffi
+ * comes from this checkout through `overrides`, tsx is linked from this checkout's node_modules
+ * (its own dependencies, esbuild and get-tsconfig, resolve from there through the link).
+ *
+ * The package is packed from a copy of the checkout's sources, so that its build (`prepack`
+ * empties and rewrites dist/) neither races spec/package.test.ts, which packs the checkout in the
+ * same `node --test` run, nor changes the checkout's dist/ under anyone else.
+ *
+ * Runs once, in the Node job on Node 20: it starts Node 22, Node 24 and Bun itself.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { METHODS, RUNTIME, tempDir } from "./helpers.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const MODULES = join(ROOT, "node_modules");
+const APP = fileURLToPath(new URL("./fixtures/user_project/app.ts", import.meta.url));
+const NODE20 = process.execPath;
+const NODE22 = join(MODULES, "node22", "bin", "node");
+const NODE24 = join(MODULES, "node24", "bin", "node");
+const BUN = join(MODULES, ".bin", "bun");
+
+const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
+const skip = RUNTIME !== "node"
+  ? "runs once, in the Node job"
+  : NODE_MAJOR !== 20
+  ? `runs once, on Node 20 (it starts Node 22, Node 24 and Bun itself); this is Node ${NODE_MAJOR}`
+  : false;
+
+/** The sources `npm pack` needs: the package's `files` and what its `prepack` build reads. */
+const PACKED_SOURCES = [
+  "package.json",
+  "README.md",
+  "mod.ts",
+  "src",
+  "docs",
+  "scripts",
+  "tsconfig.json",
+  "tsconfig.build.json",
+];
+
+/** No network beyond loopback: a registry that refuses every connection. */
+const OFFLINE = {
+  npm_config_registry: "http://127.0.0.1:9/",
+  NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+  BUN_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+};
+
+/** The environment of every command: offline, without this test runner's own settings. */
+function env(): Record<string, string | undefined> {
+  const e: Record<string, string | undefined> = { ...process.env, ...OFFLINE, NO_COLOR: "1" };
+  // Coverage (c8) and node:test's child context belong to the spec run, not the user's program.
+  delete e.NODE_V8_COVERAGE;
+  delete e.NODE_TEST_CONTEXT;
+  // `node` and `tsx` on PATH are Node 20 and this checkout's tools, as in a user's shell.
+  e.PATH = `${dirname(NODE20)}:${join(MODULES, ".bin")}:${process.env.PATH}`;
+  return e;
+}
+
+/** A setup step (pack, install): synchronous, with a timeout. */
+function setup(cmd: string, args: string[], cwd: string): string {
+  try {
+    return execFileSync(cmd, args, {
+      cwd,
+      encoding: "utf8",
+      env: env(),
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 240_000,
+    });
+  } catch (error) {
+    // The build's own errors (tsc's, esbuild's) are on stdout: show both streams.
+    const e = error as { stdout?: string; stderr?: string };
+    throw new Error(
+      `setup step '${cmd} ${args.join(" ")}' in ${cwd} failed:\n${e.stdout ?? ""}\n${
+        e.stderr ?? ""
+      }`,
+      { cause: error },
+    );
+  }
+}
+
+/** Packs a copy of the checkout's sources; installs the tarball and tsx in a fresh project. */
+function makeProject(): string {
+  const dir = tempDir();
+  const copy = join(dir, "checkout");
+  mkdirSync(copy);
+  for (const entry of PACKED_SOURCES) {
+    cpSync(join(ROOT, entry), join(copy, entry), { recursive: true });
+  }
+  symlinkSync(MODULES, join(copy, "node_modules"), "dir");
+  setup("npm", ["pack", "--pack-destination", dir], copy);
+  const tgz = readdirSync(dir).find((f) => f.endsWith(".tgz"));
+  assert.ok(tgz, "npm pack made no tarball");
+
+  const app = join(dir, "user-app");
+  mkdirSync(app);
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify({
+      name: "user-app",
+      type: "module",
+      private: true,
+      // The one runtime dependency comes from this checkout's node_modules, not the registry.
+      overrides: { koffi: `file:${join(MODULES, "koffi")}` },
+    }),
+  );
+  setup("npm", ["install", "--no-audit", "--no-fund", join(dir, tgz)], app);
+  // tsx, linked after the install (an install would prune it); its dependencies resolve from
+  // the link's target, this checkout's node_modules.
+  symlinkSync(join(MODULES, "tsx"), join(app, "node_modules", "tsx"), "dir");
+  mkdirSync(join(app, "node_modules", ".bin"), { recursive: true });
+  symlinkSync("../tsx/dist/cli.mjs", join(app, "node_modules", ".bin", "tsx"));
+  copyFileSync(APP, join(app, "app.ts"));
+  return app;
+}
+
+/** The README block under `heading`: the first TypeScript block after it, as written. */
+function readmeBlock(heading: string): string {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const at = readme.indexOf(heading);
+  assert.ok(at >= 0, `README.md has no '${heading}'`);
+  const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(at));
+  assert.ok(block, `README.md has no TypeScript block after '${heading}'`);
+  return block[1];
+}
+
+/** The ways a user runs a TypeScript file: a name for failures, and the command before it. */
+const WAYS: { name: string; argv: (app: string) => string[] }[] = [
+  { name: "Node 20, node --import tsx", argv: () => [NODE20, "--import", "tsx"] },
+  { name: "Node 22, node --import tsx", argv: () => [NODE22, "--import", "tsx"] },
+  { name: "Node 24, node --import tsx", argv: () => [NODE24, "--import", "tsx"] },
+  { name: "Node 20, tsx command", argv: (app) => [join(app, "node_modules", ".bin", "tsx")] },
+  { name: "Node 24, no loader", argv: () => [NODE24] },
+  { name: "Bun", argv: () => [BUN] },
+];
+
+/** The arguments after `app.ts <method>`: a space and a flag-like one, non-ASCII too. */
+const MORE_ARGS = ["a b", "--label=ü"];
+
+const RUN_TIMEOUT_MS = 90_000;
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `argv` in `cwd` to its end. Past the timeout the whole process group (the program and
+ * any children it started) is killed and the run fails.
+ */
+function run(argv: string[], cwd: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd,
+      env: env(),
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+      reject(
+        new Error(
+          `'${argv.join(" ")}' did not end within ${RUN_TIMEOUT_MS} ms:\n${stdout}\n${stderr}`,
+        ),
+      );
+    }, RUN_TIMEOUT_MS);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** What a run printed, for a failure's message. */
+function output(r: Run): string {
+  const tail = (s: string) => s.trim().split("\n").slice(-25).join("\n");
+  return `exit code ${r.code}${r.signal ? `, signal ${r.signal}` : ""}\n`
+    + `--- stdout (end)\n${tail(r.stdout)}\n--- stderr (end)\n${tail(r.stderr)}`;
+}
+
+/** The JSON of the last line of stdout; fails with the output when there is none. */
+function lastJson(r: Run, where: string): unknown {
+  const last = r.stdout.trim().split("\n").pop() ?? "";
+  try {
+    return JSON.parse(last);
+  } catch {
+    assert.fail(`${where}: no JSON line at the end of the output\n${output(r)}`);
+  }
+}
+
+test(
+  "a new user's project: the packed package and tsx installed, app.ts run as the README teaches",
+  {
+    skip,
+    timeout: 900_000,
+  },
+  async (t) => {
+    const t0 = performance.now();
+    const app = makeProject();
+    t.diagnostic(`packed and installed in ${Math.round(performance.now() - t0)} ms: ${app}`);
+
+    for (const way of WAYS) {
+      for (const method of METHODS) {
+        const name = `${way.name}, ${method}: app.ts`;
+        await t.test(name, { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+          const r = await run([...way.argv(app), "app.ts", method, ...MORE_ARGS], app);
+          const argv = [method, ...MORE_ARGS];
+          assert.deepEqual(lastJson(r, name), {
+            method,
+            argv,
+            // (a) an exported function found from the call site, (b) a task() mark through a
+            // namespace import: both started while the main module still evaluates.
+            exitCodes: [0, 0],
+            // (c) Value and Lock: 400 + 20000 - 2000.
+            balance: 18400,
+            // (b) a task() mark through a renamed import, on a function that is not exported.
+            notExported: { exitCode: 0, value: 42 },
+            // (e) children see the parent's command line, as CPython's spawn hands sys.argv on.
+            childArgv: argv,
+            // (d) ProcessPoolExecutor.map, in input order.
+            squares: [1, 4, 9, 16],
+            // (b) a task() mark through a renamed import.
+            cube: 27,
+            poolArgv: argv,
+          }, `${name}\n${output(r)}`);
+          assert.equal(r.code, 0, `${name}\n${output(r)}`);
+        });
+      }
+    }
+
+    const heading = "**Shared memory, with and without a lock.**";
+    const block = readmeBlock(heading);
+    // The block names what it prints in a comment: `... Final Balance is: ${...}`); // 90400`.
+    const expected = /Final Balance is: .*\/\/ (\d+)/.exec(block)?.[1];
+    assert.ok(expected, `the README block '${heading}' no longer prints its final balance`);
+    writeFileSync(join(app, "readme_lock.ts"), block);
+    for (const way of WAYS) {
+      const name = `${way.name}, default method: README block '${heading.replaceAll("*", "")}'`;
+      await t.test(name, { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+        const r = await run([...way.argv(app), "readme_lock.ts"], app);
+        const last = r.stdout.trim().split("\n").pop()?.trim();
+        assert.equal(last, `Final Balance is: ${expected}`, `${name}\n${output(r)}`);
+        assert.equal(r.code, 0, `${name}\n${output(r)}`);
+      });
+    }
+    t.diagnostic(`all cases in ${Math.round(performance.now() - t0)} ms`);
+  },
+);

@@ -1,0 +1,27 @@
+/**
+ * Which entry module is still evaluating its main code. Such a module cannot be imported from
+ * inside its own evaluation (the import would wait for the very code that waits for it: the
+ * notebook's shape, functions and `await p.join()` in one module), so a target found there is
+ * confirmed by the child instead. `isMain(import.meta)` notes the entry; the promise of its
+ * import settles exactly when its evaluation ends: no timer, no guess.
+ * @module
+ */
+
+const KEY = Symbol.for("multiproc.evaluatingEntries");
+const entries: Map<string, { done: boolean }> = ((globalThis as unknown as {
+  [KEY]?: Map<string, { done: boolean }>;
+})[KEY] ??= new Map());
+
+/** Records that the entry module `url` is evaluating; learns when its evaluation ends. */
+export function noteEntryEvaluating(url: string): void {
+  if (entries.has(url)) return;
+  const entry = { done: false };
+  entries.set(url, entry);
+  import(url).then(() => (entry.done = true), () => (entry.done = true));
+}
+
+/** Whether `url` is the entry module and has not finished evaluating. */
+export function isEvaluating(url: string): boolean {
+  const entry = entries.get(url);
+  return entry !== undefined && !entry.done;
+}
