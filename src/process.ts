@@ -15,6 +15,7 @@ import { launch, type Popen, type StartMethod } from "./runtime/popen.ts";
 import { trackerRef } from "./shm/tracker.ts";
 import { withTimeout } from "./sleep.ts";
 import { state } from "./state.ts";
+import { endThread, newThreadIdentity, type ThreadIdentity } from "./sync/owner.ts";
 import { fnName, resolveTarget, type TargetRef } from "./task.ts";
 
 /**
@@ -102,6 +103,8 @@ export class Process<A extends unknown[] = unknown[]> {
   #started: Promise<void> | undefined;
   readonly #hooks: ChildHooks | undefined;
   #ended: Promise<void> | undefined;
+  /** A thread child's slot in this process's thread table: cleared when it is ended. */
+  #thread: ThreadIdentity | null = null;
 
   constructor(options: ProcessOptions<A>) {
     if (typeof options !== "object" || options === null) {
@@ -170,6 +173,7 @@ export class Process<A extends unknown[] = unknown[]> {
     }
     this.#phase = "starting";
     active.add(this);
+    this.#thread = this.#method === "thread" ? newThreadIdentity() : null;
     let resolveEnded!: () => void;
     this.#ended = new Promise<void>((r) => (resolveEnded = r));
     this.#started = keepAlive(this.#launch(resolveEnded));
@@ -183,13 +187,14 @@ export class Process<A extends unknown[] = unknown[]> {
     const what = `Cannot start process '${this.name}'`;
     let boot: BootMessage;
     try {
-      const target = this.#hooks?.ref
-        ?? await resolveTarget(this.#target, this.#module, this.#caller, what);
+      // Encoded now, as CPython pickles in start(): a Pipe end may be closed right after.
       const args = encodeArgs(
         this.#args,
         this.#method,
         (i) => `${what}: argument ${i} (args[${i}]) of '${fnName(this.#target)}'`,
       );
+      const target = this.#hooks?.ref
+        ?? await resolveTarget(this.#target, this.#module, this.#caller, what);
       const s = state();
       boot = {
         op: "boot",
@@ -200,11 +205,13 @@ export class Process<A extends unknown[] = unknown[]> {
         target,
         args,
         argv: commandLine(),
+        thread: this.#thread,
         shmTracker: trackerRef(this.#method),
       };
     } catch (error) {
       this.#phase = "failed";
       active.delete(this);
+      if (this.#thread) endThread(this.#thread);
       throw error;
     }
     let ready!: () => void;
@@ -226,6 +233,7 @@ export class Process<A extends unknown[] = unknown[]> {
       daemons.add(popen);
     }
     popen.exited.then((code) => {
+      if (this.#thread) endThread(this.#thread);
       daemons.delete(popen);
       this.#exitCode = code;
       this.#phase = "exited";
@@ -233,7 +241,10 @@ export class Process<A extends unknown[] = unknown[]> {
       ready();
       resolveEnded();
     });
-    if (this.#pendingSignal) popen[this.#pendingSignal]();
+    if (this.#pendingSignal) {
+      if (this.#thread) endThread(this.#thread);
+      popen[this.#pendingSignal]();
+    }
     await running;
   }
 
@@ -273,7 +284,10 @@ export class Process<A extends unknown[] = unknown[]> {
       throw new ProcessError(`Cannot ${kind} process '${this.name}' before start().`);
     }
     if (this.#popen) {
-      if (this.#phase === "running") this.#popen[kind]();
+      if (this.#phase !== "running") return;
+      // Its locks can be taken over now, and its own blocking calls see it must end.
+      if (this.#thread) endThread(this.#thread);
+      this.#popen[kind]();
     } else this.#pendingSignal ??= kind;
   }
 

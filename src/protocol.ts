@@ -5,6 +5,7 @@
 import type { StartMethod } from "./runtime/popen.ts";
 import type { TrackerRef } from "./shm/tracker.ts";
 import type { ProcessInfo } from "./state.ts";
+import type { ThreadIdentity } from "./sync/owner.ts";
 import type { TargetRef } from "./task.ts";
 
 /** Parent → child: who you are and what to run. */
@@ -18,6 +19,8 @@ export interface BootMessage {
   args: unknown[];
   /** The parent's command line (`commandLine()`), seen by the child before any import. */
   argv: string[];
+  /** A thread child's place in its process's thread table (its owner token for locks). */
+  thread: ThreadIdentity | null;
   /** The registry of named shared-memory segments, when this runtime can make them. */
   shmTracker: TrackerRef;
 }

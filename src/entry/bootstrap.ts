@@ -9,6 +9,7 @@ import type { BootMessage, NotFoundMessage } from "../protocol.ts";
 import { adoptCommandLine } from "../runtime/argv.ts";
 import type { ParentChannel } from "../runtime/parent_channel.ts";
 import { runChildExit, state } from "../state.ts";
+import { adoptThreadIdentity, onTerminationRequested } from "../sync/owner.ts";
 import { findTarget, TargetNotFound } from "../task.ts";
 
 /** Runs a child on `channel` once its boot message arrives. */
@@ -35,6 +36,11 @@ async function run(channel: ParentChannel, boot: BootMessage): Promise<number> {
   s.channel = channel;
   s.shmTracker = boot.shmTracker;
   adoptCommandLine(boot.argv);
+  if (boot.thread) {
+    adoptThreadIdentity(boot.thread);
+    // Killed or terminated while blocked in the library: end here (the parent reports the code).
+    onTerminationRequested(() => channel.exit(1));
+  }
   let fn: (...args: unknown[]) => unknown;
   try {
     fn = await findTarget(boot.target, `Cannot start process '${boot.self.name}'`);

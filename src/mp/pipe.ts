@@ -1,8 +1,10 @@
 /**
  * `Pipe` and `Connection` (CPython's `multiprocessing.Pipe`): two ends over rings of shared
- * memory, one per direction. Each ring counts the live objects that can write into it; when the
- * last one closes (or its process ends normally), the reader gets `EOFError` once the ring is
- * empty.
+ * memory, one per direction. Each ring counts the objects that can write into it, with the
+ * owner token of each holder (up to 32); when the last one closes — or its process ends, or it
+ * dies (killed: a waiting reader finds its holder gone) — the reader gets `EOFError` once the
+ * ring is empty. Limit: a copy sent to a child that dies before it has started holds the stream
+ * open.
  * @module
  */
 import { methodOf } from "../bound.ts";
@@ -14,6 +16,7 @@ import type { BlockRef } from "../shm/arena.ts";
 import { registerRevivable, revivalData } from "../shm/revive.ts";
 import { atChildExit } from "../state.ts";
 import { deadlineOf, runAsync, runSync } from "../sync/futex.ts";
+import { myToken, tokenAlive } from "../sync/owner.ts";
 import {
   decodeItem,
   type Encoded,
@@ -22,10 +25,13 @@ import {
   messageBody,
   READ,
 } from "./message.ts";
-import { END, Ring, TIMED_OUT, USER_WORDS } from "./ring.ts";
+import { END, HOLDER_SLOTS, HOLDER_WORDS, Ring, TIMED_OUT, USER_WORDS } from "./ring.ts";
 
 const CAPACITY = 1 << 20;
+/** Copies of the write end still open; their holders' owner tokens in the ring's holder table. */
 const WRITERS = USER_WORDS;
+/** How often a waiting reader looks whether a holder of the write end died. */
+const REAP_MS = 20;
 const OBJECT = 0, BYTES = 1;
 
 interface ConnectionData {
@@ -57,6 +63,9 @@ export class Connection<T = unknown> {
   readonly #write: Ring | null;
   readonly #method: StartMethod;
   #closed = false;
+  /** This copy's slot in the write ring's holder table (-1: none free, so not watched). */
+  #holderSlot = -1;
+  #reapedAt = 0;
 
   /** @internal Use `Pipe()`. */
   constructor(read: Ring | null, write: Ring | null, method: StartMethod) {
@@ -70,6 +79,7 @@ export class Connection<T = unknown> {
       this.#write = write;
       this.#method = method;
     }
+    if (this.#write) this.#holderSlot = claimHolder(this.#write);
     open.add(this);
   }
 
@@ -130,8 +140,19 @@ export class Connection<T = unknown> {
     this.#put(ring, encodeRawMessage(BYTES, bytes.subarray(offset, offset + n)));
   }
 
+  /**
+   * End of stream: every copy of the other side's write end is closed — or held by a process or
+   * thread that died (as an OS pipe's last writer dying ends the stream).
+   */
   #eof(ring: Ring): () => boolean {
-    return () => Atomics.load(ring.i32, WRITERS) <= 0;
+    return () => {
+      if (Atomics.load(ring.i32, WRITERS) <= 0) return true;
+      const now = performance.now();
+      if (now - this.#reapedAt < REAP_MS) return false;
+      this.#reapedAt = now;
+      reapDeadHolders(ring);
+      return Atomics.load(ring.i32, WRITERS) <= 0;
+    };
   }
 
   /** What a waiting receive got: the message, or `EOFError` at the end of the stream. */
@@ -204,7 +225,11 @@ export class Connection<T = unknown> {
     this.#closed = true;
     open.delete(this);
     if (this.#write) {
-      Atomics.sub(this.#write.i32, WRITERS, 1);
+      const slot = this.#holderSlot;
+      // A copy reaped meanwhile (its holder taken for dead) was counted down already.
+      if (slot < 0 || Atomics.compareExchange(this.#write.i32, slot, myToken(), 0) === myToken()) {
+        Atomics.sub(this.#write.i32, WRITERS, 1);
+      }
       this.#write.wakeReaders();
     }
   }
@@ -247,6 +272,26 @@ export function makePipe<T>(method: StartMethod, duplex: boolean): [Connection<T
   const ba = new Ring(method, CAPACITY, 0);
   Atomics.store(ba.i32, WRITERS, 1);
   return [new Connection<T>(ba, ab, method), new Connection<T>(ab, ba, method)];
+}
+
+/** Records this thread as the holder of one copy of `ring`'s write end; its slot, or -1. */
+function claimHolder(ring: Ring): number {
+  const me = myToken();
+  for (let k = HOLDER_WORDS; k < HOLDER_WORDS + HOLDER_SLOTS; k++) {
+    if (Atomics.compareExchange(ring.i32, k, 0, me) === 0) return k;
+  }
+  return -1;
+}
+
+/** Counts down the copies of `ring`'s write end whose holders died. */
+function reapDeadHolders(ring: Ring): void {
+  for (let k = HOLDER_WORDS; k < HOLDER_WORDS + HOLDER_SLOTS; k++) {
+    const token = Atomics.load(ring.i32, k);
+    if (token === 0 || tokenAlive(token)) continue;
+    if (Atomics.compareExchange(ring.i32, k, token, 0) === token) {
+      Atomics.sub(ring.i32, WRITERS, 1);
+    }
+  }
 }
 
 registerRevivable(Connection.kind, () => new Connection(null, null, "thread"));

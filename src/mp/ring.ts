@@ -1,8 +1,22 @@
 /**
- * A ring of bytes in shared memory carrying length-prefixed messages from any number of
- * writers to any number of readers, in order. One writer and one reader at a time (each side
- * has a futex mutex), so the ring itself is single-producer single-consumer: a byte count
- * updated atomically is all they share. A message larger than the ring streams through it.
+ * A ring of bytes in shared memory carrying messages from any number of writers to any number of
+ * readers, in order. One writer and one reader at a time (each side has a robust mutex), so the
+ * ring itself is single-producer single-consumer: the writer publishes bytes by one store of its
+ * counter of bytes written, the reader frees them by one store of its counter of bytes read (the
+ * capacity is a power of two, so a counter names a position). A message larger than the ring
+ * streams through it.
+ *
+ * A message is `[length: u32][payload][trailer: u8]`; its header is always published whole, and
+ * its trailer is 1. Any process may die at any instruction, and a waiting call returns by its
+ * deadline, yet a reader gets each message whole or not at all:
+ * - a writer that dies (or whose `put` times out) after publishing part of a message leaves
+ *   `MSG_END` ahead of the bytes written: the next writer completes the message with zeros (a
+ *   trailer of 0 marks it torn, and readers drop it); a reader waiting mid-message for bytes that
+ *   no live writer owes drops it itself;
+ * - a reader that dies mid-message leaves `GET_END` ahead of the bytes read: the next reader
+ *   drops the rest of that message;
+ * - a slot of a bounded queue is freed exactly once: by whoever sees its message read to the end
+ *   (a flag taken by exchange), or by the next writer when its dead writer published nothing.
  * Every operation is written once, as a generator that yields what it waits for; `runSync` and
  * `runAsync` of futex.ts run it.
  * @module
@@ -10,16 +24,36 @@
 import type { StartMethod } from "../runtime/popen.ts";
 import { allocate, attach, type Block, type BlockRef } from "../shm/arena.ts";
 import { remaining, type Wait, Words } from "../sync/futex.ts";
+import {
+  holderAlive,
+  lock,
+  nextCheck,
+  takeFromDead,
+  TIMED_OUT_LOCK,
+  tryLock,
+  unlock,
+} from "../sync/robust.ts";
 import type { Scratch } from "./message.ts";
 
-// Header words.
-const PUT_LOCK = 0, GET_LOCK = 1, FILL = 2, WPOS = 3, RPOS = 4;
+// Header words. WRITTEN and READ count bytes (mod 2^32).
+const PUT_LOCK = 0, GET_LOCK = 1, WRITTEN = 2, READ = 3;
 const SEQ_DATA = 5, SEQ_SPACE = 6, ITEMS = 7, RESERVED = 8, MAXSIZE = 9;
 const WAIT_DATA = 10, WAIT_SPACE = 11;
 /** Words free for the users of a ring (JoinableQueue's count, a pipe's open ends, ...). */
 export const USER_WORDS = 12;
-const HEADER_WORDS = 16;
+/** The message being written: where it starts and ends (equal to WRITTEN when none is). */
+const MSG_START = 16, MSG_END = 17;
+/** 1 while the writer holds a slot (bounded queue) that no published message owns yet. */
+const PUT_SLOT = 18;
+/** Where the message being read ends (equal to READ when none is). */
+const GET_END = 19;
+/** 1 while the slot of a message taken by a reader is to be freed once READ reaches GET_SLOT_AT. */
+const GET_SLOT = 20, GET_SLOT_AT = 21;
+/** Words free for users, for a table of holders (a pipe's writers). */
+export const HOLDER_WORDS = 32, HOLDER_SLOTS = 32;
+const HEADER_WORDS = 64;
 const HEADER = HEADER_WORDS * 4;
+const FRAME = 5; // length and trailer
 
 /** Returned by an operation whose deadline passed. */
 export const TIMED_OUT: unique symbol = Symbol("timed out");
@@ -28,11 +62,17 @@ export const END: unique symbol = Symbol("end of stream");
 
 export type Op<T> = Generator<Wait, T | typeof TIMED_OUT | typeof END, void>;
 
+/** The largest power of two not above `n`. */
+function floorPow2(n: number): number {
+  return 2 ** Math.floor(Math.log2(n));
+}
+
 /** A ring over shared memory of one start method. */
 export class Ring {
   readonly words: Words;
   readonly #bytes: Uint8Array;
   readonly #capacity: number;
+  readonly #mask: number;
   readonly block: Block;
 
   constructor(method: StartMethod, capacity: number, maxsize: number);
@@ -40,7 +80,8 @@ export class Ring {
   constructor(a: StartMethod | BlockRef, capacity = 0, maxsize = 0) {
     this.block = typeof a === "string" ? allocate(a, HEADER + capacity, 4096) : attach(a);
     this.words = new Words(this.block, HEADER_WORDS);
-    this.#capacity = this.block.size - HEADER;
+    this.#capacity = floorPow2(this.block.size - HEADER);
+    this.#mask = this.#capacity - 1;
     this.#bytes = new Uint8Array(this.block.buffer, this.block.offset + HEADER, this.#capacity);
     if (typeof a === "string") Atomics.store(this.words.i32, MAXSIZE, maxsize);
   }
@@ -49,9 +90,9 @@ export class Ring {
     return this.words.i32;
   }
 
-  /** Messages put and not yet taken. */
+  /** Messages put and not yet taken (approximate while either side is mid-message). */
   get items(): number {
-    return Atomics.load(this.i32, ITEMS);
+    return Math.max(0, Atomics.load(this.i32, ITEMS));
   }
 
   /** The bound on messages (0: none). */
@@ -59,17 +100,9 @@ export class Ring {
     return Atomics.load(this.i32, MAXSIZE);
   }
 
-  *#lock(word: number, deadline: number | undefined): Generator<Wait, boolean, void> {
-    const i32 = this.i32;
-    if (Atomics.compareExchange(i32, word, 0, 1) === 0) return true;
-    const held = Atomics.load(i32, word);
-    if (held !== 0) yield { i: word, expected: held, deadline, spin: true };
-    if (Atomics.compareExchange(i32, word, 0, 1) === 0) return true;
-    while (Atomics.exchange(i32, word, 2) !== 0) {
-      if (remaining(deadline) === 0) return false;
-      yield { i: word, expected: 2, deadline };
-    }
-    return true;
+  /** Bytes published and not yet read. */
+  #fill(): number {
+    return (Atomics.load(this.i32, WRITTEN) - Atomics.load(this.i32, READ)) >>> 0;
   }
 
   /**
@@ -89,19 +122,20 @@ export class Ring {
     }
     Atomics.add(this.i32, sleepers, 1);
     try {
-      yield { i, expected: seq, deadline };
+      yield { i, expected: seq, deadline: nextCheck(deadline) };
     } finally {
       Atomics.sub(this.i32, sleepers, 1);
     }
   }
 
-  #unlock(word: number): void {
-    if (Atomics.exchange(this.i32, word, 0) === 2) this.words.wake(word, 1);
+  #notify(seq: number, sleepers: number): void {
+    Atomics.add(this.i32, seq, 1);
+    if (Atomics.load(this.i32, sleepers) > 0) this.words.wake(seq);
   }
 
-  /** Copies `src[0..n)` into the ring at `pos`, wrapping; returns the position after it. */
-  #copyIn(src: Uint8Array, n: number, pos: number): number {
-    const bytes = this.#bytes, cap = this.#capacity, first = Math.min(n, cap - pos);
+  /** Copies `src[0..n)` into the ring at byte count `at`, wrapping. */
+  #copyIn(src: Uint8Array, n: number, at: number): void {
+    const bytes = this.#bytes, pos = at & this.#mask, first = Math.min(n, this.#capacity - pos);
     if (n <= 32) {
       for (let i = 0; i < first; i++) bytes[pos + i] = src[i];
       for (let i = first; i < n; i++) bytes[i - first] = src[i];
@@ -109,55 +143,80 @@ export class Ring {
       bytes.set(first === src.length ? src : src.subarray(0, first), pos);
       if (first < n) bytes.set(src.subarray(first, n), 0);
     }
-    return (pos + n) % cap;
   }
 
-  /** Copies `n` bytes from the ring at `pos` into `dst`, wrapping; returns the position after. */
-  #copyOut(dst: Uint8Array, n: number, pos: number): number {
-    const bytes = this.#bytes, cap = this.#capacity, first = Math.min(n, cap - pos);
+  /** Copies `n` bytes from the ring at byte count `at` into `dst` at `offset`, wrapping. */
+  #copyOut(dst: Uint8Array, offset: number, n: number, at: number): void {
+    const bytes = this.#bytes, pos = at & this.#mask, first = Math.min(n, this.#capacity - pos);
     if (n <= 32) {
-      for (let i = 0; i < first; i++) dst[i] = bytes[pos + i];
-      for (let i = first; i < n; i++) dst[i] = bytes[i - first];
+      for (let i = 0; i < first; i++) dst[offset + i] = bytes[pos + i];
+      for (let i = first; i < n; i++) dst[offset + i] = bytes[i - first];
     } else {
-      dst.set(this.#bytes.subarray(pos, pos + first), 0);
-      if (first < n) dst.set(this.#bytes.subarray(0, n - first), first);
+      dst.set(bytes.subarray(pos, pos + first), offset);
+      if (first < n) dst.set(bytes.subarray(0, n - first), offset + first);
     }
-    return (pos + n) % cap;
   }
 
-  /** Writes a message's 4-byte length at `pos`, wrapping; returns the position after it. */
-  #putLength(n: number, pos: number): number {
-    const bytes = this.#bytes, cap = this.#capacity;
-    for (let i = 0; i < 4; i++) bytes[(pos + i) % cap] = (n >>> (8 * i)) & 0xff;
-    return (pos + 4) % cap;
+  #byte(at: number): number {
+    return this.#bytes[at & this.#mask];
   }
 
-  #getLength(pos: number): number {
-    const bytes = this.#bytes, cap = this.#capacity;
+  #length(at: number): number {
     let n = 0;
-    for (let i = 0; i < 4; i++) n |= bytes[(pos + i) % cap] << (8 * i);
+    for (let i = 0; i < 4; i++) n |= this.#byte(at + i) << (8 * i);
     return n >>> 0;
   }
 
+  /** Frees a slot of a bounded queue. */
+  #freeSlot(): void {
+    Atomics.sub(this.i32, RESERVED, 1);
+    this.#notify(SEQ_SPACE, WAIT_SPACE);
+  }
+
+  /** A reader taking the message that ends at `end` will free its slot (bounded queue). */
+  #slotFreedAt(end: number): void {
+    if (this.maxsize === 0) return;
+    Atomics.store(this.i32, GET_SLOT_AT, end);
+    Atomics.store(this.i32, GET_SLOT, 1);
+  }
+
+  /** Frees the slot of a message read to its end, once (whoever gets the flag frees it). */
+  #settleSlot(): void {
+    const i32 = this.i32;
+    if (
+      Atomics.load(i32, GET_SLOT) === 1
+      && Atomics.load(i32, GET_SLOT_AT) === Atomics.load(i32, READ)
+      && Atomics.exchange(i32, GET_SLOT, 0) === 1
+    ) this.#freeSlot();
+  }
+
   /**
-   * Puts `src[0..n)` at once if nothing stands in the way (no bound, the put lock free, room
-   * for the whole message): the common case, without the cost of a waiting operation.
+   * Puts `src[0..n)` at once if nothing stands in the way (no bound, the put lock free, nothing
+   * to recover, room for the whole message): the common case, without the cost of a waiting
+   * operation.
    */
   tryPut(src: Uint8Array, n: number): boolean {
     const i32 = this.i32;
-    if (this.maxsize > 0) return false;
-    if (Atomics.compareExchange(i32, PUT_LOCK, 0, 1) !== 0) return false;
+    if (this.maxsize > 0 || !tryLock(i32, PUT_LOCK)) return false;
     try {
-      if (this.#capacity - Atomics.load(i32, FILL) < n + 4) return false;
-      const pos = this.#copyIn(src, n, this.#putLength(n, Atomics.load(i32, WPOS)));
-      Atomics.store(i32, WPOS, pos);
-      Atomics.add(i32, FILL, n + 4);
+      const w = Atomics.load(i32, WRITTEN);
+      if (Atomics.load(i32, MSG_END) !== w || this.#capacity - this.#fill() < n + FRAME) {
+        return false;
+      }
+      const bytes = this.#bytes, mask = this.#mask;
+      for (let i = 0; i < 4; i++) bytes[(w + i) & mask] = (n >>> (8 * i)) & 0xff;
+      this.#copyIn(src, n, w + 4);
+      bytes[(w + 4 + n) & mask] = 1;
+      // One store publishes the whole message; a writer dying before it published nothing.
+      const end = (w + n + FRAME) | 0;
+      Atomics.store(i32, MSG_START, w);
+      Atomics.store(i32, MSG_END, end);
+      Atomics.store(i32, WRITTEN, end);
       Atomics.add(i32, ITEMS, 1);
-      Atomics.add(i32, SEQ_DATA, 1);
-      if (Atomics.load(i32, WAIT_DATA) > 0) this.words.wake(SEQ_DATA);
+      this.#notify(SEQ_DATA, WAIT_DATA);
       return true;
     } finally {
-      this.#unlock(PUT_LOCK);
+      unlock(this.words, PUT_LOCK);
     }
   }
 
@@ -167,133 +226,233 @@ export class Ring {
    */
   tryGet(into: Scratch): number {
     const i32 = this.i32;
-    if (Atomics.load(i32, ITEMS) === 0) return -1;
-    if (Atomics.compareExchange(i32, GET_LOCK, 0, 1) !== 0) return -1;
+    if (Atomics.load(i32, WRITTEN) === Atomics.load(i32, READ)) return -1;
+    if (!tryLock(i32, GET_LOCK)) return -1;
     try {
-      const fill = Atomics.load(i32, FILL);
-      if (Atomics.load(i32, ITEMS) === 0 || fill < 4) return -1;
-      const start = Atomics.load(i32, RPOS);
-      const n = this.#getLength(start);
-      if (fill < n + 4) return -1; // still being written: the waiting path streams it
+      const r = Atomics.load(i32, READ);
+      if (Atomics.load(i32, GET_END) !== r) return -1; // a dead reader's message: waiting path
+      this.#settleSlot();
+      const fill = this.#fill();
+      if (fill < FRAME) return -1;
+      const n = this.#length(r);
+      if (fill < n + FRAME || this.#byte(r + 4 + n) !== 1) return -1; // not whole yet, or torn
+      const end = (r + n + FRAME) | 0;
+      this.#slotFreedAt(end);
+      Atomics.store(i32, GET_END, end); // a reader dying from here on has taken the message
       into.reserve(n);
-      const pos = this.#copyOut(into.bytes, n, (start + 4) % this.#capacity);
+      this.#copyOut(into.bytes, 0, n, r + 4);
+      Atomics.store(i32, READ, end);
+      this.#settleSlot();
       Atomics.sub(i32, ITEMS, 1);
-      Atomics.store(i32, RPOS, pos);
-      Atomics.sub(i32, FILL, n + 4);
-      Atomics.add(i32, SEQ_SPACE, 1);
-      if (Atomics.load(i32, WAIT_SPACE) > 0) this.words.wake(SEQ_SPACE);
-      if (this.maxsize > 0) this.#freeSlot();
+      this.#notify(SEQ_SPACE, WAIT_SPACE);
       return n;
     } finally {
-      this.#unlock(GET_LOCK);
+      unlock(this.words, GET_LOCK);
     }
   }
 
-  /** Puts `payload` as one message; waits for a slot (maxsize) until `deadline`. */
+  /** Puts `payload` as one message; waits for a slot (maxsize) and for room until `deadline`. */
   *put(payload: Uint8Array, deadline: number | undefined): Op<void> {
-    const i32 = this.i32;
-    const max = this.maxsize;
-    let spun = false;
-    if (max > 0) {
-      // Reserve a slot: RESERVED counts messages put and not yet fully read.
-      for (;;) {
-        const seq = Atomics.load(i32, SEQ_SPACE);
-        const r = Atomics.load(i32, RESERVED);
-        if (r < max) {
-          if (Atomics.compareExchange(i32, RESERVED, r, r + 1) === r) break;
-          continue;
-        }
-        if (remaining(deadline) === 0) return TIMED_OUT;
-        yield* this.#await(SEQ_SPACE, WAIT_SPACE, seq, deadline, spun = !spun);
-      }
-    }
-    if (!(yield* this.#lock(PUT_LOCK, deadline))) {
-      if (max > 0) this.#freeSlot();
-      return TIMED_OUT;
-    }
+    if ((yield* lock(this.words, PUT_LOCK, deadline, true)) === TIMED_OUT_LOCK) return TIMED_OUT;
     try {
-      const header = new Uint8Array(4);
-      new DataView(header.buffer).setUint32(0, payload.length, true);
-      yield* this.#write(header, true);
-      yield* this.#write(payload, false);
+      if (!(yield* this.#recoverPut(deadline))) return TIMED_OUT;
+      if (this.maxsize > 0 && !(yield* this.#reserve(deadline))) return TIMED_OUT;
+      return (yield* this.#write(payload, deadline)) ? undefined : TIMED_OUT;
     } finally {
-      this.#unlock(PUT_LOCK);
+      unlock(this.words, PUT_LOCK);
     }
   }
 
-  #freeSlot(): void {
-    Atomics.sub(this.i32, RESERVED, 1);
-    Atomics.add(this.i32, SEQ_SPACE, 1);
-    if (Atomics.load(this.i32, WAIT_SPACE) > 0) this.words.wake(SEQ_SPACE);
+  /**
+   * With the put lock: finishes what an earlier writer left (it died, or its put timed out):
+   * frees a slot no message owns, and completes a torn message with zeros (trailer 0).
+   */
+  *#recoverPut(deadline: number | undefined): Generator<Wait, boolean, void> {
+    const i32 = this.i32;
+    const w = Atomics.load(i32, WRITTEN);
+    const owed = Atomics.load(i32, MSG_END) !== w;
+    const published = owed && Atomics.load(i32, MSG_START) !== w;
+    if (Atomics.load(i32, PUT_SLOT) === 1) {
+      Atomics.store(i32, PUT_SLOT, 0);
+      if (!published) this.#freeSlot(); // else the torn message owns it: its reader frees it
+    }
+    if (!owed) return true;
+    if (!published) {
+      Atomics.store(i32, MSG_END, w);
+      return true;
+    }
+    return yield* this.#publish(null, deadline);
   }
 
-  /** Writes `src` into the ring, waiting for space as needed (no deadline: a message is whole). */
-  *#write(src: Uint8Array, startsMessage: boolean): Generator<Wait, void, void> {
-    const i32 = this.i32, cap = this.#capacity;
-    let done = 0, spun = false;
-    while (done < src.length || (startsMessage && done === 0 && src.length === 0)) {
+  /** Reserves a slot of a bounded queue, until `deadline`. */
+  *#reserve(deadline: number | undefined): Generator<Wait, boolean, void> {
+    const i32 = this.i32, max = this.maxsize;
+    let spun = false;
+    for (;;) {
       const seq = Atomics.load(i32, SEQ_SPACE);
-      const free = cap - Atomics.load(i32, FILL);
-      if (free === 0) {
-        yield* this.#await(SEQ_SPACE, WAIT_SPACE, seq, undefined, spun = !spun);
+      const r = Atomics.load(i32, RESERVED);
+      if (r < max) {
+        if (Atomics.compareExchange(i32, RESERVED, r, r + 1) !== r) continue;
+        Atomics.store(i32, PUT_SLOT, 1);
+        return true;
+      }
+      if (remaining(deadline) === 0) return false;
+      yield* this.#await(SEQ_SPACE, WAIT_SPACE, seq, deadline, spun = !spun);
+    }
+  }
+
+  /** With the put lock: writes `payload` as a message, waiting for room until `deadline`. */
+  *#write(payload: Uint8Array, deadline: number | undefined): Generator<Wait, boolean, void> {
+    const i32 = this.i32, n = payload.length;
+    const message = new Uint8Array(n + FRAME);
+    new DataView(message.buffer).setUint32(0, n, true);
+    message.set(payload, 4);
+    message[n + 4] = 1;
+    const w = Atomics.load(i32, WRITTEN);
+    Atomics.store(i32, MSG_START, w);
+    Atomics.store(i32, MSG_END, (w + n + FRAME) | 0);
+    if (!(yield* this.#publish(message, deadline))) {
+      if (Atomics.load(i32, WRITTEN) === w) {
+        // Nothing published: the put never happened.
+        Atomics.store(i32, MSG_END, w);
+        if (Atomics.exchange(i32, PUT_SLOT, 0) === 1) this.#freeSlot();
+      }
+      return false; // else torn: the next writer, or a reader waiting for it, drops it
+    }
+    Atomics.add(i32, ITEMS, 1);
+    return true;
+  }
+
+  /**
+   * Publishes the rest of the message being written (from `message`, or zeros), as room comes,
+   * until `deadline`; false if it passed first. The header goes out whole in the first store.
+   */
+  *#publish(message: Uint8Array | null, deadline: number | undefined): Generator<
+    Wait,
+    boolean,
+    void
+  > {
+    const i32 = this.i32, start = Atomics.load(i32, MSG_START), end = Atomics.load(i32, MSG_END);
+    let spun = false;
+    for (;;) {
+      const w = Atomics.load(i32, WRITTEN);
+      const left = (end - w) >>> 0;
+      if (left === 0) return true;
+      const seq = Atomics.load(i32, SEQ_SPACE);
+      const free = this.#capacity - this.#fill();
+      const done = (w - start) >>> 0;
+      if (free === 0 || (done === 0 && free < 4)) {
+        if (remaining(deadline) === 0) return false;
+        yield* this.#await(SEQ_SPACE, WAIT_SPACE, seq, deadline, spun = !spun);
         continue;
       }
-      const pos = Atomics.load(i32, WPOS);
-      const n = Math.min(free, src.length - done, cap - pos);
-      this.#bytes.set(src.subarray(done, done + n), pos);
-      Atomics.store(i32, WPOS, (pos + n) % cap);
-      Atomics.add(i32, FILL, n);
-      if (startsMessage && done === 0) Atomics.add(i32, ITEMS, 1);
-      done += n;
-      Atomics.add(i32, SEQ_DATA, 1);
-      if (Atomics.load(i32, WAIT_DATA) > 0) this.words.wake(SEQ_DATA);
+      const k = Math.min(free, left);
+      if (message) this.#copyIn(message.subarray(done, done + k), k, w);
+      else for (let i = 0; i < k; i++) this.#bytes[(w + i) & this.#mask] = 0;
+      Atomics.store(i32, WRITTEN, (w + k) | 0);
+      if (done === 0) Atomics.store(i32, PUT_SLOT, 0); // the message owns its slot now
+      this.#notify(SEQ_DATA, WAIT_DATA);
     }
   }
 
   /** Takes the next message; waits for one until `deadline`, or until `eof()` holds. */
   *get(deadline: number | undefined, eof?: () => boolean): Op<Uint8Array> {
-    const i32 = this.i32;
-    if (!(yield* this.#lock(GET_LOCK, deadline))) return TIMED_OUT;
+    if ((yield* lock(this.words, GET_LOCK, deadline, true)) === TIMED_OUT_LOCK) return TIMED_OUT;
     try {
-      // Claim a message: wait until one has started.
-      let spun = false;
+      const i32 = this.i32;
       for (;;) {
-        const seq = Atomics.load(i32, SEQ_DATA);
-        if (Atomics.load(i32, ITEMS) > 0) break;
-        if (eof?.()) return END;
-        if (remaining(deadline) === 0) return TIMED_OUT;
-        yield* this.#await(SEQ_DATA, WAIT_DATA, seq, deadline, spun = !spun);
+        // The rest of a message whose reader died: dropped.
+        const left = (Atomics.load(i32, GET_END) - Atomics.load(i32, READ)) >>> 0;
+        if (left > 0) this.#endMessage(yield* this.#read(null, left));
+        this.#settleSlot();
+        // Wait for a message to start.
+        let spun = false;
+        for (;;) {
+          const seq = Atomics.load(i32, SEQ_DATA);
+          if (this.#fill() > 0) break;
+          if (eof?.()) return END;
+          if (remaining(deadline) === 0) return TIMED_OUT;
+          yield* this.#await(SEQ_DATA, WAIT_DATA, seq, deadline, spun = !spun);
+        }
+        const r = Atomics.load(i32, READ);
+        const n = this.#length(r);
+        const end = (r + n + FRAME) | 0;
+        this.#slotFreedAt(end);
+        Atomics.store(i32, GET_END, end);
+        Atomics.store(i32, READ, (r + 4) | 0);
+        this.#notify(SEQ_SPACE, WAIT_SPACE);
+        const out = new Uint8Array(n + 1);
+        const complete = yield* this.#read(out, n + 1);
+        this.#endMessage(complete);
+        if (complete && out[n] === 1) {
+          Atomics.sub(i32, ITEMS, 1);
+          return out.subarray(0, n);
+        }
       }
-      Atomics.sub(i32, ITEMS, 1);
-      const header = new Uint8Array(4);
-      yield* this.#read(header);
-      const out = new Uint8Array(new DataView(header.buffer).getUint32(0, true));
-      yield* this.#read(out);
-      if (this.maxsize > 0) this.#freeSlot();
-      return out;
     } finally {
-      this.#unlock(GET_LOCK);
+      unlock(this.words, GET_LOCK);
     }
   }
 
-  *#read(dst: Uint8Array): Generator<Wait, void, void> {
-    const i32 = this.i32, cap = this.#capacity;
+  /**
+   * With the get lock: the message being read is done — read to its end, or (`complete` false)
+   * dropped where its writer stopped. Frees its slot.
+   */
+  #endMessage(complete: boolean): void {
+    const i32 = this.i32;
+    if (!complete) {
+      const r = Atomics.load(i32, READ);
+      if (Atomics.load(i32, GET_SLOT) === 1) Atomics.store(i32, GET_SLOT_AT, r);
+      Atomics.store(i32, GET_END, r);
+    }
+    this.#settleSlot();
+  }
+
+  /**
+   * With the get lock: reads `count` bytes of the message being read into `dst` (or drops
+   * them). False if the message is torn: its writer died, or gave up, before publishing them.
+   * Waits without a deadline while a live writer owes the bytes (a message is whole).
+   */
+  *#read(dst: Uint8Array | null, count: number): Generator<Wait, boolean, void> {
+    const i32 = this.i32;
     let done = 0, spun = false;
-    while (done < dst.length) {
+    while (done < count) {
       const seq = Atomics.load(i32, SEQ_DATA);
-      const fill = Atomics.load(i32, FILL);
+      const fill = this.#fill();
       if (fill === 0) {
+        if (this.#dropTorn()) return false;
         yield* this.#await(SEQ_DATA, WAIT_DATA, seq, undefined, spun = !spun);
         continue;
       }
-      const pos = Atomics.load(i32, RPOS);
-      const n = Math.min(fill, dst.length - done, cap - pos);
-      dst.set(this.#bytes.subarray(pos, pos + n), done);
-      Atomics.store(i32, RPOS, (pos + n) % cap);
-      Atomics.sub(i32, FILL, n);
-      done += n;
-      Atomics.add(i32, SEQ_SPACE, 1);
-      if (Atomics.load(i32, WAIT_SPACE) > 0) this.words.wake(SEQ_SPACE);
+      const r = Atomics.load(i32, READ);
+      const k = Math.min(fill, count - done);
+      if (dst) this.#copyOut(dst, done, k, r);
+      done += k;
+      Atomics.store(i32, READ, (r + k) | 0);
+      this.#notify(SEQ_SPACE, WAIT_SPACE);
+    }
+    return true;
+  }
+
+  /**
+   * A reader mid-message with nothing to read: if no live writer owes the rest (the put lock is
+   * free, or its holder died), takes the put lock, says the writer owes nothing, and drops the
+   * message. True if it did.
+   */
+  #dropTorn(): boolean {
+    const i32 = this.i32;
+    if (holderAlive(i32, PUT_LOCK)) return false;
+    const taken = tryLock(i32, PUT_LOCK) || takeFromDead(i32, PUT_LOCK);
+    if (!taken) return false;
+    try {
+      const w = Atomics.load(i32, WRITTEN);
+      if (w !== Atomics.load(i32, READ)) return false; // bytes came meanwhile
+      Atomics.store(i32, MSG_START, w);
+      Atomics.store(i32, MSG_END, w);
+      Atomics.store(i32, PUT_SLOT, 0); // the torn message owned the slot: freed with it
+      return true;
+    } finally {
+      unlock(this.words, PUT_LOCK);
     }
   }
 
@@ -326,7 +485,7 @@ export class Ring {
     let spun = false;
     for (;;) {
       const seq = Atomics.load(this.i32, SEQ_DATA);
-      if (Atomics.load(this.i32, ITEMS) > 0 || eof?.()) return true;
+      if (this.#fill() > 0 || eof?.()) return true;
       if (remaining(deadline) === 0) return false;
       yield* this.#await(SEQ_DATA, WAIT_DATA, seq, deadline, spun = !spun);
     }

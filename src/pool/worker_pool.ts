@@ -79,6 +79,8 @@ export class WorkerPool {
   readonly #workers = new Set<Worker>();
   readonly #functions: Functions;
   readonly #jobs = new Map<number, Job>();
+  /** Jobs cancelled while queued and not yet dropped from `#queue`. */
+  #stale = 0;
   #initializer: Promise<TargetRef | null> | undefined;
   #nextId = 1;
   #avgMs = Infinity;
@@ -140,6 +142,7 @@ export class WorkerPool {
       // Only a task no worker has received can be cancelled; the dispatcher skips it.
       if (job.worker || !this.#jobs.has(job.id)) return false;
       this.#jobs.delete(job.id);
+      this.#stale++; // still in the queue: dropped when the dispatcher reaches it
       queueMicrotask(() => this.#checkDrained());
       return true;
     };
@@ -175,8 +178,9 @@ export class WorkerPool {
     return w.ready && !w.exiting ? room : 0;
   }
 
+  /** Tasks waiting for a worker (not those cancelled while queued, which wait to be dropped). */
   get #queued(): number {
-    return this.#queue.size;
+    return this.#queue.size - this.#stale;
   }
 
   #requeue(jobs: Job[]): void {
@@ -187,8 +191,10 @@ export class WorkerPool {
     if (this.#functions.takeFailed()) {
       // Tasks whose function cannot be found fail now, whether or not a worker is ready.
       this.#queue.retain((job) => {
-        if (job.fn.error) this.#finish(job, false, job.fn.error);
-        return !job.fn.error;
+        if (!job.fn.error) return true;
+        if (this.#jobs.has(job.id)) this.#finish(job, false, job.fn.error);
+        else this.#stale--;
+        return false;
       });
     }
     if (this.#queued === 0) return;
@@ -213,6 +219,11 @@ export class WorkerPool {
     const jobs: unknown[] = [];
     let n = 0;
     for (let job = this.#queue.peek(); n < max && job; job = this.#queue.peek()) {
+      if (!this.#jobs.has(job.id)) {
+        this.#queue.shift(); // cancelled while queued
+        this.#stale--;
+        continue;
+      }
       if (job.fn.error) {
         this.#queue.shift();
         this.#finish(job, false, job.fn.error);
@@ -221,7 +232,7 @@ export class WorkerPool {
       if (!job.fn.ref) break; // keep order: wait for this function's module to be found
       this.#queue.shift();
       if (!job.future._setRunning()) {
-        this.#jobs.delete(job.id); // cancelled while queued
+        this.#jobs.delete(job.id); // settled meanwhile
         continue;
       }
       if (!w.known.has(job.fn.id)) {
@@ -400,6 +411,7 @@ export class WorkerPool {
   }
 
   #takeQueue(): Job[] {
+    this.#stale = 0;
     return this.#queue.takeAll().filter((j) => this.#jobs.has(j.id));
   }
 

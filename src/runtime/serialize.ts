@@ -40,7 +40,10 @@ export function toBytes(value: unknown): Uint8Array {
   return serializer().serialize(value);
 }
 
-/** The value back from `toBytes`' bytes. */
+/**
+ * The value back from `toBytes`' bytes. Node's deserializer makes typed arrays views of the
+ * bytes it is given, which are often a reused buffer: there it reads a copy.
+ */
 export function fromBytes(bytes: Uint8Array): unknown {
-  return serializer().deserialize(bytes);
+  return serializer().deserialize(runtime === "node" ? bytes.slice() : bytes);
 }

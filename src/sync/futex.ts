@@ -8,6 +8,7 @@ import { keepAlive } from "../keep_alive.ts";
 import { exitNow, parentGone } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";
 import type { Block } from "../shm/arena.ts";
+import { endIfTerminated, isThreadChild } from "./owner.ts";
 
 const INT_MAX = 0x7fffffff;
 const PARENT_CHECK_MS = 250;
@@ -115,8 +116,19 @@ export function runSync<T>(words: Words, op: Generator<Wait, T, void>): T {
   for (let r = op.next();; r = op.next()) {
     if (r.done) return r.value;
     if (r.value.spin) words.spin(r.value.i, r.value.expected);
-    else words.wait(r.value.i, r.value.expected, remaining(r.value.deadline));
+    else {
+      words.wait(r.value.i, r.value.expected, bounded(remaining(r.value.deadline)));
+      endIfTerminated();
+    }
   }
+}
+
+/** A thread child wakes at least every `TERMINATION_CHECK_MS` to see whether it was ended. */
+const TERMINATION_CHECK_MS = 100;
+
+function bounded(ms: number | undefined): number | undefined {
+  if (!isThreadChild()) return ms;
+  return ms === undefined ? TERMINATION_CHECK_MS : Math.min(ms, TERMINATION_CHECK_MS);
 }
 
 /** Runs the same operation without blocking the event loop (`acquireAsync`, `getAsync`, ...). */
@@ -124,7 +136,8 @@ export async function runAsync<T>(words: Words, op: Generator<Wait, T, void>): P
   for (let r = op.next();; r = op.next()) {
     if (r.done) return r.value;
     if (!r.value.spin) {
-      await words.waitAsync(r.value.i, r.value.expected, remaining(r.value.deadline));
+      await words.waitAsync(r.value.i, r.value.expected, bounded(remaining(r.value.deadline)));
+      endIfTerminated();
     }
   }
 }

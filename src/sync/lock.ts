@@ -1,9 +1,10 @@
 /**
- * `Lock`: a mutex shared by every child and the parent of one context. One futex word, three
- * states (0 free, 1 held, 2 held with waiters): no syscall unless contended.
+ * `Lock`: a mutex shared by every child and the parent of one context. One futex word holding
+ * the holder's owner token (robust.ts): no syscall unless contended, and a lock whose holder
+ * died is taken over by the next acquirer, which `ownerDied` tells.
  * @module
  */
-import { deadlineOf, remaining, runAsync, runSync, type Wait } from "./futex.ts";
+import { deadlineOf, runAsync, runSync } from "./futex.ts";
 import {
   acquireArgs,
   type AcquireOptions,
@@ -11,6 +12,16 @@ import {
   Primitive,
   registerPrimitive,
 } from "./primitive.ts";
+import {
+  lock,
+  type LockResult,
+  takeFromDead,
+  TAKEN,
+  TAKEN_FROM_DEAD,
+  TIMED_OUT_LOCK,
+  tryLock,
+  unlock,
+} from "./robust.ts";
 
 /**
  * A non-recursive lock (CPython's `multiprocessing.Lock`).
@@ -33,38 +44,46 @@ import {
 export class Lock extends Primitive {
   static readonly kind = "Lock";
 
+  #ownerDied = false;
+
   constructor() {
     super(new.target, 1);
   }
 
-  *#take(deadline: number | undefined): Generator<Wait, boolean, void> {
-    const i32 = this._words.i32;
-    while (Atomics.exchange(i32, 0, 2) !== 0) {
-      if (remaining(deadline) === 0) return false;
-      yield { i: 0, expected: 2, deadline };
-    }
-    return true;
+  /**
+   * True when this process's (or thread's) latest acquire took the lock from a holder that had
+   * died holding it (a robust mutex's "owner died"): what it protects may be half-updated.
+   */
+  get ownerDied(): boolean {
+    return this.#ownerDied;
+  }
+
+  #took(result: LockResult): boolean {
+    this.#ownerDied = result === TAKEN_FROM_DEAD;
+    return result !== TIMED_OUT_LOCK;
   }
 
   /** Takes the lock, blocking this thread until it is free (or the timeout); false if not taken. */
   acquire(options?: AcquireOptions): boolean {
     const { blocking, timeout } = acquireArgs(options);
-    if (Atomics.compareExchange(this._words.i32, 0, 0, 1) === 0) return true;
-    return blocking && runSync(this._words, this.#take(deadlineOf(timeout)));
+    if (tryLock(this._words.i32, 0)) return this.#took(TAKEN);
+    if (!blocking) return this.#took(takeFromDead(this._words.i32, 0) ? TAKEN_FROM_DEAD : 0);
+    return this.#took(runSync(this._words, lock(this._words, 0, deadlineOf(timeout))));
   }
 
   /** Takes the lock without blocking the event loop. */
   async acquireAsync(options?: AcquireOptions): Promise<boolean> {
     const { blocking, timeout } = acquireArgs(options);
-    if (Atomics.compareExchange(this._words.i32, 0, 0, 1) === 0) return true;
-    return blocking && await runAsync(this._words, this.#take(deadlineOf(timeout)));
+    if (tryLock(this._words.i32, 0)) return this.#took(TAKEN);
+    if (!blocking) return this.#took(takeFromDead(this._words.i32, 0) ? TAKEN_FROM_DEAD : 0);
+    return this.#took(await runAsync(this._words, lock(this._words, 0, deadlineOf(timeout))));
   }
 
-  /** Frees the lock; throws if it is not held. */
+  /** Frees the lock (from any process, as CPython's); throws if it is not held. */
   release(): void {
-    const prev = Atomics.exchange(this._words.i32, 0, 0);
-    if (prev === 0) throw new Error("Lock.release(): the lock is not held; acquire() it first.");
-    if (prev === 2) this._words.wake(0, 1);
+    if (unlock(this._words, 0) === 0) {
+      throw new Error("Lock.release(): the lock is not held; acquire() it first.");
+    }
   }
 
   /** Acquires and returns a `Disposable` that releases: `using _ = lock.hold();`. */

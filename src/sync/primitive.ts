@@ -5,7 +5,6 @@
  */
 import { methodOf } from "../bound.ts";
 import { HANDLE, type HandleState } from "../handles.ts";
-import { pid } from "../runtime/host.ts";
 import type { StartMethod } from "../runtime/popen.ts";
 import { allocate, attach, type Block, type BlockRef } from "../shm/arena.ts";
 import { registerRevivable, revivalData } from "../shm/revive.ts";
@@ -81,15 +80,6 @@ export abstract class Primitive {
 /** Registers how a child revives a primitive sent as `kind`. */
 export function registerPrimitive(kind: string, make: () => Primitive): void {
   registerRevivable(kind, make);
-}
-
-const TOKEN_KEY = Symbol.for("multiproc.isolateToken");
-
-/** This thread's identity as a lock owner: its pid and a random token of its isolate. */
-export function ownerId(): [number, number] {
-  const g = globalThis as unknown as { [TOKEN_KEY]?: number };
-  g[TOKEN_KEY] ??= (Math.floor(Math.random() * 0x7ffffffe) + 1) | 0;
-  return [pid, g[TOKEN_KEY]];
 }
 
 /** Checks acquire options the way CPython does. */

@@ -1,100 +1,109 @@
 /**
- * `RLock`: a recursive lock. Words: mutex state, owner pid, owner isolate token, depth.
+ * `RLock`: a recursive lock. Words: a robust mutex holding its owner's token (robust.ts), and
+ * the depth.
  * @module
  */
-import { deadlineOf, remaining, runAsync, runSync, type Wait } from "./futex.ts";
+import { deadlineOf, runAsync, runSync } from "./futex.ts";
+import { myToken, ownerPid } from "./owner.ts";
 import {
   acquireArgs,
   type AcquireOptions,
   disposable,
-  ownerId,
   Primitive,
   registerPrimitive,
 } from "./primitive.ts";
+import {
+  holder,
+  lock,
+  type LockResult,
+  takeFromDead,
+  TAKEN,
+  TAKEN_FROM_DEAD,
+  TIMED_OUT_LOCK,
+  tryLock,
+  unlock,
+} from "./robust.ts";
 
-const STATE = 0, PID = 1, TOKEN = 2, DEPTH = 3;
+const STATE = 0, DEPTH = 3;
 
 /**
- * A lock its owner may take again; each `acquire()` needs its `release()`.
+ * A recursive lock (CPython's `multiprocessing.RLock`): its owner may take it again, and must
+ * release it as many times.
  * @example
  * ```ts
  * import { RLock } from "multiproc";
  * const lock = new RLock();
  * lock.acquire();
- * lock.acquire(); // the owner may re-enter
+ * lock.acquire(); // the owner takes it again
  * lock.release();
  * lock.release();
  * ```
  */
 export class RLock extends Primitive {
   static readonly kind = "RLock";
+  #ownerDied = false;
 
   constructor() {
     super(new.target, 4);
   }
 
-  #mine(): boolean {
-    const [pid, token] = ownerId();
-    const i32 = this._words.i32;
-    return Atomics.load(i32, STATE) !== 0 && Atomics.load(i32, PID) === pid
-      && Atomics.load(i32, TOKEN) === token;
+  /**
+   * True when this process's (or thread's) latest first-level acquire took the lock from a
+   * holder that had died holding it: what it protects may be half-updated.
+   */
+  get ownerDied(): boolean {
+    return this.#ownerDied;
   }
 
-  #own(): true {
-    const [pid, token] = ownerId();
-    const i32 = this._words.i32;
-    Atomics.store(i32, PID, pid);
-    Atomics.store(i32, TOKEN, token);
-    Atomics.store(i32, DEPTH, 1);
+  #mine(): boolean {
+    return holder(this._words.i32, STATE) === myToken();
+  }
+
+  #own(result: LockResult): boolean {
+    if (result === TIMED_OUT_LOCK) return false;
+    this.#ownerDied = result === TAKEN_FROM_DEAD;
+    Atomics.store(this._words.i32, DEPTH, 1);
     return true;
   }
 
-  *#take(deadline: number | undefined): Generator<Wait, boolean, void> {
-    const i32 = this._words.i32;
-    while (Atomics.exchange(i32, STATE, 2) !== 0) {
-      if (remaining(deadline) === 0) return false;
-      yield { i: STATE, expected: 2, deadline };
-    }
-    return this.#own();
-  }
-
   /** Takes it at once if this thread owns it or it is free; null if it has to wait. */
-  #quick(): boolean | null {
+  #quick(blocking: boolean): boolean | null {
     const i32 = this._words.i32;
     if (this.#mine()) return (Atomics.add(i32, DEPTH, 1), true);
-    if (Atomics.compareExchange(i32, STATE, 0, 1) === 0) return this.#own();
+    if (tryLock(i32, STATE)) return this.#own(TAKEN);
+    if (!blocking) return this.#own(takeFromDead(i32, STATE) ? TAKEN_FROM_DEAD : TIMED_OUT_LOCK);
     return null;
   }
 
   /** Takes the lock (again, if this thread owns it); blocks this thread. */
   acquire(options?: AcquireOptions): boolean {
     const { blocking, timeout } = acquireArgs(options);
-    return this.#quick() ?? (blocking && runSync(this._words, this.#take(deadlineOf(timeout))));
+    return this.#quick(blocking)
+      ?? this.#own(runSync(this._words, lock(this._words, STATE, deadlineOf(timeout))));
   }
 
   /** Takes the lock without blocking the event loop. */
   async acquireAsync(options?: AcquireOptions): Promise<boolean> {
     const { blocking, timeout } = acquireArgs(options);
-    return this.#quick()
-      ?? (blocking && await runAsync(this._words, this.#take(deadlineOf(timeout))));
+    return this.#quick(blocking)
+      ?? this.#own(await runAsync(this._words, lock(this._words, STATE, deadlineOf(timeout))));
   }
 
   /** Releases one level; throws unless this thread owns the lock. */
   release(): void {
     const i32 = this._words.i32;
     if (!this.#mine()) {
+      const owner = holder(i32, STATE);
       throw new Error(
-        Atomics.load(i32, STATE) === 0
+        owner === 0
           ? "RLock.release(): the lock is not held; acquire() it first."
           : `RLock.release(): the lock is held by another process or thread (pid ${
-            Atomics.load(i32, PID)
+            ownerPid(owner)
           }); only its owner may release it.`,
       );
     }
     if (Atomics.sub(i32, DEPTH, 1) > 1) return;
-    Atomics.store(i32, PID, 0);
-    Atomics.store(i32, TOKEN, 0);
-    if (Atomics.exchange(i32, STATE, 0) === 2) this._words.wake(STATE, 1);
+    unlock(this._words, STATE);
   }
 
   /** Acquires and returns a `Disposable` that releases: `using _ = lock.hold();`. */

@@ -1,0 +1,290 @@
+/**
+ * Faults never wedge the survivors. A child is killed (SIGKILL's `kill()` and `terminate()`) while
+ * it is inside an operation on a shared object, at varied moments, under both start methods; the
+ * survivor must return within its timeout (plus a small slack), get every item that was completed
+ * whole and in order and no torn one, see `EOFError` where the stream ended, take over a lock
+ * whose holder died (and be told so), and leave no memory file behind.
+ *
+ * With FAULTS_REPORT=path, each scenario appends a JSON line (kills, hangs, wrong results) for
+ * `scripts/faults.mjs`'s table.
+ */
+import assert from "node:assert/strict";
+import { appendFileSync } from "node:fs";
+import process from "node:process";
+import { test } from "node:test";
+import { Empty, EOFError, getContext, sleep } from "../mod.ts";
+import {
+  countWhileWaiting,
+  getForever,
+  holdLock,
+  holdRLock,
+  incrementForever,
+  putForever,
+  sendForever,
+  slow,
+} from "./fixtures/fault_targets.ts";
+import { METHODS, RUNTIME } from "./helpers.ts";
+
+/** What a survivor may take beyond its timeout (a wake, a liveness check, a loaded machine). */
+const SLACK_MS = 400;
+/** Kill moments after the child said it runs, in ms: at once, soon, later. */
+const MOMENTS = [0, 3, 15, 40];
+
+type Ctx = ReturnType<typeof getContext>;
+type Proc = InstanceType<Ctx["Process"]>;
+
+function report(scenario: string, method: string, kills: number, hangs: number, wrong: number) {
+  const path = process.env.FAULTS_REPORT;
+  if (!path) return;
+  const line = { scenario, runtime: RUNTIME, method, kills, hangs, wrong };
+  appendFileSync(path, `${JSON.stringify(line)}\n`);
+}
+
+/** Starts `target` and waits until it says (through `ready`) that it runs. */
+async function startReady(
+  ctx: Ctx,
+  target: (...args: never[]) => unknown,
+  args: unknown[],
+  ready: InstanceType<Ctx["Event"]>,
+): Promise<Proc> {
+  const p = new ctx.Process({ target: target as (...a: unknown[]) => unknown, args });
+  await p.start();
+  assert.ok(await ready.wait(30_000), "the child did not start within 30 s");
+  return p;
+}
+
+/** Ends `p` by kill() or terminate() (alternating with `n`) and checks it ended so. */
+async function end(p: Proc, n: number): Promise<void> {
+  if (n % 2 === 0) p.kill();
+  else p.terminate();
+  await p.join(10_000);
+  assert.equal(p.exitCode, n % 2 === 0 ? -9 : -15, `the child was not ended (${p.exitCode})`);
+}
+
+/** Runs `fn` and says how long it took. */
+async function timed<T>(fn: () => T | Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const value = await fn();
+  return [value, performance.now() - t0];
+}
+
+for (const method of METHODS) {
+  const ctx = getContext(method);
+  const tag = `[${method}]`;
+
+  test(
+    `faults: a Queue writer killed mid-put leaves whole items in order; get honours its timeout ${tag}`,
+    { timeout: 120_000 },
+    async () => {
+      let kills = 0, hangs = 0, wrong = 0;
+      for (const [n, moment] of MOMENTS.entries()) {
+        const q = new ctx.Queue<{ i: number; pad?: Uint8Array }>();
+        const ready = new ctx.Event();
+        const p = await startReady(ctx, putForever, [q, ready], ready);
+        await sleep(moment);
+        await end(p, n);
+        kills++;
+        let next = 0;
+        for (;;) {
+          let item: { i: number; pad?: Uint8Array };
+          const [got, ms] = await timed(() => {
+            try {
+              return q.get({ timeout: 300 });
+            } catch (e) {
+              assert.ok(e instanceof Empty, String(e));
+              return null;
+            }
+          });
+          if (ms > 300 + SLACK_MS) hangs++;
+          assert.ok(ms <= 300 + SLACK_MS, `get({ timeout: 300 }) took ${ms.toFixed(0)} ms`);
+          if (got === null) break;
+          item = got;
+          const whole = item.i === next
+            && (item.i % 3 !== 0
+              || (item.pad?.length === 150_000 && item.pad.every((b) => b === (item.i & 0xff))));
+          if (!whole) wrong++;
+          assert.ok(
+            whole,
+            `item ${next}: got ${JSON.stringify({ i: item.i, pad: item.pad?.length })}`,
+          );
+          next++;
+        }
+        q.put({ i: -1 });
+        assert.deepEqual(q.get({ timeout: 2000 }), { i: -1 }, "the queue works after the fault");
+      }
+      report("Queue: writer killed mid-put", method, kills, hangs, wrong);
+    },
+  );
+
+  test(`faults: a Queue reader killed mid-get: later items come whole, in order ${tag}`, {
+    timeout: 120_000,
+  }, async () => {
+    let kills = 0, wrong = 0;
+    for (const [n, moment] of MOMENTS.entries()) {
+      const q = new ctx.Queue<{ i: number; pad?: Uint8Array }>();
+      const ready = new ctx.Event();
+      const p = await startReady(ctx, getForever, [q, ready], ready);
+      // Feed it large items (some stream through the ring) until it is killed.
+      let i = 0, stop = false;
+      const feeding = (async () => {
+        while (!stop) {
+          // With its reader dead the ring fills: a put then times out (Full), and is not made.
+          const item = { i, pad: new Uint8Array(120_000).fill((i + 1) & 0xff) };
+          const put = await q.putAsync(item, { timeout: 300 }).then(() => true, () => false);
+          if (!put) break;
+          i++;
+          if (i % 8 === 0) await sleep(0);
+        }
+      })();
+      await sleep(moment + 5);
+      await end(p, n);
+      stop = true;
+      await feeding;
+      kills++;
+      // What the dead reader left: whole items, in order; then the queue works on.
+      let last = -1;
+      for (;;) {
+        let item: { i: number; pad?: Uint8Array };
+        try {
+          item = q.get({ timeout: 300 });
+        } catch (e) {
+          assert.ok(e instanceof Empty, String(e));
+          break;
+        }
+        const ok = item.i > last && item.pad?.every((b) => b === ((item.i + 1) & 0xff));
+        if (!ok) wrong++;
+        assert.ok(ok, `item ${item.i} after ${last} is torn or out of order`);
+        last = item.i;
+      }
+      q.put({ i: -1 });
+      assert.deepEqual(q.get({ timeout: 2000 }), { i: -1 }, "the queue works after the fault");
+    }
+    report("Queue: reader killed mid-get", method, kills, 0, wrong);
+  });
+
+  for (const duplex of [false, true]) {
+    const kind = duplex ? "duplex" : "one-way";
+    test(`faults: a ${kind} Pipe's sender killed: whole messages, then EOFError, no hang ${tag}`, {
+      timeout: 120_000,
+    }, async () => {
+      let kills = 0, hangs = 0, wrong = 0;
+      for (const [n, moment] of MOMENTS.entries()) {
+        const [mine, theirs] = ctx.Pipe<{ i: number; pad?: Uint8Array }>(duplex);
+        const ready = new ctx.Event();
+        const p = await startReady(ctx, sendForever, [theirs, ready], ready);
+        theirs.close(); // as in CPython: the parent keeps only its own end
+        await sleep(moment);
+        await end(p, n);
+        kills++;
+        let next = 0, eof = false;
+        while (!eof) {
+          const [ready2, ms] = await timed(() => mine.poll(2000));
+          if (!ready2 || ms > 2000 + SLACK_MS) hangs++;
+          assert.ok(ready2, "poll(2000) found neither a message nor the end of the stream");
+          try {
+            const m = mine.recv();
+            const whole = m.i === next && (m.i % 4 !== 0 || m.pad?.length === 100_000);
+            if (!whole) wrong++;
+            assert.ok(whole, `message ${next}: got ${m.i}`);
+            next++;
+          } catch (e) {
+            assert.ok(e instanceof EOFError, String(e));
+            eof = true;
+          }
+        }
+        mine.close();
+      }
+      report(`Pipe (${kind}): sender killed`, method, kills, hangs, wrong);
+    });
+  }
+
+  for (const [kind, target] of [["Lock", holdLock], ["RLock", holdRLock]] as const) {
+    test(`faults: a ${kind} whose holder died is taken over, and ownerDied says so ${tag}`, {
+      timeout: 120_000,
+    }, async () => {
+      let kills = 0, hangs = 0, wrong = 0;
+      for (const n of [0, 1]) {
+        const lock = kind === "Lock" ? new ctx.Lock() : new ctx.RLock();
+        const v = new ctx.RawValue("i", 0);
+        const ready = new ctx.Event(), gate = new ctx.Event();
+        const p = await startReady(ctx, target, [lock, v, ready, gate], ready);
+        await end(p, n);
+        kills++;
+        const [taken, ms] = await timed(() => lock.acquire({ timeout: 2000 }));
+        if (!taken || ms > 2000) hangs++;
+        assert.ok(taken, `${kind}.acquire({ timeout: 2000 }) did not take a dead holder's lock`);
+        assert.equal(lock.ownerDied, true);
+        if (v.value !== -1) wrong++;
+        assert.equal(v.value, -1, "the dead holder's write is seen");
+        lock.release();
+        assert.equal(lock.locked(), false, "one release frees a taken-over lock");
+        assert.ok(lock.acquire({ timeout: 100 }));
+        assert.equal(lock.ownerDied, false);
+        lock.release();
+      }
+      report(`${kind}: holder killed`, method, kills, hangs, wrong);
+    });
+  }
+
+  test(
+    `faults: Value's lock after a child killed mid-increment ${tag}`,
+    { timeout: 120_000 },
+    async () => {
+      let kills = 0, hangs = 0;
+      for (const [n, moment] of MOMENTS.entries()) {
+        const v = new ctx.Value("i", 0);
+        const ready = new ctx.Event();
+        const p = await startReady(ctx, incrementForever, [v, ready], ready);
+        await sleep(moment);
+        await end(p, n);
+        kills++;
+        const lock = v.getLock();
+        const [taken, ms] = await timed(() => lock.acquire({ timeout: 2000 }));
+        if (!taken || ms > 2000) hangs++;
+        assert.ok(taken, "the value's lock stays held by a dead child");
+        const seen = v.value;
+        v.value = seen + 1;
+        lock.release();
+        assert.equal(v.value, seen + 1);
+      }
+      report("Value with its lock: incrementer killed", method, kills, hangs, 0);
+    },
+  );
+
+  test(`faults: a killed child blocked in the library stops (its counter stops) ${tag}`, {
+    timeout: 120_000,
+  }, async () => {
+    const v = new ctx.RawValue("i", 0);
+    const ready = new ctx.Event(), gate = new ctx.Event();
+    const p = await startReady(ctx, countWhileWaiting, [v, ready, gate], ready);
+    await sleep(50);
+    await end(p, 0);
+    await sleep(150); // a thread child notices within ~100 ms
+    const a = v.value;
+    await sleep(300);
+    assert.equal(v.value, a, "the killed child still runs");
+    report("killed child stops (blocked in the library)", method, 1, 0, v.value === a ? 0 : 1);
+  });
+
+  test(
+    `faults: shutdown() returns after a queued task is cancelled ${tag}`,
+    { timeout: 120_000 },
+    async () => {
+      for (const disposing of [false, true]) {
+        const ex = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+        const first = ex.submit(slow, 600, "first");
+        const second = ex.submit(slow, 10, "second");
+        await sleep(100);
+        assert.equal(second.cancel(), true);
+        const [, ms] = await timed(async () => {
+          if (disposing) await ex[Symbol.asyncDispose]();
+          else await ex.shutdown();
+        });
+        assert.ok(ms < 5000, `shutdown() took ${ms.toFixed(0)} ms`);
+        assert.equal(await first.result(), "first");
+        assert.equal(second.cancelled(), true);
+      }
+      report("pool: shutdown after cancel", method, 0, 0, 0);
+    },
+  );
+}
