@@ -12,21 +12,25 @@ import assert from "node:assert/strict";
 import { appendFileSync } from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
-import { Empty, EOFError, getContext, sleep } from "../mod.ts";
+import { BrokenBarrierError, Empty, EOFError, getContext, sleep } from "../mod.ts";
 import {
+  atBarrierThenBlock,
   countWhileWaiting,
   getForever,
   holdLock,
   holdRLock,
+  holdSlot,
   incrementForever,
+  onCondition,
   putForever,
   sendForever,
   slow,
+  takeWithoutDone,
 } from "./fixtures/fault_targets.ts";
 import { METHODS, RUNTIME } from "./helpers.ts";
 
 /** What a survivor may take beyond its timeout (a wake, a liveness check, a loaded machine). */
-const SLACK_MS = 400;
+const SLACK_MS = 500;
 /** Kill moments after the child said it runs, in ms: at once, soon, later. */
 const MOMENTS = [0, 3, 15, 40];
 
@@ -265,6 +269,112 @@ for (const method of METHODS) {
     assert.equal(v.value, a, "the killed child still runs");
     report("killed child stops (blocked in the library)", method, 1, 0, v.value === a ? 0 : 1);
   });
+
+  test(`faults: survivors of a killed Semaphore holder, Event setter and Condition waiter ${tag}`, {
+    timeout: 120_000,
+  }, async () => {
+    let kills = 0, hangs = 0, wrong = 0;
+    const within = async (what: string, timeout: number, fn: () => unknown) => {
+      const [, ms] = await timed(fn);
+      if (ms > timeout + SLACK_MS) hangs++;
+      assert.ok(ms <= timeout + SLACK_MS, `${what} took ${ms.toFixed(0)} ms (timeout ${timeout})`);
+    };
+    // A Semaphore slot held by a dead child stays taken (a count has no owner); waits time out.
+    const sem = new ctx.Semaphore(1);
+    let ready = new ctx.Event(), gate = new ctx.Event();
+    let p = await startReady(ctx, holdSlot, [sem, ready, gate], ready);
+    await end(p, 0);
+    kills++;
+    await within("Semaphore.acquire({ timeout: 300 })", 300, () => {
+      if (sem.acquire({ timeout: 300 })) wrong++;
+    });
+    sem.release();
+    assert.ok(sem.acquire({ timeout: 100 }), "release() by a survivor frees the slot");
+    // An Event its setter never set: wait(timeout) returns false in time.
+    const never = new ctx.Event();
+    await within("Event.wait(300)", 300, async () => assert.equal(await never.wait(300), false));
+    // A Condition: a waiter killed while waiting, and a holder killed holding its lock.
+    for (const hold of [false, true]) {
+      const cond = new ctx.Condition();
+      ready = new ctx.Event();
+      gate = new ctx.Event();
+      p = await startReady(ctx, onCondition, [cond, ready, gate, hold], ready);
+      if (!hold) await sleep(50); // it is in wait(): the lock is free again
+      await end(p, 1);
+      kills++;
+      await within("Condition.acquire({ timeout: 2000 })", 2000, () => {
+        if (!cond.acquire({ timeout: 2000 })) wrong++;
+      });
+      cond.notifyAll();
+      await within("Condition.wait(200)", 200, async () => await cond.wait(200));
+      cond.release();
+    }
+    report("Semaphore, Event, Condition: peer killed", method, kills, hangs, wrong);
+  });
+
+  test(
+    `faults: a Barrier party killed, before or after arriving ${tag}`,
+    { timeout: 120_000 },
+    async () => {
+      let kills = 0, hangs = 0;
+      for (const arrive of [false, true]) {
+        const barrier = new ctx.Barrier(3);
+        const ready = new ctx.Event();
+        const p = await startReady(ctx, atBarrierThenBlock, [barrier, ready, arrive], ready);
+        if (arrive) { while (barrier.nWaiting < 1) await sleep(5); }
+        await end(p, 0);
+        kills++;
+        if (arrive) {
+          // Its arrival counted: the two survivors complete the generation.
+          const both = await Promise.all([barrier.wait(2000), barrier.wait(2000)]);
+          assert.deepEqual(both.sort(), [1, 2]);
+        } else {
+          const [err, ms] = await timed(() => barrier.wait(300).then(() => null, (e) => e));
+          if (ms > 300 + SLACK_MS) hangs++;
+          assert.ok(err instanceof BrokenBarrierError, String(err));
+          assert.ok(ms <= 300 + SLACK_MS, `Barrier.wait(300) took ${ms.toFixed(0)} ms`);
+        }
+      }
+      report("Barrier: party killed", method, kills, hangs, 0);
+    },
+  );
+
+  test(
+    `faults: JoinableQueue and SimpleQueue with a killed peer ${tag}`,
+    { timeout: 120_000 },
+    async () => {
+      let kills = 0, hangs = 0, wrong = 0;
+      const jq = new ctx.JoinableQueue<number>();
+      let ready = new ctx.Event();
+      let p = await startReady(ctx, takeWithoutDone, [jq, ready], ready);
+      jq.put(1);
+      await sleep(50);
+      await end(p, 0);
+      kills++;
+      const [joined, ms] = await timed(() => jq.join(300));
+      if (ms > 300 + SLACK_MS) hangs++;
+      assert.equal(joined, false, "an item taken by a dead consumer is never done");
+      jq.taskDone();
+      assert.equal(await jq.join(1000), true);
+      const sq = new ctx.SimpleQueue<{ i: number; pad?: Uint8Array }>();
+      ready = new ctx.Event();
+      p = await startReady(ctx, putForever, [sq, ready], ready);
+      await sleep(10);
+      await end(p, 1);
+      kills++;
+      for (let next = 0;; next++) {
+        let item: { i: number; pad?: Uint8Array };
+        try {
+          item = sq.get({ timeout: 300 });
+        } catch {
+          break;
+        }
+        if (item.i !== next) wrong++;
+        assert.equal(item.i, next);
+      }
+      report("JoinableQueue, SimpleQueue: peer killed", method, kills, hangs, wrong);
+    },
+  );
 
   test(
     `faults: shutdown() returns after a queued task is cancelled ${tag}`,
