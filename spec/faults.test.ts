@@ -12,7 +12,15 @@ import assert from "node:assert/strict";
 import { appendFileSync } from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
-import { BrokenBarrierError, Empty, EOFError, getContext, sleep } from "../mod.ts";
+import {
+  activeChildren,
+  BrokenBarrierError,
+  BrokenProcessPool,
+  Empty,
+  EOFError,
+  getContext,
+  sleep,
+} from "../mod.ts";
 import {
   atBarrierThenBlock,
   countWhileWaiting,
@@ -375,6 +383,39 @@ for (const method of METHODS) {
       report("JoinableQueue, SimpleQueue: peer killed", method, kills, hangs, wrong);
     },
   );
+
+  test(`faults: a pool worker killed mid-task: that task fails, the pool goes on ${tag}`, {
+    timeout: 120_000,
+  }, async () => {
+    let kills = 0, hangs = 0, wrong = 0;
+    for (const [n, moment] of MOMENTS.entries()) {
+      const ex = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
+      const futures = Array.from({ length: 12 }, (_, i) => ex.submit(slow, 30, `t${i}`));
+      await futures[0].result(); // the workers run
+      await sleep(moment);
+      const worker = activeChildren().find((c) => c.name.startsWith("PoolWorker"));
+      assert.ok(worker, "no pool worker to kill");
+      if (n % 2 === 0) worker.kill();
+      else worker.terminate();
+      kills++;
+      const [settled, ms] = await timed(() => Promise.allSettled(futures.map((f) => f.result())));
+      if (ms > 10_000) hangs++;
+      for (const [i, r] of settled.entries()) {
+        const ok = r.status === "fulfilled"
+          ? r.value === `t${i}`
+          : r.reason instanceof BrokenProcessPool;
+        if (!ok) wrong++;
+        assert.ok(ok, `task ${i}: ${r.status === "fulfilled" ? r.value : r.reason}`);
+      }
+      assert.ok(
+        settled.filter((r) => r.status === "rejected").length <= 1,
+        "more than one task lost",
+      );
+      assert.equal(await ex.submit(slow, 1, "after").result(), "after", "the pool goes on");
+      await ex.shutdown();
+    }
+    report("pool worker killed mid-task", method, kills, hangs, wrong);
+  });
 
   test(
     `faults: shutdown() returns after a queued task is cancelled ${tag}`,

@@ -387,7 +387,10 @@ export class WorkerPool {
     // Tasks sent but not started go back to the front of the queue.
     for (const job of unstarted) job.worker = undefined;
     if (unstarted.length) this.#requeue(unstarted);
-    if (!w.ready && !this.#broken && running === undefined && !w.exiting && code !== 0) {
+    // A worker that failed before it was ready (it cannot import its module, say) breaks the
+    // pool: replacing it would fail again. One killed by a signal is replaced like any other.
+    const killed = code !== null && code < 0;
+    if (!w.ready && !this.#broken && running === undefined && !w.exiting && code !== 0 && !killed) {
       this.#break(
         new BrokenProcessPool(
           `${this.#o.what}: a worker ended (exit code ${code}) before it was ready.`,
