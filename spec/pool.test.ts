@@ -52,7 +52,8 @@ for (const method of METHODS) {
     await Promise.all(Array.from({ length: 10 }, () => executor.submit(meet, barrier)));
     const tasks = Array.from(
       { length: 10 },
-      (_, i) => executor.submit(something, i, (10 - i) * 40),
+      // 100 ms apart: the order holds even while another job keeps both cores busy.
+      (_, i) => executor.submit(something, i, (10 - i) * 100),
     );
     const order: string[] = [];
     for await (const task of asCompleted(tasks)) {
