@@ -1,10 +1,13 @@
 #!/usr/bin/env zx
 // Child start latency — creation to the child's first message, median of N — per runtime and
 // start method, with the library and with a bare worker or child of the same runtime, and
-// CPython's multiprocessing (spawn and fork) in the same run. Writes bench/results/start.md.
+// CPython's multiprocessing (spawn and fork) in the same run. Then a TypeScript program on each
+// Node LTS line as its users run one — Node 20 and 22 under tsx, Node 24 with its own type
+// stripping — against the built package: its children import the TypeScript module to find the
+// target, and the bare comparison runs under the same loader. Writes bench/results/start.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { $, cd } from "zx";
-import { ROOT, runFixture, runJson, RUNTIMES } from "./runtimes.mjs";
+import { ENTRY, NODES, ROOT, runFixture, runJson, RUNTIMES } from "./runtimes.mjs";
 
 cd(ROOT);
 const N = Number(process.env.BENCH_N ?? 10);
@@ -18,6 +21,18 @@ for (const runtime of RUNTIMES) {
   for (const method of ["thread", "process"]) {
     const lib = median(await runFixture(runtime, "start_lib.mjs", method, N));
     const bare = median(await runFixture(runtime, "start_bare.mjs", method, N));
+    rows.push({ runtime, method, lib, bare, ratio: lib / bare });
+    console.log(`${runtime} ${method}: library ${lib.toFixed(1)} ms, bare ${bare.toFixed(1)} ms`);
+  }
+}
+for (const [lane, { bin, loader }] of Object.entries(NODES)) {
+  const runtime = `${lane} ${loader.length ? "+ tsx" : "(type stripping)"}, TypeScript program`;
+  const env = { ...process.env, MULTIPROC_ENTRY: ENTRY.node };
+  for (const method of ["thread", "process"]) {
+    const fixture = (name) =>
+      runJson([bin, ...loader, `bench/fixtures/${name}`, method, String(N)], env);
+    const lib = median(await fixture("start_lib_ts.ts"));
+    const bare = median(await fixture("start_bare.mjs"));
     rows.push({ runtime, method, lib, bare, ratio: lib / bare });
     console.log(`${runtime} ${method}: library ${lib.toFixed(1)} ms, bare ${bare.toFixed(1)} ms`);
   }

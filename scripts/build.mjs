@@ -25,7 +25,7 @@ await build({
   platform: "node",
   target: "es2022",
   // Loaded only on their runtime, from the user's installation.
-  external: ["koffi", "tsx", "tsx/*", "bun:ffi"],
+  external: ["koffi", "bun:ffi"],
   // src/runtime/entry_url.ts: the entry files are in the same directory as every chunk.
   define: { MULTIPROC_BUNDLED: "true" },
   chunkNames: "chunk-[hash]",

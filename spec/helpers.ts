@@ -35,10 +35,28 @@ export function readJson<T = unknown>(path: string): T {
   return JSON.parse(readFileSync(path, "utf8"));
 }
 
+/**
+ * The loader flags the running Node was given (`--import tsx` on Node 20 and 22; none on 24,
+ * which strips types itself), as given: a script the spec starts loads TypeScript as the spec
+ * does. Relative paths resolve against the working directory, as the spec's did.
+ */
+export function nodeLoaderArgs(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    if (/^(--import|--require|-r|--loader|--experimental-loader)$/.test(argv[i])) {
+      if (i + 1 < argv.length) out.push(argv[i], argv[++i]);
+    } else if (/^(--import|--require|--loader|--experimental-loader)=/.test(argv[i])) {
+      out.push(argv[i]);
+    }
+  }
+  return out;
+}
+
 /** The command that runs `script` on the runtime running the spec. */
 export function scriptCommand(script: string, args: string[] = []): [string, string[]] {
   const path = fileURLToPath(new URL(`./fixtures/scripts/${script}`, import.meta.url));
-  const pre = RUNTIME === "deno" ? ["run", "-A"] : RUNTIME === "node" ? ["--import", "tsx"] : [];
+  const pre = RUNTIME === "deno" ? ["run", "-A"] : RUNTIME === "node" ? nodeLoaderArgs() : [];
   return [process.execPath, [...pre, path, ...args]];
 }
 

@@ -43,6 +43,8 @@ function bind<C extends Class>(base: C, method: StartMethod): C {
  * ```
  */
 export class Context {
+  /** The start method of this context's children. */
+  readonly method: StartMethod;
   /** `Process` of this context. */
   readonly Process: typeof Process;
   /** `Value` of this context. */
@@ -82,7 +84,8 @@ export class Context {
   /** `ProcessPoolExecutor` of this context. */
   readonly ProcessPoolExecutor: typeof ProcessPoolExecutor;
 
-  constructor(readonly method: StartMethod) {
+  constructor(method: StartMethod) {
+    this.method = method;
     this.Process = bind(Process, method);
     this.Value = bind(Value, method);
     this.RawValue = bind(RawValue, method);

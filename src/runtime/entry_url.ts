@@ -24,3 +24,11 @@ export function poolWorkerUrl(): string {
   if (bundled) return new URL("./pool-worker.js", import.meta.url).href;
   return new URL(`../pool/worker${libraryExtension(import.meta.url)}`, import.meta.url).href;
 }
+
+/**
+ * URL of the library's `mod.ts`, which the checkout has and the package ships beside dist/ (a
+ * TypeScript file that is always there).
+ */
+export function libraryModTsUrl(): string {
+  return new URL(bundled ? "../mod.ts" : "../../mod.ts", import.meta.url).href;
+}

@@ -23,11 +23,16 @@ export function encodeFrame(message: unknown): Uint8Array {
 /** Splits a byte stream into messages and the text between them. */
 export class FrameDecoder {
   #buf: Uint8Array = new Uint8Array(0);
+  readonly #onMessage: (message: unknown) => void;
+  readonly #onText: (text: Uint8Array) => void;
 
   constructor(
-    private readonly onMessage: (message: unknown) => void,
-    private readonly onText: (text: Uint8Array) => void = () => {},
-  ) {}
+    onMessage: (message: unknown) => void,
+    onText: (text: Uint8Array) => void = () => {},
+  ) {
+    this.#onMessage = onMessage;
+    this.#onText = onText;
+  }
 
   /** Feeds the next chunk of the stream. */
   push(chunk: Uint8Array): void {
@@ -37,12 +42,12 @@ export class FrameDecoder {
       if (at === -1) {
         // Keep a tail that may be the start of a magic split across chunks.
         const keep = partialMagicTail(this.#buf);
-        if (this.#buf.length > keep) this.onText(this.#buf.subarray(0, this.#buf.length - keep));
+        if (this.#buf.length > keep) this.#onText(this.#buf.subarray(0, this.#buf.length - keep));
         this.#buf = this.#buf.slice(this.#buf.length - keep);
         return;
       }
       if (at > 0) {
-        this.onText(this.#buf.subarray(0, at));
+        this.#onText(this.#buf.subarray(0, at));
         this.#buf = this.#buf.subarray(at);
       }
       if (this.#buf.length < HEADER) return;
@@ -51,7 +56,7 @@ export class FrameDecoder {
       if (this.#buf.length < HEADER + length) return;
       const body = this.#buf.subarray(HEADER, HEADER + length);
       this.#buf = this.#buf.slice(HEADER + length);
-      this.onMessage(fromBytes(body));
+      this.#onMessage(fromBytes(body));
     }
   }
 }

@@ -1,41 +1,29 @@
 /**
- * Imports a user's module in a child. On Node 20 a worker thread cannot load TypeScript even when
- * the parent runs under tsx; there tsx's `tsImport` loads it instead.
+ * Imports a user's module in a child. On Node, a TypeScript module is imported with the loader
+ * the program was started with (src/runtime/node_loader.ts): a child that was not started with
+ * it, or a worker thread where it did not register itself, takes it up first.
  * @module
  */
 import { runtime } from "./detect.ts";
-
-const TS_EXTENSION = /\.[mc]?tsx?$/;
+import { cleanModuleUrl } from "./host.ts";
+import { nodeStripsTypes, prepareImport, TS_EXTENSION } from "./node_loader.ts";
 
 /** Imports `url` and returns its namespace object. */
 export async function importModule(url: string): Promise<Record<string, unknown>> {
+  if (runtime === "node") await prepareImport(url);
+  const typeScript = runtime === "node" && TS_EXTENSION.test(cleanModuleUrl(url));
   try {
     return await import(url);
   } catch (error) {
-    const path = url.split("?")[0];
-    if (runtime !== "node" || !TS_EXTENSION.test(path) || !isUnknownExtension(error)) throw error;
-    return await tsImport(url);
-  }
-}
-
-function isUnknownExtension(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === "ERR_UNKNOWN_FILE_EXTENSION";
-}
-
-async function tsImport(url: string): Promise<Record<string, unknown>> {
-  let api: { tsImport(url: string, parent: string): Promise<Record<string, unknown>> };
-  try {
-    api = await import("tsx/esm/api" as string);
-  } catch {
-    try {
-      const { createRequire } = await import("node:module");
-      api = await import(createRequire(url).resolve("tsx/esm/api"));
-    } catch {
-      throw new Error(
-        `Cannot load TypeScript module '${url}' in a Node worker thread: install tsx `
-          + `(npm install tsx) and run the program under it, or use compiled JavaScript.`,
-      );
+    if (!typeScript || (error as { code?: string } | null)?.code !== "ERR_UNKNOWN_FILE_EXTENSION") {
+      throw error;
     }
+    throw new Error(
+      `Cannot load TypeScript module '${url}': Node ${globalThis.process.version} `
+        + (nodeStripsTypes() ? "" : "does not strip types and ")
+        + `the program runs under no TypeScript loader its children could reuse. Run it under `
+        + `tsx (node --import tsx), on Node 22.18 or later, or as compiled JavaScript.`,
+      { cause: error },
+    );
   }
-  return await api.tsImport(url, url);
 }

@@ -6,13 +6,18 @@
 import { parentPort } from "node:worker_threads";
 import { exitNow } from "./host.ts";
 import type { ParentChannel } from "./parent_channel.ts";
+import { WORKER_STOP } from "./parent_channel_worker.ts";
 
 /** The channel of a child running in a `node:worker_threads` worker. */
 export function threadParentChannel(): ParentChannel {
   const port = parentPort!;
   return {
     send: (m) => port.postMessage(m),
-    onMessage: (h) => void port.on("message", h),
+    onMessage: (h) =>
+      void port.on("message", (m: { op?: string } | null) => {
+        if (m?.op === WORKER_STOP) exitNow(1); // the parent reports its kill()'s code
+        h(m);
+      }),
     flush: () => Promise.resolve(), // posted messages are already in the parent's queue
     exit: (code) => exitNow(code),
   };

@@ -12,6 +12,13 @@ import type { ParentChannel } from "./parent_channel.ts";
 /** The `op` of a Web Worker child's last message, `{ op, code }`: its exit code. */
 export const WORKER_EXIT = "worker-exit";
 
+/**
+ * The `op` of the message a parent sends a Web Worker child it kills or terminates, where the
+ * runtime does not say when a worker ends (Deno): the child ends itself and reports, as soon as
+ * its event loop is free.
+ */
+export const WORKER_STOP = "worker-stop";
+
 interface WorkerScope {
   postMessage(message: unknown): void;
   addEventListener(type: string, listener: (event: Event) => void): void;
@@ -30,7 +37,15 @@ export function workerParentChannel(): ParentChannel {
   if (runtime === "deno") scope.addEventListener("unload", () => report(deno().exitCode));
   return {
     send: (m) => scope.postMessage(m),
-    onMessage: (h) => scope.addEventListener("message", (e) => h((e as MessageEvent).data)),
+    onMessage: (h) =>
+      scope.addEventListener("message", (e) => {
+        const m = (e as MessageEvent).data as { op?: string } | null;
+        if (m?.op === WORKER_STOP) {
+          report(1); // the parent reports the code of its kill() or terminate()
+          exitNow(1);
+        }
+        h(m);
+      }),
     flush: () => Promise.resolve(), // posted messages are already in the parent's queue
     exit(code) {
       report(code);

@@ -6,6 +6,7 @@ import { fork } from "node:child_process";
 import process from "node:process";
 import { entryUrl } from "./entry_url.ts";
 import { fileUrlToPath } from "./host.ts";
+import { processChildLoader } from "./node_loader.ts";
 import { signalExitCode } from "./os.ts";
 import type { LaunchOptions, Popen } from "./popen.ts";
 
@@ -13,11 +14,16 @@ import type { LaunchOptions, Popen } from "./popen.ts";
 const PARENT_ONLY_FLAG =
   /^--(test|inspect|debug|watch|experimental-test|experimental-default-type)/;
 
-/** Forks a Node child running the library's process entry. */
+/**
+ * Forks a Node child running the library's process entry, with the parent's flags (its loader
+ * among them: tsx deferred until the child imports TypeScript, see node_loader.ts).
+ */
 export function launchNodeFork(options: LaunchOptions): Popen {
-  const execArgv = process.execArgv.filter((flag) => !PARENT_ONLY_FLAG.test(flag));
-  const child = fork(fileUrlToPath(entryUrl("process")), [], {
+  const entry = entryUrl("process");
+  const { execArgv, env } = processChildLoader(entry, (flag) => PARENT_ONLY_FLAG.test(flag));
+  const child = fork(fileUrlToPath(entry), [], {
     execArgv,
+    env: env ? { ...process.env, ...env } : process.env,
     serialization: "advanced",
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

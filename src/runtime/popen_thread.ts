@@ -6,8 +6,12 @@
  */
 import { runtime } from "./detect.ts";
 import { entryUrl } from "./entry_url.ts";
-import { builtin, pid } from "./host.ts";
-import { WORKER_EXIT } from "./parent_channel_worker.ts";
+import { builtin, pid, unrefTimer } from "./host.ts";
+import { threadEntryTsx, TSX_REGISTERED } from "./node_loader.ts";
+import { WORKER_EXIT, WORKER_STOP } from "./parent_channel_worker.ts";
+
+/** How long a Deno Web Worker child is given to end itself before `terminate()` (see stop). */
+const STOP_GRACE_MS = 500;
 import type { LaunchOptions, Popen } from "./popen.ts";
 
 let nextThreadIdent = 1;
@@ -45,8 +49,13 @@ function webWorker(url: string, options: LaunchOptions): Popen {
   const end = (code: number) => resolveExit(forced ?? code);
   const stop = (code: number) => {
     forced ??= code;
-    worker.terminate();
-    if (!reportsEnd) end(code);
+    if (reportsEnd) return worker.terminate();
+    // Deno says neither when a worker ends nor whether terminate() stopped it (a busy one runs
+    // on: denoland/deno#35657). The child reports its own end: at once if its event loop is
+    // free (this message), within ~100 ms if it is blocked in the library (the thread table).
+    // Until it has, its exitCode stays null: it may well still run.
+    worker.postMessage({ op: WORKER_STOP });
+    unrefTimer(setTimeout(() => worker.terminate(), STOP_GRACE_MS));
   };
   worker.addEventListener("message", (event) => {
     const m = (event as MessageEvent).data as { op?: string; code?: number } | null;
@@ -87,14 +96,24 @@ function nodeThread(url: string, options: LaunchOptions): Popen {
   const { Worker } = builtin<typeof import("node:worker_threads")>("node:worker_threads");
   const worker = new Worker(...workerSource(url));
   let forced: number | null = null;
+  let terminated = false;
   const exited = new Promise<number>((resolve) => {
-    worker.on("exit", (code) => resolve(forced ?? code));
+    worker.on("exit", (code) => {
+      // Deno reports "exit" after terminate() even for a worker that runs on (see webWorker):
+      // only the child's own exit is believed there.
+      if (!(runtime === "deno" && terminated)) resolve(forced ?? code);
+    });
   });
   worker.on("message", options.onMessage);
   worker.on("error", (error: Error) => console.error(error?.stack ?? error));
   const stop = (code: number) => {
     forced ??= code;
-    void worker.terminate();
+    if (runtime !== "deno") return void worker.terminate();
+    worker.postMessage({ op: WORKER_STOP });
+    unrefTimer(setTimeout(() => {
+      terminated = true;
+      void worker.terminate();
+    }, STOP_GRACE_MS));
   };
   return {
     pid,
@@ -109,16 +128,19 @@ function nodeThread(url: string, options: LaunchOptions): Popen {
 }
 
 /**
- * What `node:worker_threads` is given to run `url`. Node 20 workers cannot load TypeScript, even
- * under tsx: tsx's `tsImport` can. Deno's takes only `file:` and `data:` URLs: a library imported
- * from `http(s):` is imported by a one-line `data:` module instead.
+ * What `node:worker_threads` is given to run `url`. The worker inherits the parent's flags, its
+ * loader among them; where that loader (tsx) does not register itself in worker threads and
+ * Node cannot strip types (Node 20), a TypeScript entry is imported after a prelude registers
+ * the parent's tsx here (node_loader.ts). Deno's takes only `file:` and `data:` URLs: a library
+ * imported from `http(s):` is imported by a one-line `data:` module instead.
  */
 function workerSource(url: string): [string | URL, { eval: true }?] {
   const u = JSON.stringify(url);
-  if (runtime === "node" && url.endsWith(".ts")) {
-    return [`const { tsImport } = await import("tsx/esm/api"); await tsImport(${u}, ${u});`, {
-      eval: true,
-    }];
+  const tsx = runtime === "node" ? threadEntryTsx(url) : undefined;
+  if (tsx) {
+    const prelude = `globalThis[Symbol.for(${JSON.stringify(TSX_REGISTERED.description)})] = true;`
+      + `(await import(${JSON.stringify(tsx)})).register();`;
+    return [`${prelude} await import(${u});`, { eval: true }];
   }
   if (!url.startsWith("file:")) {
     return [new URL(`data:text/javascript,${encodeURIComponent(`import ${u};`)}`)];

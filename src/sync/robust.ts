@@ -6,7 +6,7 @@
  * @module
  */
 import { remaining, type Wait, type Words } from "./futex.ts";
-import { myToken, tokenAlive } from "./owner.ts";
+import { endIfTerminated, myToken, tokenAlive } from "./owner.ts";
 
 const WAITERS = 1 << 31;
 /** How often a waiter looks whether the holder still lives. */
@@ -22,8 +22,13 @@ export function nextCheck(deadline: number | undefined): number {
   return deadline === undefined ? check : Math.min(deadline, check);
 }
 
-/** Takes the lock at once if it is free. */
+/**
+ * Takes the lock at once if it is free. A thread child that was killed or terminated ends here
+ * (holding nothing): so a child looping over the library's locks, queues and pipes can be
+ * stopped even where the runtime cannot stop a busy worker (Deno).
+ */
 export function tryLock(i32: Int32Array, i: number): boolean {
+  endIfTerminated();
   return Atomics.compareExchange(i32, i, 0, myToken()) === 0;
 }
 

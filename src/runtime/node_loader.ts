@@ -1,0 +1,288 @@
+/**
+ * The module loader a Node program was started with — its `--import`, `--require` and `--loader`
+ * flags (in `process.execArgv` or `NODE_OPTIONS`) — reused by its children, so that they load
+ * modules as the parent does:
+ *
+ * - A `"process"` child gets the parent's flags. tsx among them waits when the child's entry is
+ *   built JavaScript (the package's dist/): the child loads tsx, exactly as the parent was given
+ *   it, before it first imports a module of the program's own (TypeScript, or any file outside
+ *   `node_modules`). A child that imports none never boots tsx, and the library's own files
+ *   never go through tsx's hooks.
+ * - A worker thread inherits the parent's flags from Node, but tsx registers its hooks in worker
+ *   threads only on recent Node (22.22.3+, 24.11.1+); elsewhere (Node 20) the thread registers
+ *   the hooks of the parent's tsx — found from the flags, resolved against the working
+ *   directory, never by the bare name `tsx` — before it imports TypeScript.
+ * - Where Node strips types itself (22.18+, 23.6+) and the parent has no loader, children have
+ *   none either: the library adds no loader of its own.
+ *
+ * Node only: nothing here runs on Deno or Bun.
+ * @module
+ */
+import { libraryModTsUrl } from "./entry_url.ts";
+import { builtin, cleanModuleUrl, cwd, fileUrlToPath, pathToFileUrl, resolvePath } from "./host.ts";
+
+/** What a module path that only a TypeScript loader (or Node's type stripping) can load ends in. */
+export const TS_EXTENSION: RegExp = /\.[mc]?tsx?$/;
+
+/**
+ * The environment variable that hands a `"process"` child the parent's TypeScript loader flags
+ * it has not been started with (JSON: `[flag, absolute specifier][]`).
+ */
+export const DEFERRED_LOADER_VARIABLE = "MULTIPROC_NODE_LOADER";
+
+type LoaderKind = "--import" | "--require" | "--loader";
+
+const LOADER_FLAGS = new Map<string, LoaderKind>([
+  ["--import", "--import"],
+  ["--require", "--require"],
+  ["-r", "--require"],
+  ["--loader", "--loader"],
+  ["--experimental-loader", "--loader"],
+]);
+
+/** One loader flag of an argv list: where it is (one token `--import=x`, or two) and what. */
+interface LoaderFlag {
+  readonly kind: LoaderKind;
+  readonly specifier: string;
+  readonly start: number;
+  readonly count: 1 | 2;
+}
+
+/** The loader flags of `argv` (execArgv form: `--import x` or `--import=x`). */
+function loaderFlags(argv: readonly string[]): LoaderFlag[] {
+  const out: LoaderFlag[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf("=");
+    const kind = LOADER_FLAGS.get(eq === -1 ? arg : arg.slice(0, eq));
+    if (!kind) continue;
+    if (eq !== -1) out.push({ kind, specifier: arg.slice(eq + 1), start: i, count: 1 });
+    else if (i + 1 < argv.length) out.push({ kind, specifier: argv[++i], start: i - 1, count: 2 });
+  }
+  return out;
+}
+
+/** `NODE_OPTIONS` split into arguments (whitespace-separated; double quotes group). */
+function nodeOptions(): string[] {
+  const text = globalThis.process.env.NODE_OPTIONS ?? "";
+  return [...text.matchAll(/"((?:\\.|[^"\\])*)"|(\S+)/g)].map((m) =>
+    m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]
+  );
+}
+
+/**
+ * The file a loader specifier names, resolved as Node resolves it at start-up: a path or
+ * `file:` URL as it is, a relative path against the working directory, a package name from the
+ * working directory's `node_modules`. `undefined` when it names no file.
+ */
+function loaderPath(specifier: string): string | undefined {
+  try {
+    if (specifier.startsWith("file:")) return fileUrlToPath(specifier);
+    if (specifier.startsWith("/")) return specifier;
+    if (/^\.\.?(\/|$)/.test(specifier)) return resolvePath(specifier);
+    if (/^[a-z][a-z0-9+.-]*:/i.test(specifier)) return undefined; // node:, data:, http:
+    const { createRequire } = builtin<typeof import("node:module")>("node:module");
+    return createRequire(`${cwd()}/`).resolve(specifier);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The specifier made absolute (a `file:` URL for `--import`/`--loader`, a path for `--require`). */
+function absoluteSpecifier(kind: LoaderKind, specifier: string): string {
+  const path = loaderPath(specifier);
+  if (path === undefined) return specifier;
+  return kind === "--require" ? path : pathToFileUrl(path).href;
+}
+
+/** The directory of the tsx package that `path` is in, if it is in one. */
+function tsxPackageOf(path: string): string | undefined {
+  const fs = builtin<typeof import("node:fs")>("node:fs");
+  for (
+    let dir = path.slice(0, path.lastIndexOf("/"));
+    dir;
+    dir = dir.slice(0, dir.lastIndexOf("/"))
+  ) {
+    let name: unknown;
+    try {
+      name = JSON.parse(fs.readFileSync(`${dir}/package.json`, "utf8")).name;
+    } catch {
+      continue; // no package.json here (or not one to read): look further up
+    }
+    if (name !== undefined) return name === "tsx" ? dir : undefined;
+  }
+  return undefined;
+}
+
+/** The `file:` URL of the ESM API (`tsx/esm/api`) of the tsx package in `dir`. */
+function tsxApiUrl(dir: string): string {
+  const fs = builtin<typeof import("node:fs")>("node:fs");
+  let target: unknown;
+  try {
+    const entry = JSON.parse(fs.readFileSync(`${dir}/package.json`, "utf8")).exports?.["./esm/api"];
+    target = typeof entry === "string" ? entry : entry?.import?.default ?? entry?.import;
+  } catch {
+    // an unreadable manifest: tsx 4's layout below
+  }
+  return pathToFileUrl(`${dir}/${typeof target === "string" ? target : "dist/esm/api/index.mjs"}`)
+    .href;
+}
+
+/** The parent's loader flags a `"process"` child was not started with (see the module doc). */
+function deferredFlags(): [LoaderKind, string][] {
+  const text = globalThis.process.env[DEFERRED_LOADER_VARIABLE];
+  if (!text) return [];
+  try {
+    const flags = JSON.parse(text) as [LoaderKind, string][];
+    return Array.isArray(flags) ? flags : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Whether this Node strips TypeScript types itself (22.18+ and 23.6+ by default). */
+export function nodeStripsTypes(): boolean {
+  const features = globalThis.process.features as { typescript?: string | false };
+  return Boolean(features.typescript);
+}
+
+/** The tsx package among this program's loaders (given, inherited or deferred), if any. */
+function programTsx(): { dir: string; api: string } | undefined {
+  const specifiers = [
+    ...deferredFlags().map(([, s]) => s),
+    ...loaderFlags(globalThis.process.execArgv).map((f) => f.specifier),
+    ...loaderFlags(nodeOptions()).map((f) => f.specifier),
+  ];
+  for (const specifier of specifiers) {
+    const path = loaderPath(specifier);
+    const dir = path === undefined ? undefined : tsxPackageOf(path);
+    if (dir) return { dir, api: tsxApiUrl(dir) };
+  }
+  return undefined;
+}
+
+/**
+ * The `execArgv` and extra environment of a `"process"` child: the parent's flags (`execArgv`)
+ * without those `isParentOnly` names, and without tsx's when the child's entry `entryUrl` is
+ * JavaScript: those go in the environment, loaded before the child first imports a module of
+ * the program's (`prepareImport`). A TypeScript entry (a checkout's sources) starts under them: tsx's
+ * cached transpilation of the library's ~70 modules is quicker than Node's own type stripping.
+ */
+export function processChildLoader(
+  entryUrl: string,
+  isParentOnly: (flag: string) => boolean,
+  execArgv: readonly string[] = globalThis.process.execArgv,
+): { execArgv: string[]; env?: Record<string, string> } {
+  const argv = execArgv.filter((flag) => !isParentOnly(flag));
+  if (TS_EXTENSION.test(cleanModuleUrl(entryUrl))) return { execArgv: argv };
+  const tsx = loaderFlags(argv).filter((f) => {
+    const path = f.kind === "--loader" ? undefined : loaderPath(f.specifier);
+    return path !== undefined && tsxPackageOf(path) !== undefined;
+  });
+  if (tsx.length === 0) return { execArgv: argv };
+  const deferred = deferredFlags();
+  for (const f of tsx) {
+    const flag: [LoaderKind, string] = [f.kind, absoluteSpecifier(f.kind, f.specifier)];
+    if (!deferred.some(([k, s]) => k === flag[0] && s === flag[1])) deferred.push(flag);
+  }
+  const dropped = new Set(tsx.flatMap((f) => f.count === 2 ? [f.start, f.start + 1] : [f.start]));
+  return {
+    execArgv: argv.filter((_, i) => !dropped.has(i)),
+    env: { [DEFERRED_LOADER_VARIABLE]: JSON.stringify(deferred) },
+  };
+}
+
+/**
+ * The URL of the parent's tsx API a Node worker thread must register tsx's hooks from before it
+ * imports its entry `entryUrl`: when that is TypeScript (a checkout's sources) and this Node does
+ * not strip types (Node 20: there tsx never registers itself in worker threads). Where Node
+ * strips types it loads the library's erasable sources itself. `undefined` when there is nothing
+ * to do, or no tsx to do it with.
+ */
+export function threadEntryTsx(entryUrl: string): string | undefined {
+  if (!TS_EXTENSION.test(cleanModuleUrl(entryUrl)) || nodeStripsTypes()) return undefined;
+  return programTsx()?.api;
+}
+
+/** Set in a thread once tsx's hooks are registered in it (by the thread's prelude or here). */
+export const TSX_REGISTERED: unique symbol = Symbol.for("multiproc.tsxRegistered") as never;
+const g = globalThis as unknown as { [TSX_REGISTERED]?: boolean };
+
+let loading: Promise<void> | undefined;
+let registering: Promise<void> | undefined;
+
+/**
+ * Makes this thread ready to import the user's module `url` as the program's first thread would:
+ * a `"process"` child that was not started with the parent's tsx loads it, exactly as the parent
+ * was given it, before the first TypeScript module or module of the user's own (a `file:` outside
+ * `node_modules`: it may import TypeScript); a worker thread whose inherited tsx did not register
+ * its hooks registers them from the same tsx before the first TypeScript module. Once per thread.
+ */
+export async function prepareImport(url: string): Promise<void> {
+  if (g[TSX_REGISTERED]) return;
+  const clean = cleanModuleUrl(url);
+  const typeScript = TS_EXTENSION.test(clean);
+  if (!typeScript && !(clean.startsWith("file:") && !clean.includes("/node_modules/"))) return;
+  const { isMainThread } = builtin<typeof import("node:worker_threads")>("node:worker_threads");
+  if (isMainThread) {
+    const deferred = deferredFlags();
+    if (deferred.length) {
+      await (loading ??= retryable(loadDeferred(deferred), () => loading = undefined));
+    }
+  } else {
+    const probe = typeScript ? clean : libraryModTsUrl();
+    await (registering ??= retryable(registerInThread(probe), () => registering = undefined));
+  }
+}
+
+/** `promise`, calling `reset` if it rejects (so that the next caller tries again). */
+function retryable(promise: Promise<void>, reset: () => void): Promise<void> {
+  return promise.catch((error) => {
+    reset();
+    throw error;
+  });
+}
+
+/** Loads the parent's loader flags this process was not started with, in their order. */
+async function loadDeferred(deferred: [LoaderKind, string][]): Promise<void> {
+  const { createRequire } = builtin<typeof import("node:module")>("node:module");
+  const require = createRequire(`${cwd()}/`);
+  const execArgv = globalThis.process.execArgv;
+  for (const [kind, specifier] of deferred) {
+    if (kind === "--require") require(specifier);
+    else await import(specifier);
+    // As if started with it: a child process this one forks gets it, as the parent's would.
+    if (!loaderFlags(execArgv).some((f) => f.specifier === specifier)) {
+      execArgv.push(kind, specifier);
+    }
+  }
+  g[TSX_REGISTERED] = true;
+}
+
+/**
+ * Registers the program's tsx in this worker thread unless it registered itself here (its hooks
+ * resolve the TypeScript file `url` without its extension).
+ */
+async function registerInThread(url: string): Promise<void> {
+  const tsx = programTsx();
+  if (!tsx || hooksResolveTypeScript(url)) return;
+  const api = await import(tsx.api) as { register(): unknown };
+  api.register();
+  g[TSX_REGISTERED] = true;
+}
+
+/**
+ * Whether this thread's module hooks resolve TypeScript the way tsx does (an extensionless
+ * specifier finds the TypeScript file `url`): then tsx registered itself here and needs no second
+ * copy. Node's own resolution finds no file without its extension.
+ */
+function hooksResolveTypeScript(url: string): boolean {
+  const clean = cleanModuleUrl(url);
+  const ext = TS_EXTENSION.exec(clean);
+  if (!ext) return false;
+  try {
+    return TS_EXTENSION.test(cleanModuleUrl(import.meta.resolve(clean.slice(0, ext.index))));
+  } catch {
+    return false;
+  }
+}
