@@ -9,7 +9,7 @@
  * `scripts/faults.mjs`'s table.
  */
 import assert from "node:assert/strict";
-import { appendFileSync } from "node:fs";
+import { appendFileSync, readdirSync } from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
 import {
@@ -432,6 +432,18 @@ for (const method of METHODS) {
         ? { exitCode: null, alive: true, counting: true }
         : { exitCode: -9, alive: false, counting: false },
     );
+  });
+
+  test(`faults: no memory file left after writers of large messages were killed ${tag}`, {
+    timeout: 120_000,
+  }, async () => {
+    const before = new Set(readdirSync("/dev/shm"));
+    const r = await runScript("faults_shm.ts", [method], 90_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal([...r.stdout.matchAll(/^drained \d+ exit -(9|15)$/gm)].length, 4, r.stdout);
+    const left = readdirSync("/dev/shm").filter((n) => !before.has(n) && n.startsWith("mp_"));
+    assert.deepEqual(left, [], "named segments left behind");
+    report("large messages: writer killed (memory files left)", method, 4, 0, left.length);
   });
 
   test(

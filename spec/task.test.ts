@@ -46,7 +46,8 @@ for (const method of METHODS) {
     const r = await runScript("argv.ts", args);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
-    assert.deepEqual(out, { main: args, child: args, worker: args, code: 0 });
+    const both = { args, node: args }; // the runtime's own way, and node:process's argv
+    assert.deepEqual(out, { main: both, child: both, worker: both, code: 0 });
   });
 
   test(`the notebook shape works: target and main code in one entry module ${tag}`, async () => {

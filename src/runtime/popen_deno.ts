@@ -17,7 +17,9 @@ const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import
 export function launchDenoCommand(options: LaunchOptions): Popen {
   const d = deno();
   const child = new d.Command(d.execPath(), {
-    args: ["run", "--no-prompt", ...permissionFlags(), entryUrl("process")],
+    // The program's arguments after the entry: the child's `Deno.args` and node:process's
+    // `process.argv` are the parent's from its start (CPython's spawn hands over sys.argv).
+    args: ["run", "--no-prompt", ...permissionFlags(), entryUrl("process"), ...d.args],
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",

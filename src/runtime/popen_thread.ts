@@ -6,7 +6,7 @@
  */
 import { runtime } from "./detect.ts";
 import { entryUrl } from "./entry_url.ts";
-import { builtin, pid, unrefTimer } from "./host.ts";
+import { builtin, mainScript, pid, unrefTimer } from "./host.ts";
 import { threadEntryTsx, TSX_REGISTERED } from "./node_loader.ts";
 import { WORKER_EXIT, WORKER_STOP } from "./parent_channel_worker.ts";
 
@@ -94,7 +94,9 @@ function webWorker(url: string, options: LaunchOptions): Popen {
 /** A `node:worker_threads` worker (loaded on first use: on Deno, Node compatibility costs). */
 function nodeThread(url: string, options: LaunchOptions): Popen {
   const { Worker } = builtin<typeof import("node:worker_threads")>("node:worker_threads");
-  const worker = new Worker(...workerSource(url));
+  const [source, evalOption] = workerSource(url);
+  // The program's arguments: node:process's argv in the worker is the parent's (on Deno too).
+  const worker = new Worker(source, { ...evalOption, argv: mainScript().args });
   let forced: number | null = null;
   let terminated = false;
   const exited = new Promise<number>((resolve) => {
