@@ -60,29 +60,47 @@ export function scriptCommand(script: string, args: string[] = []): [string, str
   return [process.execPath, [...pre, path, ...args]];
 }
 
-/** Runs a fixture script to its end and collects its output. */
-export function runScript(
-  script: string,
-  args: string[] = [],
-  timeoutMs = 30_000,
-): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  const [cmd, argv] = scriptCommand(script, args);
+/** What a finished command printed, its exit code and how long it ran. */
+export interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs `cmd argv` to its end and collects its output; killed (and rejected) after `timeoutMs`. */
+export function runCommand(
+  cmd: string,
+  argv: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+): Promise<Ran> {
+  const { cwd, env, timeoutMs = 30_000 } = options;
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, argv, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`${script} did not end within ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+      reject(
+        new Error(
+          `'${[cmd, ...argv].join(" ")}' did not end within ${timeoutMs} ms:\n${stdout}\n${stderr}`,
+        ),
+      );
     }, timeoutMs);
     child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, ms: performance.now() - t0 });
     });
   });
+}
+
+/** Runs a fixture script to its end and collects its output. */
+export function runScript(script: string, args: string[] = [], timeoutMs = 30_000): Promise<Ran> {
+  const [cmd, argv] = scriptCommand(script, args);
+  return runCommand(cmd, argv, { timeoutMs });
 }
 
 /**

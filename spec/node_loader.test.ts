@@ -7,14 +7,13 @@
  * of it like the package's dist/. Where Node strips types itself, it also runs with no loader.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { DEFERRED_LOADER_VARIABLE, processChildLoader } from "../src/runtime/node_loader.ts";
-import { METHODS, RUNTIME, tempDir } from "./helpers.ts";
+import { METHODS, type Ran, runCommand, RUNTIME, tempDir } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TSX = join(ROOT, "node_modules", "tsx", "dist");
@@ -36,53 +35,20 @@ const WAYS: { name: string; argv: string[] }[] = [
 
 /** Bundles the library as scripts/build.mjs does for the package (its JavaScript only). */
 async function bundle(outdir: string): Promise<string> {
-  const { build } = await import("esbuild");
-  await build({
-    entryPoints: {
-      "mod": join(ROOT, "mod.ts"),
-      "process-entry": join(ROOT, "src/entry/process.ts"),
-      "thread-entry": join(ROOT, "src/entry/thread.ts"),
-      "worker-entry": join(ROOT, "src/entry/worker.ts"),
-      "pool-worker": join(ROOT, "src/pool/worker.ts"),
-    },
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "es2022",
-    external: ["koffi", "bun:ffi"],
-    define: { MULTIPROC_BUNDLED: "true" },
-    chunkNames: "chunk-[hash]",
-    logLevel: "warning",
-  });
+  const script = pathToFileURL(join(ROOT, "scripts", "bundle.mjs")).href;
+  const { bundle: make } = await import(script) as {
+    bundle(root: string, outdir: string, options: { sourcemap: boolean }): Promise<void>;
+  };
+  await make(ROOT, outdir, { sourcemap: false });
   return pathToFileURL(join(outdir, "mod.js")).href;
 }
 
 /** Runs `argv` with Node in `cwd` to its end (killed after 60 s). */
-function run(
-  argv: string[],
-  cwd: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const e: Record<string, string | undefined> = { ...process.env, ...env };
-    delete e.NODE_OPTIONS; // the program's loader is the one on its command line
-    delete e.NODE_TEST_CONTEXT;
-    const child = spawn(process.execPath, argv, { cwd, env: e, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`'${argv.join(" ")}' did not end within 60 s:\n${stdout}\n${stderr}`));
-    }, 60_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function run(argv: string[], cwd: string, env: Record<string, string>): Promise<Ran> {
+  const e: Record<string, string | undefined> = { ...process.env, ...env };
+  delete e.NODE_OPTIONS; // the program's loader is the one on its command line
+  delete e.NODE_TEST_CONTEXT;
+  return runCommand(process.execPath, argv, { cwd, env: e, timeoutMs: 60_000 });
 }
 
 test("Node children reuse the parent's loader as given (tsx by path, not resolvable by name)", {
