@@ -10,6 +10,7 @@
  * @module
  */
 import { decodeValue, encodeArgs, hasHandles } from "../handles.ts";
+import { pid } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";
 import type { StartMethod } from "../runtime/popen.ts";
 import { fromBytes, toBytes } from "../runtime/serialize.ts";
@@ -142,10 +143,12 @@ function outOfLine(m: Encoded): Encoded {
   const lib = m.length - 1 > OUT_OF_LINE ? nativeOrNull() : null;
   if (!lib) return m;
   const size = m.length - 1;
-  const name = `mp_msg_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
+  // The maker's pid in the name says whose a segment left behind is.
+  const name = `mp_msg_${pid}_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  // Tracked before it exists: a process killed in between leaves nothing the sweep misses.
+  track(name);
   const mapping = lib.createNamed(`/${name}`, size);
   try {
-    track(name);
     new Uint8Array(mapping.buffer, 0, size).set(m.bytes.subarray(1, m.length));
   } finally {
     lib.unmap(mapping.address, size);
