@@ -16,7 +16,7 @@ import { trackerRef } from "./shm/tracker.ts";
 import { withTimeout } from "./sleep.ts";
 import { state } from "./state.ts";
 import { endThread, newThreadIdentity, type ThreadIdentity } from "./sync/owner.ts";
-import { fnName, resolveTarget, type TargetRef } from "./task.ts";
+import { describeTarget, resolveTarget, type TargetRef } from "./task.ts";
 
 /**
  * Options of `new Process()`.
@@ -188,11 +188,19 @@ export class Process<A extends unknown[] = unknown[]> {
     let boot: BootMessage;
     try {
       // Encoded now, as CPython pickles in start(): a Pipe end may be closed right after.
-      const args = encodeArgs(
-        this.#args,
-        this.#method,
-        (i) => `${what}: argument ${i} (args[${i}]) of '${fnName(this.#target)}'`,
-      );
+      let args: unknown[];
+      const TARGET = "\u0000target\u0000"; // named once known (describeTarget is async)
+      try {
+        args = encodeArgs(
+          this.#args,
+          this.#method,
+          (i) => `${what}: argument ${i} (args[${i}]) of '${TARGET}'`,
+        );
+      } catch (error) {
+        const name = await describeTarget(this.#target);
+        if (error instanceof Error) error.message = error.message.replace(TARGET, name);
+        throw error;
+      }
       const target = this.#hooks?.ref
         ?? await resolveTarget(this.#target, this.#module, this.#caller, what);
       const s = state();

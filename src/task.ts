@@ -43,14 +43,11 @@ interface Mark {
 interface Marks {
   readonly byFunction: WeakMap<AnyFunction, Mark>;
   readonly byModule: Map<string, AnyFunction[]>;
-  /** Export names of anonymous marked functions, learnt once their module has evaluated. */
-  readonly names: WeakMap<AnyFunction, string>;
 }
 const MARKS_KEY = Symbol.for("multiproc.taskMarks.v2");
 const marks: Marks = (globalThis as unknown as { [MARKS_KEY]?: Marks })[MARKS_KEY] ??= {
   byFunction: new WeakMap(),
   byModule: new Map(),
-  names: new WeakMap(),
 };
 
 /**
@@ -78,16 +75,7 @@ export function task<F extends AnyFunction>(importMeta: ImportMeta, fn: F): F {
   }
   const url = cleanModuleUrl(importMeta.url);
   let list = marks.byModule.get(url);
-  if (!list) {
-    marks.byModule.set(url, list = []);
-    // For errors about an anonymous function: its export's name, once the module has evaluated
-    // (the import settles then; the module's own URL, so it is the same instance).
-    import(importMeta.url).then((ns: Record<string, unknown>) => {
-      for (const [name, value] of Object.entries(ns)) {
-        if (typeof value === "function" && !value.name) marks.names.set(value as AnyFunction, name);
-      }
-    }, () => {});
-  }
+  if (!list) marks.byModule.set(url, list = []);
   list.push(fn);
   if (!marks.byFunction.has(fn)) marks.byFunction.set(fn, { url, ordinal: list.length - 1 });
   return fn;
@@ -222,9 +210,25 @@ export function sourceHash(fn: AnyFunction): string {
   return `${text.length.toString(36)}.${(h >>> 0).toString(36)}`;
 }
 
-/** How errors name `fn`: its name, else the name it is exported under, if known. */
-export function fnName(fn: AnyFunction): string {
-  return fn.name || marks.names.get(fn) || "<anonymous function>";
+function fnName(fn: AnyFunction): string {
+  return fn.name || "<anonymous function>";
+}
+
+/**
+ * How errors name `fn`: its name; for an anonymous function marked in a module that has
+ * evaluated, the name that module exports it under.
+ */
+export async function describeTarget(fn: AnyFunction): Promise<string> {
+  const mark = marks.byFunction.get(fn);
+  if (fn.name || !mark || isEvaluating(mark.url)) return fnName(fn);
+  try {
+    const ns = await importModule(mark.url);
+    const name = Object.keys(ns).find((key) => ns[key] === fn);
+    if (name !== undefined) return name;
+  } catch {
+    // named as anonymous
+  }
+  return fnName(fn);
 }
 
 function describe(v: unknown): string {
