@@ -35,7 +35,13 @@ for (const [lane, command] of Object.entries(lanes)) {
       .nothrow();
     const s = ((performance.now() - t0) / 1000).toFixed(0);
     console.log(`${lane} round ${round}: exit ${out.exitCode} (${s} s)`);
-    if (out.exitCode !== 0) failures.push(`${lane} round ${round}`);
+    if (out.exitCode !== 0) {
+      failures.push(`${lane} round ${round}`);
+      // What failed, for the table's reader: the runner's failure lines and their context.
+      const lines = (out.stdout + out.stderr).split("\n");
+      const at = lines.findIndex((l) => /^(✖|not ok|\(fail\)|.*FAILED)/.test(l));
+      console.log(lines.slice(Math.max(0, at), at + 40).join("\n"));
+    }
   }
 }
 
@@ -70,7 +76,9 @@ const text = [
     new Date().toISOString().slice(0, 10)
   }): spec/faults.test.ts ${rounds}× per`
   + " lane. A hang is a survivor that returned later than its timeout plus 500 ms of slack; a wrong"
-  + " result is an item torn, missing from the middle or out of order, or a lock not taken over.",
+  + " result is an item torn, missing from the middle or out of order, or a lock not taken over."
+  + " A scenario reports its counts when it ends; one that failed an assertion is named under"
+  + " \"Failed runs\" below, and what failed is printed by the script.",
   "",
   ...table,
   "",

@@ -34,6 +34,8 @@ export function launchDenoCommand(options: LaunchOptions): Popen {
     }
   })();
   const exited = child.status.then(async ({ code, signal }) => {
+    // Our end of its stdin, closed now: else its pipe stays open until a garbage collection.
+    writer.abort().catch(() => {});
     await pump;
     return signal ? signalExitCode(signal) : code;
   });
