@@ -12,6 +12,8 @@ import { WORKER_EXIT, WORKER_STOP } from "./parent_channel_worker.ts";
 
 /** How long a Deno Web Worker child is given to end itself before `terminate()` (see stop). */
 const STOP_GRACE_MS = 500;
+/** How long a `node:worker_threads` child on Node is given to end itself (see nodeThread). */
+const NODE_STOP_GRACE_MS = 250;
 import type { LaunchOptions, Popen } from "./popen.ts";
 
 let nextThreadIdent = 1;
@@ -110,12 +112,15 @@ function nodeThread(url: string, options: LaunchOptions): Popen {
   worker.on("error", (error: Error) => console.error(error?.stack ?? error));
   const stop = (code: number) => {
     forced ??= code;
-    if (runtime !== "deno") return void worker.terminate();
+    // First the child is asked to end itself at a safe point: at once if its event loop is free,
+    // within ~100 ms if it is in the library (its thread-table slot is cleared). Only then is it
+    // terminated: on Node, terminating a worker inside a native call (koffi's, for shared memory
+    // between processes) aborts the whole process ("napi_throw" fatal error).
     worker.postMessage({ op: WORKER_STOP });
     unrefTimer(setTimeout(() => {
       terminated = true;
       void worker.terminate();
-    }, STOP_GRACE_MS));
+    }, runtime === "deno" ? STOP_GRACE_MS : NODE_STOP_GRACE_MS));
   };
   return {
     pid,
