@@ -8,7 +8,7 @@ import { keepAlive } from "../keep_alive.ts";
 import { exitNow, parentGone } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";
 import type { Block } from "../shm/arena.ts";
-import { endIfTerminated, isThreadChild } from "./owner.ts";
+import { endIfTerminated, isThreadChild, LIVENESS_CHECK_MS } from "./owner.ts";
 
 const INT_MAX = 0x7fffffff;
 const PARENT_CHECK_MS = 250;
@@ -123,12 +123,10 @@ export function runSync<T>(words: Words, op: Generator<Wait, T, void>): T {
   }
 }
 
-/** A thread child wakes at least every `TERMINATION_CHECK_MS` to see whether it was ended. */
-const TERMINATION_CHECK_MS = 100;
-
+/** A thread child wakes at least every `LIVENESS_CHECK_MS` to see whether it was ended. */
 function bounded(ms: number | undefined): number | undefined {
   if (!isThreadChild()) return ms;
-  return ms === undefined ? TERMINATION_CHECK_MS : Math.min(ms, TERMINATION_CHECK_MS);
+  return ms === undefined ? LIVENESS_CHECK_MS : Math.min(ms, LIVENESS_CHECK_MS);
 }
 
 /** Runs the same operation without blocking the event loop (`acquireAsync`, `getAsync`, ...). */

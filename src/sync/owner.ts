@@ -15,6 +15,12 @@
 import { pid } from "../runtime/host.ts";
 import { pidAlive } from "../runtime/liveness.ts";
 
+/**
+ * How often a waiter looks whether a lock's holder still lives, and a thread child whether its
+ * parent ended it: the longest any wait sleeps between those looks.
+ */
+export const LIVENESS_CHECK_MS = 100;
+
 const PID_BITS = 22;
 const PID_MASK = (1 << PID_BITS) - 1;
 const SLOTS = 512;

@@ -1,16 +1,14 @@
 /**
  * A robust mutex in one 32-bit word: 0 when free, else the holder's owner token (owner.ts), with
- * the sign bit set while others wait. A waiter wakes at least every `CHECK_MS` to see whether
+ * the sign bit set while others wait. A waiter wakes at least every `LIVENESS_CHECK_MS` to see whether
  * the holder still lives; one whose holder died takes the lock over, and is told so (a robust
  * pthread mutex's `EOWNERDEAD`). Used by the rings under queues and pipes and by `Lock`/`RLock`.
  * @module
  */
 import { remaining, type Wait, type Words } from "./futex.ts";
-import { endIfTerminated, myToken, tokenAlive } from "./owner.ts";
+import { endIfTerminated, LIVENESS_CHECK_MS, myToken, tokenAlive } from "./owner.ts";
 
 const WAITERS = 1 << 31;
-/** How often a waiter looks whether the holder still lives. */
-export const CHECK_MS = 100;
 
 /** The result of a robust acquire. */
 export const TAKEN = 1, TAKEN_FROM_DEAD = 2, TIMED_OUT_LOCK = 0;
@@ -18,7 +16,7 @@ export type LockResult = typeof TAKEN | typeof TAKEN_FROM_DEAD | typeof TIMED_OU
 
 /** The earlier of `deadline` and the next liveness check. */
 export function nextCheck(deadline: number | undefined): number {
-  const check = performance.now() + CHECK_MS;
+  const check = performance.now() + LIVENESS_CHECK_MS;
   return deadline === undefined ? check : Math.min(deadline, check);
 }
 
