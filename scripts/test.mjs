@@ -2,7 +2,9 @@
 // The whole test suite: formatting, types, then the executable spec on Deno, Bun and the Node LTS
 // lines 20 (tsx, under c8 coverage), 22 (tsx) and 24 (no loader: its own type stripping). Ends with
 // one line "N passed, N failed" summing every runtime. `npm test -- node` runs the three Node
-// lanes, `-- node20` (`node22`, `node24`) one of them.
+// lanes, `-- node20` (`node22`, `node24`) one of them, `-- arm64` the arm64 lane (scripts/arm64.mjs:
+// Node for arm64 under qemu-user-static, which .ci/run installs; without it the default run says
+// plainly that it skipped the lane).
 import { readdirSync } from "node:fs";
 import { $, cd, chalk } from "zx";
 import { NODES, ROOT } from "./runtimes.mjs";
@@ -12,6 +14,7 @@ $.verbose = false;
 const specs = readdirSync("spec").filter((f) => f.endsWith(".test.ts")).map((f) => `spec/${f}`);
 const only = process.argv.slice(3).filter((a) => !a.startsWith("-"));
 const rows = [];
+const skipped = [];
 
 async function step(name, command, parse) {
   console.log(chalk.bold(`\n── ${name}`));
@@ -39,6 +42,7 @@ const live = (run) => () => {
 
 if (!only.length || only.includes("lint")) {
   await step("format (dprint check)", live(() => $`dprint check`), check);
+  await step("layers (scripts/layers.mjs)", live(() => $`node scripts/layers.mjs`), check);
   await step(
     "types (deno check, tsc)",
     live(() =>
@@ -76,6 +80,17 @@ for (const [lane, { bin, loader }] of Object.entries(NODES)) {
     (t) => ({ passed: num(/ℹ pass (\d+)/, t), failed: num(/ℹ fail (\d+)/, t) }),
   );
 }
+// arm64: Node 24 for linux-arm64 under qemu-user-static, on the platform and notebook spec
+// (~2 min), where the machine has qemu and arm64's libc (else skipped, unless asked for by name).
+const arm64Check = !only.length ? await $`zx scripts/arm64.mjs --check`.nothrow() : null;
+if (arm64Check && arm64Check.exitCode !== 0) {
+  skipped.push(`node arm64 (qemu): ${(arm64Check.stderr || arm64Check.stdout).trim()}`);
+} else if (!only.length || only.includes("arm64")) {
+  await step("node arm64 (qemu)", live(() => $`zx scripts/arm64.mjs`), (t) => ({
+    passed: num(/ℹ pass (\d+)/, t),
+    failed: num(/ℹ fail (\d+)/, t),
+  }));
+}
 
 const passed = rows.reduce((n, r) => n + r.passed, 0);
 const failed = rows.reduce((n, r) => n + r.failed, 0);
@@ -85,5 +100,6 @@ for (const r of rows) {
     `${r.name.padEnd(32)} ${r.passed} passed, ${r.failed} failed (${r.seconds.toFixed(0)} s)`,
   );
 }
+for (const s of skipped) console.log(`skipped: ${s}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed === 0 && passed > 0 ? 0 : 1;

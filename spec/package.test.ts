@@ -8,7 +8,14 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
@@ -66,6 +73,14 @@ test("npm pack, then npm install and bun add of the tarball, run with Node and B
     );
     copyFileSync(APP, join(app, "app.mjs"));
     run(tool, [...install, join(dir, tgz)], app);
+    // The published types carry no internal member (tsc's stripInternal): only the contract.
+    const types = join(app, "node_modules", "multiproc", "dist");
+    for (const file of readdirSync(types, { recursive: true }) as string[]) {
+      if (!file.endsWith(".d.ts")) continue;
+      const text = readFileSync(join(types, file), "utf8");
+      assert.ok(!text.includes("@internal"), `${tool}: dist/${file} declares @internal members`);
+      assert.ok(!/constructor\(origin/.test(text), `${tool}: dist/${file}: an internal constructor`);
+    }
     for (const method of METHODS) {
       const out = run(runtime === "node" ? process.execPath : "bun", ["app.mjs", method], app);
       assert.deepEqual(JSON.parse(out.trim().split("\n").pop()!), {

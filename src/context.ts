@@ -2,7 +2,7 @@
  * Contexts: the module's factories bound to one start method (CPython's `get_context`).
  * @module
  */
-import { BOUND_METHOD } from "./bound.ts";
+import { BOUND_METHOD } from "./handles.ts";
 import { type Connection, makePipe } from "./mp/pipe.ts";
 import { JoinableQueue, Queue, SimpleQueue } from "./mp/queue.ts";
 import { ProcessPoolExecutor } from "./pool/executor.ts";
@@ -19,17 +19,18 @@ import { Lock } from "./sync/lock.ts";
 import { RLock } from "./sync/rlock.ts";
 import { BoundedSemaphore, Semaphore } from "./sync/semaphore.ts";
 
-// deno-lint-ignore no-explicit-any
-type Class = abstract new(...args: any[]) => unknown;
-
-/** A subclass of `base` whose objects belong to start method `method`. */
-function bind<C extends Class>(base: C, method: StartMethod): C {
-  // @ts-ignore: a mixin-style subclass of an arbitrary class
-  const bound = class extends base {
-    static [BOUND_METHOD] = method;
-  };
-  Object.defineProperty(bound, "name", { value: base.name });
-  return bound as C;
+/**
+ * `base` as a class of context `method`: a subclass that carries the method, so its constructor
+ * (through `Origin.of` / `methodOf`) makes objects of that method. Same name, same signatures.
+ */
+function bind<C extends abstract new(...args: never[]) => unknown>(
+  base: C,
+  method: StartMethod,
+): C {
+  const Base = base as unknown as new(...args: unknown[]) => object;
+  const bound = { [base.name]: class extends Base {} }[base.name];
+  Object.defineProperty(bound, BOUND_METHOD, { value: method });
+  return bound as unknown as C;
 }
 
 /**

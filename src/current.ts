@@ -5,7 +5,7 @@
  */
 
 import { noteEntryEvaluating } from "./evaluating.ts";
-import { Process } from "./process.ts";
+import { activeProcesses, type Process } from "./process.ts";
 import { cleanModuleUrl, exitNow } from "./runtime/host.ts";
 import { hostCpuCount, isEntryUrl } from "./runtime/os.ts";
 import { type ProcessInfo, runChildExit, state } from "./state.ts";
@@ -45,7 +45,7 @@ export function parentProcess(): ProcessInfo | null {
  * ```
  */
 export function activeChildren(): Process[] {
-  return Process._active();
+  return activeProcesses();
 }
 
 /**

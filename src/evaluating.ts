@@ -7,10 +7,9 @@
  * @module
  */
 
-const KEY = Symbol.for("multiproc.evaluatingEntries");
-const entries: Map<string, { done: boolean }> = ((globalThis as unknown as {
-  [KEY]?: Map<string, { done: boolean }>;
-})[KEY] ??= new Map());
+import { processWide } from "./core/process_wide.ts";
+
+const entries = processWide("evaluatingEntries", () => new Map<string, { done: boolean }>());
 
 /** Records that the entry module `url` is evaluating; learns when its evaluation ends. */
 export function noteEntryEvaluating(url: string): void {

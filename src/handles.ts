@@ -1,10 +1,14 @@
 /**
  * Shared objects (values, arrays, locks, queues, ...) cross to a child as handles to the same
  * memory, also nested in arrays, plain objects, Maps and Sets; everything else crosses by
- * structured clone. A shareable object implements `[HANDLE]`; its kind registers a reviver.
+ * structured clone. A shareable object says what it is with `[HANDLE]()` (its `toHandle`); its
+ * class is registered once in the table of kinds (`registerKind`, CPython's
+ * `reduction.register`) and rebuilds the object in a child with its static `fromHandle(origin)`.
+ * A constructor learns whether it makes a new object or revives one from an explicit `Origin`
+ * argument, never from module state.
  * @module
  */
-import type { StartMethod } from "./runtime/popen.ts";
+import { getStartMethod, type StartMethod } from "./start_method.ts";
 
 /** Implemented by objects that cross to children as handles. */
 export const HANDLE: unique symbol = Symbol.for("multiproc.handle") as never;
@@ -24,12 +28,62 @@ export interface Shareable {
   [HANDLE](): HandleState;
 }
 
-const TAG = "__multiproc_handle__";
-const revivers = new Map<string, (data: unknown) => unknown>();
+/** The start method a context-made subclass is bound to (see `context.ts`). */
+export const BOUND_METHOD: unique symbol = Symbol.for("multiproc.boundMethod") as never;
 
-/** Registers how a child turns a handle of `kind` back into a live object. */
-export function registerHandleKind(kind: string, revive: (data: unknown) => unknown): void {
-  revivers.set(kind, revive);
+/**
+ * Where a shared object comes from, given to its constructor: new memory for a start method, or
+ * the memory of a handle being revived (`data`, what its `[HANDLE]()` said).
+ */
+export class Origin<D = unknown> {
+  /** The start method the object belongs to. */
+  readonly method: StartMethod;
+  /** The handle's data when reviving, else undefined. */
+  readonly revived: D | undefined;
+
+  private constructor(method: StartMethod, revived: D | undefined) {
+    this.method = method;
+    this.revived = revived;
+  }
+
+  /** A new object of start method `method`. */
+  static fresh(method: StartMethod): Origin<never> {
+    return new Origin<never>(method, undefined);
+  }
+
+  /** A revived object of `method`, from its handle's `data`. */
+  static revive<D>(method: StartMethod, data: D): Origin<D> {
+    return new Origin(method, data);
+  }
+
+  /**
+   * The origin a constructor was given as its first argument `arg`, else a new object of the
+   * start method of class `ctor` (a context's subclass: its method; otherwise the default).
+   */
+  static of<D>(arg: unknown, ctor: unknown): Origin<D> {
+    return arg instanceof Origin ? arg as Origin<D> : Origin.fresh(methodOf(ctor));
+  }
+}
+
+/** The start method of objects made by class `ctor`: its context's, else the default. */
+export function methodOf(ctor: unknown): StartMethod {
+  return (ctor as { [BOUND_METHOD]?: StartMethod })[BOUND_METHOD] ?? getStartMethod();
+}
+
+/** A class whose objects cross as handles: its `kind` and how a child rebuilds one. */
+export interface Kind {
+  /** The name handles of this class carry. */
+  readonly kind: string;
+  /** Rebuilds an object over the memory of a handle. */
+  fromHandle(origin: Origin): unknown;
+}
+
+const TAG = "__multiproc_handle__";
+const kinds = new Map<string, Kind>();
+
+/** Registers `cls` in the table of kinds, so that a child can rebuild its handles. */
+export function registerKind(...classes: Kind[]): void {
+  for (const cls of classes) kinds.set(cls.kind, cls);
 }
 
 function isShareable(v: unknown): v is Shareable {
@@ -83,7 +137,7 @@ function encodeValue(v: unknown, method: StartMethod, where: () => string): unkn
           + ` (or start the child in the "${state.method}" context).`,
       );
     }
-    return { [TAG]: state.kind, data: encodeValue(state.data, method, where) };
+    return { [TAG]: state.kind, method, data: encodeValue(state.data, method, where) };
   }
   if (Array.isArray(v)) return v.map((x) => encodeValue(x, method, where));
   if (v instanceof Map) {
@@ -105,9 +159,9 @@ export function decodeValue(v: unknown): unknown {
   if (v instanceof Set) return new Set([...v].map(decodeValue));
   if (isPlainObject(v)) {
     if (typeof v[TAG] === "string") {
-      const revive = revivers.get(v[TAG]);
-      if (!revive) throw new Error(`multiproc: no reviver for shared ${v[TAG]} in this child`);
-      return revive(decodeValue(v.data));
+      const cls = kinds.get(v[TAG]);
+      if (!cls) throw new Error(`multiproc: no reviver for shared ${v[TAG]} in this child`);
+      return cls.fromHandle(Origin.revive(v.method as StartMethod, decodeValue(v.data)));
     }
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(v)) out[k] = decodeValue(v[k]);

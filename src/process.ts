@@ -3,19 +3,13 @@
  * `multiprocessing.Process`.
  * @module
  */
-import { methodOf } from "./bound.ts";
 import { callerModule } from "./callsite.ts";
+import { Child, nextIdentity } from "./child.ts";
 import { ProcessError } from "./errors.ts";
-import { encodeArgs } from "./handles.ts";
+import { encodeArgs, methodOf } from "./handles.ts";
 import { keepAlive } from "./keep_alive.ts";
-import type { BootMessage, NotFoundMessage } from "./protocol.ts";
-import { commandLine } from "./runtime/argv.ts";
-import { onProcessExit } from "./runtime/os.ts";
-import { launch, type Popen, type StartMethod } from "./runtime/popen.ts";
-import { trackerRef } from "./shm/tracker.ts";
+import type { StartMethod } from "./runtime/popen.ts";
 import { withTimeout } from "./sleep.ts";
-import { state } from "./state.ts";
-import { endThread, newThreadIdentity, type ThreadIdentity } from "./sync/owner.ts";
 import { describeTarget, resolveTarget, type TargetRef } from "./task.ts";
 
 /**
@@ -46,26 +40,6 @@ export interface ProcessOptions<A extends unknown[] = unknown[]> {
   module?: string | URL;
 }
 
-type Phase = "new" | "starting" | "running" | "exited" | "failed";
-
-/** Children started from this isolate and not yet known to have exited. */
-const active = new Set<Process>();
-
-/** Daemon children still running: ended when this process exits. */
-const daemons = new Set<Popen>();
-onProcessExit(() => daemons.forEach((popen) => popen.kill()));
-
-/** What the library's own children (pool workers) add to a `Process`: internal, not public. */
-export interface ChildHooks {
-  /** The function to run, already resolved (the library's own worker loop). */
-  readonly ref: TargetRef;
-  /** Called with each message the child sends besides the library's own. */
-  readonly onMessage: (message: unknown) => void;
-}
-
-/** Option key under which the library passes `ChildHooks`. */
-export const CHILD_HOOKS: unique symbol = Symbol("multiproc.childHooks") as never;
-
 /**
  * A child running `target(...args)`.
  * @example
@@ -89,31 +63,36 @@ export class Process<A extends unknown[] = unknown[]> {
   /** The child's name; `Process-N` unless given. */
   name: string;
   #daemon: boolean;
-  readonly #target: (...args: never[]) => unknown;
+  readonly #target: ((...args: never[]) => unknown) | undefined;
   readonly #args: readonly unknown[];
   readonly #module: string | URL | undefined;
   readonly #caller: string | undefined;
   readonly #method: StartMethod;
-  readonly #identity: number[];
-  #phase: Phase = "new";
+  readonly #identity: readonly number[];
   #closed = false;
-  #popen: Popen | undefined;
-  #exitCode: number | null = null;
-  #pendingSignal: "terminate" | "kill" | undefined;
-  #started: Promise<void> | undefined;
-  readonly #hooks: ChildHooks | undefined;
-  #ended: Promise<void> | undefined;
-  /** A thread child's slot in this process's thread table: cleared when it is ended. */
-  #thread: ThreadIdentity | null = null;
+  #child: Child | undefined;
 
-  constructor(options: ProcessOptions<A>) {
+  constructor(options: ProcessOptions<A>);
+  /** @internal The public face of a child the library started itself (a pool worker). */
+  constructor(child: Child);
+  constructor(a: ProcessOptions<A> | Child) {
+    if (a instanceof Child) {
+      this.#child = a;
+      a.face = this;
+      this.name = a.spec.name;
+      this.#daemon = a.spec.daemon;
+      this.#method = a.spec.method;
+      this.#identity = a.spec.identity;
+      this.#args = [];
+      return;
+    }
+    const options = a;
     if (typeof options !== "object" || options === null) {
       throw new TypeError(
         "new Process() needs an options object: { target, args?, name?, daemon? }",
       );
     }
-    const s = state();
-    this.#identity = [...s.identity, ++s.childCounter];
+    this.#identity = nextIdentity();
     this.name = options.name ?? `Process-${this.#identity.join(":")}`;
     this.#daemon = options.daemon ?? false;
     this.#target = options.target as (...args: never[]) => unknown;
@@ -126,7 +105,6 @@ export class Process<A extends unknown[] = unknown[]> {
     this.#module = options.module;
     this.#caller = callerModule();
     this.#method = methodOf(new.target);
-    this.#hooks = (options as { [CHILD_HOOKS]?: ChildHooks })[CHILD_HOOKS];
   }
 
   /** Whether the child ends when the main process exits; settable until `start()`. */
@@ -134,7 +112,7 @@ export class Process<A extends unknown[] = unknown[]> {
     return this.#daemon;
   }
   set daemon(value: boolean) {
-    if (this.#phase !== "new") {
+    if (this.#child) {
       throw new ProcessError(`Cannot set daemon of '${this.name}' after start(); set it before.`);
     }
     this.#daemon = value;
@@ -142,12 +120,12 @@ export class Process<A extends unknown[] = unknown[]> {
 
   /** The child's OS pid (the parent's own for a thread child); `null` before it runs. */
   get pid(): number | null {
-    return this.#popen?.pid ?? null;
+    return this.#child?.pid ?? null;
   }
 
   /** The pid for a process child, a thread id for a thread child; `null` before it runs. */
   get ident(): number | null {
-    return this.#popen?.ident ?? null;
+    return this.#child?.ident ?? null;
   }
 
   /**
@@ -155,7 +133,7 @@ export class Process<A extends unknown[] = unknown[]> {
    * -15 after `terminate()`; -9 after `kill()`.
    */
   get exitCode(): number | null {
-    return this.#exitCode;
+    return this.#child?.exitCode ?? null;
   }
 
   /**
@@ -164,96 +142,42 @@ export class Process<A extends unknown[] = unknown[]> {
    */
   start(): Promise<void> {
     if (this.#closed) return quietReject(this.#closedError());
-    if (this.#phase !== "new") {
+    if (this.#child) {
       return quietReject(
         new ProcessError(
           `Cannot start process '${this.name}' twice: a process object runs once; create a new Process.`,
         ),
       );
     }
-    this.#phase = "starting";
-    active.add(this);
-    this.#thread = this.#method === "thread" ? newThreadIdentity() : null;
-    let resolveEnded!: () => void;
-    this.#ended = new Promise<void>((r) => (resolveEnded = r));
-    this.#started = keepAlive(this.#launch(resolveEnded));
-    this.#ended = Promise.all([this.#started, this.#ended]).then(() => {});
-    this.#ended.catch(() => {});
-    this.#started.catch(() => {});
-    return this.#started;
+    const child = this.#child = new Child({
+      method: this.#method,
+      name: this.name,
+      daemon: this.#daemon,
+      identity: this.#identity,
+    });
+    child.face = this;
+    const started = keepAlive(child.start(() => this.#prepare()));
+    started.catch(() => {});
+    return started;
   }
 
-  async #launch(resolveEnded: () => void): Promise<void> {
+  /** The target, found, and the arguments, encoded now as CPython pickles in start(). */
+  async #prepare(): Promise<{ target: TargetRef; args: unknown[] }> {
     const what = `Cannot start process '${this.name}'`;
-    let boot: BootMessage;
+    const TARGET = "\u0000target\u0000"; // named once known (describeTarget is async)
+    let args: unknown[];
     try {
-      // Encoded now, as CPython pickles in start(): a Pipe end may be closed right after.
-      let args: unknown[];
-      const TARGET = "\u0000target\u0000"; // named once known (describeTarget is async)
-      try {
-        args = encodeArgs(
-          this.#args,
-          this.#method,
-          (i) => `${what}: argument ${i} (args[${i}]) of '${TARGET}'`,
-        );
-      } catch (error) {
-        const name = await describeTarget(this.#target);
-        if (error instanceof Error) error.message = error.message.replace(TARGET, name);
-        throw error;
-      }
-      const target = this.#hooks?.ref
-        ?? await resolveTarget(this.#target, this.#module, this.#caller, what);
-      const s = state();
-      boot = {
-        op: "boot",
-        self: { name: this.name, pid: 0, ident: 0, daemon: this.#daemon },
-        parent: s.self,
-        identity: this.#identity,
-        method: this.#method,
-        target,
-        args,
-        argv: commandLine(),
-        thread: this.#thread,
-        shmTracker: trackerRef(this.#method),
-      };
+      args = encodeArgs(
+        this.#args,
+        this.#method,
+        (i) => `${what}: argument ${i} (args[${i}]) of '${TARGET}'`,
+      );
     } catch (error) {
-      this.#phase = "failed";
-      active.delete(this);
-      if (this.#thread) endThread(this.#thread);
+      const name = await describeTarget(this.#target!);
+      if (error instanceof Error) error.message = error.message.replace(TARGET, name);
       throw error;
     }
-    let ready!: () => void;
-    let notFound!: (error: Error) => void;
-    const running = new Promise<void>((resolve, reject) => (ready = resolve, notFound = reject));
-    const popen = await launch(this.#method, {
-      onMessage: (m) => {
-        const op = (m as { op?: string })?.op;
-        if (op === "ready") ready();
-        else if (op === "notFound") notFound(new TypeError((m as NotFoundMessage).error.message));
-        else this.#hooks?.onMessage(m);
-      },
-      daemon: this.#daemon,
-    }, (p) => ({ ...boot, self: { ...boot.self, pid: p.pid, ident: p.ident } }));
-    this.#popen = popen;
-    this.#phase = "running";
-    if (this.#daemon) {
-      popen.unref();
-      daemons.add(popen);
-    }
-    popen.exited.then((code) => {
-      if (this.#thread) endThread(this.#thread);
-      daemons.delete(popen);
-      this.#exitCode = code;
-      this.#phase = "exited";
-      active.delete(this);
-      ready();
-      resolveEnded();
-    });
-    if (this.#pendingSignal) {
-      if (this.#thread) endThread(this.#thread);
-      popen[this.#pendingSignal]();
-    }
-    await running;
+    return { target: await resolveTarget(this.#target!, this.#module, this.#caller, what), args };
   }
 
   /**
@@ -262,18 +186,18 @@ export class Process<A extends unknown[] = unknown[]> {
    */
   join(timeoutMs?: number): Promise<void> {
     this.#checkOpen();
-    if (this.#phase === "new") {
+    if (!this.#child) {
       throw new ProcessError(
         `Cannot join process '${this.name}' before start(): call start() first.`,
       );
     }
-    return keepAlive(withTimeout(this.#ended!, timeoutMs).then(() => {}));
+    return keepAlive(withTimeout(this.#child.ended, timeoutMs, "Process.join()").then(() => {}));
   }
 
   /** True from `start()` until the child has exited. */
   isAlive(): boolean {
     this.#checkOpen();
-    return this.#phase === "starting" || this.#phase === "running";
+    return this.#child?.alive ?? false;
   }
 
   /** Ends the child as SIGTERM does; its `exitCode` becomes -15. */
@@ -288,20 +212,15 @@ export class Process<A extends unknown[] = unknown[]> {
 
   #signal(kind: "terminate" | "kill"): void {
     this.#checkOpen();
-    if (this.#phase === "new") {
+    if (!this.#child) {
       throw new ProcessError(`Cannot ${kind} process '${this.name}' before start().`);
     }
-    if (this.#popen) {
-      if (this.#phase !== "running") return;
-      // Its locks can be taken over now, and its own blocking calls see it must end.
-      if (this.#thread) endThread(this.#thread);
-      this.#popen[kind]();
-    } else this.#pendingSignal ??= kind;
+    this.#child.signal(kind);
   }
 
   /** Releases the process object; throws if the child still runs. Later use throws. */
   close(): void {
-    if (this.#phase === "starting" || this.#phase === "running") {
+    if (this.#child?.alive) {
       throw new ProcessError(
         `Cannot close process '${this.name}' while it is running: join() or terminate() it first.`,
       );
@@ -316,27 +235,13 @@ export class Process<A extends unknown[] = unknown[]> {
   #closedError(): ProcessError {
     return new ProcessError(`Process '${this.name}' is closed: create a new Process.`);
   }
+}
 
-  /** @internal Settles when the child has exited, without keeping the program alive. */
-  _exited(): Promise<void> {
-    return this.#ended ?? Promise.reject(new ProcessError("not started"));
-  }
-
-  /** @internal Sends `message` to the child (for pool workers; see `ChildHooks`). */
-  _send(message: unknown): void {
-    this.#popen?.send(message);
-  }
-
-  /** @internal Whether the child keeps this program alive (pool workers are unref'd when idle). */
-  _ref(on: boolean): void {
-    if (on) this.#popen?.ref();
-    else this.#popen?.unref();
-  }
-
-  /** @internal Children started in this isolate that have not exited. */
-  static _active(): Process[] {
-    return [...active];
-  }
+/** The children started from this isolate that have not exited (pool workers too). */
+export function activeProcesses(): Process[] {
+  return Child.active().map((child) =>
+    child.face instanceof Process ? child.face : new Process(child)
+  );
 }
 
 function quietReject(error: Error): Promise<never> {

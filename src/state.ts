@@ -4,6 +4,7 @@
  * loaded from different URLs in one isolate still agree.
  * @module
  */
+import { processWide } from "./core/process_wide.ts";
 import { pid } from "./runtime/host.ts";
 import type { ParentChannel } from "./runtime/parent_channel.ts";
 import type { StartMethod } from "./runtime/popen.ts";
@@ -41,12 +42,9 @@ interface State {
   shmTracker: TrackerRef | null;
 }
 
-const KEY = Symbol.for("multiproc.state");
-
 /** This isolate's state, created on first use. */
 export function state(): State {
-  const g = globalThis as unknown as { [KEY]?: State };
-  return g[KEY] ??= {
+  return processWide<State>("state", () => ({
     self: { name: "MainProcess", pid, ident: pid, daemon: false },
     parent: null,
     identity: [],
@@ -54,21 +52,19 @@ export function state(): State {
     startMethod: null,
     channel: null,
     shmTracker: null,
-  };
+  }));
 }
 
-const EXIT_KEY = Symbol.for("multiproc.atChildExit");
+const exitCallbacks = (): (() => void)[] => processWide("atChildExit", () => []);
 
 /** Registers `callback` to run when this child ends normally (its target returned or threw). */
 export function atChildExit(callback: () => void): void {
-  const g = globalThis as unknown as { [EXIT_KEY]?: (() => void)[] };
-  (g[EXIT_KEY] ??= []).push(callback);
+  exitCallbacks().push(callback);
 }
 
 /** Runs the `atChildExit` callbacks (the child bootstrap, before it exits). */
 export function runChildExit(): void {
-  const g = globalThis as unknown as { [EXIT_KEY]?: (() => void)[] };
-  for (const callback of (g[EXIT_KEY] ?? []).splice(0)) {
+  for (const callback of exitCallbacks().splice(0)) {
     try {
       callback();
     } catch {

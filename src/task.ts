@@ -11,6 +11,7 @@
  *   source text; if there is none, the child reports it and `start()` rejects.
  * @module
  */
+import { processWide } from "./core/process_wide.ts";
 import { isEvaluating } from "./evaluating.ts";
 import { cleanModuleUrl, pathToFileUrl } from "./runtime/host.ts";
 import { importModule } from "./runtime/load.ts";
@@ -39,16 +40,15 @@ interface Mark {
   readonly ordinal: number;
 }
 
-/** Every mark of this isolate: on `globalThis`, so two copies of the library agree. */
+/** Every mark of this isolate: process-wide, so two copies of the library agree. */
 interface Marks {
   readonly byFunction: WeakMap<AnyFunction, Mark>;
   readonly byModule: Map<string, AnyFunction[]>;
 }
-const MARKS_KEY = Symbol.for("multiproc.taskMarks.v2");
-const marks: Marks = (globalThis as unknown as { [MARKS_KEY]?: Marks })[MARKS_KEY] ??= {
+const marks: Marks = processWide<Marks>("taskMarks.v2", () => ({
   byFunction: new WeakMap(),
   byModule: new Map(),
-};
+}));
 
 /**
  * Marks `fn` as belonging to the module of `importMeta`, so children can find it wherever it is

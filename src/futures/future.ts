@@ -2,6 +2,7 @@
  * `Future`: the pending result of a task (CPython's `concurrent.futures.Future`), awaitable.
  * @module
  */
+import { Deadline } from "../deadline.ts";
 import { CancelledError, TimeoutError } from "../errors.ts";
 import { keepAlive } from "../keep_alive.ts";
 
@@ -138,20 +139,12 @@ export class Future<R = unknown> implements PromiseLike<R> {
   }
 
   /** Waits at most `timeoutMs` for settlement; rejects with `TimeoutError` after it. */
-  #waitFor(timeoutMs: number | undefined, what: string): Promise<void> {
-    if (this.done()) return Promise.resolve();
-    const settled = this.#settled().then(() => {}, () => {});
-    if (timeoutMs === undefined) return keepAlive(settled);
-    return keepAlive(
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () =>
-            reject(new TimeoutError(`${what}: the future did not finish within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        settled.then(() => (clearTimeout(timer), resolve()));
-      }),
-    );
+  async #waitFor(timeoutMs: number | undefined, what: string): Promise<void> {
+    const deadline = new Deadline(what, timeoutMs);
+    if (this.done()) return;
+    if (!(await keepAlive(deadline.within(this.#settled())))) {
+      throw new TimeoutError(`${what}: the future did not finish within ${deadline.timeout} ms`);
+    }
   }
 
   /** The task's result, waiting at most `timeoutMs` (`TimeoutError` after); rejects with its error. */

@@ -2,6 +2,7 @@
  * Waiting on many futures: `asCompleted` (completion order) and `wait` (by condition).
  * @module
  */
+import { Deadline } from "../deadline.ts";
 import { TimeoutError } from "../errors.ts";
 import { keepAlive } from "../keep_alive.ts";
 import type { Future } from "./future.ts";
@@ -87,8 +88,8 @@ export function asCompleted<F extends Future<unknown>>(
 ): AsyncIterableIterator<Completed<F>> {
   // Hand-written rather than an async generator: a generator's `yield` would await the
   // (thenable) future and hand out its result instead of the future.
+  const deadline = new Deadline("asCompleted()", timeoutMs);
   const all = [...new Set(futures)];
-  const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
   const finished: F[] = [];
   let wake: (() => void) | undefined;
   for (const f of all) {
@@ -106,19 +107,11 @@ export function asCompleted<F extends Future<unknown>>(
           yielded++;
           return { value: finished.shift()! as Completed<F>, done: false };
         }
-        const left = deadline === undefined ? undefined : deadline - performance.now();
-        if (left !== undefined && left <= 0) {
+        if (deadline.expired()) {
           closed = true;
-          throw timeout(all.length - yielded, all.length, timeoutMs!);
+          throw timeout(all.length - yielded, all.length, deadline.timeout!);
         }
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await keepAlive(
-          new Promise<void>((resolve) => {
-            wake = resolve;
-            if (left !== undefined) timer = setTimeout(resolve, left);
-          }),
-        );
-        clearTimeout(timer);
+        await keepAlive(deadline.within(new Promise<void>((resolve) => (wake = resolve))));
         wake = undefined;
       }
       return { value: undefined, done: true };
@@ -186,7 +179,7 @@ export async function wait<F extends Future<unknown>>(
   futures: Iterable<F>,
   options: { timeout?: number; returnWhen?: ReturnWhen } = {},
 ): Promise<WaitResult<F>> {
-  const { timeout: ms, returnWhen = ALL_COMPLETED } = options;
+  const { timeout, returnWhen = ALL_COMPLETED } = options;
   if (![FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED].includes(returnWhen)) {
     throw new TypeError(
       `wait(): returnWhen must be FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED, got ${
@@ -194,6 +187,7 @@ export async function wait<F extends Future<unknown>>(
       }`,
     );
   }
+  const deadline = new Deadline("wait()", timeout);
   const all = [...new Set(futures)];
   const satisfied = () => {
     const done = all.filter((f) => f.done());
@@ -202,14 +196,10 @@ export async function wait<F extends Future<unknown>>(
     return done.length === all.length;
   };
   if (!satisfied()) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await keepAlive(
-      new Promise<void>((resolve) => {
-        for (const f of all) f.addDoneCallback(() => satisfied() && resolve());
-        if (ms !== undefined) timer = setTimeout(resolve, ms);
-      }),
-    );
-    clearTimeout(timer);
+    const whenSatisfied = new Promise<void>((resolve) => {
+      for (const f of all) f.addDoneCallback(() => satisfied() && resolve());
+    });
+    await keepAlive(deadline.within(whenSatisfied));
   }
   const done = new Set(all.filter((f) => f.done()));
   return { done, notDone: new Set(all.filter((f) => !done.has(f))) };

@@ -7,13 +7,11 @@
  * open.
  * @module
  */
-import { methodOf } from "../bound.ts";
 import { EOFError } from "../errors.ts";
-import { HANDLE, type HandleState } from "../handles.ts";
+import { HANDLE, type HandleState, methodOf, type Origin, registerKind } from "../handles.ts";
 import { keepAlive } from "../keep_alive.ts";
 import type { StartMethod } from "../runtime/popen.ts";
 import type { BlockRef } from "../shm/arena.ts";
-import { registerRevivable, revivalData } from "../shm/revive.ts";
 import { atChildExit } from "../state.ts";
 import { deadlineOf, runAsync, runSync } from "../sync/futex.ts";
 import { myToken, tokenAlive } from "../sync/owner.ts";
@@ -69,16 +67,9 @@ export class Connection<T = unknown> {
 
   /** @internal Use `Pipe()`. */
   constructor(read: Ring | null, write: Ring | null, method: StartMethod) {
-    const revived = revivalData<ConnectionData>();
-    if (revived) {
-      this.#read = revived.read && new Ring(revived.read);
-      this.#write = revived.write && new Ring(revived.write);
-      this.#method = (this.#read ?? this.#write)!.block.method;
-    } else {
-      this.#read = read;
-      this.#write = write;
-      this.#method = method;
-    }
+    this.#read = read;
+    this.#write = write;
+    this.#method = method;
     if (this.#write) this.#holderSlot = claimHolder(this.#write);
     open.add(this);
   }
@@ -208,15 +199,15 @@ export class Connection<T = unknown> {
   /** Whether there is something to receive (or the other end closed), waiting up to `timeoutMs` (default 0). */
   poll(timeoutMs = 0): boolean {
     const ring = this.#reader("poll");
-    return runSync(ring.words, ring.poll(deadlineOf(timeoutMs), this.#eof(ring))) === true;
+    const deadline = deadlineOf("Connection.poll()", timeoutMs);
+    return runSync(ring.words, ring.poll(deadline, this.#eof(ring))) === true;
   }
 
   /** Like `poll`, without blocking the event loop. */
   async pollAsync(timeoutMs = 0): Promise<boolean> {
     const ring = this.#reader("pollAsync");
-    return (await keepAlive(
-      runAsync(ring.words, ring.poll(deadlineOf(timeoutMs), this.#eof(ring))),
-    )) === true;
+    const deadline = deadlineOf("Connection.pollAsync()", timeoutMs);
+    return (await keepAlive(runAsync(ring.words, ring.poll(deadline, this.#eof(ring))))) === true;
   }
 
   /** Closes this end: once every holder of the other direction's writer has closed, `recv` there throws `EOFError`. */
@@ -232,6 +223,12 @@ export class Connection<T = unknown> {
       }
       this.#write.wakeReaders();
     }
+  }
+
+  /** @internal Rebuilds a connection over the rings of a handle (see `registerKind`). */
+  static fromHandle(origin: Origin): Connection {
+    const { read, write } = origin.revived as ConnectionData;
+    return new Connection(read && new Ring(read), write && new Ring(write), origin.method);
   }
 
   [HANDLE](): HandleState {
@@ -294,4 +291,4 @@ function reapDeadHolders(ring: Ring): void {
   }
 }
 
-registerRevivable(Connection.kind, () => new Connection(null, null, "thread"));
+registerKind(Connection);

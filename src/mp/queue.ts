@@ -4,13 +4,11 @@
  * is already in shared memory: a child may exit at once without losing it.
  * @module
  */
-import { methodOf } from "../bound.ts";
 import { Empty, Full } from "../errors.ts";
-import { HANDLE, type HandleState } from "../handles.ts";
+import { HANDLE, type HandleState, Origin, registerKind } from "../handles.ts";
 import { keepAlive } from "../keep_alive.ts";
 import type { StartMethod } from "../runtime/popen.ts";
 import type { BlockRef } from "../shm/arena.ts";
-import { registerRevivable, revivalData } from "../shm/revive.ts";
 import { deadlineOf, remaining, runAsync, runSync } from "../sync/futex.ts";
 import { decodeItem, type Encoded, encodeItem, READ } from "./message.ts";
 import { END, Ring, TIMED_OUT, USER_WORDS } from "./ring.ts";
@@ -44,11 +42,13 @@ function deadline(options: QueueOptions | undefined, what: string): number | und
   const block = options?.block ?? true;
   if (!block) {
     if (options?.timeout !== undefined) {
-      throw new TypeError(`${what}: a timeout needs block: true (a non-blocking call never waits)`);
+      throw new TypeError(
+        `Queue.${what}(): a timeout needs block: true (a non-blocking call never waits)`,
+      );
     }
     return performance.now();
   }
-  return deadlineOf(options?.timeout);
+  return deadlineOf(`Queue.${what}()`, options?.timeout);
 }
 
 interface QueueData {
@@ -74,19 +74,24 @@ export class Queue<T = unknown> {
   readonly #method: StartMethod;
   #closed = false;
 
-  constructor(maxsize = 0) {
-    const revived = revivalData<QueueData>();
+  constructor(maxsize?: number);
+  /** @internal */
+  constructor(origin: Origin<QueueData>);
+  constructor(a: number | Origin<QueueData> = 0) {
+    const origin = Origin.of<QueueData>(a, new.target);
+    const revived = origin.revived;
     if (revived) {
       this._ring = new Ring(revived.ref);
       this.#method = this._ring.block.method;
       return;
     }
+    const maxsize = a as number;
     if (!Number.isInteger(maxsize) || maxsize < 0) {
       throw new RangeError(
         `${new.target.name}(maxsize): maxsize must be an integer >= 0, got ${maxsize}`,
       );
     }
-    this.#method = methodOf(new.target);
+    this.#method = origin.method;
     this._ring = new Ring(this.#method, CAPACITY, maxsize);
   }
 
@@ -203,6 +208,11 @@ export class Queue<T = unknown> {
     this.#closed = true;
   }
 
+  /** @internal Rebuilds a queue over the ring of a handle (see `registerKind`). */
+  static fromHandle(origin: Origin): Queue {
+    return new this(origin as Origin<QueueData>);
+  }
+
   [HANDLE](): HandleState {
     return {
       kind: (this.constructor as typeof Queue).kind,
@@ -225,8 +235,11 @@ export class Queue<T = unknown> {
 export class SimpleQueue<T = unknown> extends Queue<T> {
   static override readonly kind: string = "SimpleQueue";
 
-  constructor() {
-    super(0);
+  constructor();
+  /** @internal */
+  constructor(origin: Origin<QueueData>);
+  constructor(origin?: Origin<QueueData>) {
+    super((origin ?? 0) as number);
   }
 }
 
@@ -274,7 +287,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   /** Resolves once every item put has been reported with `taskDone()` (or after `timeoutMs`: false). */
   async join(timeoutMs?: number): Promise<boolean> {
     const i32 = this._ring.i32;
-    const end = deadlineOf(timeoutMs);
+    const end = deadlineOf("JoinableQueue.join()", timeoutMs);
     for (;;) {
       const seq = Atomics.load(i32, SEQ_UNFINISHED);
       if (Atomics.load(i32, UNFINISHED) === 0) return true;
@@ -285,6 +298,4 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   }
 }
 
-registerRevivable(Queue.kind, () => new Queue());
-registerRevivable(SimpleQueue.kind, () => new SimpleQueue());
-registerRevivable(JoinableQueue.kind, () => new JoinableQueue());
+registerKind(Queue, SimpleQueue, JoinableQueue);

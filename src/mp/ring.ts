@@ -361,9 +361,15 @@ export class Ring {
     try {
       const i32 = this.i32;
       for (;;) {
-        // The rest of a message whose reader died: dropped.
+        // The rest of a message whose reader died: dropped, and no longer counted in `items`
+        // if its writer had finished it (its last byte, the trailer, is 1).
         const left = (Atomics.load(i32, GET_END) - Atomics.load(i32, READ)) >>> 0;
-        if (left > 0) this.#endMessage(yield* this.#read(null, left));
+        if (left > 0) {
+          const rest = new Uint8Array(left);
+          const complete = yield* this.#read(rest, left);
+          if (complete && rest[left - 1] === 1) Atomics.sub(i32, ITEMS, 1);
+          this.#endMessage(complete);
+        }
         this.#settleSlot();
         // Wait for a message to start.
         let spun = false;

@@ -3,8 +3,10 @@
  * `ProcessPoolExecutor.map` and the `Pool` maps.
  * @module
  */
+import type { Deadline } from "../deadline.ts";
 import { TimeoutError } from "../errors.ts";
 import type { Future } from "../futures/future.ts";
+import { keepAlive } from "../keep_alive.ts";
 import type { ChunkResult } from "./protocol.ts";
 import type { WorkerPool } from "./worker_pool.ts";
 
@@ -90,17 +92,35 @@ export function submitCalls(
 }
 
 /**
+ * What one task's result holds, in call order: the values of its calls up to the first that
+ * failed, and that call's error (undefined if none failed). An unchunked task's result is the
+ * value of its one call; a chunked task's is a `ChunkResult`.
+ */
+export function unpackResult(
+  result: unknown,
+  chunked: boolean,
+): { values: unknown[]; error: Error | undefined } {
+  if (!chunked) return { values: [result], error: undefined };
+  const { values, errors } = result as ChunkResult;
+  if (!errors) return { values, error: undefined };
+  let first = values.length;
+  for (const k of errors.keys()) first = Math.min(first, k);
+  return { values: values.slice(0, first), error: errors.get(first) };
+}
+
+/**
  * The results of `futures` in order, as an async iterator: an error is thrown when iteration
- * reaches its item; stopping early (or an error) cancels the tasks not yet started.
+ * reaches its item; stopping early (or an error) cancels the tasks not yet started. Results not
+ * ready by `deadline` (set when the map was called) throw `TimeoutError`.
  */
 export function orderedResults<R>(
   futures: Future<unknown>[],
   chunked: boolean,
-  deadline: number | undefined,
-  timeoutMs: number | undefined,
+  deadline?: Deadline,
 ): AsyncIterableIterator<R> {
   let index = 0;
-  let chunk: ChunkResult = { values: [], errors: null };
+  let values: unknown[] = [];
+  let error: Error | undefined;
   let b = 0;
   let closed = false;
   const close = () => {
@@ -111,21 +131,16 @@ export function orderedResults<R>(
     async next(): Promise<IteratorResult<R>> {
       if (closed) return { value: undefined, done: true };
       try {
-        if (chunked) {
-          while (b === chunk.values.length) {
-            if (index === futures.length) return close(), { value: undefined, done: true };
-            chunk = await resultOf(futures[index++], deadline, timeoutMs) as ChunkResult;
-            b = 0;
-          }
-          const error = chunk.errors?.get(b);
+        while (b === values.length) {
           if (error) throw error;
-          return { value: chunk.values[b++] as R, done: false };
+          if (index === futures.length) return close(), { value: undefined, done: true };
+          ({ values, error } = unpackResult(await resultOf(futures[index++], deadline), chunked));
+          b = 0;
         }
-        if (index === futures.length) return close(), { value: undefined, done: true };
-        return { value: await resultOf(futures[index++], deadline, timeoutMs) as R, done: false };
-      } catch (error) {
+        return { value: values[b++] as R, done: false };
+      } catch (thrown) {
         close();
-        throw error;
+        throw thrown;
       }
     },
     return(): Promise<IteratorResult<R>> {
@@ -139,17 +154,12 @@ export function orderedResults<R>(
   return iterator;
 }
 
-function resultOf(
-  f: Future<unknown>,
-  deadline: number | undefined,
-  timeoutMs: number | undefined,
-): Promise<unknown> {
-  if (deadline === undefined) return f.result();
-  const left = deadline - performance.now();
-  return f.result(Math.max(0, left)).catch((error) => {
-    if (error instanceof TimeoutError) {
-      throw new TimeoutError(`map(): results not ready within ${timeoutMs} ms of the call`);
-    }
-    throw error;
-  });
+/** The result of `f`, waiting until `deadline` at most. */
+async function resultOf(f: Future<unknown>, deadline: Deadline | undefined): Promise<unknown> {
+  if (deadline?.at !== undefined && !f.done() && !(await keepAlive(deadline.within(f)))) {
+    throw new TimeoutError(
+      `${deadline.what}: results not ready within ${deadline.timeout} ms of the call`,
+    );
+  }
+  return f.result();
 }

@@ -2,10 +2,11 @@
  * `ProcessPoolExecutor` (CPython's `concurrent.futures.ProcessPoolExecutor`).
  * @module
  */
-import { methodOf } from "../bound.ts";
 import type { Context } from "../context.ts";
 import { cpuCount } from "../current.ts";
+import { Deadline } from "../deadline.ts";
 import type { Future } from "../futures/future.ts";
+import { methodOf } from "../handles.ts";
 import { checkStartMethod, type StartMethod } from "../start_method.ts";
 import { type AnyFn, checkChunksize, orderedResults, submitCalls, zipCalls } from "./calls.ts";
 import { WorkerPool } from "./worker_pool.ts";
@@ -156,12 +157,10 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       options = iterablesAndOptions.pop() as MapOptions;
     }
     const chunksize = checkChunksize(options.chunksize ?? 1, "ProcessPoolExecutor.map()");
-    const deadline = options.timeout === undefined
-      ? undefined
-      : performance.now() + options.timeout;
+    const deadline = new Deadline("ProcessPoolExecutor.map()", options.timeout);
     const calls = zipCalls(iterablesAndOptions, "ProcessPoolExecutor.map()");
     const futures = submitCalls(this.#pool, fn as AnyFn, calls, chunksize);
-    return orderedResults<Awaited<R>>(futures, chunksize > 1, deadline, options.timeout);
+    return orderedResults<Awaited<R>>(futures, chunksize > 1, deadline);
   }
 
   /**

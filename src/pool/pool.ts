@@ -4,6 +4,7 @@
  */
 import type { Context } from "../context.ts";
 import { cpuCount } from "../current.ts";
+import { Deadline } from "../deadline.ts";
 import { CancelledError, ProcessError, TimeoutError } from "../errors.ts";
 import type { Future } from "../futures/future.ts";
 import { keepAlive } from "../keep_alive.ts";
@@ -15,10 +16,10 @@ import {
   orderedResults,
   rowCalls,
   submitCalls,
+  unpackResult,
   zipCalls,
 } from "./calls.ts";
 import { checkWorkers, methodFrom } from "./executor.ts";
-import type { ChunkResult } from "./protocol.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
 /**
@@ -69,21 +70,19 @@ export class AsyncResult<R> {
 
   /** The result, waiting at most `timeoutMs` (`TimeoutError` after); rejects with the task's error. */
   get(timeoutMs?: number): Promise<R> {
-    if (timeoutMs === undefined) return keepAlive(this.#settled);
-    return keepAlive(
-      new Promise<R>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new TimeoutError(`AsyncResult.get(): not ready within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        this.#settled.then(resolve, reject).finally(() => clearTimeout(timer));
-      }),
-    );
+    const deadline = new Deadline("AsyncResult.get()", timeoutMs);
+    if (deadline.at === undefined) return keepAlive(this.#settled);
+    return keepAlive(deadline.within(this.#settled)).then((settled) => {
+      if (!settled) {
+        throw new TimeoutError(`AsyncResult.get(): not ready within ${deadline.timeout} ms`);
+      }
+      return this.#settled;
+    });
   }
 
   /** Waits until the result is ready, or at most `timeoutMs`. */
   async wait(timeoutMs?: number): Promise<void> {
-    await this.get(timeoutMs).catch(() => {});
+    await keepAlive(new Deadline("AsyncResult.wait()", timeoutMs).within(this.#settled));
   }
 
   /** Whether the call has finished. */
@@ -173,8 +172,9 @@ export class Pool implements AsyncDisposable {
     return Promise.all(futures).then((parts) => {
       if (!chunked) return parts as R[];
       const out: R[] = [];
-      for (const { values, errors } of parts as ChunkResult[]) {
-        if (errors) throw errors.values().next().value;
+      for (const part of parts) {
+        const { values, error } = unpackResult(part, chunked);
+        if (error) throw error;
         for (const v of values) out.push(v as R);
       }
       return out;
@@ -241,7 +241,7 @@ export class Pool implements AsyncDisposable {
     this.#check("imap");
     const calls = zipCalls([iterable], "Pool.imap()");
     const { futures, chunked } = this.#calls(fn as AnyFn, calls, chunksize, "imap");
-    return orderedResults(futures, chunked, undefined, undefined);
+    return orderedResults(futures, chunked);
   }
 
   /** `fn(x)` for each `x`, as an async iterable in completion order. */
@@ -262,17 +262,9 @@ export class Pool implements AsyncDisposable {
           await keepAlive(new Promise<void>((r) => (wake = r)));
           wake = undefined;
         }
-        const value = await done.shift()!.result();
-        if (!chunked) {
-          yield value as Awaited<R>;
-          continue;
-        }
-        const { values, errors } = value as ChunkResult;
-        for (let k = 0; k < values.length; k++) {
-          const error = errors?.get(k);
-          if (error) throw error;
-          yield values[k] as Awaited<R>;
-        }
+        const { values, error } = unpackResult(await done.shift()!.result(), chunked);
+        for (const v of values) yield v as Awaited<R>;
+        if (error) throw error;
       }
     } finally {
       for (const f of futures) f.cancel();

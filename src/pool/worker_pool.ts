@@ -4,12 +4,12 @@
  * settled as they arrive, dead workers replaced, and every task settled on every path.
  * @module
  */
-import { withMethod } from "../bound.ts";
 import { callerModule } from "../callsite.ts";
+import { Child, nextIdentity } from "../child.ts";
 import { BrokenProcessPool, CancelledError } from "../errors.ts";
 import { Future } from "../futures/future.ts";
 import { encodeArgs } from "../handles.ts";
-import { CHILD_HOOKS, Process } from "../process.ts";
+import { keepAlive } from "../keep_alive.ts";
 import { poolWorkerUrl } from "../runtime/entry_url.ts";
 import type { StartMethod } from "../runtime/popen.ts";
 import { resolveTarget, type TargetRef } from "../task.ts";
@@ -20,7 +20,6 @@ import {
   type ChunkWire,
   type DoneMessage,
   type InitFailedMessage,
-  JOB_FIELDS,
   RESULT_FIELDS,
   type WorkerConfig,
 } from "./protocol.ts";
@@ -53,7 +52,7 @@ interface Job {
 }
 
 interface Worker {
-  process: Process;
+  child: Child;
   ready: boolean;
   known: Set<number>;
   inFlight: Job[];
@@ -246,19 +245,25 @@ export class WorkerPool {
     }
     if (n === 0) return;
     w.sent += n;
-    w.process._send(fns.length ? { op: "run", fns, jobs } : { op: "run", jobs });
+    w.child.send(fns.length ? { op: "run", fns, jobs } : { op: "run", jobs });
   }
 
   #setRef(w: Worker, on: boolean): void {
     if (w.refd === on) return;
     w.refd = on;
-    w.process._ref(on);
+    w.child.ref(on);
   }
 
   #spawn(): void {
     const n = ++this.#workerCount;
     const w: Worker = {
-      process: undefined as unknown as Process,
+      child: new Child({
+        method: this.#o.method,
+        name: `${this.#o.workerName}-${n}`,
+        daemon: true,
+        identity: nextIdentity(),
+        onMessage: (m: unknown) => this.#onMessage(w, m),
+      }),
       ready: false,
       known: new Set(),
       inFlight: [],
@@ -274,7 +279,9 @@ export class WorkerPool {
         `${this.#o.what}: initializer`,
       )
       : Promise.resolve(null);
-    const started = this.#initializer.then((initializer) => {
+    // Kept alive while it starts, as a Process's start() is: a daemon's child does not.
+    const started = keepAlive(w.child.start(async () => {
+      const initializer = await this.#initializer!;
       const config: WorkerConfig = {
         initializer,
         initargs: initializer
@@ -286,22 +293,11 @@ export class WorkerPool {
           : [],
         maxTasks: this.#o.maxTasksPerChild ?? null,
       };
-      w.process = withMethod(this.#o.method, () =>
-        new Process(
-          {
-            target: () => {},
-            args: [config],
-            name: `${this.#o.workerName}-${n}`,
-            daemon: true,
-            [CHILD_HOOKS]: { ref: WORKER_REF, onMessage: (m: unknown) => this.#onMessage(w, m) },
-          } as ConstructorParameters<typeof Process>[0],
-        ));
-      const start = w.process.start();
-      w.process._exited().then(() => this.#onExit(w), () => {});
-      return start.then(() => {
-        if (w.refd) w.process._ref(true); // a daemon starts unref'd; this one has work coming
-      });
+      return { target: WORKER_REF, args: [config] };
+    })).then(() => {
+      if (w.refd) w.child.ref(true); // a daemon starts unref'd; this one has work coming
     });
+    w.child.ended.then(() => this.#onExit(w), () => {});
     started.catch((error) => {
       this.#workers.delete(w);
       this.#break(
@@ -318,7 +314,7 @@ export class WorkerPool {
     if (op === "done") this.#onDone(w, m as DoneMessage);
     else if (op === "hello") {
       w.ready = true;
-      if (w.exiting) return w.process._send({ op: "exit" });
+      if (w.exiting) return w.child.send({ op: "exit" });
       this.#dispatch();
       this.#setRef(w, this.#jobs.size > 0);
     } else if (op === "initFailed") {
@@ -370,14 +366,14 @@ export class WorkerPool {
 
   #onExit(w: Worker): void {
     this.#workers.delete(w);
-    const code = w.process.exitCode;
+    const code = w.child.exitCode;
     const [running, ...unstarted] = w.inFlight.splice(0);
     if (running) {
       this.#finish(
         running,
         false,
         new BrokenProcessPool(
-          `${this.#o.what}: a worker (pid ${w.process.pid}) ended while running this task `
+          `${this.#o.what}: a worker (pid ${w.child.pid}) ended while running this task `
             + `(${
               code !== null && code < 0 ? `signal ${-code}` : `exit code ${code}`
             }); the pool replaced it.`,
@@ -409,7 +405,7 @@ export class WorkerPool {
     for (const job of this.#takeQueue()) this.#finish(job, false, error);
     for (const w of this.#workers) {
       for (const job of w.inFlight.splice(0)) this.#finish(job, false, error);
-      if (w.process?.isAlive()) w.process.kill();
+      if (w.child.alive) w.child.signal("kill");
     }
   }
 
@@ -434,7 +430,7 @@ export class WorkerPool {
    * messages must be heard); an idle pool keeps nothing alive.
    */
   #refAll(on: boolean): void {
-    for (const w of this.#workers) if (w.process) this.#setRef(w, on);
+    for (const w of this.#workers) this.#setRef(w, on);
   }
 
   #checkDrained(): void {
@@ -463,7 +459,7 @@ export class WorkerPool {
       w.exiting = true;
       // A worker hears messages only once its loop runs (it says "hello"): until then, the
       // "exit" waits for that hello.
-      if (w.ready) w.process._send({ op: "exit" });
+      if (w.ready) w.child.send({ op: "exit" });
     }
   }
 
@@ -474,17 +470,14 @@ export class WorkerPool {
     for (const w of this.#workers) {
       w.exiting = true;
       for (const job of w.inFlight.splice(0)) this.#finish(job, false, error);
-      if (w.process?.isAlive()) w.process.terminate();
+      if (w.child.alive) w.child.signal("terminate");
     }
   }
 
   /** Resolves when every worker has exited (after `close()` or `terminate()`). */
   async joinWorkers(): Promise<void> {
     while (this.#workers.size > 0) {
-      await Promise.all(
-        [...this.#workers].map((w) => w.process ? w.process.join().catch(() => {}) : null),
-      );
-      // Workers whose Process is not made yet (initializer still resolving) show up next turn.
+      await keepAlive(Promise.all([...this.#workers].map((w) => w.child.ended.catch(() => {}))));
       await new Promise((r) => setTimeout(r, 0));
     }
   }

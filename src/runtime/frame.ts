@@ -59,6 +59,16 @@ export class FrameDecoder {
       this.#onMessage(fromBytes(body));
     }
   }
+
+  /**
+   * The stream ended: the bytes held back because they might have begun a frame marker are text
+   * after all. A frame cut off by the end (its writer died mid-write) is dropped: a message is
+   * whole or absent.
+   */
+  end(): void {
+    if (this.#buf.length > 0 && this.#buf.length < MAGIC.length) this.#onText(this.#buf);
+    this.#buf = new Uint8Array(0);
+  }
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -5,6 +5,7 @@
  * can say it runs. Deno's own APIs serve instead.
  * @module
  */
+import { readGlobal, writeGlobal } from "../core/process_wide.ts";
 import { runtime } from "./detect.ts";
 import { deno } from "./globals.ts";
 
@@ -27,17 +28,14 @@ export function ppid(): number {
   return runtime === "deno" ? deno().ppid : globalThis.process.ppid;
 }
 
-const PARENT_KEY = Symbol.for("multiproc.watchedParent");
-const g = globalThis as unknown as { [PARENT_KEY]?: number };
-
 /** Records the parent pid a `"process"` child must outlive no longer than. */
 export function watchParentPid(pid: number): void {
-  g[PARENT_KEY] = pid;
+  writeGlobal("watchedParent", pid);
 }
 
 /** Whether this process child's parent has ended (it was re-parented). */
 export function parentGone(): boolean {
-  const watched = g[PARENT_KEY];
+  const watched = readGlobal<number>("watchedParent");
   return watched !== undefined && ppid() !== watched;
 }
 

@@ -18,6 +18,7 @@
  * Node only: nothing here runs on Deno or Bun.
  * @module
  */
+import { type GlobalName, readGlobal, writeGlobal } from "../core/process_wide.ts";
 import { libraryModTsUrl } from "./entry_url.ts";
 import { builtin, cleanModuleUrl, cwd, fileUrlToPath, pathToFileUrl, resolvePath } from "./host.ts";
 
@@ -205,8 +206,7 @@ export function threadEntryTsx(entryUrl: string): string | undefined {
 }
 
 /** Set in a thread once tsx's hooks are registered in it (by the thread's prelude or here). */
-export const TSX_REGISTERED: unique symbol = Symbol.for("multiproc.tsxRegistered") as never;
-const g = globalThis as unknown as { [TSX_REGISTERED]?: boolean };
+export const TSX_REGISTERED: GlobalName = "tsxRegistered";
 
 let loading: Promise<void> | undefined;
 let registering: Promise<void> | undefined;
@@ -219,7 +219,7 @@ let registering: Promise<void> | undefined;
  * its hooks registers them from the same tsx before the first TypeScript module. Once per thread.
  */
 export async function prepareImport(url: string): Promise<void> {
-  if (g[TSX_REGISTERED]) return;
+  if (readGlobal<boolean>(TSX_REGISTERED)) return;
   const clean = cleanModuleUrl(url);
   const typeScript = TS_EXTENSION.test(clean);
   if (!typeScript && !(clean.startsWith("file:") && !clean.includes("/node_modules/"))) return;
@@ -256,7 +256,7 @@ async function loadDeferred(deferred: [LoaderKind, string][]): Promise<void> {
       execArgv.push(kind, specifier);
     }
   }
-  g[TSX_REGISTERED] = true;
+  writeGlobal(TSX_REGISTERED, true);
 }
 
 /**
@@ -268,7 +268,7 @@ async function registerInThread(url: string): Promise<void> {
   if (!tsx || hooksResolveTypeScript(url)) return;
   const api = await import(tsx.api) as { register(): unknown };
   api.register();
-  g[TSX_REGISTERED] = true;
+  writeGlobal(TSX_REGISTERED, true);
 }
 
 /**

@@ -32,6 +32,7 @@ export function launchDenoCommand(options: LaunchOptions): Popen {
     } catch {
       // The pipe closed with the child.
     }
+    decoder.end();
   })();
   const exited = child.status.then(async ({ code, signal }) => {
     // Our end of its stdin, closed now: else its pipe stays open until a garbage collection.

@@ -4,6 +4,7 @@
  * which daemon children and idle pools need; it starts in about a third of the time).
  * @module
  */
+import { globalKey } from "../core/process_wide.ts";
 import { runtime } from "./detect.ts";
 import { entryUrl } from "./entry_url.ts";
 import { builtin, mainScript, pid, unrefTimer } from "./host.ts";
@@ -62,8 +63,11 @@ function webWorker(url: string, options: LaunchOptions): Popen {
   worker.addEventListener("message", (event) => {
     const m = (event as MessageEvent).data as { op?: string; code?: number } | null;
     if (m?.op !== WORKER_EXIT) return options.onMessage(m);
+    // The child ends itself right after this message (exit(), a stop request, or its unload).
+    // No terminate() here: on Deno, terminating a worker that has ended itself costs ~3 KB of
+    // native memory per child, never returned (measured: 4.4 KB per child with it, 0.9 without,
+    // over 10 000 bare workers; denoland/deno#26058).
     end(m.code ?? 1);
-    if (!reportsEnd) worker.terminate();
   });
   worker.addEventListener("error", (event) => {
     event.preventDefault();
@@ -145,7 +149,8 @@ function workerSource(url: string): [string | URL, { eval: true }?] {
   const u = JSON.stringify(url);
   const tsx = runtime === "node" ? threadEntryTsx(url) : undefined;
   if (tsx) {
-    const prelude = `globalThis[Symbol.for(${JSON.stringify(TSX_REGISTERED.description)})] = true;`
+    const prelude =
+      `globalThis[Symbol.for(${JSON.stringify(globalKey(TSX_REGISTERED).description)})] = true;`
       + `(await import(${JSON.stringify(tsx)})).register();`;
     return [`${prelude} await import(${u});`, { eval: true }];
   }

@@ -3,13 +3,11 @@
  * `multiprocessing.Array`). Index access `a[i]` goes through a Proxy; `get`/`set` are direct.
  * @module
  */
-import { methodOf } from "../bound.ts";
-import { HANDLE, type HandleState } from "../handles.ts";
+import { HANDLE, type HandleState, Origin, registerKind } from "../handles.ts";
 import type { StartMethod } from "../runtime/popen.ts";
 import type { Lock } from "../sync/lock.ts";
 import type { RLock } from "../sync/rlock.ts";
 import { allocate, attach, type BlockRef } from "./arena.ts";
-import { registerRevivable, revivalData } from "./revive.ts";
 import { coerce, type Typecode, type TypedView, type ValueOf, viewOf } from "./typecode.ts";
 import { makeLock, type ValueOptions } from "./value.ts";
 
@@ -53,9 +51,13 @@ export class RawArray<T extends Typecode = Typecode> implements Iterable<ValueOf
   /** @internal */
   _lockOf: Lock | RLock | null = null;
 
-  constructor(typecode: T, lengthOrValues: number | Iterable<ValueOf<T>>) {
-    const revived = revivalData<ArrayData>();
-    if (revived) typecode = revived.typecode as T;
+  constructor(typecode: T, lengthOrValues: number | Iterable<ValueOf<T>>);
+  /** @internal */
+  constructor(origin: Origin<ArrayData>);
+  constructor(a: T | Origin<ArrayData>, lengthOrValues?: number | Iterable<ValueOf<T>>) {
+    const origin = Origin.of<ArrayData>(a, new.target);
+    const revived = origin.revived;
+    const typecode = (revived ? revived.typecode : a) as T;
     const what = `${new.target.name}('${typecode}')`;
     const View = viewOf(typecode, what);
     let values: ValueOf<T>[] | undefined;
@@ -74,7 +76,7 @@ export class RawArray<T extends Typecode = Typecode> implements Iterable<ValueOf
     }
     const block = revived
       ? attach(revived.ref)
-      : allocate(methodOf(new.target), Math.max(1, length) * View.BYTES_PER_ELEMENT, 8);
+      : allocate(origin.method, Math.max(1, length) * View.BYTES_PER_ELEMENT, 8);
     const fields = {
       typecode,
       length,
@@ -141,6 +143,11 @@ export class RawArray<T extends Typecode = Typecode> implements Iterable<ValueOf
     for (let i = 0; i < this.length; i++) yield this._view[i];
   }
 
+  /** @internal Rebuilds an array over the memory of a handle (see `registerKind`). */
+  static fromHandle(origin: Origin): RawArray {
+    return new this(origin as Origin<ArrayData>);
+  }
+
   [HANDLE](): HandleState {
     return {
       kind: (this.constructor as typeof RawArray).kind,
@@ -179,10 +186,17 @@ export class SharedArray<T extends Typecode = Typecode> extends RawArray<T> {
   constructor(
     typecode: T,
     lengthOrValues: number | Iterable<ValueOf<T>>,
+    options?: ValueOptions,
+  );
+  /** @internal */
+  constructor(origin: Origin<ArrayData>);
+  constructor(
+    a: T | Origin<ArrayData>,
+    lengthOrValues?: number | Iterable<ValueOf<T>>,
     options: ValueOptions = {},
   ) {
-    super(typecode, lengthOrValues);
-    const revived = revivalData<ArrayData>();
+    super(a as T, lengthOrValues as number);
+    const revived = a instanceof Origin ? a.revived : undefined;
     this._lockOf = revived ? revived.lock : makeLock(options.lock, this._method, "SharedArray");
   }
 
@@ -195,5 +209,4 @@ export class SharedArray<T extends Typecode = Typecode> extends RawArray<T> {
   }
 }
 
-registerRevivable(RawArray.kind, () => new RawArray("i", 0));
-registerRevivable(SharedArray.kind, () => new SharedArray("i", 0));
+registerKind(RawArray, SharedArray);

@@ -3,11 +3,9 @@
  * (CPython's `multiprocessing.shared_memory.SharedMemory`).
  * @module
  */
-import { methodOf } from "../bound.ts";
-import { HANDLE, type HandleState } from "../handles.ts";
+import { HANDLE, type HandleState, Origin, registerKind } from "../handles.ts";
 import { native } from "../runtime/native/mod.ts";
 import type { StartMethod } from "../runtime/popen.ts";
-import { registerRevivable, revivalData } from "./revive.ts";
 import { track, untrack } from "./tracker.ts";
 
 /**
@@ -64,10 +62,15 @@ export class SharedMemory {
   #buf: Uint8Array | null;
   #unlinked = false;
 
-  constructor(options: SharedMemoryOptions = {}) {
-    const revived = revivalData<{ name: string; method: StartMethod }>();
-    this.#method = revived?.method ?? methodOf(new.target);
-    const { create = false, track: tracked = true } = revived ? {} : options;
+  constructor(options?: SharedMemoryOptions);
+  /** @internal */
+  constructor(origin: Origin<{ name: string }>);
+  constructor(a: SharedMemoryOptions | Origin<{ name: string }> = {}) {
+    const origin = Origin.of<{ name: string }>(a, new.target);
+    const revived = origin.revived;
+    const options = a instanceof Origin ? {} : a;
+    this.#method = origin.method;
+    const { create = false, track: tracked = true } = options;
     let name = revived?.name ?? options.name;
     if (name !== undefined && (typeof name !== "string" || !NAME.test(name.replace(/^\//, "")))) {
       throw new TypeError(
@@ -132,12 +135,13 @@ export class SharedMemory {
     untrack(this.name);
   }
 
+  /** @internal Attaches to the segment of a handle (see `registerKind`). */
+  static fromHandle(origin: Origin): SharedMemory {
+    return new SharedMemory(origin as Origin<{ name: string }>);
+  }
+
   [HANDLE](): HandleState {
-    return {
-      kind: SharedMemory.kind,
-      method: this.#method,
-      data: { name: this.name, method: this.#method },
-    };
+    return { kind: SharedMemory.kind, method: this.#method, data: { name: this.name } };
   }
 
   /** For `console.log`. */
@@ -146,4 +150,4 @@ export class SharedMemory {
   }
 }
 
-registerRevivable(SharedMemory.kind, () => new SharedMemory());
+registerKind(SharedMemory);

@@ -9,6 +9,7 @@
  * Layout: entries of 256 bytes: [state int32 (0 free, 1 writing, 2 live), length int32, name].
  * @module
  */
+import { readGlobal, writeGlobal } from "../core/process_wide.ts";
 import { pid } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";
 import { onProcessExit, runExitCallbacksOnSignals } from "../runtime/os.ts";
@@ -18,8 +19,6 @@ import { allocate, attach, type Block, type BlockRef } from "./arena.ts";
 
 const ENTRY = 256, ENTRIES = 256, NAME_MAX = ENTRY - 8, SIZE = ENTRY * ENTRIES;
 const FREE = 0, WRITING = 1, LIVE = 2;
-const KEY = Symbol.for("multiproc.shmTracker");
-const CELL_KEY = Symbol.for("multiproc.shmTrackerCell");
 // The cell: [state, fd, slab size, offset] of the registry in this OS process.
 const NONE = 0, MAKING = 1, MADE = 2, FAILED = 3;
 
@@ -35,18 +34,23 @@ interface Tracker {
   bytes: Uint8Array;
 }
 
-const g = globalThis as unknown as { [KEY]?: Tracker | null; [CELL_KEY]?: Int32Array };
+/** This process's registry, once opened (null: it cannot be), and the cell to find it. */
+const opened = () => readGlobal<Tracker | null>("shmTracker");
+const setOpened = (t: Tracker | null) => writeGlobal("shmTracker", t);
+const theCell = () => readGlobal<Int32Array>("shmTrackerCell");
+const setCell = (c: Int32Array) => writeGlobal("shmTrackerCell", c);
 
 /** The cell of this OS process: the main process makes it; a thread child got it at boot. */
 function cell(): Int32Array | null {
-  if (g[CELL_KEY]) return g[CELL_KEY];
+  const known = theCell();
+  if (known) return known;
   const s = state();
   if (s.parent === null) {
     onProcessExit(() => sweep()); // whoever makes the registry, the main process sweeps it
-    return g[CELL_KEY] = new Int32Array(new SharedArrayBuffer(16));
+    return setCell(new Int32Array(new SharedArrayBuffer(16)));
   }
   const shared = s.shmTracker?.cell;
-  return shared ? (g[CELL_KEY] = new Int32Array(shared)) : null;
+  return shared ? setCell(new Int32Array(shared)) : null;
 }
 
 /** The registry through the cell: made here if nobody has, else attached. */
@@ -78,7 +82,8 @@ function viaCell(c: Int32Array): Block | null {
 }
 
 function open(): Tracker | null {
-  if (g[KEY] !== undefined) return g[KEY];
+  const known = opened();
+  if (known !== undefined) return known;
   const s = state();
   let block: Block | null = null;
   try {
@@ -91,11 +96,13 @@ function open(): Tracker | null {
   } catch {
     block = null;
   }
-  return g[KEY] = block && {
-    block,
-    i32: new Int32Array(block.buffer, block.offset, SIZE / 4),
-    bytes: new Uint8Array(block.buffer, block.offset, SIZE),
-  };
+  return setOpened(
+    block && {
+      block,
+      i32: new Int32Array(block.buffer, block.offset, SIZE / 4),
+      bytes: new Uint8Array(block.buffer, block.offset, SIZE),
+    },
+  );
 }
 
 /**
@@ -105,8 +112,8 @@ function open(): Tracker | null {
 export function trackerRef(method: StartMethod): TrackerRef {
   const inherited = state().shmTracker?.ref;
   if (inherited) return { ref: inherited, cell: null };
-  const opened = g[KEY];
-  if (opened) return { ref: opened.block.ref, cell: null };
+  const open_ = opened();
+  if (open_) return { ref: open_.block.ref, cell: null };
   if (method === "process") return { ref: open()?.block.ref ?? null, cell: null };
   return { ref: null, cell: (cell()?.buffer as SharedArrayBuffer | undefined) ?? null };
 }
@@ -156,8 +163,9 @@ export function untrack(name: string): void {
 
 /** Unlinks every segment still registered (the main process, at exit). */
 function sweep(): void {
-  const made = g[CELL_KEY] && Atomics.load(g[CELL_KEY], 0) === MADE;
-  const t = g[KEY] ?? (made ? open() : null);
+  const c = theCell();
+  const made = c !== undefined && Atomics.load(c, 0) === MADE;
+  const t = opened() ?? (made ? open() : null);
   if (!t) return;
   for (let e = 0; e < ENTRIES; e++) {
     const w = (e * ENTRY) / 4;

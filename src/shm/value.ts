@@ -2,13 +2,11 @@
  * `Value` and `RawValue`: one number in shared memory (CPython's `multiprocessing.Value`).
  * @module
  */
-import { methodOf, withMethod } from "../bound.ts";
-import { HANDLE, type HandleState } from "../handles.ts";
+import { HANDLE, type HandleState, Origin, registerKind } from "../handles.ts";
 import type { StartMethod } from "../runtime/popen.ts";
 import { Lock } from "../sync/lock.ts";
 import { RLock } from "../sync/rlock.ts";
 import { allocate, attach, type BlockRef } from "./arena.ts";
-import { registerRevivable, revivalData } from "./revive.ts";
 import { coerce, isBig, type Typecode, type TypedView, type ValueOf, viewOf } from "./typecode.ts";
 
 /**
@@ -53,13 +51,17 @@ export class RawValue<T extends Typecode = Typecode> {
   readonly #view: TypedView<ValueOf<T>>;
   readonly #big: boolean;
 
-  constructor(typecode: T, initial?: ValueOf<T>) {
-    const revived = revivalData<ValueData>();
-    if (revived) typecode = revived.typecode as T;
+  constructor(typecode: T, initial?: ValueOf<T>);
+  /** @internal */
+  constructor(origin: Origin<ValueData>);
+  constructor(a: T | Origin<ValueData>, initial?: ValueOf<T>) {
+    const origin = Origin.of<ValueData>(a, new.target);
+    const revived = origin.revived;
+    const typecode = (revived ? revived.typecode : a) as T;
     const View = viewOf(typecode, `${new.target.name}('${typecode}')`);
     const block = revived
       ? attach(revived.ref)
-      : allocate(methodOf(new.target), View.BYTES_PER_ELEMENT, 8);
+      : allocate(origin.method, View.BYTES_PER_ELEMENT, 8);
     this.typecode = typecode;
     this._ref = block.ref;
     this._method = block.method;
@@ -80,6 +82,11 @@ export class RawValue<T extends Typecode = Typecode> {
   /** @internal */
   _lock(): Lock | RLock | null {
     return null;
+  }
+
+  /** @internal Rebuilds a value over the memory of a handle (see `registerKind`). */
+  static fromHandle(origin: Origin): RawValue {
+    return new this(origin as Origin<ValueData>);
   }
 
   [HANDLE](): HandleState {
@@ -113,9 +120,12 @@ export class Value<T extends Typecode = Typecode> extends RawValue<T> {
   static override readonly kind: string = "Value";
   readonly #lock: Lock | RLock | null;
 
-  constructor(typecode: T, initial?: ValueOf<T>, options: ValueOptions = {}) {
-    super(typecode, initial);
-    const revived = revivalData<ValueData>();
+  constructor(typecode: T, initial?: ValueOf<T>, options?: ValueOptions);
+  /** @internal */
+  constructor(origin: Origin<ValueData>);
+  constructor(a: T | Origin<ValueData>, initial?: ValueOf<T>, options: ValueOptions = {}) {
+    super(a as T, initial);
+    const revived = a instanceof Origin ? a.revived : undefined;
     this.#lock = revived ? revived.lock : makeLock(options.lock, this._method, "Value");
   }
 
@@ -139,7 +149,7 @@ export function makeLock(
   method: StartMethod,
   what: string,
 ): Lock | RLock | null {
-  if (option === undefined || option === true) return withMethod(method, () => new RLock());
+  if (option === undefined || option === true) return new RLock(Origin.fresh(method));
   if (option === false) return null;
   if (!(option instanceof Lock) && !(option instanceof RLock)) {
     throw new TypeError(`${what}: lock must be true, false, a Lock or an RLock`);
@@ -153,5 +163,4 @@ export function makeLock(
   return option;
 }
 
-registerRevivable(RawValue.kind, () => new RawValue("i"));
-registerRevivable(Value.kind, () => new Value("i"));
+registerKind(RawValue, Value);

@@ -6,9 +6,10 @@
  * @module
  */
 import { BrokenBarrierError } from "../errors.ts";
+import { Origin } from "../handles.ts";
 import { findTarget, markedTarget, type TargetRef } from "../task.ts";
 import { deadlineOf, remaining } from "./futex.ts";
-import { Primitive, registerPrimitive } from "./primitive.ts";
+import { Primitive, registerPrimitive, type Revival } from "./primitive.ts";
 
 const TICKETS = 0, RELEASED = 1, SEQ = 2, BROKEN = 3, EPOCH = 4, PARTIES = 5;
 
@@ -50,9 +51,13 @@ export class Barrier extends Primitive {
   #action: (() => unknown) | undefined;
   readonly #actionRef: ActionRef;
 
-  constructor(parties: number, options: BarrierOptions = {}) {
-    super(new.target, 6);
-    const revived = Primitive.revivedExtra() as
+  constructor(parties: number, options?: BarrierOptions);
+  /** @internal */
+  constructor(origin: Origin<Revival>);
+  constructor(a: number | Origin<Revival>, options: BarrierOptions = {}) {
+    const origin = Origin.of<Revival>(a, new.target);
+    super(origin, 6);
+    const revived = origin.revived?.extra as
       | { timeout: number | undefined; action: ActionRef }
       | undefined;
     if (revived) {
@@ -60,6 +65,7 @@ export class Barrier extends Primitive {
       this.#actionRef = revived.action;
       return;
     }
+    const parties = a as number;
     if (!Number.isInteger(parties) || parties < 1 || parties > 0xffff) {
       throw new RangeError(`Barrier(parties): parties must be an integer >= 1, got ${parties}`);
     }
@@ -67,7 +73,7 @@ export class Barrier extends Primitive {
     if (action !== undefined && typeof action !== "function") {
       throw new TypeError("Barrier: action must be a function");
     }
-    deadlineOf(timeout);
+    deadlineOf("Barrier", timeout);
     this.#timeout = timeout;
     this.#action = action;
     this.#actionRef = (action && markedTarget(action)) ?? null;
@@ -120,7 +126,7 @@ export class Barrier extends Primitive {
    */
   async wait(timeoutMs?: number): Promise<number> {
     const i32 = this._words.i32;
-    const deadline = deadlineOf(timeoutMs ?? this.#timeout);
+    const deadline = deadlineOf("Barrier.wait()", timeoutMs ?? this.#timeout);
     const epoch = Atomics.load(i32, EPOCH);
     if (this.broken) {
       throw new BrokenBarrierError("Barrier.wait(): the barrier is broken; reset() it.");
@@ -174,4 +180,4 @@ export class Barrier extends Primitive {
   }
 }
 
-registerPrimitive(Barrier.kind, () => new Barrier(1));
+registerPrimitive(Barrier);

@@ -5,10 +5,10 @@
  * polling.
  * @module
  */
-import { withMethod } from "../bound.ts";
+import { Origin } from "../handles.ts";
 import { deadlineOf, remaining } from "./futex.ts";
 import { Lock } from "./lock.ts";
-import { type AcquireOptions, Primitive, registerPrimitive } from "./primitive.ts";
+import { type AcquireOptions, Primitive, registerPrimitive, type Revival } from "./primitive.ts";
 import { RLock } from "./rlock.ts";
 
 const SEQ = 0, PACK = 1;
@@ -43,17 +43,21 @@ export class Condition extends Primitive {
   /** The lock this condition uses. */
   readonly lock: Lock | RLock;
 
-  constructor(lock?: Lock | RLock) {
-    super(new.target, 2);
-    const revived = Primitive.revivedExtra() as { lock: Lock | RLock } | undefined;
-    if (revived) {
-      this.lock = revived.lock;
+  constructor(lock?: Lock | RLock);
+  /** @internal */
+  constructor(origin: Origin<Revival>);
+  constructor(a?: Lock | RLock | Origin<Revival>) {
+    const origin = Origin.of<Revival>(a, new.target);
+    super(origin, 2);
+    if (origin.revived) {
+      this.lock = (origin.revived.extra as { lock: Lock | RLock }).lock;
       return;
     }
+    const lock = a as Lock | RLock | undefined;
     if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
       throw new TypeError("Condition(lock): lock must be a Lock or an RLock");
     }
-    this.lock = lock ?? withMethod(this._method, () => new RLock());
+    this.lock = lock ?? new RLock(Origin.fresh(this._method));
     if (this.lock._method !== this._method) {
       throw new TypeError(
         `Condition(lock): the lock was made for the "${this.lock._method}" start method and this `
@@ -119,7 +123,7 @@ export class Condition extends Primitive {
    */
   async wait(timeoutMs?: number): Promise<boolean> {
     this.#checkHeld("wait");
-    const deadline = deadlineOf(timeoutMs);
+    const deadline = deadlineOf("Condition.wait()", timeoutMs);
     const w = this._words;
     if ((Atomics.add(w.i32, PACK, 1) & MASK) === MASK) {
       Atomics.sub(w.i32, PACK, 1);
@@ -150,7 +154,7 @@ export class Condition extends Primitive {
 
   /** Waits until `predicate()` is true (checked with the lock held); false on timeout. */
   async waitFor(predicate: () => unknown, timeoutMs?: number): Promise<boolean> {
-    const deadline = deadlineOf(timeoutMs);
+    const deadline = deadlineOf("Condition.waitFor()", timeoutMs);
     let result = predicate();
     while (!result) {
       const left = remaining(deadline);
@@ -182,4 +186,4 @@ export class Condition extends Primitive {
   }
 }
 
-registerPrimitive(Condition.kind, () => new Condition());
+registerPrimitive(Condition);

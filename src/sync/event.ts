@@ -2,8 +2,9 @@
  * `Event`: a flag that `wait()` waits for. One futex word.
  * @module
  */
+import { Origin } from "../handles.ts";
 import { deadlineOf, remaining, runAsync, runSync, type Wait } from "./futex.ts";
-import { Primitive, registerPrimitive } from "./primitive.ts";
+import { Primitive, registerPrimitive, type Revival } from "./primitive.ts";
 
 /**
  * A flag shared by processes: `set()` wakes every waiter.
@@ -18,8 +19,11 @@ import { Primitive, registerPrimitive } from "./primitive.ts";
 export class Event extends Primitive {
   static readonly kind = "Event";
 
-  constructor() {
-    super(new.target, 1);
+  constructor();
+  /** @internal */
+  constructor(origin: Origin<Revival>);
+  constructor(origin?: Origin<Revival>) {
+    super(Origin.of(origin, new.target), 1);
   }
 
   /** Sets the flag and wakes all waiters. */
@@ -49,13 +53,13 @@ export class Event extends Primitive {
 
   /** Resolves true once the flag is set, or false after `timeoutMs`. */
   async wait(timeoutMs?: number): Promise<boolean> {
-    return await runAsync(this._words, this.#until(deadlineOf(timeoutMs)));
+    return await runAsync(this._words, this.#until(deadlineOf("Event.wait()", timeoutMs)));
   }
 
   /** Like `wait()`, blocking this thread. */
   waitSync(timeoutMs?: number): boolean {
-    return runSync(this._words, this.#until(deadlineOf(timeoutMs)));
+    return runSync(this._words, this.#until(deadlineOf("Event.waitSync()", timeoutMs)));
   }
 }
 
-registerPrimitive(Event.kind, () => new Event());
+registerPrimitive(Event);

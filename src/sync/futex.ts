@@ -4,6 +4,7 @@
  * `Atomics.notify` wakes nobody). The one kernel under every lock, event, condition and barrier.
  * @module
  */
+import { deadlineOf, remaining } from "../deadline.ts";
 import { keepAlive } from "../keep_alive.ts";
 import { exitNow, parentGone } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";
@@ -66,10 +67,10 @@ export class Words {
       if (r.async) await keepAlive(r.value);
       return;
     }
-    const end = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    const end = deadlineOf("Words.waitAsync()", timeoutMs);
     for (let pause = 0; Atomics.load(this.i32, i) === expected; pause = Math.min(4, pause + 0.25)) {
-      const left = end - performance.now();
-      if (left <= 0) return;
+      const left = remaining(end) ?? Infinity;
+      if (left === 0) return;
       await new Promise((r) => setTimeout(r, Math.min(pause, left)));
     }
   }
@@ -81,19 +82,8 @@ export class Words {
   }
 }
 
-/** Milliseconds left until `deadline` (`performance.now()` based), or undefined for none. */
-export function remaining(deadline: number | undefined): number | undefined {
-  return deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
-}
-
-/** The deadline for a timeout in ms, or undefined for none. */
-export function deadlineOf(timeoutMs: number | undefined): number | undefined {
-  if (timeoutMs === undefined || timeoutMs === null || timeoutMs === Infinity) return undefined;
-  if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs)) {
-    throw new TypeError(`timeout must be a number of milliseconds, got ${String(timeoutMs)}`);
-  }
-  return performance.now() + Math.max(0, timeoutMs);
-}
+// The deadline helpers, for the primitives, queues and pipes that import them from here.
+export { deadlineOf, remaining } from "../deadline.ts";
 
 /**
  * What a waiting operation waits for: word `i` to change from `expected`, until `deadline`.

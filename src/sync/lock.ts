@@ -4,6 +4,7 @@
  * died is taken over by the next acquirer, which `ownerDied` tells.
  * @module
  */
+import { Origin } from "../handles.ts";
 import { deadlineOf, runAsync, runSync } from "./futex.ts";
 import {
   acquireArgs,
@@ -11,6 +12,7 @@ import {
   disposable,
   Primitive,
   registerPrimitive,
+  type Revival,
 } from "./primitive.ts";
 import {
   lock,
@@ -46,8 +48,11 @@ export class Lock extends Primitive {
 
   #ownerDied = false;
 
-  constructor() {
-    super(new.target, 1);
+  constructor();
+  /** @internal */
+  constructor(origin: Origin<Revival>);
+  constructor(origin?: Origin<Revival>) {
+    super(Origin.of(origin, new.target), 1);
   }
 
   /**
@@ -65,18 +70,21 @@ export class Lock extends Primitive {
 
   /** Takes the lock, blocking this thread until it is free (or the timeout); false if not taken. */
   acquire(options?: AcquireOptions): boolean {
-    const { blocking, timeout } = acquireArgs(options);
+    const { blocking, timeout } = acquireArgs(options, "Lock.acquire()");
     if (tryLock(this._words.i32, 0)) return this.#took(TAKEN);
     if (!blocking) return this.#took(takeFromDead(this._words.i32, 0) ? TAKEN_FROM_DEAD : 0);
-    return this.#took(runSync(this._words, lock(this._words, 0, deadlineOf(timeout))));
+    return this.#took(
+      runSync(this._words, lock(this._words, 0, deadlineOf("Lock.acquire()", timeout))),
+    );
   }
 
   /** Takes the lock without blocking the event loop. */
   async acquireAsync(options?: AcquireOptions): Promise<boolean> {
-    const { blocking, timeout } = acquireArgs(options);
+    const { blocking, timeout } = acquireArgs(options, "Lock.acquireAsync()");
     if (tryLock(this._words.i32, 0)) return this.#took(TAKEN);
     if (!blocking) return this.#took(takeFromDead(this._words.i32, 0) ? TAKEN_FROM_DEAD : 0);
-    return this.#took(await runAsync(this._words, lock(this._words, 0, deadlineOf(timeout))));
+    const deadline = deadlineOf("Lock.acquireAsync()", timeout);
+    return this.#took(await runAsync(this._words, lock(this._words, 0, deadline)));
   }
 
   /** Frees the lock (from any process, as CPython's); throws if it is not held. */
@@ -98,4 +106,4 @@ export class Lock extends Primitive {
   }
 }
 
-registerPrimitive(Lock.kind, () => new Lock());
+registerPrimitive(Lock);

@@ -12,6 +12,7 @@
  * only after the 511 others.
  * @module
  */
+import { processWide, readGlobal, writeGlobal } from "../core/process_wide.ts";
 import { pid } from "../runtime/host.ts";
 import { pidAlive } from "../runtime/liveness.ts";
 
@@ -37,13 +38,14 @@ interface Self {
   token: number;
 }
 
-const KEY = Symbol.for("multiproc.owner");
-
 let cached: Self | undefined;
 
 function self(): Self {
-  const g = globalThis as unknown as { [KEY]?: Self };
-  return cached ??= g[KEY] ??= { table: null, slot: 0, token: pid & PID_MASK };
+  return cached ??= processWide<Self>("owner", () => ({
+    table: null,
+    slot: 0,
+    token: pid & PID_MASK,
+  }));
 }
 
 function table(): Int32Array {
@@ -110,11 +112,9 @@ export function isThreadChild(): boolean {
   return self().slot !== 0;
 }
 
-const END_KEY = Symbol.for("multiproc.endThread");
-
 /** A thread child's bootstrap: how to end this thread when its parent asked for it. */
 export function onTerminationRequested(end: () => never): void {
-  (globalThis as unknown as { [END_KEY]?: () => never })[END_KEY] = end;
+  writeGlobal("endThread", end);
 }
 
 /**
@@ -123,5 +123,5 @@ export function onTerminationRequested(end: () => never): void {
  */
 export function endIfTerminated(): void {
   if (!terminationRequested()) return;
-  (globalThis as unknown as { [END_KEY]?: () => never })[END_KEY]?.();
+  readGlobal<() => never>("endThread")?.();
 }

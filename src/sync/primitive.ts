@@ -3,11 +3,10 @@
  * children as a handle to the same words, and the owner identity of this thread.
  * @module
  */
-import { methodOf } from "../bound.ts";
-import { HANDLE, type HandleState } from "../handles.ts";
+import { checkTimeout } from "../deadline.ts";
+import { HANDLE, type HandleState, type Kind, Origin, registerKind } from "../handles.ts";
 import type { StartMethod } from "../runtime/popen.ts";
 import { allocate, attach, type Block, type BlockRef } from "../shm/arena.ts";
-import { registerRevivable, revivalData } from "../shm/revive.ts";
 import { Words } from "./futex.ts";
 
 /**
@@ -28,7 +27,8 @@ export interface AcquireOptions {
   timeout?: number;
 }
 
-type Revival = { ref: BlockRef; extra: unknown };
+/** What a primitive's handle carries: its words, and what else its kind needs. */
+export type Revival = { ref: BlockRef; extra: unknown };
 
 /** Base of the primitives: `words` live in shared memory of the object's start method. */
 export abstract class Primitive {
@@ -37,25 +37,16 @@ export abstract class Primitive {
   /** @internal */
   readonly _block: Block;
 
-  /** `count` words, fresh for a new object, or those of the handle being revived. */
-  protected constructor(ctor: unknown, count: number) {
-    const revival = revivalData<Revival>();
-    if (revival) {
-      this._block = attach(revival.ref);
-    } else {
-      this._block = allocate(methodOf(ctor), count * 4, 4);
-    }
+  /** @internal `count` words: fresh ones for a new object, or those `origin` revives. */
+  protected constructor(origin: Origin<Revival>, count: number) {
+    const revival = origin.revived;
+    this._block = revival ? attach(revival.ref) : allocate(origin.method, count * 4, 4);
     this._words = new Words(this._block, count);
   }
 
-  /** Extra state a revived object was sent with (undefined for a new object). */
-  protected static revivedExtra(): unknown {
-    return revivalData<Revival>()?.extra;
-  }
-
-  /** Whether the constructor runs to revive a handle (so it must not initialize words). */
-  protected static get reviving(): boolean {
-    return revivalData<Revival>() !== undefined;
+  /** @internal Rebuilds a primitive over the words of a handle (see `registerKind`). */
+  static fromHandle<P>(this: new(origin: Origin<Revival>) => P, origin: Origin): P {
+    return new this(origin as Origin<Revival>);
   }
 
   /** What else a child needs to rebuild this object (besides its words). */
@@ -77,13 +68,13 @@ export abstract class Primitive {
   }
 }
 
-/** Registers how a child revives a primitive sent as `kind`. */
-export function registerPrimitive(kind: string, make: () => Primitive): void {
-  registerRevivable(kind, make);
+/** Registers primitive classes in the table of kinds (see `registerKind`). */
+export function registerPrimitive(...classes: (Kind & { prototype: Primitive })[]): void {
+  registerKind(...classes);
 }
 
-/** Checks acquire options the way CPython does. */
-export function acquireArgs(options: AcquireOptions | undefined): {
+/** Checks acquire options the way CPython does; `what` names the call in errors. */
+export function acquireArgs(options: AcquireOptions | undefined, what = "acquire()"): {
   blocking: boolean;
   timeout: number | undefined;
 } {
@@ -91,10 +82,10 @@ export function acquireArgs(options: AcquireOptions | undefined): {
   const timeout = options?.timeout;
   if (!blocking && timeout !== undefined) {
     throw new TypeError(
-      "acquire(): a timeout needs blocking: true (a non-blocking call never waits)",
+      `${what}: a timeout needs blocking: true (a non-blocking call never waits)`,
     );
   }
-  return { blocking, timeout };
+  return { blocking, timeout: checkTimeout(what, timeout) };
 }
 
 /** A `Disposable` that calls `release` once. */

@@ -3,6 +3,7 @@
  * the depth.
  * @module
  */
+import { Origin } from "../handles.ts";
 import { deadlineOf, runAsync, runSync } from "./futex.ts";
 import { myToken, ownerPid } from "./owner.ts";
 import {
@@ -11,6 +12,7 @@ import {
   disposable,
   Primitive,
   registerPrimitive,
+  type Revival,
 } from "./primitive.ts";
 import {
   holder,
@@ -43,8 +45,11 @@ export class RLock extends Primitive {
   static readonly kind = "RLock";
   #ownerDied = false;
 
-  constructor() {
-    super(new.target, 4);
+  constructor();
+  /** @internal */
+  constructor(origin: Origin<Revival>);
+  constructor(origin?: Origin<Revival>) {
+    super(Origin.of(origin, new.target), 4);
   }
 
   /**
@@ -77,16 +82,23 @@ export class RLock extends Primitive {
 
   /** Takes the lock (again, if this thread owns it); blocks this thread. */
   acquire(options?: AcquireOptions): boolean {
-    const { blocking, timeout } = acquireArgs(options);
+    const { blocking, timeout } = acquireArgs(options, "RLock.acquire()");
     return this.#quick(blocking)
-      ?? this.#own(runSync(this._words, lock(this._words, STATE, deadlineOf(timeout))));
+      ?? this.#own(
+        runSync(this._words, lock(this._words, STATE, deadlineOf("RLock.acquire()", timeout))),
+      );
   }
 
   /** Takes the lock without blocking the event loop. */
   async acquireAsync(options?: AcquireOptions): Promise<boolean> {
-    const { blocking, timeout } = acquireArgs(options);
+    const { blocking, timeout } = acquireArgs(options, "RLock.acquireAsync()");
     return this.#quick(blocking)
-      ?? this.#own(await runAsync(this._words, lock(this._words, STATE, deadlineOf(timeout))));
+      ?? this.#own(
+        await runAsync(
+          this._words,
+          lock(this._words, STATE, deadlineOf("RLock.acquireAsync()", timeout)),
+        ),
+      );
   }
 
   /** Releases one level; throws unless this thread owns the lock. */
@@ -139,4 +151,4 @@ export class RLock extends Primitive {
   }
 }
 
-registerPrimitive(RLock.kind, () => new RLock());
+registerPrimitive(RLock);

@@ -2,6 +2,7 @@
  * `Semaphore` and `BoundedSemaphore`. Words: value, number of waiters, bound (-1: none).
  * @module
  */
+import { Origin } from "../handles.ts";
 import { deadlineOf, remaining, runAsync, runSync, type Wait } from "./futex.ts";
 import {
   acquireArgs,
@@ -9,6 +10,7 @@ import {
   disposable,
   Primitive,
   registerPrimitive,
+  type Revival,
 } from "./primitive.ts";
 
 const VALUE = 0, WAITERS = 1, BOUND = 2;
@@ -31,9 +33,14 @@ const VALUE = 0, WAITERS = 1, BOUND = 2;
 export class Semaphore extends Primitive {
   static readonly kind: string = "Semaphore";
 
-  constructor(value = 1) {
-    super(new.target, 3);
-    if (!Primitive.reviving) {
+  constructor(value?: number);
+  /** @internal */
+  constructor(origin: Origin<Revival>);
+  constructor(a: number | Origin<Revival> = 1) {
+    const origin = Origin.of<Revival>(a, new.target);
+    super(origin, 3);
+    if (!origin.revived) {
+      const value = a as number;
       if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
         throw new RangeError(`Semaphore: initial value must be an integer >= 0, got ${value}`);
       }
@@ -68,16 +75,17 @@ export class Semaphore extends Primitive {
 
   /** Decrements the value, blocking this thread while it is 0; false on timeout or non-blocking. */
   acquire(options?: AcquireOptions): boolean {
-    const { blocking, timeout } = acquireArgs(options);
+    const { blocking, timeout } = acquireArgs(options, "Semaphore.acquire()");
     if (this.#try()) return true;
-    return blocking && runSync(this._words, this.#take(deadlineOf(timeout)));
+    return blocking && runSync(this._words, this.#take(deadlineOf("Semaphore.acquire()", timeout)));
   }
 
   /** Decrements the value without blocking the event loop. */
   async acquireAsync(options?: AcquireOptions): Promise<boolean> {
-    const { blocking, timeout } = acquireArgs(options);
+    const { blocking, timeout } = acquireArgs(options, "Semaphore.acquireAsync()");
     if (this.#try()) return true;
-    return blocking && await runAsync(this._words, this.#take(deadlineOf(timeout)));
+    const deadline = deadlineOf("Semaphore.acquireAsync()", timeout);
+    return blocking && await runAsync(this._words, this.#take(deadline));
   }
 
   /** Increments the value, waking one waiter. */
@@ -132,5 +140,4 @@ export class BoundedSemaphore extends Semaphore {
   }
 }
 
-registerPrimitive(Semaphore.kind, () => new Semaphore());
-registerPrimitive(BoundedSemaphore.kind, () => new BoundedSemaphore());
+registerPrimitive(Semaphore, BoundedSemaphore);

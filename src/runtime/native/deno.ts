@@ -3,14 +3,15 @@
  * @module
  */
 import { deno, type DenoPointer } from "../globals.ts";
-import { posixNative } from "./posix.ts";
-import { check, MAP_SHARED, type Native, PROT_READ_WRITE, SYS_FUTEX } from "./types.ts";
+import type { Libc } from "./posix.ts";
+import { type Backend, libcUnavailable, MAP_FAILED, MAP_SHARED, PROT_READ_WRITE } from "./types.ts";
 
-function bind() {
+/** Opens `backend`'s libc and binds the calls; throws the platform error if it does not open. */
+export function bind(backend: Backend): Libc {
   const D = deno();
   let lib: ReturnType<typeof D.dlopen>;
   try {
-    lib = D.dlopen("libc.so.6", {
+    lib = D.dlopen(backend.host.libc, {
       memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
       open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
       shm_open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
@@ -24,35 +25,38 @@ function bind() {
         parameters: ["i64", "u64", "i32", "i32", "buffer", "u64", "i32"],
         result: "i64",
       },
+      __errno_location: { parameters: [], result: "pointer" },
     });
   } catch (error) {
     // --allow-ffi was checked before this module loaded (mod.ts): libc itself failed to open.
-    throw new Error(`multiproc: cannot open libc.so.6 through Deno.dlopen: ${error}`, {
-      cause: error,
-    });
+    throw libcUnavailable(backend.host, error);
   }
   const c = lib.symbols as Record<string, (...a: unknown[]) => number | bigint | DenoPointer>;
   const n = (v: unknown) => Number(v as number | bigint);
   const cstr = (s: string) => new TextEncoder().encode(s + "\0");
+  const sysFutex = BigInt(backend.sysFutex);
+  let errnoCell: Int32Array | undefined;
   return {
-    memfdCreate: (name: string, flags: number) => n(c.memfd_create(cstr(name), flags)),
-    open: (path: string, flags: number, mode: number) => n(c.open(cstr(path), flags, mode)),
-    shmOpen: (name: string, flags: number, mode: number) => n(c.shm_open(cstr(name), flags, mode)),
-    shmUnlink: (name: string) => n(c.shm_unlink(cstr(name))),
-    ftruncate: (fd: number, size: number) => n(c.ftruncate(fd, BigInt(size))),
-    lseek: (fd: number, offset: number, whence: number) => n(c.lseek(fd, BigInt(offset), whence)),
-    close: (fd: number) => n(c.close(fd)),
-    mapShared(fd: number, size: number) {
+    memfdCreate: (name, flags) => n(c.memfd_create(cstr(name), flags)),
+    open: (path, flags, mode) => n(c.open(cstr(path), flags, mode)),
+    shmOpen: (name, flags, mode) => n(c.shm_open(cstr(name), flags, mode)),
+    shmUnlink: (name) => n(c.shm_unlink(cstr(name))),
+    ftruncate: (fd, size) => n(c.ftruncate(fd, BigInt(size))),
+    lseek: (fd, offset, whence) => n(c.lseek(fd, BigInt(offset), whence)),
+    close: (fd) => n(c.close(fd)),
+    mapShared(fd, size) {
       const ptr = c.mmap(0n, BigInt(size), PROT_READ_WRITE, MAP_SHARED, fd, 0n) as DenoPointer;
       const address = D.UnsafePointer.value(ptr);
-      check(address, "mmap");
+      if (BigInt(address) === MAP_FAILED) return null;
       return { address, buffer: D.UnsafePointerView.getArrayBuffer(ptr, size) };
     },
-    munmap: (address: bigint, size: number) => n(c.munmap(address, BigInt(size))),
-    futex: (address: bigint, op: number, value: number, timeout: BigInt64Array | null) =>
-      n(c.syscall(BigInt(SYS_FUTEX), address, op, value, timeout, 0n, 0)),
+    munmap: (address, size) => n(c.munmap(address, BigInt(size))),
+    futex: (address, op, value, timeout) =>
+      n(c.syscall(sysFutex, address, op, value, timeout, 0n, 0)),
+    // This thread's errno lives at one address for the thread's life (each worker binds anew).
+    errno: () =>
+      (errnoCell ??= new Int32Array(
+        D.UnsafePointerView.getArrayBuffer(c.__errno_location() as DenoPointer, 4),
+      ))[0],
   };
 }
-
-/** libc through Deno.dlopen, opened on first use. */
-export const native: Native = posixNative(bind);

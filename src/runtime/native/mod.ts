@@ -1,16 +1,23 @@
 /**
- * The native layer of this runtime, loaded once at import (top-level await) so that shared
- * objects can be created synchronously. On Deno it loads only when `--allow-ffi` is granted
- * (it never prompts); otherwise the reason is kept and thrown at first use.
+ * The native layer of this runtime: its FFI module is loaded once at import (top-level await)
+ * so that shared objects can be created synchronously; libc is opened at the first `native()`.
+ * On Deno it loads only when `--allow-ffi` is granted (it never prompts). Where there is no
+ * backend (not Linux, an architecture other than x86-64 and arm64, no glibc) `native()` throws
+ * the reason at every use, naming the platform; nothing else needs this layer, so importing the
+ * library and running processes without shared objects work there.
  * @module
  */
 import { runtime } from "../detect.ts";
 import { deno } from "../globals.ts";
-import type { Native } from "./types.ts";
+import { type Libc, posixNative } from "./posix.ts";
+import { type Backend, backendFor, type Host, type Native } from "./types.ts";
 
-export type { Mapping, Native } from "./types.ts";
+export type { Host, Mapping, Native } from "./types.ts";
+export { NativeError } from "./types.ts";
 
-async function load(): Promise<Native | Error> {
+type Bind = (backend: Backend) => Libc;
+
+async function load(): Promise<Bind | Error> {
   try {
     if (runtime === "deno") {
       if (deno().permissions.querySync({ name: "ffi" }).state !== "granted") {
@@ -19,11 +26,9 @@ async function load(): Promise<Native | Error> {
             + `(or -A), or use the "thread" start method.`,
         );
       }
-      return (await import("./deno.ts")).native;
+      return (await import("./deno.ts")).bind;
     }
-    return runtime === "bun"
-      ? (await import("./bun.ts")).native
-      : (await import("./node.ts")).native;
+    return runtime === "bun" ? (await import("./bun.ts")).bind : (await import("./node.ts")).bind;
   } catch (error) {
     return new Error(`multiproc: cannot load the native shared-memory layer: ${error}`, {
       cause: error,
@@ -33,8 +38,42 @@ async function load(): Promise<Native | Error> {
 
 const loaded = await load();
 
-/** The native layer; throws the reason it could not load. */
+const ARCH: Readonly<Record<string, string>> = { x86_64: "x64", aarch64: "arm64" };
+
+/** The platform this code runs on, in `process.platform`/`process.arch` names. */
+export function thisHost(): Host {
+  const g = globalThis as {
+    Deno?: { build?: { os: string; arch: string } };
+    process?: { platform: string; arch: string };
+  };
+  const build = g.Deno?.build;
+  if (build) {
+    const platform = build.os === "windows" ? "win32" : build.os;
+    return { platform, arch: ARCH[build.arch] ?? build.arch, libc: "libc.so.6" };
+  }
+  return { platform: g.process!.platform, arch: g.process!.arch, libc: "libc.so.6" };
+}
+
+/**
+ * The native layer for `host` through this runtime's FFI, or the error saying why there is
+ * none (`host` is this platform, or another to see its error). Opens libc each call.
+ */
+export function nativeFor(host: Host): Native | Error {
+  if (loaded instanceof Error) return loaded;
+  const backend = backendFor(host);
+  if (backend instanceof Error) return backend;
+  try {
+    return posixNative(loaded(backend));
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+let resolved: Native | Error | undefined;
+
+/** The native layer, made at first use; throws (a fresh error each time) if there is none. */
 export function native(): Native {
-  if (loaded instanceof Error) throw loaded;
-  return loaded;
+  resolved ??= nativeFor(thisHost());
+  if (!(resolved instanceof Error)) return resolved;
+  throw new Error(resolved.message, { cause: resolved.cause });
 }

@@ -4,16 +4,17 @@
  */
 import type * as Koffi from "koffi";
 import { createRequire } from "node:module";
-import { posixNative } from "./posix.ts";
-import { check, MAP_SHARED, type Native, PROT_READ_WRITE, SYS_FUTEX } from "./types.ts";
+import type { Libc } from "./posix.ts";
+import { type Backend, libcUnavailable, MAP_FAILED, MAP_SHARED, PROT_READ_WRITE } from "./types.ts";
 
-/** Loads koffi (~10–25 ms: not every program needs it) and binds libc. */
-function bind() {
+/**
+ * Loads koffi (~10–25 ms: not every program needs it), opens `backend`'s libc and binds the
+ * calls; throws if koffi does not load, or the platform error if libc does not open.
+ */
+export function bind(backend: Backend): Libc {
   let koffi: typeof Koffi;
-  let lib: Koffi.LibraryHandle;
   try {
     koffi = createRequire(import.meta.url)("koffi") as typeof Koffi;
-    lib = koffi.load("libc.so.6");
   } catch (error) {
     throw new Error(
       `multiproc: shared memory between processes on Node needs the koffi package (Node has no `
@@ -21,6 +22,12 @@ function bind() {
         + `(npm ci), or use the "thread" start method.`,
       { cause: error },
     );
+  }
+  let lib: Koffi.LibraryHandle;
+  try {
+    lib = koffi.load(backend.host.libc);
+  } catch (error) {
+    throw libcUnavailable(backend.host, error);
   }
   const c = {
     memfd_create: lib.func("int memfd_create(const char *name, unsigned int flags)"),
@@ -36,25 +43,26 @@ function bind() {
       "long syscall(long n, uint64_t addr, int op, int val, void *ts, uint64_t addr2, int val3)",
     ),
   };
+  const sysFutex = backend.sysFutex;
   return {
-    memfdCreate: (name: string, flags: number) => Number(c.memfd_create(name, flags)),
-    open: (path: string, flags: number, mode: number) => Number(c.open(path, flags, mode)),
-    shmOpen: (name: string, flags: number, mode: number) => Number(c.shm_open(name, flags, mode)),
-    shmUnlink: (name: string) => Number(c.shm_unlink(name)),
-    ftruncate: (fd: number, size: number) => Number(c.ftruncate(fd, size)),
-    lseek: (fd: number, offset: number, whence: number) => Number(c.lseek(fd, offset, whence)),
-    close: (fd: number) => Number(c.close(fd)),
-    mapShared(fd: number, size: number) {
+    memfdCreate: (name, flags) => Number(c.memfd_create(name, flags)),
+    open: (path, flags, mode) => Number(c.open(path, flags, mode)),
+    shmOpen: (name, flags, mode) => Number(c.shm_open(name, flags, mode)),
+    shmUnlink: (name) => Number(c.shm_unlink(name)),
+    ftruncate: (fd, size) => Number(c.ftruncate(fd, size)),
+    lseek: (fd, offset, whence) => Number(c.lseek(fd, offset, whence)),
+    close: (fd) => Number(c.close(fd)),
+    mapShared(fd, size) {
       const ptr = c.mmap(null, size, PROT_READ_WRITE, MAP_SHARED, fd, 0);
       const address = BigInt(koffi.address(ptr));
-      check(address, "mmap");
+      if (address === MAP_FAILED) return null;
       return { address, buffer: koffi.view(ptr, size) as ArrayBuffer };
     },
-    munmap: (address: bigint, size: number) => Number(c.munmap(address, size)),
-    futex: (address: bigint, op: number, value: number, timeout: BigInt64Array | null) =>
-      Number(c.syscall(SYS_FUTEX, address, op, value, timeout, 0, 0)),
+    munmap: (address, size) => Number(c.munmap(address, size)),
+    futex: (address, op, value, timeout) =>
+      Number(c.syscall(sysFutex, address, op, value, timeout, 0, 0)),
+    // koffi keeps errno as each call left it (reading it through libc here could see a value
+    // changed by the runtime in between).
+    errno: () => koffi.errno(),
   };
 }
-
-/** libc through koffi, loaded on first use. */
-export const native: Native = posixNative(bind);

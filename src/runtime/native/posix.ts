@@ -4,12 +4,13 @@
  * @module
  */
 import {
-  check,
+  errnoName,
   FUTEX_WAIT,
   FUTEX_WAKE,
   type Mapping,
   MFD_CLOEXEC,
   type Native,
+  NativeError,
   O_CREAT,
   O_EXCL,
   O_RDWR,
@@ -26,66 +27,115 @@ export interface Libc {
   ftruncate(fd: number, size: number): number;
   lseek(fd: number, offset: number, whence: number): number;
   close(fd: number): number;
-  /** `mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)`, checked, as a `Mapping`. */
-  mapShared(fd: number, size: number): Mapping;
+  /** `mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)`, or null if it failed. */
+  mapShared(fd: number, size: number): Mapping | null;
   munmap(address: bigint, size: number): number;
-  /** `syscall(SYS_futex, address, op, value, timeout, 0, 0)`. */
+  /** `syscall(SYS_futex, address, op, value, timeout, 0, 0)`, with this architecture's number. */
   futex(address: bigint, op: number, value: number, timeout: BigInt64Array | null): number;
+  /** `errno` in this thread, as the last call that failed left it. */
+  errno(): number;
 }
 
+/** What a failure means whatever the call, by errno name. */
+const GENERAL: Readonly<Record<string, string>> = {
+  EMFILE: "this process has too many open files (each slab of shared objects holds one; "
+    + "raise the limit: ulimit -n)",
+  ENFILE: "the system has too many open files",
+  ENOMEM: "not enough memory",
+  ENOSPC: "not enough room for shared memory (is /dev/shm full?)",
+  ENOSYS: "the kernel, or a sandbox's seccomp filter, does not provide this call",
+};
+
+/** A hint per errno name; `other` for any name not listed. */
+type Hints = Readonly<Record<string, string>>;
+
 /**
- * `Native` over the libc calls `bind()` returns, bound on first use: a program that makes no
- * shared object between processes never opens libc (nor, on Node, loads koffi).
+ * `Native` over the libc calls `c` binds. A failed call throws a `NativeError` carrying errno;
+ * futex waits that end early (EAGAIN: the word changed; ETIMEDOUT; EINTR) are not failures.
  */
-export function posixNative(bind: () => Libc): Native {
-  let bound: Libc | undefined;
-  const c = () => (bound ??= bind());
+export function posixNative(c: Libc): Native {
+  const check = (result: number, what: string, syscall: string, hints: Hints = {}) => {
+    if (result >= 0) return;
+    const errno = c.errno(); // read at once: the next call may change it
+    const code = errnoName(errno);
+    throw new NativeError(what, syscall, errno, hints[code] ?? GENERAL[code] ?? hints.other ?? "");
+  };
+  const map = (fd: number, size: number): Mapping => {
+    const m = c.mapShared(fd, size);
+    if (m) return m;
+    const errno = c.errno();
+    throw new NativeError("mmap", "mmap", errno, GENERAL[errnoName(errno)]);
+  };
   const closing = <T>(fd: number, use: () => T): T => {
     try {
       return use();
     } finally {
-      c().close(fd);
+      c.close(fd);
     }
   };
   return {
     createAnonymous(size) {
-      const fd = c().memfdCreate("multiproc", MFD_CLOEXEC);
-      check(fd, "memfd_create");
-      check(c().ftruncate(fd, size), "ftruncate");
-      return { fd, ...c().mapShared(fd, size) };
+      const fd = c.memfdCreate("multiproc", MFD_CLOEXEC);
+      check(fd, "memfd_create", "memfd_create");
+      try {
+        check(c.ftruncate(fd, size), "ftruncate", "ftruncate");
+        return { fd, ...map(fd, size) };
+      } catch (error) {
+        c.close(fd);
+        throw error;
+      }
     },
     attachAnonymous(pid, fd, size) {
-      const own = c().open(`/proc/${pid}/fd/${fd}`, O_RDWR, 0);
-      check(own, `attaching shared memory of process ${pid}`, "is that process still running?");
-      return closing(own, () => c().mapShared(own, size));
+      const own = c.open(`/proc/${pid}/fd/${fd}`, O_RDWR, 0);
+      check(own, `attaching shared memory of process ${pid}`, "open", {
+        EACCES: "that process runs as another user, or /proc hides it (hidepid)",
+        EPERM: "that process runs as another user, or /proc hides it (hidepid)",
+        other: "is that process still running?",
+      });
+      return closing(own, () => map(own, size));
     },
     createNamed(name, size) {
-      const fd = c().shmOpen(name, O_RDWR | O_CREAT | O_EXCL, 0o600);
-      check(fd, `shm_open('${name}')`, "a segment of that name may exist already");
+      const fd = c.shmOpen(name, O_RDWR | O_CREAT | O_EXCL, 0o600);
+      check(fd, `shm_open('${name}')`, "shm_open", {
+        EEXIST: "a segment of that name may exist already",
+        ENOENT: "is /dev/shm mounted?",
+      });
       return closing(fd, () => {
-        check(c().ftruncate(fd, size), "ftruncate");
-        return c().mapShared(fd, size);
+        check(c.ftruncate(fd, size), "ftruncate", "ftruncate");
+        return map(fd, size);
       });
     },
     attachNamed(name) {
-      const fd = c().shmOpen(name, O_RDWR, 0);
-      check(fd, `shm_open('${name}')`, "no segment of that name exists");
+      const fd = c.shmOpen(name, O_RDWR, 0);
+      check(fd, `shm_open('${name}')`, "shm_open", {
+        ENOENT: "no segment of that name exists",
+        EACCES: "the segment belongs to another user",
+      });
       return closing(fd, () => {
-        const size = c().lseek(fd, 0, SEEK_END);
-        return { size, ...c().mapShared(fd, size) };
+        const size = c.lseek(fd, 0, SEEK_END);
+        check(size, "lseek", "lseek");
+        return { size, ...map(fd, size) };
       });
     },
     unlinkNamed(name) {
-      check(c().shmUnlink(name), `shm_unlink('${name}')`, "no segment of that name exists");
+      check(c.shmUnlink(name), `shm_unlink('${name}')`, "shm_unlink", {
+        ENOENT: "no segment of that name exists",
+      });
     },
     unmap(address, size) {
-      c().munmap(address, size);
+      c.munmap(address, size);
     },
     futexWait(address, expected, timeoutMs) {
-      c().futex(address, FUTEX_WAIT, expected, timespec(timeoutMs));
+      if (c.futex(address, FUTEX_WAIT, expected, timespec(timeoutMs)) >= 0) return;
+      const errno = c.errno();
+      const code = errnoName(errno);
+      if (code === "EAGAIN" || code === "ETIMEDOUT" || code === "EINTR") return;
+      throw new NativeError("futex wait", "futex", errno, GENERAL[code]);
     },
     futexWake(address, count) {
-      return c().futex(address, FUTEX_WAKE, count, null);
+      const woken = c.futex(address, FUTEX_WAKE, count, null);
+      check(woken, "futex wake", "futex");
+      return woken;
     },
   };
 }

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// The import-layer check (`npm test -- lint`): every module of src/ belongs to the layer of its
+// folder, and imports only from its own layer or the layers below it. The order is the one
+// docs/architecture.md draws; a back-edge (an import of a higher layer, static, dynamic or
+// type-only) fails the check, naming the file, the line and the two layers.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Lowest first. A folder of src/ (or mod.ts) per layer; a layer may span folders. */
+export const LAYERS = [
+  ["core", ["src/core"]],
+  ["runtime", ["src/runtime"]],
+  ["state", ["src/state"]],
+  ["targets", ["src/targets"]],
+  ["memory", ["src/memory"]],
+  ["handles", ["src/handles"]],
+  ["sync", ["src/sync"]],
+  ["values", ["src/values"]],
+  ["channels", ["src/channels"]],
+  ["process", ["src/process"]],
+  ["futures", ["src/futures"]],
+  ["pool", ["src/pool"]],
+  ["context", ["src/context.ts"]],
+  ["entry", ["src/entry", "mod.ts"]],
+];
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+function layerOf(file) {
+  const rel = relative(ROOT, file).replaceAll("\\", "/");
+  const i = LAYERS.findIndex(([, dirs]) => dirs.some((d) => rel === d || rel.startsWith(`${d}/`)));
+  return i < 0 ? null : i;
+}
+
+function* files(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* files(path);
+    else if (path.endsWith(".ts")) yield path;
+  }
+}
+
+const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)(["'])(\.[^"']+)\1/gm;
+
+/** The back-edges and unplaced files of the tree at `root`. */
+export function check(root = ROOT) {
+  const problems = [];
+  const all = [...files(join(root, "src")), join(root, "mod.ts")];
+  for (const file of all) {
+    const from = layerOf(file);
+    const rel = relative(root, file);
+    if (from === null) {
+      problems.push(`${rel}: in no layer (put it in a layer's folder, see scripts/layers.mjs)`);
+      continue;
+    }
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(IMPORT)) {
+      const target = resolve(dirname(file), m[2]);
+      const to = layerOf(target);
+      if (to === null || to <= from) continue;
+      const line = text.slice(0, m.index).split("\n").length;
+      problems.push(
+        `${rel}:${line}: the ${LAYERS[from][0]} layer imports ${relative(root, target)} of the `
+          + `higher ${LAYERS[to][0]} layer (order: ${LAYERS.map(([n]) => n).join(" → ")})`,
+      );
+    }
+  }
+  return problems;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const problems = check();
+  for (const p of problems) console.error(p);
+  console.log(problems.length ? `layers: ${problems.length} problem(s)` : "layers: no back-edge");
+  process.exit(problems.length ? 1 : 0);
+}

@@ -1,0 +1,135 @@
+/**
+ * Platform assumptions, made explicit: which hosts have the native backend (Linux on x86-64 and
+ * arm64, with glibc) and with which futex system call number; the error any other host gets at
+ * first use, naming it and pointing to the "thread" start method; and errno in native errors.
+ * The detection is a function of the host, so other platforms' errors are checked here too.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type Native, NativeError, nativeFor, thisHost } from "../src/runtime/native/mod.ts";
+import { backendFor, type Host } from "../src/runtime/native/types.ts";
+
+const here = thisHost();
+const host = (platform: string, arch: string, libc = "libc.so.6"): Host => ({
+  platform,
+  arch,
+  libc,
+});
+
+/** The error `nativeFor(h)` gives, checked to say `words` and to point to "thread". */
+function unsupportedError(h: Host, ...words: RegExp[]): Error {
+  const error = nativeFor(h);
+  assert.ok(error instanceof Error, `${h.platform} ${h.arch}: no error`);
+  assert.match(error.message, /^multiproc: shared memory between processes/);
+  assert.match(error.message, /needs Linux on x86-64 or arm64 with glibc/);
+  assert.match(error.message, /Use the "thread" start method/);
+  for (const word of words) assert.match(error.message, word);
+  return error;
+}
+
+test("platform: this host is Linux on x86-64 or arm64, and has the backend", () => {
+  assert.equal(here.platform, "linux");
+  assert.ok(["x64", "arm64"].includes(here.arch), here.arch);
+  assert.ok(!(nativeFor(here) instanceof Error));
+});
+
+test("platform: the futex system call number follows the architecture", () => {
+  assert.deepEqual(backendFor(host("linux", "x64")), { host: host("linux", "x64"), sysFutex: 202 });
+  // 202 on arm64 is accept(2): x86-64's number there fails every wait at once.
+  assert.equal((backendFor(host("linux", "arm64")) as { sysFutex: number }).sysFutex, 98);
+});
+
+test("platform: macOS and Windows get an error naming the platform and saying to use thread", () => {
+  unsupportedError(host("darwin", "arm64"), /this is darwin \(arm64\)/);
+  unsupportedError(host("darwin", "x64"), /this is darwin \(x64\)/);
+  unsupportedError(host("win32", "x64"), /this is win32 \(x64\)/);
+  unsupportedError(host("freebsd", "x64"), /this is freebsd/);
+});
+
+test("platform: a Linux architecture without a backend gets the error naming it", () => {
+  unsupportedError(
+    host("linux", "riscv64"),
+    /this is linux \(riscv64\), an architecture it has no backend for/,
+  );
+  unsupportedError(host("linux", "ia32"), /this is linux \(ia32/);
+});
+
+test("platform: a Linux whose libc.so.6 does not open (musl) gets the error naming that", () => {
+  // The library this runtime's FFI is asked to open stands for musl's missing libc.so.6.
+  const error = unsupportedError(
+    host("linux", here.arch, "libc.so.no-such-libc"),
+    new RegExp(
+      `this is linux \\(${here.arch}\\), where libc\\.so\\.no-such-libc does not open \\(musl libc\\?\\)`,
+    ),
+  );
+  assert.ok(error.cause, "the FFI's own error is kept as the cause");
+});
+
+function lib(): Native {
+  const n = nativeFor(here);
+  if (n instanceof Error) throw n;
+  return n;
+}
+
+/** Asserts that `run` throws a NativeError with errno `code` (`errno`) from `syscall`. */
+function throwsErrno(run: () => unknown, code: string, errno: number, syscall: string, re: RegExp) {
+  assert.throws(run, (e: unknown) => {
+    assert.ok(e instanceof NativeError, `not a NativeError: ${e}`);
+    assert.equal(e.code, code);
+    assert.equal(e.errno, errno);
+    assert.equal(e.syscall, syscall);
+    assert.match(e.message, /^multiproc: /);
+    assert.match(e.message, re);
+    return true;
+  });
+}
+
+test("platform: native errors carry errno (number and name) and say it", () => {
+  const n = lib();
+  const name = `/mp_platform_${crypto.randomUUID().slice(0, 8)}`;
+  throwsErrno(
+    () => n.attachNamed(name),
+    "ENOENT",
+    2,
+    "shm_open",
+    /shm_open\('.*'\) failed: ENOENT \(no such file or directory\): no segment of that name exists/,
+  );
+  throwsErrno(() => n.unlinkNamed(name), "ENOENT", 2, "shm_unlink", /ENOENT/);
+  const made = n.createNamed(name, 4096);
+  try {
+    throwsErrno(
+      () => n.createNamed(name, 4096),
+      "EEXIST",
+      17,
+      "shm_open",
+      /failed: EEXIST \(file exists\): a segment of that name may exist already/,
+    );
+  } finally {
+    n.unmap(made.address, 4096);
+    n.unlinkNamed(name);
+  }
+  throwsErrno(
+    () => n.attachAnonymous(2 ** 22 + 12345, 3, 4096), // above pid_max's default
+    "ENOENT",
+    2,
+    "open",
+    /attaching shared memory of process \d+ failed: ENOENT .*: is that process still running\?/,
+  );
+});
+
+test("platform: futex waits sleep on this architecture, and end early only as they should", () => {
+  const n = lib();
+  const m = n.createAnonymous(4096);
+  try {
+    const t0 = performance.now();
+    n.futexWait(m.address, 0, 60); // the word is 0: sleeps until the timeout (ETIMEDOUT)
+    const slept = performance.now() - t0;
+    assert.ok(slept >= 50, `a 60 ms futex wait returned after ${slept.toFixed(1)} ms`);
+    const t1 = performance.now();
+    n.futexWait(m.address, 1, 5000); // the word is not 1: returns at once (EAGAIN)
+    assert.ok(performance.now() - t1 < 1000, "a wait on a changed word slept");
+    assert.equal(n.futexWake(m.address, 1), 0); // nobody waits
+  } finally {
+    n.unmap(m.address, 4096);
+  }
+});
