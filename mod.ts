@@ -19,16 +19,9 @@
  * ```
  * @module
  */
+export { Connection, Pipe } from "./src/channels/pipe.ts";
+export { JoinableQueue, Queue, type QueueOptions, SimpleQueue } from "./src/channels/queue.ts";
 export { Context, getContext } from "./src/context.ts";
-export {
-  activeChildren,
-  cpuCount,
-  currentProcess,
-  exit,
-  isMain,
-  parentProcess,
-  type ProcessInfo,
-} from "./src/current.ts";
 export {
   AuthenticationError,
   BrokenBarrierError,
@@ -39,7 +32,8 @@ export {
   Full,
   ProcessError,
   TimeoutError,
-} from "./src/errors.ts";
+} from "./src/core/errors.ts";
+export { sleep } from "./src/core/sleep.ts";
 export { Future } from "./src/futures/future.ts";
 export {
   ALL_COMPLETED,
@@ -51,22 +45,25 @@ export {
   wait,
   type WaitResult,
 } from "./src/futures/wait.ts";
-export { Connection, Pipe } from "./src/mp/pipe.ts";
-export { JoinableQueue, Queue, type QueueOptions, SimpleQueue } from "./src/mp/queue.ts";
+export type { Typecode, ValueOf } from "./src/memory/typecode.ts";
 export { type ExecutorOptions, type MapOptions, ProcessPoolExecutor } from "./src/pool/executor.ts";
 export { AsyncResult, Pool, type PoolOptions } from "./src/pool/pool.ts";
-export { Process, type ProcessOptions } from "./src/process.ts";
-export { RawArray, SharedArray } from "./src/shm/array.ts";
-export { SharedMemory, type SharedMemoryOptions } from "./src/shm/shared_memory.ts";
-export type { Typecode, ValueOf } from "./src/shm/typecode.ts";
-export { RawValue, Value, type ValueOptions } from "./src/shm/value.ts";
-export { sleep } from "./src/sleep.ts";
+export {
+  activeChildren,
+  cpuCount,
+  currentProcess,
+  exit,
+  isMain,
+  parentProcess,
+  type ProcessInfo,
+} from "./src/process/current.ts";
+export { Process, type ProcessOptions } from "./src/process/process.ts";
 export {
   getAllStartMethods,
   getStartMethod,
   setStartMethod,
   type StartMethod,
-} from "./src/start_method.ts";
+} from "./src/state/start_method.ts";
 export { Barrier, type BarrierOptions } from "./src/sync/barrier.ts";
 export { Condition } from "./src/sync/condition.ts";
 export { Event } from "./src/sync/event.ts";
@@ -74,4 +71,7 @@ export { Lock } from "./src/sync/lock.ts";
 export type { AcquireOptions } from "./src/sync/primitive.ts";
 export { RLock } from "./src/sync/rlock.ts";
 export { BoundedSemaphore, Semaphore } from "./src/sync/semaphore.ts";
-export { task } from "./src/task.ts";
+export { task } from "./src/targets/task.ts";
+export { RawArray, SharedArray } from "./src/values/array.ts";
+export { SharedMemory, type SharedMemoryOptions } from "./src/values/shared_memory.ts";
+export { RawValue, Value, type ValueOptions } from "./src/values/value.ts";

@@ -11,9 +11,9 @@ export async function bundle(root, outdir, { sourcemap = true } = {}) {
   await build({
     entryPoints: {
       "mod": join(root, "mod.ts"),
-      "process-entry": join(root, "src/entry/process.ts"),
-      "thread-entry": join(root, "src/entry/thread.ts"),
-      "worker-entry": join(root, "src/entry/worker.ts"),
+      "os_process-entry": join(root, "src/entry/os_process.ts"),
+      "worker_thread-entry": join(root, "src/entry/worker_thread.ts"),
+      "web_worker-entry": join(root, "src/entry/web_worker.ts"),
       "pool-worker": join(root, "src/pool/worker.ts"),
     },
     outdir,

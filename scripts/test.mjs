@@ -45,9 +45,7 @@ if (!only.length || only.includes("lint")) {
   await step("layers (scripts/layers.mjs)", live(() => $`node scripts/layers.mjs`), check);
   await step(
     "types (deno check, tsc)",
-    live(() =>
-      $`deno check mod.ts src/entry/thread.ts src/entry/worker.ts src/entry/process.ts spec scripts && tsc -p tsconfig.json`
-    ),
+    live(() => $`deno check mod.ts src/entry spec scripts && tsc -p tsconfig.json`),
     check,
   );
 }

@@ -1,16 +1,22 @@
 /**
- * The timeout rules as a unit (src/deadline.ts), and the calls that follow them: undefined, null
+ * The timeout rules as a unit (src/core/deadline.ts), and the calls that follow them: undefined, null
  * and Infinity wait without limit; a negative timeout is 0; NaN and non-numbers throw, naming
  * the call, the value and the remedy.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { getContext } from "../mod.ts";
-import { checkDuration, checkTimeout, Deadline, deadlineOf, remaining } from "../src/deadline.ts";
-import { Empty, TimeoutError } from "../src/errors.ts";
+import {
+  checkDuration,
+  checkTimeout,
+  Deadline,
+  deadlineOf,
+  remaining,
+} from "../src/core/deadline.ts";
+import { Empty, TimeoutError } from "../src/core/errors.ts";
+import { sleep, withTimeout } from "../src/core/sleep.ts";
 import { Future } from "../src/futures/future.ts";
 import { asCompleted, wait } from "../src/futures/wait.ts";
-import { sleep, withTimeout } from "../src/sleep.ts";
 
 const REMEDY = "timeout must be a number of milliseconds >= 0 or undefined";
 

@@ -101,8 +101,8 @@ function runDeno(
 for (
   const [method, entries, permissions] of [
     // A thread Process is a Web Worker; pool workers, daemons, run on node:worker_threads.
-    ["default", ["/src/entry/worker.ts", "/src/entry/thread.ts"], ["--allow-read"]],
-    ["process", ["/src/entry/process.ts"], ["--allow-read", "--allow-run", "--allow-ffi"]],
+    ["default", ["/src/entry/web_worker.ts", "/src/entry/worker_thread.ts"], ["--allow-read"]],
+    ["process", ["/src/entry/os_process.ts"], ["--allow-read", "--allow-run", "--allow-ffi"]],
   ] as const
 ) {
   test(`Deno imports mod.ts from a URL; Process and ProcessPoolExecutor (${method})`, {

@@ -114,7 +114,7 @@ test("a process child of the package defers tsx until it imports TypeScript; of 
   assert.deepEqual(JSON.parse(built.env?.[DEFERRED_LOADER_VARIABLE] ?? "[]"), [["--import", esm]]);
   // The checkout's entry is TypeScript: the child starts under the parent's flags.
   const source = processChildLoader(
-    pathToFileURL(join(ROOT, "src/entry/process.ts")).href,
+    pathToFileURL(join(ROOT, "src/entry/os_process.ts")).href,
     parentOnly,
     argv,
   );

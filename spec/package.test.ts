@@ -79,7 +79,10 @@ test("npm pack, then npm install and bun add of the tarball, run with Node and B
       if (!file.endsWith(".d.ts")) continue;
       const text = readFileSync(join(types, file), "utf8");
       assert.ok(!text.includes("@internal"), `${tool}: dist/${file} declares @internal members`);
-      assert.ok(!/constructor\(origin/.test(text), `${tool}: dist/${file}: an internal constructor`);
+      assert.ok(
+        !/constructor\(origin/.test(text),
+        `${tool}: dist/${file}: an internal constructor`,
+      );
     }
     for (const method of METHODS) {
       const out = run(runtime === "node" ? process.execPath : "bun", ["app.mjs", method], app);

@@ -8,14 +8,14 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Scratch } from "../src/mp/message.ts";
-import { END, type Op, Ring, TIMED_OUT } from "../src/mp/ring.ts";
+import { Scratch } from "../src/channels/message.ts";
+import { END, type Op, Ring, TIMED_OUT } from "../src/channels/ring.ts";
 import { myToken } from "../src/sync/owner.ts";
 
 const CAP = 64;
 const FRAME = 5; // u32 length + trailer byte
 const PAST = 0; // a deadline already passed: operations give up instead of waiting
-// The header (ring.ts): 256 bytes of words — the locks, the byte counters, the bound on
+// The header (ring_store.ts): 256 bytes of words — the locks, the byte counters, the bound on
 // messages, and the bounds of the message each side is at.
 const HEADER = 256, PUT_LOCK = 0, GET_LOCK = 1, WRITTEN = 2, READ = 3, MAXSIZE = 9;
 const MSG_START = 16, MSG_END = 17, GET_END = 19;

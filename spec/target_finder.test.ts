@@ -7,9 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { callerModule } from "../src/callsite.ts";
-import { noteEntryEvaluating } from "../src/evaluating.ts";
-import { findTarget, resolveTarget, sourceHash, type TargetRef } from "../src/task.ts";
+import { callerModule } from "../src/targets/callsite.ts";
+import { noteEntryEvaluating } from "../src/targets/evaluating.ts";
+import { findTarget, resolveTarget, sourceHash, type TargetRef } from "../src/targets/task.ts";
 import * as forms from "./fixtures/finder/forms.ts";
 import { METHODS, runScript } from "./helpers.ts";
 
@@ -118,7 +118,7 @@ test("finder: the caller is the first frame outside the library, however it is n
   const root = new URL("../", import.meta.url).href;
   const user = "file:///home/me/app/main.ts";
   const frames = [
-    `    at new Process (${root}src/process.ts:123:20)`, // the checkout, or source-mapped dist
+    `    at new Process (${root}src/process/process.ts:123:20)`, // the checkout, or source-mapped dist
     `    at Functions.entry (${root}dist/chunk-ABC123.js:10:5)`, // the bundle
     `    at Object.submit (${root.replace("file://", "")}dist/mod.js:1:1)`, // Bun: a path
     `    at ${root}mod.ts:5:1`,
@@ -128,8 +128,10 @@ test("finder: the caller is the first frame outside the library, however it is n
   assert.equal(callerModule(["Error", ...frames].join("\n")), user);
   const viaUrl = "http://127.0.0.1:8000/";
   assert.equal(
-    callerModule(["Error", `    at x (${viaUrl}src/task.ts:1:1)`, `    at ${user}:1:1`].join("\n")),
-    `${viaUrl}src/task.ts`,
+    callerModule(
+      ["Error", `    at x (${viaUrl}src/targets/task.ts:1:1)`, `    at ${user}:1:1`].join("\n"),
+    ),
+    `${viaUrl}src/targets/task.ts`,
     "another copy of the library served from a URL is a caller like any other module",
   );
   assert.equal(callerModule(["Error", `    at node:internal/x:1:1`].join("\n")), undefined);

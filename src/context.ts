@@ -2,22 +2,22 @@
  * Contexts: the module's factories bound to one start method (CPython's `get_context`).
  * @module
  */
-import { BOUND_METHOD } from "./handles.ts";
-import { type Connection, makePipe } from "./mp/pipe.ts";
-import { JoinableQueue, Queue, SimpleQueue } from "./mp/queue.ts";
+import { type Connection, makePipe } from "./channels/pipe.ts";
+import { JoinableQueue, Queue, SimpleQueue } from "./channels/queue.ts";
+import { BOUND_METHOD } from "./handles/handle.ts";
 import { ProcessPoolExecutor } from "./pool/executor.ts";
 import { Pool } from "./pool/pool.ts";
-import { Process } from "./process.ts";
-import { RawArray, SharedArray } from "./shm/array.ts";
-import { SharedMemory } from "./shm/shared_memory.ts";
-import { RawValue, Value } from "./shm/value.ts";
-import { checkStartMethod, getStartMethod, type StartMethod } from "./start_method.ts";
+import { Process } from "./process/process.ts";
+import { checkStartMethod, getStartMethod, type StartMethod } from "./state/start_method.ts";
 import { Barrier } from "./sync/barrier.ts";
 import { Condition } from "./sync/condition.ts";
 import { Event } from "./sync/event.ts";
 import { Lock } from "./sync/lock.ts";
 import { RLock } from "./sync/rlock.ts";
 import { BoundedSemaphore, Semaphore } from "./sync/semaphore.ts";
+import { RawArray, SharedArray } from "./values/array.ts";
+import { SharedMemory } from "./values/shared_memory.ts";
+import { RawValue, Value } from "./values/value.ts";
 
 /**
  * `base` as a class of context `method`: a subclass that carries the method, so its constructor

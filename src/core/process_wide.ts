@@ -18,9 +18,9 @@
 
 /** Every process-wide value, and the module that owns it. */
 export type GlobalName =
-  /** state.ts: who this isolate is (identity, parent, default start method, parent channel). */
+  /** state/state.ts: who this isolate is (identity, parent, default start method, parent channel). */
   | "state"
-  /** state.ts: callbacks run when a child's target has ended. */
+  /** state/state.ts: callbacks run when a child's target has ended. */
   | "atChildExit"
   /** memory/tracker.ts: this process's registry of named shared-memory segments. */
   | "shmTracker"
@@ -30,9 +30,9 @@ export type GlobalName =
   | "watchedParent"
   /** runtime/node_loader.ts: tsx is registered in this isolate (a thread child's prelude sets it). */
   | "tsxRegistered"
-  /** task.ts: the functions marked with `task()`, in order, per module. */
+  /** targets/task.ts: the functions marked with `task()`, in order, per module. */
   | "taskMarks.v2"
-  /** evaluating.ts: entry modules still evaluating. */
+  /** targets/evaluating.ts: entry modules still evaluating. */
   | "evaluatingEntries"
   /** sync/owner.ts: this thread's owner token and its process's thread table. */
   | "owner"

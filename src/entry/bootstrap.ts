@@ -4,13 +4,13 @@
  * call it, and exit with the code the contract gives.
  * @module
  */
-import { decodeValue, hasHandles } from "../handles.ts";
-import type { BootMessage, NotFoundMessage } from "../protocol.ts";
+import { decodeValue, hasHandles } from "../handles/handle.ts";
+import type { BootMessage, NotFoundMessage } from "../process/protocol.ts";
 import { adoptCommandLine } from "../runtime/argv.ts";
 import type { ParentChannel } from "../runtime/parent_channel.ts";
-import { runChildExit, state } from "../state.ts";
+import { runChildExit, state } from "../state/state.ts";
 import { adoptThreadIdentity, onTerminationRequested } from "../sync/owner.ts";
-import { findTarget, TargetNotFound } from "../task.ts";
+import { findTarget, TargetNotFound } from "../targets/task.ts";
 
 /** Runs a child on `channel` once its boot message arrives. */
 export function bootstrap(channel: ParentChannel): void {
@@ -60,7 +60,7 @@ async function run(channel: ParentChannel, boot: BootMessage): Promise<number> {
   }
   channel.send({ op: "ready" });
   try {
-    if (hasHandles(boot.args)) await import("../shared_kinds.ts");
+    if (hasHandles(boot.args)) await import("../process/shared_kinds.ts");
     const args = decodeValue(boot.args) as unknown[];
     await fn(...args);
     return 0;

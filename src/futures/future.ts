@@ -2,9 +2,9 @@
  * `Future`: the pending result of a task (CPython's `concurrent.futures.Future`), awaitable.
  * @module
  */
-import { Deadline } from "../deadline.ts";
-import { CancelledError, TimeoutError } from "../errors.ts";
-import { keepAlive } from "../keep_alive.ts";
+import { Deadline } from "../core/deadline.ts";
+import { CancelledError, TimeoutError } from "../core/errors.ts";
+import { keepAlive } from "../core/keep_alive.ts";
 
 type State = "pending" | "running" | "cancelled" | "finished";
 

@@ -2,9 +2,9 @@
  * Waiting on many futures: `asCompleted` (completion order) and `wait` (by condition).
  * @module
  */
-import { Deadline } from "../deadline.ts";
-import { TimeoutError } from "../errors.ts";
-import { keepAlive } from "../keep_alive.ts";
+import { Deadline } from "../core/deadline.ts";
+import { TimeoutError } from "../core/errors.ts";
+import { keepAlive } from "../core/keep_alive.ts";
 import type { Future } from "./future.ts";
 
 /**

@@ -3,10 +3,10 @@
  * `ProcessPoolExecutor.map` and the `Pool` maps.
  * @module
  */
-import type { Deadline } from "../deadline.ts";
-import { TimeoutError } from "../errors.ts";
+import type { Deadline } from "../core/deadline.ts";
+import { TimeoutError } from "../core/errors.ts";
+import { keepAlive } from "../core/keep_alive.ts";
 import type { Future } from "../futures/future.ts";
-import { keepAlive } from "../keep_alive.ts";
 import type { ChunkResult } from "./protocol.ts";
 import type { WorkerPool } from "./worker_pool.ts";
 

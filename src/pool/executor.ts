@@ -2,12 +2,12 @@
  * `ProcessPoolExecutor` (CPython's `concurrent.futures.ProcessPoolExecutor`).
  * @module
  */
-import type { Context } from "../context.ts";
-import { cpuCount } from "../current.ts";
-import { Deadline } from "../deadline.ts";
+import { Deadline } from "../core/deadline.ts";
+import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
-import { methodOf } from "../handles.ts";
-import { checkStartMethod, type StartMethod } from "../start_method.ts";
+import { methodOf } from "../handles/handle.ts";
+import { cpuCount } from "../process/current.ts";
+import { checkStartMethod, type ContextLike } from "../state/start_method.ts";
 import { type AnyFn, checkChunksize, orderedResults, submitCalls, zipCalls } from "./calls.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
@@ -24,7 +24,7 @@ export interface ExecutorOptions {
   /** How many workers at most (default: `cpuCount()`). */
   maxWorkers?: number;
   /** A `Context` or a start method name (default: the current default). */
-  context?: Context | StartMethod;
+  context?: ContextLike | StartMethod;
   /** Runs in each worker before its first task (exported, like a target). */
   initializer?: AnyFn;
   /** Arguments of `initializer`. */
@@ -56,11 +56,14 @@ export interface MapOptions {
 }
 
 /** Resolves the `context` option (or a context-bound class) to a start method. */
-export function methodFrom(context: Context | StartMethod | undefined, ctor: unknown): StartMethod {
+export function methodFrom(
+  context: ContextLike | StartMethod | undefined,
+  ctor: unknown,
+): StartMethod {
   if (context === undefined) return methodOf(ctor);
   if (typeof context === "string") return checkStartMethod(context);
-  if (typeof (context as Context)?.getStartMethod === "function") {
-    return (context as Context).getStartMethod();
+  if (typeof (context as ContextLike)?.getStartMethod === "function") {
+    return (context as ContextLike).getStartMethod();
   }
   throw new TypeError(
     `context must be a Context (getContext()) or "thread" or "process", got ${String(context)}`,

@@ -3,8 +3,8 @@
  * by, resolved in the background while its first tasks wait in the queue.
  * @module
  */
-import { callerModule } from "../callsite.ts";
-import { resolveTarget, type TargetRef } from "../task.ts";
+import { callerModule } from "../targets/callsite.ts";
+import { resolveTarget, type TargetRef } from "../targets/task.ts";
 import type { AnyFn } from "./calls.ts";
 
 /** A function as workers know it: an id, and its module and export once found. */

@@ -2,13 +2,13 @@
  * `Pool` and `AsyncResult` (CPython's `multiprocessing.Pool`), on the executor's machinery.
  * @module
  */
-import type { Context } from "../context.ts";
-import { cpuCount } from "../current.ts";
-import { Deadline } from "../deadline.ts";
-import { CancelledError, ProcessError, TimeoutError } from "../errors.ts";
+import { Deadline } from "../core/deadline.ts";
+import { CancelledError, ProcessError, TimeoutError } from "../core/errors.ts";
+import { keepAlive } from "../core/keep_alive.ts";
+import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
-import { keepAlive } from "../keep_alive.ts";
-import type { StartMethod } from "../start_method.ts";
+import { cpuCount } from "../process/current.ts";
+import type { ContextLike } from "../state/start_method.ts";
 import {
   type AnyFn,
   type Calls,
@@ -42,7 +42,7 @@ export interface PoolOptions {
   /** A worker ends after this many tasks and a fresh one takes its place. */
   maxTasksPerChild?: number;
   /** A `Context` or a start method name (default: the current default). */
-  context?: Context | StartMethod;
+  context?: ContextLike | StartMethod;
   /** The module that exports the functions given (`import.meta.url`, a URL or a path). */
   module?: string | URL;
 }

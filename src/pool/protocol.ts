@@ -3,7 +3,7 @@
  * (cheaper to clone than arrays of objects).
  * @module
  */
-import type { TargetRef } from "../task.ts";
+import type { TargetRef } from "../targets/task.ts";
 import type { WireError } from "./wire.ts";
 
 /** Fields per task in `RunMessage.jobs`: id, function id, args, chunked (1: args is a list of arg lists). */

@@ -3,7 +3,7 @@
  * parent rebuilds an error of the same name and message whose `cause` carries the worker's stack.
  * @module
  */
-import * as errors from "../errors.ts";
+import * as errors from "../core/errors.ts";
 
 /** An error as it crosses. */
 export interface WireError {

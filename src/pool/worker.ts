@@ -3,9 +3,9 @@
  * sent, one at a time and in order, and sends results back in batches.
  * @module
  */
-import { decodeValue, hasHandles } from "../handles.ts";
-import { state } from "../state.ts";
-import { findTarget, type TargetRef } from "../task.ts";
+import { decodeValue, hasHandles } from "../handles/handle.ts";
+import { state } from "../state/state.ts";
+import { findTarget, type TargetRef } from "../targets/task.ts";
 import { type ChunkWire, JOB_FIELDS, type RunMessage, type WorkerConfig } from "./protocol.ts";
 import { toWire } from "./wire.ts";
 
@@ -137,7 +137,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
 /** Turns handles in `args` back into shared objects (loading their kinds on first need). */
 async function revive(args: unknown[]): Promise<unknown[]> {
   if (!hasHandles(args)) return args;
-  await import("../shared_kinds.ts");
+  await import("../process/shared_kinds.ts");
   return decodeValue(args) as unknown[];
 }
 

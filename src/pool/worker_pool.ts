@@ -4,72 +4,28 @@
  * settled as they arrive, dead workers replaced, and every task settled on every path.
  * @module
  */
-import { callerModule } from "../callsite.ts";
-import { Child, nextIdentity } from "../child.ts";
-import { BrokenProcessPool, CancelledError } from "../errors.ts";
+import { BrokenProcessPool, CancelledError } from "../core/errors.ts";
+import { keepAlive } from "../core/keep_alive.ts";
 import { Future } from "../futures/future.ts";
-import { encodeArgs } from "../handles.ts";
-import { keepAlive } from "../keep_alive.ts";
-import { poolWorkerUrl } from "../runtime/entry_url.ts";
-import type { StartMethod } from "../runtime/popen.ts";
-import { resolveTarget, type TargetRef } from "../task.ts";
-import { Deque } from "./deque.ts";
-import { type FnEntry, Functions } from "./functions.ts";
-import {
-  type ChunkResult,
-  type ChunkWire,
-  type DoneMessage,
-  type InitFailedMessage,
-  RESULT_FIELDS,
-  type WorkerConfig,
-} from "./protocol.ts";
-import { fromWire, type WireError } from "./wire.ts";
-
+import type { TargetRef } from "../targets/task.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
+import { Deque } from "./deque.ts";
+import { Functions } from "./functions.ts";
+import { encodeJobArgs, type Job as JobOf, settleJob } from "./jobs.ts";
+import { type DoneMessage, type InitFailedMessage, RESULT_FIELDS } from "./protocol.ts";
+import { fromWire, type WireError } from "./wire.ts";
+import { type Worker, type WorkerSpec, WorkerStarter } from "./workers.ts";
 
-/** Options of a `WorkerPool`. */
-export interface WorkerPoolOptions {
-  method: StartMethod;
+/** Options of a `WorkerPool`: what its workers start with, and how many at most. */
+export interface WorkerPoolOptions extends WorkerSpec {
   maxWorkers: number;
-  initializer?: AnyFn;
-  initargs?: unknown[];
-  maxTasksPerChild?: number;
-  module?: string | URL;
-  /** How errors name the pool, e.g. `ProcessPoolExecutor`. */
-  what: string;
-  /** Prefix of worker names, e.g. `PoolWorker`. */
-  workerName: string;
 }
 
-/** A task: one call (or a chunk of calls) of one function. */
-interface Job {
-  id: number;
-  fn: FnEntry;
-  args: unknown[];
-  chunked: boolean;
-  future: Future<unknown>;
-  worker?: Worker;
-}
-
-interface Worker {
-  child: Child;
-  ready: boolean;
-  known: Set<number>;
-  inFlight: Job[];
-  sent: number;
-  exiting: boolean;
-  refd: boolean;
-}
+type Job = JobOf<Worker>;
 
 /** Keep about this many milliseconds of work in flight per worker. */
 const WINDOW_MS = 4;
 const MAX_WINDOW = 1024;
-
-const WORKER_REF: TargetRef = {
-  url: poolWorkerUrl(),
-  name: "poolWorker",
-  exportName: "poolWorker",
-};
 
 /** Workers and their tasks. */
 export class WorkerPool {
@@ -80,18 +36,18 @@ export class WorkerPool {
   readonly #jobs = new Map<number, Job>();
   /** Jobs cancelled while queued and not yet dropped from `#queue`. */
   #stale = 0;
-  #initializer: Promise<TargetRef | null> | undefined;
+  readonly #starter: WorkerStarter;
   #nextId = 1;
   #avgMs = Infinity;
   #scheduled = false;
   #broken: Error | null = null;
   #closed = false;
-  #workerCount = 0;
   #drained: (() => void)[] = [];
 
   constructor(options: WorkerPoolOptions) {
     this.#o = options;
     this.#functions = new Functions(options.module, options.what, () => this.#schedule());
+    this.#starter = new WorkerStarter(options);
   }
 
   /** Whether a worker failed to start or initialize (no more tasks are accepted). */
@@ -117,22 +73,7 @@ export class WorkerPool {
       future: future as Future<unknown>,
     };
     try {
-      if (!chunk) job.args = this.#encode(args, (j) => `argument ${j}`);
-      else if (chunk.kind === "cols") {
-        job.args = [
-          1,
-          chunk.cols.map((col, j) =>
-            this.#encode(col, (k) => `item ${chunk.first + k}, argument ${j}`)
-          ),
-        ];
-      } else {
-        job.args = [
-          0,
-          chunk.rows.map((row, k) =>
-            this.#encode(row, (j) => `item ${chunk.first + k}, argument ${j}`)
-          ),
-        ];
-      }
+      job.args = encodeJobArgs(args, chunk, this.#o.method, this.#o.what);
     } catch (error) {
       future._setException(error);
       return future;
@@ -150,10 +91,6 @@ export class WorkerPool {
     this.#queue.push(job);
     this.#schedule();
     return future;
-  }
-
-  #encode(args: unknown[], where: (i: number) => string): unknown[] {
-    return encodeArgs(args, this.#o.method, (i) => `${this.#o.what}: ${where(i)}`);
   }
 
   #schedule(): void {
@@ -255,48 +192,7 @@ export class WorkerPool {
   }
 
   #spawn(): void {
-    const n = ++this.#workerCount;
-    const w: Worker = {
-      child: new Child({
-        method: this.#o.method,
-        name: `${this.#o.workerName}-${n}`,
-        daemon: true,
-        identity: nextIdentity(),
-        onMessage: (m: unknown) => this.#onMessage(w, m),
-      }),
-      ready: false,
-      known: new Set(),
-      inFlight: [],
-      sent: 0,
-      exiting: false,
-      refd: true, // a new worker has work coming
-    };
-    this.#initializer ??= this.#o.initializer
-      ? resolveTarget(
-        this.#o.initializer,
-        this.#o.module,
-        callerModule(),
-        `${this.#o.what}: initializer`,
-      )
-      : Promise.resolve(null);
-    // Kept alive while it starts, as a Process's start() is: a daemon's child does not.
-    const started = keepAlive(w.child.start(async () => {
-      const initializer = await this.#initializer!;
-      const config: WorkerConfig = {
-        initializer,
-        initargs: initializer
-          ? encodeArgs(
-            this.#o.initargs ?? [],
-            this.#o.method,
-            (i) => `${this.#o.what}: initargs[${i}]`,
-          )
-          : [],
-        maxTasks: this.#o.maxTasksPerChild ?? null,
-      };
-      return { target: WORKER_REF, args: [config] };
-    })).then(() => {
-      if (w.refd) w.child.ref(true); // a daemon starts unref'd; this one has work coming
-    });
+    const { w, started } = this.#starter.start((w, m) => this.#onMessage(w, m));
     w.child.ended.then(() => this.#onExit(w), () => {});
     started.catch((error) => {
       this.#workers.delete(w);
@@ -352,15 +248,7 @@ export class WorkerPool {
 
   #finish(job: Job, ok: boolean, value: unknown): void {
     this.#jobs.delete(job.id);
-    if (ok && job.chunked) {
-      const [values, errors] = value as ChunkWire;
-      const result: ChunkResult = {
-        values,
-        errors: errors && new Map(errors.map(([k, e]) => [k, fromWire(e)])),
-      };
-      job.future._setResult(result);
-    } else if (ok) job.future._setResult(value);
-    else job.future._setException(value);
+    settleJob(job, ok, value);
     this.#checkDrained();
   }
 

@@ -10,19 +10,32 @@ import { libraryExtension } from "./host.ts";
 declare const MULTIPROC_BUNDLED: boolean | undefined;
 const bundled = typeof MULTIPROC_BUNDLED !== "undefined" && MULTIPROC_BUNDLED;
 
+/** The entry script of each kind of child (src/entry/, and the bundle's `<name>-entry.js`). */
+const ENTRIES = {
+  worker: "web_worker",
+  thread: "worker_thread",
+  process: "os_process",
+} as const;
+
 /**
  * URL of the entry script for `kind` children: `"worker"` for a Web Worker, `"thread"` for a
  * `node:worker_threads` worker, `"process"` for an OS process.
  */
-export function entryUrl(kind: "worker" | "thread" | "process"): string {
-  if (bundled) return new URL(`./${kind}-entry.js`, import.meta.url).href;
-  return new URL(`../entry/${kind}${libraryExtension(import.meta.url)}`, import.meta.url).href;
+export function entryUrl(kind: keyof typeof ENTRIES): string {
+  const name = ENTRIES[kind];
+  if (bundled) return new URL(`./${name}-entry.js`, import.meta.url).href;
+  return new URL(`../entry/${name}${libraryExtension(import.meta.url)}`, import.meta.url).href;
 }
 
 /** URL of the module that exports `poolWorker`, the target of every pool worker. */
 export function poolWorkerUrl(): string {
   if (bundled) return new URL("./pool-worker.js", import.meta.url).href;
   return new URL(`../pool/worker${libraryExtension(import.meta.url)}`, import.meta.url).href;
+}
+
+/** URL of the library's root directory (of `src/` and `mod.ts` in a checkout, of `dist/`). */
+export function libraryRootUrl(): string {
+  return new URL(bundled ? "../" : "../../", import.meta.url).href;
 }
 
 /**

@@ -3,18 +3,8 @@
  * `launch()` is the single dispatch point: the rest of the library never asks where it runs.
  * @module
  */
+import type { StartMethod } from "../core/start_method.ts";
 import { runtime } from "./detect.ts";
-
-/**
- * How children are started: worker threads in this process, or separate OS processes.
- * @example
- * ```ts
- * import { getContext, type StartMethod } from "multiproc";
- * const method: StartMethod = "process";
- * const { Process } = getContext(method);
- * ```
- */
-export type StartMethod = "thread" | "process";
 
 /** A started child. */
 export interface Popen {

@@ -5,9 +5,9 @@
  * `abort()` advance.
  * @module
  */
-import { BrokenBarrierError } from "../errors.ts";
-import { Origin } from "../handles.ts";
-import { findTarget, markedTarget, type TargetRef } from "../task.ts";
+import { BrokenBarrierError } from "../core/errors.ts";
+import { Origin } from "../handles/handle.ts";
+import { findTarget, markedTarget, type TargetRef } from "../targets/task.ts";
 import { deadlineOf, remaining } from "./futex.ts";
 import { Primitive, registerPrimitive, type Revival } from "./primitive.ts";
 

@@ -5,7 +5,7 @@
  * polling.
  * @module
  */
-import { Origin } from "../handles.ts";
+import { Origin } from "../handles/handle.ts";
 import { deadlineOf, remaining } from "./futex.ts";
 import { Lock } from "./lock.ts";
 import { type AcquireOptions, Primitive, registerPrimitive, type Revival } from "./primitive.ts";

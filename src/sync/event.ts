@@ -2,7 +2,7 @@
  * `Event`: a flag that `wait()` waits for. One futex word.
  * @module
  */
-import { Origin } from "../handles.ts";
+import { Origin } from "../handles/handle.ts";
 import { deadlineOf, remaining, runAsync, runSync, type Wait } from "./futex.ts";
 import { Primitive, registerPrimitive, type Revival } from "./primitive.ts";
 

@@ -4,11 +4,11 @@
  * `Atomics.notify` wakes nobody). The one kernel under every lock, event, condition and barrier.
  * @module
  */
-import { deadlineOf, remaining } from "../deadline.ts";
-import { keepAlive } from "../keep_alive.ts";
+import { deadlineOf, remaining } from "../core/deadline.ts";
+import { keepAlive } from "../core/keep_alive.ts";
+import type { Block } from "../memory/arena.ts";
 import { exitNow, parentGone } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";
-import type { Block } from "../shm/arena.ts";
 import { endIfTerminated, isThreadChild, LIVENESS_CHECK_MS } from "./owner.ts";
 
 const INT_MAX = 0x7fffffff;
@@ -83,7 +83,7 @@ export class Words {
 }
 
 // The deadline helpers, for the primitives, queues and pipes that import them from here.
-export { deadlineOf, remaining } from "../deadline.ts";
+export { deadlineOf, remaining } from "../core/deadline.ts";
 
 /**
  * What a waiting operation waits for: word `i` to change from `expected`, until `deadline`.

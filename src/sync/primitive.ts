@@ -3,10 +3,10 @@
  * children as a handle to the same words, and the owner identity of this thread.
  * @module
  */
-import { checkTimeout } from "../deadline.ts";
-import { HANDLE, type HandleState, type Kind, Origin, registerKind } from "../handles.ts";
-import type { StartMethod } from "../runtime/popen.ts";
-import { allocate, attach, type Block, type BlockRef } from "../shm/arena.ts";
+import { checkTimeout } from "../core/deadline.ts";
+import type { StartMethod } from "../core/start_method.ts";
+import { HANDLE, type HandleState, type Kind, Origin, registerKind } from "../handles/handle.ts";
+import { allocate, attach, type Block, type BlockRef } from "../memory/arena.ts";
 import { Words } from "./futex.ts";
 
 /**

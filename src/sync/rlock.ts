@@ -3,30 +3,13 @@
  * the depth.
  * @module
  */
-import { Origin } from "../handles.ts";
-import { deadlineOf, runAsync, runSync } from "./futex.ts";
+import { Origin } from "../handles/handle.ts";
+import { MUTEX, OwnedLock } from "./owned_lock.ts";
 import { myToken, ownerPid } from "./owner.ts";
-import {
-  acquireArgs,
-  type AcquireOptions,
-  disposable,
-  Primitive,
-  registerPrimitive,
-  type Revival,
-} from "./primitive.ts";
-import {
-  holder,
-  lock,
-  type LockResult,
-  takeFromDead,
-  TAKEN,
-  TAKEN_FROM_DEAD,
-  TIMED_OUT_LOCK,
-  tryLock,
-  unlock,
-} from "./robust.ts";
+import { registerPrimitive, type Revival } from "./primitive.ts";
+import { holder, type LockResult, unlock } from "./robust.ts";
 
-const STATE = 0, DEPTH = 3;
+const STATE = MUTEX, DEPTH = 3;
 
 /**
  * A recursive lock (CPython's `multiprocessing.RLock`): its owner may take it again, and must
@@ -41,9 +24,8 @@ const STATE = 0, DEPTH = 3;
  * lock.release();
  * ```
  */
-export class RLock extends Primitive {
+export class RLock extends OwnedLock {
   static readonly kind = "RLock";
-  #ownerDied = false;
 
   constructor();
   /** @internal */
@@ -52,53 +34,21 @@ export class RLock extends Primitive {
     super(Origin.of(origin, new.target), 4);
   }
 
-  /**
-   * True when this process's (or thread's) latest first-level acquire took the lock from a
-   * holder that had died holding it: what it protects may be half-updated.
-   */
-  get ownerDied(): boolean {
-    return this.#ownerDied;
-  }
-
   #mine(): boolean {
     return holder(this._words.i32, STATE) === myToken();
   }
 
-  #own(result: LockResult): boolean {
-    if (result === TIMED_OUT_LOCK) return false;
-    this.#ownerDied = result === TAKEN_FROM_DEAD;
+  /** A first-level acquire: its owner holds it once. */
+  protected override took(result: LockResult): boolean {
+    if (!super.took(result)) return false;
     Atomics.store(this._words.i32, DEPTH, 1);
     return true;
   }
 
-  /** Takes it at once if this thread owns it or it is free; null if it has to wait. */
-  #quick(blocking: boolean): boolean | null {
-    const i32 = this._words.i32;
-    if (this.#mine()) return (Atomics.add(i32, DEPTH, 1), true);
-    if (tryLock(i32, STATE)) return this.#own(TAKEN);
-    if (!blocking) return this.#own(takeFromDead(i32, STATE) ? TAKEN_FROM_DEAD : TIMED_OUT_LOCK);
-    return null;
-  }
-
-  /** Takes the lock (again, if this thread owns it); blocks this thread. */
-  acquire(options?: AcquireOptions): boolean {
-    const { blocking, timeout } = acquireArgs(options, "RLock.acquire()");
-    return this.#quick(blocking)
-      ?? this.#own(
-        runSync(this._words, lock(this._words, STATE, deadlineOf("RLock.acquire()", timeout))),
-      );
-  }
-
-  /** Takes the lock without blocking the event loop. */
-  async acquireAsync(options?: AcquireOptions): Promise<boolean> {
-    const { blocking, timeout } = acquireArgs(options, "RLock.acquireAsync()");
-    return this.#quick(blocking)
-      ?? this.#own(
-        await runAsync(
-          this._words,
-          lock(this._words, STATE, deadlineOf("RLock.acquireAsync()", timeout)),
-        ),
-      );
+  /** Takes it again if this thread owns it; else as a `Lock` does. */
+  protected override quick(blocking: boolean): boolean | null {
+    if (this.#mine()) return (Atomics.add(this._words.i32, DEPTH, 1), true);
+    return super.quick(blocking);
   }
 
   /** Releases one level; throws unless this thread owns the lock. */
@@ -116,17 +66,6 @@ export class RLock extends Primitive {
     }
     if (Atomics.sub(i32, DEPTH, 1) > 1) return;
     unlock(this._words, STATE);
-  }
-
-  /** Acquires and returns a `Disposable` that releases: `using _ = lock.hold();`. */
-  hold(): Disposable {
-    this.acquire();
-    return disposable(() => this.release());
-  }
-
-  /** Whether the lock is held by anyone. */
-  locked(): boolean {
-    return Atomics.load(this._words.i32, STATE) !== 0;
   }
 
   /** @internal Releases every level this thread holds; returns the depth (for Condition). */

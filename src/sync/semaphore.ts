@@ -2,7 +2,7 @@
  * `Semaphore` and `BoundedSemaphore`. Words: value, number of waiters, bound (-1: none).
  * @module
  */
-import { Origin } from "../handles.ts";
+import { Origin } from "../handles/handle.ts";
 import { deadlineOf, remaining, runAsync, runSync, type Wait } from "./futex.ts";
 import {
   acquireArgs,

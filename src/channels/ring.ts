@@ -4,7 +4,8 @@
  * ring itself is single-producer single-consumer: the writer publishes bytes by one store of its
  * counter of bytes written, the reader frees them by one store of its counter of bytes read (the
  * capacity is a power of two, so a counter names a position). A message larger than the ring
- * streams through it.
+ * streams through it. This module is the protocol; the bytes and header words it works on (named
+ * below in capitals) are laid out in ring_store.ts.
  *
  * A message is `[length: u32][payload][trailer: u8]`; its header is always published whole, and
  * its trailer is 1. Any process may die at any instruction, and a waiting call returns by its
@@ -21,38 +22,38 @@
  * `runAsync` of futex.ts run it.
  * @module
  */
-import type { StartMethod } from "../runtime/popen.ts";
-import { allocate, attach, type Block, type BlockRef } from "../shm/arena.ts";
-import { remaining, type Wait, Words } from "../sync/futex.ts";
+import { remaining, type Wait } from "../sync/futex.ts";
 import {
   holderAlive,
   lock,
-  nextCheck,
   takeFromDead,
   TIMED_OUT_LOCK,
   tryLock,
   unlock,
 } from "../sync/robust.ts";
 import type { Scratch } from "./message.ts";
+import {
+  GET_END,
+  GET_LOCK,
+  GET_SLOT,
+  GET_SLOT_AT,
+  ITEMS,
+  MSG_END,
+  MSG_START,
+  PUT_LOCK,
+  PUT_SLOT,
+  READ,
+  RESERVED,
+  RingStore,
+  SEQ_DATA,
+  SEQ_SPACE,
+  WAIT_DATA,
+  WAIT_SPACE,
+  WRITTEN,
+} from "./ring_store.ts";
 
-// Header words. WRITTEN and READ count bytes (mod 2^32).
-const PUT_LOCK = 0, GET_LOCK = 1, WRITTEN = 2, READ = 3;
-const SEQ_DATA = 5, SEQ_SPACE = 6, ITEMS = 7, RESERVED = 8, MAXSIZE = 9;
-const WAIT_DATA = 10, WAIT_SPACE = 11;
-/** Words free for the users of a ring (JoinableQueue's count, a pipe's open ends, ...). */
-export const USER_WORDS = 12;
-/** The message being written: where it starts and ends (equal to WRITTEN when none is). */
-const MSG_START = 16, MSG_END = 17;
-/** 1 while the writer holds a slot (bounded queue) that no published message owns yet. */
-const PUT_SLOT = 18;
-/** Where the message being read ends (equal to READ when none is). */
-const GET_END = 19;
-/** 1 while the slot of a message taken by a reader is to be freed once READ reaches GET_SLOT_AT. */
-const GET_SLOT = 20, GET_SLOT_AT = 21;
-/** Words free for users, for a table of holders (a pipe's writers). */
-export const HOLDER_WORDS = 32, HOLDER_SLOTS = 32;
-const HEADER_WORDS = 64;
-const HEADER = HEADER_WORDS * 4;
+export { HOLDER_SLOTS, HOLDER_WORDS, USER_WORDS } from "./ring_store.ts";
+
 const FRAME = 5; // length and trailer
 
 /** Returned by an operation whose deadline passed. */
@@ -62,134 +63,11 @@ export const END: unique symbol = Symbol("end of stream");
 
 export type Op<T> = Generator<Wait, T | typeof TIMED_OUT | typeof END, void>;
 
-/** The largest power of two not above `n`. */
-function floorPow2(n: number): number {
-  return 2 ** Math.floor(Math.log2(n));
-}
-
-/** A ring over shared memory of one start method. */
-export class Ring {
-  readonly words: Words;
-  readonly #bytes: Uint8Array;
-  readonly #capacity: number;
-  readonly #mask: number;
-  readonly block: Block;
-
-  constructor(method: StartMethod, capacity: number, maxsize: number);
-  constructor(ref: BlockRef);
-  constructor(a: StartMethod | BlockRef, capacity = 0, maxsize = 0) {
-    this.block = typeof a === "string" ? allocate(a, HEADER + capacity, 4096) : attach(a);
-    this.words = new Words(this.block, HEADER_WORDS);
-    this.#capacity = floorPow2(this.block.size - HEADER);
-    this.#mask = this.#capacity - 1;
-    this.#bytes = new Uint8Array(this.block.buffer, this.block.offset + HEADER, this.#capacity);
-    if (typeof a === "string") Atomics.store(this.words.i32, MAXSIZE, maxsize);
-  }
-
-  get i32(): Int32Array {
-    return this.words.i32;
-  }
-
-  /** Messages put and not yet taken (approximate while either side is mid-message). */
-  get items(): number {
-    return Math.max(0, Atomics.load(this.i32, ITEMS));
-  }
-
-  /** The bound on messages (0: none). */
-  get maxsize(): number {
-    return Atomics.load(this.i32, MAXSIZE);
-  }
-
-  /** Bytes published and not yet read. */
-  #fill(): number {
-    return (Atomics.load(this.i32, WRITTEN) - Atomics.load(this.i32, READ)) >>> 0;
-  }
-
-  /**
-   * Waits once for word `i` to leave `seq`: a spin if `spin`, else a sleep counted in `sleepers`
-   * (the other side wakes only counted sleepers, with a syscall). Callers alternate the two.
-   */
-  *#await(
-    i: number,
-    sleepers: number,
-    seq: number,
-    deadline: number | undefined,
-    spin: boolean,
-  ): Generator<Wait, void, void> {
-    if (spin) {
-      yield { i, expected: seq, deadline, spin: true };
-      return;
-    }
-    Atomics.add(this.i32, sleepers, 1);
-    try {
-      yield { i, expected: seq, deadline: nextCheck(deadline) };
-    } finally {
-      Atomics.sub(this.i32, sleepers, 1);
-    }
-  }
-
-  #notify(seq: number, sleepers: number): void {
-    Atomics.add(this.i32, seq, 1);
-    if (Atomics.load(this.i32, sleepers) > 0) this.words.wake(seq);
-  }
-
-  /** Copies `src[0..n)` into the ring at byte count `at`, wrapping. */
-  #copyIn(src: Uint8Array, n: number, at: number): void {
-    const bytes = this.#bytes, pos = at & this.#mask, first = Math.min(n, this.#capacity - pos);
-    if (n <= 32) {
-      for (let i = 0; i < first; i++) bytes[pos + i] = src[i];
-      for (let i = first; i < n; i++) bytes[i - first] = src[i];
-    } else {
-      bytes.set(first === src.length ? src : src.subarray(0, first), pos);
-      if (first < n) bytes.set(src.subarray(first, n), 0);
-    }
-  }
-
-  /** Copies `n` bytes from the ring at byte count `at` into `dst` at `offset`, wrapping. */
-  #copyOut(dst: Uint8Array, offset: number, n: number, at: number): void {
-    const bytes = this.#bytes, pos = at & this.#mask, first = Math.min(n, this.#capacity - pos);
-    if (n <= 32) {
-      for (let i = 0; i < first; i++) dst[offset + i] = bytes[pos + i];
-      for (let i = first; i < n; i++) dst[offset + i] = bytes[i - first];
-    } else {
-      dst.set(bytes.subarray(pos, pos + first), offset);
-      if (first < n) dst.set(bytes.subarray(0, n - first), offset + first);
-    }
-  }
-
-  #byte(at: number): number {
-    return this.#bytes[at & this.#mask];
-  }
-
-  #length(at: number): number {
-    let n = 0;
-    for (let i = 0; i < 4; i++) n |= this.#byte(at + i) << (8 * i);
-    return n >>> 0;
-  }
-
-  /** Frees a slot of a bounded queue. */
-  #freeSlot(): void {
-    Atomics.sub(this.i32, RESERVED, 1);
-    this.#notify(SEQ_SPACE, WAIT_SPACE);
-  }
-
-  /** A reader taking the message that ends at `end` will free its slot (bounded queue). */
-  #slotFreedAt(end: number): void {
-    if (this.maxsize === 0) return;
-    Atomics.store(this.i32, GET_SLOT_AT, end);
-    Atomics.store(this.i32, GET_SLOT, 1);
-  }
-
-  /** Frees the slot of a message read to its end, once (whoever gets the flag frees it). */
-  #settleSlot(): void {
-    const i32 = this.i32;
-    if (
-      Atomics.load(i32, GET_SLOT) === 1
-      && Atomics.load(i32, GET_SLOT_AT) === Atomics.load(i32, READ)
-      && Atomics.exchange(i32, GET_SLOT, 0) === 1
-    ) this.#freeSlot();
-  }
-
+/**
+ * A ring over shared memory of one start method: the message protocol over the bytes and header
+ * words of its `RingStore`.
+ */
+export class Ring extends RingStore {
   /**
    * Puts `src[0..n)` at once if nothing stands in the way (no bound, the put lock free, nothing
    * to recover, room for the whole message): the common case, without the cost of a waiting
@@ -200,12 +78,12 @@ export class Ring {
     if (this.maxsize > 0 || !tryLock(i32, PUT_LOCK)) return false;
     try {
       const w = Atomics.load(i32, WRITTEN);
-      if (Atomics.load(i32, MSG_END) !== w || this.#capacity - this.#fill() < n + FRAME) {
+      if (Atomics.load(i32, MSG_END) !== w || this.capacity - this.fill() < n + FRAME) {
         return false;
       }
-      const bytes = this.#bytes, mask = this.#mask;
+      const bytes = this.bytes, mask = this.mask;
       for (let i = 0; i < 4; i++) bytes[(w + i) & mask] = (n >>> (8 * i)) & 0xff;
-      this.#copyIn(src, n, w + 4);
+      this.copyIn(src, n, w + 4);
       bytes[(w + 4 + n) & mask] = 1;
       // One store publishes the whole message; a writer dying before it published nothing.
       const end = (w + n + FRAME) | 0;
@@ -213,7 +91,7 @@ export class Ring {
       Atomics.store(i32, MSG_END, end);
       Atomics.store(i32, WRITTEN, end);
       Atomics.add(i32, ITEMS, 1);
-      this.#notify(SEQ_DATA, WAIT_DATA);
+      this.notify(SEQ_DATA, WAIT_DATA);
       return true;
     } finally {
       unlock(this.words, PUT_LOCK);
@@ -231,20 +109,20 @@ export class Ring {
     try {
       const r = Atomics.load(i32, READ);
       if (Atomics.load(i32, GET_END) !== r) return -1; // a dead reader's message: waiting path
-      this.#settleSlot();
-      const fill = this.#fill();
+      this.settleSlot();
+      const fill = this.fill();
       if (fill < FRAME) return -1;
-      const n = this.#length(r);
-      if (fill < n + FRAME || this.#byte(r + 4 + n) !== 1) return -1; // not whole yet, or torn
+      const n = this.length(r);
+      if (fill < n + FRAME || this.byte(r + 4 + n) !== 1) return -1; // not whole yet, or torn
       const end = (r + n + FRAME) | 0;
-      this.#slotFreedAt(end);
+      this.slotFreedAt(end);
       Atomics.store(i32, GET_END, end); // a reader dying from here on has taken the message
       into.reserve(n);
-      this.#copyOut(into.bytes, 0, n, r + 4);
+      this.copyOut(into.bytes, 0, n, r + 4);
       Atomics.store(i32, READ, end);
-      this.#settleSlot();
+      this.settleSlot();
       Atomics.sub(i32, ITEMS, 1);
-      this.#notify(SEQ_SPACE, WAIT_SPACE);
+      this.notify(SEQ_SPACE, WAIT_SPACE);
       return n;
     } finally {
       unlock(this.words, GET_LOCK);
@@ -274,7 +152,7 @@ export class Ring {
     const published = owed && Atomics.load(i32, MSG_START) !== w;
     if (Atomics.load(i32, PUT_SLOT) === 1) {
       Atomics.store(i32, PUT_SLOT, 0);
-      if (!published) this.#freeSlot(); // else the torn message owns it: its reader frees it
+      if (!published) this.freeSlot(); // else the torn message owns it: its reader frees it
     }
     if (!owed) return true;
     if (!published) {
@@ -297,7 +175,7 @@ export class Ring {
         return true;
       }
       if (remaining(deadline) === 0) return false;
-      yield* this.#await(SEQ_SPACE, WAIT_SPACE, seq, deadline, spun = !spun);
+      yield* this.waitFor(SEQ_SPACE, WAIT_SPACE, seq, deadline, spun = !spun);
     }
   }
 
@@ -315,7 +193,7 @@ export class Ring {
       if (Atomics.load(i32, WRITTEN) === w) {
         // Nothing published: the put never happened.
         Atomics.store(i32, MSG_END, w);
-        if (Atomics.exchange(i32, PUT_SLOT, 0) === 1) this.#freeSlot();
+        if (Atomics.exchange(i32, PUT_SLOT, 0) === 1) this.freeSlot();
       }
       return false; // else torn: the next writer, or a reader waiting for it, drops it
     }
@@ -339,19 +217,19 @@ export class Ring {
       const left = (end - w) >>> 0;
       if (left === 0) return true;
       const seq = Atomics.load(i32, SEQ_SPACE);
-      const free = this.#capacity - this.#fill();
+      const free = this.capacity - this.fill();
       const done = (w - start) >>> 0;
       if (free === 0 || (done === 0 && free < 4)) {
         if (remaining(deadline) === 0) return false;
-        yield* this.#await(SEQ_SPACE, WAIT_SPACE, seq, deadline, spun = !spun);
+        yield* this.waitFor(SEQ_SPACE, WAIT_SPACE, seq, deadline, spun = !spun);
         continue;
       }
       const k = Math.min(free, left);
-      if (message) this.#copyIn(message.subarray(done, done + k), k, w);
-      else for (let i = 0; i < k; i++) this.#bytes[(w + i) & this.#mask] = 0;
+      if (message) this.copyIn(message.subarray(done, done + k), k, w);
+      else for (let i = 0; i < k; i++) this.bytes[(w + i) & this.mask] = 0;
       Atomics.store(i32, WRITTEN, (w + k) | 0);
       if (done === 0) Atomics.store(i32, PUT_SLOT, 0); // the message owns its slot now
-      this.#notify(SEQ_DATA, WAIT_DATA);
+      this.notify(SEQ_DATA, WAIT_DATA);
     }
   }
 
@@ -370,23 +248,23 @@ export class Ring {
           if (complete && rest[left - 1] === 1) Atomics.sub(i32, ITEMS, 1);
           this.#endMessage(complete);
         }
-        this.#settleSlot();
+        this.settleSlot();
         // Wait for a message to start.
         let spun = false;
         for (;;) {
           const seq = Atomics.load(i32, SEQ_DATA);
-          if (this.#fill() > 0) break;
+          if (this.fill() > 0) break;
           if (eof?.()) return END;
           if (remaining(deadline) === 0) return TIMED_OUT;
-          yield* this.#await(SEQ_DATA, WAIT_DATA, seq, deadline, spun = !spun);
+          yield* this.waitFor(SEQ_DATA, WAIT_DATA, seq, deadline, spun = !spun);
         }
         const r = Atomics.load(i32, READ);
-        const n = this.#length(r);
+        const n = this.length(r);
         const end = (r + n + FRAME) | 0;
-        this.#slotFreedAt(end);
+        this.slotFreedAt(end);
         Atomics.store(i32, GET_END, end);
         Atomics.store(i32, READ, (r + 4) | 0);
-        this.#notify(SEQ_SPACE, WAIT_SPACE);
+        this.notify(SEQ_SPACE, WAIT_SPACE);
         const out = new Uint8Array(n + 1);
         const complete = yield* this.#read(out, n + 1);
         this.#endMessage(complete);
@@ -411,7 +289,7 @@ export class Ring {
       if (Atomics.load(i32, GET_SLOT) === 1) Atomics.store(i32, GET_SLOT_AT, r);
       Atomics.store(i32, GET_END, r);
     }
-    this.#settleSlot();
+    this.settleSlot();
   }
 
   /**
@@ -424,18 +302,18 @@ export class Ring {
     let done = 0, spun = false;
     while (done < count) {
       const seq = Atomics.load(i32, SEQ_DATA);
-      const fill = this.#fill();
+      const fill = this.fill();
       if (fill === 0) {
         if (this.#dropTorn()) return false;
-        yield* this.#await(SEQ_DATA, WAIT_DATA, seq, undefined, spun = !spun);
+        yield* this.waitFor(SEQ_DATA, WAIT_DATA, seq, undefined, spun = !spun);
         continue;
       }
       const r = Atomics.load(i32, READ);
       const k = Math.min(fill, count - done);
-      if (dst) this.#copyOut(dst, done, k, r);
+      if (dst) this.copyOut(dst, done, k, r);
       done += k;
       Atomics.store(i32, READ, (r + k) | 0);
-      this.#notify(SEQ_SPACE, WAIT_SPACE);
+      this.notify(SEQ_SPACE, WAIT_SPACE);
     }
     return true;
   }
@@ -491,9 +369,9 @@ export class Ring {
     let spun = false;
     for (;;) {
       const seq = Atomics.load(this.i32, SEQ_DATA);
-      if (this.#fill() > 0 || eof?.()) return true;
+      if (this.fill() > 0 || eof?.()) return true;
       if (remaining(deadline) === 0) return false;
-      yield* this.#await(SEQ_DATA, WAIT_DATA, seq, deadline, spun = !spun);
+      yield* this.waitFor(SEQ_DATA, WAIT_DATA, seq, deadline, spun = !spun);
     }
   }
 

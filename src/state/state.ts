@@ -4,11 +4,10 @@
  * loaded from different URLs in one isolate still agree.
  * @module
  */
-import { processWide } from "./core/process_wide.ts";
-import { pid } from "./runtime/host.ts";
-import type { ParentChannel } from "./runtime/parent_channel.ts";
-import type { StartMethod } from "./runtime/popen.ts";
-import type { TrackerRef } from "./shm/tracker.ts";
+import { processWide } from "../core/process_wide.ts";
+import type { StartMethod } from "../core/start_method.ts";
+import { pid } from "../runtime/host.ts";
+import type { ParentChannel } from "../runtime/parent_channel.ts";
 
 /**
  * Name and ids of a process (or thread child).
@@ -38,8 +37,11 @@ interface State {
   childCounter: number;
   startMethod: StartMethod | null;
   channel: ParentChannel | null;
-  /** The main process's registry of named shared-memory segments (see shm/tracker.ts). */
-  shmTracker: TrackerRef | null;
+  /**
+   * The main process's registry of named shared-memory segments, as the parent handed it down:
+   * a `TrackerRef` that memory/tracker.ts reads (opaque here, a layer below it).
+   */
+  shmTracker: unknown;
 }
 
 /** This isolate's state, created on first use. */

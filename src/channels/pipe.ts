@@ -7,12 +7,18 @@
  * open.
  * @module
  */
-import { EOFError } from "../errors.ts";
-import { HANDLE, type HandleState, methodOf, type Origin, registerKind } from "../handles.ts";
-import { keepAlive } from "../keep_alive.ts";
-import type { StartMethod } from "../runtime/popen.ts";
-import type { BlockRef } from "../shm/arena.ts";
-import { atChildExit } from "../state.ts";
+import { EOFError } from "../core/errors.ts";
+import { keepAlive } from "../core/keep_alive.ts";
+import type { StartMethod } from "../core/start_method.ts";
+import {
+  HANDLE,
+  type HandleState,
+  methodOf,
+  type Origin,
+  registerKind,
+} from "../handles/handle.ts";
+import type { BlockRef } from "../memory/arena.ts";
+import { atChildExit } from "../state/state.ts";
 import { deadlineOf, runAsync, runSync } from "../sync/futex.ts";
 import { myToken, tokenAlive } from "../sync/owner.ts";
 import {

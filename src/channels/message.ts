@@ -9,12 +9,12 @@
  * unlinks it if nobody reads it).
  * @module
  */
-import { decodeValue, encodeArgs, hasHandles } from "../handles.ts";
+import type { StartMethod } from "../core/start_method.ts";
+import { decodeValue, encodeArgs, hasHandles } from "../handles/handle.ts";
+import { track, untrack } from "../memory/tracker.ts";
 import { pid } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";
-import type { StartMethod } from "../runtime/popen.ts";
 import { fromBytes, toBytes } from "../runtime/serialize.ts";
-import { track, untrack } from "../shm/tracker.ts";
 
 const CLONE = 0, NUMBER = 1, STRING = 2, NULL = 3, UNDEFINED = 4, TRUE = 5, FALSE = 6, BIGINT = 7;
 /** Kind flags: the body is raw bytes (no tag); the body is out of line. */

@@ -3,10 +3,10 @@
  * (CPython's `multiprocessing.shared_memory.SharedMemory`).
  * @module
  */
-import { HANDLE, type HandleState, Origin, registerKind } from "../handles.ts";
+import type { StartMethod } from "../core/start_method.ts";
+import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
+import { track, untrack } from "../memory/tracker.ts";
 import { native } from "../runtime/native/mod.ts";
-import type { StartMethod } from "../runtime/popen.ts";
-import { track, untrack } from "./tracker.ts";
 
 /**
  * Options of `new SharedMemory()`: create a segment (`create: true`, `size` bytes, an optional

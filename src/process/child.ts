@@ -4,15 +4,16 @@
  * when it exits and how, end it on request.
  * @module
  */
-import { ProcessError } from "./errors.ts";
+import { ProcessError } from "../core/errors.ts";
+import type { StartMethod } from "../core/start_method.ts";
+import { trackerRef } from "../memory/tracker.ts";
+import { commandLine } from "../runtime/argv.ts";
+import { onProcessExit } from "../runtime/os.ts";
+import { launch, type Popen } from "../runtime/popen.ts";
+import { state } from "../state/state.ts";
+import { endThread, newThreadIdentity, type ThreadIdentity } from "../sync/owner.ts";
+import type { TargetRef } from "../targets/task.ts";
 import type { BootMessage, NotFoundMessage } from "./protocol.ts";
-import { commandLine } from "./runtime/argv.ts";
-import { onProcessExit } from "./runtime/os.ts";
-import { launch, type Popen, type StartMethod } from "./runtime/popen.ts";
-import { trackerRef } from "./shm/tracker.ts";
-import { state } from "./state.ts";
-import { endThread, newThreadIdentity, type ThreadIdentity } from "./sync/owner.ts";
-import type { TargetRef } from "./task.ts";
 
 /** Who a child is, fixed when it starts. */
 export interface ChildSpec {

@@ -2,12 +2,19 @@
  * `Value` and `RawValue`: one number in shared memory (CPython's `multiprocessing.Value`).
  * @module
  */
-import { HANDLE, type HandleState, Origin, registerKind } from "../handles.ts";
-import type { StartMethod } from "../runtime/popen.ts";
+import type { StartMethod } from "../core/start_method.ts";
+import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
+import { allocate, attach, type BlockRef } from "../memory/arena.ts";
+import {
+  coerce,
+  isBig,
+  type Typecode,
+  type TypedView,
+  type ValueOf,
+  viewOf,
+} from "../memory/typecode.ts";
 import { Lock } from "../sync/lock.ts";
 import { RLock } from "../sync/rlock.ts";
-import { allocate, attach, type BlockRef } from "./arena.ts";
-import { coerce, isBig, type Typecode, type TypedView, type ValueOf, viewOf } from "./typecode.ts";
 
 /**
  * Options of `new Value()`: `lock` is `true` (a new `RLock`, the default), `false` (none: a

@@ -5,10 +5,11 @@
  * back to `src/*.ts` (tsx turns source maps on), or any of them imported from a URL.
  * @module
  */
-import { cleanModuleUrl, pathToFileUrl } from "./runtime/host.ts";
+import { libraryRootUrl } from "../runtime/entry_url.ts";
+import { cleanModuleUrl, pathToFileUrl } from "../runtime/host.ts";
 
-/** The library's root: this file is in `src/` (source) or `dist/` (the bundle's chunks). */
-const ROOT = cleanModuleUrl(new URL("../", import.meta.url).href);
+/** The library's root: of `src/` (source) and `dist/` (the bundle's chunks). */
+const ROOT = cleanModuleUrl(libraryRootUrl());
 const OWN_DIRS = [`${ROOT}src/`, `${ROOT}dist/`];
 const OWN_FILES = [`${ROOT}mod.ts`, `${ROOT}mod.js`];
 const FRAME = /(?:^|[\s(@])((?:file|https?):\/\/[^\s()]+?|\/[^\s()]+?):(\d+)(?::\d+)?\)?\s*$/;

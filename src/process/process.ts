@@ -3,14 +3,14 @@
  * `multiprocessing.Process`.
  * @module
  */
-import { callerModule } from "./callsite.ts";
+import { ProcessError } from "../core/errors.ts";
+import { keepAlive } from "../core/keep_alive.ts";
+import { withTimeout } from "../core/sleep.ts";
+import type { StartMethod } from "../core/start_method.ts";
+import { encodeArgs, methodOf } from "../handles/handle.ts";
+import { callerModule } from "../targets/callsite.ts";
+import { describeTarget, resolveTarget, type TargetRef } from "../targets/task.ts";
 import { Child, nextIdentity } from "./child.ts";
-import { ProcessError } from "./errors.ts";
-import { encodeArgs, methodOf } from "./handles.ts";
-import { keepAlive } from "./keep_alive.ts";
-import type { StartMethod } from "./runtime/popen.ts";
-import { withTimeout } from "./sleep.ts";
-import { describeTarget, resolveTarget, type TargetRef } from "./task.ts";
 
 /**
  * Options of `new Process()`.

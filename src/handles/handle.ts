@@ -8,7 +8,7 @@
  * argument, never from module state.
  * @module
  */
-import { getStartMethod, type StartMethod } from "./start_method.ts";
+import { getStartMethod, type StartMethod } from "../state/start_method.ts";
 
 /** Implemented by objects that cross to children as handles. */
 export const HANDLE: unique symbol = Symbol.for("multiproc.handle") as never;

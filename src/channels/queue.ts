@@ -4,11 +4,11 @@
  * is already in shared memory: a child may exit at once without losing it.
  * @module
  */
-import { Empty, Full } from "../errors.ts";
-import { HANDLE, type HandleState, Origin, registerKind } from "../handles.ts";
-import { keepAlive } from "../keep_alive.ts";
-import type { StartMethod } from "../runtime/popen.ts";
-import type { BlockRef } from "../shm/arena.ts";
+import { Empty, Full } from "../core/errors.ts";
+import { keepAlive } from "../core/keep_alive.ts";
+import type { StartMethod } from "../core/start_method.ts";
+import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
+import type { BlockRef } from "../memory/arena.ts";
 import { deadlineOf, remaining, runAsync, runSync } from "../sync/futex.ts";
 import { decodeItem, type Encoded, encodeItem, READ } from "./message.ts";
 import { END, Ring, TIMED_OUT, USER_WORDS } from "./ring.ts";

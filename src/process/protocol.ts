@@ -2,11 +2,11 @@
  * Messages between a parent and a `Process` child.
  * @module
  */
-import type { StartMethod } from "./runtime/popen.ts";
-import type { TrackerRef } from "./shm/tracker.ts";
-import type { ProcessInfo } from "./state.ts";
-import type { ThreadIdentity } from "./sync/owner.ts";
-import type { TargetRef } from "./task.ts";
+import type { StartMethod } from "../core/start_method.ts";
+import type { TrackerRef } from "../memory/tracker.ts";
+import type { ProcessInfo } from "../state/state.ts";
+import type { ThreadIdentity } from "../sync/owner.ts";
+import type { TargetRef } from "../targets/task.ts";
 
 /** Parent → child: who you are and what to run. */
 export interface BootMessage {

@@ -10,11 +10,11 @@
  * @module
  */
 import { readGlobal, writeGlobal } from "../core/process_wide.ts";
+import type { StartMethod } from "../core/start_method.ts";
 import { pid } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";
 import { onProcessExit, runExitCallbacksOnSignals } from "../runtime/os.ts";
-import type { StartMethod } from "../runtime/popen.ts";
-import { state } from "../state.ts";
+import { state } from "../state/state.ts";
 import { allocate, attach, type Block, type BlockRef } from "./arena.ts";
 
 const ENTRY = 256, ENTRIES = 256, NAME_MAX = ENTRY - 8, SIZE = ENTRY * ENTRIES;
@@ -39,6 +39,8 @@ const opened = () => readGlobal<Tracker | null>("shmTracker");
 const setOpened = (t: Tracker | null) => writeGlobal("shmTracker", t);
 const theCell = () => readGlobal<Int32Array>("shmTrackerCell");
 const setCell = (c: Int32Array) => writeGlobal("shmTrackerCell", c);
+/** What this process's parent handed down about the registry (state.ts keeps it opaque). */
+const inheritedRef = () => state().shmTracker as TrackerRef | null;
 
 /** The cell of this OS process: the main process makes it; a thread child got it at boot. */
 function cell(): Int32Array | null {
@@ -49,7 +51,7 @@ function cell(): Int32Array | null {
     onProcessExit(() => sweep()); // whoever makes the registry, the main process sweeps it
     return setCell(new Int32Array(new SharedArrayBuffer(16)));
   }
-  const shared = s.shmTracker?.cell;
+  const shared = inheritedRef()?.cell;
   return shared ? setCell(new Int32Array(shared)) : null;
 }
 
@@ -87,7 +89,7 @@ function open(): Tracker | null {
   const s = state();
   let block: Block | null = null;
   try {
-    const ref = s.shmTracker?.ref;
+    const ref = inheritedRef()?.ref;
     if (ref) block = attach(ref);
     else {
       const c = cell();
@@ -110,7 +112,7 @@ function open(): Tracker | null {
  * itself (made now if need be); a thread child of the main process shares its cell.
  */
 export function trackerRef(method: StartMethod): TrackerRef {
-  const inherited = state().shmTracker?.ref;
+  const inherited = inheritedRef()?.ref;
   if (inherited) return { ref: inherited, cell: null };
   const open_ = opened();
   if (open_) return { ref: open_.block.ref, cell: null };

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { processWide } from "./core/process_wide.ts";
+import { processWide } from "../core/process_wide.ts";
 
 const entries = processWide("evaluatingEntries", () => new Map<string, { done: boolean }>());
 

@@ -2,12 +2,22 @@
  * Choosing how children start: `"thread"` (Web Workers) or `"process"` (OS processes).
  * @module
  */
-import { DEFAULT_START_METHOD, type StartMethod } from "./runtime/popen.ts";
+import { START_METHODS, type StartMethod } from "../core/start_method.ts";
+import { DEFAULT_START_METHOD } from "../runtime/popen.ts";
 import { state } from "./state.ts";
 
 export type { StartMethod };
 
-const METHODS: readonly StartMethod[] = ["thread", "process"];
+/**
+ * A `Context` as the pools' `context` option sees it: something that says its start method (the
+ * pools sit below the contexts that bind them, so they name this shape, not the class).
+ */
+export interface ContextLike {
+  /** The start method of the context. */
+  getStartMethod(): StartMethod;
+}
+
+const METHODS = START_METHODS;
 
 /** Throws a `TypeError` naming the valid methods unless `method` is one. */
 export function checkStartMethod(method: unknown): StartMethod {

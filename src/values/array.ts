@@ -3,12 +3,12 @@
  * `multiprocessing.Array`). Index access `a[i]` goes through a Proxy; `get`/`set` are direct.
  * @module
  */
-import { HANDLE, type HandleState, Origin, registerKind } from "../handles.ts";
-import type { StartMethod } from "../runtime/popen.ts";
+import type { StartMethod } from "../core/start_method.ts";
+import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
+import { allocate, attach, type BlockRef } from "../memory/arena.ts";
+import { coerce, type Typecode, type TypedView, type ValueOf, viewOf } from "../memory/typecode.ts";
 import type { Lock } from "../sync/lock.ts";
 import type { RLock } from "../sync/rlock.ts";
-import { allocate, attach, type BlockRef } from "./arena.ts";
-import { coerce, type Typecode, type TypedView, type ValueOf, viewOf } from "./typecode.ts";
 import { makeLock, type ValueOptions } from "./value.ts";
 
 interface ArrayData {

@@ -11,10 +11,10 @@
  *   source text; if there is none, the child reports it and `start()` rejects.
  * @module
  */
-import { processWide } from "./core/process_wide.ts";
+import { processWide } from "../core/process_wide.ts";
+import { cleanModuleUrl, pathToFileUrl } from "../runtime/host.ts";
+import { importModule } from "../runtime/load.ts";
 import { isEvaluating } from "./evaluating.ts";
-import { cleanModuleUrl, pathToFileUrl } from "./runtime/host.ts";
-import { importModule } from "./runtime/load.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyFunction = (...args: any[]) => unknown;

@@ -4,11 +4,11 @@
  * @module
  */
 
-import { noteEntryEvaluating } from "./evaluating.ts";
+import { cleanModuleUrl, exitNow } from "../runtime/host.ts";
+import { hostCpuCount, isEntryUrl } from "../runtime/os.ts";
+import { type ProcessInfo, runChildExit, state } from "../state/state.ts";
+import { noteEntryEvaluating } from "../targets/evaluating.ts";
 import { activeProcesses, type Process } from "./process.ts";
-import { cleanModuleUrl, exitNow } from "./runtime/host.ts";
-import { hostCpuCount, isEntryUrl } from "./runtime/os.ts";
-import { type ProcessInfo, runChildExit, state } from "./state.ts";
 
 export type { ProcessInfo };
 

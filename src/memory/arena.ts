@@ -5,9 +5,9 @@
  * after SIGKILL. Blocks are bump-allocated and live as long as their slab.
  * @module
  */
+import type { StartMethod } from "../core/start_method.ts";
 import { pid } from "../runtime/host.ts";
 import { type Mapping, native } from "../runtime/native/mod.ts";
-import type { StartMethod } from "../runtime/popen.ts";
 
 /** A structured-cloneable reference to a block, for handles. */
 export type BlockRef =

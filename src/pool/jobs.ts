@@ -1,0 +1,67 @@
+/**
+ * A task as the pool holds it: one call, or a chunk of calls, of one function; its arguments
+ * encoded for the workers' start method when it is submitted (as CPython pickles them), and its
+ * result settled from what a worker sent back.
+ * @module
+ */
+import type { StartMethod } from "../core/start_method.ts";
+import type { Future } from "../futures/future.ts";
+import { encodeArgs } from "../handles/handle.ts";
+import type { Chunk } from "./calls.ts";
+import type { FnEntry } from "./functions.ts";
+import type { ChunkResult, ChunkWire } from "./protocol.ts";
+import { fromWire } from "./wire.ts";
+
+/** A task: one call (or a chunk of calls) of one function. */
+export interface Job<W> {
+  id: number;
+  fn: FnEntry;
+  /** Encoded: the call's arguments, or `[0, rows]` / `[1, columns]` of a chunk's. */
+  args: unknown[];
+  chunked: boolean;
+  future: Future<unknown>;
+  /** The worker it was sent to, while it is there. */
+  worker?: W;
+}
+
+/**
+ * The arguments of a call (`args`), or of every call of `chunk`, encoded for children of
+ * `method`: shared objects as handles, the rest checked to cross. Errors name the pool (`what`)
+ * and the item and argument.
+ */
+export function encodeJobArgs(
+  args: unknown[],
+  chunk: Chunk | undefined,
+  method: StartMethod,
+  what: string,
+): unknown[] {
+  const encode = (values: unknown[], where: (i: number) => string) =>
+    encodeArgs(values, method, (i) => `${what}: ${where(i)}`);
+  if (!chunk) return encode(args, (j) => `argument ${j}`);
+  if (chunk.kind === "cols") {
+    return [
+      1,
+      chunk.cols.map((col, j) => encode(col, (k) => `item ${chunk.first + k}, argument ${j}`)),
+    ];
+  }
+  return [
+    0,
+    chunk.rows.map((row, k) => encode(row, (j) => `item ${chunk.first + k}, argument ${j}`)),
+  ];
+}
+
+/**
+ * Settles `job`'s future with what its worker sent: `ok` and the value (a chunk's values and
+ * errors, as a `ChunkResult`), or the error.
+ */
+export function settleJob<W>(job: Job<W>, ok: boolean, value: unknown): void {
+  if (ok && job.chunked) {
+    const [values, errors] = value as ChunkWire;
+    const result: ChunkResult = {
+      values,
+      errors: errors && new Map(errors.map(([k, e]) => [k, fromWire(e)])),
+    };
+    job.future._setResult(result);
+  } else if (ok) job.future._setResult(value);
+  else job.future._setException(value);
+}
