@@ -4,7 +4,9 @@
 // CPython's multiprocessing (spawn and fork) in the same run. Then a TypeScript program on each
 // Node LTS line as its users run one — Node 20 and 22 under tsx, Node 24 with its own type
 // stripping — against the built package: its children import the TypeScript module to find the
-// target, and the bare comparison runs under the same loader. Writes bench/results/start.md.
+// target, and the bare comparison runs under the same loader. Then the resident memory of an idle
+// child, with the library and bare, beside CPython's (bench/fixtures/rss.mjs, rss_cpython.py).
+// Writes bench/results/start.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { $, cd } from "zx";
 import { ENTRY, NODES, ROOT, runFixture, runJson, RUNTIMES } from "./runtimes.mjs";
@@ -37,6 +39,30 @@ for (const [lane, { bin, loader }] of Object.entries(NODES)) {
     console.log(`${runtime} ${method}: library ${lib.toFixed(1)} ms, bare ${bare.toFixed(1)} ms`);
   }
 }
+// Resident memory of an idle child (median of 4, read 0.8 s after start), library and bare.
+const memory = [];
+for (const runtime of [...RUNTIMES, "node22", "node24"]) {
+  for (const method of ["thread", "process"]) {
+    const lib = await runFixture(runtime, "rss.mjs", "lib", method);
+    const bare = await runFixture(runtime, "rss.mjs", "bare", method);
+    memory.push({ runtime, method, lib, bare });
+    console.log(`${runtime} ${method}: child RSS ${lib.toFixed(1)} MB, bare ${bare.toFixed(1)} MB`);
+  }
+}
+// A TypeScript program's children on each Node line, with its loader (tsx on 20 and 22).
+for (const [lane, { bin, loader }] of Object.entries(NODES)) {
+  const runtime = `${lane} ${loader.length ? "+ tsx" : "(type stripping)"}, TypeScript program`;
+  const env = { ...process.env, MULTIPROC_ENTRY: ENTRY.node };
+  for (const method of ["thread", "process"]) {
+    const rss = (which) => runJson([bin, ...loader, "bench/fixtures/rss.mjs", which, method], env);
+    const lib = await rss("lib");
+    const bare = await rss("bare");
+    memory.push({ runtime, method, lib, bare });
+    console.log(`${runtime} ${method}: child RSS ${lib.toFixed(1)} MB, bare ${bare.toFixed(1)} MB`);
+  }
+}
+const pyRss = await runJson(["python3", "bench/fixtures/rss_cpython.py"]);
+
 const py = await runJson(["python3", "bench/fixtures/start_cpython.py", String(N)]);
 const spawn = median(py.spawn);
 const fork = median(py.fork);
@@ -54,6 +80,24 @@ const lines = [
     `| ${r.runtime} | ${r.method} | ${r.lib.toFixed(1)} | ${r.bare.toFixed(1)} | ${
       r.ratio.toFixed(2)
     } | ${(r.lib / spawn).toFixed(2)} | ${(r.lib / fork).toFixed(2)} |`
+  ),
+  "",
+  "## Resident memory of an idle child (MB)",
+  "",
+  "Four children whose target sleeps, VmRSS of /proc/<pid>/status read 0.8 s after they were",
+  "started, median; a thread child: its process's growth divided by 4. Bare: a child or worker of",
+  "the same runtime running a script that only sleeps (Node and Bun run the built package, Deno",
+  `mod.ts). CPython ${(await $`python3 --version`).stdout.trim()}: spawn ${
+    pyRss.spawn.toFixed(1)
+  }, fork ${pyRss.fork.toFixed(1)}, forkserver ${pyRss.forkserver.toFixed(1)}. Target (issue`,
+  "14): ours ≤ bare + 10 MB on every row.",
+  "",
+  "| runtime | method | multiproc | bare | multiproc − bare | / CPython spawn |",
+  "|---|---|---|---|---|---|",
+  ...memory.map((m) =>
+    `| ${m.runtime} | ${m.method} | ${m.lib.toFixed(1)} | ${m.bare.toFixed(1)} | ${
+      (m.lib - m.bare).toFixed(1)
+    } | ${(m.lib / pyRss.spawn).toFixed(2)} |`
   ),
   "",
 ];

@@ -26,15 +26,27 @@ export const RUN = {
 
 export const RUNTIMES = Object.keys(RUN);
 
-/** The argv prefix that runs a JavaScript bench fixture on `runtime`. */
-export const JS = { deno: ["deno", "run", "-A"], bun: ["bun"], node: ["node"] };
+/** The argv prefix that runs a JavaScript bench fixture on `runtime` (Node 22 and 24 too). */
+export const JS = {
+  deno: ["deno", "run", "-A"],
+  bun: ["bun"],
+  node: ["node"],
+  node22: [NODES.node22.bin],
+  node24: [NODES.node24.bin],
+};
 
 /**
  * The library entry bench fixtures import (MULTIPROC_ENTRY): what each runtime's users load. Node
  * and Bun users of the package run the built JavaScript (dist/: build it first); Deno users
  * import mod.ts.
  */
-export const ENTRY = { deno: "../../mod.ts", bun: "../../dist/mod.js", node: "../../dist/mod.js" };
+export const ENTRY = {
+  deno: "../../mod.ts",
+  bun: "../../dist/mod.js",
+  node: "../../dist/mod.js",
+  node22: "../../dist/mod.js",
+  node24: "../../dist/mod.js",
+};
 
 /** Runs `argv` and parses the JSON of its last line of output. */
 export async function runJson(argv, env = process.env) {
