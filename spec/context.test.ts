@@ -21,7 +21,10 @@ const DEFAULT = RUNTIME === "deno" ? "thread" : "process";
 
 test("getStartMethod() defaults to thread on Deno and process on Bun and Node", () => {
   assert.equal(getStartMethod(), DEFAULT);
-  assert.deepEqual(getAllStartMethods(), [DEFAULT, DEFAULT === "thread" ? "process" : "thread"]);
+  assert.deepEqual(getAllStartMethods(), [
+    DEFAULT,
+    ...["thread", "process", "forkserver"].filter((m) => m !== DEFAULT),
+  ]);
 });
 
 test("setStartMethod() changes the default, which new Process objects use", async () => {
@@ -39,7 +42,7 @@ test("setStartMethod() changes the default, which new Process objects use", asyn
 test("setStartMethod() and getContext() refuse an unknown method with the valid ones named", () => {
   assert.throws(() => setStartMethod("fork" as never), {
     name: "TypeError",
-    message: /Unknown start method "fork": use one of "thread", "process"/,
+    message: /Unknown start method "fork": use one of "thread", "process", "forkserver"/,
   });
   assert.throws(() => getContext("spawn" as never), TypeError);
 });

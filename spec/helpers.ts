@@ -8,6 +8,12 @@ import { fileURLToPath } from "node:url";
 
 export const METHODS = ["thread", "process"] as const;
 
+/**
+ * The start methods with the warm start too (`"forkserver"`: process children booted ahead): the
+ * notebook and the Process lifecycle run under all three.
+ */
+export const ALL_METHODS = [...METHODS, "forkserver"] as const;
+
 /** The runtime running the spec. */
 export const RUNTIME: "deno" | "bun" | "node" = process.versions.deno
   ? "deno"

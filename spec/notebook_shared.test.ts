@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { getContext } from "../mod.ts";
 import { deposit, lockedDeposit, lockedWithdraw, withdraw } from "./fixtures/shared_targets.ts";
-import { METHODS } from "./helpers.ts";
+import { ALL_METHODS } from "./helpers.ts";
 
-for (const method of METHODS) {
+for (const method of ALL_METHODS) {
   const { Process, Value, Lock } = getContext(method);
 
   test(`notebook: unlocked shared balance stays within the possible range [${method}]`, async () => {

@@ -1,9 +1,30 @@
-/** No child outlives its parent: "process" children exit when the main process is SIGKILLed. */
+/**
+ * No child outlives its parent: "process" children exit when the main process is SIGKILLed, and
+ * so do a "forkserver" program's child and its spares (booted ahead, never handed out); a
+ * program that ends on its own leaves no spare behind.
+ */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
-import { eventually, pidAlive, scriptCommand } from "./helpers.ts";
+import { eventually, pidAlive, runCommand, RUNTIME, scriptCommand } from "./helpers.ts";
+
+/** Processes whose environment carries `MULTIPROC_SPEC_TAG=tag` (a program and its children). */
+function tagged(tag: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, "latin1").includes(`MULTIPROC_SPEC_TAG=${tag}\0`)) {
+        pids.push(Number(name));
+      }
+    } catch {
+      // ended meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
 
 for (const mode of ["running", "blocked"]) {
   test(`process children exit within a second of their parent's SIGKILL (${mode} child)`, async () => {
@@ -25,3 +46,33 @@ for (const mode of ["running", "blocked"]) {
     assert.ok(gone, `child ${childPid} still ran a second after its parent was killed`);
   });
 }
+
+test("forkserver: the child and every spare exit within a second of the program's SIGKILL", async () => {
+  const tag = crypto.randomUUID();
+  const [cmd, args] = scriptCommand("orphan.ts", ["forkserver", "running"]);
+  const env = { ...process.env, MULTIPROC_SPEC_TAG: tag };
+  const parent = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"], env });
+  await new Promise<void>((resolve, reject) => {
+    let out = "";
+    parent.stdout.on("data", (d) => (out += d, /CHILD \d+/.test(out) && resolve()));
+    parent.on("close", () => reject(new Error(`parent ended early: ${out}`)));
+  });
+  // The child, and the spares booted beside it (two kept ready).
+  assert.ok(await eventually(() => tagged(tag).length >= 3, 5000), "no spares were booted");
+  parent.kill("SIGKILL");
+  const gone = await eventually(() => tagged(tag).length === 0, 1000);
+  const left = tagged(tag);
+  for (const pid of left) process.kill(pid, "SIGKILL");
+  assert.ok(gone, `still running a second after the program was killed: ${left.join(", ")}`);
+});
+
+test("forkserver: a program that ends on its own leaves no spare running", async () => {
+  const tag = crypto.randomUUID();
+  const [cmd, args] = scriptCommand("warm_end.ts");
+  const ran = await runCommand(cmd, args, { env: { ...process.env, MULTIPROC_SPEC_TAG: tag } });
+  assert.match(ran.stdout, /EXIT 3/, ran.stderr);
+  const gone = await eventually(() => tagged(tag).length === 0, 1000);
+  const left = tagged(tag);
+  for (const pid of left) process.kill(pid, "SIGKILL");
+  assert.ok(gone, `spares left running after the program ended (${RUNTIME}): ${left.join(", ")}`);
+});

@@ -8,7 +8,9 @@ import { BOUND_METHOD } from "./handles/handle.ts";
 import { ProcessPoolExecutor } from "./pool/executor.ts";
 import { Pool } from "./pool/pool.ts";
 import { Process } from "./process/process.ts";
+import { fillSpares } from "./process/spares.ts";
 import { checkStartMethod, getStartMethod, type StartMethod } from "./state/start_method.ts";
+import { state } from "./state/state.ts";
 import { Barrier } from "./sync/barrier.ts";
 import { Condition } from "./sync/condition.ts";
 import { Event } from "./sync/event.ts";
@@ -87,6 +89,9 @@ export class Context {
 
   constructor(method: StartMethod) {
     this.method = method;
+    // The warm start's spares boot as soon as the main program asks for its context (a child's
+    // own spares boot at its first start).
+    if (method === "forkserver" && state().parent === null) fillSpares();
     this.Process = bind(Process, method);
     this.Value = bind(Value, method);
     this.RawValue = bind(RawValue, method);

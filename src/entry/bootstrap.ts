@@ -5,21 +5,36 @@
  * @module
  */
 import { decodeValue, hasHandles } from "../handles/handle.ts";
-import type { BootMessage, NotFoundMessage } from "../process/protocol.ts";
+import type { BootMessage, NotFoundMessage, WarmMessage } from "../process/protocol.ts";
 import { adoptCommandLine } from "../runtime/argv.ts";
+import { importModule } from "../runtime/load.ts";
 import type { ParentChannel } from "../runtime/parent_channel.ts";
 import { runChildExit, state } from "../state/state.ts";
 import { adoptThreadIdentity, onTerminationRequested } from "../sync/owner.ts";
 import { findTarget, TargetNotFound } from "../targets/task.ts";
 
-/** Runs a child on `channel` once its boot message arrives. */
+/**
+ * Runs a child on `channel` once its boot message arrives. A spare of the `"forkserver"` method
+ * gets a warm message first: it learns whose child it is and imports the main module while it
+ * waits (a failure there is the target's to report, when it imports it again).
+ */
 export function bootstrap(channel: ParentChannel): void {
   let booted = false;
+  let warmed: Promise<unknown> = Promise.resolve();
   channel.onMessage((message) => {
+    const w = message as WarmMessage;
+    if (w?.op === "warm" && !booted) {
+      const s = state();
+      s.parent = w.parent;
+      s.startMethod = w.method;
+      adoptCommandLine(w.argv);
+      if (w.main) warmed = importModule(w.main).catch(() => {});
+      return;
+    }
     const m = message as BootMessage;
     if (m?.op !== "boot" || booted) return;
     booted = true;
-    run(channel, m).then(async (code) => {
+    warmed.then(() => run(channel, m)).then(async (code) => {
       runChildExit();
       await channel.flush();
       channel.exit(code);

@@ -8,6 +8,7 @@
  * argument, never from module state.
  * @module
  */
+import { memoryOf } from "../core/start_method.ts";
 import { getStartMethod, type StartMethod } from "../state/start_method.ts";
 
 /** Implemented by objects that cross to children as handles. */
@@ -130,7 +131,9 @@ export function encodeArgs(
 function encodeValue(v: unknown, method: StartMethod, where: () => string): unknown {
   if (isShareable(v)) {
     const state = v[HANDLE]();
-    if (state.method !== method) {
+    // Objects cross to children that share their memory: process and forkserver children share
+    // OS segments, thread children SharedArrayBuffers.
+    if (memoryOf(state.method) !== memoryOf(method)) {
       throw new TypeError(
         `${where()} is a ${state.kind} made for the "${state.method}" start method and cannot go `
           + `to a child started with "${method}": make it with getContext("${method}").${state.kind}`

@@ -116,7 +116,7 @@ export function trackerRef(method: StartMethod): TrackerRef {
   if (inherited) return { ref: inherited, cell: null };
   const open_ = opened();
   if (open_) return { ref: open_.block.ref, cell: null };
-  if (method === "process") return { ref: open()?.block.ref ?? null, cell: null };
+  if (method !== "thread") return { ref: open()?.block.ref ?? null, cell: null };
   return { ref: null, cell: (cell()?.buffer as SharedArrayBuffer | undefined) ?? null };
 }
 

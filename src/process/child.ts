@@ -14,6 +14,7 @@ import { state } from "../state/state.ts";
 import { endThread, newThreadIdentity, type ThreadIdentity } from "../sync/owner.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { BootMessage, NotFoundMessage } from "./protocol.ts";
+import { takeSpare } from "./spares.ts";
 
 /** Who a child is, fixed when it starts. */
 export interface ChildSpec {
@@ -139,15 +140,20 @@ export class Child {
     let ready!: () => void;
     let notFound!: (error: Error) => void;
     const running = new Promise<void>((resolve, reject) => (ready = resolve, notFound = reject));
-    const popen = await launch(method, {
-      onMessage: (m) => {
-        const op = (m as { op?: string })?.op;
-        if (op === "ready") ready();
-        else if (op === "notFound") notFound(new TypeError((m as NotFoundMessage).error.message));
-        else this.spec.onMessage?.(m);
-      },
-      daemon,
-    }, (p) => ({ ...boot, self: { ...boot.self, pid: p.pid, ident: p.ident } }));
+    const onMessage = (m: unknown) => {
+      const op = (m as { op?: string })?.op;
+      if (op === "ready") ready();
+      else if (op === "notFound") notFound(new TypeError((m as NotFoundMessage).error.message));
+      else this.spec.onMessage?.(m);
+    };
+    const bootFor = (p: Popen) => ({ ...boot, self: { ...boot.self, pid: p.pid, ident: p.ident } });
+    let popen: Popen;
+    if (method === "forkserver") {
+      // A spare booted ahead: it gets its boot now, and keeps the program alive unless a daemon.
+      popen = await takeSpare(onMessage);
+      popen.send(bootFor(popen));
+      if (!daemon) popen.ref();
+    } else popen = await launch(method, { onMessage, daemon }, bootFor);
     this.#popen = popen;
     this.#phase = "running";
     if (daemon) {

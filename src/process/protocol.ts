@@ -25,6 +25,20 @@ export interface BootMessage {
   shmTracker: TrackerRef;
 }
 
+/**
+ * Parent → a spare child of the `"forkserver"` method, at once: whose child it is and the
+ * parent's command line, and the main module to import (with `isMain()` false) while it waits
+ * for its boot message.
+ */
+export interface WarmMessage {
+  op: "warm";
+  parent: ProcessInfo;
+  method: StartMethod;
+  argv: string[];
+  /** The URL of the parent's main module, if it is a file the spare can import. */
+  main: string | null;
+}
+
 /** Child → parent: the child has found its target and runs it. */
 export interface ReadyMessage {
   op: "ready";

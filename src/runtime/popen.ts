@@ -59,6 +59,7 @@ export async function launch(
 
 async function launcher(method: StartMethod): Promise<(options: LaunchOptions) => Popen> {
   if (method === "thread") return (await import("./popen_thread.ts")).launchThread;
+  // "process" and "forkserver" children are OS processes alike (a forkserver's are booted ahead).
   if (runtime === "deno") return (await import("./popen_deno.ts")).launchDenoCommand;
   if (runtime === "bun") return (await import("./popen_bun.ts")).launchBunSpawn;
   return (await import("./popen_node.ts")).launchNodeFork;

@@ -5,6 +5,7 @@
  * polling.
  * @module
  */
+import { memoryOf } from "../core/start_method.ts";
 import { Origin } from "../handles/handle.ts";
 import { deadlineOf, remaining } from "./futex.ts";
 import { Lock } from "./lock.ts";
@@ -58,7 +59,7 @@ export class Condition extends Primitive {
       throw new TypeError("Condition(lock): lock must be a Lock or an RLock");
     }
     this.lock = lock ?? new RLock(Origin.fresh(this._method));
-    if (this.lock._method !== this._method) {
+    if (memoryOf(this.lock._method) !== memoryOf(this._method)) {
       throw new TypeError(
         `Condition(lock): the lock was made for the "${this.lock._method}" start method and this `
           + `condition for "${this._method}"; make both in the same context.`,

@@ -19,6 +19,11 @@ export function noteEntryEvaluating(url: string): void {
   import(url).then(() => (entry.done = true), () => (entry.done = true));
 }
 
+/** The entry module(s) `isMain(import.meta)` found true in this process (the program's main). */
+export function entryModules(): string[] {
+  return [...entries.keys()];
+}
+
 /** Whether `url` is the entry module and has not finished evaluating. */
 export function isEvaluating(url: string): boolean {
   const entry = entries.get(url);

@@ -2,7 +2,7 @@
  * `Value` and `RawValue`: one number in shared memory (CPython's `multiprocessing.Value`).
  * @module
  */
-import type { StartMethod } from "../core/start_method.ts";
+import { memoryOf, type StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
 import { allocate, attach, type BlockRef } from "../memory/arena.ts";
 import {
@@ -161,7 +161,7 @@ export function makeLock(
   if (!(option instanceof Lock) && !(option instanceof RLock)) {
     throw new TypeError(`${what}: lock must be true, false, a Lock or an RLock`);
   }
-  if (option._method !== method) {
+  if (memoryOf(option._method) !== memoryOf(method)) {
     throw new TypeError(
       `${what}: the lock was made for the "${option._method}" start method and the ${what} for `
         + `"${method}"; make both in the same context.`,

@@ -1,0 +1,83 @@
+/**
+ * The `"forkserver"` start method's spares: OS-process children booted ahead — runtime up,
+ * library loaded, the parent's main module imported with `isMain()` false — that wait for a boot
+ * message. `Process.start()` takes one and hands it its target, and a new spare boots in the
+ * background. CPython's forkserver forks a server that forks each child; here the spare itself
+ * is the child. Spares keep nothing alive (unref'd until taken), end with the program, and end
+ * by themselves if it is killed (every process child watches its parent).
+ * @module
+ */
+import { commandLine } from "../runtime/argv.ts";
+import { onProcessExit } from "../runtime/os.ts";
+import { launch, type Popen } from "../runtime/popen.ts";
+import { state } from "../state/state.ts";
+import { entryModules } from "../targets/evaluating.ts";
+import type { WarmMessage } from "./protocol.ts";
+
+/** How many spares are kept booted. */
+export const SPARES = 2;
+
+/** A spare: its child, and where its messages go once it is taken. */
+interface Spare {
+  popen: Promise<Popen>;
+  onMessage: (message: unknown) => void;
+}
+
+const waiting: Spare[] = [];
+const all = new Set<Promise<Popen>>();
+let exiting = false;
+onProcessExit(() => {
+  exiting = true;
+  for (const p of all) p.then((popen) => popen.kill(), () => {});
+});
+
+/**
+ * This program's main module, as a spare imports it ahead: the module whose `isMain(import.meta)`
+ * was true (every program that starts children has that guard). A program without it (a test
+ * runner's file, say) is not imported ahead: its children import their target's module only.
+ */
+function mainModule(): string | null {
+  return entryModules()[0] ?? null;
+}
+
+function boot(): Spare {
+  const spare: Spare = { popen: undefined as unknown as Promise<Popen>, onMessage: () => {} };
+  const warm: WarmMessage = {
+    op: "warm",
+    parent: state().self,
+    method: "forkserver",
+    argv: commandLine(),
+    main: mainModule(),
+  };
+  spare.popen = launch("forkserver", {
+    onMessage: (m) => spare.onMessage(m),
+    daemon: true,
+  }, () => warm).then((popen) => {
+    popen.unref(); // a spare keeps nothing alive
+    popen.exited.then(() => {
+      all.delete(spare.popen);
+      const i = waiting.indexOf(spare);
+      if (i >= 0) waiting.splice(i, 1); // died while waiting: not handed out
+    });
+    return popen;
+  });
+  spare.popen.catch(() => {});
+  all.add(spare.popen);
+  return spare;
+}
+
+/** Boots spares up to `SPARES` (the forkserver context does it when it is first made). */
+export function fillSpares(): void {
+  while (!exiting && waiting.length < SPARES) waiting.push(boot());
+}
+
+/**
+ * A child of the `"forkserver"` method: a booted spare (or a new one if none waits), its messages
+ * from now on going to `onMessage`; spares are refilled in the background.
+ */
+export async function takeSpare(onMessage: (message: unknown) => void): Promise<Popen> {
+  const spare = waiting.shift() ?? boot();
+  spare.onMessage = onMessage;
+  queueMicrotask(fillSpares);
+  return await spare.popen;
+}
