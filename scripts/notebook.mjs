@@ -1,11 +1,12 @@
 #!/usr/bin/env zx
 // The main job: the notebook's scenarios, printed like the notebook, on Deno, Bun and Node.
-// `npm start -- process` (or `thread`) picks a start method; each runtime's default otherwise.
+// `npm start -- process` (or `thread`, `forkserver`) picks a start method; each runtime's default
+// otherwise.
 import { $, cd, chalk } from "zx";
 import { ROOT, RUN, RUNTIMES } from "./runtimes.mjs";
 
 cd(ROOT);
-const method = process.argv.slice(3).find((a) => a === "thread" || a === "process");
+const method = process.argv.slice(3).find((a) => ["thread", "process", "forkserver"].includes(a));
 const DEFAULT = { deno: "thread", bun: "process", node: "process" };
 let failed = 0;
 for (const runtime of RUNTIMES) {
