@@ -18,6 +18,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // Node and Bun users run the built package (runtimes.mjs ENTRY): build dist/ first.
 await $`zx scripts/build.mjs`;
 
+/** The row name of a TypeScript program on Node lane `lane`, run with `loader`. */
+const tsProgramRow = (lane, loader) =>
+  `${lane} ${loader.length ? "+ tsx" : "(type stripping)"}, TypeScript program`;
+
 const rows = [];
 for (const runtime of RUNTIMES) {
   for (const method of ["thread", "process", "forkserver"]) {
@@ -33,7 +37,7 @@ for (const runtime of RUNTIMES) {
   }
 }
 for (const [lane, { bin, loader }] of Object.entries(NODES)) {
-  const runtime = `${lane} ${loader.length ? "+ tsx" : "(type stripping)"}, TypeScript program`;
+  const runtime = tsProgramRow(lane, loader);
   const env = { ...process.env, MULTIPROC_ENTRY: ENTRY.node };
   for (const method of ["thread", "process"]) {
     const fixture = (name) =>
@@ -56,7 +60,7 @@ for (const runtime of [...RUNTIMES, "node22", "node24"]) {
 }
 // A TypeScript program's children on each Node line, with its loader (tsx on 20 and 22).
 for (const [lane, { bin, loader }] of Object.entries(NODES)) {
-  const runtime = `${lane} ${loader.length ? "+ tsx" : "(type stripping)"}, TypeScript program`;
+  const runtime = tsProgramRow(lane, loader);
   const env = { ...process.env, MULTIPROC_ENTRY: ENTRY.node };
   for (const method of ["thread", "process"]) {
     const rss = (which) => runJson([bin, ...loader, "bench/fixtures/rss.mjs", which, method], env);

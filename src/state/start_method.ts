@@ -17,14 +17,12 @@ export interface ContextLike {
   getStartMethod(): StartMethod;
 }
 
-const METHODS = START_METHODS;
-
 /** Throws a `TypeError` naming the valid methods unless `method` is one. */
 export function checkStartMethod(method: unknown): StartMethod {
-  if (METHODS.includes(method as StartMethod)) return method as StartMethod;
+  if (START_METHODS.includes(method as StartMethod)) return method as StartMethod;
   throw new TypeError(
     `Unknown start method ${JSON.stringify(method)}: use one of ${
-      METHODS.map((m) => `"${m}"`).join(", ")
+      START_METHODS.map((m) => `"${m}"`).join(", ")
     }.`,
   );
 }
@@ -64,5 +62,5 @@ export function setStartMethod(method: StartMethod): void {
  * ```
  */
 export function getAllStartMethods(): StartMethod[] {
-  return [DEFAULT_START_METHOD, ...METHODS.filter((m) => m !== DEFAULT_START_METHOD)];
+  return [DEFAULT_START_METHOD, ...START_METHODS.filter((m) => m !== DEFAULT_START_METHOD)];
 }

@@ -6,10 +6,10 @@
  * @module
  */
 import { BrokenBarrierError } from "../core/errors.ts";
-import { Origin } from "../handles/handle.ts";
+import { Origin, registerKind } from "../handles/handle.ts";
 import { findTarget, markedTarget, type TargetRef } from "../targets/task.ts";
 import { deadlineOf, remaining } from "./futex.ts";
-import { Primitive, registerPrimitive, type Revival } from "./primitive.ts";
+import { Primitive, type Revival } from "./primitive.ts";
 
 const TICKETS = 0, RELEASED = 1, SEQ = 2, BROKEN = 3, EPOCH = 4, PARTIES = 5;
 
@@ -180,4 +180,4 @@ export class Barrier extends Primitive {
   }
 }
 
-registerPrimitive(Barrier);
+registerKind(Barrier);

@@ -6,10 +6,10 @@
  * @module
  */
 import { memoryOf } from "../core/start_method.ts";
-import { Origin } from "../handles/handle.ts";
+import { Origin, registerKind } from "../handles/handle.ts";
 import { deadlineOf, remaining } from "./futex.ts";
 import { Lock } from "./lock.ts";
-import { type AcquireOptions, Primitive, registerPrimitive, type Revival } from "./primitive.ts";
+import { type AcquireOptions, Primitive, type Revival } from "./primitive.ts";
 import { RLock } from "./rlock.ts";
 
 const SEQ = 0, PACK = 1;
@@ -187,4 +187,4 @@ export class Condition extends Primitive {
   }
 }
 
-registerPrimitive(Condition);
+registerKind(Condition);

@@ -2,9 +2,9 @@
  * `Event`: a flag that `wait()` waits for. One futex word.
  * @module
  */
-import { Origin } from "../handles/handle.ts";
+import { Origin, registerKind } from "../handles/handle.ts";
 import { deadlineOf, remaining, runAsync, runSync, type Wait } from "./futex.ts";
-import { Primitive, registerPrimitive, type Revival } from "./primitive.ts";
+import { Primitive, type Revival } from "./primitive.ts";
 
 /**
  * A flag shared by processes: `set()` wakes every waiter.
@@ -62,4 +62,4 @@ export class Event extends Primitive {
   }
 }
 
-registerPrimitive(Event);
+registerKind(Event);

@@ -4,9 +4,9 @@
  * died is taken over by the next acquirer, which `ownerDied` tells.
  * @module
  */
-import { Origin } from "../handles/handle.ts";
+import { Origin, registerKind } from "../handles/handle.ts";
 import { MUTEX, OwnedLock } from "./owned_lock.ts";
-import { registerPrimitive, type Revival } from "./primitive.ts";
+import type { Revival } from "./primitive.ts";
 import { unlock } from "./robust.ts";
 
 /**
@@ -45,4 +45,4 @@ export class Lock extends OwnedLock {
   }
 }
 
-registerPrimitive(Lock);
+registerKind(Lock);

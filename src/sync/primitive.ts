@@ -5,7 +5,7 @@
  */
 import { checkTimeout } from "../core/deadline.ts";
 import type { StartMethod } from "../core/start_method.ts";
-import { HANDLE, type HandleState, type Kind, Origin, registerKind } from "../handles/handle.ts";
+import { HANDLE, type HandleState, Origin } from "../handles/handle.ts";
 import { allocate, attach, type Block, type BlockRef } from "../memory/arena.ts";
 import { Words } from "./futex.ts";
 
@@ -66,11 +66,6 @@ export abstract class Primitive {
       data: { ref: this._block.ref, extra: this.handleExtra() },
     };
   }
-}
-
-/** Registers primitive classes in the table of kinds (see `registerKind`). */
-export function registerPrimitive(...classes: (Kind & { prototype: Primitive })[]): void {
-  registerKind(...classes);
 }
 
 /** Checks acquire options the way CPython does; `what` names the call in errors. */

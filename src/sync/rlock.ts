@@ -3,10 +3,10 @@
  * the depth.
  * @module
  */
-import { Origin } from "../handles/handle.ts";
+import { Origin, registerKind } from "../handles/handle.ts";
 import { MUTEX, OwnedLock } from "./owned_lock.ts";
 import { myToken, ownerPid } from "./owner.ts";
-import { registerPrimitive, type Revival } from "./primitive.ts";
+import type { Revival } from "./primitive.ts";
 import { holder, type LockResult, unlock } from "./robust.ts";
 
 const STATE = MUTEX, DEPTH = 3;
@@ -90,4 +90,4 @@ export class RLock extends OwnedLock {
   }
 }
 
-registerPrimitive(RLock);
+registerKind(RLock);

@@ -2,14 +2,13 @@
  * `Semaphore` and `BoundedSemaphore`. Words: value, number of waiters, bound (-1: none).
  * @module
  */
-import { Origin } from "../handles/handle.ts";
+import { Origin, registerKind } from "../handles/handle.ts";
 import { deadlineOf, remaining, runAsync, runSync, type Wait } from "./futex.ts";
 import {
   acquireArgs,
   type AcquireOptions,
   disposable,
   Primitive,
-  registerPrimitive,
   type Revival,
 } from "./primitive.ts";
 
@@ -140,4 +139,4 @@ export class BoundedSemaphore extends Semaphore {
   }
 }
 
-registerPrimitive(Semaphore, BoundedSemaphore);
+registerKind(Semaphore, BoundedSemaphore);
