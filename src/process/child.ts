@@ -14,7 +14,7 @@ import { state } from "../state/state.ts";
 import { endThread, newThreadIdentity, type ThreadIdentity } from "../sync/owner.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { BootMessage, NotFoundMessage } from "./protocol.ts";
-import { takeSpare } from "./spares.ts";
+import { fillSpares, takeSpare } from "./spares.ts";
 
 /** Who a child is, fixed when it starts. */
 export interface ChildSpec {
@@ -152,6 +152,10 @@ export class Child {
       // A spare booted ahead: it gets its boot now, and keeps the program alive unless a daemon.
       popen = await takeSpare(onMessage);
       popen.send(bootFor(popen));
+      // The spare taken is replaced once the child runs, and outside `start()`: a spawn meanwhile
+      // would hold up this thread (Node and Bun spawn synchronously) and the child's reply.
+      const refill = () => void setTimeout(fillSpares, 0);
+      running.then(refill, refill);
       if (!daemon) popen.ref();
     } else popen = await launch(method, { onMessage, daemon }, bootFor);
     this.#popen = popen;

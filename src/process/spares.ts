@@ -73,11 +73,11 @@ export function fillSpares(): void {
 
 /**
  * A child of the `"forkserver"` method: a booted spare (or a new one if none waits), its messages
- * from now on going to `onMessage`; spares are refilled in the background.
+ * from now on going to `onMessage`. The caller refills the spares (`fillSpares`) once the child
+ * runs its target.
  */
 export async function takeSpare(onMessage: (message: unknown) => void): Promise<Popen> {
   const spare = waiting.shift() ?? boot();
   spare.onMessage = onMessage;
-  queueMicrotask(fillSpares);
   return await spare.popen;
 }

@@ -8,8 +8,19 @@ import { runtime } from "./detect.ts";
 import { cleanModuleUrl } from "./host.ts";
 import { nodeStripsTypes, prepareImport, TS_EXTENSION } from "./node_loader.ts";
 
+/** Namespaces imported so far: a second import of one (a warm spare's target) takes no trip. */
+const imported = new Map<string, Record<string, unknown>>();
+
 /** Imports `url` and returns its namespace object. */
 export async function importModule(url: string): Promise<Record<string, unknown>> {
+  const known = imported.get(url);
+  if (known) return known;
+  const ns = await importFresh(url);
+  imported.set(url, ns);
+  return ns;
+}
+
+async function importFresh(url: string): Promise<Record<string, unknown>> {
   if (runtime === "node") await prepareImport(url);
   const typeScript = runtime === "node" && TS_EXTENSION.test(cleanModuleUrl(url));
   try {
