@@ -46,7 +46,12 @@ export {
   type WaitResult,
 } from "./src/futures/wait.ts";
 export type { Typecode, ValueOf } from "./src/memory/typecode.ts";
-export { type ExecutorOptions, type MapOptions, ProcessPoolExecutor } from "./src/pool/executor.ts";
+export {
+  type ExecutorOptions,
+  type MapOptions,
+  ProcessPoolExecutor,
+  type RunOptions,
+} from "./src/pool/executor.ts";
 export { AsyncResult, Pool, type PoolOptions } from "./src/pool/pool.ts";
 export {
   activeChildren,

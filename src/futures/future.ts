@@ -32,6 +32,8 @@ export class Future<R = unknown> implements PromiseLike<R> {
   #reject: ((e: unknown) => void) | undefined;
   /** @internal Called by `cancel()` so that the pool drops the task. */
   _onCancel: (() => boolean) | undefined;
+  /** @internal Called by `cancel({ force: true })` so that the pool stops the running task. */
+  _onForce: (() => boolean) | undefined;
 
   /** Whether the task is running (handed to a worker) now. */
   running(): boolean {
@@ -48,9 +50,14 @@ export class Future<R = unknown> implements PromiseLike<R> {
     return this.#state === "cancelled" || this.#state === "finished";
   }
 
-  /** Cancels the task if it has not started; true if it is (now) cancelled. */
-  cancel(): boolean {
+  /**
+   * Cancels the task if it has not started; true if it is (now) cancelled. With `force`, a
+   * running task is stopped too (its worker is killed and replaced) and the future rejects with
+   * `CancelledError`.
+   */
+  cancel(options: { force?: boolean } = {}): boolean {
     if (this.#state === "cancelled") return true;
+    if (this.#state === "running" && options.force && this._onForce) return this._onForce();
     if (this.#state !== "pending") return false;
     if (this._onCancel && !this._onCancel()) return false;
     this.#state = "cancelled";
@@ -77,6 +84,15 @@ export class Future<R = unknown> implements PromiseLike<R> {
     if (this.done()) return;
     this.#state = "finished";
     this.#value = value;
+    this.#settle();
+  }
+
+  /** @internal Settles as cancelled with `error` (a task stopped by its signal or by force). */
+  _setCancelled(error: Error): void {
+    if (this.done()) return;
+    this.#state = "cancelled";
+    this.#error = error;
+    this.#failed = true;
     this.#settle();
   }
 

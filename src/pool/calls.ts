@@ -7,6 +7,7 @@ import type { Deadline } from "../core/deadline.ts";
 import { TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import type { Future } from "../futures/future.ts";
+import type { TaskLimits } from "./jobs.ts";
 import type { ChunkResult } from "./protocol.ts";
 import type { WorkerPool } from "./worker_pool.ts";
 
@@ -65,28 +66,36 @@ export function submitCalls(
   fn: AnyFn,
   calls: Calls,
   chunksize: number,
+  limits?: TaskLimits,
 ): Future<unknown>[] {
   const futures: Future<unknown>[] = new Array(Math.ceil(calls.n / chunksize));
   if ("cols" in calls) {
     const { cols } = calls;
     if (chunksize === 1) {
-      for (let k = 0; k < calls.n; k++) futures[k] = pool.submit(fn, cols.map((c) => c[k]));
+      for (let k = 0; k < calls.n; k++) {
+        futures[k] = pool.submit(
+          fn,
+          cols.map((c) => c[k]),
+          undefined,
+          limits,
+        );
+      }
       return futures;
     }
     for (let first = 0, i = 0; first < calls.n; first += chunksize, i++) {
       const part = cols.map((c) => c.slice(first, first + chunksize));
-      futures[i] = pool.submit(fn, [], { kind: "cols", cols: part, first });
+      futures[i] = pool.submit(fn, [], { kind: "cols", cols: part, first }, limits);
     }
     return futures;
   }
   const { rows } = calls;
-  if (chunksize === 1) return rows.map((args) => pool.submit(fn, args));
+  if (chunksize === 1) return rows.map((args) => pool.submit(fn, args, undefined, limits));
   for (let first = 0, i = 0; first < calls.n; first += chunksize, i++) {
     futures[i] = pool.submit(fn, [], {
       kind: "rows",
       rows: rows.slice(first, first + chunksize),
       first,
-    });
+    }, limits);
   }
   return futures;
 }

@@ -33,6 +33,39 @@ export interface ExecutorOptions {
   maxTasksPerChild?: number;
   /** The module that exports the functions submitted (`import.meta.url`, a URL or a path). */
   module?: string | URL;
+  /** A time limit in milliseconds for every task, as `run()`'s `timeout` (none by default). */
+  taskTimeout?: number;
+}
+
+/**
+ * Options of `run()`: what may stop the task.
+ * @example
+ * ```ts
+ * import { isMain, ProcessPoolExecutor, sleep, task } from "multiproc";
+ * export const nap = task(import.meta, (ms: number) => sleep(ms));
+ * if (isMain(import.meta)) {
+ *   await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+ *   const controller = new AbortController();
+ *   const f = pool.run(nap, [60_000], { signal: controller.signal, timeout: 5000 });
+ *   controller.abort(); // f rejects with CancelledError; the worker is replaced
+ *   await f.exception().catch(() => {});
+ * }
+ * ```
+ */
+export interface RunOptions {
+  /** Aborting it drops the task if queued, or kills its worker if running: `CancelledError`. */
+  signal?: AbortSignal;
+  /** Milliseconds the task may run (from its start): past them, as `signal`, `TimeoutError`. */
+  timeout?: number;
+}
+
+/** Checks a time limit in milliseconds: a number above 0, or undefined. */
+export function checkTimeout(ms: unknown, what: string): number | undefined {
+  if (ms === undefined) return undefined;
+  if (typeof ms !== "number" || !(ms > 0)) {
+    throw new RangeError(`${what} must be a number of milliseconds above 0, got ${String(ms)}`);
+  }
+  return ms;
 }
 
 /**
@@ -101,6 +134,7 @@ export function checkWorkers(n: unknown, what: string): number {
  */
 export class ProcessPoolExecutor implements AsyncDisposable {
   readonly #pool: WorkerPool;
+  readonly #taskTimeout: number | undefined;
   #shutdown = false;
 
   constructor(options: ExecutorOptions = {}) {
@@ -111,6 +145,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     if (options.maxTasksPerChild !== undefined) {
       checkWorkers(options.maxTasksPerChild, "ProcessPoolExecutor: maxTasksPerChild");
     }
+    this.#taskTimeout = checkTimeout(options.taskTimeout, "ProcessPoolExecutor: taskTimeout");
     if (options.initializer !== undefined && typeof options.initializer !== "function") {
       throw new TypeError("ProcessPoolExecutor: initializer must be a function");
     }
@@ -139,7 +174,36 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     if (typeof fn !== "function") {
       throw new TypeError(`ProcessPoolExecutor.submit(): fn must be a function, got ${typeof fn}`);
     }
+    if (this.#taskTimeout !== undefined) return this.run(fn, args);
     return this.#pool.submit<Awaited<R>>(fn, args);
+  }
+
+  /**
+   * Runs `fn(...args)` in a worker as `submit` does, stoppable: an aborted `signal` drops it if
+   * queued or kills its worker if running (`CancelledError`; the pool starts another worker);
+   * past `timeout` ms from its start, the same with `TimeoutError`.
+   */
+  run<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    args: A = [] as unknown as A,
+    options: RunOptions = {},
+  ): Future<Awaited<R>> {
+    this.#checkOpen("run");
+    if (typeof fn !== "function") {
+      throw new TypeError(`ProcessPoolExecutor.run(): fn must be a function, got ${typeof fn}`);
+    }
+    if (!Array.isArray(args)) {
+      throw new TypeError(
+        `ProcessPoolExecutor.run(): args must be an array of arguments, got ${typeof args}`,
+      );
+    }
+    const timeout = checkTimeout(options.timeout, "ProcessPoolExecutor.run(): timeout")
+      ?? this.#taskTimeout;
+    const signal = options.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError("ProcessPoolExecutor.run(): signal must be an AbortSignal");
+    }
+    return this.#pool.submit<Awaited<R>>(fn, args, undefined, { signal, timeout });
   }
 
   /**
@@ -162,7 +226,8 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     const chunksize = checkChunksize(options.chunksize ?? 1, "ProcessPoolExecutor.map()");
     const deadline = new Deadline("ProcessPoolExecutor.map()", options.timeout);
     const calls = zipCalls(iterablesAndOptions, "ProcessPoolExecutor.map()");
-    const futures = submitCalls(this.#pool, fn as AnyFn, calls, chunksize);
+    const limits = this.#taskTimeout === undefined ? undefined : { timeout: this.#taskTimeout };
+    const futures = submitCalls(this.#pool, fn as AnyFn, calls, chunksize, limits);
     return orderedResults<Awaited<R>>(futures, chunksize > 1, deadline);
   }
 

@@ -22,6 +22,17 @@ export interface Job<W> {
   future: Future<unknown>;
   /** The worker it was sent to, while it is there. */
   worker?: W;
+  /**
+   * A task that can be stopped while it runs (`run()` with a signal or timeout): sent only to an
+   * idle worker, alone, so that it runs once sent and stopping it ends that worker only.
+   */
+  limits?: TaskLimits;
+}
+
+/** What may stop one task: an abort signal, a time limit in milliseconds from its start. */
+export interface TaskLimits {
+  readonly signal?: AbortSignal;
+  readonly timeout?: number;
 }
 
 /**

@@ -4,14 +4,14 @@
  * settled as they arrive, dead workers replaced, and every task settled on every path.
  * @module
  */
-import { BrokenProcessPool, CancelledError } from "../core/errors.ts";
+import { BrokenProcessPool, CancelledError, TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import { Future } from "../futures/future.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
 import { Deque } from "./deque.ts";
 import { Functions } from "./functions.ts";
-import { encodeJobArgs, type Job as JobOf, settleJob } from "./jobs.ts";
+import { encodeJobArgs, type Job as JobOf, settleJob, type TaskLimits } from "./jobs.ts";
 import { type DoneMessage, type InitFailedMessage, RESULT_FIELDS } from "./protocol.ts";
 import { fromWire, type WireError } from "./wire.ts";
 import { type Worker, type WorkerSpec, WorkerStarter } from "./workers.ts";
@@ -60,8 +60,11 @@ export class WorkerPool {
     return this.#jobs.size;
   }
 
-  /** Queues `fn(...args)`, or with `chunk`, one task running `fn` once per call of the chunk. */
-  submit<R>(fn: AnyFn, args: unknown[], chunk?: Chunk): Future<R> {
+  /**
+   * Queues `fn(...args)`, or with `chunk`, one task running `fn` once per call of the chunk.
+   * With `limits`, the task can be stopped while it runs (its worker is killed and replaced).
+   */
+  submit<R>(fn: AnyFn, args: unknown[], chunk?: Chunk, limits?: TaskLimits): Future<R> {
     const chunked = chunk !== undefined;
     if (this.#broken) throw this.#broken;
     const future = new Future<R>();
@@ -71,11 +74,16 @@ export class WorkerPool {
       args: [],
       chunked,
       future: future as Future<unknown>,
+      limits,
     };
     try {
       job.args = encodeJobArgs(args, chunk, this.#o.method, this.#o.what);
     } catch (error) {
       future._setException(error);
+      return future;
+    }
+    if (limits?.signal?.aborted) {
+      future._setCancelled(cancelledBy(limits.signal));
       return future;
     }
     future._onCancel = () => {
@@ -86,6 +94,13 @@ export class WorkerPool {
       queueMicrotask(() => this.#checkDrained());
       return true;
     };
+    future._onForce = () => this.#stop(job, new CancelledError("the task was cancelled"));
+    if (limits?.signal) {
+      const signal = limits.signal;
+      const onAbort = () => this.#stop(job, cancelledBy(signal));
+      signal.addEventListener("abort", onAbort, { once: true });
+      future.addDoneCallback(() => signal.removeEventListener("abort", onAbort));
+    }
     this.#jobs.set(job.id, job);
     if (this.#jobs.size === 1) this.#refAll(true);
     this.#queue.push(job);
@@ -108,6 +123,7 @@ export class WorkerPool {
   }
 
   #room(w: Worker, window: number): number {
+    if (w.inFlight[0]?.limits) return 0; // nothing waits behind a task that can be stopped
     let room = window - w.inFlight.length;
     const max = this.#o.maxTasksPerChild;
     if (max !== undefined) room = Math.min(room, max - w.sent);
@@ -166,6 +182,7 @@ export class WorkerPool {
         continue;
       }
       if (!job.fn.ref) break; // keep order: wait for this function's module to be found
+      if (job.limits && (n > 0 || w.inFlight.length > 0)) break; // alone, on an idle worker
       this.#queue.shift();
       if (!job.future._setRunning()) {
         this.#jobs.delete(job.id); // settled meanwhile
@@ -179,10 +196,47 @@ export class WorkerPool {
       job.worker = w;
       w.inFlight.push(job);
       n++;
+      if (job.limits) {
+        this.#startClock(job);
+        break;
+      }
     }
     if (n === 0) return;
     w.sent += n;
     w.child.send(fns.length ? { op: "run", fns, jobs } : { op: "run", jobs });
+  }
+
+  /** A task that can be stopped has started: its time limit runs from now. */
+  #startClock(job: Job): void {
+    const ms = job.limits?.timeout;
+    if (ms === undefined) return;
+    const timer = setTimeout(() => {
+      this.#stop(
+        job,
+        new TimeoutError(`${this.#o.what}: the task ran past its timeout of ${ms} ms`),
+      );
+    }, ms);
+    job.future.addDoneCallback(() => clearTimeout(timer));
+  }
+
+  /**
+   * Stops `job` with `error`: dropped if queued; if it runs, its worker is killed (the pool starts
+   * another). False if it had settled.
+   */
+  #stop(job: Job, error: Error): boolean {
+    if (!this.#jobs.has(job.id)) return false;
+    const w = job.worker;
+    if (w === undefined) this.#stale++; // still in the queue: dropped when the dispatcher reaches it
+    else {
+      w.inFlight.splice(w.inFlight.indexOf(job), 1);
+      w.exiting = true; // it takes nothing more; its exit is heard as any other
+      if (w.child.alive) w.child.signal("kill");
+    }
+    this.#jobs.delete(job.id);
+    if (error instanceof CancelledError) job.future._setCancelled(error);
+    else job.future._setException(error);
+    this.#checkDrained();
+    return true;
   }
 
   #setRef(w: Worker, on: boolean): void {
@@ -369,4 +423,13 @@ export class WorkerPool {
       await new Promise((r) => setTimeout(r, 0));
     }
   }
+}
+
+/** The error of a task stopped by `signal`: its reason if that is an error, else a `CancelledError`. */
+function cancelledBy(signal: AbortSignal): Error {
+  return signal.reason instanceof CancelledError
+    ? signal.reason
+    : new CancelledError("the task was cancelled: its signal was aborted", {
+      cause: signal.reason,
+    });
 }

@@ -1,0 +1,126 @@
+/**
+ * Stopping one task: `run(fn, args, { signal, timeout })`, `cancel({ force: true })` and the
+ * `taskTimeout` option. A stopped running task's worker is killed and replaced, the pool goes on,
+ * and a queued task stopped never runs.
+ */
+import assert from "node:assert/strict";
+import process from "node:process";
+import { test } from "node:test";
+import { CancelledError, getContext, TimeoutError } from "../mod.ts";
+import { countRun, spin, twice, waitForever, whoRuns, wokeUp } from "./fixtures/pool_targets.ts";
+import { METHODS, RUNTIME } from "./helpers.ts";
+
+/** Whether process `pid` still runs. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+for (const method of METHODS) {
+  const ctx = getContext(method);
+  // Deno cannot stop a worker thread in a busy loop (runtime-facts.md; denoland/deno#35657):
+  // there, the endless task waits instead, and only a process child is killed mid-computation.
+  const endless = RUNTIME === "deno" && method === "thread" ? waitForever : spin;
+
+  test(`run(): a timeout stops an endless task, kills its worker, and the pool goes on [${method}]`, async () => {
+    await using pool = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+    const before = await pool.submit(whoRuns);
+    const t0 = performance.now();
+    const f = pool.run(endless, [], { timeout: 300 });
+    await assert.rejects(f.result(), (e: Error) => {
+      assert.ok(e instanceof TimeoutError, String(e));
+      assert.match(e.message, /timeout of 300 ms/);
+      return true;
+    });
+    assert.ok(performance.now() - t0 < 5000, "stopped well within its time");
+    assert.equal(f.cancelled(), false);
+    const after = await pool.submit(whoRuns);
+    assert.notDeepEqual([after.pid, after.ident], [before.pid, before.ident], "a new worker");
+    if (method === "process") {
+      const deadline = Date.now() + 5000;
+      while (alive(before.pid!) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(alive(before.pid!), false, "the killed worker is gone");
+    }
+    assert.equal(await pool.submit(twice, 21), 42);
+  });
+
+  test(`run(): aborting the signal stops a running task (CancelledError) [${method}]`, async () => {
+    await using pool = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+    const controller = new AbortController();
+    const f = pool.run(endless, [], { signal: controller.signal });
+    while (!f.running()) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    controller.abort();
+    await assert.rejects(f.result(), CancelledError);
+    assert.equal(f.cancelled(), true);
+    assert.equal(await pool.submit(twice, 2), 4);
+  });
+
+  test(`run(): a queued task whose signal aborts never runs; an aborted signal fails at once [${method}]`, async () => {
+    await using pool = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+    const runs = new ctx.Value("i", 0);
+    const busy = pool.submit(wokeUp, 0, 300);
+    const controller = new AbortController();
+    const queued = pool.run(countRun, [{ runs }, 1], { signal: controller.signal });
+    controller.abort(new Error("not needed"));
+    await assert.rejects(queued.result(), (e: Error) => {
+      assert.ok(e instanceof CancelledError);
+      assert.equal((e.cause as Error).message, "not needed");
+      return true;
+    });
+    await busy;
+    assert.equal(await pool.run(countRun, [{ runs }, 7]), 7);
+    assert.equal(runs.value, 1, "only the task not stopped ran");
+    const late = pool.run(twice, [1], { signal: AbortSignal.abort() });
+    assert.equal(late.cancelled(), true);
+    await assert.rejects(late.result(), CancelledError);
+  });
+
+  test(`cancel({ force: true }) stops a running task; plain cancel() keeps Python's meaning [${method}]`, async () => {
+    await using pool = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+    const f = pool.submit(endless);
+    while (!f.running()) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(f.cancel(), false, "a running task is not cancelled without force");
+    assert.equal(f.cancel({ force: true }), true);
+    assert.equal(f.cancelled(), true);
+    await assert.rejects(f.result(), CancelledError);
+    assert.equal(await pool.submit(twice, 5), 10);
+  });
+
+  test(`taskTimeout bounds every task, submit and map alike [${method}]`, async () => {
+    await using pool = new ctx.ProcessPoolExecutor({ maxWorkers: 2, taskTimeout: 300 });
+    await assert.rejects(pool.submit(endless).result(), TimeoutError);
+    const out: number[] = [];
+    for await (const y of pool.map(twice, [1, 2, 3], { chunksize: 2 })) out.push(y);
+    assert.deepEqual(out, [2, 4, 6]);
+    await assert.rejects(async () => {
+      for await (const _ of pool.map(endless, [1, 2])) void _;
+    }, TimeoutError);
+  });
+}
+
+test("run(): bad input gets errors that say what to pass", () => {
+  const pool = new (getContext("thread").ProcessPoolExecutor)({ maxWorkers: 1 });
+  try {
+    // @ts-expect-error: args must be an array
+    assert.throws(() => pool.run(twice, 3), /args must be an array of arguments, got number/);
+    assert.throws(
+      () => pool.run(twice, [1], { timeout: -1 }),
+      /timeout must be a number of milliseconds above 0, got -1/,
+    );
+    // @ts-expect-error: signal must be an AbortSignal
+    assert.throws(() => pool.run(twice, [1], { signal: {} }), /signal must be an AbortSignal/);
+    assert.throws(
+      () => new (getContext("thread").ProcessPoolExecutor)({ taskTimeout: 0 }),
+      /taskTimeout must be a number of milliseconds above 0, got 0/,
+    );
+  } finally {
+    void pool.shutdown();
+  }
+});
