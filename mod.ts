@@ -21,6 +21,7 @@
  */
 export { Connection, Pipe } from "./src/channels/pipe.ts";
 export { JoinableQueue, Queue, type QueueOptions, SimpleQueue } from "./src/channels/queue.ts";
+export { ClusterExecutor, type ClusterOptions } from "./src/cluster/executor.ts";
 export { Context, getContext } from "./src/context.ts";
 export {
   AuthenticationError,

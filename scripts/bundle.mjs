@@ -15,6 +15,8 @@ export async function bundle(root, outdir, { sourcemap = true } = {}) {
       "worker_thread-entry": join(root, "src/entry/worker_thread.ts"),
       "web_worker-entry": join(root, "src/entry/web_worker.ts"),
       "pool-worker": join(root, "src/pool/worker.ts"),
+      "cluster-runner": join(root, "src/cluster/runner.ts"),
+      "cli": join(root, "src/entry/cli.ts"),
     },
     outdir,
     bundle: true,
@@ -23,7 +25,7 @@ export async function bundle(root, outdir, { sourcemap = true } = {}) {
     platform: "node",
     target: "es2022",
     // Loaded only on their runtime, from the user's installation.
-    external: ["koffi", "bun:ffi"],
+    external: ["koffi", "bun:ffi", "bullmq", "ioredis", "msgpackr"],
     // src/runtime/entry_url.ts: the entry files are in the same directory as every chunk.
     define: { MULTIPROC_BUNDLED: "true" },
     chunkNames: "chunk-[hash]",

@@ -21,6 +21,7 @@ export const LAYERS = [
   ["process", ["src/process"]],
   ["futures", ["src/futures"]],
   ["pool", ["src/pool"]],
+  ["cluster", ["src/cluster"]],
   ["context", ["src/context.ts"]],
   ["entry", ["src/entry", "mod.ts"]],
 ];

@@ -1,7 +1,8 @@
 #!/usr/bin/env zx
 // The whole test suite: formatting, types, then the executable spec on Deno, Bun and the Node LTS
 // lines 20 (tsx, under c8 coverage), 22 (tsx) and 24 (no loader: its own type stripping). Ends with
-// one line "N passed, N failed" summing every runtime. `npm test -- node` runs the three Node
+// one line "N passed, N failed" summing every runtime. `npm test -- cluster` runs the cluster lane
+// (needs redis-server). `npm test -- node` runs the three Node
 // lanes, `-- node20` (`node22`, `node24`) one of them, `-- arm64` the arm64 lane (scripts/arm64.mjs:
 // Node for arm64 under qemu-user-static, which .ci/run installs; without it the default run says
 // plainly that it skipped the lane).
@@ -75,6 +76,34 @@ for (const [lane, { bin, loader }] of Object.entries(NODES)) {
         ? $`c8 --reporter=text-summary --include=src/** --include=mod.ts ${run}`
         : $`${run}`
     ),
+    (t) => ({ passed: num(/ℹ pass (\d+)/, t), failed: num(/ℹ fail (\d+)/, t) }),
+  );
+}
+// cluster: ClusterExecutor and `multiproc worker` against a real redis-server (spec/cluster/, each
+// file starts and stops its own), on Deno, Bun and Node 20 + tsx; skipped, and said so, without
+// redis-server (Debian's package: .ci/run installs it).
+const clusterSpecs = readdirSync("spec/cluster").filter((f) => f.endsWith(".test.ts"))
+  .map((f) => `spec/cluster/${f}`);
+const wantCluster = !only.length || only.includes("cluster");
+const haveRedis = wantCluster && (await $`redis-server --version`.nothrow()).exitCode === 0;
+if (wantCluster && !haveRedis) {
+  skipped.push(
+    "cluster (deno, bun, node): redis-server is not installed (apt-get install -y redis-server; "
+      + ".ci/run installs it)",
+  );
+} else if (wantCluster) {
+  await step("cluster deno", live(() => $`deno test -A --no-check ${clusterSpecs}`), (t) => ({
+    passed: num(/(\d+) passed/, t),
+    failed: num(/(\d+) failed/, t),
+  }));
+  await step("cluster bun", live(() => $`bun test ${clusterSpecs.map((s) => `./${s}`)}`), (t) => ({
+    passed: num(/^\s*(\d+) pass$/m, t),
+    failed: num(/^\s*(\d+) fail$/m, t),
+  }));
+  const { bin, loader } = NODES.node20;
+  await step(
+    "cluster node 20 (tsx)",
+    live(() => $`${bin} ${loader} --test --test-reporter=spec ${clusterSpecs}`),
     (t) => ({ passed: num(/ℹ pass (\d+)/, t), failed: num(/ℹ fail (\d+)/, t) }),
   );
 }

@@ -102,3 +102,15 @@ export class ProcessError extends MultiprocError {}
  * ```
  */
 export class AuthenticationError extends MultiprocError {}
+
+/**
+ * The error of a task stopped by `signal`: its reason if that is a `CancelledError`, else a
+ * `CancelledError` caused by it.
+ */
+export function cancelledBy(signal: AbortSignal): CancelledError {
+  return signal.reason instanceof CancelledError
+    ? signal.reason
+    : new CancelledError("the task was cancelled: its signal was aborted", {
+      cause: signal.reason,
+    });
+}

@@ -181,3 +181,22 @@ export function hasHandles(v: unknown): boolean {
   if (isPlainObject(v)) return typeof v[TAG] === "string" || Object.values(v).some(hasHandles);
   return false;
 }
+
+/**
+ * The kind of the first shared object found in `v` (arrays, maps, sets and plain objects are
+ * searched), or null: for callers whose values leave this machine, where no handle can go.
+ */
+export function sharedKindIn(v: unknown): string | null {
+  if (isShareable(v)) return v[HANDLE]().kind;
+  const first = (xs: Iterable<unknown>) => {
+    for (const x of xs) {
+      const kind = sharedKindIn(x);
+      if (kind) return kind;
+    }
+    return null;
+  };
+  if (Array.isArray(v) || v instanceof Set) return first(v);
+  if (v instanceof Map) return first(v.values());
+  if (isPlainObject(v)) return first(Object.values(v));
+  return null;
+}

@@ -2,7 +2,7 @@
  * `ProcessPoolExecutor` (CPython's `concurrent.futures.ProcessPoolExecutor`).
  * @module
  */
-import { Deadline } from "../core/deadline.ts";
+import { checkTimeout, Deadline } from "../core/deadline.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
 import { methodOf } from "../handles/handle.ts";
@@ -57,15 +57,6 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Milliseconds the task may run (from its start): past them, as `signal`, `TimeoutError`. */
   timeout?: number;
-}
-
-/** Checks a time limit in milliseconds: a number above 0, or undefined. */
-export function checkTimeout(ms: unknown, what: string): number | undefined {
-  if (ms === undefined) return undefined;
-  if (typeof ms !== "number" || !(ms > 0)) {
-    throw new RangeError(`${what} must be a number of milliseconds above 0, got ${String(ms)}`);
-  }
-  return ms;
 }
 
 /**
@@ -145,7 +136,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     if (options.maxTasksPerChild !== undefined) {
       checkWorkers(options.maxTasksPerChild, "ProcessPoolExecutor: maxTasksPerChild");
     }
-    this.#taskTimeout = checkTimeout(options.taskTimeout, "ProcessPoolExecutor: taskTimeout");
+    this.#taskTimeout = checkTimeout("ProcessPoolExecutor: taskTimeout", options.taskTimeout);
     if (options.initializer !== undefined && typeof options.initializer !== "function") {
       throw new TypeError("ProcessPoolExecutor: initializer must be a function");
     }
@@ -197,7 +188,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
         `ProcessPoolExecutor.run(): args must be an array of arguments, got ${typeof args}`,
       );
     }
-    const timeout = checkTimeout(options.timeout, "ProcessPoolExecutor.run(): timeout")
+    const timeout = checkTimeout("ProcessPoolExecutor.run()", options.timeout)
       ?? this.#taskTimeout;
     const signal = options.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {

@@ -16,7 +16,7 @@ export interface FnEntry {
 
 /** The functions of one pool. */
 export class Functions {
-  readonly #fns = new Map<AnyFn, FnEntry>();
+  readonly #fns = new Map<AnyFn | string, FnEntry>();
   #next = 1;
   #failed = false;
   readonly module: string | URL | undefined;
@@ -33,16 +33,24 @@ export class Functions {
     this.onSettled = onSettled;
   }
 
-  /** The entry of `fn`, resolving it (from the call site of the pool's caller) on first use. */
-  entry(fn: AnyFn): FnEntry {
-    const known = this.#fns.get(fn);
+  /**
+   * The entry of `fn`, resolving it (from the call site of the pool's caller) on first use; or of
+   * a function already named by its module (a cluster worker's task).
+   */
+  entry(fn: AnyFn | TargetRef): FnEntry {
+    const key = typeof fn === "function" ? fn : JSON.stringify(fn);
+    const known = this.#fns.get(key);
     if (known) return known;
     const e: FnEntry = { id: this.#next++, ref: null, error: null };
+    this.#fns.set(key, e);
+    if (typeof fn !== "function") {
+      e.ref = fn;
+      return e;
+    }
     resolveTarget(fn, this.module, callerModule(), `${this.what}: cannot run`).then(
       (ref) => void (e.ref = ref),
       (error) => void (e.error = error, this.#failed = true),
     ).then(this.onSettled);
-    this.#fns.set(fn, e);
     return e;
   }
 

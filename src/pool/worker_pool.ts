@@ -4,7 +4,7 @@
  * settled as they arrive, dead workers replaced, and every task settled on every path.
  * @module
  */
-import { BrokenProcessPool, CancelledError, TimeoutError } from "../core/errors.ts";
+import { BrokenProcessPool, cancelledBy, CancelledError, TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import { Future } from "../futures/future.ts";
 import type { TargetRef } from "../targets/task.ts";
@@ -64,7 +64,12 @@ export class WorkerPool {
    * Queues `fn(...args)`, or with `chunk`, one task running `fn` once per call of the chunk.
    * With `limits`, the task can be stopped while it runs (its worker is killed and replaced).
    */
-  submit<R>(fn: AnyFn, args: unknown[], chunk?: Chunk, limits?: TaskLimits): Future<R> {
+  submit<R>(
+    fn: AnyFn | TargetRef,
+    args: unknown[],
+    chunk?: Chunk,
+    limits?: TaskLimits,
+  ): Future<R> {
     const chunked = chunk !== undefined;
     if (this.#broken) throw this.#broken;
     const future = new Future<R>();
@@ -423,13 +428,4 @@ export class WorkerPool {
       await new Promise((r) => setTimeout(r, 0));
     }
   }
-}
-
-/** The error of a task stopped by `signal`: its reason if that is an error, else a `CancelledError`. */
-function cancelledBy(signal: AbortSignal): Error {
-  return signal.reason instanceof CancelledError
-    ? signal.reason
-    : new CancelledError("the task was cancelled: its signal was aborted", {
-      cause: signal.reason,
-    });
 }

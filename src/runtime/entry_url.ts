@@ -45,3 +45,9 @@ export function libraryRootUrl(): string {
 export function libraryModTsUrl(): string {
   return new URL(bundled ? "../mod.ts" : "../../mod.ts", import.meta.url).href;
 }
+
+/** URL of the module that exports `runTask`, which runs a cluster job in a worker's child. */
+export function clusterRunnerUrl(): string {
+  if (bundled) return new URL("./cluster-runner.js", import.meta.url).href;
+  return new URL(`../cluster/runner${libraryExtension(import.meta.url)}`, import.meta.url).href;
+}

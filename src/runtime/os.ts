@@ -151,3 +151,14 @@ function entryFiles(): { launcher: boolean; files: string[] } {
   const files = [launcher ? real(script) : entry].filter((f): f is string => f !== undefined);
   return entries = { launcher, files };
 }
+
+/**
+ * Calls `callback` when SIGINT or SIGTERM asks this process to stop, instead of the default end
+ * (a service's graceful shutdown; the callback ends the process when it is done).
+ */
+export function onStopSignal(callback: (signal: "SIGINT" | "SIGTERM") => void): void {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    if (runtime === "deno") deno().addSignalListener(signal, () => callback(signal));
+    else globalThis.process.on(signal, () => callback(signal));
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * ClusterExecutor against a real redis-server and three `multiproc worker` processes: the
+ * executor contract (the notebook's completion order and map's input order), values across
+ * machines, every failure path (a task's error, a crashed child, a timeout, cancel, a worker
+ * killed mid-task, Redis killed and restarted, Redis gone for good), backpressure, bad input.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import {
+  asCompleted,
+  BrokenProcessPool,
+  CancelledError,
+  ClusterExecutor,
+  TimeoutError,
+  Value,
+} from "../../mod.ts";
+import { tempDir } from "../helpers.ts";
+import { ClusterWorkerProcess, RedisServer } from "./redis.ts";
+import { crash, double, echo, fail, napThenPid, something, spin } from "./targets.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+let redis: RedisServer;
+let workers: ClusterWorkerProcess[] = [];
+let n = 0;
+/** A queue name of this test run (each test its own, so that none sees another's jobs). */
+const queueName = () => `spec-${process.pid}-${++n}`;
+
+/** Three workers on a new queue, and an executor for it. */
+async function cluster(
+  options: Partial<ConstructorParameters<typeof ClusterExecutor>[0]> = {},
+  count = 3,
+  workerFlags: string[] = [],
+) {
+  const queue = queueName();
+  const started = await Promise.all(
+    Array.from(
+      { length: count },
+      () => ClusterWorkerProcess.start(redis.url, queue, ROOT, workerFlags),
+    ),
+  );
+  workers.push(...started);
+  const executor = new ClusterExecutor({ connection: redis.url, queue, root: ROOT, ...options });
+  return { executor, queue, workers: started };
+}
+
+before(async () => {
+  redis = await RedisServer.start();
+});
+
+after(async () => {
+  await Promise.all(workers.map((w) => w.stop()));
+  await redis.kill();
+});
+
+test("notebook: submit + asCompleted yields in completion order; map keeps input order", {
+  timeout: 90_000,
+}, async () => {
+  const { executor } = await cluster();
+  await using _ = executor;
+  const tasks = [0, 1, 2, 3, 4, 5].map((i) => executor.submit(something, i, (6 - i) * 150));
+  const order: string[] = [];
+  for await (const f of asCompleted(tasks)) order.push(await f.result());
+  assert.deepEqual(order, [5, 4, 3, 2, 1, 0].map((i) => `${i}--Woke Up`));
+  const mapped: string[] = [];
+  for await (const r of executor.map(something, [0, 1, 2], [300, 200, 100])) mapped.push(r);
+  assert.deepEqual(mapped, ["0--Woke Up", "1--Woke Up", "2--Woke Up"]);
+  const xs = Array.from({ length: 3000 }, (_, i) => i);
+  const ys: number[] = [];
+  for await (const y of executor.map(double, xs, { chunksize: 250 })) ys.push(y);
+  assert.deepEqual(ys, xs.map((x) => 2 * x));
+});
+
+test("values cross machines as data: Date, Map, Set, BigInt, typed arrays, undefined, errors", {
+  timeout: 90_000,
+}, async () => {
+  const { executor } = await cluster({}, 1);
+  await using _ = executor;
+  const cause = new RangeError("inner");
+  const error = new TypeError("outer", { cause });
+  const value = {
+    date: new Date(86_400_000),
+    map: new Map<unknown, unknown>([[1, "one"], ["k", { deep: [1, 2] }]]),
+    set: new Set([1, "two", 3n]),
+    big: 2n ** 70n,
+    floats: new Float64Array([1.5, -2.25]),
+    bytes: new Uint8Array([0, 255]),
+    missing: undefined,
+    list: [1, undefined, "x"],
+    nested: { a: { b: { c: [new Date(0)] } } },
+    error,
+  };
+  const back = await executor.submit(echo, value) as typeof value;
+  assert.deepEqual({ ...back, error: undefined }, { ...value, error: undefined });
+  assert.ok("missing" in back);
+  assert.ok(back.floats instanceof Float64Array && back.bytes instanceof Uint8Array);
+  assert.ok(back.error instanceof TypeError);
+  assert.equal(back.error.message, "outer");
+  assert.equal(back.error.stack, error.stack);
+  assert.ok(back.error.cause instanceof RangeError);
+  assert.equal((back.error.cause as Error).message, "inner");
+});
+
+test("a task's error rejects its future with its name, message and remote stack, once", {
+  timeout: 90_000,
+}, async () => {
+  const { executor, workers: [w] } = await cluster({}, 1);
+  await using _ = executor;
+  const e = await executor.submit(fail, 7).exception() as Error;
+  assert.equal(e.name, "ValueError");
+  assert.equal(e.message, "bad value 7");
+  assert.match(e.stack ?? "", /spec\/cluster\/targets\.ts/, "the remote stack");
+  assert.ok(e.cause instanceof RangeError, "its cause");
+  assert.equal((e.cause as Error).message, "out of range");
+  assert.equal(w.lines.all.filter((l) => / started: /.test(l)).length, 1, "not retried");
+});
+
+test("a task that crashes its child fails with BrokenProcessPool; the worker goes on", {
+  timeout: 90_000,
+}, async () => {
+  const { executor } = await cluster({}, 1);
+  await using _ = executor;
+  await assert.rejects(executor.submit(crash).result(), BrokenProcessPool);
+  assert.equal(await executor.submit(double, 4), 8);
+});
+
+test("run(): a timed-out endless loop has its child killed and fails with TimeoutError", {
+  timeout: 90_000,
+}, async () => {
+  const { executor, workers: [w] } = await cluster({}, 1);
+  await using _ = executor;
+  const t0 = performance.now();
+  await assert.rejects(executor.run(spin, [], { timeout: 500 }).result(), TimeoutError);
+  assert.ok(performance.now() - t0 < 10_000);
+  assert.equal(await executor.submit(double, 5), 10, "the worker goes on");
+  // The worker's two children: the spinning one was killed (the worker is not busy).
+  assert.ok(w.lines.all.some((l) => /failed: TimeoutError/.test(l)));
+  const stats = readFileSync(`/proc/${w.child.pid}/task/${w.child.pid}/children`, "utf8");
+  for (const pid of stats.trim().split(/\s+/).filter(Boolean)) {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const [utime, stime] = stat.slice(stat.lastIndexOf(")") + 2).split(" ").slice(11, 13).map(
+      Number,
+    );
+    assert.ok(utime + stime < 300, `child ${pid} is not spinning (${utime + stime} ticks)`);
+  }
+});
+
+test(
+  "cancel() removes a job not yet started; a signal stops a running one",
+  { timeout: 90_000 },
+  async () => {
+    const { executor, workers: [w] } = await cluster({}, 1);
+    await using _ = executor;
+    // Two run at once on the one worker: the third waits in Redis.
+    const busy = [executor.submit(something, 0, 1500), executor.submit(something, 1, 1500)];
+    await new Promise((r) => setTimeout(r, 500));
+    const waiting = executor.submit(something, 2, 10);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(waiting.cancel(), true);
+    assert.equal(waiting.cancelled(), true);
+    await Promise.all(busy);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(
+      w.lines.all.filter((l) => / started: /.test(l)).length,
+      2,
+      "the cancelled never ran",
+    );
+    const controller = new AbortController();
+    const running = executor.run(spin, [], { signal: controller.signal });
+    await w.lines.wait(/ started: /, 10_000, "worker").then(() =>
+      new Promise((r) => setTimeout(r, 300))
+    );
+    controller.abort();
+    await assert.rejects(running.result(), CancelledError);
+    await w.lines.wait(/failed: CancelledError/, 10_000, "the worker stops the task");
+    assert.equal(await executor.submit(double, 6), 12);
+  },
+);
+
+test("a worker killed mid-task: its job completes on another", { timeout: 90_000 }, async () => {
+  const { executor, workers: ws } = await cluster({}, 2);
+  await using _ = executor;
+  const f = executor.submit(napThenPid, 3000);
+  const deadline = Date.now() + 10_000;
+  let victim: ClusterWorkerProcess | undefined;
+  while (!victim && Date.now() < deadline) {
+    victim = ws.find((w) => w.lines.all.some((l) => / started: /.test(l)));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(victim, "a worker took the job");
+  await victim.kill();
+  const survivor = ws.find((w) => w !== victim)!;
+  assert.equal(typeof (await f.result(30_000)), "number");
+  assert.ok(survivor.lines.all.some((l) => / finished /.test(l)), "the other worker ran it");
+});
+
+test("Redis killed and restarted: pending tasks complete; gone past the limit: BrokenProcessPool", {
+  timeout: 90_000,
+}, async () => {
+  // Locks that outlast the outage: the running job is not taken for a dead worker's.
+  const { executor } = await cluster({ unreachableTimeout: 4000 }, 1, ["--lock-duration", "15000"]);
+  await using _ = executor;
+  assert.equal(await executor.submit(double, 1), 2);
+  const f = executor.submit(something, 9, 2500);
+  await new Promise((r) => setTimeout(r, 500));
+  await redis.kill();
+  await new Promise((r) => setTimeout(r, 1000));
+  await redis.restart();
+  assert.equal(await f.result(30_000), "9--Woke Up");
+  const g = executor.submit(something, 10, 5000);
+  await new Promise((r) => setTimeout(r, 300));
+  await redis.kill();
+  await assert.rejects(g.result(20_000), (e: Error) => {
+    assert.ok(e instanceof BrokenProcessPool, String(e));
+    assert.match(e.message, /unreachable for 4000 ms/);
+    return true;
+  });
+  assert.throws(() => executor.submit(double, 1), BrokenProcessPool);
+  await redis.restart();
+});
+
+test("map over 10 000 items never has more jobs waiting in Redis than its bound", {
+  timeout: 90_000,
+}, async () => {
+  const { executor, queue } = await cluster({ maxWaiting: 20 }, 2);
+  await using _ = executor;
+  const { default: IORedis } = await import("ioredis") as unknown as {
+    default: new(url: string) => {
+      llen(key: string): Promise<number>;
+      quit(): Promise<unknown>;
+    };
+  };
+  const probe = new IORedis(redis.url);
+  let most = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      most = Math.max(most, await probe.llen(`bull:${queue}:wait`));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  const xs = Array.from({ length: 10_000 }, (_, i) => i);
+  let count = 0;
+  let sum = 0;
+  for await (const y of executor.map(double, xs, { chunksize: 50 })) {
+    count++;
+    sum += y;
+  }
+  sampling = false;
+  await sampler;
+  await probe.quit();
+  assert.equal(count, 10_000);
+  assert.equal(sum, 2 * (9999 * 10_000) / 2);
+  assert.ok(most <= 20, `at most 20 waiting, saw ${most}`);
+  assert.ok(most > 0, "the sampler saw jobs waiting");
+});
+
+test("bad input: shared objects, a module outside the root, a module that differs, a bad URL", {
+  timeout: 90_000,
+}, async () => {
+  const { executor } = await cluster({}, 1);
+  await using _ = executor;
+  assert.throws(
+    () => executor.submit(echo, { total: new Value("i", 0) }),
+    /argument 0 holds a Value, a shared object of this machine's memory/,
+  );
+  assert.throws(
+    () => new ClusterExecutor({ connection: "localhost:6379", queue: "q", root: ROOT }),
+    /connection must be a Redis URL such as "redis:\/\/host:6379"/,
+  );
+  assert.throws(
+    () => new ClusterExecutor({ connection: redis.url, queue: "q", root: "/no/such/dir" }),
+    /root '\/no\/such\/dir' is not a directory here/,
+  );
+  // A module outside the root: the executor refuses it before any job is made.
+  const outside = tempDir();
+  writeFileSync(
+    join(outside, "t.mts"),
+    readFileSync(join(ROOT, "spec/cluster/targets.ts"), "utf8")
+      .replaceAll("../../mod.ts", join(ROOT, "mod.ts")),
+  );
+  const mod = await import(join(outside, "t.mts"));
+  await assert.rejects(executor.submit(mod.double, 1).result(), /outside the cluster's root/);
+
+  // A worker whose checkout differs: it refuses the task instead of running other code.
+  const other = tempDir();
+  mkdirSync(join(other, "spec/cluster"), { recursive: true });
+  writeFileSync(
+    join(other, "spec/cluster/targets.ts"),
+    `${readFileSync(join(ROOT, "spec/cluster/targets.ts"), "utf8")}\n// changed\n`,
+  );
+  const queue = queueName();
+  const stale = await ClusterWorkerProcess.start(redis.url, queue, other);
+  workers.push(stale);
+  await using c2 = new ClusterExecutor({ connection: redis.url, queue, root: ROOT });
+  await assert.rejects(c2.submit(double, 1).result(), /differs between the client and this worker/);
+});

@@ -1,0 +1,173 @@
+/**
+ * A real `redis-server` for the cluster spec (Debian's package): on a free loopback port, its
+ * data in a temporary directory (append-only, so a restart keeps the queue), stopped at the end.
+ * And `multiproc worker` processes started from the source, on the runtime running the spec.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { nodeLoaderArgs, RUNTIME, tempDir } from "../helpers.ts";
+
+/** Whether this machine has `redis-server` (else the cluster lane is skipped). */
+export function haveRedis(): boolean {
+  return spawnSync("redis-server", ["--version"]).status === 0;
+}
+
+/** A free TCP port on the loopback interface. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Lines a child printed, and a wait for one that matches. */
+class Lines {
+  readonly all: string[] = [];
+  #waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
+  feed(text: string): void {
+    for (const line of text.split("\n")) {
+      if (!line) continue;
+      this.all.push(line);
+      this.#waiters = this.#waiters.filter((w) => !(w.re.test(line) && (w.resolve(line), true)));
+    }
+  }
+  /** Resolves with the first line (printed already or to come) matching `re`. */
+  wait(re: RegExp, ms: number, what: string): Promise<string> {
+    const seen = this.all.find((l) => re.test(l));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`${what}: no line matching ${re} in ${ms} ms:\n${this.all.join("\n")}`)),
+        ms,
+      );
+      this.#waiters.push({ re, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+    });
+  }
+}
+
+function started(cmd: string, args: string[], lines: Lines): ChildProcess {
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout!.on("data", (d) => lines.feed(String(d)));
+  child.stderr!.on("data", (d) => lines.feed(String(d)));
+  return child;
+}
+
+const exited = (child: ChildProcess) =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise<void>((r) => child.once("exit", () => r()));
+
+/** A redis-server of the spec's own. */
+export class RedisServer {
+  readonly port: number;
+  readonly dir = tempDir();
+  readonly lines = new Lines();
+  #child: ChildProcess | undefined;
+
+  private constructor(port: number) {
+    this.port = port;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<RedisServer> {
+    const server = new RedisServer(await freePort());
+    await server.restart();
+    return server;
+  }
+
+  /** Starts it (again, on the same port and data). */
+  async restart(): Promise<void> {
+    this.#child = started("redis-server", [
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      this.dir,
+      "--save",
+      "",
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "always",
+      "--protected-mode",
+      "no",
+    ], this.lines);
+    const n = this.lines.all.filter((l) => /Ready to accept connections/.test(l)).length;
+    const deadline = Date.now() + 10_000;
+    while (this.lines.all.filter((l) => /Ready to accept connections/.test(l)).length === n) {
+      if (Date.now() > deadline) {
+        throw new Error(`redis-server did not start:\n${this.lines.all.join("\n")}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Kills it (SIGKILL, as a crash). */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    child.kill("SIGKILL");
+    await exited(child);
+    this.#child = undefined;
+  }
+}
+
+/** A `multiproc worker` process, from the source, on the spec's runtime. */
+export class ClusterWorkerProcess {
+  readonly lines = new Lines();
+  readonly child: ChildProcess;
+
+  constructor(args: string[]) {
+    const cli = fileURLToPath(new URL("../../src/entry/cli.ts", import.meta.url));
+    const pre = RUNTIME === "deno" ? ["run", "-A"] : RUNTIME === "node" ? nodeLoaderArgs() : [];
+    this.child = started(process.execPath, [...pre, cli, ...args], this.lines);
+  }
+
+  /** Starts a worker on `queue` and waits until it is connected. */
+  static async start(
+    url: string,
+    queue: string,
+    root: string,
+    extra: string[] = [],
+  ): Promise<ClusterWorkerProcess> {
+    const w = new ClusterWorkerProcess([
+      "worker",
+      "--connection",
+      url,
+      "--queue",
+      queue,
+      "--root",
+      root,
+      "--concurrency",
+      "2",
+      "--lock-duration",
+      "2000",
+      ...extra,
+    ]);
+    await w.lines.wait(/^connected: /, 60_000, "multiproc worker");
+    return w;
+  }
+
+  /** Asks it to stop (SIGTERM: its running jobs finish) and waits for its exit. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGTERM");
+    await exited(this.child);
+  }
+
+  /** Kills it at once (SIGKILL, as a machine lost). */
+  async kill(): Promise<void> {
+    this.child.kill("SIGKILL");
+    await exited(this.child);
+  }
+}

@@ -1,0 +1,39 @@
+/** Functions the cluster spec runs on `multiproc worker` processes. */
+import process from "node:process";
+import { exit, sleep, task } from "../../mod.ts";
+
+export const double = task(import.meta, (x: number) => x * 2);
+
+/** The notebook's `something`: sleeps, then says who woke. */
+export const something = task(import.meta, async (id: number, ms: number) => {
+  await sleep(ms);
+  return `${id}--Woke Up`;
+});
+
+/** Returns its argument as it arrived (values round-trip through the cluster). */
+export const echo = task(import.meta, (value: unknown) => value);
+
+/** An error with its own name and a cause, as a user's would have. */
+export class ValueError extends Error {
+  override name = "ValueError";
+}
+
+export const fail = task(import.meta, (x: number) => {
+  throw new ValueError(`bad value ${x}`, { cause: new RangeError("out of range") });
+});
+
+/** Ends the child running it (a crash, as far as the worker can tell). */
+export const crash = task(import.meta, () => {
+  exit(3);
+});
+
+/** Never returns: a busy loop only a kill ends. */
+export const spin = task(import.meta, () => {
+  for (;;) { /* busy */ }
+});
+
+/** Sleeps `ms`, then returns the pid of the child that ran it. */
+export const napThenPid = task(import.meta, async (ms: number) => {
+  await sleep(ms);
+  return process.pid;
+});

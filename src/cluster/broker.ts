@@ -1,0 +1,141 @@
+/**
+ * The engine under the cluster: BullMQ on Redis (or Valkey), loaded on first use — a program
+ * that never makes a `ClusterExecutor` or runs `multiproc worker` never loads it. Only the few
+ * calls the cluster makes are typed here.
+ * @module
+ */
+import { importPackage } from "../runtime/load.ts";
+
+/** A Redis connection as ioredis gives it (the events the cluster watches). */
+export interface Redis {
+  on(event: "close" | "ready" | "end", listener: () => void): this;
+  on(event: "error", listener: (error: Error) => void): this;
+  on(event: "message", listener: (channel: string, message: string) => void): this;
+  publish(channel: string, message: string): Promise<number>;
+  subscribe(channel: string): Promise<unknown>;
+  duplicate(): Redis;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+  status: string;
+}
+
+/** A job as BullMQ hands it to a worker. */
+export interface BullJob<D = unknown> {
+  id?: string;
+  name: string;
+  data: D;
+}
+
+/** BullMQ's job options the cluster uses. */
+export interface JobOptions {
+  jobId?: string;
+  attempts?: number;
+  removeOnComplete?: boolean | { age?: number; count?: number };
+  removeOnFail?: boolean | { age?: number; count?: number };
+}
+
+export interface BullQueue {
+  addBulk(jobs: { name: string; data: unknown; opts?: JobOptions }[]): Promise<unknown[]>;
+  remove(jobId: string): Promise<number>;
+  getJobState(jobId: string): Promise<string>;
+  getJob(jobId: string): Promise<{ returnvalue: unknown; failedReason?: string } | undefined>;
+  getWaitingCount(): Promise<number>;
+  on(event: "error", listener: (error: Error) => void): this;
+  close(): Promise<void>;
+}
+
+export interface BullQueueEvents {
+  on(event: "completed", listener: (e: { jobId: string; returnvalue: unknown }) => void): this;
+  on(event: "failed", listener: (e: { jobId: string; failedReason: string }) => void): this;
+  on(event: "active", listener: (e: { jobId: string }) => void): this;
+  on(event: "error", listener: (error: Error) => void): this;
+  waitUntilReady(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface BullWorker {
+  on(event: "error", listener: (error: Error) => void): this;
+  on(event: "stalled", listener: (jobId: string) => void): this;
+  waitUntilReady(): Promise<unknown>;
+  close(force?: boolean): Promise<void>;
+}
+
+/** Options of a BullMQ `Worker`. */
+export interface WorkerOptions {
+  connection: unknown;
+  concurrency: number;
+  lockDuration: number;
+  stalledInterval: number;
+  maxStalledCount: number;
+}
+
+interface BullMQ {
+  Queue: new(name: string, options: { connection: unknown }) => BullQueue;
+  QueueEvents: new(name: string, options: { connection: unknown }) => BullQueueEvents;
+  Worker: new(
+    name: string,
+    processor: (job: BullJob) => Promise<unknown>,
+    options: WorkerOptions,
+  ) => BullWorker;
+}
+
+type IORedis = new(url: string, options: Record<string, unknown>) => Redis;
+
+/** BullMQ and ioredis, loaded once. */
+export interface Broker {
+  readonly bullmq: BullMQ;
+  /** A connection to `url`: reconnects every ≤ 1 s while Redis is away. */
+  connect(url: string, options?: { blocking?: boolean }): Redis;
+}
+
+let loaded: Promise<Broker> | undefined;
+
+/** Loads the engine (from the user's installation: `bullmq` and `ioredis` are dependencies). */
+export function loadBroker(what: string): Promise<Broker> {
+  return loaded ??= (async () => {
+    let bullmq: BullMQ, ioredis: { default?: IORedis; Redis?: IORedis };
+    try {
+      [bullmq, ioredis] = await Promise.all([
+        importPackage<BullMQ>("bullmq"),
+        importPackage<{ default?: IORedis; Redis?: IORedis }>("ioredis"),
+      ]);
+    } catch (error) {
+      loaded = undefined;
+      throw new Error(
+        `${what}: cannot load BullMQ (${(error as Error).message}): install the package with its `
+          + `dependencies (npm install multiproc pulls bullmq and ioredis).`,
+        { cause: error },
+      );
+    }
+    const Redis = (ioredis.Redis ?? ioredis.default)!;
+    return {
+      bullmq,
+      connect: (url, options = {}) =>
+        new Redis(url, {
+          // Workers and event readers block; BullMQ requires these unlimited there.
+          maxRetriesPerRequest: options.blocking ? null : 20,
+          retryStrategy: (times: number) => Math.min(100 * times, 1000),
+        }),
+    };
+  })();
+}
+
+/** Checks a connection string: a `redis://` or `rediss://` URL. */
+export function checkConnection(connection: unknown, what: string): string {
+  if (typeof connection !== "string" || !/^rediss?:\/\/[^/]/.test(connection)) {
+    throw new TypeError(
+      `${what}: connection must be a Redis URL such as "redis://host:6379" (rediss:// for TLS), `
+        + `got ${JSON.stringify(connection)}`,
+    );
+  }
+  return connection;
+}
+
+/**
+ * Ends connection `r`: politely (QUIT) when it is up, at once when it is not — a QUIT queued on a
+ * connection that is away would keep it reconnecting, and the program alive, until Redis is back.
+ */
+export async function hangUp(r: Redis): Promise<void> {
+  if (r.status === "ready") await r.quit().catch(() => r.disconnect());
+  else r.disconnect();
+}

@@ -1,0 +1,123 @@
+/**
+ * Values across machines. Structured clone does not cross a network: arguments and results go as
+ * MessagePack (msgpackr, with its structured-clone extension: `Date`, `Map`, `Set`, `BigInt`,
+ * typed arrays, `undefined`, cycles), base64 in the job (BullMQ stores jobs as JSON). Errors keep
+ * their name, message, stack, cause and own fields, and come back as this library's error class
+ * of that name (or the built-in one). Shared objects are refused where they are passed.
+ * @module
+ */
+import * as errors from "../core/errors.ts";
+import { sharedKindIn } from "../handles/handle.ts";
+import { importPackage } from "../runtime/load.ts";
+
+/** Encodes values to text and back (the same on every runtime). */
+export interface Codec {
+  encode(value: unknown): string;
+  decode(text: string): unknown;
+}
+
+interface Msgpackr {
+  Packr: new(options: { structuredClone: boolean; moreTypes: boolean }) => {
+    pack(value: unknown): Uint8Array;
+    unpack(bytes: Uint8Array): unknown;
+  };
+  addExtension(extension: {
+    Class: unknown;
+    type: number;
+    write(value: never): unknown;
+    read(data: never): unknown;
+  }): void;
+}
+
+interface ErrorData {
+  name: string;
+  message: string;
+  stack?: string;
+  cause?: unknown;
+  hasCause: boolean;
+  props: Record<string, unknown>;
+  errors?: unknown[];
+}
+
+/** Error classes rebuilt by name; any other name comes back as an `Error` with that name. */
+const ERROR_CLASSES: Record<string, new(message?: string, options?: ErrorOptions) => Error> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+  ...Object.fromEntries(
+    Object.entries(errors).filter(([, v]) =>
+      (v as { prototype?: unknown }).prototype instanceof Error
+    ),
+  ) as Record<string, new(message?: string, options?: ErrorOptions) => Error>,
+};
+
+/** MessagePack extension type of an error (unused by msgpackr itself). */
+const ERROR_TYPE = 0x45;
+
+function writeError(e: Error): ErrorData {
+  const { name: _n, message: _m, stack: _s, cause, ...props } = e as
+    & Error
+    & Record<string, unknown>;
+  const data: ErrorData = {
+    name: e.name,
+    message: e.message,
+    stack: e.stack,
+    cause,
+    hasCause: "cause" in e,
+    props,
+  };
+  if (e instanceof AggregateError) data.errors = e.errors;
+  return data;
+}
+
+function readError(d: ErrorData): Error {
+  const options = d.hasCause ? { cause: d.cause } : undefined;
+  const Class = ERROR_CLASSES[d.name] ?? Error;
+  const e = d.errors
+    ? new AggregateError(d.errors, d.message, options)
+    : new Class(d.message, options);
+  if (e.name !== d.name) define(e, "name", d.name);
+  define(e, "stack", d.stack);
+  return Object.assign(e, d.props);
+}
+
+function define(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, configurable: true });
+}
+
+let loaded: Promise<Codec> | undefined;
+
+/** The codec, loading msgpackr on first use (a program without a cluster never loads it). */
+export function loadCodec(): Promise<Codec> {
+  return loaded ??= (async () => {
+    const { Packr, addExtension } = await importPackage<Msgpackr>("msgpackr");
+    const { Buffer } = await import("node:buffer");
+    addExtension({ Class: Error, type: ERROR_TYPE, write: writeError, read: readError });
+    const packr = new Packr({ structuredClone: true, moreTypes: true });
+    return {
+      encode: (value) => Buffer.from(packr.pack(value)).toString("base64"),
+      decode: (text) => packr.unpack(Buffer.from(text, "base64")),
+    };
+  })();
+}
+
+/**
+ * Refuses shared objects among `args` (they live in one machine's memory): a `TypeError` naming
+ * the call (`what`), the argument and the remedy.
+ */
+export function refuseShared(args: readonly unknown[], what: string): void {
+  args.forEach((arg, i) => {
+    const kind = sharedKindIn(arg);
+    if (kind) {
+      throw new TypeError(
+        `${what}: argument ${i} holds a ${kind}, a shared object of this machine's memory, which `
+          + `cannot go to another machine. Pass its data instead (e.g. value.value, or an array) `
+          + `and return results from the task.`,
+      );
+    }
+  });
+}

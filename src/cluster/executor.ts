@@ -1,0 +1,519 @@
+/**
+ * `ClusterExecutor`: the executor interface over BullMQ on Redis, its tasks run by `multiproc
+ * worker` processes on any number of machines, returning the same `Future`s as a local pool.
+ * @module
+ */
+import { checkTimeout } from "../core/deadline.ts";
+import { BrokenProcessPool, cancelledBy, CancelledError } from "../core/errors.ts";
+import { keepAlive } from "../core/keep_alive.ts";
+import { Future } from "../futures/future.ts";
+import { Deque } from "../pool/deque.ts";
+import type { RunOptions } from "../pool/executor.ts";
+import { callerModule } from "../targets/callsite.ts";
+import { resolveTarget } from "../targets/task.ts";
+import {
+  type Broker,
+  type BullQueue,
+  type BullQueueEvents,
+  checkConnection,
+  hangUp,
+  loadBroker,
+  type Redis,
+} from "./broker.ts";
+import { type Codec, loadCodec, refuseShared } from "./codec.ts";
+import { lazyMap } from "./map.ts";
+import { realRoot, type RemoteRef, remoteRef, taskName } from "./naming.ts";
+import { stopChannel, type TaskData, type TaskResult } from "./protocol.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyFn = (...args: any[]) => unknown;
+
+/**
+ * Options of `new ClusterExecutor()`.
+ * @example
+ * ```ts
+ * import { ClusterExecutor } from "multiproc";
+ * const options = { connection: "redis://127.0.0.1:6379", queue: "jobs", root: "." };
+ * void options; // new ClusterExecutor(options) connects to that Redis
+ * ```
+ */
+export interface ClusterOptions {
+  /** The Redis (or Valkey) URL, `redis://[user:password@]host:port[/db]` (`rediss://` for TLS). */
+  connection: string;
+  /** The queue's name: workers started with the same `--queue` run its tasks. */
+  queue: string;
+  /** The project's root (a path or `file:` URL), checked out the same on every worker. */
+  root: string | URL;
+  /** At most this many jobs wait in Redis at once; more wait here (default 1000). */
+  maxWaiting?: number;
+  /** After Redis has been unreachable this long (ms), every pending task fails (default 30000). */
+  unreachableTimeout?: number;
+  /** A time limit in milliseconds for every task, as `run()`'s `timeout` (none by default). */
+  taskTimeout?: number;
+  /** The module that exports the functions submitted (`import.meta.url`, a URL or a path). */
+  module?: string | URL;
+}
+
+/** A task of this client, from `run()` until its future settles. */
+interface Pending {
+  readonly id: string;
+  readonly future: Future<unknown>;
+  readonly ref: Promise<RemoteRef>;
+  readonly args: unknown[];
+  readonly chunk: boolean;
+  readonly timeout?: number;
+  /** Added to Redis (else waiting here). */
+  added: boolean;
+}
+
+const WHAT = "ClusterExecutor";
+
+/**
+ * A pool whose workers are `multiproc worker` processes on any number of machines, reached
+ * through a Redis queue (BullMQ). Same interface and `Future`s as `ProcessPoolExecutor`.
+ * Arguments and results cross as data (MessagePack): no shared objects.
+ * @example
+ * ```ts
+ * import { asCompleted, ClusterExecutor, isMain, task } from "multiproc";
+ * export const square = task(import.meta, (x: number) => x * x);
+ * if (isMain(import.meta)) {
+ *   await using cluster = new ClusterExecutor({
+ *     connection: "redis://127.0.0.1:6379",
+ *     queue: "squares",
+ *     root: new URL(".", import.meta.url),
+ *   });
+ *   for await (const f of asCompleted([1, 2, 3].map((x) => cluster.submit(square, x)))) {
+ *     console.log(await f.result());
+ *   }
+ * }
+ * ```
+ */
+export class ClusterExecutor implements AsyncDisposable {
+  readonly #url: string;
+  readonly #queueName: string;
+  readonly #root: string;
+  readonly #module: string | URL | undefined;
+  readonly #maxWaiting: number;
+  readonly #unreachableMs: number;
+  readonly #taskTimeout: number | undefined;
+  readonly #client = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  #next = 0;
+  readonly #pending = new Map<string, Pending>();
+  readonly #buffer = new Deque<Pending>();
+  #inRedis = 0;
+  readonly #refs = new Map<AnyFn, Promise<RemoteRef>>();
+  readonly #connected: Promise<Connected>;
+  #conn: Connected | undefined;
+  #pumping = false;
+  #broken: Error | null = null;
+  #shutdown = false;
+  #drained: (() => void)[] = [];
+
+  constructor(options: ClusterOptions) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`${WHAT}: pass { connection, queue, root }`);
+    }
+    this.#url = checkConnection(options.connection, WHAT);
+    if (typeof options.queue !== "string" || options.queue === "") {
+      throw new TypeError(`${WHAT}: queue must be a non-empty name, got ${String(options.queue)}`);
+    }
+    this.#queueName = options.queue;
+    this.#root = realRoot(options.root, WHAT);
+    this.#module = options.module;
+    this.#maxWaiting = positive(options.maxWaiting ?? 1000, "maxWaiting");
+    this.#unreachableMs = positive(options.unreachableTimeout ?? 30_000, "unreachableTimeout");
+    this.#taskTimeout = checkTimeout(`${WHAT}: taskTimeout`, options.taskTimeout);
+    this.#connected = this.#connect();
+    this.#connected.catch((error) => this.#break(error));
+  }
+
+  async #connect(): Promise<Connected> {
+    const [broker, codec] = await Promise.all([loadBroker(WHAT), loadCodec()]);
+    const conn = new Connected(broker, codec, this.#url, this.#queueName, {
+      onResult: (id, result) => this.#onResult(id, result),
+      onLost: (id, reason) => this.#onLost(id, reason),
+      onActive: (id) => this.#pending.get(id)?.future._setRunning(),
+      onUnreachable: () =>
+        this.#break(
+          new BrokenProcessPool(
+            `${WHAT}: Redis at ${this.#url} was unreachable for ${this.#unreachableMs} ms; every `
+              + `pending task failed. Check that Redis runs and is reachable, then make a new `
+              + `executor.`,
+          ),
+        ),
+      onReconnected: () => this.#reconcile(),
+      unreachableMs: this.#unreachableMs,
+    });
+    await conn.ready();
+    this.#conn = conn;
+    return conn;
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#shutdown) {
+      throw new Error(`${WHAT}.${what}(): cannot schedule new tasks after shutdown()`);
+    }
+    if (this.#broken) throw this.#broken;
+  }
+
+  /** Runs `fn(...args)` on a cluster worker; the future settles with its result or error. */
+  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Future<Awaited<R>> {
+    this.#checkOpen("submit");
+    return this.#run(fn, args, {}, "submit");
+  }
+
+  /**
+   * Runs `fn(...args)` as `submit` does, stoppable: an aborted `signal` removes the job if it
+   * has not started, or kills the task's child on its worker (`CancelledError`); past `timeout`
+   * ms from its start there, its child is killed and it fails with `TimeoutError`.
+   */
+  run<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    args: A = [] as unknown as A,
+    options: RunOptions = {},
+  ): Future<Awaited<R>> {
+    this.#checkOpen("run");
+    if (!Array.isArray(args)) {
+      throw new TypeError(`${WHAT}.run(): args must be an array of arguments, got ${typeof args}`);
+    }
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+      throw new TypeError(`${WHAT}.run(): signal must be an AbortSignal`);
+    }
+    return this.#run(fn, args, options, "run");
+  }
+
+  #run<R>(fn: AnyFn, args: unknown[], options: RunOptions, what: string): Future<R> {
+    if (typeof fn !== "function") {
+      throw new TypeError(`${WHAT}.${what}(): fn must be a function, got ${typeof fn}`);
+    }
+    refuseShared(args, `${WHAT}.${what}()`);
+    const timeout = checkTimeout(`${WHAT}.${what}()`, options.timeout) ?? this.#taskTimeout;
+    const p = this.#add(fn, args, false, timeout);
+    const signal = options.signal;
+    if (signal) {
+      if (signal.aborted) this.#stop(p.id, cancelledBy(signal));
+      else {
+        const onAbort = () => this.#stop(p.id, cancelledBy(signal));
+        signal.addEventListener("abort", onAbort, { once: true });
+        p.future.addDoneCallback(() => signal.removeEventListener("abort", onAbort));
+      }
+    }
+    return p.future as Future<R>;
+  }
+
+  /** Queues a task (a call, or a chunk of calls' rows) and returns its record. */
+  #add(fn: AnyFn, args: unknown[], chunk: boolean, timeout: number | undefined): Pending {
+    const future = new Future<unknown>();
+    const p: Pending = {
+      id: `${this.#client}-${++this.#next}`,
+      future,
+      ref: this.#refOf(fn),
+      args,
+      chunk,
+      timeout,
+      added: false,
+    };
+    p.ref.catch(() => {});
+    future._onCancel = () => this.#cancel(p);
+    future._onForce = () => this.#stop(p.id, new CancelledError("the task was cancelled"));
+    this.#pending.set(p.id, p);
+    this.#buffer.push(p);
+    this.#pump();
+    return p;
+  }
+
+  #refOf(fn: AnyFn): Promise<RemoteRef> {
+    let ref = this.#refs.get(fn);
+    if (!ref) {
+      const what = `${WHAT}: cannot run`;
+      ref = resolveTarget(fn, this.#module, callerModule(), what)
+        .then((r) => remoteRef(r, this.#root, what));
+      this.#refs.set(fn, ref);
+    }
+    return ref;
+  }
+
+  /** Adds buffered tasks to Redis, in batches, while fewer than `maxWaiting` are there. */
+  async #pump(): Promise<void> {
+    if (this.#pumping || this.#broken) return;
+    this.#pumping = true;
+    try {
+      const conn = this.#conn ?? await this.#connected;
+      while (this.#buffer.size > 0 && this.#inRedis < this.#maxWaiting && !this.#broken) {
+        const batch: Pending[] = [];
+        while (this.#buffer.size > 0 && batch.length + this.#inRedis < this.#maxWaiting) {
+          const p = this.#buffer.shift()!;
+          if (this.#pending.get(p.id) === p) batch.push(p); // else cancelled meanwhile
+        }
+        const jobs: { id: string; data: TaskData }[] = [];
+        for (const p of batch) {
+          try {
+            const ref = await p.ref;
+            jobs.push({
+              id: p.id,
+              data: { ref, args: conn.codec.encode(p.args), chunk: p.chunk, timeout: p.timeout },
+            });
+            p.added = true;
+            this.#inRedis++;
+          } catch (error) {
+            this.#settle(p, (f) => f._setException(error));
+          }
+        }
+        if (jobs.length) await conn.add(jobs);
+      }
+    } catch (error) {
+      this.#break(error as Error);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #onResult(id: string, result: TaskResult): void {
+    const p = this.#pending.get(id);
+    if (!p || !this.#conn) return;
+    const codec = this.#conn.codec;
+    this.#settle(p, (f) => {
+      try {
+        if (result.ok) f._setResult(codec.decode(result.value));
+        else f._setException(codec.decode(result.error));
+      } catch (error) {
+        f._setException(error);
+      }
+    });
+  }
+
+  #onLost(id: string, reason: string): void {
+    const p = this.#pending.get(id);
+    if (!p) return;
+    this.#settle(p, (f) =>
+      f._setException(
+        new BrokenProcessPool(
+          `${WHAT}: job ${id} (${p.chunk ? "a chunk of " : ""}a call of a task) was lost: `
+            + `${reason}. Its workers died while running it, as many times as they may.`,
+        ),
+      ));
+  }
+
+  #settle(p: Pending, how: (f: Future<unknown>) => void): void {
+    if (this.#pending.get(p.id) !== p) return;
+    this.#pending.delete(p.id);
+    if (p.added) this.#inRedis--;
+    how(p.future);
+    if (this.#buffer.size > 0) void this.#pump();
+    if (this.#pending.size === 0) { for (const resolve of this.#drained.splice(0)) resolve(); }
+  }
+
+  /** `cancel()`: a task not yet started is dropped (removed from Redis if it is there). */
+  #cancel(p: Pending): boolean {
+    if (p.future.running() || this.#pending.get(p.id) !== p) return false;
+    this.#pending.delete(p.id);
+    if (p.added) {
+      this.#inRedis--;
+      void this.#conn?.remove(p.id);
+    }
+    if (this.#pending.size === 0) { for (const resolve of this.#drained.splice(0)) resolve(); }
+    return true;
+  }
+
+  /** Stops a task with `error`: dropped if not started, else its worker kills its child. */
+  #stop(id: string, error: CancelledError): boolean {
+    const p = this.#pending.get(id);
+    if (!p) return false;
+    if (!p.future.running()) {
+      this.#cancel(p);
+      p.future._setCancelled(error);
+      return true;
+    }
+    void this.#conn?.stop(id);
+    this.#settle(p, (f) => f._setCancelled(error));
+    return true;
+  }
+
+  /** After Redis came back: settles tasks whose outcome came while this client was away. */
+  async #reconcile(): Promise<void> {
+    const conn = this.#conn;
+    if (!conn) return;
+    for (const p of [...this.#pending.values()]) {
+      if (!p.added) continue;
+      const outcome = await conn.outcome(p.id).catch(() => null);
+      if (outcome?.state === "completed") this.#onResult(p.id, outcome.result as TaskResult);
+      else if (outcome?.state === "failed") this.#onLost(p.id, outcome.reason ?? "failed");
+      else if (outcome?.state === "unknown") {
+        // Lost with Redis's data: added again (at least once).
+        p.added = false;
+        this.#inRedis--;
+        this.#buffer.unshiftAll([p]);
+      }
+    }
+    void this.#pump();
+  }
+
+  /**
+   * `fn` over the iterables zipped; the results in input order as an async iterable. Lazy: it
+   * reads the iterables only as far as the jobs in Redis stay under `maxWaiting`. A last
+   * argument that is a plain object is `{ timeout, chunksize }`.
+   */
+  map<R>(
+    fn: (...args: never[]) => R,
+    ...iterablesAndOptions: unknown[]
+  ): AsyncIterableIterator<Awaited<R>> {
+    this.#checkOpen("map");
+    if (typeof fn !== "function") {
+      throw new TypeError(`${WHAT}.map(): fn must be a function, got ${typeof fn}`);
+    }
+    return lazyMap<Awaited<R>>({
+      what: `${WHAT}.map()`,
+      iterablesAndOptions,
+      ahead: this.#maxWaiting,
+      submit: (rows: unknown[][], chunked: boolean) => {
+        this.#checkOpen("map");
+        rows.forEach((row) => refuseShared(row, `${WHAT}.map()`));
+        return this.#add(fn as AnyFn, chunked ? rows : rows[0], chunked, this.#taskTimeout)
+          .future as Future<unknown>;
+      },
+    });
+  }
+
+  /**
+   * Stops accepting tasks. `wait` (default true): resolves once every task has settled, then
+   * closes the connections. `cancelFutures`: cancels the tasks not yet started.
+   */
+  async shutdown(options: { wait?: boolean; cancelFutures?: boolean } = {}): Promise<void> {
+    const { wait = true, cancelFutures = false } = options;
+    this.#shutdown = true;
+    if (cancelFutures) { for (const p of [...this.#pending.values()]) p.future.cancel(); }
+    if (!wait) return;
+    if (this.#pending.size > 0) {
+      await keepAlive(new Promise<void>((resolve) => this.#drained.push(resolve)));
+    }
+    await this.#connected.then((c) => c.close(), () => {});
+  }
+
+  /** `await using cluster = new ClusterExecutor(…)`: shuts down and waits. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown({ wait: true });
+  }
+
+  /** Fails every pending task with `error` and refuses new ones. */
+  #break(error: Error): void {
+    if (this.#broken) return;
+    this.#broken = error instanceof BrokenProcessPool
+      ? error
+      : new BrokenProcessPool(`${WHAT}: ${error.message}`, { cause: error });
+    this.#buffer.takeAll();
+    for (const p of [...this.#pending.values()]) {
+      this.#settle(p, (f) => f._setException(this.#broken));
+    }
+    void this.#conn?.close();
+  }
+}
+
+/** The events a connection reports to its executor. */
+interface Listener {
+  onResult(id: string, result: TaskResult): void;
+  onLost(id: string, reason: string): void;
+  onActive(id: string): void;
+  onUnreachable(): void;
+  onReconnected(): void;
+  unreachableMs: number;
+}
+
+/** An executor's connection: its queue, its queue's events, and a watch on Redis. */
+class Connected {
+  readonly codec: Codec;
+  readonly #queue: BullQueue;
+  readonly #events: BullQueueEvents;
+  readonly #redis: Redis;
+  readonly #eventsRedis: Redis;
+  readonly #channel: string;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #away = false;
+  #closed = false;
+
+  constructor(broker: Broker, codec: Codec, url: string, queue: string, l: Listener) {
+    this.codec = codec;
+    this.#channel = stopChannel(queue);
+    this.#redis = broker.connect(url);
+    this.#eventsRedis = broker.connect(url, { blocking: true });
+    this.#queue = new broker.bullmq.Queue(queue, { connection: this.#redis });
+    this.#events = new broker.bullmq.QueueEvents(queue, { connection: this.#eventsRedis });
+    for (const emitter of [this.#redis, this.#eventsRedis, this.#queue, this.#events]) {
+      emitter.on("error", () => {}); // the watch below reports what matters
+    }
+    this.#events.on("completed", (e) => l.onResult(e.jobId, parseResult(e.returnvalue)));
+    this.#events.on("failed", (e) => l.onLost(e.jobId, e.failedReason));
+    this.#events.on("active", (e) => l.onActive(e.jobId));
+    // Unreachable for longer than the limit: the executor fails its tasks.
+    this.#redis.on("close", () => {
+      if (this.#closed) return;
+      this.#away = true;
+      this.#timer ??= setTimeout(() => this.#closed || l.onUnreachable(), l.unreachableMs);
+    });
+    this.#redis.on("ready", () => {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      if (this.#away) l.onReconnected();
+      this.#away = false;
+    });
+  }
+
+  /** Resolves once both connections are up (rejects if Redis cannot be reached). */
+  async ready(): Promise<void> {
+    await this.#events.waitUntilReady();
+  }
+
+  add(jobs: { id: string; data: TaskData }[]): Promise<unknown> {
+    return this.#queue.addBulk(jobs.map(({ id, data }) => ({
+      name: taskName(data.ref),
+      data,
+      opts: {
+        jobId: id,
+        attempts: 1,
+        removeOnComplete: { age: 600 },
+        removeOnFail: { age: 3600 },
+      },
+    })));
+  }
+
+  remove(id: string): Promise<number> {
+    return this.#queue.remove(id).catch(() => 0);
+  }
+
+  stop(id: string): Promise<number> {
+    return this.#redis.publish(this.#channel, id).catch(() => 0);
+  }
+
+  /** What Redis knows of job `id` (after a reconnection). */
+  async outcome(
+    id: string,
+  ): Promise<{ state: string; result?: unknown; reason?: string }> {
+    const state = await this.#queue.getJobState(id);
+    if (state === "completed" || state === "failed") {
+      const job = await this.#queue.getJob(id);
+      return { state, result: parseResult(job?.returnvalue), reason: job?.failedReason };
+    }
+    return { state };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    const away = this.#redis.status !== "ready";
+    if (away) { for (const r of [this.#redis, this.#eventsRedis]) r.disconnect(); }
+    await Promise.allSettled([this.#events.close(), this.#queue.close()]);
+    if (!away) await Promise.all([hangUp(this.#redis), hangUp(this.#eventsRedis)]);
+  }
+}
+
+/** A job's return value as an event or the job gives it (BullMQ stores it as JSON). */
+function parseResult(value: unknown): TaskResult {
+  return (typeof value === "string" ? JSON.parse(value) : value) as TaskResult;
+}
+
+function positive(n: unknown, name: string): number {
+  if (typeof n !== "number" || !(n > 0)) {
+    throw new RangeError(`${WHAT}: ${name} must be a number above 0, got ${String(n)}`);
+  }
+  return n;
+}

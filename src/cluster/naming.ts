@@ -1,0 +1,121 @@
+/**
+ * Naming code across machines. A task's function is named by its module — a path relative to
+ * the project root that every machine has checked out (as Dask and Celery expect), or a URL —
+ * plus its export or `task()` mark, as on one machine. A module under the root travels with a
+ * hash of its source: a worker whose copy differs fails the task instead of running other code,
+ * and a worker imports nothing from outside its own root.
+ * @module
+ */
+import {
+  cleanModuleUrl,
+  fileUrlToPath,
+  pathToFileUrl,
+  readTextFile,
+  realpath,
+  resolvePath,
+} from "../runtime/host.ts";
+import type { TargetRef } from "../targets/task.ts";
+
+/** A function as a job names it. */
+export interface RemoteRef {
+  /** The module: a path relative to the root (with `/`), or a URL not of a file. */
+  readonly module: string;
+  readonly byUrl: boolean;
+  /** SHA-256 of the module's source, hex (for a module under the root). */
+  readonly hash?: string;
+  readonly name: string;
+  readonly exportName?: string;
+  readonly mark?: number;
+  readonly source?: string;
+}
+
+/** A module a worker must not run: outside its root, missing, or not the client's source. */
+export class ModuleRefused extends Error {
+  override name = "ModuleRefused";
+}
+
+/** The root as an absolute, real directory path (a path or a `file:` URL). */
+export function realRoot(root: string | URL, what: string): string {
+  try {
+    const path = typeof root === "string" && !root.startsWith("file:")
+      ? root
+      : fileUrlToPath(String(root));
+    return realpath(resolvePath(path));
+  } catch (error) {
+    throw new TypeError(
+      `${what}: root '${String(root)}' is not a directory here (${(error as Error).message}): `
+        + `pass the project's root directory, checked out the same on every machine.`,
+      { cause: error },
+    );
+  }
+}
+
+/** Hex SHA-256 of the source file at `path`. */
+async function sourceHash(path: string): Promise<string> {
+  const bytes = new TextEncoder().encode(readTextFile(path));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The path of `path` relative to `root`, or null if it is not inside it. */
+function inside(root: string, path: string): string | null {
+  const prefix = root.endsWith("/") ? root : `${root}/`;
+  return path.startsWith(prefix) ? path.slice(prefix.length) : null;
+}
+
+/** The client's name for `ref` (a function found on this machine), relative to `root`. */
+export async function remoteRef(ref: TargetRef, root: string, what: string): Promise<RemoteRef> {
+  const { url, name, exportName, mark, source } = ref;
+  const clean = cleanModuleUrl(url);
+  const rest = { name, exportName, mark, source };
+  if (!clean.startsWith("file:")) return { module: clean, byUrl: true, ...rest };
+  const path = realpath(fileUrlToPath(clean));
+  const relative = inside(root, path);
+  if (relative === null) {
+    throw new TypeError(
+      `${what}: '${name}' is in ${path}, outside the cluster's root ${root}: workers import only `
+        + `from their root. Move the module under the root, or give the executor a root that `
+        + `holds it.`,
+    );
+  }
+  const hash = await sourceHash(path);
+  return { module: relative, byUrl: false, hash, ...rest };
+}
+
+/**
+ * The worker's target for `remote`, from its own checkout at `root`: refused (`ModuleRefused`)
+ * if the module is outside the root, missing, or its source is not the client's.
+ */
+export async function localRef(remote: RemoteRef, root: string): Promise<TargetRef> {
+  const { name, exportName, mark, source } = remote;
+  if (remote.byUrl) return { url: remote.module, name, exportName, mark, source };
+  let path: string;
+  try {
+    path = realpath(`${root}/${remote.module}`);
+  } catch {
+    throw new ModuleRefused(
+      `the module '${remote.module}' of '${name}' is not under this worker's root ${root}: check `
+        + `out the same project on every machine (and pass its directory as --root).`,
+    );
+  }
+  if (inside(root, path) === null) {
+    throw new ModuleRefused(
+      `the module '${remote.module}' of '${name}' resolves to ${path}, outside this worker's root `
+        + `${root}: a worker imports only from its root.`,
+    );
+  }
+  if (await sourceHash(path) !== remote.hash) {
+    throw new ModuleRefused(
+      `the module '${remote.module}' of '${name}' differs between the client and this worker `
+        + `(its source hash is not the client's): deploy the same version of the project to `
+        + `every machine.`,
+    );
+  }
+  return { url: pathToFileUrl(path).href, name, exportName, mark, source };
+}
+
+/** How logs and job names call the function of `ref`. */
+export function taskName(ref: RemoteRef): string {
+  const what = ref.exportName ?? (ref.name || (ref.mark !== undefined ? `task #${ref.mark}` : "?"));
+  return `${what} (${ref.module})`;
+}

@@ -1,0 +1,35 @@
+/**
+ * What a cluster job carries between a `ClusterExecutor` and `multiproc worker`: the function's
+ * name across machines, its arguments encoded (codec.ts), an optional time limit; and back, the
+ * result or the task's own error, encoded. A job's failure in BullMQ's sense means the cluster
+ * lost it (its worker died too often), never the task's error.
+ * @module
+ */
+import type { RemoteRef } from "./naming.ts";
+
+/** A job's data. */
+export interface TaskData {
+  readonly ref: RemoteRef;
+  /** Encoded: the call's arguments, or with `chunk` the rows of arguments of each call. */
+  readonly args: string;
+  readonly chunk: boolean;
+  /** Milliseconds the task may run, from its start in the worker. */
+  readonly timeout?: number;
+}
+
+/** A job's return value: the task's result, or its error, encoded. */
+export type TaskResult = { readonly ok: true; readonly value: string } | {
+  readonly ok: false;
+  readonly error: string;
+};
+
+/** A chunk's results: the value of each call, and the errors of the calls that failed. */
+export interface ChunkOutcome {
+  readonly values: unknown[];
+  readonly errors: [number, unknown][];
+}
+
+/** The Redis channel on which clients ask the workers of `queue` to stop a running job. */
+export function stopChannel(queue: string): string {
+  return `multiproc:${queue}:stop`;
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/**
+ * The `multiproc` command. `multiproc worker --connection URL --queue NAME --root DIR
+ * [--concurrency N] [--method thread|process|forkserver] [--lock-duration MS] [--max-stalled N]`
+ * runs a cluster worker until SIGINT or SIGTERM, then lets its running jobs finish.
+ * @module
+ */
+import { runClusterWorker } from "../cluster/worker.ts";
+import { START_METHODS, type StartMethod } from "../core/start_method.ts";
+import { cpuCount } from "../process/current.ts";
+import { mainScript } from "../runtime/host.ts";
+import { exitNow } from "../runtime/host.ts";
+import { onStopSignal } from "../runtime/os.ts";
+
+const USAGE = `usage: multiproc worker --connection redis://host:port --queue NAME --root DIR
+                        [--concurrency N] [--method thread|process|forkserver]
+                        [--lock-duration MS] [--max-stalled N]
+
+Runs the tasks a ClusterExecutor sends to queue NAME, N at a time (default: the cores), each in a
+child of a local pool (default "process"). DIR is the project's root, checked out the same as on
+the clients: modules are imported from there only. A job whose worker dies is redelivered after
+its lock (--lock-duration, default 30000 ms) expires, at most --max-stalled times (default 2).`;
+
+/** Parses `worker` flags; throws an error that says what is wrong. */
+function parse(args: string[]) {
+  const [command, ...rest] = args;
+  if (command !== "worker") {
+    throw new Error(command ? `unknown command '${command}'` : "no command given");
+  }
+  const flags = new Map<string, string>();
+  for (let i = 0; i < rest.length; i++) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(rest[i]);
+    if (!m) throw new Error(`unexpected argument '${rest[i]}'`);
+    const value = m[2] ?? rest[++i];
+    if (value === undefined) throw new Error(`--${m[1]} needs a value`);
+    flags.set(m[1], value);
+  }
+  const known = [
+    "connection",
+    "queue",
+    "root",
+    "concurrency",
+    "method",
+    "lock-duration",
+    "max-stalled",
+  ];
+  for (const name of flags.keys()) {
+    if (!known.includes(name)) throw new Error(`unknown option --${name}`);
+  }
+  const need = (name: string) => {
+    const v = flags.get(name);
+    if (!v) throw new Error(`--${name} is required`);
+    return v;
+  };
+  const count = (name: string, fallback: number) => {
+    const v = flags.get(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) {
+      throw new Error(`--${name} must be a whole number, got '${v}'`);
+    }
+    return n;
+  };
+  const method = flags.get("method") ?? "process";
+  if (!(START_METHODS as readonly string[]).includes(method)) {
+    throw new Error(`--method must be one of ${START_METHODS.join(", ")}, got '${method}'`);
+  }
+  const concurrency = count("concurrency", cpuCount());
+  if (concurrency < 1) throw new Error("--concurrency must be at least 1");
+  return {
+    connection: need("connection"),
+    queue: need("queue"),
+    root: need("root"),
+    concurrency,
+    method: method as StartMethod,
+    lockDuration: count("lock-duration", 30_000),
+    maxStalledCount: count("max-stalled", 2),
+  };
+}
+
+let options;
+try {
+  options = parse(mainScript().args);
+} catch (error) {
+  console.error(`multiproc: ${(error as Error).message}\n\n${USAGE}`);
+  exitNow(2);
+}
+try {
+  const worker = await runClusterWorker(options);
+  let stopping = false;
+  onStopSignal((signal) => {
+    if (stopping) exitNow(1); // a second signal: now
+    stopping = true;
+    console.log(`${signal}: finishing the running jobs (again to stop at once)`);
+    worker.close().then(() => exitNow(0), () => exitNow(1));
+  });
+} catch (error) {
+  console.error(`multiproc worker: ${(error as Error).message}`);
+  exitNow(1);
+}
