@@ -90,7 +90,17 @@ export interface Broker {
 
 let loaded: Promise<Broker> | undefined;
 
-/** Loads the engine (from the user's installation: `bullmq` and `ioredis` are dependencies). */
+/**
+ * What to do when the cluster's packages are not installed (optional peer dependencies of the
+ * package: a program without a cluster needs none of them).
+ */
+export function missingPackages(what: string, error: unknown): string {
+  return `${what}: the cluster needs the packages bullmq, ioredis and msgpackr, and this project `
+    + `lacks one (${(error as Error)?.message}): install them with \`npm install bullmq ioredis `
+    + `msgpackr\` (or bun add / deno add npm:...).`;
+}
+
+/** Loads the engine (from the user's installation: `bullmq` and `ioredis`, optional peers). */
 export function loadBroker(what: string): Promise<Broker> {
   return loaded ??= (async () => {
     let bullmq: BullMQ, ioredis: { default?: IORedis; Redis?: IORedis };
@@ -101,11 +111,7 @@ export function loadBroker(what: string): Promise<Broker> {
       ]);
     } catch (error) {
       loaded = undefined;
-      throw new Error(
-        `${what}: cannot load BullMQ (${(error as Error).message}): install the package with its `
-          + `dependencies (npm install multiproc pulls bullmq and ioredis).`,
-        { cause: error },
-      );
+      throw new Error(missingPackages(what, error), { cause: error });
     }
     const Redis = (ioredis.Redis ?? ioredis.default)!;
     return {

@@ -9,6 +9,7 @@
 import * as errors from "../core/errors.ts";
 import { sharedKindIn } from "../handles/handle.ts";
 import { importPackage } from "../runtime/load.ts";
+import { missingPackages } from "./broker.ts";
 
 /** Encodes values to text and back (the same on every runtime). */
 export interface Codec {
@@ -94,7 +95,10 @@ let loaded: Promise<Codec> | undefined;
 /** The codec, loading msgpackr on first use (a program without a cluster never loads it). */
 export function loadCodec(): Promise<Codec> {
   return loaded ??= (async () => {
-    const { Packr, addExtension } = await importPackage<Msgpackr>("msgpackr");
+    const { Packr, addExtension } = await importPackage<Msgpackr>("msgpackr").catch((error) => {
+      loaded = undefined;
+      throw new Error(missingPackages("multiproc cluster", error), { cause: error });
+    });
     const { Buffer } = await import("node:buffer");
     addExtension({ Class: Error, type: ERROR_TYPE, write: writeError, read: readError });
     const packr = new Packr({ structuredClone: true, moreTypes: true });

@@ -1,0 +1,153 @@
+/**
+ * The cluster from the installed package, as a user runs it: `npm pack`, the tarball installed in
+ * a fresh project (offline), the `multiproc worker` command from its `bin`, and a client program
+ * that namespace-imports the package. Before the cluster's packages (optional peers) are there, a
+ * pool program runs without them and a ClusterExecutor says what to install.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { runCommand, RUNTIME, tempDir } from "../helpers.ts";
+import { RedisServer } from "./redis.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const MODULES = join(ROOT, "node_modules");
+const OFFLINE = {
+  npm_config_registry: "http://127.0.0.1:9/",
+  NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+};
+const env = () => ({
+  ...process.env,
+  PATH: `${join(MODULES, ".bin")}:${process.env.PATH}`,
+  ...OFFLINE,
+});
+
+const TASKS = `import { task } from "multiproc";
+export const triple = task(import.meta, (x) => 3 * x);
+export const describe = task(import.meta, (m) => ({ keys: [...m.keys()], when: new Date(0) }));
+`;
+
+const POOL = `import * as mp from "multiproc";
+import { triple } from "./tasks.mjs";
+if (mp.isMain(import.meta)) {
+  const pool = new mp.ProcessPoolExecutor({ maxWorkers: 2 });
+  console.log(JSON.stringify(await pool.submit(triple, 14)));
+  await pool.shutdown();
+}
+`;
+
+const CLIENT = `import * as mp from "multiproc";
+import { describe, triple } from "./tasks.mjs";
+if (mp.isMain(import.meta)) {
+  const [connection, queue] = process.argv.slice(2);
+  const cluster = new mp.ClusterExecutor({ connection, queue, root: new URL(".", import.meta.url) });
+  const done = [];
+  for await (const f of mp.asCompleted([1, 2, 3].map((x) => cluster.submit(triple, x)))) {
+    done.push(await f.result());
+  }
+  const mapped = [];
+  for await (const y of cluster.map(triple, [1, 2, 3, 4], { chunksize: 2 })) mapped.push(y);
+  const d = await cluster.submit(describe, new Map([["a", 1]]));
+  console.log(JSON.stringify({ done: done.sort(), mapped, keys: d.keys, date: d.when instanceof Date }));
+  await cluster.shutdown();
+}
+`;
+
+test("the installed package: multiproc worker from its bin, a client importing * as mp", {
+  skip: RUNTIME === "node" ? false : "runs once, in the Node job (it builds and installs)",
+  timeout: 600_000,
+}, async () => {
+  const dir = tempDir();
+  execFileSync("npm", ["pack", "--pack-destination", dir], {
+    cwd: ROOT,
+    env: env(),
+    stdio: "pipe",
+  });
+  const tgz = readdirSync(dir).find((f) => f.endsWith(".tgz"));
+  assert.ok(tgz, "npm pack made no tarball");
+  const app = join(dir, "app");
+  mkdirSync(app);
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify({
+      name: "cluster-app",
+      type: "module",
+      private: true,
+      overrides: { koffi: `file:${join(MODULES, "koffi")}` },
+    }),
+  );
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", join(dir, tgz)], {
+    cwd: app,
+    env: env(),
+    stdio: "pipe",
+    timeout: 240_000,
+  });
+  writeFileSync(join(app, "tasks.mjs"), TASKS);
+  writeFileSync(join(app, "pool.mjs"), POOL);
+  writeFileSync(join(app, "client.mjs"), CLIENT);
+
+  // Without the cluster's packages: a pool program runs; a cluster says what to install.
+  const pool = await runCommand("node", ["pool.mjs"], { cwd: app, timeoutMs: 60_000 });
+  assert.equal(pool.code, 0, pool.stderr);
+  assert.equal(pool.stdout.trim(), "42");
+  const missing = await runCommand("node", ["client.mjs", "redis://127.0.0.1:9", "q"], {
+    cwd: app,
+    timeoutMs: 60_000,
+  });
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /npm install bullmq ioredis msgpackr/);
+
+  // With them (linked from this checkout: no network), a worker and a client.
+  for (const name of ["bullmq", "ioredis", "msgpackr"]) {
+    symlinkSync(join(MODULES, name), join(app, "node_modules", name), "dir");
+  }
+  const redis = await RedisServer.start();
+  const bin = join(app, "node_modules", ".bin", "multiproc");
+  const worker = spawn(bin, [
+    "worker",
+    "--connection",
+    redis.url,
+    "--queue",
+    "app",
+    "--root",
+    app,
+    "--concurrency",
+    "2",
+  ], { cwd: app, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  worker.stdout.on("data", (d) => (log += d));
+  worker.stderr.on("data", (d) => (log += d));
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!/^connected: /m.test(log) && Date.now() < deadline && worker.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.match(log, /^connected: /m, log);
+    for (const runtime of ["node", join(MODULES, ".bin", "bun")]) {
+      const client = await runCommand(runtime, ["client.mjs", redis.url, "app"], {
+        cwd: app,
+        timeoutMs: 60_000,
+      });
+      assert.equal(client.code, 0, `${runtime}: ${client.stderr}\n${log}`);
+      assert.deepEqual(JSON.parse(client.stdout), {
+        done: [3, 6, 9],
+        mapped: [3, 6, 9, 12],
+        keys: ["a"],
+        date: true,
+      });
+    }
+    assert.match(log, /job \S+ finished in/);
+  } finally {
+    worker.kill("SIGTERM");
+    await new Promise((r) => worker.exitCode !== null ? r(null) : worker.once("exit", r));
+    await redis.kill();
+  }
+  // A usage error says what is wrong and how to call it.
+  const usage = await runCommand(bin, ["worker", "--queue", "q"], { cwd: app, timeoutMs: 30_000 });
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--connection is required[\s\S]*usage: multiproc worker/);
+});
