@@ -111,14 +111,16 @@ test("run(): bad input gets errors that say what to pass", () => {
     // @ts-expect-error: args must be an array
     assert.throws(() => pool.run(twice, 3), /args must be an array of arguments, got number/);
     assert.throws(
-      () => pool.run(twice, [1], { timeout: -1 }),
-      /timeout must be a number of milliseconds above 0, got -1/,
+      // @ts-expect-error: timeout must be a number
+      () => pool.run(twice, [1], { timeout: "1s" }),
+      /run\(\): timeout must be a number of milliseconds >= 0 or undefined, got "1s"/,
     );
     // @ts-expect-error: signal must be an AbortSignal
     assert.throws(() => pool.run(twice, [1], { signal: {} }), /signal must be an AbortSignal/);
     assert.throws(
-      () => new (getContext("thread").ProcessPoolExecutor)({ taskTimeout: 0 }),
-      /taskTimeout must be a number of milliseconds above 0, got 0/,
+      // @ts-expect-error: taskTimeout must be a number
+      () => new (getContext("thread").ProcessPoolExecutor)({ taskTimeout: "1s" }),
+      /ProcessPoolExecutor: taskTimeout: timeout must be a number of milliseconds/,
     );
   } finally {
     void pool.shutdown();

@@ -61,7 +61,9 @@ test("notebook: submit + asCompleted yields in completion order; map keeps input
 }, async () => {
   const { executor } = await cluster();
   await using _ = executor;
-  const tasks = [0, 1, 2, 3, 4, 5].map((i) => executor.submit(something, i, (6 - i) * 150));
+  // Each worker's children started first (a child's start would shift the order below).
+  await Promise.all(Array.from({ length: 12 }, (_, i) => executor.submit(something, i, 200)));
+  const tasks = [0, 1, 2, 3, 4, 5].map((i) => executor.submit(something, i, (6 - i) * 300));
   const order: string[] = [];
   for await (const f of asCompleted(tasks)) order.push(await f.result());
   assert.deepEqual(order, [5, 4, 3, 2, 1, 0].map((i) => `${i}--Woke Up`));

@@ -6,7 +6,7 @@
  * of that name (or the built-in one). Shared objects are refused where they are passed.
  * @module
  */
-import * as errors from "../core/errors.ts";
+import { errorClassNamed } from "../core/errors.ts";
 import { sharedKindIn } from "../handles/handle.ts";
 import { importPackage } from "../runtime/load.ts";
 import { missingPackages } from "./broker.ts";
@@ -40,22 +40,6 @@ interface ErrorData {
   errors?: unknown[];
 }
 
-/** Error classes rebuilt by name; any other name comes back as an `Error` with that name. */
-const ERROR_CLASSES: Record<string, new(message?: string, options?: ErrorOptions) => Error> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-  ...Object.fromEntries(
-    Object.entries(errors).filter(([, v]) =>
-      (v as { prototype?: unknown }).prototype instanceof Error
-    ),
-  ) as Record<string, new(message?: string, options?: ErrorOptions) => Error>,
-};
-
 /** MessagePack extension type of an error (unused by msgpackr itself). */
 const ERROR_TYPE = 0x45;
 
@@ -77,7 +61,7 @@ function writeError(e: Error): ErrorData {
 
 function readError(d: ErrorData): Error {
   const options = d.hasCause ? { cause: d.cause } : undefined;
-  const Class = ERROR_CLASSES[d.name] ?? Error;
+  const Class = errorClassNamed(d.name) ?? Error;
   const e = d.errors
     ? new AggregateError(d.errors, d.message, options)
     : new Class(d.message, options);

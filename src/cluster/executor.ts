@@ -8,7 +8,7 @@ import { BrokenProcessPool, cancelledBy, CancelledError } from "../core/errors.t
 import { keepAlive } from "../core/keep_alive.ts";
 import { Future } from "../futures/future.ts";
 import { Deque } from "../pool/deque.ts";
-import type { RunOptions } from "../pool/executor.ts";
+import { checkRun, type RunOptions } from "../pool/executor.ts";
 import { callerModule } from "../targets/callsite.ts";
 import { resolveTarget } from "../targets/task.ts";
 import {
@@ -173,21 +173,12 @@ export class ClusterExecutor implements AsyncDisposable {
     options: RunOptions = {},
   ): Future<Awaited<R>> {
     this.#checkOpen("run");
-    if (!Array.isArray(args)) {
-      throw new TypeError(`${WHAT}.run(): args must be an array of arguments, got ${typeof args}`);
-    }
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-      throw new TypeError(`${WHAT}.run(): signal must be an AbortSignal`);
-    }
     return this.#run(fn, args, options, "run");
   }
 
   #run<R>(fn: AnyFn, args: unknown[], options: RunOptions, what: string): Future<R> {
-    if (typeof fn !== "function") {
-      throw new TypeError(`${WHAT}.${what}(): fn must be a function, got ${typeof fn}`);
-    }
+    const timeout = checkRun(`${WHAT}.${what}()`, fn, args, options) ?? this.#taskTimeout;
     refuseShared(args, `${WHAT}.${what}()`);
-    const timeout = checkTimeout(`${WHAT}.${what}()`, options.timeout) ?? this.#taskTimeout;
     const p = this.#add(fn, args, false, timeout);
     const signal = options.signal;
     if (signal) {

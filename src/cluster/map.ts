@@ -9,7 +9,7 @@ import { TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import type { Future } from "../futures/future.ts";
 import { checkChunksize } from "../pool/calls.ts";
-import type { MapOptions } from "../pool/executor.ts";
+import { splitMapArgs } from "../pool/executor.ts";
 import type { ChunkOutcome } from "./protocol.ts";
 
 /** What `lazyMap` needs from its executor. */
@@ -27,18 +27,10 @@ export interface MapSource {
 /** The results of `map`, in input order (its arguments are checked at once). */
 export function lazyMap<R>(source: MapSource): AsyncIterableIterator<R> {
   const { what } = source;
-  const args = [...source.iterablesAndOptions];
-  let options: MapOptions = {};
-  const last = args.at(-1);
-  if (
-    args.length > 1 && typeof last === "object" && last !== null
-    && typeof (last as Iterable<unknown>)[Symbol.iterator] !== "function"
-  ) {
-    options = args.pop() as MapOptions;
-  }
+  const [iterables, options] = splitMapArgs(source.iterablesAndOptions);
   const chunksize = checkChunksize(options.chunksize ?? 1, what);
   const deadline = new Deadline(what, options.timeout);
-  return results<R>(source, zipLazily(args, what), chunksize, deadline);
+  return results<R>(source, zipLazily(iterables, what), chunksize, deadline);
 }
 
 async function* results<R>(

@@ -114,3 +114,33 @@ export function cancelledBy(signal: AbortSignal): CancelledError {
       cause: signal.reason,
     });
 }
+
+/**
+ * The class of an error named `name` when it crosses from another isolate or machine: a built-in
+ * one or one of this library's, else undefined (the error is rebuilt as an `Error` of that name).
+ */
+export function errorClassNamed(
+  name: string,
+): (new(message?: string, options?: ErrorOptions) => Error) | undefined {
+  return Object.hasOwn(ERROR_CLASSES, name) ? ERROR_CLASSES[name] : undefined;
+}
+
+const ERROR_CLASSES: Record<string, new(message?: string, options?: ErrorOptions) => Error> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+  MultiprocError,
+  TimeoutError,
+  CancelledError,
+  BrokenProcessPool,
+  BrokenBarrierError,
+  Empty,
+  Full,
+  EOFError,
+  ProcessError,
+  AuthenticationError,
+};

@@ -79,6 +79,40 @@ export interface MapOptions {
   chunksize?: number;
 }
 
+/**
+ * Splits `map`'s arguments into the iterables and the options: a last argument that is a plain
+ * object (not iterable) is `{ timeout, chunksize }`.
+ */
+export function splitMapArgs(args: unknown[]): [iterables: unknown[], options: MapOptions] {
+  const last = args.at(-1);
+  if (
+    args.length > 1 && typeof last === "object" && last !== null
+    && typeof (last as Iterable<unknown>)[Symbol.iterator] !== "function"
+  ) {
+    return [args.slice(0, -1), last as MapOptions];
+  }
+  return [args, {}];
+}
+
+/** Checks `run()`'s arguments (`what` names the call); returns its time limit, if any. */
+export function checkRun(
+  what: string,
+  fn: unknown,
+  args: unknown,
+  options: RunOptions,
+): number | undefined {
+  if (typeof fn !== "function") {
+    throw new TypeError(`${what}: fn must be a function, got ${typeof fn}`);
+  }
+  if (!Array.isArray(args)) {
+    throw new TypeError(`${what}: args must be an array of arguments, got ${typeof args}`);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError(`${what}: signal must be an AbortSignal`);
+  }
+  return checkTimeout(what, options.timeout);
+}
+
 /** Resolves the `context` option (or a context-bound class) to a start method. */
 export function methodFrom(
   context: ContextLike | StartMethod | undefined,
@@ -180,21 +214,8 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     options: RunOptions = {},
   ): Future<Awaited<R>> {
     this.#checkOpen("run");
-    if (typeof fn !== "function") {
-      throw new TypeError(`ProcessPoolExecutor.run(): fn must be a function, got ${typeof fn}`);
-    }
-    if (!Array.isArray(args)) {
-      throw new TypeError(
-        `ProcessPoolExecutor.run(): args must be an array of arguments, got ${typeof args}`,
-      );
-    }
-    const timeout = checkTimeout("ProcessPoolExecutor.run()", options.timeout)
-      ?? this.#taskTimeout;
-    const signal = options.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError("ProcessPoolExecutor.run(): signal must be an AbortSignal");
-    }
-    return this.#pool.submit<Awaited<R>>(fn, args, undefined, { signal, timeout });
+    const timeout = checkRun("ProcessPoolExecutor.run()", fn, args, options) ?? this.#taskTimeout;
+    return this.#pool.submit<Awaited<R>>(fn, args, undefined, { signal: options.signal, timeout });
   }
 
   /**
@@ -206,17 +227,10 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     ...iterablesAndOptions: unknown[]
   ): AsyncIterableIterator<Awaited<R>> {
     this.#checkOpen("map");
-    let options: MapOptions = {};
-    const last = iterablesAndOptions.at(-1);
-    if (
-      iterablesAndOptions.length > 1 && typeof last === "object" && last !== null
-      && typeof (last as Iterable<unknown>)[Symbol.iterator] !== "function"
-    ) {
-      options = iterablesAndOptions.pop() as MapOptions;
-    }
+    const [iterables, options] = splitMapArgs(iterablesAndOptions);
     const chunksize = checkChunksize(options.chunksize ?? 1, "ProcessPoolExecutor.map()");
     const deadline = new Deadline("ProcessPoolExecutor.map()", options.timeout);
-    const calls = zipCalls(iterablesAndOptions, "ProcessPoolExecutor.map()");
+    const calls = zipCalls(iterables, "ProcessPoolExecutor.map()");
     const limits = this.#taskTimeout === undefined ? undefined : { timeout: this.#taskTimeout };
     const futures = submitCalls(this.#pool, fn as AnyFn, calls, chunksize, limits);
     return orderedResults<Awaited<R>>(futures, chunksize > 1, deadline);

@@ -3,7 +3,7 @@
  * parent rebuilds an error of the same name and message whose `cause` carries the worker's stack.
  * @module
  */
-import * as errors from "../core/errors.ts";
+import { errorClassNamed } from "../core/errors.ts";
 
 /** An error as it crosses. */
 export interface WireError {
@@ -20,26 +20,13 @@ export function toWire(error: unknown): WireError {
   return { name: "Error", message: String(error), stack: `thrown: ${String(error)}` };
 }
 
-const BUILTIN: Record<string, ErrorConstructor> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
-
 /** The error to reject a future with, rebuilt from what a worker sent. */
 export function fromWire(w: WireError): Error {
   const cause = new Error(`the worker's stack:\n${w.stack}`);
   cause.name = "RemoteTraceback";
   cause.stack = w.stack;
-  const Known = BUILTIN[w.name]
-    ?? (errors as unknown as Record<string, ErrorConstructor | undefined>)[w.name];
-  const error = typeof Known === "function"
-    ? new Known(w.message, { cause })
-    : new Error(w.message, { cause });
+  const Known = errorClassNamed(w.name) ?? Error;
+  const error = new Known(w.message, { cause });
   if (error.name !== w.name) error.name = w.name;
   return error;
 }
