@@ -277,6 +277,14 @@ test("bad input: shared objects, a module outside the root, a module that differ
     () => new ClusterExecutor({ connection: redis.url, queue: "q", root: "/no/such/dir" }),
     /root '\/no\/such\/dir' is not a directory here/,
   );
+  // Redis unreachable from the start: the pending task fails once the limit passes.
+  await using nowhere = new ClusterExecutor({
+    connection: "redis://127.0.0.1:9",
+    queue: "q",
+    root: ROOT,
+    unreachableTimeout: 1000,
+  });
+  await assert.rejects(nowhere.submit(double, 1).result(20_000), /unreachable for 1000 ms/);
   // A module outside the root: the executor refuses it before any job is made.
   const outside = tempDir();
   writeFileSync(

@@ -12,6 +12,9 @@ export interface Redis {
   on(event: "error", listener: (error: Error) => void): this;
   on(event: "message", listener: (channel: string, message: string) => void): this;
   publish(channel: string, message: string): Promise<number>;
+  xrevrange(key: string, end: string, start: string, count: "COUNT", n: number): Promise<
+    [string, string[]][]
+  >;
   subscribe(channel: string): Promise<unknown>;
   duplicate(): Redis;
   quit(): Promise<unknown>;
@@ -71,7 +74,10 @@ export interface WorkerOptions {
 
 interface BullMQ {
   Queue: new(name: string, options: { connection: unknown }) => BullQueue;
-  QueueEvents: new(name: string, options: { connection: unknown }) => BullQueueEvents;
+  QueueEvents: new(
+    name: string,
+    options: { connection: unknown; lastEventId?: string },
+  ) => BullQueueEvents;
   Worker: new(
     name: string,
     processor: (job: BullJob) => Promise<unknown>,

@@ -9,6 +9,7 @@ import { keepAlive } from "../core/keep_alive.ts";
 import { Future } from "../futures/future.ts";
 import { Deque } from "../pool/deque.ts";
 import { checkRun, type RunOptions } from "../pool/executor.ts";
+import { unrefTimer } from "../runtime/host.ts";
 import { callerModule } from "../targets/callsite.ts";
 import { resolveTarget } from "../targets/task.ts";
 import {
@@ -64,9 +65,14 @@ interface Pending {
   readonly timeout?: number;
   /** Added to Redis (else waiting here). */
   added: boolean;
+  /** Redis said it has it (the add resolved). */
+  confirmed?: boolean;
 }
 
 const WHAT = "ClusterExecutor";
+
+/** After this long with jobs in Redis and no event of them, their state is looked up. */
+const QUIET_MS = 5000;
 
 /**
  * A pool whose workers are `multiproc worker` processes on any number of machines, reached
@@ -103,7 +109,12 @@ export class ClusterExecutor implements AsyncDisposable {
   #inRedis = 0;
   readonly #refs = new Map<AnyFn, Promise<RemoteRef>>();
   readonly #connected: Promise<Connected>;
+  /** The connection once ready; `#opening` until then. */
   #conn: Connected | undefined;
+  #opening: Connected | undefined;
+  /** When an event of this executor's jobs last came (for the check of quiet jobs). */
+  #lastEvent = performance.now();
+  #quietCheck: ReturnType<typeof setInterval> | undefined;
   #pumping = false;
   #broken: Error | null = null;
   #shutdown = false;
@@ -132,7 +143,10 @@ export class ClusterExecutor implements AsyncDisposable {
     const conn = new Connected(broker, codec, this.#url, this.#queueName, {
       onResult: (id, result) => this.#onResult(id, result),
       onLost: (id, reason) => this.#onLost(id, reason),
-      onActive: (id) => this.#pending.get(id)?.future._setRunning(),
+      onActive: (id) => {
+        this.#lastEvent = performance.now();
+        this.#pending.get(id)?.future._setRunning();
+      },
       onUnreachable: () =>
         this.#break(
           new BrokenProcessPool(
@@ -144,8 +158,17 @@ export class ClusterExecutor implements AsyncDisposable {
       onReconnected: () => this.#reconcile(),
       unreachableMs: this.#unreachableMs,
     });
+    this.#opening = conn;
     await conn.ready();
     this.#conn = conn;
+    // A job whose end no event told (an event stream trimmed, say) is looked up after a while.
+    this.#quietCheck = setInterval(() => {
+      if (this.#inRedis > 0 && performance.now() - this.#lastEvent > QUIET_MS) {
+        this.#lastEvent = performance.now();
+        void this.#reconcile();
+      }
+    }, QUIET_MS);
+    unrefTimer(this.#quietCheck);
     return conn;
   }
 
@@ -237,6 +260,7 @@ export class ClusterExecutor implements AsyncDisposable {
           if (this.#pending.get(p.id) === p) batch.push(p); // else cancelled meanwhile
         }
         const jobs: { id: string; data: TaskData }[] = [];
+        const adding: Pending[] = [];
         for (const p of batch) {
           try {
             const ref = await p.ref;
@@ -245,12 +269,14 @@ export class ClusterExecutor implements AsyncDisposable {
               data: { ref, args: conn.codec.encode(p.args), chunk: p.chunk, timeout: p.timeout },
             });
             p.added = true;
+            adding.push(p);
             this.#inRedis++;
           } catch (error) {
             this.#settle(p, (f) => f._setException(error));
           }
         }
         if (jobs.length) await conn.add(jobs);
+        for (const p of adding) p.confirmed = true;
       }
     } catch (error) {
       this.#break(error as Error);
@@ -260,6 +286,7 @@ export class ClusterExecutor implements AsyncDisposable {
   }
 
   #onResult(id: string, result: TaskResult): void {
+    this.#lastEvent = performance.now();
     const p = this.#pending.get(id);
     if (!p || !this.#conn) return;
     const codec = this.#conn.codec;
@@ -325,13 +352,13 @@ export class ClusterExecutor implements AsyncDisposable {
     const conn = this.#conn;
     if (!conn) return;
     for (const p of [...this.#pending.values()]) {
-      if (!p.added) continue;
+      if (!p.confirmed) continue;
       const outcome = await conn.outcome(p.id).catch(() => null);
       if (outcome?.state === "completed") this.#onResult(p.id, outcome.result as TaskResult);
       else if (outcome?.state === "failed") this.#onLost(p.id, outcome.reason ?? "failed");
       else if (outcome?.state === "unknown") {
         // Lost with Redis's data: added again (at least once).
-        p.added = false;
+        p.added = p.confirmed = false;
         this.#inRedis--;
         this.#buffer.unshiftAll([p]);
       }
@@ -377,7 +404,8 @@ export class ClusterExecutor implements AsyncDisposable {
     if (this.#pending.size > 0) {
       await keepAlive(new Promise<void>((resolve) => this.#drained.push(resolve)));
     }
-    await this.#connected.then((c) => c.close(), () => {});
+    clearInterval(this.#quietCheck);
+    await (this.#conn ?? this.#opening)?.close();
   }
 
   /** `await using cluster = new ClusterExecutor(…)`: shuts down and waits. */
@@ -395,7 +423,8 @@ export class ClusterExecutor implements AsyncDisposable {
     for (const p of [...this.#pending.values()]) {
       this.#settle(p, (f) => f._setException(this.#broken));
     }
-    void this.#conn?.close();
+    clearInterval(this.#quietCheck);
+    void (this.#conn ?? this.#opening)?.close();
   }
 }
 
@@ -413,7 +442,10 @@ interface Listener {
 class Connected {
   readonly codec: Codec;
   readonly #queue: BullQueue;
-  readonly #events: BullQueueEvents;
+  #events: BullQueueEvents | undefined;
+  readonly #broker: Broker;
+  readonly #queueName: string;
+  readonly #listener: Listener;
   readonly #redis: Redis;
   readonly #eventsRedis: Redis;
   readonly #channel: string;
@@ -423,17 +455,16 @@ class Connected {
 
   constructor(broker: Broker, codec: Codec, url: string, queue: string, l: Listener) {
     this.codec = codec;
+    this.#broker = broker;
+    this.#queueName = queue;
+    this.#listener = l;
     this.#channel = stopChannel(queue);
     this.#redis = broker.connect(url);
     this.#eventsRedis = broker.connect(url, { blocking: true });
     this.#queue = new broker.bullmq.Queue(queue, { connection: this.#redis });
-    this.#events = new broker.bullmq.QueueEvents(queue, { connection: this.#eventsRedis });
-    for (const emitter of [this.#redis, this.#eventsRedis, this.#queue, this.#events]) {
+    for (const emitter of [this.#redis, this.#eventsRedis, this.#queue]) {
       emitter.on("error", () => {}); // the watch below reports what matters
     }
-    this.#events.on("completed", (e) => l.onResult(e.jobId, parseResult(e.returnvalue)));
-    this.#events.on("failed", (e) => l.onLost(e.jobId, e.failedReason));
-    this.#events.on("active", (e) => l.onActive(e.jobId));
     // Unreachable for longer than the limit: the executor fails its tasks.
     this.#redis.on("close", () => {
       if (this.#closed) return;
@@ -448,9 +479,25 @@ class Connected {
     });
   }
 
-  /** Resolves once both connections are up (rejects if Redis cannot be reached). */
+  /**
+   * Resolves once both connections are up (rejects if Redis cannot be reached). The events are
+   * read from the stream's position now, before any job is added: a job that ends before the
+   * reader's first read is still heard.
+   */
   async ready(): Promise<void> {
-    await this.#events.waitUntilReady();
+    const key = `bull:${this.#queueName}:events`;
+    const [last] = await this.#redis.xrevrange(key, "+", "-", "COUNT", 1);
+    const l = this.#listener;
+    const events = new this.#broker.bullmq.QueueEvents(this.#queueName, {
+      connection: this.#eventsRedis,
+      lastEventId: last?.[0] ?? "0-0",
+    });
+    this.#events = events;
+    events.on("error", () => {});
+    events.on("completed", (e) => l.onResult(e.jobId, parseResult(e.returnvalue)));
+    events.on("failed", (e) => l.onLost(e.jobId, e.failedReason));
+    events.on("active", (e) => l.onActive(e.jobId));
+    await events.waitUntilReady();
   }
 
   add(jobs: { id: string; data: TaskData }[]): Promise<unknown> {
@@ -492,7 +539,7 @@ class Connected {
     clearTimeout(this.#timer);
     const away = this.#redis.status !== "ready";
     if (away) { for (const r of [this.#redis, this.#eventsRedis]) r.disconnect(); }
-    await Promise.allSettled([this.#events.close(), this.#queue.close()]);
+    await Promise.allSettled([this.#events?.close(), this.#queue.close()]);
     if (!away) await Promise.all([hangUp(this.#redis), hangUp(this.#eventsRedis)]);
   }
 }

@@ -11,7 +11,7 @@ import { clusterRunnerUrl } from "../runtime/entry_url.ts";
 import type { TargetRef } from "../targets/task.ts";
 import { type BullJob, checkConnection, hangUp, loadBroker } from "./broker.ts";
 import { loadCodec } from "./codec.ts";
-import { localRef, realRoot, taskName } from "./naming.ts";
+import { localRef, realRoot, type RemoteRef, taskName } from "./naming.ts";
 import { stopChannel, type TaskData, type TaskResult } from "./protocol.ts";
 
 /** Options of `runClusterWorker` (the command's flags). */
@@ -59,6 +59,18 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
     workerName: "ClusterWorker",
   });
   const running = new Map<string, AbortController>();
+  // A module checked once (path and source hash) is not read again: its children have it loaded.
+  const checked = new Map<string, Promise<TargetRef>>();
+  const verified = (ref: RemoteRef): Promise<TargetRef> => {
+    const key = JSON.stringify(ref);
+    let found = checked.get(key);
+    if (!found) {
+      found = localRef(ref, root);
+      checked.set(key, found);
+      found.catch(() => checked.delete(key)); // refused: looked at again next time
+    }
+    return found;
+  };
 
   const process = async (job: BullJob): Promise<TaskResult> => {
     const data = job.data as TaskData;
@@ -68,7 +80,7 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
     const controller = new AbortController();
     running.set(id, controller);
     try {
-      const ref = await localRef(data.ref, root);
+      const ref = await verified(data.ref);
       const limits = { signal: controller.signal, timeout: data.timeout };
       const result = await pool.submit<TaskResult>(
         RUNNER,
