@@ -1,0 +1,131 @@
+/**
+ * A `ClusterExecutor`'s connection to Redis: its BullMQ queue, the queue's events (read from the
+ * stream's position before the first job is added), the stop channel to the workers, and a watch
+ * that tells the executor when Redis has been away too long or is back.
+ * @module
+ */
+import { type Broker, type BullQueue, type BullQueueEvents, hangUp, type Redis } from "./broker.ts";
+import type { Codec } from "./codec.ts";
+import { taskName } from "./naming.ts";
+import { stopChannel, type TaskData, type TaskResult } from "./protocol.ts";
+
+/** The events a connection reports to its executor. */
+export interface Listener {
+  onResult(id: string, result: TaskResult): void;
+  onLost(id: string, reason: string): void;
+  onActive(id: string): void;
+  onUnreachable(): void;
+  onReconnected(): void;
+  unreachableMs: number;
+}
+
+/** An executor's connection: its queue, its queue's events, and a watch on Redis. */
+export class Connected {
+  readonly codec: Codec;
+  readonly #queue: BullQueue;
+  #events: BullQueueEvents | undefined;
+  readonly #broker: Broker;
+  readonly #queueName: string;
+  readonly #listener: Listener;
+  readonly #redis: Redis;
+  readonly #eventsRedis: Redis;
+  readonly #channel: string;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #away = false;
+  #closed = false;
+
+  constructor(broker: Broker, codec: Codec, url: string, queue: string, l: Listener) {
+    this.codec = codec;
+    this.#broker = broker;
+    this.#queueName = queue;
+    this.#listener = l;
+    this.#channel = stopChannel(queue);
+    this.#redis = broker.connect(url);
+    this.#eventsRedis = broker.connect(url, { blocking: true });
+    this.#queue = new broker.bullmq.Queue(queue, { connection: this.#redis });
+    for (const emitter of [this.#redis, this.#eventsRedis, this.#queue]) {
+      emitter.on("error", () => {}); // the watch below reports what matters
+    }
+    // Unreachable for longer than the limit: the executor fails its tasks.
+    this.#redis.on("close", () => {
+      if (this.#closed) return;
+      this.#away = true;
+      this.#timer ??= setTimeout(() => this.#closed || l.onUnreachable(), l.unreachableMs);
+    });
+    this.#redis.on("ready", () => {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      if (this.#away) l.onReconnected();
+      this.#away = false;
+    });
+  }
+
+  /**
+   * Resolves once both connections are up (rejects if Redis cannot be reached). The events are
+   * read from the stream's position now, before any job is added: a job that ends before the
+   * reader's first read is still heard.
+   */
+  async ready(): Promise<void> {
+    const key = `bull:${this.#queueName}:events`;
+    const [last] = await this.#redis.xrevrange(key, "+", "-", "COUNT", 1);
+    const l = this.#listener;
+    const events = new this.#broker.bullmq.QueueEvents(this.#queueName, {
+      connection: this.#eventsRedis,
+      lastEventId: last?.[0] ?? "0-0",
+    });
+    this.#events = events;
+    events.on("error", () => {});
+    events.on("completed", (e) => l.onResult(e.jobId, parseResult(e.returnvalue)));
+    events.on("failed", (e) => l.onLost(e.jobId, e.failedReason));
+    events.on("active", (e) => l.onActive(e.jobId));
+    await events.waitUntilReady();
+  }
+
+  add(jobs: { id: string; data: TaskData }[]): Promise<unknown> {
+    return this.#queue.addBulk(jobs.map(({ id, data }) => ({
+      name: taskName(data.ref),
+      data,
+      opts: {
+        jobId: id,
+        attempts: 1,
+        removeOnComplete: { age: 600 },
+        removeOnFail: { age: 3600 },
+      },
+    })));
+  }
+
+  remove(id: string): Promise<number> {
+    return this.#queue.remove(id).catch(() => 0);
+  }
+
+  stop(id: string): Promise<number> {
+    return this.#redis.publish(this.#channel, id).catch(() => 0);
+  }
+
+  /** What Redis knows of job `id` (after a reconnection). */
+  async outcome(
+    id: string,
+  ): Promise<{ state: string; result?: unknown; reason?: string }> {
+    const state = await this.#queue.getJobState(id);
+    if (state === "completed" || state === "failed") {
+      const job = await this.#queue.getJob(id);
+      return { state, result: parseResult(job?.returnvalue), reason: job?.failedReason };
+    }
+    return { state };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    const away = this.#redis.status !== "ready";
+    if (away) { for (const r of [this.#redis, this.#eventsRedis]) r.disconnect(); }
+    await Promise.allSettled([this.#events?.close(), this.#queue.close()]);
+    if (!away) await Promise.all([hangUp(this.#redis), hangUp(this.#eventsRedis)]);
+  }
+}
+
+/** A job's return value as an event or the job gives it (BullMQ stores it as JSON). */
+function parseResult(value: unknown): TaskResult {
+  return (typeof value === "string" ? JSON.parse(value) : value) as TaskResult;
+}
