@@ -14,6 +14,18 @@ export const METHODS = ["thread", "process"] as const;
  */
 export const ALL_METHODS = [...METHODS, "forkserver"] as const;
 
+/**
+ * No network beyond loopback, for installs of the packed package: a registry that refuses every
+ * connection, asked once (npm looks up the optional peers, the cluster's packages, and would
+ * retry each for minutes; their absence is no error).
+ */
+export const OFFLINE = {
+  npm_config_registry: "http://127.0.0.1:9/",
+  NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+  npm_config_fetch_retries: "0",
+  BUN_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+};
+
 /** The runtime running the spec. */
 export const RUNTIME: "deno" | "bun" | "node" = process.versions.deno
   ? "deno"

@@ -20,20 +20,13 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { METHODS, RUNTIME, tempDir } from "./helpers.ts";
+import { METHODS, OFFLINE, RUNTIME, tempDir } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "node_modules", ".bin");
 const APP = fileURLToPath(new URL("./fixtures/package_app.mjs", import.meta.url));
 const ZX_EXAMPLE = fileURLToPath(new URL("../examples/zx-parallel.mjs", import.meta.url));
 const ZX_CLI = join(ROOT, "node_modules", "zx", "build", "cli.js");
-
-/** No network beyond loopback: a registry that refuses every connection. */
-const OFFLINE = {
-  npm_config_registry: "http://127.0.0.1:9/",
-  NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
-  BUN_CONFIG_REGISTRY: "http://127.0.0.1:9/",
-};
 
 function run(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, {

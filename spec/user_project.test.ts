@@ -29,7 +29,7 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { METHODS, RUNTIME, tempDir } from "./helpers.ts";
+import { METHODS, OFFLINE, RUNTIME, tempDir } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const MODULES = join(ROOT, "node_modules");
@@ -57,13 +57,6 @@ const PACKED_SOURCES = [
   "tsconfig.json",
   "tsconfig.build.json",
 ];
-
-/** No network beyond loopback: a registry that refuses every connection. */
-const OFFLINE = {
-  npm_config_registry: "http://127.0.0.1:9/",
-  NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
-  BUN_CONFIG_REGISTRY: "http://127.0.0.1:9/",
-};
 
 /** The environment of every command: offline, without this test runner's own settings. */
 function env(): Record<string, string | undefined> {

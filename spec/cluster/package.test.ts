@@ -11,15 +11,11 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { runCommand, RUNTIME, tempDir } from "../helpers.ts";
+import { OFFLINE, runCommand, RUNTIME, tempDir } from "../helpers.ts";
 import { RedisServer } from "./redis.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MODULES = join(ROOT, "node_modules");
-const OFFLINE = {
-  npm_config_registry: "http://127.0.0.1:9/",
-  NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
-};
 const env = () => ({
   ...process.env,
   PATH: `${join(MODULES, ".bin")}:${process.env.PATH}`,
