@@ -126,3 +126,15 @@ test("run(): bad input gets errors that say what to pass", () => {
     void pool.shutdown();
   }
 });
+
+test("cancel({ force: true }) of a task sent in a batch stops it alone: the others complete", async () => {
+  await using pool = new (getContext("process").ProcessPoolExecutor)({ maxWorkers: 1 });
+  // Short tasks travel in batches: these go to the one worker together.
+  await Promise.all(Array.from({ length: 50 }, (_, i) => pool.submit(twice, i)));
+  const fs = Array.from({ length: 20 }, (_, i) => pool.submit(wokeUp, i, 20));
+  while (!fs[0].running()) await new Promise((r) => setTimeout(r, 1));
+  assert.equal(fs[0].cancel({ force: true }), true);
+  await assert.rejects(fs[0].result(), CancelledError);
+  const rest = await Promise.all(fs.slice(1).map((f) => f.result()));
+  assert.deepEqual(rest, fs.slice(1).map((_, i) => `${i + 1}--Woke Up`));
+});

@@ -232,9 +232,16 @@ export class WorkerPool {
     if (!this.#jobs.has(job.id)) return false;
     const w = job.worker;
     if (w === undefined) this.#stale++; // still in the queue: dropped when the dispatcher reaches it
-    else {
+    else if (w.inFlight[0] !== job) {
+      // Sent behind the task its worker runs (a batch): dropped here, its result ignored.
       w.inFlight.splice(w.inFlight.indexOf(job), 1);
-      w.exiting = true; // it takes nothing more; its exit is heard as any other
+    } else {
+      // Running: its worker is killed (it takes nothing more; its exit is heard as any other)
+      // and the tasks sent behind it go back to the front of the queue.
+      const behind = w.inFlight.splice(0).slice(1);
+      for (const other of behind) other.worker = undefined;
+      if (behind.length) this.#requeue(behind);
+      w.exiting = true;
       if (w.child.alive) w.child.signal("kill");
     }
     this.#jobs.delete(job.id);
