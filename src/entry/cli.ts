@@ -8,8 +8,7 @@
 import { runClusterWorker } from "../cluster/worker.ts";
 import { START_METHODS, type StartMethod } from "../core/start_method.ts";
 import { cpuCount } from "../process/current.ts";
-import { mainScript } from "../runtime/host.ts";
-import { exitNow } from "../runtime/host.ts";
+import { exitNow, mainScript } from "../runtime/host.ts";
 import { onStopSignal } from "../runtime/os.ts";
 
 const USAGE = `usage: multiproc worker --connection redis://host:port --queue NAME --root DIR
@@ -78,7 +77,7 @@ function parse(args: string[]) {
   };
 }
 
-let options;
+let options: ReturnType<typeof parse>;
 try {
   options = parse(mainScript().args);
 } catch (error) {
