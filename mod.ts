@@ -19,9 +19,13 @@
  * ```
  * @module
  */
-export { Connection, Pipe } from "./src/channels/pipe.ts";
+export { Connection } from "./src/channels/connection.ts";
+export { Pipe } from "./src/channels/pipe.ts";
 export { JoinableQueue, Queue, type QueueOptions, SimpleQueue } from "./src/channels/queue.ts";
 export { ClusterExecutor, type ClusterOptions } from "./src/cluster/executor.ts";
+export { Client, Listener, type ListenerOptions } from "./src/connection/listener.ts";
+export type { AuthKey, SocketAddress } from "./src/connection/listener.ts";
+export { connectionWait } from "./src/connection/wait.ts";
 export { Context, getContext } from "./src/context.ts";
 export {
   AuthenticationError,
@@ -46,6 +50,13 @@ export {
   wait,
   type WaitResult,
 } from "./src/futures/wait.ts";
+export {
+  BaseManager,
+  Manager,
+  type ManagerOptions,
+  type RegisterOptions,
+  SyncManager,
+} from "./src/manager/manager.ts";
 export type { Typecode, ValueOf } from "./src/memory/typecode.ts";
 export {
   type ExecutorOptions,
@@ -54,6 +65,7 @@ export {
   type RunOptions,
 } from "./src/pool/executor.ts";
 export { AsyncResult, Pool, type PoolOptions } from "./src/pool/pool.ts";
+export { progress } from "./src/pool/progress.ts";
 export {
   activeChildren,
   cpuCount,
@@ -64,6 +76,25 @@ export {
   type ProcessInfo,
 } from "./src/process/current.ts";
 export { Process, type ProcessOptions } from "./src/process/process.ts";
+export {
+  ArrayProxy,
+  BarrierProxy,
+  BaseProxy,
+  BoundedSemaphoreProxy,
+  ConditionProxy,
+  DictProxy,
+  EventProxy,
+  JoinableQueueProxy,
+  ListProxy,
+  LockProxy,
+  NamespaceProxy,
+  type Proxied,
+  type ProxyWaitOptions,
+  QueueProxy,
+  RLockProxy,
+  SemaphoreProxy,
+  ValueProxy,
+} from "./src/proxy/proxies.ts";
 export {
   getAllStartMethods,
   getStartMethod,
@@ -79,5 +110,10 @@ export { RLock } from "./src/sync/rlock.ts";
 export { BoundedSemaphore, Semaphore } from "./src/sync/semaphore.ts";
 export { task } from "./src/targets/task.ts";
 export { RawArray, SharedArray } from "./src/values/array.ts";
+export {
+  type ShareableItem,
+  ShareableList,
+  type ShareableListOptions,
+} from "./src/values/shareable_list.ts";
 export { SharedMemory, type SharedMemoryOptions } from "./src/values/shared_memory.ts";
 export { RawValue, Value, type ValueOptions } from "./src/values/value.ts";

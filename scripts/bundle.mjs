@@ -16,6 +16,7 @@ export async function bundle(root, outdir, { sourcemap = true } = {}) {
       "web_worker-entry": join(root, "src/entry/web_worker.ts"),
       "pool-worker": join(root, "src/pool/worker.ts"),
       "cluster-runner": join(root, "src/cluster/runner.ts"),
+      "manager-server": join(root, "src/manager/server.ts"),
       "cli": join(root, "src/entry/cli.ts"),
     },
     outdir,

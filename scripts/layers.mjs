@@ -18,10 +18,13 @@ export const LAYERS = [
   ["sync", ["src/sync"]],
   ["values", ["src/values"]],
   ["channels", ["src/channels"]],
+  ["connection", ["src/connection"]],
+  ["proxy", ["src/proxy"]],
   ["process", ["src/process"]],
   ["futures", ["src/futures"]],
   ["pool", ["src/pool"]],
   ["cluster", ["src/cluster"]],
+  ["manager", ["src/manager"]],
   ["context", ["src/context.ts"]],
   ["entry", ["src/entry", "mod.ts"]],
 ];

@@ -1,10 +1,11 @@
 /**
  * The npm package end to end: `npm pack`, then in temporary projects `npm install` and
  * `bun add` of the tarball, and a small program run against the installed package by Node and
- * by Bun under both start methods; then `examples/zx-parallel.mjs` run there by the installed
- * zx, on each runtime, under both start methods. Nothing comes from the network: the registry
- * is pointed at a closed loopback port and koffi is taken from this checkout. Runs once, in the
- * Node job (it builds and installs).
+ * by Bun under both start methods (processes, shared memory, a pool's map and task progress);
+ * then `examples/zx-parallel.mjs` run there by the installed zx, on each runtime, under both
+ * start methods. Nothing comes from the network: the registry is pointed at a closed loopback
+ * port and koffi is taken from this checkout. Runs once, in the Node job (it builds and
+ * installs).
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -82,6 +83,9 @@ test("npm pack, then npm install and bun add of the tarball, run with Node and B
       assert.deepEqual(JSON.parse(out.trim().split("\n").pop()!), {
         total: 2000,
         squares: [1, 4, 9],
+        done: [1, 2, 3],
+        reported: [1, 2, 3],
+        shareable: ["child", 42],
         codes: [0, 0],
         loaded: "dist/mod.js",
       }, `${tool} install, ${runtime}, ${method}`);

@@ -2,7 +2,8 @@
  * Contexts: the module's factories bound to one start method (CPython's `get_context`).
  * @module
  */
-import { type Connection, makePipe } from "./channels/pipe.ts";
+import type { Connection } from "./channels/connection.ts";
+import { makePipe } from "./channels/pipe.ts";
 import { JoinableQueue, Queue, SimpleQueue } from "./channels/queue.ts";
 import { BOUND_METHOD } from "./handles/handle.ts";
 import { ProcessPoolExecutor } from "./pool/executor.ts";
@@ -18,6 +19,7 @@ import { Lock } from "./sync/lock.ts";
 import { RLock } from "./sync/rlock.ts";
 import { BoundedSemaphore, Semaphore } from "./sync/semaphore.ts";
 import { RawArray, SharedArray } from "./values/array.ts";
+import { ShareableList } from "./values/shareable_list.ts";
 import { SharedMemory } from "./values/shared_memory.ts";
 import { RawValue, Value } from "./values/value.ts";
 
@@ -60,6 +62,8 @@ export class Context {
   readonly RawArray: typeof RawArray;
   /** `SharedMemory` of this context. */
   readonly SharedMemory: typeof SharedMemory;
+  /** `ShareableList` of this context. */
+  readonly ShareableList: typeof ShareableList;
   /** `Lock` of this context. */
   readonly Lock: typeof Lock;
   /** `RLock` of this context. */
@@ -98,6 +102,7 @@ export class Context {
     this.SharedArray = bind(SharedArray, method);
     this.RawArray = bind(RawArray, method);
     this.SharedMemory = bind(SharedMemory, method);
+    this.ShareableList = bind(ShareableList, method);
     this.Lock = bind(Lock, method);
     this.RLock = bind(RLock, method);
     this.Semaphore = bind(Semaphore, method);

@@ -9,6 +9,7 @@
  */
 import { EOFError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
+import { READY } from "../core/ready.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import {
   HANDLE,
@@ -21,6 +22,7 @@ import type { BlockRef } from "../memory/arena.ts";
 import { atChildExit } from "../state/state.ts";
 import { deadlineOf, runAsync, runSync } from "../sync/futex.ts";
 import { myToken, tokenAlive } from "../sync/owner.ts";
+import { bytesOf, checkMaxLength, Connection } from "./connection.ts";
 import {
   decodeItem,
   type Encoded,
@@ -44,24 +46,11 @@ interface ConnectionData {
 }
 
 /** Connections alive in this isolate, closed when a child ends normally. */
-const open = new Set<Connection>();
+const open = new Set<RingConnection>();
 atChildExit(() => open.forEach((c) => c.close()));
 
-/**
- * One end of a `Pipe`.
- * @example
- * ```ts
- * import { Pipe } from "multiproc";
- * const [a, b] = Pipe();
- * a.send({ hello: "world" });
- * console.log(b.poll(100), b.recv()); // true { hello: "world" }
- * b.sendBytes(new Uint8Array([1, 2, 3]));
- * console.log(await a.recvAsync()); // Uint8Array [1, 2, 3]
- * a.close();
- * // b.recv() now throws EOFError
- * ```
- */
-export class Connection<T = unknown> {
+/** One end of a `Pipe`: rings of shared memory, one per direction. */
+export class RingConnection<T = unknown> extends Connection<T> {
   static readonly kind = "Connection";
   readonly #read: Ring | null;
   readonly #write: Ring | null;
@@ -73,6 +62,7 @@ export class Connection<T = unknown> {
 
   /** @internal Use `Pipe()`. */
   constructor(read: Ring | null, write: Ring | null, method: StartMethod) {
+    super();
     this.#read = read;
     this.#write = write;
     this.#method = method;
@@ -124,17 +114,7 @@ export class Connection<T = unknown> {
   /** Sends raw bytes (`buf[offset .. offset + size]`). */
   sendBytes(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number): void {
     const ring = this.#writer("sendBytes");
-    const bytes = buf instanceof ArrayBuffer
-      ? new Uint8Array(buf)
-      : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    if (offset < 0 || offset > bytes.length) {
-      throw new RangeError("Connection.sendBytes(): offset out of range");
-    }
-    const n = size ?? bytes.length - offset;
-    if (n < 0 || offset + n > bytes.length) {
-      throw new RangeError("Connection.sendBytes(): size out of range");
-    }
-    this.#put(ring, encodeRawMessage(BYTES, bytes.subarray(offset, offset + n)));
+    this.#put(ring, encodeRawMessage(BYTES, bytesOf(buf, offset, size)));
   }
 
   /**
@@ -187,19 +167,18 @@ export class Connection<T = unknown> {
   /** Receives the next message as bytes; throws if it is longer than `maxLength`. */
   recvBytes(maxLength?: number): Uint8Array {
     const ring = this.#reader("recvBytes");
-    const op = ring.take(
-      READ,
-      (bytes, _view, n) => messageBody(bytes, n),
-      undefined,
-      this.#eof(ring),
+    const op = ring.take(READ, (b, _v, n) => messageBody(b, n), undefined, this.#eof(ring));
+    return checkMaxLength(this.#got(runSync(ring.words, op), "recvBytes"), maxLength);
+  }
+
+  /** Like `recvBytes`, without blocking the event loop. */
+  async recvBytesAsync(maxLength?: number): Promise<Uint8Array> {
+    const ring = this.#reader("recvBytesAsync");
+    const op = ring.take(READ, (b, _v, n) => messageBody(b, n), undefined, this.#eof(ring));
+    return checkMaxLength(
+      this.#got(await keepAlive(runAsync(ring.words, op)), "recvBytesAsync"),
+      maxLength,
     );
-    const body = this.#got(runSync(ring.words, op), "recvBytes");
-    if (maxLength !== undefined && body.length > maxLength) {
-      throw new RangeError(
-        `Connection.recvBytes(): the message has ${body.length} bytes, more than maxLength ${maxLength}`,
-      );
-    }
-    return body;
   }
 
   /** Whether there is something to receive (or the other end closed), waiting up to `timeoutMs` (default 0). */
@@ -214,6 +193,11 @@ export class Connection<T = unknown> {
     const ring = this.#reader("pollAsync");
     const deadline = deadlineOf("Connection.pollAsync()", timeoutMs);
     return (await keepAlive(runAsync(ring.words, ring.poll(deadline, this.#eof(ring))))) === true;
+  }
+
+  /** @internal For `connectionWait`: something to receive, or the end of the stream. */
+  [READY](timeoutMs: number): Promise<boolean> {
+    return this.pollAsync(timeoutMs);
   }
 
   /** Closes this end: once every holder of the other direction's writer has closed, `recv` there throws `EOFError`. */
@@ -232,9 +216,9 @@ export class Connection<T = unknown> {
   }
 
   /** @internal Rebuilds a connection over the rings of a handle (see `registerKind`). */
-  static fromHandle(origin: Origin): Connection {
+  static fromHandle(origin: Origin): RingConnection {
     const { read, write } = origin.revived as ConnectionData;
-    return new Connection(read && new Ring(read), write && new Ring(write), origin.method);
+    return new RingConnection(read && new Ring(read), write && new Ring(write), origin.method);
   }
 
   [HANDLE](): HandleState {
@@ -242,7 +226,7 @@ export class Connection<T = unknown> {
     // The child's copy is one more writer until it closes (or its process ends).
     if (this.#write) Atomics.add(this.#write.i32, WRITERS, 1);
     return {
-      kind: Connection.kind,
+      kind: RingConnection.kind,
       method: this.#method,
       data: {
         read: this.#read?.block.ref ?? null,
@@ -271,10 +255,12 @@ export function Pipe<T = unknown>(duplex = true): [Connection<T>, Connection<T>]
 export function makePipe<T>(method: StartMethod, duplex: boolean): [Connection<T>, Connection<T>] {
   const ab = new Ring(method, CAPACITY, 0);
   Atomics.store(ab.i32, WRITERS, 1);
-  if (!duplex) return [new Connection<T>(ab, null, method), new Connection<T>(null, ab, method)];
+  if (!duplex) {
+    return [new RingConnection<T>(ab, null, method), new RingConnection<T>(null, ab, method)];
+  }
   const ba = new Ring(method, CAPACITY, 0);
   Atomics.store(ba.i32, WRITERS, 1);
-  return [new Connection<T>(ba, ab, method), new Connection<T>(ab, ba, method)];
+  return [new RingConnection<T>(ba, ab, method), new RingConnection<T>(ab, ba, method)];
 }
 
 /** Records this thread as the holder of one copy of `ring`'s write end; its slot, or -1. */
@@ -297,4 +283,4 @@ function reapDeadHolders(ring: Ring): void {
   }
 }
 
-registerKind(Connection);
+registerKind(RingConnection);

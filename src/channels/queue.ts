@@ -6,6 +6,7 @@
  */
 import { Empty, Full } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
+import { READY } from "../core/ready.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
 import type { BlockRef } from "../memory/arena.ts";
@@ -185,6 +186,13 @@ export class Queue<T = unknown> {
   /** `get({ block: false })`. */
   getNowait(): T {
     return this.get({ block: false });
+  }
+
+  /** @internal For `connectionWait`: an item to take. */
+  async [READY](timeoutMs: number): Promise<boolean> {
+    this.#check("wait");
+    const op = this._ring.poll(performance.now() + timeoutMs);
+    return (await keepAlive(runAsync(this._ring.words, op))) === true;
   }
 
   /** Approximate number of items in the queue. */

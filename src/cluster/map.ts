@@ -8,7 +8,7 @@ import { Deadline } from "../core/deadline.ts";
 import { TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import type { Future } from "../futures/future.ts";
-import { checkChunksize } from "../pool/calls.ts";
+import { checkChunksize, checkOnProgress } from "../pool/calls.ts";
 import { splitMapArgs } from "../pool/executor.ts";
 import type { ChunkOutcome } from "./protocol.ts";
 
@@ -16,7 +16,7 @@ import type { ChunkOutcome } from "./protocol.ts";
 export interface MapSource {
   /** The call, e.g. `ClusterExecutor.map()`, for errors. */
   what: string;
-  /** `map`'s arguments: the iterables, then maybe `{ timeout, chunksize }`. */
+  /** `map`'s arguments: the iterables, then maybe `{ timeout, chunksize, onProgress }`. */
   iterablesAndOptions: unknown[];
   /** How many tasks may be ahead of the one whose results are being read. */
   ahead: number;
@@ -29,8 +29,9 @@ export function lazyMap<R>(source: MapSource): AsyncIterableIterator<R> {
   const { what } = source;
   const [iterables, options] = splitMapArgs(source.iterablesAndOptions);
   const chunksize = checkChunksize(options.chunksize ?? 1, what);
+  const onProgress = checkOnProgress(options.onProgress, what);
   const deadline = new Deadline(what, options.timeout);
-  return results<R>(source, zipLazily(iterables, what), chunksize, deadline);
+  return results<R>(source, zipLazily(iterables, what), chunksize, deadline, onProgress);
 }
 
 async function* results<R>(
@@ -38,10 +39,19 @@ async function* results<R>(
   rows: Iterator<unknown[]>,
   chunksize: number,
   deadline: Deadline,
+  onProgress: ((done: number) => void) | undefined,
 ): AsyncIterableIterator<R> {
   const { what } = source;
   const window: Future<unknown>[] = [];
   let done = false;
+  /** Items done (returned or failed), for `onProgress`: counted as each job settles. */
+  let itemsDone = 0;
+  const count = (f: Future<unknown>, items: number) =>
+    f.addDoneCallback(() => {
+      if (f.cancelled()) return;
+      itemsDone += items;
+      onProgress!(itemsDone);
+    });
   const fill = () => {
     while (!done && window.length < source.ahead) {
       const chunk: unknown[][] = [];
@@ -50,7 +60,11 @@ async function* results<R>(
         if (chunk.length === chunksize) break;
       }
       if (chunk.length < chunksize) done = true;
-      if (chunk.length) window.push(source.submit(chunk, chunksize > 1));
+      if (chunk.length) {
+        const f = source.submit(chunk, chunksize > 1);
+        if (onProgress) count(f, chunk.length);
+        window.push(f);
+      }
     }
   };
   try {

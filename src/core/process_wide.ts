@@ -37,7 +37,9 @@ export type GlobalName =
   /** sync/owner.ts: this thread's owner token and its process's thread table. */
   | "owner"
   /** sync/owner.ts: how a thread child ends itself when its parent asks. */
-  | "endThread";
+  | "endThread"
+  /** pool/progress.ts: how `progress()` reports on the task this pool worker runs. */
+  | "poolProgress";
 
 /** The `globalThis` key of `name`. */
 export function globalKey(name: GlobalName): symbol {

@@ -27,6 +27,8 @@ export class Future<R = unknown> implements PromiseLike<R> {
   #failed = false;
   // Typed without R, so that a Future<number> is a Future<unknown> (covariance).
   #callbacks: ((f: never) => void)[] = [];
+  /** The `onProgress` callbacks, until the future settles. */
+  #progress: ((value: unknown) => void)[] | null = null;
   #promise: Promise<R> | undefined;
   #resolve: ((v: never) => void) | undefined;
   #reject: ((e: unknown) => void) | undefined;
@@ -106,6 +108,7 @@ export class Future<R = unknown> implements PromiseLike<R> {
   }
 
   #settle(): void {
+    this.#progress = null; // reports after settlement are dropped
     if (this.#failed) this.#reject?.(this.#error);
     else this.#resolve?.(this.#value as never);
     for (const callback of this.#callbacks.splice(0)) {
@@ -127,6 +130,58 @@ export class Future<R = unknown> implements PromiseLike<R> {
   addDoneCallback(fn: (future: Future<R>) => void): void {
     if (this.done()) this.#call(fn);
     else this.#callbacks.push(fn);
+  }
+
+  /**
+   * Calls `callback(value)` for each `progress(value)` the task reports from its worker, in the
+   * order reported, from now until the future settles: reports that arrive after it has settled
+   * (finished, failed, cancelled or stopped) are dropped, and reports made before the callback
+   * was registered are not replayed (register it when submitting, as below; the first report
+   * cannot arrive before the next turn of the event loop). Returns the future itself, so that
+   * `await pool.submit(fn, x).onProgress(cb)` reads as one call; callbacks are released when it
+   * settles. (A `ClusterExecutor`'s futures hear nothing: reports stay on the worker's
+   * machine.) A callback that throws does not stop the other callbacks, the task or the pool: its
+   * error is rethrown in a microtask (an uncaught error, as one thrown in an `addDoneCallback`
+   * callback), so that it is seen.
+   * @example
+   * ```ts
+   * import { isMain, ProcessPoolExecutor, progress, task } from "multiproc";
+   *
+   * export const steps = task(import.meta, (n: number) => {
+   *   for (let i = 1; i <= n; i++) progress(`step ${i} of ${n}`);
+   *   return n;
+   * });
+   *
+   * if (isMain(import.meta)) {
+   *   await using pool = new ProcessPoolExecutor();
+   *   const f = pool.submit(steps, 3).onProgress((line) => console.log(line));
+   *   console.log(await f); // after "step 1 of 3", "step 2 of 3", "step 3 of 3"
+   * }
+   * ```
+   */
+  onProgress(callback: (value: unknown) => void): this {
+    if (typeof callback !== "function") {
+      throw new TypeError(
+        `Future.onProgress(): callback must be a function, got ${typeof callback}`,
+      );
+    }
+    if (!this.done()) (this.#progress ??= []).push(callback);
+    return this;
+  }
+
+  /** @internal A report of the task (pool/progress.ts): to the callbacks, unless settled. */
+  _setProgress(value: unknown): void {
+    const callbacks = this.#progress;
+    if (callbacks === null) return;
+    for (let i = 0, n = callbacks.length; i < n && this.#progress !== null; i++) {
+      try {
+        callbacks[i](value);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
   }
 
   #settled(): Promise<R> {

@@ -22,6 +22,8 @@ export interface HandleState {
   method: StartMethod;
   /** Whatever the reviver needs, structured-cloneable. */
   data: unknown;
+  /** True for objects reached by address (a manager's proxies): they go to children of any method. */
+  portable?: boolean;
 }
 
 /** An object that crosses to children as a handle. */
@@ -133,7 +135,7 @@ function encodeValue(v: unknown, method: StartMethod, where: () => string): unkn
     const state = v[HANDLE]();
     // Objects cross to children that share their memory: process and forkserver children share
     // OS segments, thread children SharedArrayBuffers.
-    if (memoryOf(state.method) !== memoryOf(method)) {
+    if (!state.portable && memoryOf(state.method) !== memoryOf(method)) {
       throw new TypeError(
         `${where()} is a ${state.kind} made for the "${state.method}" start method and cannot go `
           + `to a child started with "${method}": make it with getContext("${method}").${state.kind}`

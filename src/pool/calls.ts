@@ -100,6 +100,41 @@ export function submitCalls(
   return futures;
 }
 
+/** Checks a map's `onProgress` option: a function, or undefined. */
+export function checkOnProgress(
+  onProgress: unknown,
+  what: string,
+): ((done: number) => void) | undefined {
+  if (onProgress !== undefined && typeof onProgress !== "function") {
+    throw new TypeError(`${what}: onProgress must be a function, got ${typeof onProgress}`);
+  }
+  return onProgress as ((done: number) => void) | undefined;
+}
+
+/**
+ * Calls `onProgress(done)` as `futures` settle, with how many items (calls) are done: each task
+ * counts its calls (`chunksize`, the last one what is left of `n`), whether they returned or
+ * failed; a cancelled task counts none.
+ */
+export function countDone(
+  futures: Future<unknown>[],
+  n: number,
+  chunksize: number,
+  onProgress: ((done: number) => void) | undefined,
+): void {
+  if (onProgress === undefined) return;
+  let done = 0;
+  for (let i = 0; i < futures.length; i++) {
+    const f = futures[i];
+    const items = Math.min(chunksize, n - i * chunksize);
+    f.addDoneCallback(() => {
+      if (f.cancelled()) return;
+      done += items;
+      onProgress(done);
+    });
+  }
+}
+
 /**
  * What one task's result holds, in call order: the values of its calls up to the first that
  * failed, and that call's error (undefined if none failed). An unchunked task's result is the

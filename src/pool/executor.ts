@@ -8,7 +8,15 @@ import type { Future } from "../futures/future.ts";
 import { methodOf } from "../handles/handle.ts";
 import { cpuCount } from "../process/current.ts";
 import { checkStartMethod, type ContextLike } from "../state/start_method.ts";
-import { type AnyFn, checkChunksize, orderedResults, submitCalls, zipCalls } from "./calls.ts";
+import {
+  type AnyFn,
+  checkChunksize,
+  checkOnProgress,
+  countDone,
+  orderedResults,
+  submitCalls,
+  zipCalls,
+} from "./calls.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
 /**
@@ -60,7 +68,8 @@ export interface RunOptions {
 }
 
 /**
- * Options of `ProcessPoolExecutor.map()`, given as its last argument.
+ * Options of `ProcessPoolExecutor.map()` (and `ClusterExecutor.map()`), given as its last
+ * argument.
  * @example
  * ```ts
  * import { isMain, ProcessPoolExecutor, task } from "multiproc";
@@ -68,7 +77,12 @@ export interface RunOptions {
  * if (isMain(import.meta)) {
  *   await using pool = new ProcessPoolExecutor();
  *   const xs = Array.from({ length: 10000 }, (_, i) => i);
- *   for await (const y of pool.map(square, xs, { chunksize: 1000, timeout: 5000 })) void y;
+ *   const options = {
+ *     chunksize: 1000,
+ *     timeout: 5000,
+ *     onProgress: (done: number) => console.log(`${done} of ${xs.length}`),
+ *   };
+ *   for await (const y of pool.map(square, xs, options)) void y;
  * }
  * ```
  */
@@ -77,11 +91,20 @@ export interface MapOptions {
   timeout?: number;
   /** Calls per task (default 1): larger chunks cost fewer messages for small tasks. */
   chunksize?: number;
+  /**
+   * Called with how many items are done (returned or failed, out of those submitted) each time
+   * a task finishes, whether or not its results have been read: one item at a time, or a
+   * chunk's `chunksize` at once. (`ProcessPoolExecutor` submits every item at once;
+   * `ClusterExecutor`, lazy, as far as its window of jobs in Redis.) Counts up to the number of items when all finish; items
+   * cancelled (the iteration stopped early, or failed) are not counted. A callback that throws
+   * is reported as an uncaught error and the map goes on.
+   */
+  onProgress?: (done: number) => void;
 }
 
 /**
  * Splits `map`'s arguments into the iterables and the options: a last argument that is a plain
- * object (not iterable) is `{ timeout, chunksize }`.
+ * object (not iterable) is `{ timeout, chunksize, onProgress }`.
  */
 export function splitMapArgs(args: unknown[]): [iterables: unknown[], options: MapOptions] {
   const last = args.at(-1);
@@ -220,19 +243,22 @@ export class ProcessPoolExecutor implements AsyncDisposable {
 
   /**
    * `fn` over the iterables zipped (like Python's `zip`); the results in input order as an async
-   * iterable. A last argument that is a plain object is `{ timeout, chunksize }`.
+   * iterable. A last argument that is a plain object is `{ timeout, chunksize, onProgress }`
+   * (`MapOptions`): `onProgress(done)` hears how many items are done as tasks finish.
    */
   map<R>(
     fn: (...args: never[]) => R,
-    ...iterablesAndOptions: unknown[]
+    ...iterablesAndOptions: Iterable<unknown>[] | [...Iterable<unknown>[], MapOptions]
   ): AsyncIterableIterator<Awaited<R>> {
     this.#checkOpen("map");
     const [iterables, options] = splitMapArgs(iterablesAndOptions);
     const chunksize = checkChunksize(options.chunksize ?? 1, "ProcessPoolExecutor.map()");
+    const onProgress = checkOnProgress(options.onProgress, "ProcessPoolExecutor.map()");
     const deadline = new Deadline("ProcessPoolExecutor.map()", options.timeout);
     const calls = zipCalls(iterables, "ProcessPoolExecutor.map()");
     const limits = this.#taskTimeout === undefined ? undefined : { timeout: this.#taskTimeout };
     const futures = submitCalls(this.#pool, fn as AnyFn, calls, chunksize, limits);
+    countDone(futures, calls.n, chunksize, onProgress);
     return orderedResults<Awaited<R>>(futures, chunksize > 1, deadline);
   }
 

@@ -41,6 +41,18 @@ export interface DoneMessage {
   busyMs: number;
 }
 
+/** Fields per report in `ProgressMessage.reports`: task id, value. */
+export const REPORT_FIELDS = 2;
+
+/**
+ * Worker → parent: what tasks reported with `progress()`, in order (sent as they come, or
+ * gathered when they come close together; always before the results of the same tasks).
+ */
+export interface ProgressMessage {
+  op: "progress";
+  reports: unknown[];
+}
+
 /** What a worker is started with. */
 export interface WorkerConfig {
   initializer: TargetRef | null;

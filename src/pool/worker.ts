@@ -6,13 +6,23 @@
 import { decodeValue, hasHandles } from "../handles/handle.ts";
 import { state } from "../state/state.ts";
 import { findTarget, type TargetRef } from "../targets/task.ts";
-import { type ChunkWire, JOB_FIELDS, type RunMessage, type WorkerConfig } from "./protocol.ts";
+import { installReporter } from "./progress.ts";
+import {
+  type ChunkWire,
+  JOB_FIELDS,
+  type ProgressMessage,
+  REPORT_FIELDS,
+  type RunMessage,
+  type WorkerConfig,
+} from "./protocol.ts";
 import { toWire } from "./wire.ts";
 
 type Fn = (...args: unknown[]) => unknown;
 
 /** Results are sent when the queue runs dry, or after this many. */
 const BATCH = 256;
+/** Progress reports close together are gathered and sent this often at most (ms). */
+const REPORT_MS = 10;
 
 /** The worker loop. Exported: children import this module and call it. */
 export async function poolWorker(config: WorkerConfig): Promise<void> {
@@ -26,8 +36,44 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
   let results: unknown[] = [];
   let busyMs = 0;
   let done = 0;
+  /** The id of the task running now (progress() reports on it), or null between tasks. */
+  let current: unknown = null;
+  /** Progress reports not yet sent: task id, value, ... */
+  let reports: unknown[] = [];
+  let reportedAt = -Infinity;
+  let reportTimer: ReturnType<typeof setTimeout> | undefined;
 
+  const sendReports = () => {
+    if (reportTimer !== undefined) clearTimeout(reportTimer);
+    reportTimer = undefined;
+    if (reports.length === 0) return;
+    const batch = reports;
+    reports = [];
+    reportedAt = performance.now();
+    try {
+      channel.send({ op: "progress", reports: batch } satisfies ProgressMessage);
+    } catch {
+      // progress() checked each value; should one still not cross, the others go alone.
+      for (let i = 0; i < batch.length; i += REPORT_FIELDS) {
+        try {
+          channel.send({ op: "progress", reports: batch.slice(i, i + REPORT_FIELDS) });
+        } catch {
+          // dropped: a report is no result, and nothing waits for it
+        }
+      }
+    }
+  };
+  installReporter((value) => {
+    if (current === null) return; // between tasks: a timer left behind by a finished one
+    reports.push(current, value);
+    const wait = reportedAt + REPORT_MS - performance.now();
+    if (wait <= 0) sendReports();
+    else reportTimer ??= setTimeout(sendReports, wait);
+  });
+
+  // Reports always leave before results: a task's reports reach its future before it settles.
   const flush = () => {
+    if (reports.length > 0) sendReports();
     if (results.length === 0) return;
     const batch = results;
     results = [];
@@ -86,6 +132,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
     let args = queue[head + 2] as unknown[];
     const chunked = queue[head + 3] === 1;
     head += JOB_FIELDS;
+    current = id;
     const t0 = performance.now();
     let fn = fns.get(fnId)!;
     try {
@@ -126,6 +173,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
     } catch (error) {
       results.push(id, 0, toWire(error));
     }
+    current = null;
     busyMs += performance.now() - t0;
     done++;
     if (results.length >= BATCH * 3) flush();

@@ -12,7 +12,13 @@ import type { AnyFn, Chunk } from "./calls.ts";
 import { Deque } from "./deque.ts";
 import { Functions } from "./functions.ts";
 import { encodeJobArgs, type Job as JobOf, settleJob, type TaskLimits } from "./jobs.ts";
-import { type DoneMessage, type InitFailedMessage, RESULT_FIELDS } from "./protocol.ts";
+import {
+  type DoneMessage,
+  type InitFailedMessage,
+  type ProgressMessage,
+  REPORT_FIELDS,
+  RESULT_FIELDS,
+} from "./protocol.ts";
 import { fromWire, type WireError } from "./wire.ts";
 import { type Worker, type WorkerSpec, WorkerStarter } from "./workers.ts";
 
@@ -274,6 +280,7 @@ export class WorkerPool {
   #onMessage(w: Worker, m: unknown): void {
     const op = (m as { op?: string }).op;
     if (op === "done") this.#onDone(w, m as DoneMessage);
+    else if (op === "progress") this.#onProgress(w, m as ProgressMessage);
     else if (op === "hello") {
       w.ready = true;
       if (w.exiting) return w.child.send({ op: "exit" });
@@ -310,6 +317,18 @@ export class WorkerPool {
       );
     }
     this.#dispatch();
+  }
+
+  /**
+   * Hands each report to its task's future, if that task is still this worker's (one stopped,
+   * or whose worker died, has left `#jobs`; its future has settled and would drop it anyway).
+   */
+  #onProgress(w: Worker, m: ProgressMessage): void {
+    const r = m.reports;
+    for (let i = 0; i < r.length; i += REPORT_FIELDS) {
+      const job = this.#jobs.get(r[i] as number);
+      if (job?.worker === w) job.future._setProgress(r[i + 1]);
+    }
   }
 
   #finish(job: Job, ok: boolean, value: unknown): void {

@@ -5,6 +5,7 @@
  */
 import { ProcessError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
+import { READY } from "../core/ready.ts";
 import { withTimeout } from "../core/sleep.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { encodeArgs, methodOf } from "../handles/handle.ts";
@@ -192,6 +193,17 @@ export class Process<A extends unknown[] = unknown[]> {
       );
     }
     return keepAlive(withTimeout(this.#child.ended, timeoutMs, "Process.join()").then(() => {}));
+  }
+
+  /** @internal For `connectionWait` (CPython waits on `p.sentinel`): the child has exited. */
+  async [READY](timeoutMs: number): Promise<boolean> {
+    if (!this.#child) {
+      throw new ProcessError(
+        `connectionWait(): process '${this.name}' has not started: call start() first.`,
+      );
+    }
+    await this.join(timeoutMs).catch(() => {});
+    return !this.#child.alive;
   }
 
   /** True from `start()` until the child has exited. */

@@ -5,6 +5,7 @@
 import "../values/value.ts";
 import "../values/array.ts";
 import "../values/shared_memory.ts";
+import "../values/shareable_list.ts";
 import "../sync/lock.ts";
 import "../sync/rlock.ts";
 import "../sync/semaphore.ts";
@@ -13,3 +14,4 @@ import "../sync/condition.ts";
 import "../sync/barrier.ts";
 import "../channels/queue.ts";
 import "../channels/pipe.ts";
+import "../proxy/proxies.ts";

@@ -51,3 +51,9 @@ export function clusterRunnerUrl(): string {
   if (bundled) return new URL("./cluster-runner.js", import.meta.url).href;
   return new URL(`../cluster/runner${libraryExtension(import.meta.url)}`, import.meta.url).href;
 }
+
+/** URL of the module that exports `serveManager`, the target of a manager process. */
+export function managerServerUrl(): string {
+  if (bundled) return new URL("./manager-server.js", import.meta.url).href;
+  return new URL(`../manager/server${libraryExtension(import.meta.url)}`, import.meta.url).href;
+}

@@ -1,0 +1,210 @@
+/**
+ * `Listener` and `Client` (CPython's `multiprocessing.connection`): message connections between
+ * programs over Unix sockets or TCP, with the `authkey` handshake of `auth.ts`.
+ * @module
+ */
+import type { Connection } from "../channels/connection.ts";
+import { EOFError } from "../core/errors.ts";
+import type { Extensions } from "../core/portable.ts";
+import {
+  connect,
+  describeAddress,
+  privateSocketPath,
+  type SocketAddress,
+  SocketServer,
+  type Stream,
+} from "../runtime/socket.ts";
+import { authenticateClient, authenticateListener, type AuthKey, keyBytes } from "./auth.ts";
+import { SocketConnection } from "./socket_connection.ts";
+
+export type { SocketAddress } from "../runtime/socket.ts";
+export type { AuthKey } from "./auth.ts";
+
+/**
+ * Options of `Listener` and `Client`.
+ * @example
+ * ```ts
+ * import { Listener } from "multiproc";
+ * await using listener = new Listener({ address: { host: "127.0.0.1", port: 0 }, authkey: "k" });
+ * console.log(await listener.ready); // { host: "127.0.0.1", port: ... }
+ * ```
+ */
+export interface ListenerOptions {
+  /**
+   * A Unix socket's path, or `{ host, port }` for TCP (port 0: the OS picks one; read it from
+   * `listener.address`). `Listener` without one listens on a new Unix socket in a private
+   * temporary directory.
+   */
+  address?: SocketAddress;
+  /** A shared secret both sides must hold; a peer without it is refused with `AuthenticationError`. */
+  authkey?: AuthKey;
+}
+
+/** @internal Checks an address given by the user. */
+export function checkAddress(address: unknown, what: string): SocketAddress {
+  if (typeof address === "string" && address.length > 0) return address;
+  if (typeof address === "object" && address !== null) {
+    const { host, port } = address as { host?: unknown; port?: unknown };
+    if (
+      typeof host === "string" && host.length > 0 && Number.isInteger(port)
+      && (port as number) >= 0 && (port as number) <= 65535
+    ) {
+      return { host, port: port as number };
+    }
+  }
+  throw new TypeError(
+    `${what}: address must be a Unix socket path or { host, port } with a port in 0..65535, `
+      + `got ${JSON.stringify(address)}`,
+  );
+}
+
+/**
+ * Accepts connections from other programs (CPython's `Listener`).
+ * @example
+ * ```ts
+ * import { Client, Listener } from "multiproc";
+ * await using listener = new Listener({ address: { host: "127.0.0.1", port: 0 }, authkey: "secret" });
+ * const address = await listener.ready;
+ * const [server, client] = await Promise.all([
+ *   listener.accept(),
+ *   Client({ address, authkey: "secret" }),
+ * ]);
+ * client.send({ hello: "world" });
+ * console.log(await server.recvAsync()); // { hello: "world" }
+ * client.close();
+ * server.close();
+ * ```
+ */
+export class Listener {
+  readonly #server: SocketServer;
+  readonly #key: Uint8Array | null;
+  readonly #ext: Extensions | undefined;
+  readonly #cleanup: (() => void) | undefined;
+  readonly #incoming: Stream[] = [];
+  readonly #accepting = new Set<() => void>();
+  #closed = false;
+  /** Settles once the socket is bound: the address, with the port the OS chose. */
+  readonly ready: Promise<SocketAddress>;
+
+  constructor(options: ListenerOptions = {}, ext?: Extensions) {
+    let address: SocketAddress;
+    if (options.address === undefined) {
+      const made = privateSocketPath("listener");
+      address = made.path;
+      this.#cleanup = made.remove;
+    } else {
+      address = checkAddress(options.address, "new Listener()");
+    }
+    this.#key = options.authkey === undefined ? null : keyBytes(options.authkey, "new Listener()");
+    this.#ext = ext;
+    this.#server = new SocketServer(address);
+    this.#server.keepAlive(false);
+    this.#server.onConnection = (stream) => {
+      if (this.#closed) return stream.close();
+      this.#incoming.push(stream);
+      for (const wake of [...this.#accepting]) wake();
+    };
+    this.ready = this.#server.ready.catch((error: Error) => {
+      throw new Error(
+        `new Listener(): cannot listen on ${describeAddress(address)}: ${error.message}`,
+        { cause: error },
+      );
+    });
+    this.ready.catch(() => {});
+  }
+
+  /**
+   * The address it listens on. With TCP port 0 on Node and Deno the OS picks the port after the
+   * constructor returns: `await listener.ready` gives it.
+   */
+  get address(): SocketAddress {
+    const bound = this.#server.address;
+    if (bound) return bound;
+    throw new Error(
+      "Listener.address: the socket is still being bound (the port is chosen then): "
+        + "await listener.ready, which gives the address",
+    );
+  }
+
+  /**
+   * The next connection, once it has passed the `authkey` handshake. A peer that fails it is
+   * refused and this rejects with `AuthenticationError`.
+   */
+  async accept(): Promise<Connection> {
+    await this.ready;
+    for (;;) {
+      if (this.#closed) throw new EOFError("Listener.accept(): the listener is closed");
+      const stream = this.#incoming.shift();
+      if (stream) {
+        const conn = new SocketConnection(stream, "a client", this.#ext);
+        await authenticateClient(conn, this.#key, "Listener.accept()");
+        return conn;
+      }
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.#accepting.delete(wake);
+          if (!this.#accepting.size) this.#server.keepAlive(false);
+          resolve();
+        };
+        this.#accepting.add(wake);
+        this.#server.keepAlive(true);
+      });
+    }
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Stops listening; connections accepted stay open; a pending `accept()` rejects with `EOFError`. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#server.close();
+    for (const s of this.#incoming.splice(0)) s.close();
+    for (const wake of [...this.#accepting]) wake();
+    this.#cleanup?.();
+  }
+
+  /** `await using listener = new Listener(...)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Connects to a `Listener` (CPython's `Client`), running the `authkey` handshake: a wrong or
+ * missing key rejects with `AuthenticationError` before any message is read.
+ * @example
+ * ```ts
+ * import { Client, Listener } from "multiproc";
+ * await using listener = new Listener({ authkey: "k" }); // a new Unix socket
+ * const accepted = listener.accept();
+ * const conn = await Client({ address: await listener.ready, authkey: "k" });
+ * (await accepted).send("hi");
+ * console.log(await conn.recvAsync()); // "hi"
+ * conn.close();
+ * ```
+ */
+export async function Client(
+  options: ListenerOptions,
+  ext?: Extensions,
+): Promise<Connection> {
+  const address = checkAddress(options?.address, "Client()");
+  const key = options.authkey === undefined ? null : keyBytes(options.authkey, "Client()");
+  let stream: Stream;
+  try {
+    stream = await connect(address);
+  } catch (error) {
+    throw new Error(
+      `Client(): cannot connect to ${describeAddress(address)}: ${(error as Error).message} `
+        + `(is a Listener running there?)`,
+      { cause: error },
+    );
+  }
+  const conn = new SocketConnection(stream, address, ext);
+  await authenticateListener(conn, key, "Client()");
+  return conn;
+}

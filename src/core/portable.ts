@@ -1,0 +1,373 @@
+/**
+ * A portable structured serialization: what structured clone accepts, to bytes that any runtime
+ * reads back. V8's format (Deno, Node) and JavaScriptCore's (Bun) do not read each other, and the
+ * programs at the two ends of a socket may run different runtimes. Covers `undefined`, `null`,
+ * booleans, numbers, bigints, strings, arrays, plain objects, `Map`, `Set`, `Date`, `RegExp`,
+ * `ArrayBuffer`, typed arrays, `DataView` and errors (name, message, stack, cause, own fields),
+ * with shared and circular references kept. Anything else (functions, symbols, class instances
+ * with methods lose their prototype as in structured clone) is refused or flattened likewise.
+ * @module
+ */
+
+const UNDEFINED = 0, NULL = 1, TRUE = 2, FALSE = 3, INT = 4, FLOAT = 5, STRING = 6, BIGINT = 7;
+const ARRAY = 8, OBJECT = 9, MAP = 10, SET = 11, DATE = 12, REGEXP = 13, BUFFER = 14;
+const TYPED = 15, ERROR = 16, REF = 17, VIEW = 18, EXTENSION = 19;
+
+const TYPED_ARRAYS = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+] as const;
+const ERRORS: Record<string, ErrorConstructor> = {
+  Error,
+  EvalError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  TypeError,
+  URIError,
+};
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * How objects beyond plain data cross: `replace` is asked about each object whose prototype is
+ * not `Object.prototype` (class instances) and returns `[kind, data]` to send it as an extension,
+ * or null to send its own fields (structured clone's way); `revive(kind, data)` rebuilds one.
+ */
+export interface Extensions {
+  replace(v: object, path: string): [string, unknown] | null;
+  revive(kind: string, data: unknown): unknown;
+}
+
+class Writer {
+  readonly ext: Extensions | undefined;
+  constructor(ext: Extensions | undefined) {
+    this.ext = ext;
+  }
+  bytes = new Uint8Array(256);
+  view = new DataView(this.bytes.buffer);
+  at = 0;
+  seen = new Map<object, number>();
+
+  room(n: number): void {
+    if (this.at + n <= this.bytes.length) return;
+    const bigger = new Uint8Array(Math.max(2 * this.bytes.length, this.at + n));
+    bigger.set(this.bytes.subarray(0, this.at));
+    this.bytes = bigger;
+    this.view = new DataView(bigger.buffer);
+  }
+
+  byte(b: number): void {
+    this.room(1);
+    this.bytes[this.at++] = b;
+  }
+
+  size(n: number): void {
+    this.room(5);
+    while (n >= 0x80) {
+      this.bytes[this.at++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    this.bytes[this.at++] = n;
+  }
+
+  float(x: number): void {
+    this.room(8);
+    this.view.setFloat64(this.at, x, true);
+    this.at += 8;
+  }
+
+  string(s: string): void {
+    // Short ASCII strings are the common case: their length is known before encoding.
+    this.room(5 + 3 * s.length);
+    const lengthAt = this.at;
+    this.at += 5;
+    const { written } = encoder.encodeInto(s, this.bytes.subarray(this.at));
+    // A 5-byte padded size keeps the position fixed; the reader reads it as any size.
+    for (let k = 0, n = written; k < 5; k++, n >>>= 7) {
+      this.bytes[lengthAt + k] = (n & 0x7f) | (k < 4 ? 0x80 : 0);
+    }
+    this.at += written;
+  }
+
+  raw(b: Uint8Array): void {
+    this.size(b.length);
+    this.room(b.length);
+    this.bytes.set(b, this.at);
+    this.at += b.length;
+  }
+}
+
+class Reader {
+  at = 0;
+  refs: unknown[] = [];
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly ext: Extensions | undefined;
+  constructor(bytes: Uint8Array, view: DataView, ext: Extensions | undefined) {
+    this.bytes = bytes;
+    this.view = view;
+    this.ext = ext;
+  }
+
+  size(): number {
+    let n = 0, shift = 0, b: number;
+    do {
+      b = this.bytes[this.at++];
+      n += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    return n;
+  }
+
+  float(): number {
+    const x = this.view.getFloat64(this.at, true);
+    this.at += 8;
+    return x;
+  }
+
+  string(): string {
+    const n = this.size();
+    const s = decoder.decode(this.bytes.subarray(this.at, this.at + n));
+    this.at += n;
+    return s;
+  }
+
+  raw(): Uint8Array {
+    const n = this.size();
+    const b = this.bytes.slice(this.at, this.at + n);
+    this.at += n;
+    return b;
+  }
+}
+
+/** The portable bytes of `value`; a `TypeError` naming the path of what cannot be serialized. */
+export function encodePortable(value: unknown, ext?: Extensions): Uint8Array {
+  const w = new Writer(ext);
+  write(w, value, "value");
+  return w.bytes.subarray(0, w.at);
+}
+
+/** The value of `encodePortable`'s bytes. */
+export function decodePortable(bytes: Uint8Array, ext?: Extensions): unknown {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const r = new Reader(bytes, view, ext);
+  return read(r);
+}
+
+function write(w: Writer, v: unknown, path: string): void {
+  switch (typeof v) {
+    case "undefined":
+      return w.byte(UNDEFINED);
+    case "boolean":
+      return w.byte(v ? TRUE : FALSE);
+    case "number":
+      if (Number.isInteger(v) && v >= 0 && v < 2 ** 31) {
+        w.byte(INT);
+        return w.size(v);
+      }
+      w.byte(FLOAT);
+      return w.float(v);
+    case "string":
+      w.byte(STRING);
+      return w.string(v);
+    case "bigint": {
+      w.byte(BIGINT);
+      w.byte(v < 0n ? 1 : 0);
+      return w.string((v < 0n ? -v : v).toString(16));
+    }
+    case "object":
+      if (v === null) return w.byte(NULL);
+      return writeObject(w, v, path);
+    default:
+      throw new TypeError(
+        `${path} is a ${typeof v}, which cannot be sent: send data (numbers, strings, arrays, plain `
+          + `objects, Map, Set, Date, typed arrays, errors)`,
+      );
+  }
+}
+
+function writeObject(w: Writer, v: object, path: string): void {
+  const ref = w.seen.get(v);
+  if (ref !== undefined) {
+    w.byte(REF);
+    return w.size(ref);
+  }
+  w.seen.set(v, w.seen.size);
+  if (Array.isArray(v)) {
+    w.byte(ARRAY);
+    w.size(v.length);
+    for (let i = 0; i < v.length; i++) write(w, v[i], `${path}[${i}]`);
+  } else if (v instanceof Map) {
+    w.byte(MAP);
+    w.size(v.size);
+    for (const [k, x] of v) {
+      write(w, k, `${path} key`);
+      write(w, x, `${path}.get(${String(k)})`);
+    }
+  } else if (v instanceof Set) {
+    w.byte(SET);
+    w.size(v.size);
+    for (const x of v) write(w, x, `${path} member`);
+  } else if (v instanceof Date) {
+    w.byte(DATE);
+    w.float(v.getTime());
+  } else if (v instanceof RegExp) {
+    w.byte(REGEXP);
+    w.string(v.source);
+    w.string(v.flags);
+  } else if (v instanceof ArrayBuffer) {
+    w.byte(BUFFER);
+    w.raw(new Uint8Array(v));
+  } else if (v instanceof DataView) {
+    w.byte(VIEW);
+    w.raw(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  } else if (ArrayBuffer.isView(v)) {
+    const kind = TYPED_ARRAYS.findIndex((T) => v instanceof T);
+    w.byte(TYPED);
+    w.byte(kind);
+    w.raw(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  } else if (v instanceof Error) {
+    w.byte(ERROR);
+    w.string(v.name);
+    w.string(v.message);
+    write(w, v.stack, `${path}.stack`);
+    write(w, "cause" in v ? v.cause : undefined, `${path}.cause`);
+    writeFields(w, v, path, (k) => k !== "stack" && k !== "message" && k !== "cause");
+  } else if (typeof (v as { then?: unknown }).then === "function") {
+    throw new TypeError(`${path} is a Promise, which cannot be sent: await it first`);
+  } else {
+    const proto = Object.getPrototypeOf(v);
+    const special = proto !== Object.prototype && proto !== null ? w.ext?.replace(v, path) : null;
+    if (special) {
+      w.byte(EXTENSION);
+      w.string(special[0]);
+      write(w, special[1], path);
+      return;
+    }
+    w.byte(OBJECT);
+    writeFields(w, v as Record<string, unknown>, path, () => true);
+  }
+}
+
+function writeFields(
+  w: Writer,
+  v: object,
+  path: string,
+  keep: (k: string) => boolean,
+): void {
+  const keys = Object.keys(v).filter(keep);
+  w.size(keys.length);
+  for (const k of keys) {
+    w.string(k);
+    write(w, (v as Record<string, unknown>)[k], `${path}.${k}`);
+  }
+}
+
+function read(r: Reader): unknown {
+  const tag = r.bytes[r.at++];
+  switch (tag) {
+    case UNDEFINED:
+      return undefined;
+    case NULL:
+      return null;
+    case TRUE:
+      return true;
+    case FALSE:
+      return false;
+    case INT:
+      return r.size();
+    case FLOAT:
+      return r.float();
+    case STRING:
+      return r.string();
+    case BIGINT: {
+      const negative = r.bytes[r.at++] === 1;
+      const n = BigInt(`0x${r.string()}`);
+      return negative ? -n : n;
+    }
+    case REF:
+      return r.refs[r.size()];
+    default:
+      return readObject(r, tag);
+  }
+}
+
+function readObject(r: Reader, tag: number): unknown {
+  const slot = r.refs.length;
+  r.refs.push(undefined);
+  const keep = <T>(x: T): T => (r.refs[slot] = x);
+  switch (tag) {
+    case ARRAY: {
+      const a = keep(new Array(r.size()));
+      for (let i = 0; i < a.length; i++) a[i] = read(r);
+      return a;
+    }
+    case OBJECT:
+      return readFields(r, keep({} as Record<string, unknown>));
+    case MAP: {
+      const m = keep(new Map());
+      for (let n = r.size(); n > 0; n--) m.set(read(r), read(r));
+      return m;
+    }
+    case SET: {
+      const s = keep(new Set());
+      for (let n = r.size(); n > 0; n--) s.add(read(r));
+      return s;
+    }
+    case DATE:
+      return keep(new Date(r.float()));
+    case REGEXP:
+      return keep(new RegExp(r.string(), r.string()));
+    case BUFFER:
+      return keep(r.raw().buffer);
+    case VIEW:
+      return keep(new DataView(r.raw().buffer));
+    case TYPED: {
+      const T = TYPED_ARRAYS[r.bytes[r.at++]] ?? Uint8Array;
+      const b = r.raw();
+      return keep(new T(b.buffer as ArrayBuffer, 0, b.byteLength / T.BYTES_PER_ELEMENT));
+    }
+    case ERROR: {
+      const name = r.string();
+      const e = keep(new (ERRORS[name] ?? Error)(r.string()));
+      if (!(name in ERRORS)) e.name = name;
+      const stack = read(r);
+      if (stack !== undefined) e.stack = stack as string;
+      const cause = read(r);
+      if (cause !== undefined) {
+        // As `new Error(message, { cause })` makes it: own, not enumerable.
+        Object.defineProperty(e, "cause", { value: cause, writable: true, configurable: true });
+      }
+      return readFields(r, e as unknown as Record<string, unknown>);
+    }
+    case EXTENSION: {
+      const kind = r.string();
+      const data = read(r);
+      if (!r.ext) {
+        throw new Error(`multiproc: a message holds a ${kind}, which nothing here revives`);
+      }
+      return keep(r.ext.revive(kind, data));
+    }
+    default:
+      throw new Error(`multiproc: a message is corrupt (tag ${tag} at byte ${r.at - 1})`);
+  }
+}
+
+function readFields(r: Reader, into: Record<string, unknown>): Record<string, unknown> {
+  for (let n = r.size(); n > 0; n--) {
+    const k = r.string();
+    into[k] = read(r);
+  }
+  return into;
+}

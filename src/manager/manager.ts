@@ -1,0 +1,426 @@
+/**
+ * `BaseManager`, `SyncManager` and `Manager()` (CPython's `multiprocessing.managers`): a manager
+ * process owns objects and hands out proxies to them, reached over a socket with an `authkey`.
+ * `start()` runs the server in a child of this program; `connect()` reaches one another program
+ * started (given its `address` and `authkey`).
+ * @module
+ */
+import { makePipe } from "../channels/pipe.ts";
+import { keyBytes } from "../connection/auth.ts";
+import { type AuthKey, checkAddress, type SocketAddress } from "../connection/listener.ts";
+import { EOFError, ProcessError } from "../core/errors.ts";
+import type { StartMethod } from "../core/start_method.ts";
+import { BOUND_METHOD } from "../handles/handle.ts";
+import type { Typecode, ValueOf } from "../memory/typecode.ts";
+import { methodFrom } from "../pool/executor.ts";
+import { Process } from "../process/process.ts";
+import { CREATE, ManagerLink, PING, SHUTDOWN, type Token } from "../proxy/link.ts";
+import {
+  ArrayProxy,
+  BarrierProxy,
+  BoundedSemaphoreProxy,
+  ConditionProxy,
+  DictProxy,
+  EventProxy,
+  JoinableQueueProxy,
+  ListProxy,
+  LockProxy,
+  NamespaceProxy,
+  type Proxied,
+  proxyFor,
+  QueueProxy,
+  RLockProxy,
+  SemaphoreProxy,
+  ValueProxy,
+} from "../proxy/proxies.ts";
+import { managerServerUrl } from "../runtime/entry_url.ts";
+import { privateSocketPath } from "../runtime/socket.ts";
+import type { ContextLike } from "../state/start_method.ts";
+import { callerModule } from "../targets/callsite.ts";
+import { resolveTarget } from "../targets/task.ts";
+import { type Registered, serveManager } from "./server.ts";
+
+/**
+ * Options of a manager.
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager({ address: { host: "127.0.0.1", port: 0 }, authkey: "secret" });
+ * console.log(manager.address); // { host: "127.0.0.1", port: ... }
+ * ```
+ */
+export interface ManagerOptions {
+  /**
+   * Where the manager listens (`start()`) or is (`connect()`): a Unix socket path or
+   * `{ host, port }` (port 0: the OS picks one). Default for `start()`: a new Unix socket in a
+   * private temporary directory.
+   */
+  address?: SocketAddress;
+  /** The shared secret; default for `start()`: 32 random bytes. Required by `connect()`. */
+  authkey?: AuthKey;
+  /** The start method (or context) of the manager process. */
+  context?: ContextLike | StartMethod;
+}
+
+/**
+ * Options of `register`.
+ * @example
+ * ```ts
+ * import { BaseManager } from "multiproc";
+ * export function makeStore() {
+ *   return new Map<string, number>();
+ * }
+ * class StoreManager extends BaseManager {}
+ * StoreManager.register("Store", makeStore, { exposed: ["get", "set"] });
+ * ```
+ */
+export interface RegisterOptions {
+  /** The methods proxies may call (default: the object's public methods). */
+  exposed?: string[];
+  /** The module that exports `factory` (as for a `Process` target). */
+  module?: string | URL;
+}
+
+interface Registration {
+  typeid: string;
+  factory?: (...args: never[]) => unknown;
+  options: RegisterOptions;
+  caller: string | undefined;
+}
+
+const REGISTRY: unique symbol = Symbol("multiproc.managerRegistry") as never;
+type Registrable = { [REGISTRY]?: Registration[] } & typeof BaseManager;
+
+let managers = 0;
+/** The methods `register` added, which a later `register` of the same typeid may replace. */
+const MAKERS = new WeakSet<object>();
+
+/**
+ * A manager of objects of the types registered on its class (CPython's `BaseManager`).
+ * @example
+ * ```ts
+ * import { BaseManager } from "multiproc";
+ * export function makeCounter() {
+ *   let n = 0;
+ *   return { add: (k: number) => (n += k) };
+ * }
+ * class CounterManager extends BaseManager {}
+ * CounterManager.register("Counter", makeCounter);
+ * await using manager = new CounterManager();
+ * await manager.start();
+ * const counter = await manager.create<ReturnType<typeof makeCounter>>("Counter");
+ * console.log(await counter.add(2), await counter.add(3)); // 2 5
+ * ```
+ */
+export class BaseManager {
+  readonly #options: ManagerOptions;
+  readonly #method: StartMethod;
+  #address: SocketAddress | null = null;
+  #authkey: Uint8Array;
+  #process: Process | null = null;
+  #cleanup: (() => void) | undefined;
+  #state: "initial" | "started" | "connected" | "shutdown" = "initial";
+  #link: ManagerLink | null = null;
+
+  constructor(options: ManagerOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `new ${new.target.name}(): give an options object { address?, authkey? }`,
+      );
+    }
+    this.#options = options;
+    if (options.address !== undefined) checkAddress(options.address, `new ${new.target.name}()`);
+    this.#authkey = options.authkey === undefined
+      ? crypto.getRandomValues(new Uint8Array(32))
+      : keyBytes(options.authkey, `new ${new.target.name}()`);
+    this.#method = methodFrom(options.context, new.target);
+  }
+
+  /**
+   * Registers a type: `factory(...args)` (an exported function, found as a `Process` target is)
+   * makes an object in the manager, and `create(typeid, ...args)` — or the method `typeid` this
+   * adds to the class — returns a proxy to it. A factory that returns the same object each time
+   * shares that object (CPython's `register('get_queue', callable=lambda: queue)`). Without a
+   * factory, the type is one a server started elsewhere has (for `connect()`).
+   */
+  static register(
+    typeid: string,
+    factory?: (...args: never[]) => unknown,
+    options: RegisterOptions = {},
+  ): void {
+    const cls = this as Registrable;
+    if (typeof typeid !== "string" || !/^[A-Za-z_$][\w$]*$/.test(typeid)) {
+      throw new TypeError(
+        `${cls.name}.register(): typeid must be an identifier, got ${JSON.stringify(typeid)}`,
+      );
+    }
+    if (factory !== undefined && typeof factory !== "function") {
+      throw new TypeError(`${cls.name}.register("${typeid}"): the factory must be a function`);
+    }
+    // A subclass has its own registry, starting from its parent's (CPython copies it too).
+    if (!Object.hasOwn(cls, REGISTRY)) {
+      Object.defineProperty(cls, REGISTRY, { value: [...(cls[REGISTRY] ?? [])] });
+    }
+    const registry = cls[REGISTRY]!;
+    const at = registry.findIndex((r) => r.typeid === typeid);
+    const entry = { typeid, factory, options, caller: callerModule() };
+    if (at >= 0) registry[at] = entry;
+    else registry.push(entry);
+    const existing = (cls.prototype as unknown as Record<string, unknown>)[typeid];
+    if (existing !== undefined && !MAKERS.has(existing as object)) {
+      throw new TypeError(
+        `${cls.name}.register(): '${typeid}' is the name of a manager method; pick another typeid`,
+      );
+    }
+    const maker = function(this: BaseManager, ...args: unknown[]) {
+      return this.create(typeid, ...args);
+    };
+    MAKERS.add(maker);
+    Object.defineProperty(cls.prototype, typeid, { configurable: true, value: maker });
+  }
+
+  /** The address it listens on (after `start()`) or connects to. */
+  get address(): SocketAddress {
+    const a = this.#address ?? this.#options.address;
+    if (!a) throw new ProcessError(`${this.constructor.name}.address: start() it first`);
+    return a;
+  }
+
+  /** The shared secret its clients need, to hand to another program with `address`. */
+  get authkey(): Uint8Array {
+    return this.#authkey;
+  }
+
+  /** @internal Whether the manager's own types are served (`SyncManager`). */
+  protected get _builtins(): boolean {
+    return false;
+  }
+
+  /** Starts the manager process; resolves once it listens. */
+  async start(): Promise<void> {
+    const name = this.constructor.name;
+    if (this.#state !== "initial") {
+      throw new ProcessError(`${name}.start(): the manager has already been ${this.#state}`);
+    }
+    this.#state = "started";
+    let address = this.#options.address;
+    if (address === undefined) {
+      const made = privateSocketPath("manager");
+      address = made.path;
+      this.#cleanup = made.remove;
+    }
+    const registry: Registered[] = await Promise.all(
+      ((this.constructor as Registrable)[REGISTRY] ?? []).map(async (r) => ({
+        typeid: r.typeid,
+        exposed: r.options.exposed,
+        factory: r.factory
+          ? await resolveTarget(
+            r.factory,
+            r.options.module,
+            r.caller,
+            `${name}.register("${r.typeid}")`,
+          )
+          : null,
+      })),
+    );
+    const [mine, theirs] = makePipe<{ address?: SocketAddress; error?: string }>(
+      this.#method,
+      false,
+    );
+    const ManagerProcess = class extends Process {};
+    Object.defineProperty(ManagerProcess, BOUND_METHOD, { value: this.#method });
+    const p = new ManagerProcess({
+      target: serveManager as (...args: unknown[]) => unknown,
+      args: [theirs, { address, authkey: this.#authkey, registry, builtins: this._builtins }],
+      name: `${name}-${++managers}`,
+      daemon: true,
+      module: managerServerUrl(),
+    });
+    this.#process = p;
+    try {
+      await p.start();
+      theirs.close();
+      const said: { address?: SocketAddress; error?: string } = await Promise.race([
+        mine.recvAsync(),
+        p.join().then(() => ({ error: `it exited with code ${p.exitCode}` })),
+      ]);
+      if (!said.address) throw new Error(said.error);
+      this.#address = said.address;
+    } catch (error) {
+      this.#state = "shutdown";
+      p.kill();
+      this.#cleanup?.();
+      throw new ProcessError(
+        `${name}.start(): the manager process did not start: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    } finally {
+      mine.close();
+    }
+    this.#link = ManagerLink.to({ address: this.#address!, authkey: this.#authkey });
+  }
+
+  /** Connects to a manager another program started at `address`, with its `authkey`. */
+  async connect(): Promise<void> {
+    const name = this.constructor.name;
+    if (this.#state !== "initial") {
+      throw new ProcessError(`${name}.connect(): the manager has already been ${this.#state}`);
+    }
+    if (this.#options.address === undefined || this.#options.authkey === undefined) {
+      throw new TypeError(
+        `${name}.connect(): give the address and authkey of the manager to reach`,
+      );
+    }
+    this.#address = this.#options.address;
+    this.#link = ManagerLink.to({ address: this.#address, authkey: this.#authkey });
+    await this.#link.request(`${name}.connect()`, PING);
+    this.#state = "connected";
+  }
+
+  #linked(what: string): ManagerLink {
+    if (this.#state === "shutdown") {
+      throw new EOFError(`${this.constructor.name}.${what}: the manager has shut down`);
+    }
+    if (!this.#link) {
+      throw new ProcessError(
+        `${this.constructor.name}.${what}: start() or connect() the manager first`,
+      );
+    }
+    return this.#link;
+  }
+
+  /** Makes an object of type `typeid` in the manager and returns its proxy. */
+  async create<T = unknown>(typeid: string, ...args: unknown[]): Promise<Proxied<T>> {
+    const link = this.#linked(`${typeid}()`);
+    const token =
+      (await link.request(`${this.constructor.name}.${typeid}()`, CREATE, typeid, args)) as Token;
+    return proxyFor(link, token) as Proxied<T>;
+  }
+
+  /**
+   * Shuts the manager process down (a manager reached by `connect()` is only let go): its
+   * proxies fail with `EOFError` from then on.
+   */
+  async shutdown(): Promise<void> {
+    const state = this.#state;
+    this.#state = "shutdown";
+    const link = this.#link;
+    if (state === "started" && link) {
+      await link.request(`${this.constructor.name}.shutdown()`, SHUTDOWN).catch(() => {});
+      await this.#process?.join(2000);
+      if (this.#process?.isAlive()) this.#process.kill();
+    }
+    link?.close(new EOFError(`the manager at ${describe(this.#address)} has shut down`));
+    this.#cleanup?.();
+  }
+
+  /** `await using manager = ...` shuts it down at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.#state === "shutdown" ? Promise.resolve() : this.shutdown();
+  }
+}
+
+function describe(a: SocketAddress | null): string {
+  return a === null ? "?" : typeof a === "string" ? a : `${a.host}:${a.port}`;
+}
+
+/**
+ * A manager with the types of CPython's `SyncManager`: shared `dict`, `list`, `Namespace`,
+ * `Value`, `Array`, queues and the synchronization primitives, each a Promise of a proxy.
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const d = await manager.dict<string, number>({ a: 1 });
+ * await d.set("b", 2);
+ * console.log(await d.toObject()); // { a: 1, b: 2 }
+ * ```
+ */
+export class SyncManager extends BaseManager {
+  protected override get _builtins(): boolean {
+    return true;
+  }
+  #make<P>(typeid: string, ...args: unknown[]): Promise<P> {
+    return this.create(typeid, ...args) as Promise<P>;
+  }
+  /** A shared dict (a `Map` in the manager), filled from an object, a `Map` or pairs. */
+  dict<K = string, V = unknown>(
+    init?: Record<string, V> | Map<K, V> | [K, V][],
+  ): Promise<DictProxy<K, V>> {
+    return this.#make("dict", init);
+  }
+  /** A shared list. */
+  list<T = unknown>(init?: T[]): Promise<ListProxy<T>> {
+    return this.#make("list", init);
+  }
+  /** A shared namespace of named attributes. */
+  Namespace(init?: Record<string, unknown>): Promise<NamespaceProxy> {
+    return this.#make("Namespace", init);
+  }
+  /** A shared number of a typecode (as `Value`'s). */
+  Value<T extends Typecode>(typecode: T, value?: ValueOf<T>): Promise<ValueProxy<ValueOf<T>>> {
+    return this.#make("Value", typecode, value);
+  }
+  /** A shared array of a typecode, of a length or from values. */
+  Array<T extends Typecode>(
+    typecode: T,
+    init: number | ValueOf<T>[],
+  ): Promise<ArrayProxy<ValueOf<T>>> {
+    return this.#make("Array", typecode, init);
+  }
+  /** A shared FIFO queue (`maxsize` 0: unbounded). */
+  Queue<T = unknown>(maxsize = 0): Promise<QueueProxy<T>> {
+    return this.#make("Queue", maxsize);
+  }
+  /** A shared queue with `taskDone`/`join`. */
+  JoinableQueue<T = unknown>(maxsize = 0): Promise<JoinableQueueProxy<T>> {
+    return this.#make("JoinableQueue", maxsize);
+  }
+  /** A lock (released by anyone). */
+  Lock(): Promise<LockProxy> {
+    return this.#make("Lock");
+  }
+  /** A re-entrant lock, owned by one process at a time. */
+  RLock(): Promise<RLockProxy> {
+    return this.#make("RLock");
+  }
+  /** A counting semaphore. */
+  Semaphore(value = 1): Promise<SemaphoreProxy> {
+    return this.#make("Semaphore", value);
+  }
+  /** A semaphore whose over-release fails. */
+  BoundedSemaphore(value = 1): Promise<BoundedSemaphoreProxy> {
+    return this.#make("BoundedSemaphore", value);
+  }
+  /** A condition over `lock` (a `Lock`/`RLock` proxy of this manager; default a new `RLock`). */
+  Condition(lock?: LockProxy): Promise<ConditionProxy> {
+    return this.#make("Condition", ...(lock ? [lock] : []));
+  }
+  /** An event. */
+  Event(): Promise<EventProxy> {
+    return this.#make("Event");
+  }
+  /** A barrier for `parties` (its `timeout`: the default of `wait`). */
+  Barrier(parties: number, options?: { timeout?: number }): Promise<BarrierProxy> {
+    return this.#make("Barrier", parties, options);
+  }
+}
+
+/**
+ * Starts a `SyncManager` (CPython's `multiprocessing.Manager()`).
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const items = await manager.list([1, 2]);
+ * await items.append(3);
+ * console.log(await items.toArray()); // [1, 2, 3]
+ * ```
+ */
+export async function Manager(options?: ManagerOptions): Promise<SyncManager> {
+  const manager = new SyncManager(options);
+  await manager.start();
+  return manager;
+}

@@ -1,0 +1,255 @@
+/**
+ * The manager process's side (CPython's `managers.Server`): a `Listener` with the manager's
+ * `authkey`, a table of the objects it owns, and one loop per connection that runs each call as
+ * it comes (a call that waits, like a lock's `acquire`, holds up no other). A call's error goes
+ * back to the caller with its name and message.
+ * @module
+ */
+import type { Connection } from "../channels/connection.ts";
+import { Listener, type SocketAddress } from "../connection/listener.ts";
+import type { Extensions } from "../core/portable.ts";
+import { CALL, CREATE, PING, PROXY, SHUTDOWN, type Token } from "../proxy/link.ts";
+import { findTarget, type TargetRef } from "../targets/task.ts";
+import { BUILTIN_TYPES, Caller, CallerLost, Managed } from "./objects.ts";
+
+/** A type registered with `BaseManager.register`: where the manager finds its factory. */
+export interface Registered {
+  typeid: string;
+  factory: TargetRef | null;
+  exposed?: string[];
+}
+
+/** What the manager process is started with. */
+export interface ServeConfig {
+  address: SocketAddress;
+  authkey: Uint8Array;
+  registry: Registered[];
+  /** Whether the manager's own types (`dict`, `Lock`, ...) are served: a `SyncManager`. */
+  builtins: boolean;
+}
+
+/** What a value holds in place of a manager's object: stays a reference (nested proxies). */
+class Ref {
+  readonly token: Token;
+  constructor(token: Token) {
+    this.token = token;
+  }
+}
+
+interface Entry {
+  token: Token;
+  obj: object;
+}
+
+/** The methods a proxy of `obj` may call: public ones, through its prototypes. */
+function publicMethods(obj: object): string[] {
+  const names = new Set<string>();
+  for (let o: object | null = obj; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const name of Object.getOwnPropertyNames(o)) {
+      if (name === "constructor" || name.startsWith("_")) continue;
+      const d = Object.getOwnPropertyDescriptor(o, name);
+      if (d && typeof d.value === "function") names.add(name);
+    }
+  }
+  return [...names];
+}
+
+/** A method's result as it can cross: iterators (a `Map`'s `keys()`) as arrays. */
+function crossable(v: unknown): unknown {
+  if (
+    typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Map)
+    && !(v instanceof Set) && !ArrayBuffer.isView(v)
+    && typeof (v as Iterable<unknown>)[Symbol.iterator] === "function"
+  ) {
+    return Array.from(v as Iterable<unknown>);
+  }
+  return v;
+}
+
+class ManagerServer {
+  readonly #config: ServeConfig;
+  readonly #objects = new Map<number, Entry>();
+  readonly #callers = new Set<Caller>();
+  readonly #connections = new Set<Connection>();
+  readonly #factories = new Map<string, Promise<(...args: unknown[]) => unknown>>();
+  #nextId = 1;
+  #nextCaller = 1;
+  #listener: Listener | null = null;
+  #stop: () => void = () => {};
+  /** Settles when a client asked the manager to shut down. */
+  readonly stopped = new Promise<void>((resolve) => (this.#stop = resolve));
+  readonly #ext: Extensions = {
+    replace: (v) => (v instanceof Ref ? [PROXY, v.token] : null),
+    revive: (_kind, token) => new Ref(token as Token),
+  };
+
+  constructor(config: ServeConfig) {
+    this.#config = config;
+  }
+
+  async start(): Promise<SocketAddress> {
+    this.#listener = new Listener(
+      { address: this.#config.address, authkey: this.#config.authkey },
+      this.#ext,
+    );
+    const address = await this.#listener.ready;
+    this.#acceptLoop(this.#listener);
+    return address;
+  }
+
+  async #acceptLoop(listener: Listener): Promise<void> {
+    while (!listener.closed) {
+      let conn: Connection;
+      try {
+        conn = await listener.accept();
+      } catch {
+        continue; // a peer that failed the handshake; the listener closed ends the loop
+      }
+      this.#serve(conn);
+    }
+  }
+
+  async #serve(conn: Connection): Promise<void> {
+    const caller = new Caller(this.#nextCaller++);
+    this.#callers.add(caller);
+    this.#connections.add(conn);
+    try {
+      for (;;) {
+        const msg = (await conn.recvAsync()) as unknown[];
+        this.#answer(conn, caller, msg);
+      }
+    } catch {
+      // The connection ended (or sent what cannot be read): its caller is gone.
+    } finally {
+      this.#connections.delete(conn);
+      this.#callers.delete(caller);
+      caller.lose();
+      for (const { obj } of this.#objects.values()) {
+        if (obj instanceof Managed) obj.lost(caller);
+      }
+      conn.close();
+    }
+  }
+
+  async #answer(conn: Connection, caller: Caller, msg: unknown[]): Promise<void> {
+    const id = msg[0] as number;
+    let reply: unknown[];
+    try {
+      reply = [id, 1, crossable(await this.#run(caller, msg))];
+    } catch (error) {
+      if (error instanceof CallerLost) return;
+      reply = [id, 0, error instanceof Error ? error : new Error(String(error))];
+    }
+    try {
+      conn.send(reply);
+    } catch (error) {
+      // The result cannot cross (a function, a class instance...): say so instead.
+      if (!conn.closed) conn.send([id, 0, error]);
+    }
+    if (msg[1] === SHUTDOWN) this.#shutdown();
+  }
+
+  async #run(caller: Caller, msg: unknown[]): Promise<unknown> {
+    switch (msg[1]) {
+      case CALL:
+        return this.#call(caller, msg[2] as number, msg[3] as string, msg[4] as unknown[]);
+      case CREATE:
+        return this.#create(msg[2] as string, msg[3] as unknown[]);
+      case PING:
+        return { typeids: this.#typeids() };
+      case SHUTDOWN:
+        return true;
+      default:
+        throw new Error(`multiproc manager: unknown request ${String(msg[1])}`);
+    }
+  }
+
+  #typeids(): string[] {
+    const own = this.#config.builtins ? Object.keys(BUILTIN_TYPES) : [];
+    return [...own, ...this.#config.registry.map((r) => r.typeid)];
+  }
+
+  /** Top-level references in a factory's arguments are given as their objects. */
+  #deref(args: unknown[]): unknown[] {
+    return args.map((a) => (a instanceof Ref ? this.#objects.get(a.token.id)?.obj ?? a : a));
+  }
+
+  async #create(typeid: string, args: unknown[]): Promise<Token> {
+    const registered = this.#config.registry.find((r) => r.typeid === typeid);
+    let obj: unknown, exposed: string[];
+    let builtin = false;
+    if (!registered && this.#config.builtins && Object.hasOwn(BUILTIN_TYPES, typeid)) {
+      obj = BUILTIN_TYPES[typeid](...this.#deref(args));
+      exposed = (obj!.constructor as unknown as { exposed: string[] }).exposed;
+      builtin = true;
+    } else if (registered?.factory) {
+      obj = await (await this.#factory(registered))(...this.#deref(args));
+      if (typeof obj !== "object" || obj === null) {
+        throw new TypeError(
+          `${typeid}(): the registered factory returned ${obj === null ? "null" : typeof obj}, `
+            + `not an object: a manager hands out proxies of objects`,
+        );
+      }
+      exposed = registered.exposed ?? publicMethods(obj);
+    } else {
+      throw new TypeError(
+        `manager: no type '${typeid}' is registered here (known: ${this.#typeids().join(", ")}); `
+          + `register it with register("${typeid}", factory) before start()`,
+      );
+    }
+    // One object per call of the factory, unless it returns one it made before (a shared queue).
+    for (const e of this.#objects.values()) if (e.obj === obj) return e.token;
+    const token: Token = { typeid, id: this.#nextId++, exposed, builtin };
+    this.#objects.set(token.id, { token, obj: obj as object });
+    return token;
+  }
+
+  #factory(r: Registered): Promise<(...args: unknown[]) => unknown> {
+    let f = this.#factories.get(r.typeid);
+    if (!f) {
+      f = findTarget(r.factory!, `manager type '${r.typeid}'`) as Promise<
+        (...a: unknown[]) => unknown
+      >;
+      this.#factories.set(r.typeid, f);
+    }
+    return f;
+  }
+
+  #call(caller: Caller, id: number, method: string, args: unknown[]): unknown {
+    const entry = this.#objects.get(id);
+    if (!entry) throw new Error(`manager: no object #${id} (it belongs to another manager?)`);
+    const { token, obj } = entry;
+    if (!token.exposed.includes(method)) {
+      throw new TypeError(
+        `${token.typeid}.${method}(): not a method the manager exposes for this object `
+          + `(exposed: ${token.exposed.join(", ")})`,
+      );
+    }
+    const fn = (obj as Record<string, (...a: unknown[]) => unknown>)[method];
+    return obj instanceof Managed ? fn.call(obj, caller, ...args) : fn.apply(obj, args);
+  }
+
+  #shutdown(): void {
+    this.#listener?.close();
+    for (const c of this.#connections) c.close();
+    for (const caller of this.#callers) caller.lose();
+    this.#stop();
+  }
+}
+
+/**
+ * The target of a manager process: serves until a client asks it to shut down. Tells `ready`
+ * (the parent's end of a pipe) the address it listens on, or why it cannot.
+ */
+export async function serveManager(ready: Connection, config: ServeConfig): Promise<void> {
+  const server = new ManagerServer(config);
+  try {
+    ready.send({ address: await server.start() });
+  } catch (error) {
+    ready.send({ error: (error as Error).message });
+    return;
+  } finally {
+    ready.close();
+  }
+  await server.stopped;
+}

@@ -1,0 +1,197 @@
+/**
+ * A process's link to one manager: one socket connection (made on the first call, through
+ * `Client` with the manager's `authkey`), shared by every proxy of that manager in this process,
+ * with calls told apart by number so that a waiting call (a lock, a queue's `get`) does not hold
+ * up the others. The connection keeps the process alive only while a call is waiting for its
+ * answer.
+ *
+ * Wire: a request is `[id, op, ...operands]`, an answer `[id, ok, value]`; the manager's objects
+ * inside values cross as the portable codec's `"proxy"` extension, `{ typeid, id, exposed }`.
+ * @module
+ */
+import type { Connection } from "../channels/connection.ts";
+import { Client } from "../connection/listener.ts";
+import { AuthenticationError, EOFError, errorClassNamed } from "../core/errors.ts";
+import type { Extensions } from "../core/portable.ts";
+import { HANDLE } from "../handles/handle.ts";
+import { describeAddress, type SocketAddress } from "../runtime/socket.ts";
+
+/** Operations of the wire. */
+export const CREATE = "create", CALL = "call", SHUTDOWN = "shutdown", PING = "ping";
+/** The extension kind of a manager's object inside a value. */
+export const PROXY = "proxy";
+
+/** What names one object of a manager. */
+export interface Token {
+  readonly typeid: string;
+  readonly id: number;
+  /** The methods a proxy may call. */
+  readonly exposed: readonly string[];
+  /** One of the manager's own types (a typed proxy class), not a registered one. */
+  readonly builtin?: boolean;
+}
+
+/** What a process needs to reach a manager. */
+export interface ManagerAddress {
+  readonly address: SocketAddress;
+  readonly authkey: Uint8Array;
+}
+
+/** Makes the proxy of `token` on `link` (proxies.ts: the typed classes). */
+export type ProxyMaker = (link: ManagerLink, token: Token) => object;
+
+let makeProxy: ProxyMaker | undefined;
+/** @internal Set once by proxies.ts. */
+export function setProxyMaker(maker: ProxyMaker): void {
+  makeProxy = maker;
+}
+
+/** Whether `v` is a proxy, and of which link. */
+const TOKEN_OF: unique symbol = Symbol("multiproc.proxyToken") as never;
+/** @internal Marks a proxy object with its link and token. */
+export function markProxy(proxy: object, link: ManagerLink, token: Token): void {
+  Object.defineProperty(proxy, TOKEN_OF, { value: { link, token } });
+}
+/** The link and token of a proxy, or undefined for anything else. */
+export function proxyToken(v: object): { link: ManagerLink; token: Token } | undefined {
+  return (v as { [TOKEN_OF]?: { link: ManagerLink; token: Token } })[TOKEN_OF];
+}
+
+const links = new Map<string, ManagerLink>();
+/** A link per address and key: a wrong key tried once does not stand for the right one. */
+const keyOf = (m: ManagerAddress) => `${describeAddress(m.address)} ${m.authkey.join(",")}`;
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  what: string;
+}
+
+/** A connection to one manager, shared by its proxies in this process. */
+export class ManagerLink {
+  readonly manager: ManagerAddress;
+  readonly #ext: Extensions;
+  #conn: Promise<Connection> | null = null;
+  #gone: Error | null = null;
+  readonly #pending = new Map<number, Pending>();
+  #next = 1;
+  #reading = false;
+
+  private constructor(manager: ManagerAddress) {
+    this.manager = manager;
+    this.#ext = {
+      replace: (v, path) => {
+        const mark = proxyToken(v);
+        if (mark) {
+          if (mark.link !== this) {
+            throw new TypeError(
+              `${path} is a proxy of the manager at ${describeAddress(mark.link.manager.address)}, `
+                + `which cannot be stored in another manager: store its value instead`,
+            );
+          }
+          return [PROXY, mark.token];
+        }
+        if (HANDLE in v) {
+          throw new TypeError(
+            `${path} is a shared object of this machine's memory, which a manager cannot hold: `
+              + `make it with the manager (manager.Value, manager.Lock, ...) instead`,
+          );
+        }
+        return null;
+      },
+      revive: (kind, data) => {
+        if (kind !== PROXY || !makeProxy) throw new Error(`multiproc: unknown object ${kind}`);
+        return makeProxy(this, data as Token);
+      },
+    };
+  }
+
+  /** The link of this process to the manager at `manager.address`. */
+  static to(manager: ManagerAddress): ManagerLink {
+    const key = keyOf(manager);
+    let link = links.get(key);
+    if (!link || link.#gone) links.set(key, link = new ManagerLink(manager));
+    return link;
+  }
+
+  /** Forgets the link (after the manager shut down): later calls fail at once with `why`. */
+  close(why: Error): void {
+    this.#gone ??= why;
+    if (links.get(keyOf(this.manager)) === this) links.delete(keyOf(this.manager));
+    this.#conn?.then((c) => c.close(), () => {});
+    this.#fail(why);
+  }
+
+  #connection(what: string): Promise<Connection> {
+    if (this.#gone) return Promise.reject(this.#gone);
+    return this.#conn ??= Client(this.manager, this.#ext).catch((error: Error) => {
+      this.#conn = null;
+      if (error instanceof AuthenticationError) throw error;
+      throw new EOFError(
+        `${what}: the manager at ${describeAddress(this.manager.address)} cannot be reached: `
+          + `${error.message}. Has it shut down?`,
+        { cause: error },
+      );
+    });
+  }
+
+  /** Sends `[op, ...operands]` and resolves with the answer; rejects with the manager's error. */
+  async request(what: string, op: string, ...operands: unknown[]): Promise<unknown> {
+    const conn = await this.#connection(what);
+    const id = this.#next++;
+    const answer = new Promise((resolve, reject) =>
+      this.#pending.set(id, { resolve, reject, what })
+    );
+    try {
+      conn.send([id, op, ...operands]);
+    } catch (error) {
+      this.#pending.delete(id);
+      throw error;
+    }
+    if (!this.#reading) this.#read(conn);
+    return answer;
+  }
+
+  async #read(conn: Connection): Promise<void> {
+    this.#reading = true;
+    try {
+      while (this.#pending.size) {
+        const [id, ok, value] = (await conn.recvAsync()) as [number, number, unknown];
+        const call = this.#pending.get(id);
+        if (!call) continue;
+        this.#pending.delete(id);
+        if (ok) call.resolve(value);
+        else call.reject(asLocalError(value));
+      }
+    } catch (error) {
+      this.#conn = null;
+      this.#fail(error as Error);
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  #fail(error: Error): void {
+    const address = describeAddress(this.manager.address);
+    for (const [id, call] of this.#pending) {
+      this.#pending.delete(id);
+      call.reject(
+        new EOFError(
+          `${call.what}: the connection to the manager at ${address} was lost before it answered `
+            + `(the manager shut down or died): ${error.message}`,
+          { cause: error },
+        ),
+      );
+    }
+  }
+}
+
+/** An error from the manager, as the class of this library or the built-in of that name. */
+function asLocalError(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const cls = errorClassNamed(e.name);
+  if (!cls || e.constructor === cls) return e;
+  const local = new cls(e.message, e.cause === undefined ? undefined : { cause: e.cause });
+  local.stack = e.stack;
+  return local;
+}

@@ -1,0 +1,180 @@
+/**
+ * Stream sockets (Unix domain and TCP) on every runtime: Node's `net`, which Deno and Bun carry
+ * too, loaded on first use (a program without sockets loads none). A stream delivers bytes in
+ * chunks as they come; framing is the caller's. Idle sockets do not keep the process alive
+ * unless asked (`ref`).
+ * @module
+ */
+import { builtin } from "./host.ts";
+
+type Net = typeof import("node:net");
+type NodeSocket = import("node:net").Socket;
+type NodeServer = import("node:net").Server;
+
+/**
+ * A Unix socket's path, or a TCP host and port (port 0: the OS picks one).
+ * @example
+ * ```ts
+ * import type { SocketAddress } from "multiproc";
+ * const tcp: SocketAddress = { host: "127.0.0.1", port: 0 };
+ * const unix: SocketAddress = "/tmp/my-app.sock";
+ * ```
+ */
+export type SocketAddress = string | { host: string; port: number };
+
+const net = () => builtin<Net>("node:net");
+
+/** One connected stream. Bytes that come before a reader is set wait for it. */
+export class Stream {
+  readonly #socket: NodeSocket;
+  #closed = false;
+  #error: Error | undefined;
+  #early: Uint8Array[] | null = [];
+  #onData: ((chunk: Uint8Array) => void) | null = null;
+  #onClose: ((error?: Error) => void) | null = null;
+
+  /** @internal */
+  constructor(socket: NodeSocket) {
+    this.#socket = socket;
+    socket.setNoDelay?.(true);
+    // A Uint8Array, not Node's Buffer, whose `slice` shares memory instead of copying.
+    socket.on("data", (c: Uint8Array) => {
+      const chunk = new Uint8Array(c.buffer, c.byteOffset, c.length);
+      if (this.#onData) this.#onData(chunk);
+      else this.#early!.push(chunk);
+    });
+    socket.on("error", (e: Error) => this.#end(e));
+    socket.on("close", () => this.#end());
+  }
+
+  /** Sets the reader of the chunks received: first those that came before, then each new one. */
+  set onData(reader: (chunk: Uint8Array) => void) {
+    this.#onData = reader;
+    for (const chunk of this.#early?.splice(0) ?? []) reader(chunk);
+    this.#early = null;
+  }
+
+  /** Sets what runs once when the stream ends (peer closed, error or `close()`); at once if it has. */
+  set onClose(fn: (error?: Error) => void) {
+    this.#onClose = fn;
+    if (this.#closed) fn(this.#error);
+  }
+
+  #end(error?: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#error = error;
+    this.#onClose?.(error);
+  }
+
+  /** Whether the stream has ended. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Queues `bytes` for sending, in order. */
+  write(bytes: Uint8Array): void {
+    if (!this.#closed) this.#socket.write(bytes);
+  }
+
+  /** Ends the stream (queued bytes are still sent). */
+  close(): void {
+    if (this.#closed) return;
+    this.#socket.end();
+    this.#socket.destroySoon?.();
+    this.#end();
+  }
+
+  /** Whether an open stream keeps the process alive. */
+  keepAlive(on: boolean): void {
+    if (on) this.#socket.ref();
+    else this.#socket.unref();
+  }
+}
+
+/** A listening socket. */
+export class SocketServer {
+  readonly #server: NodeServer;
+  readonly #requested: SocketAddress;
+  /** Settles once bound: the address with the OS-chosen port. */
+  readonly ready: Promise<SocketAddress>;
+  #bound: SocketAddress | null = null;
+  /** Called with each incoming stream. */
+  onConnection: (stream: Stream) => void = (s) => s.close();
+
+  constructor(address: SocketAddress) {
+    this.#requested = address;
+    this.#server = net().createServer((socket) => this.onConnection(new Stream(socket)));
+    this.ready = new Promise<SocketAddress>((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.once("listening", () => {
+        this.#server.off("error", reject);
+        resolve(this.#bound = this.#boundAddress());
+      });
+    });
+    this.ready.catch(() => {});
+    if (typeof address === "string") this.#server.listen(address);
+    else this.#server.listen(address.port, address.host);
+    // Bun and Unix sockets bind at once; Node's TCP after a lookup.
+    if (this.#server.listening) this.#bound = this.#boundAddress();
+  }
+
+  #boundAddress(): SocketAddress {
+    const a = this.#server.address();
+    if (a === null || typeof a === "string") return a ?? this.#requested;
+    return {
+      host: typeof this.#requested === "string" ? a.address : this.#requested.host,
+      port: a.port,
+    };
+  }
+
+  /** The bound address, or null while binding. */
+  get address(): SocketAddress | null {
+    return this.#bound;
+  }
+
+  /** Whether the server keeps the process alive. */
+  keepAlive(on: boolean): void {
+    if (on) this.#server.ref();
+    else this.#server.unref();
+  }
+
+  /** Stops listening (a Unix socket's file is removed). */
+  close(): void {
+    this.#server.close();
+  }
+}
+
+/** A stream connected to `address`; rejects with the OS error if nobody listens there. */
+export function connect(address: SocketAddress): Promise<Stream> {
+  return new Promise((resolve, reject) => {
+    const socket = typeof address === "string"
+      ? net().connect(address)
+      : net().connect(address.port, address.host);
+    const fail = (e: Error) => reject(e);
+    socket.once("error", fail);
+    socket.once("connect", () => {
+      socket.off("error", fail);
+      resolve(new Stream(socket));
+    });
+  });
+}
+
+/** `address` for messages: `host:port` or the path. */
+export function describeAddress(address: SocketAddress): string {
+  return typeof address === "string" ? address : `${address.host}:${address.port}`;
+}
+
+/**
+ * A new Unix socket path in a private temporary directory (mode 0700, so only this user can
+ * connect), and how to remove that directory.
+ */
+export function privateSocketPath(name: string): { path: string; remove: () => void } {
+  const fs = builtin<typeof import("node:fs")>("node:fs");
+  const os = builtin<typeof import("node:os")>("node:os");
+  const dir = fs.mkdtempSync(`${os.tmpdir()}/multiproc-`);
+  return {
+    path: `${dir}/${name}.sock`,
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,437 @@
+/**
+ * `ShareableList`: a fixed-length list of numbers, booleans, strings, bytes and nulls in a named
+ * shared-memory segment (CPython's `multiprocessing.shared_memory.ShareableList`), built on
+ * `SharedMemory` and laid out exactly as CPython 3.9+ lays it out (bpo-38891), so a Python program
+ * attaches to our list by name and we to one it made. The segment, little-endian:
+ *
+ * ```text
+ * 8 bytes           N, the number of slots (int64)
+ * (N + 1) * 8 bytes offsets of the slots in the data area (int64), the last one its end
+ * K bytes           the data area: each slot 8 bytes (a string's or bytes' capacity: its UTF-8
+ *                   length rounded up past the next multiple of 8) at data start + offset
+ * N * 8 bytes       each slot's struct format, NUL-padded: "q", "d", "xxxxxxx?" (a bool),
+ *                   "xxxxxx?x" (None), "<capacity>s" (a string or bytes)
+ * N bytes           each slot's kind: 0 a number or bool, 1 a string, 2 bytes, 3 None
+ * ```
+ * @module
+ */
+import type { StartMethod } from "../core/start_method.ts";
+import { BOUND_METHOD, HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
+import { SharedMemory } from "./shared_memory.ts";
+
+/**
+ * What a slot of a `ShareableList` holds.
+ * @example
+ * ```ts
+ * import type { ShareableItem } from "multiproc";
+ * const items: ShareableItem[] = [1, 2n ** 60n, 0.5, true, "text", new Uint8Array([1]), null];
+ * ```
+ */
+export type ShareableItem = number | bigint | boolean | string | Uint8Array | null;
+
+/**
+ * Options of `new ShareableList()`: the segment's `name`, to create the list under (with
+ * values) or to attach to (with `null` values).
+ * @example
+ * ```ts
+ * import { ShareableList } from "multiproc";
+ * const made = new ShareableList([1, "one"], { name: `demo_${Date.now()}` });
+ * const seen = new ShareableList(null, { name: made.name }); // as another process would
+ * console.log(seen.get(1)); // "one"
+ * made.unlink();
+ * ```
+ */
+export interface ShareableListOptions {
+  /** The segment's name (without a leading `/`); a fresh `mp_...` one when creating without. */
+  name?: string;
+}
+
+const ALIGN = 8;
+const Q = "q", D = "d", BOOL = "xxxxxxx?", NONE = "xxxxxx?x";
+const VALUE = 0, STR = 1, BYTES = 2, NULL = 3;
+const INT64 = 2n ** 63n;
+/** The longest string or bytes a slot takes: its format "9999992s" has 8 characters. */
+const MAX_BYTES = 9_999_991;
+const KINDS = "a number, bigint, boolean, string, Uint8Array or null";
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+function isIndex(p: string | symbol): boolean {
+  if (typeof p !== "string" || p.length === 0) return false;
+  const c = p.charCodeAt(0);
+  return ((c >= 48 && c <= 57) || c === 45) && String(Number(p)) === p
+    && Number.isInteger(Number(p));
+}
+
+function describe(v: unknown): string {
+  if (typeof v === "function") return `a function (${v.name || "anonymous"})`;
+  if (typeof v === "string") return `a string of ${utf8.encode(v).length} bytes`;
+  if (v instanceof Uint8Array) return `${v.length} bytes`;
+  if (typeof v === "number" || typeof v === "boolean" || v === null) return String(v);
+  if (typeof v === "object" && v !== null) return `an object (${v.constructor?.name ?? "null"})`;
+  if (typeof v === "bigint") return `${v}n`;
+  if (v === undefined) return "undefined";
+  return "a symbol";
+}
+
+/** Checks an item and says how it is stored: its format, kind and (string, bytes) its bytes. */
+function encode(v: unknown, what: string): { format: string; code: number; bytes?: Uint8Array } {
+  if (typeof v === "number") {
+    return { format: Number.isSafeInteger(v) && !Object.is(v, -0) ? Q : D, code: VALUE };
+  }
+  if (typeof v === "bigint") {
+    if (v < -INT64 || v >= INT64) {
+      throw new RangeError(
+        `${what}: ${v}n does not fit a 64-bit signed slot (-(2n ** 63n) to 2n ** 63n - 1n); `
+          + `store it as a string`,
+      );
+    }
+    return { format: Q, code: VALUE };
+  }
+  if (typeof v === "boolean") return { format: BOOL, code: VALUE };
+  if (v === null) return { format: NONE, code: NULL };
+  if (typeof v === "string") return { format: "s", code: STR, bytes: utf8.encode(v) };
+  if (v instanceof Uint8Array) return { format: "s", code: BYTES, bytes: v };
+  throw new TypeError(
+    `${what}: a slot holds ${KINDS}, got ${describe(v)}`
+      + (v === undefined ? "; use null for an empty slot" : "")
+      + (ArrayBuffer.isView(v) || v instanceof ArrayBuffer ? "; wrap it in a Uint8Array" : ""),
+  );
+}
+
+/** A SharedMemory class whose objects belong to start method `method` (as `getContext` binds). */
+const shmClasses = new Map<StartMethod, typeof SharedMemory>();
+function shmOf(method: StartMethod): typeof SharedMemory {
+  let cls = shmClasses.get(method);
+  if (!cls) {
+    cls = { SharedMemory: class extends SharedMemory {} }.SharedMemory;
+    Object.defineProperty(cls, BOUND_METHOD, { value: method });
+    shmClasses.set(method, cls);
+  }
+  return cls;
+}
+
+/**
+ * A fixed-length list in a named shared-memory segment, in CPython's layout. Each slot holds a
+ * number, bigint (64-bit signed), boolean, string, `Uint8Array` or `null`, and may change type;
+ * a string or bytes slot keeps the capacity it was made with (its UTF-8 length rounded up past
+ * the next multiple of 8; other slots 8 bytes), and a longer one throws a `RangeError`.
+ * `new ShareableList(values, { name? })` makes a list; `new ShareableList(null, { name })`
+ * attaches to one made elsewhere (another process, or Python). `list[i]`, `get(i)` and `set(i, v)`
+ * take negative indices from the end, as Python does. Safe integers and bigints are stored as
+ * int64 and read back as numbers (beyond `Number.MAX_SAFE_INTEGER` as bigints), other numbers as
+ * float64; as in CPython, trailing NUL bytes of a string or bytes are dropped when read. There
+ * is no lock: a read may see another process's write half done; guard the list with a `Lock` if
+ * that matters.
+ * The list crosses to children as a handle; under both start methods it lives in a named OS
+ * segment, as `SharedMemory` does, unlinked when the main process exits if nobody did.
+ * @example
+ * ```ts
+ * import { ShareableList } from "multiproc";
+ * const list = new ShareableList([1, 2.5, "text", true, null, new Uint8Array([1, 2])]);
+ * list[0] = 42;
+ * list.set(2, "other"); // up to 8 UTF-8 bytes here, as "text" was made with
+ * list[-1] = null; // a slot may change type
+ * console.log([...list], list.format); // [42, 2.5, "other", true, null, null] "qd8sxxxxxxx?..."
+ * const again = new ShareableList(null, { name: list.name }); // in this or any process
+ * console.log(again.length); // 6
+ * list.unlink();
+ * ```
+ */
+export class ShareableList implements Iterable<ShareableItem> {
+  static readonly kind: string = "ShareableList";
+  [index: number]: ShareableItem;
+  /** The shared-memory segment that holds the list. */
+  readonly shm!: SharedMemory;
+  /** Number of slots (fixed). */
+  readonly length!: number;
+  readonly #method: StartMethod;
+  readonly #offsets: number[] = [];
+  #view: DataView | null = null;
+
+  constructor(values: Iterable<ShareableItem> | null, options?: ShareableListOptions);
+  /** @internal */
+  constructor(origin: Origin<{ name: string }>);
+  constructor(
+    a: Iterable<ShareableItem> | null | Origin<{ name: string }>,
+    options: ShareableListOptions = {},
+  ) {
+    const origin = Origin.of<{ name: string }>(a, new.target);
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `new ShareableList(): options must be an object such as { name }, got ${describe(options)}`,
+      );
+    }
+    this.#method = origin.method;
+    const Shm = shmOf(origin.method);
+    const name = origin.revived?.name ?? options.name;
+    let shm: SharedMemory;
+    if (a instanceof Origin || (a == null && name !== undefined)) {
+      shm = new Shm({ name });
+      this.#adopt(shm);
+    } else {
+      const items = ShareableList.#items(a);
+      const slots = items.map((v, i) => encode(v, `new ShareableList(): item ${i}`));
+      let end = 0;
+      this.#offsets.push(0);
+      slots.forEach((s, i) => {
+        if (s.bytes && s.bytes.length > MAX_BYTES) {
+          throw new RangeError(
+            `new ShareableList(): item ${i} is ${describe(items[i])}, more than a slot holds `
+              + `(${MAX_BYTES} bytes: CPython's slot format has at most 8 characters); keep it `
+              + `in a SharedMemory of its own`,
+          );
+        }
+        end += s.bytes ? ALIGN * (Math.floor(s.bytes.length / ALIGN) + 1) : ALIGN;
+        this.#offsets.push(end);
+      });
+      const n = items.length;
+      shm = new Shm({ create: true, size: 8 + 8 * (n + 1) + end + 8 * n + n, name });
+      Object.assign(this, { shm, length: n });
+      const view = this.#data();
+      view.setBigInt64(0, BigInt(n), true);
+      this.#offsets.forEach((o, i) => view.setBigInt64(8 * (i + 1), BigInt(o), true));
+      items.forEach((v, i) => this.#write(i, v, slots[i]));
+    }
+    const bound = new Map<string | symbol, unknown>();
+    return new Proxy(this, {
+      get(target, p) {
+        if (isIndex(p)) return target.get(Number(p as string));
+        const v = Reflect.get(target, p, target);
+        if (typeof v !== "function" || p === "constructor") return v;
+        let f = bound.get(p);
+        if (!f) bound.set(p, f = v.bind(target));
+        return f;
+      },
+      set(target, p, v) {
+        if (isIndex(p)) target.set(Number(p as string), v);
+        else return Reflect.set(target, p, v, target);
+        return true;
+      },
+      has(target, p) {
+        if (isIndex(p)) return Number(p as string) >= 0 && Number(p as string) < target.length;
+        return Reflect.has(target, p);
+      },
+    });
+  }
+
+  static #items(values: Iterable<ShareableItem> | null | undefined): ShareableItem[] {
+    if (values == null) return []; // CPython: ShareableList() is an empty list
+    if (typeof values === "string") {
+      throw new TypeError(
+        `new ShareableList(): values must be an iterable of items, not a string; to attach by `
+          + `name use new ShareableList(null, { name: ${JSON.stringify(values)} })`,
+      );
+    }
+    if (typeof (values as Iterable<ShareableItem>)[Symbol.iterator] !== "function") {
+      throw new TypeError(
+        `new ShareableList(): give an iterable of values (or null and { name } to attach), got `
+          + describe(values),
+      );
+    }
+    return [...values];
+  }
+
+  /** Reads the header of a segment made elsewhere, checking that it holds a ShareableList. */
+  #adopt(shm: SharedMemory): void {
+    const size = shm.size;
+    const bad = (why: string) => {
+      shm.close();
+      return new TypeError(
+        `new ShareableList(null, { name: '${shm.name}' }): that segment does not hold a `
+          + `ShareableList (${why}); give the name of one made by ShareableList here or in Python`,
+      );
+    };
+    if (size < 16) throw bad(`${size} bytes`);
+    const view = new DataView(shm.buf.buffer, shm.buf.byteOffset, size);
+    const n = Number(view.getBigInt64(0, true));
+    if (n < 0 || 8 * (n + 2) > size) throw bad(`its length word says ${n}`);
+    for (let i = 0; i <= n; i++) this.#offsets.push(Number(view.getBigInt64(8 * (i + 1), true)));
+    const o = this.#offsets;
+    if (o[0] !== 0 || o.some((x, i) => i > 0 && x - o[i - 1] < ALIGN)) throw bad("bad offsets");
+    if (8 * (n + 2) + o[n] + 9 * n > size) throw bad("its slots run past its end");
+    Object.assign(this, { shm, length: n });
+  }
+
+  #data(): DataView {
+    if (this.#view) return this.#view;
+    const buf = this.shm.buf; // throws once closed
+    return this.#view = new DataView(buf.buffer, buf.byteOffset, this.shm.size);
+  }
+
+  get #start(): number {
+    return 8 * (this.length + 2);
+  }
+
+  /** Where the slot formats begin. */
+  get #formats(): number {
+    return this.#start + this.#offsets[this.length];
+  }
+
+  #index(i: number, what: string): number {
+    const n = this.length;
+    const j = typeof i === "number" && i < 0 ? i + n : i;
+    if (typeof j !== "number" || !Number.isInteger(j) || j < 0 || j >= n) {
+      throw new RangeError(
+        `ShareableList.${what}(${typeof i === "string" ? JSON.stringify(i) : String(i)}): `
+          + `index out of range (length ${n})`,
+      );
+    }
+    return j;
+  }
+
+  #formatOf(j: number): string {
+    const view = this.#data();
+    const at = this.#formats + 8 * j;
+    let end = at;
+    while (end < at + 8 && view.getUint8(end) !== 0) end++;
+    return String.fromCharCode(...new Uint8Array(view.buffer, view.byteOffset + at, end - at));
+  }
+
+  #write(j: number, v: unknown, slot: ReturnType<typeof encode>): void {
+    const view = this.#data();
+    const at = this.#start + this.#offsets[j];
+    const capacity = this.#offsets[j + 1] - this.#offsets[j];
+    let format = slot.format;
+    if (slot.bytes) {
+      if (slot.bytes.length > capacity) {
+        throw new RangeError(
+          `ShareableList.set(${j}, ...): ${describe(v)} exceeds the slot's storage of `
+            + `${capacity} bytes (fixed when the list was made; CPython's "bytes/str item exceeds `
+            + `available storage"); make the list with a longer value in that slot`,
+        );
+      }
+      format = `${capacity}s`;
+    }
+    // As CPython: the format and kind first, then the value.
+    let packed = 0n; // the format's 8 bytes in one store
+    for (let k = format.length - 1; k >= 0; k--) {
+      packed = (packed << 8n) | BigInt(format.charCodeAt(k));
+    }
+    view.setBigUint64(this.#formats + 8 * j, packed, true);
+    view.setInt8(this.#formats + 8 * this.length + j, slot.code);
+    if (slot.bytes) {
+      const bytes = new Uint8Array(view.buffer, view.byteOffset + at, capacity);
+      bytes.set(slot.bytes);
+      bytes.fill(0, slot.bytes.length);
+    } else if (format === Q) view.setBigInt64(at, BigInt(v as number | bigint), true);
+    else if (format === D) view.setFloat64(at, v as number, true);
+    else view.setBigUint64(at, v === true ? 1n << 56n : 0n, true); // "xxxxxxx?", "xxxxxx?x"
+  }
+
+  /** Item `i` (negative counts from the end). */
+  get(i: number): ShareableItem {
+    const j = this.#index(i, "get");
+    const view = this.#data();
+    const at = this.#start + this.#offsets[j];
+    const format = this.#formatOf(j);
+    const code = view.getInt8(this.#formats + 8 * this.length + j);
+    // The format decides; the kind only tells a string from bytes, and None. (A writer stopped
+    // between the two leaves a readable slot.)
+    if (code === NULL || format === NONE) return null;
+    const sized = /^(\d+)s$/.exec(format);
+    if (sized && Number(sized[1]) <= this.#offsets[j + 1] - this.#offsets[j]) {
+      let end = at + Number(sized[1]);
+      while (end > at && view.getUint8(end - 1) === 0) end--;
+      const bytes = new Uint8Array(view.buffer.slice(view.byteOffset + at, view.byteOffset + end));
+      return code === STR ? fromUtf8.decode(bytes) : bytes;
+    }
+    if (format === Q) {
+      const big = view.getBigInt64(at, true);
+      const n = Number(big);
+      return Number.isSafeInteger(n) ? n : big;
+    }
+    if (format === D) return view.getFloat64(at, true);
+    if (format === BOOL) return view.getUint8(at + 7) !== 0;
+    throw new Error(
+      `ShareableList.get(${i}): slot ${j} holds format ${JSON.stringify(format)}, which no `
+        + `ShareableList writes (a writer that died mid-write?); set(${j}, value) rewrites it`,
+    );
+  }
+
+  /** Sets item `i` (negative counts from the end); a slot may change type. */
+  set(i: number, value: ShareableItem): void {
+    const j = this.#index(i, "set");
+    this.#write(j, value, encode(value, `ShareableList.set(${i}, ...)`));
+  }
+
+  /** A plain array copy of the items. */
+  toArray(): ShareableItem[] {
+    return Array.from({ length: this.length }, (_, i) => this.get(i));
+  }
+
+  /** Iterates the items. */
+  *[Symbol.iterator](): Iterator<ShareableItem> {
+    for (let i = 0; i < this.length; i++) yield this.get(i);
+  }
+
+  /**
+   * How many items equal `value`: numbers and bigints by value (`5` and `5n` are equal, `NaN`
+   * equals nothing, as in Python), bytes by contents, the rest with `===`.
+   */
+  count(value: ShareableItem): number {
+    let n = 0;
+    for (const v of this) if (same(v, value)) n++;
+    return n;
+  }
+
+  /** The index of the first item equal to `value` (as `count` compares); throws if none is. */
+  index(value: ShareableItem): number {
+    let i = 0;
+    for (const v of this) {
+      if (same(v, value)) return i;
+      i++;
+    }
+    throw new Error(
+      `ShareableList.index(${describe(value)}): not in the list; check with count() first`,
+    );
+  }
+
+  /** The struct format of every slot, joined, as CPython's `format` (e.g. `"qd8s"`). */
+  get format(): string {
+    return Array.from({ length: this.length }, (_, j) => this.#formatOf(j)).join("");
+  }
+
+  /** The segment's name, as given to `new ShareableList(null, { name })` elsewhere. */
+  get name(): string {
+    return this.shm.name;
+  }
+
+  /** Stops using the list from this object (others keep theirs); items throw afterwards. */
+  close(): void {
+    this.#view = null;
+    this.shm.close();
+  }
+
+  /** Removes the segment's name: no one can attach any more; freed once all have closed. */
+  unlink(): void {
+    this.shm.unlink();
+  }
+
+  /** @internal Attaches to the list of a handle (see `registerKind`). */
+  static fromHandle(origin: Origin): ShareableList {
+    return new ShareableList(origin as Origin<{ name: string }>);
+  }
+
+  [HANDLE](): HandleState {
+    return { kind: ShareableList.kind, method: this.#method, data: { name: this.name } };
+  }
+
+  /** For `console.log`, as CPython's repr. */
+  toString(): string {
+    const show = (v: ShareableItem) => typeof v === "string" ? JSON.stringify(v) : describe(v);
+    return `ShareableList([${this.toArray().map(show).join(", ")}], name='${this.name}')`;
+  }
+}
+
+function same(a: ShareableItem, b: ShareableItem): boolean {
+  if (a instanceof Uint8Array && b instanceof Uint8Array) {
+    return a.length === b.length && a.every((x, i) => x === b[i]);
+  }
+  const numeric = (x: unknown) => typeof x === "number" || typeof x === "bigint";
+  // deno-lint-ignore eqeqeq
+  if (numeric(a) && numeric(b)) return a == b; // 5 == 5n; NaN equals nothing
+  return a === b;
+}
+
+registerKind(ShareableList);
