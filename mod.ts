@@ -64,7 +64,7 @@ export {
   ProcessPoolExecutor,
   type RunOptions,
 } from "./src/pool/executor.ts";
-export { AsyncResult, Pool, type PoolOptions } from "./src/pool/pool.ts";
+export { AsyncResult, Pool, type PoolMapOptions, type PoolOptions } from "./src/pool/pool.ts";
 export { progress } from "./src/pool/progress.ts";
 export {
   activeChildren,

@@ -86,6 +86,9 @@ test("npm pack, then npm install and bun add of the tarball, run with Node and B
         done: [1, 2, 3],
         reported: [1, 2, 3],
         shareable: ["child", 42],
+        managed: 40,
+        greeting: [["over", "tcp"]],
+        refused: "AuthenticationError",
         codes: [0, 0],
         loaded: "dist/mod.js",
       }, `${tool} install, ${runtime}, ${method}`);

@@ -138,3 +138,43 @@ test("cancel({ force: true }) of a task sent in a batch stops it alone: the othe
   const rest = await Promise.all(fs.slice(1).map((f) => f.result()));
   assert.deepEqual(rest, fs.slice(1).map((_, i) => `${i + 1}--Woke Up`));
 });
+
+for (const method of METHODS) {
+  const ctx = getContext(method);
+  const endless = RUNTIME === "deno" && method === "thread" ? waitForever : spin;
+
+  test(`Pool.applyAsync: a signal stops a running task, a timeout too; the pool goes on [${method}]`, async () => {
+    await using pool = new ctx.Pool({ processes: 1 });
+    const controller = new AbortController();
+    const r = pool.applyAsync(endless, [], { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    controller.abort();
+    await assert.rejects(r.get(10_000), CancelledError);
+    assert.equal(r.successful(), false);
+    await assert.rejects(pool.apply(endless, [], { timeout: 200 }), TimeoutError);
+    assert.equal(await pool.apply(twice, [21]), 42);
+  });
+
+  test(`Pool.map: a signal cancels what remains of the call [${method}]`, async () => {
+    await using pool = new ctx.Pool({ processes: 1 });
+    const runs = new ctx.Value("i", 0);
+    const controller = new AbortController();
+    const items = [1, 2, 3, 4, 5, 6].map((x) => ({ runs, x }));
+    const all = pool.starmap(
+      countRun,
+      items.map((i) => [{ runs: i.runs }, i.x] as [{ runs: typeof runs }, number]),
+      { chunksize: 1, signal: controller.signal },
+    );
+    controller.abort();
+    await assert.rejects(all, CancelledError);
+    assert.ok(runs.value < 6, `the rest was dropped (${runs.value} ran)`);
+    const busy = pool.map(endless, [1, 2], { signal: AbortSignal.timeout(300) });
+    await assert.rejects(busy, CancelledError);
+    assert.deepEqual(await pool.map(twice, [1, 2, 3], { chunksize: 2 }), [2, 4, 6]);
+    const out: number[] = [];
+    for await (const y of pool.imap(twice, [4, 5], { signal: new AbortController().signal })) {
+      out.push(y);
+    }
+    assert.deepEqual(out, [8, 10]);
+  });
+}

@@ -1,7 +1,8 @@
 /**
  * The cluster from the installed package, as a user runs it: `npm pack`, the tarball installed in
- * a fresh project (offline), the `multiproc worker` command from its `bin`, and a client program
- * that namespace-imports the package. Before the cluster's packages (optional peers) are there, a
+ * a fresh project (offline), the `multiproc worker` command from its `bin` (and through
+ * `bunx --bun`), and a client program that namespace-imports the package (on Node 20, Bun and
+ * Node 24). Before the cluster's packages (optional peers) are there, a
  * pool program runs without them and a ClusterExecutor says what to install.
  */
 import assert from "node:assert/strict";
@@ -123,7 +124,8 @@ test("the installed package: multiproc worker from its bin, a client importing *
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.match(log, /^connected: /m, log);
-    for (const runtime of ["node", join(MODULES, ".bin", "bun")]) {
+    const NODE24 = join(MODULES, "node24", "bin", "node");
+    for (const runtime of ["node", join(MODULES, ".bin", "bun"), NODE24]) {
       const client = await runCommand(runtime, ["client.mjs", redis.url, "app"], {
         cwd: app,
         timeoutMs: 60_000,
@@ -137,6 +139,39 @@ test("the installed package: multiproc worker from its bin, a client importing *
       });
     }
     assert.match(log, /job \S+ finished in/);
+    // The same command through bunx, on Bun (a second queue, so that only it takes the jobs).
+    const bunx = spawn(join(MODULES, ".bin", "bun"), [
+      "x",
+      "--bun",
+      "multiproc",
+      "worker",
+      "--connection",
+      redis.url,
+      "--queue",
+      "app-bun",
+      "--root",
+      app,
+    ], { cwd: app, env: env(), stdio: ["ignore", "pipe", "pipe"] });
+    let bunLog = "";
+    bunx.stdout.on("data", (d) => (bunLog += d));
+    bunx.stderr.on("data", (d) => (bunLog += d));
+    try {
+      const until = Date.now() + 60_000;
+      while (!/^connected: /m.test(bunLog) && Date.now() < until && bunx.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.match(bunLog, /^connected: /m, bunLog);
+      const client = await runCommand("node", ["client.mjs", redis.url, "app-bun"], {
+        cwd: app,
+        timeoutMs: 60_000,
+      });
+      assert.equal(client.code, 0, `bunx worker: ${client.stderr}\n${bunLog}`);
+      assert.deepEqual(JSON.parse(client.stdout).mapped, [3, 6, 9, 12]);
+      assert.match(bunLog, /job \S+ finished in/);
+    } finally {
+      bunx.kill("SIGTERM");
+      await new Promise((r) => bunx.exitCode !== null ? r(null) : bunx.once("exit", r));
+    }
   } finally {
     worker.kill("SIGTERM");
     await new Promise((r) => worker.exitCode !== null ? r(null) : worker.once("exit", r));

@@ -49,7 +49,7 @@ export abstract class Connection<T = unknown> {
   abstract pollAsync(timeoutMs?: number): Promise<boolean>;
   /** Closes this end. */
   abstract close(): void;
-  /** @internal For `connectionWait`: something to receive, or the end of the stream. */
+  /** For `connectionWait`: something to receive, or the end of the stream. */
   abstract [READY](timeoutMs: number): Promise<boolean>;
 }
 

@@ -195,7 +195,7 @@ export class RingConnection<T = unknown> extends Connection<T> {
     return (await keepAlive(runAsync(ring.words, ring.poll(deadline, this.#eof(ring))))) === true;
   }
 
-  /** @internal For `connectionWait`: something to receive, or the end of the stream. */
+  /** For `connectionWait`: something to receive, or the end of the stream. */
   [READY](timeoutMs: number): Promise<boolean> {
     return this.pollAsync(timeoutMs);
   }

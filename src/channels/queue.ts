@@ -188,7 +188,7 @@ export class Queue<T = unknown> {
     return this.get({ block: false });
   }
 
-  /** @internal For `connectionWait`: an item to take. */
+  /** For `connectionWait`: an item to take. */
   async [READY](timeoutMs: number): Promise<boolean> {
     this.#check("wait");
     const op = this._ring.poll(performance.now() + timeoutMs);

@@ -124,27 +124,29 @@ export class SocketConnection<T = unknown> extends Connection<T> {
     if (this.#closed) throw new Error(`Connection.${what}(): the connection is closed`);
   }
 
-  #frame(kind: number, body: Uint8Array, what: string): void {
+  /** Sends `frame`, whose first 5 bytes are left for its length and `kind`. */
+  #send(kind: number, frame: Uint8Array, what: string): void {
     this.#check(what);
     if (this.#ended) {
       throw new EOFError(`Connection.${what}(): the peer at ${this.#peer} closed the connection`);
     }
-    if (body.length + 1 > MAX_FRAME) {
-      throw new RangeError(`Connection.${what}(): ${body.length} bytes is over the 4 GiB limit`);
+    if (frame.length - 4 > MAX_FRAME) {
+      throw new RangeError(`Connection.${what}(): ${frame.length} bytes is over the 4 GiB limit`);
     }
-    const out = new Uint8Array(5 + body.length);
-    new DataView(out.buffer).setUint32(0, body.length + 1);
-    out[4] = kind;
-    out.set(body, 5);
-    this.#stream.write(out);
+    new DataView(frame.buffer, frame.byteOffset).setUint32(0, frame.length - 4);
+    frame[4] = kind;
+    this.#stream.write(frame);
   }
 
   send(obj: T): void {
-    this.#frame(OBJECT, encodePortable(obj, this.#ext), "send");
+    this.#send(OBJECT, encodePortable(obj, this.#ext, 5), "send");
   }
 
   sendBytes(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number): void {
-    this.#frame(BYTES, bytesOf(buf, offset, size), "sendBytes");
+    const body = bytesOf(buf, offset, size);
+    const frame = new Uint8Array(5 + body.length);
+    frame.set(body, 5);
+    this.#send(BYTES, frame, "sendBytes");
   }
 
   /** The next frame, already arrived; else EOFError at the end, else null. */

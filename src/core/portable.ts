@@ -50,14 +50,12 @@ export interface Extensions {
 }
 
 class Writer {
-  readonly ext: Extensions | undefined;
-  constructor(ext: Extensions | undefined) {
-    this.ext = ext;
-  }
-  bytes = new Uint8Array(256);
+  ext: Extensions | undefined = undefined;
+  bytes = new Uint8Array(4096);
   view = new DataView(this.bytes.buffer);
   at = 0;
   seen = new Map<object, number>();
+  busy = false;
 
   room(n: number): void {
     if (this.at + n <= this.bytes.length) return;
@@ -151,11 +149,26 @@ class Reader {
   }
 }
 
-/** The portable bytes of `value`; a `TypeError` naming the path of what cannot be serialized. */
-export function encodePortable(value: unknown, ext?: Extensions): Uint8Array {
-  const w = new Writer(ext);
-  write(w, value, "value");
-  return w.bytes.subarray(0, w.at);
+/** One writer reused from one message to the next (a new one while it is in use: re-entry). */
+const shared = new Writer();
+
+/**
+ * The portable bytes of `value`, after `header` bytes left for the caller (a frame's length and
+ * kind), in an array of their own; a `TypeError` naming the path of what cannot be serialized.
+ */
+export function encodePortable(value: unknown, ext?: Extensions, header = 0): Uint8Array {
+  const w = shared.busy ? new Writer() : shared;
+  w.busy = true;
+  w.ext = ext;
+  w.at = header;
+  try {
+    write(w, value, "value");
+    return w.bytes.slice(0, w.at);
+  } finally {
+    w.busy = false;
+    w.ext = undefined;
+    if (w.seen.size) w.seen.clear();
+  }
 }
 
 /** The value of `encodePortable`'s bytes. */

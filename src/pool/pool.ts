@@ -19,7 +19,8 @@ import {
   unpackResult,
   zipCalls,
 } from "./calls.ts";
-import { checkWorkers, methodFrom } from "./executor.ts";
+import { checkRun, checkWorkers, methodFrom, type RunOptions } from "./executor.ts";
+import type { TaskLimits } from "./jobs.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
 /**
@@ -99,6 +100,31 @@ export class AsyncResult<R> {
   }
 }
 
+/**
+ * Options of `Pool.map` and its kin, given in place of `chunksize`: an aborted `signal` cancels
+ * what remains (queued tasks are dropped, running ones have their workers replaced) and the call
+ * rejects with `CancelledError`.
+ * @example
+ * ```ts
+ * import { Pool, task } from "multiproc";
+ * export const double = task(import.meta, (x: number) => 2 * x);
+ * await using pool = new Pool({ processes: 2 });
+ * const controller = new AbortController();
+ * console.log(await pool.map(double, [1, 2, 3], { chunksize: 2, signal: controller.signal })); // [2, 4, 6]
+ * ```
+ */
+export interface PoolMapOptions {
+  /** Items per task (as the positional `chunksize`). */
+  chunksize?: number;
+  /** Cancels what remains of the call when aborted. */
+  signal?: AbortSignal;
+}
+
+/** `imap`'s options: a chunksize of 1 unless given (CPython's default there). */
+function oneByDefault(c: number | PoolMapOptions): number | PoolMapOptions {
+  return typeof c === "object" && c !== null ? { chunksize: 1, ...c } : c;
+}
+
 /** The default chunksize of `map`: as CPython computes it, about four chunks per worker. */
 function defaultChunksize(n: number, workers: number): number {
   return Math.max(1, Math.ceil(n / (workers * 4)));
@@ -158,14 +184,20 @@ export class Pool implements AsyncDisposable {
   #calls(
     fn: AnyFn,
     calls: Calls,
-    chunksize: number | undefined,
+    chunksize: number | PoolMapOptions | undefined,
     what: string,
   ): { futures: Future<unknown>[]; chunked: boolean } {
     if (typeof fn !== "function") throw new TypeError(`Pool.${what}(): fn must be a function`);
-    const size = chunksize === undefined
+    const options = typeof chunksize === "object" && chunksize !== null ? chunksize : { chunksize };
+    const size = options.chunksize === undefined
       ? defaultChunksize(calls.n, this.#processes)
-      : checkChunksize(chunksize, `Pool.${what}()`);
-    return { futures: submitCalls(this.#pool, fn, calls, size), chunked: size > 1 };
+      : checkChunksize(options.chunksize, `Pool.${what}()`);
+    const { signal } = options as PoolMapOptions;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`Pool.${what}(): signal must be an AbortSignal`);
+    }
+    const limits: TaskLimits | undefined = signal ? { signal } : undefined;
+    return { futures: submitCalls(this.#pool, fn, calls, size, limits), chunked: size > 1 };
   }
 
   #all<R>(futures: Future<unknown>[], chunked: boolean): Promise<R[]> {
@@ -181,21 +213,38 @@ export class Pool implements AsyncDisposable {
     });
   }
 
-  /** `fn(...args)` in a worker. */
-  apply<A extends unknown[], R>(fn: (...args: A) => R, args?: A): Promise<Awaited<R>> {
-    return this.applyAsync(fn, args).get();
+  /** `fn(...args)` in a worker (`options` as for `applyAsync`). */
+  apply<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    args?: A,
+    options?: RunOptions,
+  ): Promise<Awaited<R>> {
+    return this.applyAsync(fn, args, options).get();
   }
 
-  /** `fn(...args)` in a worker, as an `AsyncResult`. */
-  applyAsync<A extends unknown[], R>(fn: (...args: A) => R, args?: A): AsyncResult<Awaited<R>> {
+  /**
+   * `fn(...args)` in a worker, as an `AsyncResult`. An aborted `signal` drops the task if queued
+   * or kills its worker if running (`CancelledError`; the pool goes on); past `timeout` ms from
+   * its start, the same with `TimeoutError`.
+   */
+  applyAsync<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    args?: A,
+    options: RunOptions = {},
+  ): AsyncResult<Awaited<R>> {
     this.#check("applyAsync");
-    if (typeof fn !== "function") throw new TypeError("Pool.applyAsync(): fn must be a function");
-    const future = this.#pool.submit<Awaited<R>>(fn as AnyFn, args ?? []);
+    const timeout = checkRun("Pool.applyAsync()", fn, args ?? [], options);
+    const limits = { signal: options.signal, timeout };
+    const future = this.#pool.submit<Awaited<R>>(fn as AnyFn, args ?? [], undefined, limits);
     return new AsyncResult(Promise.resolve(future));
   }
 
   /** `fn(x)` for each `x`, results in order. */
-  map<T, R>(fn: (x: T) => R, iterable: Iterable<T>, chunksize?: number): Promise<Awaited<R>[]> {
+  map<T, R>(
+    fn: (x: T) => R,
+    iterable: Iterable<T>,
+    chunksize?: number | PoolMapOptions,
+  ): Promise<Awaited<R>[]> {
     return this.mapAsync(fn, iterable, chunksize).get();
   }
 
@@ -203,7 +252,7 @@ export class Pool implements AsyncDisposable {
   mapAsync<T, R>(
     fn: (x: T) => R,
     iterable: Iterable<T>,
-    chunksize?: number,
+    chunksize?: number | PoolMapOptions,
   ): AsyncResult<Awaited<R>[]> {
     this.#check("mapAsync");
     const calls = zipCalls([iterable], "Pool.mapAsync()");
@@ -215,7 +264,7 @@ export class Pool implements AsyncDisposable {
   starmap<A extends unknown[], R>(
     fn: (...args: A) => R,
     iterable: Iterable<A>,
-    chunksize?: number,
+    chunksize?: number | PoolMapOptions,
   ): Promise<Awaited<R>[]> {
     return this.starmapAsync(fn, iterable, chunksize).get();
   }
@@ -224,7 +273,7 @@ export class Pool implements AsyncDisposable {
   starmapAsync<A extends unknown[], R>(
     fn: (...args: A) => R,
     iterable: Iterable<A>,
-    chunksize?: number,
+    chunksize?: number | PoolMapOptions,
   ): AsyncResult<Awaited<R>[]> {
     this.#check("starmapAsync");
     const calls = rowCalls(iterable, "Pool.starmap()");
@@ -236,11 +285,11 @@ export class Pool implements AsyncDisposable {
   imap<T, R>(
     fn: (x: T) => R,
     iterable: Iterable<T>,
-    chunksize = 1,
+    chunksize: number | PoolMapOptions = 1,
   ): AsyncIterableIterator<Awaited<R>> {
     this.#check("imap");
     const calls = zipCalls([iterable], "Pool.imap()");
-    const { futures, chunked } = this.#calls(fn as AnyFn, calls, chunksize, "imap");
+    const { futures, chunked } = this.#calls(fn as AnyFn, calls, oneByDefault(chunksize), "imap");
     return orderedResults(futures, chunked);
   }
 
@@ -248,11 +297,16 @@ export class Pool implements AsyncDisposable {
   async *imapUnordered<T, R>(
     fn: (x: T) => R,
     iterable: Iterable<T>,
-    chunksize = 1,
+    chunksize: number | PoolMapOptions = 1,
   ): AsyncGenerator<Awaited<R>> {
     this.#check("imapUnordered");
     const calls = zipCalls([iterable], "Pool.imapUnordered()");
-    const { futures, chunked } = this.#calls(fn as AnyFn, calls, chunksize, "imapUnordered");
+    const { futures, chunked } = this.#calls(
+      fn as AnyFn,
+      calls,
+      oneByDefault(chunksize),
+      "imapUnordered",
+    );
     const done: Future<unknown>[] = [];
     let wake: (() => void) | undefined;
     for (const f of futures) f.addDoneCallback(() => (done.push(f), wake?.()));

@@ -195,7 +195,7 @@ export class Process<A extends unknown[] = unknown[]> {
     return keepAlive(withTimeout(this.#child.ended, timeoutMs, "Process.join()").then(() => {}));
   }
 
-  /** @internal For `connectionWait` (CPython waits on `p.sentinel`): the child has exited. */
+  /** For `connectionWait` (CPython waits on `p.sentinel`): the child has exited. */
   async [READY](timeoutMs: number): Promise<boolean> {
     if (!this.#child) {
       throw new ProcessError(

@@ -72,6 +72,8 @@ export class ManagerLink {
   readonly manager: ManagerAddress;
   readonly #ext: Extensions;
   #conn: Promise<Connection> | null = null;
+  /** The connection once made (a call then sends at once). */
+  #live: Connection | null = null;
   #gone: Error | null = null;
   readonly #pending = new Map<number, Pending>();
   #next = 1;
@@ -119,25 +121,28 @@ export class ManagerLink {
     this.#gone ??= why;
     if (links.get(keyOf(this.manager)) === this) links.delete(keyOf(this.manager));
     this.#conn?.then((c) => c.close(), () => {});
+    this.#live = null;
     this.#fail(why);
   }
 
   #connection(what: string): Promise<Connection> {
     if (this.#gone) return Promise.reject(this.#gone);
-    return this.#conn ??= Client(this.manager, this.#ext).catch((error: Error) => {
-      this.#conn = null;
-      if (error instanceof AuthenticationError) throw error;
-      throw new EOFError(
-        `${what}: the manager at ${describeAddress(this.manager.address)} cannot be reached: `
-          + `${error.message}. Has it shut down?`,
-        { cause: error },
-      );
-    });
+    return this.#conn ??= Client(this.manager, this.#ext).then((conn) => (this.#live = conn)).catch(
+      (error: Error) => {
+        this.#conn = null;
+        if (error instanceof AuthenticationError) throw error;
+        throw new EOFError(
+          `${what}: the manager at ${describeAddress(this.manager.address)} cannot be reached: `
+            + `${error.message}. Has it shut down?`,
+          { cause: error },
+        );
+      },
+    );
   }
 
   /** Sends `[op, ...operands]` and resolves with the answer; rejects with the manager's error. */
   async request(what: string, op: string, ...operands: unknown[]): Promise<unknown> {
-    const conn = await this.#connection(what);
+    const conn = this.#live ?? await this.#connection(what);
     const id = this.#next++;
     const answer = new Promise((resolve, reject) =>
       this.#pending.set(id, { resolve, reject, what })
@@ -164,7 +169,7 @@ export class ManagerLink {
         else call.reject(asLocalError(value));
       }
     } catch (error) {
-      this.#conn = null;
+      this.#conn = this.#live = null;
       this.#fail(error as Error);
     } finally {
       this.#reading = false;

