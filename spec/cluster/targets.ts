@@ -37,3 +37,14 @@ export const napThenPid = task(import.meta, async (ms: number) => {
   await sleep(ms);
   return process.pid;
 });
+
+/** Not exported: a function a child cannot find (the contract's bad input). */
+const hidden = (x: number) => x;
+/** Hands the unexported function out, so that a test can submit it. */
+export const hiddenRef = { hidden };
+
+/** Doubles, but fails on 3 (an error in the middle of a map). */
+export const failAt3 = task(import.meta, (x: number) => {
+  if (x === 3) throw new ValueError(`bad value ${x}`);
+  return 2 * x;
+});
