@@ -50,13 +50,8 @@ export {
   wait,
   type WaitResult,
 } from "./src/futures/wait.ts";
-export {
-  BaseManager,
-  Manager,
-  type ManagerOptions,
-  type RegisterOptions,
-  SyncManager,
-} from "./src/manager/manager.ts";
+export { BaseManager, type ManagerOptions, type RegisterOptions } from "./src/manager/manager.ts";
+export { Manager, SyncManager } from "./src/manager/sync_manager.ts";
 export type { Typecode, ValueOf } from "./src/memory/typecode.ts";
 export {
   type ExecutorOptions,

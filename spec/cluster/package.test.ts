@@ -104,33 +104,44 @@ test("the installed package: multiproc worker from its bin, a client importing *
   }
   const redis = await RedisServer.start();
   const bin = join(app, "node_modules", ".bin", "multiproc");
-  const worker = spawn(bin, [
-    "worker",
-    "--connection",
-    redis.url,
-    "--queue",
-    "app",
-    "--root",
-    app,
-    "--concurrency",
-    "2",
-  ], { cwd: app, stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  worker.stdout.on("data", (d) => (log += d));
-  worker.stderr.on("data", (d) => (log += d));
-  try {
+  /** `cmd [...pre] worker --connection <redis> --root <app> ...flags`, once it says it is connected. */
+  const startWorker = async (cmd: string, flags: string[], pre: string[] = []) => {
+    const child = spawn(
+      cmd,
+      [...pre, "worker", "--connection", redis.url, "--root", app, ...flags],
+      {
+        cwd: app,
+        env: env(),
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let log = "";
+    child.stdout.on("data", (d) => (log += d));
+    child.stderr.on("data", (d) => (log += d));
     const deadline = Date.now() + 60_000;
-    while (!/^connected: /m.test(log) && Date.now() < deadline && worker.exitCode === null) {
+    while (!/^connected: /m.test(log) && Date.now() < deadline && child.exitCode === null) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    assert.match(log, /^connected: /m, log);
+    const stop = async () => {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.exitCode !== null ? r(null) : child.once("exit", r));
+    };
+    if (!/^connected: /m.test(log)) {
+      await stop();
+      assert.fail(`${cmd} ${pre.join(" ")} worker did not connect:\n${log}`);
+    }
+    return { log: () => log, stop };
+  };
+  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+  try {
+    worker = await startWorker(bin, ["--queue", "app", "--concurrency", "2"]);
     const NODE24 = join(MODULES, "node24", "bin", "node");
     for (const runtime of ["node", join(MODULES, ".bin", "bun"), NODE24]) {
       const client = await runCommand(runtime, ["client.mjs", redis.url, "app"], {
         cwd: app,
         timeoutMs: 60_000,
       });
-      assert.equal(client.code, 0, `${runtime}: ${client.stderr}\n${log}`);
+      assert.equal(client.code, 0, `${runtime}: ${client.stderr}\n${worker.log()}`);
       assert.deepEqual(JSON.parse(client.stdout), {
         done: [3, 6, 9],
         mapped: [3, 6, 9, 12],
@@ -138,43 +149,26 @@ test("the installed package: multiproc worker from its bin, a client importing *
         date: true,
       });
     }
-    assert.match(log, /job \S+ finished in/);
+    assert.match(worker.log(), /job \S+ finished in/);
     // The same command through bunx, on Bun (a second queue, so that only it takes the jobs).
-    const bunx = spawn(join(MODULES, ".bin", "bun"), [
+    const bunx = await startWorker(join(MODULES, ".bin", "bun"), ["--queue", "app-bun"], [
       "x",
       "--bun",
       "multiproc",
-      "worker",
-      "--connection",
-      redis.url,
-      "--queue",
-      "app-bun",
-      "--root",
-      app,
-    ], { cwd: app, env: env(), stdio: ["ignore", "pipe", "pipe"] });
-    let bunLog = "";
-    bunx.stdout.on("data", (d) => (bunLog += d));
-    bunx.stderr.on("data", (d) => (bunLog += d));
+    ]);
     try {
-      const until = Date.now() + 60_000;
-      while (!/^connected: /m.test(bunLog) && Date.now() < until && bunx.exitCode === null) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      assert.match(bunLog, /^connected: /m, bunLog);
       const client = await runCommand("node", ["client.mjs", redis.url, "app-bun"], {
         cwd: app,
         timeoutMs: 60_000,
       });
-      assert.equal(client.code, 0, `bunx worker: ${client.stderr}\n${bunLog}`);
+      assert.equal(client.code, 0, `bunx worker: ${client.stderr}\n${bunx.log()}`);
       assert.deepEqual(JSON.parse(client.stdout).mapped, [3, 6, 9, 12]);
-      assert.match(bunLog, /job \S+ finished in/);
+      assert.match(bunx.log(), /job \S+ finished in/);
     } finally {
-      bunx.kill("SIGTERM");
-      await new Promise((r) => bunx.exitCode !== null ? r(null) : bunx.once("exit", r));
+      await bunx.stop();
     }
   } finally {
-    worker.kill("SIGTERM");
-    await new Promise((r) => worker.exitCode !== null ? r(null) : worker.once("exit", r));
+    await worker?.stop();
     await redis.kill();
   }
   // A usage error says what is wrong and how to call it.

@@ -10,7 +10,8 @@ import { Listener, type SocketAddress } from "../connection/listener.ts";
 import type { Extensions } from "../core/portable.ts";
 import { CALL, CREATE, PING, PROXY, SHUTDOWN, type Token } from "../proxy/link.ts";
 import { findTarget, type TargetRef } from "../targets/task.ts";
-import { BUILTIN_TYPES, Caller, CallerLost, Managed } from "./objects.ts";
+import { Caller, CallerLost, Managed } from "./caller.ts";
+import { BUILTIN_TYPES } from "./types.ts";
 
 /** A type registered with `BaseManager.register`: where the manager finds its factory. */
 export interface Registered {

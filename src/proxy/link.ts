@@ -46,6 +46,12 @@ export function setProxyMaker(maker: ProxyMaker): void {
   makeProxy = maker;
 }
 
+/** The proxy of `token` on `link` (proxies.ts makes it; it is loaded with any proxy). */
+export function proxyOn(link: ManagerLink, token: Token): object {
+  if (!makeProxy) throw new Error("multiproc: the proxy classes are not loaded");
+  return makeProxy(link, token);
+}
+
 /** Whether `v` is a proxy, and of which link. */
 const TOKEN_OF: unique symbol = Symbol("multiproc.proxyToken") as never;
 /** @internal Marks a proxy object with its link and token. */
@@ -102,8 +108,8 @@ export class ManagerLink {
         return null;
       },
       revive: (kind, data) => {
-        if (kind !== PROXY || !makeProxy) throw new Error(`multiproc: unknown object ${kind}`);
-        return makeProxy(this, data as Token);
+        if (kind !== PROXY) throw new Error(`multiproc: unknown object ${kind}`);
+        return proxyOn(this, data as Token);
       },
     };
   }

@@ -9,6 +9,7 @@ import { allocate, attach, type BlockRef } from "../memory/arena.ts";
 import { coerce, type Typecode, type TypedView, type ValueOf, viewOf } from "../memory/typecode.ts";
 import type { Lock } from "../sync/lock.ts";
 import type { RLock } from "../sync/rlock.ts";
+import { indexed } from "./indexed.ts";
 import { makeLock, type ValueOptions } from "./value.ts";
 
 interface ArrayData {
@@ -16,13 +17,6 @@ interface ArrayData {
   typecode: Typecode;
   length: number;
   lock: Lock | RLock | null;
-}
-
-function isIndex(p: string | symbol): boolean {
-  if (typeof p !== "string" || p.length === 0) return false;
-  const c = p.charCodeAt(0);
-  return ((c >= 48 && c <= 57) || c === 45) && String(Number(p)) === p
-    && Number.isInteger(Number(p));
 }
 
 /**
@@ -86,26 +80,7 @@ export class RawArray<T extends Typecode = Typecode> implements Iterable<ValueOf
     };
     Object.assign(this, fields);
     values?.forEach((v, i) => this.set(i, v));
-    const bound = new Map<string | symbol, unknown>();
-    return new Proxy(this, {
-      get(target, p) {
-        if (isIndex(p)) return target.get(Number(p as string));
-        const v = Reflect.get(target, p, target);
-        if (typeof v !== "function" || p === "constructor") return v;
-        let f = bound.get(p);
-        if (!f) bound.set(p, f = v.bind(target));
-        return f;
-      },
-      set(target, p, v) {
-        if (isIndex(p)) target.set(Number(p as string), v);
-        else return Reflect.set(target, p, v, target);
-        return true;
-      },
-      has(target, p) {
-        if (isIndex(p)) return Number(p as string) >= 0 && Number(p as string) < target.length;
-        return Reflect.has(target, p);
-      },
-    });
+    return indexed(this);
   }
 
   #index(i: number, what: string): number {

@@ -17,6 +17,7 @@
  */
 import type { StartMethod } from "../core/start_method.ts";
 import { BOUND_METHOD, HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
+import { indexed } from "./indexed.ts";
 import { SharedMemory } from "./shared_memory.ts";
 
 /**
@@ -55,13 +56,6 @@ const MAX_BYTES = 9_999_991;
 const KINDS = "a number, bigint, boolean, string, Uint8Array or null";
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
-
-function isIndex(p: string | symbol): boolean {
-  if (typeof p !== "string" || p.length === 0) return false;
-  const c = p.charCodeAt(0);
-  return ((c >= 48 && c <= 57) || c === 45) && String(Number(p)) === p
-    && Number.isInteger(Number(p));
-}
 
 function describe(v: unknown): string {
   if (typeof v === "function") return `a function (${v.name || "anonymous"})`;
@@ -193,26 +187,7 @@ export class ShareableList implements Iterable<ShareableItem> {
       this.#offsets.forEach((o, i) => view.setBigInt64(8 * (i + 1), BigInt(o), true));
       items.forEach((v, i) => this.#write(i, v, slots[i]));
     }
-    const bound = new Map<string | symbol, unknown>();
-    return new Proxy(this, {
-      get(target, p) {
-        if (isIndex(p)) return target.get(Number(p as string));
-        const v = Reflect.get(target, p, target);
-        if (typeof v !== "function" || p === "constructor") return v;
-        let f = bound.get(p);
-        if (!f) bound.set(p, f = v.bind(target));
-        return f;
-      },
-      set(target, p, v) {
-        if (isIndex(p)) target.set(Number(p as string), v);
-        else return Reflect.set(target, p, v, target);
-        return true;
-      },
-      has(target, p) {
-        if (isIndex(p)) return Number(p as string) >= 0 && Number(p as string) < target.length;
-        return Reflect.has(target, p);
-      },
-    });
+    return indexed(this);
   }
 
   static #items(values: Iterable<ShareableItem> | null | undefined): ShareableItem[] {
