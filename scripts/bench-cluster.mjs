@@ -41,6 +41,8 @@ const P = {
 };
 const REPEAT = num("REPEAT", 3);
 const CONCURRENCY = num("CONCURRENCY", 16);
+/** The tiny-task workers' --processes (their pool's children); unset: as many as CONCURRENCY. */
+const PROCESSES = process.env.PROCESSES;
 const PARAMS = [P.WORKERS, P.N_SUBMIT, P.N_MAP, P.CHUNK, P.N_CPU, P.CPU_MS].map(String);
 const RUN_TIMEOUT = "90s";
 const load0 = loadavg()[0];
@@ -228,6 +230,7 @@ try {
           ROOT,
           "--concurrency",
           String(concurrency),
+          ...(PROCESSES && concurrency > 1 ? ["--processes", PROCESSES] : []),
           "--method",
           "process",
         ],

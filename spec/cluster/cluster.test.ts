@@ -224,6 +224,40 @@ test("Redis killed and restarted: pending tasks complete; gone past the limit: B
   await redis.restart();
 });
 
+test("a stop asked while Redis is away reaches the running task once it is back", {
+  timeout: 90_000,
+}, async () => {
+  const { executor, workers: [w] } = await cluster(
+    { unreachableTimeout: 30_000 },
+    1,
+    ["--lock-duration", "30000"],
+  );
+  await using _ = executor;
+  const controller = new AbortController();
+  const f = executor.run(spin, [], { signal: controller.signal });
+  await w.lines.wait(/ started: /, 10_000, "worker");
+  await redis.kill();
+  controller.abort(); // its message cannot reach the worker now
+  await assert.rejects(f.result(), CancelledError);
+  await new Promise((r) => setTimeout(r, 500));
+  await redis.restart();
+  await w.lines.wait(
+    /failed: CancelledError/,
+    20_000,
+    "the worker stops the task once Redis is back",
+  );
+  assert.equal(await executor.submit(double, 4), 8, "the worker goes on");
+});
+
+test("--processes: fewer children than jobs at once; the jobs wait for a free child", {
+  timeout: 90_000,
+}, async () => {
+  const { executor } = await cluster({}, 1, ["--concurrency", "3", "--processes", "1"]);
+  await using _ = executor;
+  const pids = await Promise.all([0, 1, 2].map(() => executor.submit(napThenPid, 100)));
+  assert.equal(new Set(pids).size, 1, "one child ran all three");
+});
+
 test("map over 10 000 items never has more jobs waiting in Redis than its bound", {
   timeout: 90_000,
 }, async () => {

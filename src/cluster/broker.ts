@@ -12,6 +12,8 @@ export interface Redis {
   on(event: "error", listener: (error: Error) => void): this;
   on(event: "message", listener: (channel: string, message: string) => void): this;
   publish(channel: string, message: string): Promise<number>;
+  set(key: string, value: string, ex: "EX", seconds: number): Promise<unknown>;
+  exists(...keys: string[]): Promise<number>;
   xrevrange(key: string, end: string, start: string, count: "COUNT", n: number): Promise<
     [string, string[]][]
   >;

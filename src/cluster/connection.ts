@@ -7,7 +7,13 @@
 import { type Broker, type BullQueue, type BullQueueEvents, hangUp, type Redis } from "./broker.ts";
 import type { Codec } from "./codec.ts";
 import { taskName } from "./naming.ts";
-import { stopChannel, type TaskData, type TaskResult } from "./protocol.ts";
+import {
+  STOP_TTL_S,
+  stopChannel,
+  stopKey,
+  type TaskData,
+  type TaskResult,
+} from "./protocol.ts";
 
 /** The events a connection reports to its executor. */
 export interface Listener {
@@ -98,7 +104,12 @@ export class Connected {
     return this.#queue.remove(id).catch(() => 0);
   }
 
-  stop(id: string): Promise<number> {
+  /**
+   * Asks the workers to stop job `id`: a key that says so (sent once Redis is reachable, if it is
+   * not now), then a message on the stop channel for the worker running it.
+   */
+  async stop(id: string): Promise<number> {
+    await this.#redis.set(stopKey(this.#queueName, id), "1", "EX", STOP_TTL_S).catch(() => {});
     return this.#redis.publish(this.#channel, id).catch(() => 0);
   }
 

@@ -33,3 +33,14 @@ export interface ChunkOutcome {
 export function stopChannel(queue: string): string {
   return `multiproc:${queue}:stop`;
 }
+
+/**
+ * The Redis key that records a stop asked for job `id` of `queue`, for a worker that did not hear
+ * it on the channel (it was disconnected then): it looks when it is back, and before each job.
+ */
+export function stopKey(queue: string, id: string): string {
+  return `multiproc:${queue}:stopped:${id}`;
+}
+
+/** How long a stop is remembered (seconds): past a job's longest life in the queue. */
+export const STOP_TTL_S = 3600;

@@ -8,11 +8,12 @@
 import type { StartMethod } from "../core/start_method.ts";
 import { WorkerPool } from "../pool/worker_pool.ts";
 import { clusterRunnerUrl } from "../runtime/entry_url.ts";
+import { unrefTimer } from "../runtime/host.ts";
 import type { TargetRef } from "../targets/task.ts";
 import { type BullJob, checkConnection, hangUp, loadBroker } from "./broker.ts";
 import { loadCodec } from "./codec.ts";
 import { localRef, realRoot, type RemoteRef, taskName } from "./naming.ts";
-import { stopChannel, type TaskData, type TaskResult } from "./protocol.ts";
+import { stopChannel, stopKey, type TaskData, type TaskResult } from "./protocol.ts";
 
 /** Options of `runClusterWorker` (the command's flags). */
 export interface ClusterWorkerOptions {
@@ -21,6 +22,11 @@ export interface ClusterWorkerOptions {
   root: string;
   /** Jobs run at once, each in a child of the local pool (default: the cores). */
   concurrency: number;
+  /**
+   * Children of the local pool (default: `concurrency`, so that every job may be stopped alone).
+   * Fewer suit CPU-bound jobs: the jobs beyond them wait for a free child.
+   */
+  processes?: number;
   method: StartMethod;
   /** How long a job's lock lasts without renewal: a dead worker's job is redelivered after it. */
   lockDuration?: number;
@@ -36,6 +42,8 @@ export interface ClusterWorker {
 }
 
 const WHAT = "multiproc worker";
+/** How often the keys of stops are looked at for the running jobs. */
+const STOP_POLL_MS = 2000;
 
 /** What every job runs in a child: runner.ts's `runTask`. */
 const RUNNER: TargetRef = { url: clusterRunnerUrl(), name: "runTask", exportName: "runTask" };
@@ -54,7 +62,7 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   const [broker, codec] = await Promise.all([loadBroker(WHAT), loadCodec()]);
   const pool = new WorkerPool({
     method: o.method,
-    maxWorkers: o.concurrency,
+    maxWorkers: o.processes ?? o.concurrency,
     what: WHAT,
     workerName: "ClusterWorker",
   });
@@ -81,6 +89,8 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
     running.set(id, controller);
     try {
       const ref = await verified(data.ref);
+      // Stopped while this worker could not hear it (or before the job reached it).
+      if (await stopAsked(id)) controller.abort();
       const limits = { signal: controller.signal, timeout: data.timeout };
       const result = await pool.submit<TaskResult>(
         RUNNER,
@@ -101,6 +111,12 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   };
 
   const lockDuration = o.lockDuration ?? 30_000;
+  // BullMQ's connection blocks; the stop channel's subscribes: the keys are read on a third.
+  const control = broker.connect(url);
+  control.on("error", () => {});
+  /** Whether a client asked to stop job `id` (its key is there). */
+  const stopAsked = (id: string) =>
+    control.exists(stopKey(o.queue, id)).then((n) => n > 0, () => false);
   const connection = broker.connect(url, { blocking: true });
   const worker = new broker.bullmq.Worker(o.queue, process, {
     connection,
@@ -125,17 +141,26 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   const stops = connection.duplicate();
   stops.on("error", () => {});
   stops.on("message", (_channel, jobId) => running.get(jobId)?.abort());
+  // A stop whose message was lost (this worker was disconnected then) is in its key: looked for
+  // every STOP_POLL_MS while jobs run.
+  const poll = setInterval(async () => {
+    for (const [jobId, controller] of running) {
+      if (await stopAsked(jobId)) controller.abort();
+    }
+  }, STOP_POLL_MS);
+  unrefTimer(poll);
   await Promise.all([worker.waitUntilReady(), stops.subscribe(stopChannel(o.queue))]);
   log(
     `connected: ${url}, queue '${o.queue}', root ${root}, ${o.concurrency} at once in `
-      + `"${o.method}" children`,
+      + `${o.processes ?? o.concurrency} "${o.method}" children`,
   );
   return {
     async close() {
+      clearInterval(poll);
       await worker.close();
       pool.close();
       await pool.joinWorkers();
-      await Promise.all([hangUp(stops), hangUp(connection)]);
+      await Promise.all([hangUp(stops), hangUp(connection), hangUp(control)]);
       log("closed");
     },
   };

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `multiproc` command. `multiproc worker --connection URL --queue NAME --root DIR
- * [--concurrency N] [--method thread|process|forkserver] [--lock-duration MS] [--max-stalled N]`
+ * [--concurrency N] [--processes N] [--method thread|process|forkserver] [--lock-duration MS]
+ * [--max-stalled N]`
  * runs a cluster worker until SIGINT or SIGTERM, then lets its running jobs finish.
  * @module
  */
@@ -12,11 +13,12 @@ import { exitNow, mainScript } from "../runtime/host.ts";
 import { onStopSignal } from "../runtime/os.ts";
 
 const USAGE = `usage: multiproc worker --connection redis://host:port --queue NAME --root DIR
-                        [--concurrency N] [--method thread|process|forkserver]
+                        [--concurrency N] [--processes N] [--method thread|process|forkserver]
                         [--lock-duration MS] [--max-stalled N]
 
 Runs the tasks a ClusterExecutor sends to queue NAME, N at a time (default: the cores), each in a
-child of a local pool (default "process"). DIR is the project's root, checked out the same as on
+child of a local pool (default "process") of --processes children (default: as many as
+--concurrency, so that each running task can be stopped alone; fewer for CPU-bound tasks). DIR is the project's root, checked out the same as on
 the clients: modules are imported from there only. A job whose worker dies is redelivered after
 its lock (--lock-duration, default 30000 ms) expires, at most --max-stalled times (default 2).`;
 
@@ -39,6 +41,7 @@ function parse(args: string[]) {
     "queue",
     "root",
     "concurrency",
+    "processes",
     "method",
     "lock-duration",
     "max-stalled",
@@ -66,11 +69,14 @@ function parse(args: string[]) {
   }
   const concurrency = count("concurrency", cpuCount());
   if (concurrency < 1) throw new Error("--concurrency must be at least 1");
+  const processes = count("processes", concurrency);
+  if (processes < 1) throw new Error("--processes must be at least 1");
   return {
     connection: need("connection"),
     queue: need("queue"),
     root: need("root"),
     concurrency,
+    processes,
     method: method as StartMethod,
     lockDuration: count("lock-duration", 30_000),
     maxStalledCount: count("max-stalled", 2),
