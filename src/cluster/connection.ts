@@ -7,13 +7,7 @@
 import { type Broker, type BullQueue, type BullQueueEvents, hangUp, type Redis } from "./broker.ts";
 import type { Codec } from "./codec.ts";
 import { taskName } from "./naming.ts";
-import {
-  STOP_TTL_S,
-  stopChannel,
-  stopKey,
-  type TaskData,
-  type TaskResult,
-} from "./protocol.ts";
+import { STOP_TTL_S, stopChannel, stopKey, type TaskData, type TaskResult } from "./protocol.ts";
 
 /** The events a connection reports to its executor. */
 export interface Listener {
