@@ -7,6 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
 import { test } from "node:test";
 import {
   activeChildren,
@@ -33,7 +35,7 @@ import {
   type sharedLog,
   waitAtBarrier,
 } from "./fixtures/connection_targets.ts";
-import { METHODS, pidAlive, scriptCommand } from "./helpers.ts";
+import { eventually, METHODS, pidAlive, scriptCommand } from "./helpers.ts";
 
 const LONG = { timeout: 90_000 };
 
@@ -354,6 +356,26 @@ for (const method of METHODS) {
     },
   );
 }
+
+test(
+  "SIGKILL of the program: its manager process ends and its socket's directory goes",
+  LONG,
+  async () => {
+    const [cmd, argv] = scriptCommand("manager_orphan.ts");
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    for (let t = 0; !/READY (\S+) (\d+)\n/.test(out); t++) {
+      assert.ok(t < 600, `the program did not start its manager: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const [, address, pid] = /READY (\S+) (\d+)\n/.exec(out)!;
+    assert.ok(existsSync(address), "the manager's socket is there");
+    child.kill("SIGKILL");
+    assert.ok(await eventually(() => !pidAlive(Number(pid)), 10_000), "the manager process ended");
+    assert.ok(await eventually(() => !existsSync(dirname(address)), 10_000), "no directory left");
+  },
+);
 
 test("a manager in another program: connect() with its address and authkey", LONG, async () => {
   const [cmd, argv] = scriptCommand("manager_server.ts", ["tcp", "s3cret"]);

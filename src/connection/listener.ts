@@ -87,6 +87,7 @@ export class Listener {
   readonly ready: Promise<SocketAddress>;
 
   constructor(options: ListenerOptions = {}, ext?: Extensions) {
+    this.#key = options.authkey === undefined ? null : keyBytes(options.authkey, "new Listener()");
     let address: SocketAddress;
     if (options.address === undefined) {
       const made = privateSocketPath("listener");
@@ -95,7 +96,6 @@ export class Listener {
     } else {
       address = checkAddress(options.address, "new Listener()");
     }
-    this.#key = options.authkey === undefined ? null : keyBytes(options.authkey, "new Listener()");
     this.#ext = ext;
     this.#server = new SocketServer(address);
     this.#server.keepAlive(false);

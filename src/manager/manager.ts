@@ -213,7 +213,13 @@ export class BaseManager {
     Object.defineProperty(ManagerProcess, BOUND_METHOD, { value: this.#method });
     const p = new ManagerProcess({
       target: serveManager as (...args: unknown[]) => unknown,
-      args: [theirs, { address, authkey: this.#authkey, registry, builtins: this._builtins }],
+      args: [theirs, {
+        address,
+        authkey: this.#authkey,
+        registry,
+        builtins: this._builtins,
+        privateDir: this.#cleanup !== undefined,
+      }],
       name: `${name}-${++managers}`,
       daemon: true,
       module: managerServerUrl(),

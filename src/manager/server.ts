@@ -9,6 +9,7 @@ import type { Connection } from "../channels/connection.ts";
 import { Listener, type SocketAddress } from "../connection/listener.ts";
 import type { Extensions } from "../core/portable.ts";
 import { CALL, CREATE, PING, PROXY, SHUTDOWN, type Token } from "../proxy/link.ts";
+import { removeAtExit } from "../runtime/socket.ts";
 import { findTarget, type TargetRef } from "../targets/task.ts";
 import { Caller, CallerLost, Managed } from "./caller.ts";
 import { BUILTIN_TYPES } from "./types.ts";
@@ -27,6 +28,11 @@ export interface ServeConfig {
   registry: Registered[];
   /** Whether the manager's own types (`dict`, `Lock`, ...) are served: a `SyncManager`. */
   builtins: boolean;
+  /**
+   * Whether `address` is a socket in a private directory its parent made: the manager removes it
+   * when it ends, also after its parent was killed.
+   */
+  privateDir?: boolean;
 }
 
 /** What a value holds in place of a manager's object: stays a reference (nested proxies). */
@@ -243,6 +249,7 @@ class ManagerServer {
  * (the parent's end of a pipe) the address it listens on, or why it cannot.
  */
 export async function serveManager(ready: Connection, config: ServeConfig): Promise<void> {
+  if (config.privateDir && typeof config.address === "string") removeAtExit(config.address);
   const server = new ManagerServer(config);
   try {
     ready.send({ address: await server.start() });

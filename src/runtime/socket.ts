@@ -6,6 +6,7 @@
  * @module
  */
 import { builtin } from "./host.ts";
+import { onProcessExit } from "./os.ts";
 
 type Net = typeof import("node:net");
 type NodeSocket = import("node:net").Socket;
@@ -167,14 +168,20 @@ export function describeAddress(address: SocketAddress): string {
 
 /**
  * A new Unix socket path in a private temporary directory (mode 0700, so only this user can
- * connect), and how to remove that directory.
+ * connect), and how to remove that directory; removed anyway when this process exits.
  */
 export function privateSocketPath(name: string): { path: string; remove: () => void } {
   const fs = builtin<typeof import("node:fs")>("node:fs");
   const os = builtin<typeof import("node:os")>("node:os");
   const dir = fs.mkdtempSync(`${os.tmpdir()}/multiproc-`);
-  return {
-    path: `${dir}/${name}.sock`,
-    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
-  };
+  const remove = () => fs.rmSync(dir, { recursive: true, force: true });
+  onProcessExit(remove);
+  return { path: `${dir}/${name}.sock`, remove };
+}
+
+/** Removes the private directory of socket `path` (made by `privateSocketPath`) at this process's exit. */
+export function removeAtExit(path: string): void {
+  const fs = builtin<typeof import("node:fs")>("node:fs");
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  onProcessExit(() => fs.rmSync(dir, { recursive: true, force: true }));
 }
