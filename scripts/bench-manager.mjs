@@ -20,6 +20,8 @@ for (const m of ["fork", "spawn"]) {
 const best = {
   sequential: Math.max(py.fork.sequential, py.spawn.sequential),
   child: Math.max(py.fork.child, py.spawn.child),
+  // Calls in flight together: CPython's way is threads (each its own connection).
+  many: Math.max(py.fork.sequential, py.spawn.sequential, py.fork.threads, py.spawn.threads),
 };
 const rows = [];
 for (const runtime of ["deno", "bun", "node", "node24"]) {
@@ -39,21 +41,25 @@ const lines = [
   "(sequential) and from a child, and 64 at a time from the main process (pipelined: one",
   "connection carries them, answers matched by number). Ratios against the faster of CPython's",
   "fork and spawn, whose proxies make one call at a time per thread. Issue 16's target: at least",
-  "3× CPython's round trips per second.",
+  "3× CPython's round trips per second. \"64 in flight\" is compared with the best CPython",
+  "reaches with calls in flight together: its sequential rate, or 64 threads of the main",
+  "process calling at once (each thread its own connection) if that is faster.",
   "",
   `Anchors: ${(await $`python3 --version`).stdout.trim()} Manager().dict() fork ${
     k(py.fork.sequential)
   } (${us(py.fork.sequential)}) / spawn ${k(py.spawn.sequential)} (${
     us(py.spawn.sequential)
-  }); from a child fork ${k(py.fork.child)} / spawn ${k(py.spawn.child)}.`,
+  }); from a child fork ${k(py.fork.child)} / spawn ${k(py.spawn.child)}; 64 threads fork ${
+    k(py.fork.threads)
+  } / spawn ${k(py.spawn.threads)}.`,
   "",
-  "| runtime | manager's method | sequential | vs CPython | from a child | vs CPython | pipelined (64) | vs CPython sequential |",
+  "| runtime | manager's method | sequential | vs CPython | from a child | vs CPython | 64 in flight | vs CPython's best |",
   "|---|---|---|---|---|---|---|---|",
   ...rows.map((r) =>
     `| ${r.runtime} | ${r.method} | ${k(r.sequential)} (${us(r.sequential)}) | ${
       x(r.sequential, best.sequential)
     } | ${k(r.child)} | ${x(r.child, best.child)} | ${k(r.pipelined)} | ${
-      x(r.pipelined, best.sequential)
+      x(r.pipelined, best.many)
     } |`
   ),
   "",
