@@ -1,7 +1,8 @@
 /**
  * The npm package end to end: `npm pack`, then in temporary projects `npm install` and
  * `bun add` of the tarball, and a small program run against the installed package by Node and
- * by Bun under both start methods (processes, shared memory, a pool's map and task progress);
+ * by Bun under every start method, the warm `"forkserver"` included (processes, shared memory, a
+ * pool's map and task progress, ShareableList, a manager, Listener/Client);
  * then `examples/zx-parallel.mjs` run there by the installed zx, on each runtime, under both
  * start methods. Nothing comes from the network: the registry is pointed at a closed loopback
  * port and koffi is taken from this checkout. Runs once, in the Node job (it builds and
@@ -21,7 +22,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { METHODS, OFFLINE, RUNTIME, tempDir } from "./helpers.ts";
+import { ALL_METHODS, METHODS, OFFLINE, RUNTIME, tempDir } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "node_modules", ".bin");
@@ -78,7 +79,7 @@ test("npm pack, then npm install and bun add of the tarball, run with Node and B
         `${tool}: dist/${file}: an internal constructor`,
       );
     }
-    for (const method of METHODS) {
+    for (const method of ALL_METHODS) {
       const out = run(runtime === "node" ? process.execPath : "bun", ["app.mjs", method], app);
       assert.deepEqual(JSON.parse(out.trim().split("\n").pop()!), {
         total: 2000,

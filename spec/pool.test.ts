@@ -25,8 +25,10 @@ import {
   failOn,
   hiddenRef,
   meet,
+  pair,
   recall,
   remember,
+  same,
   something,
   twice,
   unsendable,
@@ -43,6 +45,24 @@ async function warm(executor: ProcessPoolExecutor, n: number): Promise<void> {
 
 for (const method of METHODS) {
   const ctx = getContext(method);
+
+  test(`map: chunks of numbers cross as typed columns and keep every number [${method}]`, async () => {
+    await using ex = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
+    const special = [-0, NaN, Infinity, -Infinity, 2 ** 53 + 2, 5e-324, 0.1 + 0.2];
+    const xs = Array.from({ length: 200 }, (_, i) => special[i % special.length] * (i + 1));
+    const out: unknown[] = [];
+    for await (const y of ex.map(same, xs, { chunksize: 64 })) out.push(y);
+    assert.equal(out.length, xs.length);
+    out.forEach((y, i) => assert.ok(Object.is(y, xs[i]), `item ${i}: ${String(y)} for ${xs[i]}`));
+    // A column with one string among the numbers, and results that are not numbers.
+    const mixed: unknown[] = xs.slice(0, 100);
+    mixed[50] = "fifty";
+    const pairs: unknown[] = [];
+    for await (const p of ex.map(pair, mixed, xs.slice(0, 100), { chunksize: 100 })) pairs.push(p);
+    assert.deepEqual(pairs[50], ["fifty", xs[50]]);
+    assert.ok(Object.is((pairs[0] as number[])[0], xs[0]));
+    assert.deepEqual(await ex.submit(same, -0).then((v) => Object.is(v, -0)), true);
+  });
 
   test(`notebook: submit + asCompleted yields in completion order [${method}]`, async () => {
     await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 10 });

@@ -8,7 +8,7 @@ import { TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import type { Future } from "../futures/future.ts";
 import type { TaskLimits } from "./jobs.ts";
-import type { ChunkResult } from "./protocol.ts";
+import type { ChunkResult, Column } from "./protocol.ts";
 import type { WorkerPool } from "./worker_pool.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -143,7 +143,7 @@ export function countDone(
 export function unpackResult(
   result: unknown,
   chunked: boolean,
-): { values: unknown[]; error: Error | undefined } {
+): { values: Column; error: Error | undefined } {
   if (!chunked) return { values: [result], error: undefined };
   const { values, errors } = result as ChunkResult;
   if (!errors) return { values, error: undefined };
@@ -163,7 +163,7 @@ export function orderedResults<R>(
   deadline?: Deadline,
 ): AsyncIterableIterator<R> {
   let index = 0;
-  let values: unknown[] = [];
+  let values: Column = [];
   let error: Error | undefined;
   let b = 0;
   let closed = false;

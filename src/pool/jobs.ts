@@ -9,7 +9,7 @@ import type { Future } from "../futures/future.ts";
 import { encodeArgs } from "../handles/handle.ts";
 import type { Chunk } from "./calls.ts";
 import type { FnEntry } from "./functions.ts";
-import type { ChunkResult, ChunkWire } from "./protocol.ts";
+import { type ChunkResult, type ChunkWire, numberColumn } from "./protocol.ts";
 import { fromWire } from "./wire.ts";
 
 /** A task: one call (or a chunk of calls) of one function. */
@@ -52,7 +52,9 @@ export function encodeJobArgs(
   if (chunk.kind === "cols") {
     return [
       1,
-      chunk.cols.map((col, j) => encode(col, (k) => `item ${chunk.first + k}, argument ${j}`)),
+      chunk.cols.map((col, j) =>
+        numberColumn(col) ?? encode(col, (k) => `item ${chunk.first + k}, argument ${j}`)
+      ),
     ];
   }
   return [

@@ -10,6 +10,7 @@ import { installReporter } from "./progress.ts";
 import {
   type ChunkWire,
   JOB_FIELDS,
+  numberColumn,
   type ProgressMessage,
   REPORT_FIELDS,
   type RunMessage,
@@ -145,7 +146,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
         fns.set(fnId, fn = await fn);
       }
       if (chunked) {
-        const [byColumns, data] = args as [number, unknown[][]];
+        const [byColumns, data] = args as [number, ArrayLike<unknown>[]];
         const n = byColumns ? (data[0]?.length ?? 0) : data.length;
         const values: unknown[] = new Array(n);
         let errors: [number, ReturnType<typeof toWire>][] | null = null;
@@ -161,7 +162,8 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
             (errors ??= []).push([k, toWire(error)]);
           }
         }
-        results.push(id, 1, [values, errors] satisfies ChunkWire);
+        const column = errors ? null : numberColumn(values);
+        results.push(id, 1, [column ?? values, errors] satisfies ChunkWire);
       } else {
         let v = fn(...args);
         if (isThenable(v)) {
