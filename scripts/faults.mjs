@@ -1,6 +1,6 @@
 #!/usr/bin/env zx
 // The fault-injection table: runs spec/faults.test.ts `--rounds N` times (default 3) on Deno, Bun
-// and each Node line, each scenario killing children at varied moments under both start methods,
+// and each Node line, each scenario killing children at varied moments under every start method,
 // and sums what the scenarios report: kills injected, hangs (a survivor past its timeout) and
 // wrong results (a torn, lost-in-order or wrong item). Both must be 0. Writes
 // bench/results/faults.md. Not part of `npm test` (which runs the same spec once per lane).

@@ -1,6 +1,7 @@
 /**
  * Faults never wedge the survivors. A child is killed (SIGKILL's `kill()` and `terminate()`) while
- * it is inside an operation on a shared object, at varied moments, under both start methods; the
+ * it is inside an operation on a shared object, at varied moments, under every start method (the
+ * warm "forkserver" too); the
  * survivor must return within its timeout (plus a small slack), get every item that was completed
  * whole and in order and no torn one, see `EOFError` where the stream ended, take over a lock
  * whose holder died (and be told so), and leave no memory file behind.
@@ -35,7 +36,7 @@ import {
   slow,
   takeWithoutDone,
 } from "./fixtures/fault_targets.ts";
-import { METHODS, runScript, RUNTIME } from "./helpers.ts";
+import { ALL_METHODS, runScript, RUNTIME } from "./helpers.ts";
 
 /** What a survivor may take beyond its timeout (a wake, a liveness check, a loaded machine). */
 const SLACK_MS = 500;
@@ -81,7 +82,7 @@ async function timed<T>(fn: () => T | Promise<T>): Promise<[T, number]> {
   return [value, performance.now() - t0];
 }
 
-for (const method of METHODS) {
+for (const method of ALL_METHODS) {
   const ctx = getContext(method);
   const tag = `[${method}]`;
 
