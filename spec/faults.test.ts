@@ -1,10 +1,10 @@
 /**
  * Faults never wedge the survivors. A child is killed (SIGKILL's `kill()` and `terminate()`) while
  * it is inside an operation on a shared object, at varied moments, under every start method (the
- * warm "forkserver" too); the
- * survivor must return within its timeout (plus a small slack), get every item that was completed
- * whole and in order and no torn one, see `EOFError` where the stream ended, take over a lock
- * whose holder died (and be told so), and leave no memory file behind.
+ * warm "forkserver" too); the survivor must return within its timeout (plus a small slack), get
+ * every item that was completed whole and in order and no torn one, see `EOFError` where the
+ * stream ended, take over a lock whose holder died (and be told so), and leave no memory file
+ * behind.
  *
  * With FAULTS_REPORT=path, each scenario appends a JSON line (kills, hangs, wrong results) for
  * `scripts/faults.mjs`'s table.
