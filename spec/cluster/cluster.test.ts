@@ -7,8 +7,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   asCompleted,
@@ -19,15 +18,11 @@ import {
   Value,
 } from "../../mod.ts";
 import { tempDir } from "../helpers.ts";
-import { ClusterWorkerProcess, RedisServer } from "./redis.ts";
+import { clusterFixture, type ClusterWorkerProcess } from "./redis.ts";
 import { crash, double, echo, fail, napThenPid, something, spin } from "./targets.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-let redis: RedisServer;
-let workers: ClusterWorkerProcess[] = [];
-let n = 0;
-/** A queue name of this test run (each test its own, so that none sees another's jobs). */
-const queueName = () => `spec-${process.pid}-${++n}`;
+const fixture = clusterFixture("spec");
 
 /** Three workers on a new queue, and an executor for it. */
 async function cluster(
@@ -35,26 +30,12 @@ async function cluster(
   count = 3,
   workerFlags: string[] = [],
 ) {
-  const queue = queueName();
-  const started = await Promise.all(
-    Array.from(
-      { length: count },
-      () => ClusterWorkerProcess.start(redis.url, queue, ROOT, workerFlags),
-    ),
-  );
-  workers.push(...started);
-  const executor = new ClusterExecutor({ connection: redis.url, queue, root: ROOT, ...options });
+  const queue = fixture.queue();
+  const started = await fixture.workers(queue, count, ROOT, workerFlags);
+  const connection = fixture.redis.url;
+  const executor = new ClusterExecutor({ connection, queue, root: ROOT, ...options });
   return { executor, queue, workers: started };
 }
-
-before(async () => {
-  redis = await RedisServer.start();
-});
-
-after(async () => {
-  await Promise.all(workers.map((w) => w.stop()));
-  await redis.kill();
-});
 
 test("notebook: submit + asCompleted yields in completion order; map keeps input order", {
   timeout: 90_000,
@@ -208,20 +189,20 @@ test("Redis killed and restarted: pending tasks complete; gone past the limit: B
   assert.equal(await executor.submit(double, 1), 2);
   const f = executor.submit(something, 9, 2500);
   await new Promise((r) => setTimeout(r, 500));
-  await redis.kill();
+  await fixture.redis.kill();
   await new Promise((r) => setTimeout(r, 1000));
-  await redis.restart();
+  await fixture.redis.restart();
   assert.equal(await f.result(30_000), "9--Woke Up");
   const g = executor.submit(something, 10, 5000);
   await new Promise((r) => setTimeout(r, 300));
-  await redis.kill();
+  await fixture.redis.kill();
   await assert.rejects(g.result(20_000), (e: Error) => {
     assert.ok(e instanceof BrokenProcessPool, String(e));
     assert.match(e.message, /unreachable for 4000 ms/);
     return true;
   });
   assert.throws(() => executor.submit(double, 1), BrokenProcessPool);
-  await redis.restart();
+  await fixture.redis.restart();
 });
 
 test("a stop asked while Redis is away reaches the running task once it is back", {
@@ -236,11 +217,11 @@ test("a stop asked while Redis is away reaches the running task once it is back"
   const controller = new AbortController();
   const f = executor.run(spin, [], { signal: controller.signal });
   await w.lines.wait(/ started: /, 10_000, "worker");
-  await redis.kill();
+  await fixture.redis.kill();
   controller.abort(); // its message cannot reach the worker now
   await assert.rejects(f.result(), CancelledError);
   await new Promise((r) => setTimeout(r, 500));
-  await redis.restart();
+  await fixture.redis.restart();
   await w.lines.wait(
     /failed: CancelledError/,
     20_000,
@@ -269,7 +250,7 @@ test("map over 10 000 items never has more jobs waiting in Redis than its bound"
       quit(): Promise<unknown>;
     };
   };
-  const probe = new IORedis(redis.url);
+  const probe = new IORedis(fixture.redis.url);
   let most = 0;
   let sampling = true;
   const sampler = (async () => {
@@ -308,7 +289,7 @@ test("bad input: shared objects, a module outside the root, a module that differ
     /connection must be a Redis URL such as "redis:\/\/host:6379"/,
   );
   assert.throws(
-    () => new ClusterExecutor({ connection: redis.url, queue: "q", root: "/no/such/dir" }),
+    () => new ClusterExecutor({ connection: fixture.redis.url, queue: "q", root: "/no/such/dir" }),
     /root '\/no\/such\/dir' is not a directory here/,
   );
   // Redis unreachable from the start: the pending task fails once the limit passes.
@@ -336,9 +317,8 @@ test("bad input: shared objects, a module outside the root, a module that differ
     join(other, "spec/cluster/targets.ts"),
     `${readFileSync(join(ROOT, "spec/cluster/targets.ts"), "utf8")}\n// changed\n`,
   );
-  const queue = queueName();
-  const stale = await ClusterWorkerProcess.start(redis.url, queue, other);
-  workers.push(stale);
-  await using c2 = new ClusterExecutor({ connection: redis.url, queue, root: ROOT });
+  const queue = fixture.queue();
+  await fixture.workers(queue, 1, other);
+  await using c2 = new ClusterExecutor({ connection: fixture.redis.url, queue, root: ROOT });
   await assert.rejects(c2.submit(double, 1).result(), /differs between the client and this worker/);
 });

@@ -5,8 +5,7 @@
  * timeout, a crashing task, an unexported function, shutdown. The same calls, the same outcomes.
  */
 import assert from "node:assert/strict";
-import process from "node:process";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   ALL_COMPLETED,
@@ -20,7 +19,7 @@ import {
   TimeoutError,
   wait,
 } from "../../mod.ts";
-import { ClusterWorkerProcess, RedisServer } from "./redis.ts";
+import { clusterFixture } from "./redis.ts";
 import { crash, double, fail, failAt3, hiddenRef, something, spin } from "./targets.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -40,18 +39,7 @@ interface Executor extends AsyncDisposable {
   shutdown(options?: { wait?: boolean; cancelFutures?: boolean }): Promise<void>;
 }
 
-let redis: RedisServer;
-const workers: ClusterWorkerProcess[] = [];
-let n = 0;
-
-before(async () => {
-  redis = await RedisServer.start();
-});
-
-after(async () => {
-  await Promise.all(workers.map((w) => w.stop()));
-  await redis.kill();
-});
+const fixture = clusterFixture("contract");
 
 const EXECUTORS: Record<string, () => Promise<Executor>> = {
   ProcessPoolExecutor: () =>
@@ -59,15 +47,10 @@ const EXECUTORS: Record<string, () => Promise<Executor>> = {
       new ProcessPoolExecutor({ maxWorkers: SLOTS, context: "process" }) as unknown as Executor,
     ),
   ClusterExecutor: async () => {
-    const queue = `contract-${process.pid}-${++n}`;
-    const started = await Promise.all(
-      Array.from(
-        { length: SLOTS },
-        () => ClusterWorkerProcess.start(redis.url, queue, ROOT, ["--concurrency", "1"]),
-      ),
-    );
-    workers.push(...started);
-    return new ClusterExecutor({ connection: redis.url, queue, root: ROOT }) as unknown as Executor;
+    const queue = fixture.queue();
+    await fixture.workers(queue, SLOTS, ROOT, ["--concurrency", "1"]);
+    const connection = fixture.redis.url;
+    return new ClusterExecutor({ connection, queue, root: ROOT }) as unknown as Executor;
   },
 };
 

@@ -4,35 +4,21 @@
  * other (its reports stay on that machine: the client's future hears none).
  */
 import assert from "node:assert/strict";
-import process from "node:process";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ClusterExecutor } from "../../mod.ts";
 import { reportItem, steps } from "../fixtures/progress_targets.ts";
-import { ClusterWorkerProcess, RedisServer } from "./redis.ts";
+import { clusterFixture } from "./redis.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-let redis: RedisServer;
-const workers: ClusterWorkerProcess[] = [];
-let n = 0;
+const fixture = clusterFixture("spec-progress");
 
 /** Two workers on a new queue, and an executor for it. */
 async function cluster(): Promise<ClusterExecutor> {
-  const queue = `spec-progress-${process.pid}-${++n}`;
-  workers.push(
-    ...await Promise.all([0, 1].map(() => ClusterWorkerProcess.start(redis.url, queue, ROOT))),
-  );
-  return new ClusterExecutor({ connection: redis.url, queue, root: ROOT });
+  const queue = fixture.queue();
+  await fixture.workers(queue, 2, ROOT);
+  return new ClusterExecutor({ connection: fixture.redis.url, queue, root: ROOT });
 }
-
-before(async () => {
-  redis = await RedisServer.start();
-});
-
-after(async () => {
-  await Promise.all(workers.map((w) => w.stop()));
-  await redis.kill();
-});
 
 test("map(): onProgress counts items done up to N, by job and by chunk", {
   timeout: 90_000,

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import process from "node:process";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { nodeLoaderArgs, RUNTIME, tempDir } from "../helpers.ts";
 
@@ -170,4 +171,45 @@ export class ClusterWorkerProcess {
     this.child.kill("SIGKILL");
     await exited(this.child);
   }
+}
+
+/**
+ * The cluster of one spec file: a redis-server started before its tests, and stopped after them
+ * with every `multiproc worker` started through `workers()`. Each `queue()` is a new queue name
+ * (each test its own, so that none sees another's jobs).
+ */
+export function clusterFixture(prefix: string) {
+  let redis: RedisServer | undefined;
+  const started: ClusterWorkerProcess[] = [];
+  let n = 0;
+  before(async () => {
+    redis = await RedisServer.start();
+  });
+  after(async () => {
+    await Promise.all(started.map((w) => w.stop()));
+    await redis?.kill();
+  });
+  return {
+    /** The server (started by the time a test runs). */
+    get redis(): RedisServer {
+      return redis!;
+    },
+    queue: (): string => `${prefix}-${process.pid}-${++n}`,
+    /** `count` workers on `queue` with `root` and `flags`, once connected. */
+    async workers(
+      queue: string,
+      count: number,
+      root: string,
+      flags: string[] = [],
+    ): Promise<ClusterWorkerProcess[]> {
+      const ws = await Promise.all(
+        Array.from(
+          { length: count },
+          () => ClusterWorkerProcess.start(redis!.url, queue, root, flags),
+        ),
+      );
+      started.push(...ws);
+      return ws;
+    },
+  };
 }
