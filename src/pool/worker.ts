@@ -20,7 +20,11 @@ import { toWire } from "./wire.ts";
 
 type Fn = (...args: unknown[]) => unknown;
 
-/** Results are sent when the queue runs dry, or after this many. */
+/**
+ * Results are sent when the queue runs dry, or once they hold this many values (a chunk's
+ * values count one each): a worker sent a long run of chunks streams their results back while it
+ * computes the rest, and the parent consumes them meanwhile.
+ */
 const BATCH = 256;
 /** Progress reports close together are gathered and sent this often at most (ms). */
 const REPORT_MS = 10;
@@ -35,6 +39,8 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
   let exiting = false;
   let wakeUp: (() => void) | undefined;
   let results: unknown[] = [];
+  /** How many values `results` holds (a chunk's count one each). */
+  let pending = 0;
   let busyMs = 0;
   let done = 0;
   /** The id of the task running now (progress() reports on it), or null between tasks. */
@@ -78,6 +84,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
     if (results.length === 0) return;
     const batch = results;
     results = [];
+    pending = 0;
     const message = { op: "done", results: batch, busyMs };
     busyMs = 0;
     try {
@@ -134,7 +141,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
     const chunked = queue[head + 3] === 1;
     head += JOB_FIELDS;
     current = id;
-    const t0 = performance.now();
+    let t0 = performance.now();
     let fn = fns.get(fnId)!;
     try {
       if (hasHandles(args)) {
@@ -144,6 +151,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
       if (fn instanceof Promise) {
         flush();
         fns.set(fnId, fn = await fn);
+        t0 = performance.now(); // loading its module is no part of the task's time
       }
       if (chunked) {
         const [byColumns, data] = args as [number, ArrayLike<unknown>[]];
@@ -164,6 +172,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
         }
         const column = errors ? null : numberColumn(values);
         results.push(id, 1, [column ?? values, errors] satisfies ChunkWire);
+        pending += n - 1;
       } else {
         let v = fn(...args);
         if (isThenable(v)) {
@@ -178,7 +187,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
     current = null;
     busyMs += performance.now() - t0;
     done++;
-    if (results.length >= BATCH * 3) flush();
+    if (++pending >= BATCH) flush();
   }
   flush();
   await channel.flush();

@@ -19,6 +19,12 @@ export const WORKER_EXIT = "worker-exit";
  */
 export const WORKER_STOP = "worker-stop";
 
+/**
+ * The `workerData` key of the port a Deno parent talks to a `node:worker_threads` child through
+ * instead of `parentPort` (see popen_thread.ts nodeThread).
+ */
+export const THREAD_PORT = "multiproc.port";
+
 interface WorkerScope {
   postMessage(message: unknown): void;
   addEventListener(type: string, listener: (event: Event) => void): void;
