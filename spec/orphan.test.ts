@@ -51,7 +51,9 @@ test("forkserver: the child and every spare exit within a second of the program'
   const tag = crypto.randomUUID();
   const [cmd, args] = scriptCommand("orphan.ts", ["forkserver", "running"]);
   const env = { ...process.env, MULTIPROC_SPEC_TAG: tag };
-  const parent = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"], env });
+  const parent = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env });
+  let stderr = "";
+  parent.stderr.on("data", (d) => (stderr += d));
   await new Promise<void>((resolve, reject) => {
     let out = "";
     parent.stdout.on("data", (d) => (out += d, /CHILD \d+/.test(out) && resolve()));
@@ -64,6 +66,8 @@ test("forkserver: the child and every spare exit within a second of the program'
   const left = tagged(tag);
   for (const pid of left) process.kill(pid, "SIGKILL");
   assert.ok(gone, `still running a second after the program was killed: ${left.join(", ")}`);
+  // Spares that find their parent gone end without a word (no EPIPE as an uncaught error).
+  assert.doesNotMatch(stderr, /EPIPE|Unhandled/, stderr);
 });
 
 test("forkserver: a program that ends on its own leaves no spare running", async () => {
@@ -71,6 +75,8 @@ test("forkserver: a program that ends on its own leaves no spare running", async
   const [cmd, args] = scriptCommand("warm_end.ts");
   const ran = await runCommand(cmd, args, { env: { ...process.env, MULTIPROC_SPEC_TAG: tag } });
   assert.match(ran.stdout, /EXIT 3/, ran.stderr);
+  // A spare still booting when the program ends finds its parent gone: it ends without a word.
+  assert.doesNotMatch(ran.stderr, /EPIPE|Unhandled|Error/, "a spare complained as it ended");
   const gone = await eventually(() => tagged(tag).length === 0, 1000);
   const left = tagged(tag);
   for (const pid of left) process.kill(pid, "SIGKILL");

@@ -5,7 +5,12 @@
  * @module
  */
 import { decodeValue, hasHandles } from "../handles/handle.ts";
-import type { BootMessage, NotFoundMessage, WarmMessage } from "../process/protocol.ts";
+import {
+  type BootMessage,
+  type NotFoundMessage,
+  WARMED,
+  type WarmMessage,
+} from "../process/protocol.ts";
 import { adoptCommandLine } from "../runtime/argv.ts";
 import { importModule } from "../runtime/load.ts";
 import type { ParentChannel } from "../runtime/parent_channel.ts";
@@ -20,7 +25,8 @@ import { findTarget, TargetNotFound } from "../targets/task.ts";
  */
 export function bootstrap(channel: ParentChannel): void {
   let booted = false;
-  let warmed: Promise<unknown> = Promise.resolve();
+  let warmed: Promise<unknown> | null = null;
+  let rehearsed = false;
   channel.onMessage((message) => {
     const w = message as WarmMessage;
     if (w?.op === "warm" && !booted) {
@@ -28,18 +34,38 @@ export function bootstrap(channel: ParentChannel): void {
       s.parent = w.parent;
       s.startMethod = w.method;
       adoptCommandLine(w.argv);
-      if (w.main) warmed = importModule(w.main).catch(() => {});
+      warmed = (w.main ? importModule(w.main) : Promise.resolve())
+        .then(() => rehearse(channel, w.rehearsal))
+        .catch(() => {}) // the target's import reports it; a rehearsal is no boot
+        .then(() => (rehearsed = true));
       return;
     }
     const m = message as BootMessage;
     if (m?.op !== "boot" || booted) return;
     booted = true;
-    warmed.then(() => run(channel, m)).then(async (code) => {
+    // A spare that has rehearsed runs at once (no promise turn: ~0.5 ms on Bun).
+    const ran = !warmed || rehearsed ? run(channel, m) : warmed.then(() => run(channel, m));
+    ran.then(async (code) => {
       runChildExit();
       await channel.flush();
       channel.exit(code);
     });
   });
+}
+
+/**
+ * What a spare does with its boot before it comes, short of running it: look for the target
+ * (one no function matches) and decode the arguments, then answer — code that runs once per
+ * child, and so would otherwise be compiled while `start()` waits (~1 ms on Bun).
+ */
+async function rehearse(channel: ParentChannel, boot: BootMessage): Promise<void> {
+  try {
+    if (boot.target.url) await findTarget(boot.target, "rehearsal");
+  } catch {
+    // no such function, as meant
+  }
+  decodeValue(boot.args);
+  channel.send({ op: WARMED });
 }
 
 async function run(channel: ParentChannel, boot: BootMessage): Promise<number> {

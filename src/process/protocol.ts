@@ -37,7 +37,15 @@ export interface WarmMessage {
   argv: string[];
   /** The URL of the parent's main module, if it is a file the spare can import. */
   main: string | null;
+  /**
+   * A boot message like the one to come, which the spare reads and rehearses (looks for its
+   * target, answers `"warmed"`) but does not run: the paths a boot takes, compiled before it.
+   */
+  rehearsal: BootMessage;
 }
+
+/** Spare → parent: it has rehearsed its boot (the parent ignores it). */
+export const WARMED = "warmed";
 
 /** Child → parent: the child has found its target and runs it. */
 export interface ReadyMessage {

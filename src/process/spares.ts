@@ -12,7 +12,7 @@ import { onProcessExit } from "../runtime/os.ts";
 import { launch, type Popen } from "../runtime/popen.ts";
 import { state } from "../state/state.ts";
 import { entryModules } from "../targets/evaluating.ts";
-import type { WarmMessage } from "./protocol.ts";
+import { WARMED, type WarmMessage } from "./protocol.ts";
 
 /** How many spares are kept booted. */
 export const SPARES = 2;
@@ -42,15 +42,31 @@ function mainModule(): string | null {
 
 function boot(): Spare {
   const spare: Spare = { popen: undefined as unknown as Promise<Popen>, onMessage: () => {} };
+  const parent = state().self;
+  const argv = commandLine();
+  const main = mainModule();
   const warm: WarmMessage = {
     op: "warm",
-    parent: state().self,
+    parent,
     method: "forkserver",
-    argv: commandLine(),
-    main: mainModule(),
+    argv,
+    main,
+    rehearsal: {
+      op: "boot",
+      self: { name: "spare", pid: 0, ident: 0, daemon: false },
+      parent,
+      identity: [0],
+      method: "forkserver",
+      // No function has this name: the search is rehearsed, and fails, as it is meant to.
+      target: { url: main ?? "", name: "", source: "" },
+      args: [],
+      argv,
+      thread: null,
+      shmTracker: { ref: null, cell: null },
+    },
   };
   spare.popen = launch("forkserver", {
-    onMessage: (m) => spare.onMessage(m),
+    onMessage: (m) => (m as { op?: string })?.op !== WARMED && spare.onMessage(m),
     daemon: true,
   }, () => warm).then((popen) => {
     popen.unref(); // a spare keeps nothing alive

@@ -29,7 +29,9 @@ function ipcChannel(): ParentChannel {
   const proc = globalThis.process;
   proc.on("disconnect", () => exitNow(1));
   return {
-    send: (m) => proc.send!(m),
+    // A write that fails finds the parent gone: "disconnect" ends this child, quietly (without
+    // the callback, Node would throw EPIPE as an uncaught error event first).
+    send: (m) => void proc.send!(m, undefined, undefined, () => {}),
     onMessage: (h) => void proc.on("message", h),
     // IPC is ordered: once a last message has been written, so has everything before it.
     flush: () =>
