@@ -23,6 +23,19 @@ for (const method of ALL_METHODS) {
   const { Process } = getContext(method);
   const tag = `[${method}]`;
 
+  test(`a target whose module awaits an import at its top level starts and runs ${tag}`, async () => {
+    // A Bun Web Worker that imported such a module from inside the boot message's dispatch
+    // never saw that import settle: start() hung.
+    const module = new URL("./fixtures/tla_targets.ts", import.meta.url);
+    const { setAnswer } = await import(module.href);
+    const out = new (getContext(method).Value)("i", 0);
+    const p = new Process({ target: setAnswer, args: [out], module });
+    await p.start();
+    await p.join(5000);
+    assert.equal(p.exitCode, 0);
+    assert.equal(out.value, 42);
+  });
+
   test(`Process.exitCode is 0 after a sync target returns ${tag}`, async () => {
     const out = join(tempDir(), "sync.json");
     const p = new Process({ target: syncWrite, args: [out, "sync ran"] });

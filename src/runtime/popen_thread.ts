@@ -9,7 +9,12 @@ import { runtime } from "./detect.ts";
 import { entryUrl } from "./entry_url.ts";
 import { builtin, mainScript, pid, unrefTimer } from "./host.ts";
 import { threadEntryTsx, TSX_REGISTERED } from "./node_loader.ts";
-import { THREAD_PORT, WORKER_EXIT, WORKER_STOP } from "./parent_channel_worker.ts";
+import {
+  THREAD_PORT,
+  WORKER_EXIT,
+  WORKER_LISTENING,
+  WORKER_STOP,
+} from "./parent_channel_worker.ts";
 
 /** How long a Deno Web Worker child is given to end itself before `terminate()` (see stop). */
 const STOP_GRACE_MS = 500;
@@ -45,6 +50,9 @@ function webWorker(url: string, options: LaunchOptions): Popen {
     Worker: new(u: string, o: { type: "module" }) => WebWorker;
   }).Worker;
   const worker = new WorkerCtor(url, { type: "module" });
+  // Held until the child listens (WORKER_LISTENING), then sent in order.
+  let held: unknown[] | null = [];
+  const send = (m: unknown) => (held ? held.push(m) : worker.postMessage(m));
   const reportsEnd = runtime === "bun";
   let forced: number | null = null;
   let resolveExit!: (code: number) => void;
@@ -57,11 +65,17 @@ function webWorker(url: string, options: LaunchOptions): Popen {
     // on: denoland/deno#35657). The child reports its own end: at once if its event loop is
     // free (this message), within ~100 ms if it is blocked in the library (the thread table).
     // Until it has, its exitCode stays null: it may well still run.
-    worker.postMessage({ op: WORKER_STOP });
+    send({ op: WORKER_STOP });
     unrefTimer(setTimeout(() => worker.terminate(), STOP_GRACE_MS));
   };
   worker.addEventListener("message", (event) => {
     const m = (event as MessageEvent).data as { op?: string; code?: number } | null;
+    if (m?.op === WORKER_LISTENING) {
+      const queued = held ?? [];
+      held = null;
+      for (const q of queued) worker.postMessage(q);
+      return;
+    }
     if (m?.op !== WORKER_EXIT) return options.onMessage(m);
     // The child ends itself right after this message (exit(), a stop request, or its unload).
     // No terminate() here: on Deno, terminating a worker that has ended itself costs ~3 KB of
@@ -89,7 +103,7 @@ function webWorker(url: string, options: LaunchOptions): Popen {
     pid,
     ident: nextThreadIdent++,
     exited,
-    send: (m) => worker.postMessage(m),
+    send,
     terminate: () => stop(-15),
     kill: () => stop(-9),
     unref: unrefable("unref"),
