@@ -13,6 +13,7 @@ import {
 } from "../process/protocol.ts";
 import { adoptCommandLine } from "../runtime/argv.ts";
 import { importModule } from "../runtime/load.ts";
+import { native } from "../runtime/native/mod.ts";
 import type { ParentChannel } from "../runtime/parent_channel.ts";
 import { runChildExit, state } from "../state/state.ts";
 import { adoptThreadIdentity, onTerminationRequested } from "../sync/owner.ts";
@@ -55,7 +56,10 @@ export function bootstrap(channel: ParentChannel): void {
 /**
  * What a spare does with its boot before it comes, short of running it: look for the target
  * (one no function matches) and decode the arguments, then answer — code that runs once per
- * child, and so would otherwise be compiled while `start()` waits (~1 ms on Bun).
+ * child, and so would otherwise be compiled while `start()` waits (~1 ms on Bun). It also makes
+ * ready what shared objects among the arguments need (their kinds, and the native layer they
+ * attach through: on Node, koffi and libc's functions, ~12 ms the first time), which CPython's
+ * forkserver would have preloaded too.
  */
 async function rehearse(channel: ParentChannel, boot: BootMessage): Promise<void> {
   try {
@@ -64,6 +68,12 @@ async function rehearse(channel: ParentChannel, boot: BootMessage): Promise<void
     // no such function, as meant
   }
   decodeValue(boot.args);
+  await import("../process/shared_kinds.ts");
+  try {
+    native();
+  } catch {
+    // none here (Deno without --allow-ffi, say): a shared object's revival says why
+  }
   channel.send({ op: WARMED });
 }
 
