@@ -13,7 +13,6 @@ import {
 } from "../process/protocol.ts";
 import { adoptCommandLine } from "../runtime/argv.ts";
 import { importModule } from "../runtime/load.ts";
-import { native } from "../runtime/native/mod.ts";
 import type { ParentChannel } from "../runtime/parent_channel.ts";
 import { runChildExit, state } from "../state/state.ts";
 import { adoptThreadIdentity, onTerminationRequested } from "../sync/owner.ts";
@@ -70,7 +69,9 @@ async function rehearse(channel: ParentChannel, boot: BootMessage): Promise<void
   decodeValue(boot.args);
   await import("../process/shared_kinds.ts");
   try {
-    native();
+    // Imported here, not at the top: the native layer awaits at its top level, and a child's
+    // entry must hear its boot message without waiting for that.
+    (await import("../runtime/native/mod.ts")).native();
   } catch {
     // none here (Deno without --allow-ffi, say): a shared object's revival says why
   }

@@ -54,7 +54,7 @@ const WORKER_REF: TargetRef = {
 export class WorkerStarter {
   readonly #spec: WorkerSpec;
   /** The initializer, found once (when the first worker starts). */
-  #initializer: Promise<TargetRef | null> | undefined;
+  #initializer: Promise<TargetRef> | undefined;
   #count = 0;
 
   constructor(spec: WorkerSpec) {
@@ -82,13 +82,7 @@ export class WorkerStarter {
       exiting: false,
       refd: true, // a new worker has work coming
     };
-    this.#initializer ??= spec.initializer
-      ? resolveTarget(spec.initializer, spec.module, callerModule(), `${spec.what}: initializer`)
-      : Promise.resolve(null);
-    const initializer = this.#initializer;
-    // Kept alive while it starts, as a Process's start() is: a daemon's child does not.
-    const started = keepAlive(w.child.start(async () => {
-      const found = await initializer;
+    const work = (found: TargetRef | null) => {
       const config: WorkerConfig = {
         initializer: found,
         initargs: found
@@ -97,7 +91,21 @@ export class WorkerStarter {
         maxTasks: spec.maxTasksPerChild ?? null,
       };
       return { target: WORKER_REF, args: [config] };
-    })).then(() => {
+    };
+    if (spec.initializer) {
+      this.#initializer ??= resolveTarget(
+        spec.initializer,
+        spec.module,
+        callerModule(),
+        `${spec.what}: initializer`,
+      );
+    }
+    const initializer = this.#initializer;
+    // Kept alive while it starts, as a Process's start() is: a daemon's child does not. Without
+    // an initializer to find, the worker is launched before this returns.
+    const started = keepAlive(
+      w.child.start(() => (initializer ? initializer.then(work) : work(null))),
+    ).then(() => {
       if (w.refd) w.child.ref(true); // a daemon starts unref'd; this one has work coming
     });
     return { w, started };

@@ -94,16 +94,25 @@ export class Child {
 
   /**
    * Starts the child with what `prepare` gives (it may reject: the start fails with its error).
-   * Resolves once the child runs its target; rejects if it could not start or find it.
+   * Resolves once the child runs its target; rejects if it could not start or find it. When
+   * `prepare` answers at once (not with a promise), the child is launched before this returns.
    */
-  start(prepare: () => Promise<ChildWork>): Promise<void> {
+  start(prepare: () => ChildWork | Promise<ChildWork>): Promise<void> {
     if (this.#phase !== "new") throw new ProcessError(`'${this.spec.name}' was already started`);
     this.#phase = "starting";
     active.add(this);
     this.#thread = this.spec.method === "thread" ? newThreadIdentity() : null;
     let resolveEnded!: () => void;
     const exited = new Promise<void>((r) => (resolveEnded = r));
-    const started = this.#launch(prepare, resolveEnded);
+    let started: Promise<void>;
+    try {
+      const work = prepare();
+      started = work instanceof Promise
+        ? work.then((w) => this.#launch(w, resolveEnded), (error) => this.#failed(error))
+        : this.#launch(work, resolveEnded);
+    } catch (error) {
+      started = this.#failed(error);
+    }
     this.#ended = Promise.all([started, exited]).then(() => {});
     this.#ended.catch(() => {});
     return started;
@@ -114,29 +123,29 @@ export class Child {
     return this.#ended ?? Promise.reject(new ProcessError(`'${this.spec.name}' is not started`));
   }
 
-  async #launch(prepare: () => Promise<ChildWork>, resolveEnded: () => void): Promise<void> {
+  /** The start failed with `error`: rejects with it. */
+  #failed(error: unknown): Promise<never> {
+    this.#phase = "failed";
+    active.delete(this);
+    if (this.#thread) endThread(this.#thread);
+    return Promise.reject(error);
+  }
+
+  /** Launches the child with its work: at once, unless it must wait for a spare. */
+  #launch({ target, args }: ChildWork, resolveEnded: () => void): Promise<void> {
     const { method, name, daemon, identity } = this.spec;
-    let boot: BootMessage;
-    try {
-      const { target, args } = await prepare();
-      boot = {
-        op: "boot",
-        self: { name, pid: 0, ident: 0, daemon },
-        parent: state().self,
-        identity: [...identity],
-        method,
-        target,
-        args,
-        argv: commandLine(),
-        thread: this.#thread,
-        shmTracker: trackerRef(method),
-      };
-    } catch (error) {
-      this.#phase = "failed";
-      active.delete(this);
-      if (this.#thread) endThread(this.#thread);
-      throw error;
-    }
+    const boot: BootMessage = {
+      op: "boot",
+      self: { name, pid: 0, ident: 0, daemon },
+      parent: state().self,
+      identity: [...identity],
+      method,
+      target,
+      args,
+      argv: commandLine(),
+      thread: this.#thread,
+      shmTracker: trackerRef(method),
+    };
     let ready!: () => void;
     let notFound!: (error: Error) => void;
     const running = new Promise<void>((resolve, reject) => (ready = resolve, notFound = reject));
@@ -147,17 +156,38 @@ export class Child {
       else this.spec.onMessage?.(m);
     };
     const bootFor = (p: Popen) => ({ ...boot, self: { ...boot.self, pid: p.pid, ident: p.ident } });
-    let popen: Popen;
     if (method === "forkserver") {
       // A spare booted ahead: it gets its boot now, and keeps the program alive unless a daemon.
-      popen = await takeSpare(onMessage);
-      popen.send(bootFor(popen));
-      // The spare taken is replaced once the child runs, and outside `start()`: a spawn meanwhile
-      // would hold up this thread (Node and Bun spawn synchronously) and the child's reply.
-      const refill = () => void setTimeout(fillSpares, 0);
-      running.then(refill, refill);
-      if (!daemon) popen.ref();
-    } else popen = await launch(method, { onMessage, daemon }, bootFor);
+      return takeSpare(onMessage).then((popen) => {
+        popen.send(bootFor(popen));
+        // The spare taken is replaced once the child runs, and outside `start()`: a spawn
+        // meanwhile would hold up this thread (Node and Bun spawn synchronously) and the reply.
+        const refill = () => void setTimeout(fillSpares, 0);
+        running.then(refill, refill);
+        if (!daemon) popen.ref();
+        return this.#run(popen, running, ready, resolveEnded);
+      }, (error) => this.#failed(error));
+    }
+    let popen: Popen;
+    try {
+      popen = launch(method, { onMessage, daemon }, bootFor);
+    } catch (error) {
+      return this.#failed(error);
+    }
+    return this.#run(popen, running, ready, resolveEnded);
+  }
+
+  /**
+   * The child is launched as `popen`: it runs once `running` resolves (`ready` resolves it, also
+   * when the child ends before it says it runs).
+   */
+  #run(
+    popen: Popen,
+    running: Promise<void>,
+    ready: () => void,
+    resolveEnded: () => void,
+  ): Promise<void> {
+    const { daemon } = this.spec;
     this.#popen = popen;
     this.#phase = "running";
     if (daemon) {
@@ -177,7 +207,7 @@ export class Child {
       if (this.#thread) endThread(this.#thread);
       popen[this.#pendingSignal]();
     }
-    await running;
+    return running;
   }
 
   /** Ends the child as SIGTERM (`"terminate"`) or SIGKILL (`"kill"`) does; once it runs. */

@@ -65,10 +65,12 @@ function boot(): Spare {
       shmTracker: { ref: null, cell: null },
     },
   };
-  spare.popen = launch("forkserver", {
-    onMessage: (m) => (m as { op?: string })?.op !== WARMED && spare.onMessage(m),
-    daemon: true,
-  }, () => warm).then((popen) => {
+  spare.popen = new Promise<Popen>((resolve) =>
+    resolve(launch("forkserver", {
+      onMessage: (m) => (m as { op?: string })?.op !== WARMED && spare.onMessage(m),
+      daemon: true,
+    }, () => warm))
+  ).then((popen) => {
     popen.unref(); // a spare keeps nothing alive
     popen.exited.then(() => {
       all.delete(spare.popen);

@@ -5,6 +5,10 @@
  */
 import type { StartMethod } from "../core/start_method.ts";
 import { runtime } from "./detect.ts";
+import { launchBunSpawn } from "./popen_bun.ts";
+import { launchDenoCommand } from "./popen_deno.ts";
+import { launchNodeFork } from "./popen_node.ts";
+import { launchThread } from "./popen_thread.ts";
 
 /** A started child. */
 export interface Popen {
@@ -43,24 +47,25 @@ export const DEFAULT_START_METHOD: StartMethod = runtime === "deno" ? "thread" :
  * Starts a child with the given start method on the current runtime and sends it `first(popen)`
  * at once (a boot message naming the child's pid): before anything else runs, so that starting
  * several children at once (Deno's `new Worker` blocks for milliseconds) does not hold back the
- * first one's boot. The launchers load on first use, so that a program (or a child) that starts
- * no children never loads them.
+ * first one's boot. Synchronous: no promise turn between a start and its spawn, where a program
+ * that has just queued thousands of callbacks (a pool sent 20 000 tasks at once) would make the
+ * spawn wait for all of them. The launchers import no built-in module until they run, so that a
+ * program (or a child) that starts no children loads nothing of them.
  */
-export async function launch(
+export function launch(
   method: StartMethod,
   options: LaunchOptions,
   first: (popen: Popen) => unknown,
-): Promise<Popen> {
-  const start = await launcher(method);
-  const popen = start(options);
+): Popen {
+  const popen = launcher(method)(options);
   popen.send(first(popen));
   return popen;
 }
 
-async function launcher(method: StartMethod): Promise<(options: LaunchOptions) => Popen> {
-  if (method === "thread") return (await import("./popen_thread.ts")).launchThread;
+function launcher(method: StartMethod): (options: LaunchOptions) => Popen {
+  if (method === "thread") return launchThread;
   // "process" and "forkserver" children are OS processes alike (a forkserver's are booted ahead).
-  if (runtime === "deno") return (await import("./popen_deno.ts")).launchDenoCommand;
-  if (runtime === "bun") return (await import("./popen_bun.ts")).launchBunSpawn;
-  return (await import("./popen_node.ts")).launchNodeFork;
+  if (runtime === "deno") return launchDenoCommand;
+  if (runtime === "bun") return launchBunSpawn;
+  return launchNodeFork;
 }

@@ -2,10 +2,8 @@
  * The `"process"` start method on Node: `child_process.fork` with an IPC channel.
  * @module
  */
-import { fork } from "node:child_process";
-import process from "node:process";
 import { entryUrl } from "./entry_url.ts";
-import { fileUrlToPath } from "./host.ts";
+import { builtin, fileUrlToPath } from "./host.ts";
 import { processChildLoader } from "./node_loader.ts";
 import { signalExitCode } from "./os.ts";
 import type { LaunchOptions, Popen } from "./popen.ts";
@@ -19,6 +17,8 @@ const PARENT_ONLY_FLAG =
  * among them: tsx deferred until the child imports TypeScript, see node_loader.ts).
  */
 export function launchNodeFork(options: LaunchOptions): Popen {
+  const { fork } = builtin<typeof import("node:child_process")>("node:child_process");
+  const process = globalThis.process;
   const entry = entryUrl("process");
   const { execArgv, env } = processChildLoader(entry, (flag) => PARENT_ONLY_FLAG.test(flag));
   const child = fork(fileUrlToPath(entry), [], {
