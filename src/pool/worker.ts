@@ -141,7 +141,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
     const chunked = queue[head + 3] === 1;
     head += JOB_FIELDS;
     current = id;
-    let t0 = performance.now();
+    const t0 = performance.now();
     let fn = fns.get(fnId)!;
     try {
       if (hasHandles(args)) {
@@ -151,7 +151,6 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
       if (fn instanceof Promise) {
         flush();
         fns.set(fnId, fn = await fn);
-        t0 = performance.now(); // loading its module is no part of the task's time
       }
       if (chunked) {
         const [byColumns, data] = args as [number, ArrayLike<unknown>[]];

@@ -302,9 +302,7 @@ export class WorkerPool {
     const n = r.length / RESULT_FIELDS;
     if (n > 0) {
       const avg = m.busyMs / n;
-      // Shorter tasks are trusted at once (more in flight, no worker left waiting for its
-      // next batch); longer ones by degrees.
-      this.#avgMs = avg < this.#avgMs ? avg : 0.7 * this.#avgMs + 0.3 * avg;
+      this.#avgMs = Number.isFinite(this.#avgMs) ? 0.7 * this.#avgMs + 0.3 * avg : avg;
     }
     for (let i = 0; i < r.length; i += RESULT_FIELDS) {
       const id = r[i] as number;
