@@ -42,8 +42,7 @@ export function bootstrap(channel: ParentChannel): void {
     if (m?.op !== "boot" || booted) return;
     booted = true;
     // After a promise turn, not inside the message's dispatch: running there saved nothing
-    // measurable (~0.5 ms on Bun either way), and a Bun thread child was seen to hang at start
-    // with it (not reproduced since; spec/process.test.ts keeps a target of that kind).
+    // measurable (~0.5 ms on Bun either way).
     warmed.then(() => run(channel, m)).then(async (code) => {
       runChildExit();
       await channel.flush();

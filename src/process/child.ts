@@ -108,8 +108,8 @@ export class Child {
     try {
       const work = prepare();
       started = work instanceof Promise
-        ? work.then((w) => this.#launch(w, resolveEnded), (error) => this.#failed(error))
-        : this.#launch(work, resolveEnded);
+        ? work.then((w) => this.#launchOrFail(w, resolveEnded), (error) => this.#failed(error))
+        : this.#launchOrFail(work, resolveEnded);
     } catch (error) {
       started = this.#failed(error);
     }
@@ -129,6 +129,15 @@ export class Child {
     active.delete(this);
     if (this.#thread) endThread(this.#thread);
     return Promise.reject(error);
+  }
+
+  /** `#launch`, its errors (the shared-memory registry, a spawn) failing the start. */
+  #launchOrFail(work: ChildWork, resolveEnded: () => void): Promise<void> {
+    try {
+      return this.#launch(work, resolveEnded);
+    } catch (error) {
+      return this.#failed(error);
+    }
   }
 
   /** Launches the child with its work: at once, unless it must wait for a spare. */
@@ -168,12 +177,7 @@ export class Child {
         return this.#run(popen, running, ready, resolveEnded);
       }, (error) => this.#failed(error));
     }
-    let popen: Popen;
-    try {
-      popen = launch(method, { onMessage, daemon }, bootFor);
-    } catch (error) {
-      return this.#failed(error);
-    }
+    const popen = launch(method, { onMessage, daemon }, bootFor);
     return this.#run(popen, running, ready, resolveEnded);
   }
 
