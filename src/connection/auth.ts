@@ -7,7 +7,7 @@
  * once on both, with `AuthenticationError`, before any message is read.
  * @module
  */
-import { AuthenticationError } from "../core/errors.ts";
+import { AuthenticationError, EOFError } from "../core/errors.ts";
 import type { SocketConnection } from "./socket_connection.ts";
 
 /**
@@ -102,20 +102,23 @@ export async function authenticateClient(
   key: Uint8Array | null,
   who: string,
 ): Promise<void> {
-  await fenced(conn, who, async () => {
+  await fenced(conn, who, false, async () => {
     if (!key) return conn.sendBytes(text.encode(OPEN));
     await deliverChallenge(conn, key, who);
     await answerChallenge(conn, key, who);
   });
 }
 
-/** Runs the handshake of a client's side; `AuthenticationError` if the listener fails it. */
+/**
+ * Runs the handshake of a client's side; `AuthenticationError` if the listener fails it,
+ * `EOFError` if it closes the connection first (as CPython's: a listener that is going away).
+ */
 export async function authenticateListener(
   conn: SocketConnection,
   key: Uint8Array | null,
   who: string,
 ): Promise<void> {
-  await fenced(conn, who, async () => {
+  await fenced(conn, who, true, async () => {
     const first = await conn._recvBytesWithin(HANDSHAKE_MS, who);
     if (startsWith(first, OPEN)) {
       if (key) {
@@ -136,13 +139,28 @@ export async function authenticateListener(
   });
 }
 
-/** Runs `steps`; on any failure closes `conn` and throws `AuthenticationError`. */
-async function fenced(conn: SocketConnection, who: string, steps: () => Promise<void>) {
+/**
+ * Runs `steps`; on any failure closes `conn` and throws `AuthenticationError` (`EOFError` as it
+ * is if `eof`: the peer closed the connection).
+ */
+async function fenced(
+  conn: SocketConnection,
+  who: string,
+  eof: boolean,
+  steps: () => Promise<void>,
+) {
   try {
     await steps();
   } catch (error) {
     conn.close();
     if (error instanceof AuthenticationError) throw error;
+    if (eof && error instanceof EOFError) {
+      throw new EOFError(
+        `${who}: the listener at ${conn.peer} closed the connection during the handshake: `
+          + `${error.message}`,
+        { cause: error },
+      );
+    }
     throw new AuthenticationError(
       `${who}: the handshake with ${conn.peer} failed: ${(error as Error).message}`,
       { cause: error },

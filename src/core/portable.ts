@@ -38,6 +38,8 @@ const ERRORS: Record<string, ErrorConstructor> = {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** Strings up to this long are copied by hand when they are ASCII (names, keys, tags). */
+const SHORT = 32;
 
 /**
  * How objects beyond plain data cross: `replace` is asked about each object whose prototype is
@@ -90,7 +92,17 @@ class Writer {
     this.room(5 + 3 * s.length);
     const lengthAt = this.at;
     this.at += 5;
-    const { written } = encoder.encodeInto(s, this.bytes.subarray(this.at));
+    let written = 0;
+    if (s.length <= SHORT) {
+      // encodeInto's own cost is most of a short string's: copy ASCII by hand.
+      const bytes = this.bytes, at = this.at;
+      for (; written < s.length; written++) {
+        const c = s.charCodeAt(written);
+        if (c > 0x7f) break;
+        bytes[at + written] = c;
+      }
+    }
+    if (written < s.length) written = encoder.encodeInto(s, this.bytes.subarray(this.at)).written;
     // A 5-byte padded size keeps the position fixed; the reader reads it as any size.
     for (let k = 0, n = written; k < 5; k++, n >>>= 7) {
       this.bytes[lengthAt + k] = (n & 0x7f) | (k < 4 ? 0x80 : 0);
@@ -110,20 +122,28 @@ class Reader {
   at = 0;
   refs: unknown[] = [];
   readonly bytes: Uint8Array;
-  readonly view: DataView;
+  #view: DataView | null = null;
   readonly ext: Extensions | undefined;
-  constructor(bytes: Uint8Array, view: DataView, ext: Extensions | undefined) {
+  constructor(bytes: Uint8Array, ext: Extensions | undefined) {
     this.bytes = bytes;
-    this.view = view;
     this.ext = ext;
   }
 
+  /** Made when first needed: most messages hold no float. */
+  get view(): DataView {
+    const b = this.bytes;
+    return this.#view ??= new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+
   size(): number {
-    let n = 0, shift = 0, b: number;
+    const bytes = this.bytes;
+    let b = bytes[this.at++];
+    if (b < 0x80) return b;
+    let n = b & 0x7f, scale = 0x80;
     do {
-      b = this.bytes[this.at++];
-      n += (b & 0x7f) * 2 ** shift;
-      shift += 7;
+      b = bytes[this.at++];
+      n += (b & 0x7f) * scale;
+      scale *= 0x80;
     } while (b & 0x80);
     return n;
   }
@@ -136,9 +156,15 @@ class Reader {
 
   string(): string {
     const n = this.size();
-    const s = decoder.decode(this.bytes.subarray(this.at, this.at + n));
+    const at = this.at;
     this.at += n;
-    return s;
+    if (n <= SHORT) {
+      const bytes = this.bytes;
+      let s = "", k = at;
+      for (; k < at + n && bytes[k] <= 0x7f; k++) s += String.fromCharCode(bytes[k]);
+      if (k === at + n) return s;
+    }
+    return decoder.decode(this.bytes.subarray(at, at + n));
   }
 
   raw(): Uint8Array {
@@ -157,13 +183,34 @@ const shared = new Writer();
  * kind), in an array of their own; a `TypeError` naming the path of what cannot be serialized.
  */
 export function encodePortable(value: unknown, ext?: Extensions, header = 0): Uint8Array {
+  return encoded(value, ext, header, (w) => w.bytes.slice(0, w.at));
+}
+
+/**
+ * Writes the portable bytes of `value` into `target` (shared memory, say), with no array of
+ * their own: how many, or -1 if they do not fit (`target` may then hold some of them).
+ */
+export function encodePortableInto(value: unknown, ext: Extensions, target: Uint8Array): number {
+  return encoded(value, ext, 0, (w) => {
+    if (w.at > target.length) return -1;
+    target.set(w.bytes.subarray(0, w.at));
+    return w.at;
+  });
+}
+
+function encoded<T>(
+  value: unknown,
+  ext: Extensions | undefined,
+  header: number,
+  take: (w: Writer) => T,
+): T {
   const w = shared.busy ? new Writer() : shared;
   w.busy = true;
   w.ext = ext;
   w.at = header;
   try {
     write(w, value, "value");
-    return w.bytes.slice(0, w.at);
+    return take(w);
   } finally {
     w.busy = false;
     w.ext = undefined;
@@ -173,12 +220,21 @@ export function encodePortable(value: unknown, ext?: Extensions, header = 0): Ui
 
 /** The value of `encodePortable`'s bytes. */
 export function decodePortable(bytes: Uint8Array, ext?: Extensions): unknown {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const r = new Reader(bytes, view, ext);
+  const r = new Reader(bytes, ext);
   return read(r);
 }
 
-function write(w: Writer, v: unknown, path: string): void {
+/**
+ * The path of a value for errors: `path`, then `key` (an index, or a field's name) if given. Put
+ * together only for objects and for what cannot be sent: a message's numbers and strings cost no
+ * string of their own.
+ */
+function pathOf(path: string, key: string | number | undefined): string {
+  if (key === undefined) return path;
+  return typeof key === "number" ? `${path}[${key}]` : `${path}.${key}`;
+}
+
+function write(w: Writer, v: unknown, parent: string, key?: string | number): void {
   switch (typeof v) {
     case "undefined":
       return w.byte(UNDEFINED);
@@ -201,10 +257,12 @@ function write(w: Writer, v: unknown, path: string): void {
     }
     case "object":
       if (v === null) return w.byte(NULL);
-      return writeObject(w, v, path);
+      return writeObject(w, v, pathOf(parent, key));
     default:
       throw new TypeError(
-        `${path} is a ${typeof v}, which cannot be sent: send data (numbers, strings, arrays, plain `
+        `${
+          pathOf(parent, key)
+        } is a ${typeof v}, which cannot be sent: send data (numbers, strings, arrays, plain `
           + `objects, Map, Set, Date, typed arrays, errors)`,
       );
   }
@@ -220,7 +278,7 @@ function writeObject(w: Writer, v: object, path: string): void {
   if (Array.isArray(v)) {
     w.byte(ARRAY);
     w.size(v.length);
-    for (let i = 0; i < v.length; i++) write(w, v[i], `${path}[${i}]`);
+    for (let i = 0; i < v.length; i++) write(w, v[i], path, i);
   } else if (v instanceof Map) {
     w.byte(MAP);
     w.size(v.size);
@@ -254,8 +312,8 @@ function writeObject(w: Writer, v: object, path: string): void {
     w.byte(ERROR);
     w.string(v.name);
     w.string(v.message);
-    write(w, v.stack, `${path}.stack`);
-    write(w, "cause" in v ? v.cause : undefined, `${path}.cause`);
+    write(w, v.stack, path, "stack");
+    write(w, "cause" in v ? v.cause : undefined, path, "cause");
     writeFields(w, v, path, (k) => k !== "stack" && k !== "message" && k !== "cause");
   } else if (typeof (v as { then?: unknown }).then === "function") {
     throw new TypeError(`${path} is a Promise, which cannot be sent: await it first`);
@@ -283,7 +341,7 @@ function writeFields(
   w.size(keys.length);
   for (const k of keys) {
     w.string(k);
-    write(w, (v as Record<string, unknown>)[k], `${path}.${k}`);
+    write(w, (v as Record<string, unknown>)[k], path, k);
   }
 }
 

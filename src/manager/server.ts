@@ -7,11 +7,13 @@
  */
 import type { Connection } from "../channels/connection.ts";
 import { Listener, type SocketAddress } from "../connection/listener.ts";
-import type { Extensions } from "../core/portable.ts";
-import { CALL, CREATE, PING, PROXY, SHUTDOWN, type Token } from "../proxy/link.ts";
+import { decodePortable, encodePortableInto, type Extensions } from "../core/portable.ts";
+import { type LaneRef, ManagerLane } from "../proxy/lane.ts";
+import { CALL, CREATE, LANE, PING, PROXY, SHUTDOWN, type Token, WAKE } from "../proxy/link.ts";
 import { removeAtExit } from "../runtime/socket.ts";
 import { findTarget, type TargetRef } from "../targets/task.ts";
 import { Caller, CallerLost, Managed } from "./caller.ts";
+import { type LaneEntry, Lanes } from "./lanes.ts";
 import { BUILTIN_TYPES } from "./types.ts";
 
 /** A type registered with `BaseManager.register`: where the manager finds its factory. */
@@ -79,6 +81,7 @@ class ManagerServer {
   readonly #callers = new Set<Caller>();
   readonly #connections = new Set<Connection>();
   readonly #factories = new Map<string, Promise<(...args: unknown[]) => unknown>>();
+  readonly #lanes = new Lanes();
   #nextId = 1;
   #nextCaller = 1;
   #listener: Listener | null = null;
@@ -120,14 +123,24 @@ class ManagerServer {
     const caller = new Caller(this.#nextCaller++);
     this.#callers.add(caller);
     this.#connections.add(conn);
+    let lane: LaneEntry | null = null;
     try {
       for (;;) {
         const msg = (await conn.recvAsync()) as unknown[];
-        this.#answer(conn, caller, msg);
+        // What the caller wrote on its lane came before this message.
+        if (lane) this.#lanes.drain(lane);
+        if (msg[1] === WAKE) continue;
+        if (msg[1] === LANE && !lane) {
+          lane = this.#openLane(conn, caller, msg[2] as LaneRef);
+          conn.send([msg[0], 1, lane !== null]);
+          continue;
+        }
+        this.#answer(conn, caller, msg, null);
       }
     } catch {
       // The connection ended (or sent what cannot be read): its caller is gone.
     } finally {
+      if (lane) this.#lanes.remove(lane);
       this.#connections.delete(conn);
       this.#callers.delete(caller);
       caller.lose();
@@ -138,25 +151,67 @@ class ManagerServer {
     }
   }
 
-  async #answer(conn: Connection, caller: Caller, msg: unknown[]): Promise<void> {
-    const id = msg[0] as number;
-    let reply: unknown[];
+  /** Maps the caller's fast lane if it can (proxy/lane.ts): its requests then run as they come. */
+  #openLane(conn: Connection, caller: Caller, ref: LaneRef): LaneEntry | null {
+    const lane = ManagerLane.attach(ref);
+    if (!lane) return null;
+    const entry: LaneEntry = {
+      lane,
+      run: (request) => {
+        let msg: unknown[];
+        try {
+          msg = decodePortable(request, this.#ext) as unknown[];
+        } catch (error) {
+          this.#reply(conn, [lane.callId, 0, error], lane);
+          return;
+        }
+        this.#answer(conn, caller, msg, lane);
+      },
+    };
+    this.#lanes.add(entry);
+    return entry;
+  }
+
+  /** Runs a request and answers it: at once when its method returns a value, not a Promise. */
+  #answer(conn: Connection, caller: Caller, msg: unknown[], lane: ManagerLane | null): void {
+    let result: unknown;
     try {
-      reply = [id, 1, crossable(await this.#run(caller, msg))];
+      result = this.#run(caller, msg);
     } catch (error) {
-      if (error instanceof CallerLost) return;
-      reply = [id, 0, error instanceof Error ? error : new Error(String(error))];
+      return this.#failed(conn, msg, lane, error);
     }
+    if (typeof (result as PromiseLike<unknown> | null)?.then === "function") {
+      lane?.defer();
+      Promise.resolve(result).then(
+        (v) => this.#done(conn, msg, lane, [msg[0], 1, crossable(v)]),
+        (error) => this.#failed(conn, msg, lane, error),
+      );
+    } else this.#done(conn, msg, lane, [msg[0], 1, crossable(result)]);
+  }
+
+  #failed(conn: Connection, msg: unknown[], lane: ManagerLane | null, error: unknown): void {
+    if (error instanceof CallerLost) return;
+    const e = error instanceof Error ? error : new Error(String(error));
+    this.#done(conn, msg, lane, [msg[0], 0, e]);
+  }
+
+  #done(conn: Connection, msg: unknown[], lane: ManagerLane | null, reply: unknown[]): void {
     try {
-      conn.send(reply);
+      this.#reply(conn, reply, lane);
     } catch (error) {
       // The result cannot cross (a function, a class instance...): say so instead.
-      if (!conn.closed) conn.send([id, 0, error]);
+      if (!conn.closed) this.#reply(conn, [msg[0], 0, error], lane);
     }
     if (msg[1] === SHUTDOWN) this.#shutdown();
   }
 
-  async #run(caller: Caller, msg: unknown[]): Promise<unknown> {
+  /** Sends an answer on the lane it came by if it can, else through the socket. */
+  #reply(conn: Connection, reply: unknown[], lane: ManagerLane | null): void {
+    if (lane?.answer((area) => encodePortableInto(reply, this.#ext, area))) return;
+    conn.send(reply);
+  }
+
+  #run(caller: Caller, msg: unknown[]): unknown {
     switch (msg[1]) {
       case CALL:
         return this.#call(caller, msg[2] as number, msg[3] as string, msg[4] as unknown[]);
@@ -238,6 +293,7 @@ class ManagerServer {
 
   #shutdown(): void {
     this.#listener?.close();
+    this.#lanes.close();
     for (const c of this.#connections) c.close();
     for (const caller of this.#callers) caller.lose();
     this.#stop();

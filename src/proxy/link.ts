@@ -7,17 +7,22 @@
  *
  * Wire: a request is `[id, op, ...operands]`, an answer `[id, ok, value]`; the manager's objects
  * inside values cross as the portable codec's `"proxy"` extension, `{ typeid, id, exposed }`.
+ * Once connected, a link asks for a fast lane (lane.ts): a call made while no other is under way
+ * then goes through shared memory, the socket carrying the rest.
  * @module
  */
 import type { Connection } from "../channels/connection.ts";
 import { Client } from "../connection/listener.ts";
 import { AuthenticationError, EOFError, errorClassNamed } from "../core/errors.ts";
-import type { Extensions } from "../core/portable.ts";
+import { decodePortable, encodePortableInto, type Extensions } from "../core/portable.ts";
 import { HANDLE } from "../handles/handle.ts";
+import { pid } from "../runtime/host.ts";
 import { describeAddress, type SocketAddress } from "../runtime/socket.ts";
+import { ASLEEP, CallerLane, NOT_POSTED } from "./lane.ts";
 
-/** Operations of the wire. */
+/** Operations of the wire (`LANE` opens a fast lane; `WAKE` has the manager look at it). */
 export const CREATE = "create", CALL = "call", SHUTDOWN = "shutdown", PING = "ping";
+export const LANE = "lane", WAKE = "wake";
 /** The extension kind of a manager's object inside a value. */
 export const PROXY = "proxy";
 
@@ -84,6 +89,7 @@ export class ManagerLink {
   readonly #pending = new Map<number, Pending>();
   #next = 1;
   #reading = false;
+  #lane: CallerLane | null = null;
 
   private constructor(manager: ManagerAddress) {
     this.manager = manager;
@@ -128,12 +134,35 @@ export class ManagerLink {
     if (links.get(keyOf(this.manager)) === this) links.delete(keyOf(this.manager));
     this.#conn?.then((c) => c.close(), () => {});
     this.#live = null;
+    this.#lane?.close();
+    this.#lane = null;
     this.#fail(why);
+  }
+
+  /** Asks the manager to map a lane of this process; calls go on through the socket meanwhile. */
+  async #openLane(conn: Connection): Promise<void> {
+    const lane = CallerLane.open(pid);
+    if (!lane) return;
+    try {
+      const mapped = await this.request("opening a fast lane", LANE, lane.ref);
+      // The manager maps it for this connection only: not if another took its place meanwhile.
+      if (mapped === true && this.#live === conn) {
+        this.#lane = lane;
+        return;
+      }
+    } catch {
+      // No lane: the socket serves.
+    }
+    lane.close();
   }
 
   #connection(what: string): Promise<Connection> {
     if (this.#gone) return Promise.reject(this.#gone);
-    return this.#conn ??= Client(this.manager, this.#ext).then((conn) => (this.#live = conn)).catch(
+    return this.#conn ??= Client(this.manager, this.#ext).then((conn) => {
+      this.#live = conn;
+      this.#openLane(conn);
+      return conn;
+    }).catch(
       (error: Error) => {
         this.#conn = null;
         if (error instanceof AuthenticationError) throw error;
@@ -147,35 +176,56 @@ export class ManagerLink {
   }
 
   /** Sends `[op, ...operands]` and resolves with the answer; rejects with the manager's error. */
-  async request(what: string, op: string, ...operands: unknown[]): Promise<unknown> {
-    const conn = this.#live ?? await this.#connection(what);
+  request(what: string, op: string, ...operands: unknown[]): Promise<unknown> {
+    const conn = this.#live;
+    if (!conn) return this.#connection(what).then(() => this.request(what, op, ...operands));
     const id = this.#next++;
     const answer = new Promise((resolve, reject) =>
       this.#pending.set(id, { resolve, reject, what })
     );
     try {
+      const lane = this.#lane;
+      // The lane only when no call is under way: calls start in the order they were made.
+      if (lane && op === CALL && this.#pending.size === 1 && lane.idle) {
+        const msg = [id, op, ...operands];
+        const posted = lane.post(id, (area) => encodePortableInto(msg, this.#ext, area));
+        if (posted !== NOT_POSTED) {
+          if (posted === ASLEEP) conn.send([0, WAKE]);
+          const answered = lane.answer((bytes) =>
+            this.#settle(decodePortable(bytes, this.#ext) as [number, number, unknown])
+          );
+          // Else parked: the answer comes through the socket.
+          if (!answered && !this.#reading) this.#read(conn);
+          return answer;
+        }
+      }
       conn.send([id, op, ...operands]);
     } catch (error) {
       this.#pending.delete(id);
-      throw error;
+      return Promise.reject(error);
     }
     if (!this.#reading) this.#read(conn);
     return answer;
+  }
+
+  #settle([id, ok, value]: [number, number, unknown]): void {
+    const call = this.#pending.get(id);
+    if (!call) return;
+    this.#pending.delete(id);
+    if (ok) call.resolve(value);
+    else call.reject(asLocalError(value));
   }
 
   async #read(conn: Connection): Promise<void> {
     this.#reading = true;
     try {
       while (this.#pending.size) {
-        const [id, ok, value] = (await conn.recvAsync()) as [number, number, unknown];
-        const call = this.#pending.get(id);
-        if (!call) continue;
-        this.#pending.delete(id);
-        if (ok) call.resolve(value);
-        else call.reject(asLocalError(value));
+        this.#settle((await conn.recvAsync()) as [number, number, unknown]);
       }
     } catch (error) {
       this.#conn = this.#live = null;
+      this.#lane?.close();
+      this.#lane = null;
       this.#fail(error as Error);
     } finally {
       this.#reading = false;

@@ -125,6 +125,9 @@ export function posixNative(c: Libc): Native {
     unmap(address, size) {
       c.munmap(address, size);
     },
+    closeFd(fd) {
+      c.close(fd);
+    },
     futexWait(address, expected, timeoutMs) {
       if (c.futex(address, FUTEX_WAIT, expected, timespec(timeoutMs)) >= 0) return;
       const errno = c.errno();

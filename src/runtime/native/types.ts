@@ -26,6 +26,8 @@ export interface Native {
   unlinkNamed(name: string): void;
   /** Unmaps a mapping. */
   unmap(address: bigint, size: number): void;
+  /** Closes a descriptor `createAnonymous` gave (the segment lives on while it is mapped). */
+  closeFd(fd: number): void;
   /** FUTEX_WAIT on the int32 at `address` while it equals `expected`, blocking this thread. */
   futexWait(address: bigint, expected: number, timeoutMs?: number): void;
   /** FUTEX_WAKE up to `count` waiters on `address`. */
