@@ -9,7 +9,12 @@
  * @module
  */
 import { memoryOf } from "../core/start_method.ts";
-import { getStartMethod, type StartMethod } from "../state/start_method.ts";
+import {
+  checkStartMethod,
+  type ContextLike,
+  getStartMethod,
+  type StartMethod,
+} from "../state/start_method.ts";
 
 /** Implemented by objects that cross to children as handles. */
 export const HANDLE: unique symbol = Symbol.for("multiproc.handle") as never;
@@ -71,6 +76,21 @@ export class Origin<D = unknown> {
 /** The start method of objects made by class `ctor`: its context's, else the default. */
 export function methodOf(ctor: unknown): StartMethod {
   return (ctor as { [BOUND_METHOD]?: StartMethod })[BOUND_METHOD] ?? getStartMethod();
+}
+
+/** Resolves the `context` option (or a context-bound class) to a start method. */
+export function methodFrom(
+  context: ContextLike | StartMethod | undefined,
+  ctor: unknown,
+): StartMethod {
+  if (context === undefined) return methodOf(ctor);
+  if (typeof context === "string") return checkStartMethod(context);
+  if (typeof (context as ContextLike)?.getStartMethod === "function") {
+    return (context as ContextLike).getStartMethod();
+  }
+  throw new TypeError(
+    `context must be a Context (getContext()) or "thread" or "process", got ${String(context)}`,
+  );
 }
 
 /** A class whose objects cross as handles: its `kind` and how a child rebuilds one. */

@@ -78,6 +78,8 @@ function crossable(v: unknown): unknown {
 class ManagerServer {
   readonly #config: ServeConfig;
   readonly #objects = new Map<number, Entry>();
+  /** The token of each object, to hand out the same one for an object made before. */
+  readonly #tokens = new Map<object, Token>();
   readonly #callers = new Set<Caller>();
   readonly #connections = new Set<Connection>();
   readonly #factories = new Map<string, Promise<(...args: unknown[]) => unknown>>();
@@ -260,9 +262,11 @@ class ManagerServer {
       );
     }
     // One object per call of the factory, unless it returns one it made before (a shared queue).
-    for (const e of this.#objects.values()) if (e.obj === obj) return e.token;
+    const made = this.#tokens.get(obj as object);
+    if (made) return made;
     const token: Token = { typeid, id: this.#nextId++, exposed, builtin };
     this.#objects.set(token.id, { token, obj: obj as object });
+    this.#tokens.set(obj as object, token);
     return token;
   }
 

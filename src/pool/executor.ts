@@ -5,9 +5,9 @@
 import { checkTimeout, Deadline } from "../core/deadline.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
-import { methodOf } from "../handles/handle.ts";
+import { methodFrom } from "../handles/handle.ts";
 import { cpuCount } from "../process/current.ts";
-import { checkStartMethod, type ContextLike } from "../state/start_method.ts";
+import type { ContextLike } from "../state/start_method.ts";
 import {
   type AnyFn,
   checkChunksize,
@@ -134,21 +134,6 @@ export function checkRun(
     throw new TypeError(`${what}: signal must be an AbortSignal`);
   }
   return checkTimeout(what, options.timeout);
-}
-
-/** Resolves the `context` option (or a context-bound class) to a start method. */
-export function methodFrom(
-  context: ContextLike | StartMethod | undefined,
-  ctor: unknown,
-): StartMethod {
-  if (context === undefined) return methodOf(ctor);
-  if (typeof context === "string") return checkStartMethod(context);
-  if (typeof (context as ContextLike)?.getStartMethod === "function") {
-    return (context as ContextLike).getStartMethod();
-  }
-  throw new TypeError(
-    `context must be a Context (getContext()) or "thread" or "process", got ${String(context)}`,
-  );
 }
 
 /** Checks a worker count: an integer of at least 1. */

@@ -7,6 +7,7 @@ import { CancelledError, ProcessError, TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
+import { methodFrom } from "../handles/handle.ts";
 import { cpuCount } from "../process/current.ts";
 import type { ContextLike } from "../state/start_method.ts";
 import {
@@ -19,7 +20,7 @@ import {
   unpackResult,
   zipCalls,
 } from "./calls.ts";
-import { checkRun, checkWorkers, methodFrom, type RunOptions } from "./executor.ts";
+import { checkRun, checkWorkers, type RunOptions } from "./executor.ts";
 import type { TaskLimits } from "./jobs.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
