@@ -36,9 +36,8 @@ export async function bundle(root, outdir, { sourcemap = true } = {}) {
         b.onLoad({ filter: /.*/, namespace: "entry" }, (args) => {
           const file = join(root, entries[args.path.slice("entry:".length)]);
           return {
-            // The entry's code runs after the library's, whose native layer awaits at its top
-            // level: a Web Worker child says when it listens (WORKER_LISTENING) and its parent
-            // holds the boot message until then.
+            // The entry's code runs after the library's (none of which awaits at its top
+            // level: a Web Worker child's listener is installed before any message can come).
             contents: `export * from ${JSON.stringify(file)};\n`
               + `import ${JSON.stringify(join(root, "mod.ts"))};\n`,
             loader: "ts",

@@ -46,6 +46,9 @@ function* files(dir) {
 }
 
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)(["'])(\.[^"']+)\1/gm;
+/** A statement at a module's top level (not indented) that awaits. */
+const TOP_LEVEL_AWAIT =
+  /^(?:for\s+await\b|(?:(?:export\s+)?(?:const|let|var)\s[^=\n]*=\s*)?await\b)/gm;
 
 /** The back-edges and unplaced files of the tree at `root`. */
 export function check(root = ROOT) {
@@ -59,6 +62,12 @@ export function check(root = ROOT) {
       continue;
     }
     const text = readFileSync(file, "utf8");
+    // A child's entry reaches most modules: one that awaits at its top level would let a Web
+    // Worker child's boot message arrive before the child listens (and be lost, on Bun).
+    for (const m of text.matchAll(TOP_LEVEL_AWAIT)) {
+      const line = text.slice(0, m.index).split("\n").length;
+      problems.push(`${rel}:${line}: awaits at its top level; do it at the first use instead`);
+    }
     for (const m of text.matchAll(IMPORT)) {
       const target = resolve(dirname(file), m[2]);
       const to = layerOf(target);

@@ -24,8 +24,7 @@ for (const method of ALL_METHODS) {
   const tag = `[${method}]`;
 
   test(`a target whose module awaits an import at its top level starts and runs ${tag}`, async () => {
-    // Its child imports it while booting; the library's own modules await at their top level
-    // too (the native layer): a child must still hear its boot and run.
+    // Its child imports it while booting (after its boot message came): it must still run.
     const module = new URL("./fixtures/tla_targets.ts", import.meta.url);
     const { setAnswer } = await import(module.href);
     const out = new (getContext(method).Value)("i", 0);

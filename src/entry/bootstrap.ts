@@ -5,6 +5,7 @@
  * @module
  */
 import { decodeValue, hasHandles } from "../handles/handle.ts";
+import { attach } from "../memory/arena.ts";
 import {
   type BootMessage,
   type NotFoundMessage,
@@ -13,6 +14,7 @@ import {
 } from "../process/protocol.ts";
 import { adoptCommandLine } from "../runtime/argv.ts";
 import { importModule } from "../runtime/load.ts";
+import { native } from "../runtime/native/mod.ts";
 import type { ParentChannel } from "../runtime/parent_channel.ts";
 import { runChildExit, state } from "../state/state.ts";
 import { adoptThreadIdentity, onTerminationRequested } from "../sync/owner.ts";
@@ -71,11 +73,9 @@ async function rehearse(channel: ParentChannel, warm: WarmMessage): Promise<Int3
   decodeValue(boot.args);
   await import("../process/shared_kinds.ts");
   try {
-    // Imported here, not at the top: the native layer awaits at its top level, and a child's
-    // entry must hear its boot message without waiting for that.
-    (await import("../runtime/native/mod.ts")).native();
+    native();
     if (warm.readyWord) {
-      const block = (await import("../memory/arena.ts")).attach(warm.readyWord);
+      const block = attach(warm.readyWord);
       readyWord = new Int32Array(block.buffer, block.offset, 1);
     }
   } catch {

@@ -20,13 +20,6 @@ export const WORKER_EXIT = "worker-exit";
 export const WORKER_STOP = "worker-stop";
 
 /**
- * The `op` of a Web Worker child's first message: it listens now. Its parent holds what it
- * sends until then: a message that arrives while the child's modules still load (one awaits
- * at its top level) has no listener to go to, and is lost.
- */
-export const WORKER_LISTENING = "worker-listening";
-
-/**
  * The `workerData` key of the port a Deno parent talks to a `node:worker_threads` child through
  * instead of `parentPort` (see popen_thread.ts nodeThread).
  */
@@ -59,7 +52,6 @@ export function workerParentChannel(): ParentChannel {
         }
         h(m);
       });
-      scope.postMessage({ op: WORKER_LISTENING });
     },
     flush: () => Promise.resolve(), // posted messages are already in the parent's queue
     exit(code) {

@@ -9,12 +9,7 @@ import { runtime } from "./detect.ts";
 import { entryUrl } from "./entry_url.ts";
 import { builtin, mainScript, pid, unrefTimer } from "./host.ts";
 import { threadEntryTsx, TSX_REGISTERED } from "./node_loader.ts";
-import {
-  THREAD_PORT,
-  WORKER_EXIT,
-  WORKER_LISTENING,
-  WORKER_STOP,
-} from "./parent_channel_worker.ts";
+import { THREAD_PORT, WORKER_EXIT, WORKER_STOP } from "./parent_channel_worker.ts";
 
 /** How long a Deno Web Worker child is given to end itself before `terminate()` (see stop). */
 const STOP_GRACE_MS = 500;
@@ -50,9 +45,10 @@ function webWorker(url: string, options: LaunchOptions): Popen {
     Worker: new(u: string, o: { type: "module" }) => WebWorker;
   }).Worker;
   const worker = new WorkerCtor(url, { type: "module" });
-  // Held until the child listens (WORKER_LISTENING), then sent in order.
-  let held: unknown[] | null = [];
-  const send = (m: unknown) => (held ? held.push(m) : worker.postMessage(m));
+  // Sent at once: a child's entry installs its listener as its modules are evaluated, and none
+  // of them awaits at its top level (native/mod.ts: the native layer opens at its first use), so
+  // no message can arrive before it listens.
+  const send = (m: unknown) => worker.postMessage(m);
   const reportsEnd = runtime === "bun";
   let forced: number | null = null;
   let resolveExit!: (code: number) => void;
@@ -70,12 +66,6 @@ function webWorker(url: string, options: LaunchOptions): Popen {
   };
   worker.addEventListener("message", (event) => {
     const m = (event as MessageEvent).data as { op?: string; code?: number } | null;
-    if (m?.op === WORKER_LISTENING) {
-      const queued = held ?? [];
-      held = null;
-      for (const q of queued) worker.postMessage(q);
-      return;
-    }
     if (m?.op !== WORKER_EXIT) return options.onMessage(m);
     // The child ends itself right after this message (exit(), a stop request, or its unload).
     // No terminate() here: on Deno, terminating a worker that has ended itself costs ~3 KB of

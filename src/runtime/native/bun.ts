@@ -2,13 +2,25 @@
  * libc on Bun, through `bun:ffi`.
  * @module
  */
-// @ts-ignore: bun:ffi exists only on Bun; this module is loaded only there.
-import { dlopen, read, toArrayBuffer } from "bun:ffi";
 import type { Libc } from "./posix.ts";
 import { type Backend, libcUnavailable, MAP_FAILED, MAP_SHARED, PROT_READ_WRITE } from "./types.ts";
 
-/** Opens `backend`'s libc and binds the calls; throws the platform error if it does not open. */
+/** What is used of `bun:ffi`. */
+interface BunFfi {
+  dlopen(path: string, symbols: Record<string, unknown>): { symbols: unknown };
+  read: { i32(ptr: unknown, offset: number): number };
+  toArrayBuffer(address: number, offset: number, length: number): ArrayBuffer;
+}
+
+/**
+ * Opens `backend`'s libc and binds the calls; throws the platform error if it does not open.
+ * `bun:ffi` is required here, at the first use, not imported: this module is imported on every
+ * runtime (no top-level await picks it), and a Bun child that shares no memory never loads it.
+ */
 export function bind(backend: Backend): Libc {
+  const { dlopen, read, toArrayBuffer } = (import.meta as unknown as {
+    require(id: string): BunFfi;
+  }).require("bun:ffi");
   let c: Record<string, (...a: unknown[]) => number | bigint>;
   try {
     c = (dlopen(backend.host.libc, {
@@ -23,12 +35,12 @@ export function bind(backend: Backend): Libc {
       munmap: { args: ["u64", "u64"], returns: "i32" },
       syscall: { args: ["i64", "u64", "i32", "i32", "ptr", "u64", "i32"], returns: "i64" },
       __errno_location: { args: [], returns: "ptr" },
-    }) as unknown as { symbols: typeof c }).symbols;
+    }) as { symbols: typeof c }).symbols;
   } catch (error) {
     throw libcUnavailable(backend.host, error);
   }
   const cstr = (s: string) => new TextEncoder().encode(s + "\0");
-  const r = read as { i32(ptr: unknown, offset: number): number };
+  const r = read;
   const sysFutex = backend.sysFutex;
   let errnoAt: unknown;
   return {
@@ -42,7 +54,7 @@ export function bind(backend: Backend): Libc {
     mapShared(fd, size) {
       const address = BigInt(c.mmap(0, size, PROT_READ_WRITE, MAP_SHARED, fd, 0));
       if (address === MAP_FAILED) return null;
-      return { address, buffer: toArrayBuffer(Number(address), 0, size) as ArrayBuffer };
+      return { address, buffer: toArrayBuffer(Number(address), 0, size) };
     },
     munmap: (address, size) => Number(c.munmap(address, size)),
     futex: (address, op, value, timeout) =>

@@ -1,14 +1,18 @@
 /**
- * The native layer of this runtime: its FFI module is loaded once at import (top-level await)
- * so that shared objects can be created synchronously; libc is opened at the first `native()`.
- * On Deno it loads only when `--allow-ffi` is granted (it never prompts). Where there is no
- * backend (not Linux, an architecture other than x86-64 and arm64, no glibc) `native()` throws
- * the reason at every use, naming the platform; nothing else needs this layer, so importing the
- * library and running processes without shared objects work there.
+ * The native layer of this runtime, opened at the first `native()`: its FFI (koffi on Node,
+ * `bun:ffi`, `Deno.dlopen`) is loaded then, not at import, so that a program or child that shares
+ * no memory between processes never loads it, and nothing here awaits at its top level. On Deno
+ * it opens only when `--allow-ffi` is granted (it never prompts). Where there is no backend (not
+ * Linux, an architecture other than x86-64 and arm64, no glibc) `native()` throws the reason at
+ * every use, naming the platform; nothing else needs this layer, so importing the library and
+ * running processes without shared objects work there.
  * @module
  */
 import { runtime } from "../detect.ts";
 import { deno } from "../globals.ts";
+import { bind as bindBun } from "./bun.ts";
+import { bind as bindDeno } from "./deno.ts";
+import { bind as bindNode } from "./node.ts";
 import { type Libc, posixNative } from "./posix.ts";
 import { type Backend, backendFor, type Host, type Native } from "./types.ts";
 
@@ -17,26 +21,19 @@ export { NativeError } from "./types.ts";
 
 type Bind = (backend: Backend) => Libc;
 
-async function load(): Promise<Bind | Error> {
-  try {
-    if (runtime === "deno") {
-      if (deno().permissions.querySync({ name: "ffi" }).state !== "granted") {
-        return new Error(
-          `multiproc: shared memory between processes needs FFI on Deno: run with --allow-ffi `
-            + `(or -A), or use the "thread" start method.`,
-        );
-      }
-      return (await import("./deno.ts")).bind;
+/** This runtime's binding of libc, or why there is none here. */
+function binding(): Bind | Error {
+  if (runtime === "deno") {
+    if (deno().permissions.querySync({ name: "ffi" }).state !== "granted") {
+      return new Error(
+        `multiproc: shared memory between processes needs FFI on Deno: run with --allow-ffi `
+          + `(or -A), or use the "thread" start method.`,
+      );
     }
-    return runtime === "bun" ? (await import("./bun.ts")).bind : (await import("./node.ts")).bind;
-  } catch (error) {
-    return new Error(`multiproc: cannot load the native shared-memory layer: ${error}`, {
-      cause: error,
-    });
+    return bindDeno;
   }
+  return runtime === "bun" ? bindBun : bindNode;
 }
-
-const loaded = await load();
 
 const ARCH: Readonly<Record<string, string>> = { x86_64: "x64", aarch64: "arm64" };
 
@@ -59,11 +56,12 @@ export function thisHost(): Host {
  * none (`host` is this platform, or another to see its error). Opens libc each call.
  */
 export function nativeFor(host: Host): Native | Error {
-  if (loaded instanceof Error) return loaded;
+  const bind = binding();
+  if (bind instanceof Error) return bind;
   const backend = backendFor(host);
   if (backend instanceof Error) return backend;
   try {
-    return posixNative(loaded(backend));
+    return posixNative(bind(backend));
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   }

@@ -3,7 +3,7 @@
  * @module
  */
 import type * as Koffi from "koffi";
-import { createRequire } from "node:module";
+import { builtin } from "../host.ts";
 import type { Libc } from "./posix.ts";
 import { type Backend, libcUnavailable, MAP_FAILED, MAP_SHARED, PROT_READ_WRITE } from "./types.ts";
 
@@ -14,6 +14,7 @@ import { type Backend, libcUnavailable, MAP_FAILED, MAP_SHARED, PROT_READ_WRITE 
 export function bind(backend: Backend): Libc {
   let koffi: typeof Koffi;
   try {
+    const { createRequire } = builtin<typeof import("node:module")>("node:module");
     koffi = createRequire(import.meta.url)("koffi") as typeof Koffi;
   } catch (error) {
     throw new Error(
