@@ -5,11 +5,13 @@
 // thread per call), per runtime × start method of the manager, against CPython's
 // Manager().dict() under fork and spawn in the same run. Writes bench/results/manager.md.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { $, cd } from "zx";
 import { ROOT, runFixture, runJson } from "./runtimes.mjs";
 
 cd(ROOT);
 await $`zx scripts/build.mjs`;
+const loadAtStart = loadavg()[0];
 const k = (x) => `${(x / 1000).toFixed(1)}k/s`;
 const us = (x) => `${(1e6 / x).toFixed(0)} µs`;
 
@@ -63,9 +65,14 @@ const lines = [
     } |`
   ),
   "",
-  "A round trip is two wake-ups through the event loop of each side's runtime over a Unix",
-  "socket; a bare socket ping-pong between two processes of the same runtime costs 21–90 µs here",
-  "(measured while writing this bench; Node slowest), as much as CPython's whole proxy call.",
+  "On one machine a call goes through shared memory (a lane per process's link, src/proxy/lane.ts):",
+  "the caller writes it and waits in place, the manager looks at its lanes every turn of its event",
+  "loop while calls come, and no event loop wakes on either side. Over the manager's socket, as",
+  "before the lane (and as a manager on another machine is reached), a round trip cost 49–98 µs",
+  "here: a bare socket ping-pong between two processes of the same runtime costs 21–90 µs, as much",
+  "as CPython's whole proxy call. \"64 in flight\" made at once go one after another through the",
+  "lane: each starts when the one before has its answer, in the order they were made. Load",
+  `average at the start: ${loadAtStart.toFixed(2)} (2 cores; other work may run beside: noise).`,
   "",
 ];
 mkdirSync("bench/results", { recursive: true });

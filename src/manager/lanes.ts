@@ -9,12 +9,12 @@ import type { ManagerLane } from "../proxy/lane.ts";
 /** How long the manager keeps looking at its lanes after the last call (ms). */
 const AWAKE_MS = 2;
 /**
- * How long a turn that ran calls goes on looking for the next before it lets the event loop run
- * (ms): a caller that awaits one call and makes the next is back within microseconds.
+ * How long a turn with no call waiting looks for one before it lets the event loop run (ms): a
+ * caller that awaits one call and makes the next is back within microseconds. A turn runs at most
+ * one call per lane: what a call wakes (a waiter of a lock it released, in a Promise's callback)
+ * runs before that caller's next call, as it would through the socket.
  */
 const SPIN_MS = 0.03;
-/** The longest such turn (ms). */
-const TURN_MS = 1;
 
 /** A lane and what runs the requests taken from it. */
 export interface LaneEntry {
@@ -69,15 +69,11 @@ export class Lanes {
   }
 
   readonly #tick = (): void => {
-    const busy = this.#takeAll();
-    if (busy) {
-      // At most TURN_MS in all: sockets, timers and waiting calls need the event loop too.
-      const start = performance.now();
-      let until = start + SPIN_MS;
-      for (let i = 1;; i++) {
-        if (this.#takeAll()) until = performance.now() + SPIN_MS;
-        else if ((i & 15) === 0 && performance.now() > until) break;
-        if ((i & 255) === 0 && performance.now() - start > TURN_MS) break;
+    let busy = this.#takeAll();
+    if (!busy) {
+      const until = performance.now() + SPIN_MS;
+      for (let i = 1; !busy && ((i & 15) !== 0 || performance.now() < until); i++) {
+        busy = this.#takeAll();
       }
     }
     const now = performance.now();
