@@ -1,7 +1,10 @@
 /**
  * The manager's side of its callers' fast lanes (proxy/lane.ts): while calls come, it looks at
- * every lane once per turn of its event loop; after `AWAKE_MS` with none it clears each lane's
- * AWAKE word and sleeps, and a caller then wakes it through its socket.
+ * every lane once per turn of its event loop, which keeps a core busy; after `AWAKE_MS` with none
+ * it clears each lane's AWAKE word and sleeps, and a caller then wakes it through its socket. So
+ * calls that come less than `AWAKE_MS` apart keep the manager's core busy between them, the price
+ * of answering each in microseconds (tried: a window that shrinks when calls come apart fed on
+ * itself, each late wake-up making the next gap longer).
  * @module
  */
 import type { ManagerLane } from "../proxy/lane.ts";
