@@ -180,30 +180,47 @@ export class ManagerLink {
     const conn = this.#live;
     if (!conn) return this.#connection(what).then(() => this.request(what, op, ...operands));
     const id = this.#next++;
-    const answer = new Promise((resolve, reject) =>
-      this.#pending.set(id, { resolve, reject, what })
-    );
+    const msg = [id, op, ...operands];
     try {
       const lane = this.#lane;
       // The lane only when no call is under way: calls start in the order they were made.
-      if (lane && op === CALL && this.#pending.size === 1 && lane.idle) {
-        const msg = [id, op, ...operands];
-        const posted = lane.post(id, (area) => encodePortableInto(msg, this.#ext, area));
+      if (lane && op === CALL && this.#pending.size === 0 && lane.idle) {
+        this.#laneMessage = msg;
+        const posted = lane.post(id, this.#writeRequest);
         if (posted !== NOT_POSTED) {
           if (posted === ASLEEP) conn.send([0, WAKE]);
-          const answered = lane.answer((bytes) =>
-            this.#settle(decodePortable(bytes, this.#ext) as [number, number, unknown])
-          );
-          // Else parked: the answer comes through the socket.
-          if (!answered && !this.#reading) this.#read(conn);
-          return answer;
+          if (lane.answer(this.#readAnswer)) {
+            const [, ok, value] = this.#laneAnswer!;
+            this.#laneAnswer = null;
+            return ok ? Promise.resolve(value) : Promise.reject(asLocalError(value));
+          }
+          // Parked: the answer comes through the socket (not before this returns).
+          return this.#awaitAnswer(conn, id, what);
         }
       }
-      conn.send([id, op, ...operands]);
+      conn.send(msg);
     } catch (error) {
-      this.#pending.delete(id);
       return Promise.reject(error);
+    } finally {
+      this.#laneMessage = null;
     }
+    return this.#awaitAnswer(conn, id, what);
+  }
+
+  /** The lane's request and answer, as `post` and `answer` hand them over (no closure a call). */
+  #laneMessage: unknown[] | null = null;
+  #laneAnswer: [number, number, unknown] | null = null;
+  readonly #writeRequest = (area: Uint8Array) =>
+    encodePortableInto(this.#laneMessage, this.#ext, area);
+  readonly #readAnswer = (bytes: Uint8Array) => {
+    this.#laneAnswer = decodePortable(bytes, this.#ext) as [number, number, unknown];
+  };
+
+  /** The answer of call `id`, which comes through the socket. */
+  #awaitAnswer(conn: Connection, id: number, what: string): Promise<unknown> {
+    const answer = new Promise((resolve, reject) =>
+      this.#pending.set(id, { resolve, reject, what })
+    );
     if (!this.#reading) this.#read(conn);
     return answer;
   }
