@@ -13,7 +13,7 @@ export interface Redis {
   on(event: "message", listener: (channel: string, message: string) => void): this;
   publish(channel: string, message: string): Promise<number>;
   set(key: string, value: string, ex: "EX", seconds: number): Promise<unknown>;
-  exists(...keys: string[]): Promise<number>;
+  mget(...keys: string[]): Promise<(string | null)[]>;
   xrevrange(key: string, end: string, start: string, count: "COUNT", n: number): Promise<
     [string, string[]][]
   >;

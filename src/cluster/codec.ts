@@ -98,14 +98,24 @@ export function loadCodec(): Promise<Codec> {
  * the call (`what`), the argument and the remedy.
  */
 export function refuseShared(args: readonly unknown[], what: string): void {
-  args.forEach((arg, i) => {
-    const kind = sharedKindIn(arg);
-    if (kind) {
-      throw new TypeError(
-        `${what}: argument ${i} holds a ${kind}, a shared object of this machine's memory, which `
-          + `cannot go to another machine. Pass its data instead (e.g. value.value, or an array) `
-          + `and return results from the task.`,
-      );
-    }
+  args.forEach((arg, i) => checkNotShared(arg, i, what));
+}
+
+/** `refuseShared` for calls given as the columns of their arguments (column `i`: argument `i`). */
+export function refuseSharedColumns(columns: readonly unknown[][], what: string): void {
+  columns.forEach((column, i) => {
+    for (const arg of column) checkNotShared(arg, i, what);
   });
+}
+
+function checkNotShared(arg: unknown, i: number, what: string): void {
+  if (typeof arg !== "object" || arg === null) return; // a number, a string: nothing shared
+  const kind = sharedKindIn(arg);
+  if (kind) {
+    throw new TypeError(
+      `${what}: argument ${i} holds a ${kind}, a shared object of this machine's memory, which `
+        + `cannot go to another machine. Pass its data instead (e.g. value.value, or an array) `
+        + `and return results from the task.`,
+    );
+  }
 }

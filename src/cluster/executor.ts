@@ -13,7 +13,7 @@ import { unrefTimer } from "../runtime/host.ts";
 import { callerModule } from "../targets/callsite.ts";
 import { resolveTarget } from "../targets/task.ts";
 import { checkConnection, loadBroker } from "./broker.ts";
-import { loadCodec, refuseShared } from "./codec.ts";
+import { loadCodec, refuseShared, refuseSharedColumns } from "./codec.ts";
 import { Connected } from "./connection.ts";
 import { lazyMap } from "./map.ts";
 import { realRoot, type RemoteRef, remoteRef } from "./naming.ts";
@@ -52,7 +52,8 @@ export interface ClusterOptions {
 interface Pending {
   readonly id: string;
   readonly future: Future<unknown>;
-  readonly ref: Promise<RemoteRef>;
+  /** The function's name across machines; the promise until it is known. */
+  ref: Promise<RemoteRef> | RemoteRef;
   readonly args: unknown[];
   readonly chunk: boolean;
   readonly timeout?: number;
@@ -101,6 +102,8 @@ export class ClusterExecutor implements AsyncDisposable {
   readonly #buffer = new Deque<Pending>();
   #inRedis = 0;
   readonly #refs = new Map<AnyFn, Promise<RemoteRef>>();
+  /** The refs of `#refs` that are known (a task of a known function need not wait for one). */
+  readonly #known = new Map<AnyFn, RemoteRef>();
   readonly #connected: Promise<Connected>;
   /** The connection once ready; `#opening` until then. */
   #conn: Connected | undefined;
@@ -109,6 +112,8 @@ export class ClusterExecutor implements AsyncDisposable {
   #lastEvent = performance.now();
   #quietCheck: ReturnType<typeof setInterval> | undefined;
   #pumping = false;
+  /** A pump is due once the current turn's submits are buffered (they go in one batch). */
+  #pumpDue = false;
   #broken: Error | null = null;
   #shutdown = false;
   #drained: (() => void)[] = [];
@@ -216,18 +221,18 @@ export class ClusterExecutor implements AsyncDisposable {
     const p: Pending = {
       id: `${this.#client}-${++this.#next}`,
       future,
-      ref: this.#refOf(fn),
+      ref: this.#known.get(fn) ?? this.#refOf(fn),
       args,
       chunk,
       timeout,
       added: false,
     };
-    p.ref.catch(() => {});
+    if (p.ref instanceof Promise) p.ref.catch(() => {});
     future._onCancel = () => this.#cancel(p);
     future._onForce = () => this.#stop(p.id, new CancelledError("the task was cancelled"));
     this.#pending.set(p.id, p);
     this.#buffer.push(p);
-    this.#pump();
+    this.#schedulePump();
     return p;
   }
 
@@ -237,9 +242,20 @@ export class ClusterExecutor implements AsyncDisposable {
       const what = `${WHAT}: cannot run`;
       ref = resolveTarget(fn, this.#module, callerModule(), what)
         .then((r) => remoteRef(r, this.#root, what));
+      ref.then((r) => this.#known.set(fn, r), () => {});
       this.#refs.set(fn, ref);
     }
     return ref;
+  }
+
+  /** Pumps at the end of this turn: the tasks submitted in one go are added in one batch. */
+  #schedulePump(): void {
+    if (this.#pumpDue) return;
+    this.#pumpDue = true;
+    queueMicrotask(() => {
+      this.#pumpDue = false;
+      void this.#pump();
+    });
   }
 
   /** Adds buffered tasks to Redis, in batches, while fewer than `maxWaiting` are there. */
@@ -258,7 +274,7 @@ export class ClusterExecutor implements AsyncDisposable {
         const adding: Pending[] = [];
         for (const p of batch) {
           try {
-            const ref = await p.ref;
+            const ref = p.ref instanceof Promise ? await p.ref : p.ref;
             jobs.push({
               id: p.id,
               data: { ref, args: conn.codec.encode(p.args), chunk: p.chunk, timeout: p.timeout },
@@ -312,7 +328,7 @@ export class ClusterExecutor implements AsyncDisposable {
     this.#pending.delete(p.id);
     if (p.added) this.#inRedis--;
     how(p.future);
-    if (this.#buffer.size > 0) void this.#pump();
+    if (this.#buffer.size > 0) this.#schedulePump();
     this.#checkDrained();
   }
 
@@ -382,10 +398,11 @@ export class ClusterExecutor implements AsyncDisposable {
       what: `${WHAT}.map()`,
       iterablesAndOptions,
       ahead: this.#maxWaiting,
-      submit: (rows: unknown[][], chunked: boolean) => {
+      submit: (columns: unknown[][], chunked: boolean) => {
         this.#checkOpen("map");
-        rows.forEach((row) => refuseShared(row, `${WHAT}.map()`));
-        return this.#add(fn as AnyFn, chunked ? rows : rows[0], chunked, this.#taskTimeout)
+        refuseSharedColumns(columns, `${WHAT}.map()`);
+        const args = chunked ? columns : columns.map((column) => column[0]);
+        return this.#add(fn as AnyFn, args, chunked, this.#taskTimeout)
           .future as Future<unknown>;
       },
     });

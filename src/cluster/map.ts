@@ -20,8 +20,11 @@ export interface MapSource {
   iterablesAndOptions: unknown[];
   /** How many tasks may be ahead of the one whose results are being read. */
   ahead: number;
-  /** Submits the calls `rows` (one task, or a chunk of them when `chunked`). */
-  submit(rows: unknown[][], chunked: boolean): Future<unknown>;
+  /**
+   * Submits calls, given as the columns of their arguments (one array per iterable): one task,
+   * or a chunk of them when `chunked`.
+   */
+  submit(columns: unknown[][], chunked: boolean): Future<unknown>;
 }
 
 /** The results of `map`, in input order (its arguments are checked at once). */
@@ -31,88 +34,201 @@ export function lazyMap<R>(source: MapSource): AsyncIterableIterator<R> {
   const chunksize = checkChunksize(options.chunksize ?? 1, what);
   const onProgress = checkOnProgress(options.onProgress, what);
   const deadline = new Deadline(what, options.timeout);
-  return results<R>(source, zipLazily(iterables, what), chunksize, deadline, onProgress);
+  return new Results<R>(source, new Zip(iterables, what), chunksize, deadline, onProgress);
 }
 
-async function* results<R>(
-  source: MapSource,
-  rows: Iterator<unknown[]>,
-  chunksize: number,
-  deadline: Deadline,
-  onProgress: ((done: number) => void) | undefined,
-): AsyncIterableIterator<R> {
-  const { what } = source;
-  const window: Future<unknown>[] = [];
-  let done = false;
+/**
+ * The results of `map`: an async iterator written out rather than a generator, so that a value
+ * already at hand (the rest of a chunk) is handed over with one settled promise — a generator
+ * costs several promises and turns per item, most of a map's time in the client for small items.
+ * Nothing is submitted before the first `next()`; the tasks still ahead are cancelled once the
+ * caller stops reading (`return()`), a task fails, or the deadline passes.
+ */
+class Results<R> implements AsyncIterableIterator<R> {
+  readonly #source: MapSource;
+  readonly #zip: Zip;
+  readonly #chunksize: number;
+  readonly #deadline: Deadline;
+  readonly #onProgress: ((done: number) => void) | undefined;
+  readonly #window: Future<unknown>[] = [];
+  /** The iterables are exhausted. */
+  #read = false;
+  #started = false;
+  #finished = false;
+  /** The values of the chunk being handed out, from `#k` on; `#failed`: its calls' errors. */
+  #values: unknown[] = [];
+  #k = 0;
+  #failed: Map<number, unknown> | null = null;
   /** Items done (returned or failed), for `onProgress`: counted as each job settles. */
-  let itemsDone = 0;
-  const count = (f: Future<unknown>, items: number) =>
+  #itemsDone = 0;
+  /** A `next()` that waits for a task: the calls after it wait their turn. */
+  #waiting: Promise<IteratorResult<R>> | undefined;
+
+  constructor(
+    source: MapSource,
+    zip: Zip,
+    chunksize: number,
+    deadline: Deadline,
+    onProgress: ((done: number) => void) | undefined,
+  ) {
+    this.#source = source;
+    this.#zip = zip;
+    this.#chunksize = chunksize;
+    this.#deadline = deadline;
+    this.#onProgress = onProgress;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<R>> {
+    if (this.#waiting) {
+      const next = () => this.next();
+      return this.#waiting.then(next, next);
+    }
+    if (this.#k < this.#values.length) {
+      const k = this.#k++;
+      if (this.#failed?.has(k)) {
+        this.#finish();
+        return Promise.reject(this.#failed.get(k));
+      }
+      return Promise.resolve({ value: this.#values[k] as R, done: false });
+    }
+    if (this.#finished) return Promise.resolve({ value: undefined, done: true });
+    const waiting = this.#advance();
+    this.#waiting = waiting;
+    const clear = () => {
+      if (this.#waiting === waiting) this.#waiting = undefined;
+    };
+    waiting.then(clear, clear);
+    return waiting;
+  }
+
+  return(): Promise<IteratorResult<R>> {
+    const done = (): IteratorResult<R> => {
+      this.#finish();
+      return { value: undefined, done: true };
+    };
+    return this.#waiting ? this.#waiting.then(done, done) : Promise.resolve(done());
+  }
+
+  /** Waits for the next task's result (submitting more as the window allows). */
+  async #advance(): Promise<IteratorResult<R>> {
+    try {
+      if (!this.#started) {
+        this.#started = true;
+        this.#fill();
+      }
+      for (;;) {
+        const f = this.#window[0];
+        if (!f) {
+          this.#finish();
+          return { value: undefined, done: true };
+        }
+        if (!(await keepAlive(this.#deadline.within(f)))) {
+          throw new TimeoutError(
+            `${this.#source.what}: results not ready within ${this.#deadline.timeout} ms`,
+          );
+        }
+        this.#window.shift();
+        const value = await f;
+        this.#fill();
+        if (this.#chunksize === 1) return { value: value as R, done: false };
+        const { values, errors } = value as ChunkOutcome;
+        this.#values = values;
+        this.#k = 0;
+        this.#failed = errors.length ? new Map(errors) : null;
+        if (values.length === 0) continue;
+        this.#k = 1;
+        if (this.#failed?.has(0)) throw this.#failed.get(0);
+        return { value: values[0] as R, done: false };
+      }
+    } catch (error) {
+      this.#finish();
+      throw error;
+    }
+  }
+
+  /** Submits tasks while fewer than `ahead` are in the window and the iterables have rows. */
+  #fill(): void {
+    const source = this.#source;
+    while (!this.#read && this.#window.length < source.ahead) {
+      const columns = this.#zip.take(this.#chunksize);
+      const n = columns[0].length;
+      if (n < this.#chunksize) this.#read = true;
+      if (n) {
+        const f = source.submit(columns, this.#chunksize > 1);
+        if (this.#onProgress) this.#count(f, n);
+        this.#window.push(f);
+      }
+    }
+  }
+
+  #count(f: Future<unknown>, items: number): void {
     f.addDoneCallback(() => {
       if (f.cancelled()) return;
-      itemsDone += items;
-      onProgress!(itemsDone);
+      this.#itemsDone += items;
+      this.#onProgress!(this.#itemsDone);
     });
-  const fill = () => {
-    while (!done && window.length < source.ahead) {
-      const chunk: unknown[][] = [];
-      for (let r = rows.next(); !r.done; r = rows.next()) {
-        chunk.push(r.value);
-        if (chunk.length === chunksize) break;
-      }
-      if (chunk.length < chunksize) done = true;
-      if (chunk.length) {
-        const f = source.submit(chunk, chunksize > 1);
-        if (onProgress) count(f, chunk.length);
-        window.push(f);
-      }
-    }
-  };
-  try {
-    fill();
-    while (window.length) {
-      const f = window[0];
-      if (!(await keepAlive(deadline.within(f)))) {
-        throw new TimeoutError(`${what}: results not ready within ${deadline.timeout} ms`);
-      }
-      window.shift();
-      const value = await f;
-      fill();
-      if (chunksize === 1) yield value as R;
-      else {
-        const { values, errors } = value as ChunkOutcome;
-        const failed = new Map(errors);
-        for (let k = 0; k < values.length; k++) {
-          if (failed.has(k)) throw failed.get(k);
-          yield values[k] as R;
-        }
-      }
-    }
-  } finally {
-    for (const f of window) f.cancel(); // the caller stopped reading, or a task failed
+  }
+
+  /** No more results: the tasks still ahead are cancelled (the caller stopped, or one failed). */
+  #finish(): void {
+    this.#finished = true;
+    this.#read = true;
+    this.#values = [];
+    this.#k = 0;
+    for (const f of this.#window.splice(0)) f.cancel();
   }
 }
 
-/** The calls of `map(fn, ...iterables)`, one argument list at a time (Python's `zip`). */
-function zipLazily(iterables: unknown[], what: string): Iterator<unknown[]> {
-  if (iterables.length === 0) throw new TypeError(`${what}: give at least one iterable`);
-  const its = iterables.map((it, i) => {
-    if (typeof (it as Iterable<unknown> | null)?.[Symbol.iterator] !== "function") {
-      throw new TypeError(
-        `${what}: argument ${i + 1} is not iterable (give arrays, sets, generators or other `
-          + `iterables)`,
-      );
-    }
-    return (it as Iterable<unknown>)[Symbol.iterator]();
-  });
-  return (function*() {
-    for (;;) {
-      const row: unknown[] = [];
-      for (const it of its) {
-        const r = it.next();
-        if (r.done) return;
-        row.push(r.value);
+/**
+ * The calls of `map(fn, ...iterables)` (Python's `zip`), taken a chunk at a time as the columns
+ * of their arguments: no array per call, no generator step per call.
+ */
+class Zip {
+  readonly #its: Iterator<unknown>[];
+  #ended = false;
+
+  constructor(iterables: unknown[], what: string) {
+    if (iterables.length === 0) throw new TypeError(`${what}: give at least one iterable`);
+    this.#its = iterables.map((it, i) => {
+      if (typeof (it as Iterable<unknown> | null)?.[Symbol.iterator] !== "function") {
+        throw new TypeError(
+          `${what}: argument ${i + 1} is not iterable (give arrays, sets, generators or other `
+            + `iterables)`,
+        );
       }
-      yield row;
+      return (it as Iterable<unknown>)[Symbol.iterator]();
+    });
+  }
+
+  /** Up to `n` more calls: one array per iterable, of `n` items or fewer once one has ended. */
+  take(n: number): unknown[][] {
+    const its = this.#its;
+    const columns = its.map((): unknown[] => []);
+    if (its.length === 1) {
+      const [it] = its, [column] = columns;
+      while (!this.#ended && column.length < n) {
+        const r = it.next();
+        if (r.done) this.#ended = true;
+        else column.push(r.value);
+      }
+      return columns;
     }
-  })();
+    for (let k = 0; k < n && !this.#ended; k++) {
+      for (let j = 0; j < its.length; j++) {
+        const r = its[j].next();
+        if (r.done) {
+          // No call without every argument: drop this call's items taken so far.
+          for (let i = 0; i < j; i++) columns[i].pop();
+          this.#ended = true;
+          break;
+        }
+        columns[j].push(r.value);
+      }
+    }
+    return columns;
+  }
 }

@@ -1,52 +1,107 @@
 /**
  * A cluster job as a child of a worker's local pool runs it: the child finds the function, decodes
- * the arguments, calls it (once, or once per row of a chunk) and encodes the result or the
+ * the arguments, calls it (once, or once per call of a chunk) and encodes the result or the
  * task's own error — the worker process only passes text along, and values keep everything the
- * codec keeps (no structured clone on the way).
+ * codec keeps (no structured clone on the way). The codec and the functions found are kept: a
+ * job whose function returns at once is run and answered in the same turn, with no promise.
  * @module
  */
 import { findTarget, type TargetRef } from "../targets/task.ts";
-import { loadCodec } from "./codec.ts";
+import { type Codec, loadCodec } from "./codec.ts";
 import type { ChunkOutcome, TaskResult } from "./protocol.ts";
 
-/** Runs the call(s) of a job: `args` encoded, of one call or (with `chunk`) of each row. */
-export async function runTask(ref: TargetRef, args: string, chunk: boolean): Promise<TaskResult> {
-  const codec = await loadCodec();
-  const fail = (error: unknown): TaskResult => ({ ok: false, error: codec.encode(error) });
-  let fn: (...args: unknown[]) => unknown;
-  try {
-    fn = await findTarget(ref, "multiproc worker: cannot run the task");
-  } catch (error) {
-    return fail(error);
-  }
-  const decoded = codec.decode(args) as unknown[];
-  let out: unknown;
-  if (!chunk) {
+type Fn = (...args: unknown[]) => unknown;
+
+let codec: Codec | undefined;
+/** The functions found in this child, by their ref (a refused one is looked for again). */
+const found = new Map<string, Fn>();
+
+function keyOf(ref: TargetRef): string {
+  return `${ref.url}\0${ref.exportName}\0${ref.name}\0${ref.mark}\0${ref.source}`;
+}
+
+/** Runs the call(s) of a job: `args` encoded, of one call or (with `chunk`) columns of calls. */
+export function runTask(
+  ref: TargetRef,
+  args: string,
+  chunk: boolean,
+): TaskResult | Promise<TaskResult> {
+  const key = keyOf(ref);
+  const fn = found.get(key);
+  if (codec && fn) return run(codec, fn, ref, args, chunk);
+  return (async () => {
+    const c = codec ??= await loadCodec();
+    let f: Fn;
     try {
-      out = await fn(...decoded);
+      f = await findTarget(ref, "multiproc worker: cannot run the task") as Fn;
+    } catch (error) {
+      return { ok: false, error: c.encode(error) };
+    }
+    found.set(key, f);
+    return run(c, f, ref, args, chunk);
+  })();
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as PromiseLike<unknown> | null)?.then === "function";
+}
+
+function run(
+  codec: Codec,
+  fn: Fn,
+  ref: TargetRef,
+  args: string,
+  chunk: boolean,
+): TaskResult | Promise<TaskResult> {
+  const fail = (error: unknown): TaskResult => ({ ok: false, error: codec.encode(error) });
+  const done = (out: unknown): TaskResult => {
+    try {
+      return { ok: true, value: codec.encode(out) };
+    } catch (error) {
+      return fail(
+        new TypeError(
+          `the result of '${ref.name}' cannot be sent back: ${(error as Error).message}. Return `
+            + `data (numbers, strings, arrays, objects, Map, Set, Date, typed arrays, errors).`,
+        ),
+      );
+    }
+  };
+  const decoded = codec.decode(args) as unknown[];
+  if (!chunk) {
+    let v: unknown;
+    try {
+      v = fn(...decoded);
     } catch (error) {
       return fail(error);
     }
-  } else {
-    const outcome: ChunkOutcome = { values: [], errors: [] };
-    for (const [k, row] of (decoded as unknown[][]).entries()) {
+    return isThenable(v) ? Promise.resolve(v).then(done, fail) : done(v);
+  }
+  // A chunk: the columns of its calls' arguments.
+  const cols = decoded as unknown[][];
+  const one = cols.length === 1 ? cols[0] : null;
+  const n = cols[0]?.length ?? 0;
+  const outcome: ChunkOutcome = { values: [], errors: [] };
+  /** Runs calls from `k` on: at once while they return at once, awaiting from one that does not. */
+  const from = (k: number): TaskResult | Promise<TaskResult> => {
+    for (; k < n; k++) {
+      let v: unknown;
       try {
-        outcome.values.push(await fn(...row));
+        v = one ? fn(one[k]) : fn(...cols.map((c) => c[k]));
       } catch (error) {
         outcome.values.push(undefined);
         outcome.errors.push([k, error]);
+        continue;
       }
+      if (isThenable(v)) {
+        const at = k;
+        return Promise.resolve(v).then(
+          (value) => outcome.values.push(value),
+          (error) => (outcome.values.push(undefined), outcome.errors.push([at, error])),
+        ).then(() => from(at + 1));
+      }
+      outcome.values.push(v);
     }
-    out = outcome;
-  }
-  try {
-    return { ok: true, value: codec.encode(out) };
-  } catch (error) {
-    return fail(
-      new TypeError(
-        `the result of '${ref.name}' cannot be sent back: ${(error as Error).message}. Return `
-          + `data (numbers, strings, arrays, objects, Map, Set, Date, typed arrays, errors).`,
-      ),
-    );
-  }
+    return done(outcome);
+  };
+  return from(0);
 }

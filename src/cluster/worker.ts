@@ -5,7 +5,9 @@
  * change worth seeing: connected, job started / finished / failed, connection lost / back.
  * @module
  */
+import { CancelledError } from "../core/errors.ts";
 import type { StartMethod } from "../core/start_method.ts";
+import type { Future } from "../futures/future.ts";
 import { WorkerPool } from "../pool/worker_pool.ts";
 import { clusterRunnerUrl } from "../runtime/entry_url.ts";
 import { unrefTimer } from "../runtime/host.ts";
@@ -45,6 +47,43 @@ const WHAT = "multiproc worker";
 /** How often the keys of stops are looked at for the running jobs. */
 const STOP_POLL_MS = 2000;
 
+/** A job this worker runs: its task's future in the local pool once submitted there. */
+interface Running {
+  future?: Future<TaskResult>;
+  /** A client asked to stop it. */
+  stopped: boolean;
+}
+
+/**
+ * Log lines gathered and written together once per turn of the event loop, or at once by
+ * `flush()`: a busy worker's lines of jobs started go out with those of jobs ended, not one
+ * write per line.
+ */
+function batchedLog(write: (text: string) => void): { log(line: string): void; flush(): void } {
+  let lines: string[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (lines.length === 0) return;
+    const text = lines.join("\n");
+    lines = [];
+    write(text);
+  };
+  return {
+    log(line) {
+      lines.push(line);
+      timer ??= setTimeout(flush, 0);
+    },
+    flush,
+  };
+}
+
+/** The key under which a module's check is kept (cheaper than the whole ref as JSON). */
+function refKey(r: RemoteRef): string {
+  return `${r.byUrl}\0${r.module}\0${r.hash}\0${r.name}\0${r.exportName}\0${r.mark}\0${r.source}`;
+}
+
 /** What every job runs in a child: runner.ts's `runTask`. */
 const RUNNER: TargetRef = { url: clusterRunnerUrl(), name: "runTask", exportName: "runTask" };
 
@@ -56,7 +95,13 @@ function describe(error: unknown): string {
 
 /** Starts a cluster worker; resolves once it is connected and takes jobs. */
 export async function runClusterWorker(o: ClusterWorkerOptions): Promise<ClusterWorker> {
-  const log = o.log ?? ((line: string) => console.log(line));
+  const lines = batchedLog((text) => console.log(text));
+  const log = o.log ?? lines.log;
+  /** A job's last line: out (with those gathered) before its result leaves, as readers expect. */
+  const logNow = (line: string) => {
+    log(line);
+    lines.flush();
+  };
   const url = checkConnection(o.connection, WHAT);
   const root = realRoot(o.root, WHAT);
   const [broker, codec] = await Promise.all([loadBroker(WHAT), loadCodec()]);
@@ -66,11 +111,11 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
     what: WHAT,
     workerName: "ClusterWorker",
   });
-  const running = new Map<string, AbortController>();
+  const running = new Map<string, Running>();
   // A module checked once (path and source hash) is not read again: its children have it loaded.
   const checked = new Map<string, Promise<TargetRef>>();
   const verified = (ref: RemoteRef): Promise<TargetRef> => {
-    const key = JSON.stringify(ref);
+    const key = refKey(ref);
     let found = checked.get(key);
     if (!found) {
       found = localRef(ref, root);
@@ -79,31 +124,40 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
     }
     return found;
   };
+  const stop = (r: Running | undefined) => {
+    if (!r || r.stopped) return;
+    r.stopped = true;
+    r.future?.cancel({ force: true }); // dropped if it waits for a child, else its child killed
+  };
 
   const process = async (job: BullJob): Promise<TaskResult> => {
     const data = job.data as TaskData;
     const id = job.id ?? "?";
     const t0 = performance.now();
     log(`job ${id} started: ${taskName(data.ref)}`);
-    const controller = new AbortController();
-    running.set(id, controller);
+    const r: Running = { stopped: false };
+    running.set(id, r);
+    // Stopped while this worker could not hear it (or before the job reached it): looked up
+    // beside the run, for the jobs that started meanwhile together.
+    stopsToCheck.add(id);
+    scheduleStopCheck();
     try {
       const ref = await verified(data.ref);
-      // Stopped while this worker could not hear it (or before the job reached it).
-      if (await stopAsked(id)) controller.abort();
-      const limits = { signal: controller.signal, timeout: data.timeout };
-      const result = await pool.submit<TaskResult>(
+      if (r.stopped) throw new CancelledError("its client stopped the task before it started");
+      // With limits (a time limit or none), a task that can be stopped: alone in its child.
+      r.future = pool.submit<TaskResult>(
         RUNNER,
         [ref, data.args, data.chunk],
         undefined,
-        limits,
+        { timeout: data.timeout },
       );
-      if (result.ok) log(`job ${id} finished in ${(performance.now() - t0).toFixed(1)} ms`);
-      else log(`job ${id} failed: ${describe(codec.decode(result.error))}`);
+      const result = await r.future;
+      if (result.ok) logNow(`job ${id} finished in ${(performance.now() - t0).toFixed(1)} ms`);
+      else logNow(`job ${id} failed: ${describe(codec.decode(result.error))}`);
       return result;
     } catch (error) {
       // Refused here, or stopped, timed out or crashed in its child.
-      log(`job ${id} failed: ${describe(error)}`);
+      logNow(`job ${id} failed: ${describe(error)}`);
       return { ok: false, error: codec.encode(error) };
     } finally {
       running.delete(id);
@@ -114,9 +168,33 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   // BullMQ's connection blocks; the stop channel's subscribes: the keys are read on a third.
   const control = broker.connect(url);
   control.on("error", () => {});
-  /** Whether a client asked to stop job `id` (its key is there). */
-  const stopAsked = (id: string) =>
-    control.exists(stopKey(o.queue, id)).then((n) => n > 0, () => false);
+  /** Stops the jobs among `ids` that a client asked to stop (their keys are there): one MGET. */
+  const checkStops = async (ids: string[]) => {
+    if (ids.length === 0) return;
+    const found = await control.mget(...ids.map((id) => stopKey(o.queue, id))).catch(() => []);
+    found.forEach((v, i) => v !== null && v !== undefined && stop(running.get(ids[i])));
+  };
+  /** Jobs started since the last look at their stop keys. */
+  const stopsToCheck = new Set<string>();
+  let checking = false;
+  /** One look at a time, a turn after the first job: the jobs that start meanwhile join it. */
+  const scheduleStopCheck = () => {
+    if (checking) return;
+    checking = true;
+    setTimeout(async () => {
+      try {
+        while (stopsToCheck.size > 0) {
+          const ids = [...stopsToCheck].filter((id) => running.has(id));
+          stopsToCheck.clear();
+          await checkStops(ids);
+        }
+      } catch {
+        // looked at again by the poll below
+      } finally {
+        checking = false;
+      }
+    }, 0);
+  };
   const connection = broker.connect(url, { blocking: true });
   const worker = new broker.bullmq.Worker(o.queue, process, {
     connection,
@@ -140,14 +218,13 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   // A client stops a running job (its signal aborted, or cancel({ force: true })).
   const stops = connection.duplicate();
   stops.on("error", () => {});
-  stops.on("message", (_channel, jobId) => running.get(jobId)?.abort());
+  stops.on("message", (_channel, jobId) => stop(running.get(jobId)));
   // A stop whose message was lost (this worker was disconnected then) is in its key: looked for
   // every STOP_POLL_MS while jobs run.
-  const poll = setInterval(async () => {
-    for (const [jobId, controller] of running) {
-      if (await stopAsked(jobId)) controller.abort();
-    }
-  }, STOP_POLL_MS);
+  const poll = setInterval(
+    () => void checkStops([...running.keys()]).catch(() => {}),
+    STOP_POLL_MS,
+  );
   unrefTimer(poll);
   await Promise.all([worker.waitUntilReady(), stops.subscribe(stopChannel(o.queue))]);
   log(
@@ -162,6 +239,7 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
       await pool.joinWorkers();
       await Promise.all([hangUp(stops), hangUp(connection), hangUp(control)]);
       log("closed");
+      lines.flush();
     },
   };
 }
