@@ -5,7 +5,6 @@
  * @module
  */
 import { decodeValue, hasHandles } from "../handles/handle.ts";
-import { attach } from "../memory/arena.ts";
 import {
   type BootMessage,
   type NotFoundMessage,
@@ -27,8 +26,7 @@ import { findTarget, TargetNotFound } from "../targets/task.ts";
  */
 export function bootstrap(channel: ParentChannel): void {
   let booted = false;
-  /** Settles once a spare has rehearsed: with the word it sets when it runs (WarmMessage). */
-  let warmed: Promise<Int32Array | null> = Promise.resolve(null);
+  let warmed: Promise<unknown> = Promise.resolve();
   channel.onMessage((message) => {
     const w = message as WarmMessage;
     if (w?.op === "warm" && !booted) {
@@ -37,8 +35,8 @@ export function bootstrap(channel: ParentChannel): void {
       s.startMethod = w.method;
       adoptCommandLine(w.argv);
       warmed = (w.main ? importModule(w.main) : Promise.resolve())
-        .then(() => rehearse(channel, w))
-        .catch(() => null); // the target's import reports it; a rehearsal is no boot
+        .then(() => rehearse(channel, w.rehearsal))
+        .catch(() => {}); // the target's import reports it; a rehearsal is no boot
       return;
     }
     const m = message as BootMessage;
@@ -46,7 +44,7 @@ export function bootstrap(channel: ParentChannel): void {
     booted = true;
     // After a promise turn, not inside the message's dispatch: running there saved nothing
     // measurable (~0.5 ms on Bun either way).
-    warmed.then((readyWord) => run(channel, m, readyWord)).then(async (code) => {
+    warmed.then(() => run(channel, m)).then(async (code) => {
       runChildExit();
       await channel.flush();
       channel.exit(code);
@@ -62,9 +60,7 @@ export function bootstrap(channel: ParentChannel): void {
  * attach through: on Node, koffi and libc's functions, ~12 ms the first time), which CPython's
  * forkserver would have preloaded too.
  */
-async function rehearse(channel: ParentChannel, warm: WarmMessage): Promise<Int32Array | null> {
-  const boot = warm.rehearsal;
-  let readyWord: Int32Array | null = null;
+async function rehearse(channel: ParentChannel, boot: BootMessage): Promise<void> {
   try {
     if (boot.target.url) await findTarget(boot.target, "rehearsal");
   } catch {
@@ -74,22 +70,13 @@ async function rehearse(channel: ParentChannel, warm: WarmMessage): Promise<Int3
   await import("../process/shared_kinds.ts");
   try {
     native();
-    if (warm.readyWord) {
-      const block = attach(warm.readyWord);
-      readyWord = new Int32Array(block.buffer, block.offset, 1);
-    }
   } catch {
     // none here (Deno without --allow-ffi, say): a shared object's revival says why
   }
   channel.send({ op: WARMED });
-  return readyWord;
 }
 
-async function run(
-  channel: ParentChannel,
-  boot: BootMessage,
-  readyWord: Int32Array | null,
-): Promise<number> {
+async function run(channel: ParentChannel, boot: BootMessage): Promise<number> {
   const s = state();
   s.self = boot.self;
   s.parent = boot.parent;
@@ -121,7 +108,6 @@ async function run(
     return 1;
   }
   channel.send({ op: "ready" });
-  if (readyWord) Atomics.store(readyWord, 0, 1);
   try {
     if (hasHandles(boot.args)) await import("../process/shared_kinds.ts");
     const args = decodeValue(boot.args) as unknown[];

@@ -16,22 +16,6 @@ import type { TargetRef } from "../targets/task.ts";
 import type { BootMessage, NotFoundMessage } from "./protocol.ts";
 import { fillSpares, takeSpare } from "./spares.ts";
 
-/**
- * How long `start()` spins on a spare's ready word (ms) before it waits for the spare's `"ready"`
- * through the event loop: a spare answers within ~1 ms, and an idle event loop here takes
- * 0.1–0.8 ms to wake for a pipe's message (as long as CPython's whole fork start).
- */
-const READY_SPIN_MS = 3;
-
-/** Whether `word` becomes 1 within `ms`, spinning. */
-function spinFor(word: Int32Array, ms: number): boolean {
-  const until = performance.now() + ms;
-  for (let i = 1; Atomics.load(word, 0) !== 1; i++) {
-    if ((i & 255) === 0 && performance.now() > until) return false;
-  }
-  return true;
-}
-
 /** Who a child is, fixed when it starts. */
 export interface ChildSpec {
   readonly method: StartMethod;
@@ -183,9 +167,8 @@ export class Child {
     const bootFor = (p: Popen) => ({ ...boot, self: { ...boot.self, pid: p.pid, ident: p.ident } });
     if (method === "forkserver") {
       // A spare booted ahead: it gets its boot now, and keeps the program alive unless a daemon.
-      return takeSpare(onMessage).then(({ popen, ready: word }) => {
+      return takeSpare(onMessage).then((popen) => {
         popen.send(bootFor(popen));
-        if (word && spinFor(word, READY_SPIN_MS)) ready();
         // The spare taken is replaced once the child runs, and outside `start()`: a spawn
         // meanwhile would hold up this thread (Node and Bun spawn synchronously) and the reply.
         const refill = () => void setTimeout(fillSpares, 0);

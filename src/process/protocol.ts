@@ -3,7 +3,6 @@
  * @module
  */
 import type { StartMethod } from "../core/start_method.ts";
-import type { BlockRef } from "../memory/arena.ts";
 import type { TrackerRef } from "../memory/tracker.ts";
 import type { ProcessInfo } from "../state/state.ts";
 import type { ThreadIdentity } from "../sync/owner.ts";
@@ -43,12 +42,6 @@ export interface WarmMessage {
    * target, answers `"warmed"`) but does not run: the paths a boot takes, compiled before it.
    */
   rehearsal: BootMessage;
-  /**
-   * A word of shared memory the spare sets to 1 when it runs its target (as it says `"ready"`),
-   * which `start()` spins on for a moment: no wait for its event loop to wake. Null where this
-   * program has no shared memory between processes.
-   */
-  readyWord: BlockRef | null;
 }
 
 /** Spare → parent: it has rehearsed its boot (the parent ignores it). */

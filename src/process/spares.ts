@@ -7,7 +7,6 @@
  * by themselves if it is killed (every process child watches its parent).
  * @module
  */
-import { allocate, type BlockRef } from "../memory/arena.ts";
 import { commandLine } from "../runtime/argv.ts";
 import { onProcessExit } from "../runtime/os.ts";
 import { launch, type Popen } from "../runtime/popen.ts";
@@ -18,27 +17,10 @@ import { WARMED, type WarmMessage } from "./protocol.ts";
 /** How many spares are kept booted. */
 export const SPARES = 2;
 
-/** A spare: its child, where its messages go once it is taken, and its ready word. */
+/** A spare: its child, and where its messages go once it is taken. */
 interface Spare {
   popen: Promise<Popen>;
   onMessage: (message: unknown) => void;
-  ready: Int32Array | null;
-}
-
-/** A taken spare: its child, and the word it sets to 1 when it runs (null: none). */
-export interface TakenSpare {
-  popen: Popen;
-  ready: Int32Array | null;
-}
-
-/** The spare's ready word, in memory it maps; null where there is none between processes. */
-function readyWord(): { word: Int32Array; ref: BlockRef } | null {
-  try {
-    const block = allocate("forkserver", 4, 4);
-    return { word: new Int32Array(block.buffer, block.offset, 1), ref: block.ref };
-  } catch {
-    return null; // the spare says "ready" through its pipe only
-  }
 }
 
 const waiting: Spare[] = [];
@@ -59,12 +41,7 @@ function mainModule(): string | null {
 }
 
 function boot(): Spare {
-  const word = readyWord();
-  const spare: Spare = {
-    popen: undefined as unknown as Promise<Popen>,
-    onMessage: () => {},
-    ready: word?.word ?? null,
-  };
+  const spare: Spare = { popen: undefined as unknown as Promise<Popen>, onMessage: () => {} };
   const parent = state().self;
   const argv = commandLine();
   const main = mainModule();
@@ -87,7 +64,6 @@ function boot(): Spare {
       thread: null,
       shmTracker: { ref: null, cell: null },
     },
-    readyWord: word?.ref ?? null,
   };
   spare.popen = new Promise<Popen>((resolve) =>
     resolve(launch("forkserver", {
@@ -118,8 +94,8 @@ export function fillSpares(): void {
  * from now on going to `onMessage`. The caller refills the spares (`fillSpares`) once the child
  * runs its target.
  */
-export async function takeSpare(onMessage: (message: unknown) => void): Promise<TakenSpare> {
+export async function takeSpare(onMessage: (message: unknown) => void): Promise<Popen> {
   const spare = waiting.shift() ?? boot();
   spare.onMessage = onMessage;
-  return { popen: await spare.popen, ready: spare.ready };
+  return await spare.popen;
 }
