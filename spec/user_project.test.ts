@@ -248,6 +248,9 @@ test(
             // (b) a task() mark through a renamed import.
             cube: 27,
             poolArgv: argv,
+            // (f) a manager used by a child and the parent, its lock held 400 times; then killed
+            // while a queue's get waits: EOFError at once, not at the get's 20 s timeout.
+            manager: { count: 400, childExit: 0, killed: "EOFError", withinTimeout: true },
           }, `${name}\n${output(r)}`);
           assert.equal(r.code, 0, `${name}\n${output(r)}`);
         });
