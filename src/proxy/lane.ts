@@ -11,37 +11,34 @@
  * written; the caller reads it and sets IDLE). A caller that stops waiting marks the call
  * PARKED (REQUEST → WAITING, RUNNING → PARKED), as does the manager when the call's method waits,
  * and the manager then answers through the socket; so does it when the answer does not fit,
- * setting IDLE first. A caller spins briefly, then sleeps on the state word (futex) with SLEEPER
- * set, and the manager wakes it at each move it makes. A manager about to sleep clears AWAKE and
+ * setting IDLE first. A caller waits on the state word as every lock does (`Words`: a short spin,
+ * then the futex) with SLEEPER set once it sleeps, and the manager wakes it at each move it makes. A manager about to sleep clears AWAKE and
  * looks once more; a caller writes its request and then reads AWAKE (both sequentially
  * consistent), so one of them sees the other.
  * @module
  */
+import type { Block } from "../memory/arena.ts";
 import { type Mapping, native } from "../runtime/native/mod.ts";
+import { Words } from "../sync/futex.ts";
 
 /** Words of the lane's header. */
-export const STATE = 0, AWAKE = 1, REQUEST_LENGTH = 2, ANSWER_LENGTH = 3, CALL_ID = 4, NONCE = 5;
+const STATE = 0, AWAKE = 1, REQUEST_LENGTH = 2, ANSWER_LENGTH = 3, CALL_ID = 4, NONCE = 5;
 /** 1 while the caller sleeps on the state word (futex): the manager then wakes it at each move. */
-export const SLEEPER = 9;
+const SLEEPER = 9;
 /** States of `STATE`. */
-export const IDLE = 0, REQUEST = 1, RUNNING = 2, DONE = 3, WAITING = 4, PARKED = 5;
+const IDLE = 0, REQUEST = 1, RUNNING = 2, DONE = 3, WAITING = 4, PARKED = 5;
 /** Bytes of a lane, its header, and of each of its two message areas. */
-export const LANE_SIZE = 64 * 1024, HEADER = 64, AREA = (LANE_SIZE - HEADER) / 2;
+const LANE_SIZE = 64 * 1024, HEADER = 64, AREA = (LANE_SIZE - HEADER) / 2;
 /** Where the request and the answer are written. */
-export const REQUEST_AT = HEADER, ANSWER_AT = HEADER + AREA;
+const REQUEST_AT = HEADER, ANSWER_AT = HEADER + AREA;
 /**
- * How long a caller spins for an answer before it waits through the socket (ms): while the
+ * How long a caller waits for an answer in place before it waits through the socket (ms): while the
  * manager runs the call (a method that returns at once: the answer is microseconds away, unless
  * a pause of its garbage collector comes between), while the request waits for a manager that is
  * looking at its lanes, and while it waits for one woken through the socket. A method that waits
- * (a lock, a queue's `get`) is marked PARKED by the manager as it starts: no spin at all.
+ * (a lock, a queue's `get`) is marked PARKED by the manager as it starts: no wait in place at all.
  */
-const SPIN_RUNNING_MS = 10, SPIN_AWAKE_MS = 1, SPIN_ASLEEP_MS = 0.5;
-/**
- * How long of that the caller truly spins (ms); then it sleeps on the state word, so that on a
- * busy machine its core goes to the manager (a round trip takes 3–10 µs when both run).
- */
-const SPIN_HOT_MS = 0.05;
+const WAIT_RUNNING_MS = 10, WAIT_AWAKE_MS = 1, WAIT_ASLEEP_MS = 0.5;
 
 /** What `CallerLane.post` says. */
 export const NOT_POSTED = -1, ASLEEP = 0, AWAKE_NOW = 1;
@@ -54,9 +51,31 @@ export interface LaneRef {
   nonce: number[];
 }
 
+/** The lane's header words over `mapping`, with wait and wake (the futex of every lock). */
+function headerOf(mapping: Mapping): Words {
+  const ref = {
+    kind: "memfd",
+    pid: 0,
+    fd: -1,
+    slab: LANE_SIZE,
+    offset: 0,
+    size: LANE_SIZE,
+  } as const;
+  const block: Block = {
+    buffer: mapping.buffer,
+    offset: 0,
+    size: LANE_SIZE,
+    address: mapping.address,
+    method: "process",
+    ref, // never handed on: the lane crosses as its LaneRef
+  };
+  return new Words(block, HEADER / 4);
+}
+
 /** The caller's side of a lane. */
 export class CallerLane {
   readonly #mapping: Mapping & { fd: number };
+  readonly #header: Words;
   readonly #words: Int32Array;
   readonly #bytes: Uint8Array;
   readonly #request: Uint8Array;
@@ -65,7 +84,8 @@ export class CallerLane {
 
   private constructor(mapping: Mapping & { fd: number }, pid: number) {
     this.#mapping = mapping;
-    this.#words = new Int32Array(mapping.buffer, 0, HEADER / 4);
+    this.#header = headerOf(mapping);
+    this.#words = this.#header.i32;
     this.#bytes = new Uint8Array(mapping.buffer, 0, LANE_SIZE);
     this.#request = this.#bytes.subarray(REQUEST_AT, REQUEST_AT + AREA);
     const nonce = Array.from(crypto.getRandomValues(new Int32Array(4)));
@@ -105,13 +125,13 @@ export class CallerLane {
   /**
    * Spins for the answer and hands its bytes to `read` (valid only during the call): true, or
    * false when it comes through the socket instead (the manager said so, or the caller parked
-   * the call after spinning as long as `SPIN_*_MS` say).
+   * the call after waiting as long as `WAIT_*_MS` say).
    */
   answer(read: (bytes: Uint8Array) => void): boolean {
     const words = this.#words;
     const start = performance.now();
     try {
-      for (let i = 1;; i++) {
+      for (;;) {
         const state = Atomics.load(words, STATE);
         if (state === DONE) {
           try {
@@ -123,19 +143,19 @@ export class CallerLane {
         }
         // IDLE: answered through the socket; PARKED: the call waits in the manager.
         if (state === IDLE || state === PARKED) return false;
-        if ((i & 63) !== 0) continue;
         const spent = performance.now() - start;
         const limit = state === RUNNING
-          ? SPIN_RUNNING_MS
+          ? WAIT_RUNNING_MS
           : Atomics.load(words, AWAKE) === 1
-          ? SPIN_AWAKE_MS
-          : SPIN_ASLEEP_MS;
+          ? WAIT_AWAKE_MS
+          : WAIT_ASLEEP_MS;
         if (spent > limit) {
           const parked = state === REQUEST ? WAITING : PARKED;
           if (Atomics.compareExchange(words, STATE, state, parked) === state) return false;
-        } else if (spent > SPIN_HOT_MS) {
+        } else if (!this.#header.spin(STATE, state)) {
+          // No move within the spin: sleep, and have the manager wake us at its next.
           Atomics.store(words, SLEEPER, 1);
-          native().futexWait(this.#mapping.address, state, Math.min(limit - spent, 1));
+          this.#header.wait(STATE, state, Math.min(limit - spent, 1));
         }
       }
     } finally {
@@ -159,6 +179,7 @@ export class CallerLane {
 /** The manager's side of one caller's lane. */
 export class ManagerLane {
   readonly #mapping: Mapping;
+  readonly #header: Words;
   readonly #words: Int32Array;
   readonly #bytes: Uint8Array;
   readonly #answer: Uint8Array;
@@ -166,7 +187,8 @@ export class ManagerLane {
 
   private constructor(mapping: Mapping) {
     this.#mapping = mapping;
-    this.#words = new Int32Array(mapping.buffer, 0, HEADER / 4);
+    this.#header = headerOf(mapping);
+    this.#words = this.#header.i32;
     this.#bytes = new Uint8Array(mapping.buffer, 0, LANE_SIZE);
     this.#answer = this.#bytes.subarray(ANSWER_AT, ANSWER_AT + AREA);
   }
@@ -216,7 +238,7 @@ export class ManagerLane {
 
   /** Wakes the caller if it sleeps on the state word (after each move of the manager's). */
   #wakeCaller(): void {
-    if (Atomics.load(this.#words, SLEEPER) === 1) native().futexWake(this.#mapping.address, 1);
+    if (Atomics.load(this.#words, SLEEPER) === 1) this.#header.wake(STATE, 1);
   }
 
   /**
