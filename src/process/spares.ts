@@ -65,6 +65,7 @@ function boot(): Spare {
       shmTracker: { ref: null, cell: null },
     },
   };
+  // In a promise, so that a launch that throws (a spawn refused) is this spare's rejection.
   spare.popen = new Promise<Popen>((resolve) =>
     resolve(launch("forkserver", {
       onMessage: (m) => (m as { op?: string })?.op !== WARMED && spare.onMessage(m),
