@@ -17,7 +17,6 @@
  * consistent), so one of them sees the other.
  * @module
  */
-import type { Block } from "../memory/arena.ts";
 import { type Mapping, native } from "../runtime/native/mod.ts";
 import { Words } from "../sync/futex.ts";
 
@@ -53,23 +52,7 @@ export interface LaneRef {
 
 /** The lane's header words over `mapping`, with wait and wake (the futex of every lock). */
 function headerOf(mapping: Mapping): Words {
-  const ref = {
-    kind: "memfd",
-    pid: 0,
-    fd: -1,
-    slab: LANE_SIZE,
-    offset: 0,
-    size: LANE_SIZE,
-  } as const;
-  const block: Block = {
-    buffer: mapping.buffer,
-    offset: 0,
-    size: LANE_SIZE,
-    address: mapping.address,
-    method: "process",
-    ref, // never handed on: the lane crosses as its LaneRef
-  };
-  return new Words(block, HEADER / 4);
+  return new Words({ buffer: mapping.buffer, offset: 0, address: mapping.address }, HEADER / 4);
 }
 
 /** The caller's side of a lane. */

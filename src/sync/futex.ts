@@ -21,7 +21,7 @@ export class Words {
   readonly i32: Int32Array;
   readonly #address: bigint | null;
 
-  constructor(block: Block, count: number) {
+  constructor(block: Pick<Block, "buffer" | "offset" | "address">, count: number) {
     this.i32 = new Int32Array(block.buffer, block.offset, count);
     this.#address = block.address === null ? null : block.address + BigInt(block.offset);
   }
