@@ -277,7 +277,6 @@ try {
       ...medianOf(runs),
       version: runtime === "node" ? process.version : (await $`bun --version`).stdout.trim(),
       clientCpu: runs.reduce((s, x) => s + x.client_cpu_s, 0),
-      lost: runs.reduce((s, x) => s + x.lost_first_results, 0),
       tinyWorkerCpu: cpuOf("own", (i) => i % 2 === 0),
       tinyChildCpu: cpuOf("children", (i) => i % 2 === 0),
       redisCpu,
@@ -320,8 +319,7 @@ try {
       + `CPU jobs per CPU worker: ${r.cpuSpread.join(" / ")}. CPU seconds over the ${REPEAT} `
       + `runs: client ${r.clientCpu.toFixed(1)}, tiny-task workers' main processes `
       + `${r.tinyWorkerCpu.toFixed(1)}, their pool children ${r.tinyChildCpu.toFixed(1)}, `
-      + `redis-server ${r.redisCpu.toFixed(1)}. First results lost (cluster_lib.mjs's workaround `
-      + `of a ClusterExecutor start-up race): ${r.lost} in ${REPEAT} runs × 2 executors.`;
+      + `redis-server ${r.redisCpu.toFixed(1)}.`;
   };
   const lines = [
     `# Cluster throughput — ${new Date().toISOString()}`,

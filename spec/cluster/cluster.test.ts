@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -237,6 +238,26 @@ test("--processes: fewer children than jobs at once; the jobs wait for a free ch
   await using _ = executor;
   const pids = await Promise.all([0, 1, 2].map(() => executor.submit(napThenPid, 100)));
   assert.equal(new Set(pids).size, 1, "one child ran all three");
+});
+
+test("quick jobs stay on as many children as cores; slow jobs get a child each", {
+  timeout: 90_000,
+}, async () => {
+  const { executor, workers: [w] } = await cluster({}, 1, ["--concurrency", "4"]);
+  await using _ = executor;
+  const cores = availableParallelism();
+  const children = () =>
+    readFileSync(`/proc/${w.child.pid}/task/${w.child.pid}/children`, "utf8").trim().split(/\s+/)
+      .filter(Boolean).length;
+  const xs = Array.from({ length: 200 }, (_, i) => i);
+  const ys = await Promise.all(xs.map((x) => executor.submit(double, x)));
+  assert.deepEqual(ys, xs.map((x) => 2 * x));
+  // Without the limit, 4 jobs at once start 4 children.
+  if (cores < 4) assert.ok(children() <= cores, `${children()} children on ${cores} cores`);
+  // 4 children ran them: the last ones started before the first two were done (else a child
+  // that was done would have taken one).
+  const pids = await Promise.all([0, 1, 2, 3].map(() => executor.submit(napThenPid, 2500)));
+  assert.equal(new Set(pids).size, 4, "4 slow jobs, 4 children");
 });
 
 test("map over 10 000 items never has more jobs waiting in Redis than its bound", {

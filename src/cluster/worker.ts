@@ -9,6 +9,7 @@ import { CancelledError } from "../core/errors.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
 import { WorkerPool } from "../pool/worker_pool.ts";
+import { cpuCount } from "../process/current.ts";
 import { clusterRunnerUrl } from "../runtime/entry_url.ts";
 import { unrefTimer } from "../runtime/host.ts";
 import type { TargetRef } from "../targets/task.ts";
@@ -25,8 +26,10 @@ export interface ClusterWorkerOptions {
   /** Jobs run at once, each in a child of the local pool (default: the cores). */
   concurrency: number;
   /**
-   * Children of the local pool (default: `concurrency`, so that every job may be stopped alone).
-   * Fewer suit CPU-bound jobs: the jobs beyond them wait for a free child.
+   * Children of the local pool at most (default: `concurrency`); each runs one job at a time, so
+   * that stopping one job ends no other. As many as the cores start at once; more only while
+   * jobs wait and the running ones are slow (no job done for 50 ms): quick jobs stay on a few
+   * warm children. Fewer suit CPU-bound jobs: the jobs beyond them wait for a free child.
    */
   processes?: number;
   method: StartMethod;
@@ -105,9 +108,13 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   const url = checkConnection(o.connection, WHAT);
   const root = realRoot(o.root, WHAT);
   const [broker, codec] = await Promise.all([loadBroker(WHAT), loadCodec()]);
+  const processes = o.processes ?? o.concurrency;
   const pool = new WorkerPool({
     method: o.method,
-    maxWorkers: o.processes ?? o.concurrency,
+    maxWorkers: processes,
+    // As many children as cores at once; more only for jobs that wait for one (slow jobs):
+    // quick jobs keep a few children busy and warm instead of spreading over all of them.
+    eagerWorkers: Math.min(processes, cpuCount()),
     what: WHAT,
     workerName: "ClusterWorker",
   });
@@ -229,7 +236,7 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   await Promise.all([worker.waitUntilReady(), stops.subscribe(stopChannel(o.queue))]);
   log(
     `connected: ${url}, queue '${o.queue}', root ${root}, ${o.concurrency} at once in `
-      + `${o.processes ?? o.concurrency} "${o.method}" children`,
+      + `up to ${processes} "${o.method}" children`,
   );
   return {
     async close() {

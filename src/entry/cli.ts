@@ -16,10 +16,12 @@ const USAGE = `usage: multiproc worker --connection redis://host:port --queue NA
                         [--concurrency N] [--processes N] [--method thread|process|forkserver]
                         [--lock-duration MS] [--max-stalled N]
 
-Runs the tasks a ClusterExecutor sends to queue NAME, N at a time (default: the cores), each in a
-child of a local pool (default "process") of --processes children (default: as many as
---concurrency, so that each running task can be stopped alone; fewer for CPU-bound tasks). DIR is the project's root, checked out the same as on
-the clients: modules are imported from there only. A job whose worker dies is redelivered after
+Runs the tasks a ClusterExecutor sends to queue NAME, N at a time (default: the cores), each
+alone in a child of a local pool (default "process"), so that each can be stopped alone. The pool
+has at most --processes children (default: as many as --concurrency; fewer for CPU-bound tasks):
+as many as the cores start at once, more only while tasks wait and none finished for 50 ms. DIR
+is the project's root, checked out the same as on the clients: modules are imported from there
+only. A job whose worker dies is redelivered after
 its lock (--lock-duration, default 30000 ms) expires, at most --max-stalled times (default 2).`;
 
 /** Parses `worker` flags; throws an error that says what is wrong. */

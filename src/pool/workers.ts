@@ -20,6 +20,8 @@ export interface Worker {
   child: Child;
   /** It said hello: its loop runs and hears messages. */
   ready: boolean;
+  /** When it said hello (`performance.now()`). */
+  readyAt: number;
   /** The functions it was sent (by id). */
   known: Set<number>;
   /** Tasks sent to it and not yet settled, in the order sent. */
@@ -76,6 +78,7 @@ export class WorkerStarter {
         onMessage: (m: unknown) => onMessage(w, m),
       }),
       ready: false,
+      readyAt: 0,
       known: new Set(),
       inFlight: [],
       sent: 0,
