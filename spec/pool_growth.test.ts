@@ -2,7 +2,8 @@
  * A pool that grows for tasks that wait (`WorkerPool`'s `eagerWorkers`, what `multiproc worker`'s
  * local pool runs with): quick tasks stay on the eager workers, slow ones get a worker each once
  * tasks have waited `GROW_MS` with no progress, and a task that times out or kills its worker
- * meanwhile fails alone, on time, while the others finish.
+ * meanwhile fails alone, on time, while the others finish; `prestart()` has workers up before
+ * any task (as `multiproc worker` does), and rejects when they cannot start.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -11,6 +12,7 @@ import type { Future } from "../src/futures/future.ts";
 import { WorkerPool } from "../src/pool/worker_pool.ts";
 import {
   exitWith,
+  failingInit,
   nameAfter,
   something,
   twice,
@@ -105,4 +107,36 @@ for (const method of METHODS) {
       await end(p);
     }
   });
+}
+
+for (const method of METHODS) {
+  test(
+    `prestart(2): two workers up before any task; a failing initializer rejects it [${method}]`,
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const p = pool(method, 4, 2);
+      try {
+        await p.prestart(2);
+        const who = await Promise.all([0, 1].map(() => p.submit<Who>(whoRuns, [], undefined, {})));
+        assert.equal(new Set(who.map((w) => w.name)).size, 2, "each ran on a worker of its own");
+      } finally {
+        await end(p);
+      }
+      const broken = new WorkerPool({
+        method,
+        maxWorkers: 2,
+        initializer: failingInit,
+        what: "spec",
+        workerName: "GrowthWorker",
+      });
+      await assert.rejects(
+        broken.prestart(2),
+        (e: Error) =>
+          e instanceof BrokenProcessPool && /initializer fails on purpose/.test(e.message),
+      );
+      await broken.joinWorkers();
+    },
+  );
 }

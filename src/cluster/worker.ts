@@ -109,15 +109,18 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   const root = realRoot(o.root, WHAT);
   const [broker, codec] = await Promise.all([loadBroker(WHAT), loadCodec()]);
   const processes = o.processes ?? o.concurrency;
+  const eager = Math.min(processes, cpuCount());
   const pool = new WorkerPool({
     method: o.method,
     maxWorkers: processes,
-    // As many children as cores at once; more only for jobs that wait for one (slow jobs):
-    // quick jobs keep a few children busy and warm instead of spreading over all of them.
-    eagerWorkers: Math.min(processes, cpuCount()),
+    // As many children as cores, started now; more only for jobs that wait for one (slow
+    // jobs): quick jobs keep a few children busy and warm instead of spreading over all of them.
+    eagerWorkers: eager,
     what: WHAT,
     workerName: "ClusterWorker",
   });
+  // The children start before the first job is taken: a job does not wait for a child's boot.
+  await pool.prestart(eager);
   const running = new Map<string, Running>();
   // A module checked once (path and source hash) is not read again: its children have it loaded.
   const checked = new Map<string, Promise<TargetRef>>();

@@ -7,11 +7,11 @@
 import { BrokenProcessPool, cancelledBy, CancelledError, TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import { Future } from "../futures/future.ts";
-import { unrefTimer } from "../runtime/host.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
 import { Deque } from "./deque.ts";
 import { Functions } from "./functions.ts";
+import { Growth } from "./growth.ts";
 import { encodeJobArgs, type Job as JobOf, settleJob, type TaskLimits } from "./jobs.ts";
 import {
   type DoneMessage,
@@ -28,19 +28,12 @@ export interface WorkerPoolOptions extends WorkerSpec {
   maxWorkers: number;
   /**
    * Workers started as soon as tasks need them (default: `maxWorkers`). Beyond them the pool
-   * grows only while tasks wait and no worker has finished one for `GROW_MS`: quick tasks keep a
-   * few workers busy (and their code warm) instead of spreading over many, while slow tasks (a
-   * long call, an await) still get a worker each.
+   * grows only while tasks wait and no worker has finished one for 50 ms (growth.ts).
    */
   eagerWorkers?: number;
 }
 
 type Job = JobOf<Worker>;
-
-/** Beyond `eagerWorkers`, workers are added once tasks waited this long (ms) with no progress. */
-export const GROW_MS = 50;
-/** While only first tasks run (their modules loading), no stall is seen for this long (ms). */
-const FIRST_TASK_MS = 1000;
 
 /** Keep about this many milliseconds of work in flight per worker. */
 const WINDOW_MS = 4;
@@ -59,24 +52,38 @@ export class WorkerPool {
   #nextId = 1;
   #avgMs = Infinity;
   #scheduled = false;
-  /** A dispatch due when the pool may grow (`#mayGrow`). */
-  #growTimer: ReturnType<typeof setTimeout> | undefined;
-  /**
-   * The last sign of progress (`performance.now()`): a worker became ready or sent results, or
-   * tasks began to wait.
-   */
-  #lastProgress = 0;
+  /** When the pool may grow beyond its eager workers. */
+  readonly #growth = new Growth(() => this.#dispatch());
   /** `eagerWorkers`, at least one. */
   readonly #eager: number;
   #broken: Error | null = null;
   #closed = false;
   #drained: (() => void)[] = [];
+  /** Callers of `prestart()` waiting for the workers to start. */
+  #starting: (() => void)[] = [];
 
   constructor(options: WorkerPoolOptions) {
     this.#o = options;
     this.#eager = Math.max(1, options.eagerWorkers ?? options.maxWorkers);
     this.#functions = new Functions(options.module, options.what, () => this.#schedule());
     this.#starter = new WorkerStarter(options);
+  }
+
+  /**
+   * Starts workers up to `n` now, ahead of any task (for a program that knows tasks will come);
+   * resolves once none is starting. Rejects with the pool's error if one could not start.
+   */
+  async prestart(n: number): Promise<void> {
+    while (this.#workers.size < Math.min(n, this.#o.maxWorkers) && !this.#broken) this.#spawn();
+    while (!this.#broken && [...this.#workers].some((w) => !w.ready)) {
+      await new Promise<void>((resolve) => this.#starting.push(resolve));
+    }
+    if (this.#broken) throw this.#broken;
+  }
+
+  /** Wakes `prestart()`: a worker became ready or exited, or the pool broke. */
+  #wakeStarting(): void {
+    for (const resolve of this.#starting.splice(0)) resolve();
   }
 
   /** Whether a worker failed to start or initialize (no more tasks are accepted). */
@@ -137,7 +144,7 @@ export class WorkerPool {
     }
     this.#jobs.set(job.id, job);
     if (this.#jobs.size === 1) this.#refAll(true);
-    if (this.#queued === 0) this.#lastProgress = performance.now(); // waiting starts now
+    if (this.#queued === 0) this.#growth.progress(); // waiting starts now
     this.#queue.push(job);
     this.#schedule();
     return future;
@@ -201,38 +208,9 @@ export class WorkerPool {
     const perWorker = this.#queue.peek()?.limits ? 1 : window;
     let needed = Math.ceil(this.#queued / perWorker) - starting;
     while (needed-- > 0 && this.#workers.size < this.#o.maxWorkers && !this.#broken) {
-      if (this.#workers.size >= this.#eager && !this.#mayGrow()) break;
+      if (this.#workers.size >= this.#eager && !this.#growth.mayGrow(this.#workers)) break;
       this.#spawn();
     }
-  }
-
-  /**
-   * Whether the pool may grow beyond its eager workers now: tasks have waited `GROW_MS` with no
-   * progress (no task done, no worker ready), and no worker is starting. While every busy worker
-   * is on its first task (which may be loading its module), that wait is `FIRST_TASK_MS` from
-   * its start. If not now, a dispatch is due when it may.
-   */
-  #mayGrow(): boolean {
-    let at = this.#lastProgress + GROW_MS;
-    let warm = false;
-    let cold = 0;
-    for (const w of this.#workers) {
-      if (!w.ready) return false; // its hello dispatches again
-      if (w.inFlight.length === 0) continue;
-      if (w.sent > w.inFlight.length) warm = true; // it has finished a task before
-      else cold = Math.max(cold, w.readyAt + FIRST_TASK_MS);
-    }
-    if (!warm) at = Math.max(at, cold);
-    const now = performance.now();
-    if (now >= at) return true;
-    if (this.#growTimer === undefined) {
-      this.#growTimer = setTimeout(() => {
-        this.#growTimer = undefined;
-        this.#dispatch();
-      }, at - now);
-      unrefTimer(this.#growTimer); // the workers, busy with the tasks, keep the program alive
-    }
-    return false;
   }
 
   #send(w: Worker, max: number): void {
@@ -341,7 +319,9 @@ export class WorkerPool {
     else if (op === "progress") this.#onProgress(w, m as ProgressMessage);
     else if (op === "hello") {
       w.ready = true;
-      this.#lastProgress = w.readyAt = performance.now();
+      w.readyAt = performance.now();
+      this.#growth.progress();
+      this.#wakeStarting();
       if (w.exiting) return w.child.send({ op: "exit" });
       this.#dispatch();
       this.#setRef(w, this.#jobs.size > 0);
@@ -357,7 +337,7 @@ export class WorkerPool {
   }
 
   #onDone(w: Worker, m: DoneMessage): void {
-    this.#lastProgress = performance.now();
+    this.#growth.progress();
     const r = m.results;
     const n = r.length / RESULT_FIELDS;
     if (n > 0) {
@@ -399,6 +379,7 @@ export class WorkerPool {
 
   #onExit(w: Worker): void {
     this.#workers.delete(w);
+    this.#wakeStarting();
     const code = w.child.exitCode;
     const [running, ...unstarted] = w.inFlight.splice(0);
     if (running) {
@@ -435,6 +416,7 @@ export class WorkerPool {
   #break(error: Error): void {
     if (this.#broken) return;
     this.#broken = error;
+    this.#wakeStarting();
     for (const job of this.#takeQueue()) this.#finish(job, false, error);
     for (const w of this.#workers) {
       for (const job of w.inFlight.splice(0)) this.#finish(job, false, error);
