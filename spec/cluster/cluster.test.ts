@@ -231,6 +231,56 @@ test("a stop asked while Redis is away reaches the running task once it is back"
   assert.equal(await executor.submit(double, 4), 8, "the worker goes on");
 });
 
+test("SIGTERM while Redis is away: the running job finishes, then the worker ends without Redis", {
+  timeout: 90_000,
+}, async () => {
+  const { executor, workers: [w] } = await cluster(
+    { unreachableTimeout: 30_000 },
+    1,
+    ["--lock-duration", "30000"],
+  );
+  await using _ = executor;
+  const f = executor.submit(something, 7, 1500);
+  try {
+    await w.lines.wait(/ started: /, 10_000, "worker");
+    await fixture.redis.kill();
+    const t0 = performance.now();
+    const stopped = await Promise.race([
+      w.stop().then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), 15_000)),
+    ]);
+    if (!stopped) await w.kill();
+    const log = w.lines.all.join("\n");
+    assert.ok(stopped, `the worker ended after SIGTERM:\n${log}`);
+    const took = performance.now() - t0;
+    assert.ok(took < 1500 + 5000, `it ended ${took.toFixed(0)} ms after SIGTERM`);
+    assert.match(log, / finished in /, `the running job finished:\n${log}`);
+    assert.match(log, /unreachable: closing without it/);
+  } finally {
+    await fixture.redis.restart();
+    f.cancel({ force: true }); // no worker is left to run it again
+  }
+});
+
+test("shutdown() while Redis is away, with no task pending, ends at once", {
+  timeout: 90_000,
+}, async () => {
+  const { executor } = await cluster({}, 1);
+  assert.equal(await executor.submit(double, 3), 6);
+  await fixture.redis.kill();
+  try {
+    const t0 = performance.now();
+    const ended = await Promise.race([
+      executor.shutdown().then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), 10_000)),
+    ]);
+    assert.ok(ended, "shutdown() ended");
+    assert.ok(performance.now() - t0 < 5000, "at once");
+  } finally {
+    await fixture.redis.restart();
+  }
+});
+
 test("--processes: fewer children than jobs at once; the jobs wait for a free child", {
   timeout: 90_000,
 }, async () => {

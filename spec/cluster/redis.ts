@@ -53,17 +53,22 @@ class Lines {
   }
 }
 
+/** Each started child's exit (see `exited`). */
+const exits = new WeakMap<ChildProcess, Promise<void>>();
+
 function started(cmd: string, args: string[], lines: Lines): ChildProcess {
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.on("data", (d) => lines.feed(String(d)));
   child.stderr!.on("data", (d) => lines.feed(String(d)));
+  exits.set(child, new Promise<void>((r) => child.once("exit", () => r())));
   return child;
 }
 
-const exited = (child: ChildProcess) =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((r) => child.once("exit", () => r()));
+/**
+ * Resolves once `child` has exited, from its "exit" event (watched since it was started): Deno's
+ * `kill()` sets `signalCode` at once, before a child that handles the signal has ended.
+ */
+const exited = (child: ChildProcess): Promise<void> => exits.get(child)!;
 
 /** A redis-server of the spec's own. */
 export class RedisServer {

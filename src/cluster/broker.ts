@@ -153,3 +153,31 @@ export async function hangUp(r: Redis): Promise<void> {
   if (r.status === "ready") await r.quit().catch(() => r.disconnect());
   else r.disconnect();
 }
+
+/** How often a close looks whether Redis has gone away. */
+const AWAY_POLL_MS = 100;
+
+/**
+ * Waits for `closing` (a BullMQ close: it waits for its connections to be ready) unless Redis is
+ * away — one of `connections` not ready — while `idle()` holds: then resolves false without it
+ * (a Redis that is away would keep it waiting); true once `closing` has settled.
+ */
+export async function closeUnlessAway(
+  closing: Promise<unknown>,
+  connections: Redis[],
+  idle: () => boolean = () => true,
+): Promise<boolean> {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const away = new Promise<false>((resolve) => {
+    const look = () => {
+      if (idle() && connections.some((r) => r.status !== "ready")) resolve(false);
+    };
+    look();
+    timer = setInterval(look, AWAY_POLL_MS);
+  });
+  try {
+    return await Promise.race([closing.then(() => true, () => true), away]);
+  } finally {
+    clearInterval(timer);
+  }
+}

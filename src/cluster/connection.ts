@@ -4,7 +4,14 @@
  * that tells the executor when Redis has been away too long or is back.
  * @module
  */
-import { type Broker, type BullQueue, type BullQueueEvents, hangUp, type Redis } from "./broker.ts";
+import {
+  type Broker,
+  type BullQueue,
+  type BullQueueEvents,
+  closeUnlessAway,
+  hangUp,
+  type Redis,
+} from "./broker.ts";
 import type { Codec } from "./codec.ts";
 import { taskName } from "./naming.ts";
 import { STOP_TTL_S, stopChannel, stopKey, type TaskData, type TaskResult } from "./protocol.ts";
@@ -123,10 +130,12 @@ export class Connected {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
-    const away = this.#redis.status !== "ready";
-    if (away) { for (const r of [this.#redis, this.#eventsRedis]) r.disconnect(); }
-    await Promise.allSettled([this.#events?.close(), this.#queue.close()]);
-    if (!away) await Promise.all([hangUp(this.#redis), hangUp(this.#eventsRedis)]);
+    const connections = [this.#redis, this.#eventsRedis];
+    await closeUnlessAway(
+      Promise.allSettled([this.#events?.close(), this.#queue.close()]),
+      connections,
+    );
+    await Promise.all([hangUp(this.#redis), hangUp(this.#eventsRedis)]);
   }
 }
 

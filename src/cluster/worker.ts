@@ -13,7 +13,7 @@ import { cpuCount } from "../process/current.ts";
 import { clusterRunnerUrl } from "../runtime/entry_url.ts";
 import { unrefTimer } from "../runtime/host.ts";
 import type { TargetRef } from "../targets/task.ts";
-import { type BullJob, checkConnection, hangUp, loadBroker } from "./broker.ts";
+import { type BullJob, checkConnection, closeUnlessAway, hangUp, loadBroker } from "./broker.ts";
 import { loadCodec } from "./codec.ts";
 import { localRef, realRoot, type RemoteRef, taskName } from "./naming.ts";
 import { stopChannel, stopKey, type TaskData, type TaskResult } from "./protocol.ts";
@@ -244,7 +244,14 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   return {
     async close() {
       clearInterval(poll);
-      await worker.close();
+      // BullMQ's close waits for the running jobs, then for Redis to take their results. With
+      // Redis away it would wait for Redis: once the jobs are done here, the worker ends
+      // without it (Redis redelivers those jobs when their locks expire).
+      const idle = () => running.size === 0;
+      if (!(await closeUnlessAway(worker.close(), [connection], idle))) {
+        log(`Redis at ${url} is unreachable: closing without it`);
+        void worker.close(true).catch(() => {});
+      }
       pool.close();
       await pool.joinWorkers();
       await Promise.all([hangUp(stops), hangUp(connection), hangUp(control)]);
