@@ -12,7 +12,11 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { DEFERRED_LOADER_VARIABLE, processChildLoader } from "../src/runtime/node_loader.ts";
+import {
+  DEFERRED_LOADER_VARIABLE,
+  processChildLoader,
+  threadChildLoader,
+} from "../src/runtime/node_loader.ts";
 import { METHODS, type Ran, runCommand, RUNTIME, tempDir } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -127,5 +131,30 @@ test("a process child of the package defers tsx until it imports TypeScript; of 
     {
       execArgv: ["--import=./otel.mjs"],
     },
+  );
+});
+
+test("a thread child of the package defers tsx as a process child does; of the sources, not", {
+  skip,
+}, () => {
+  const argv = ["--enable-source-maps", "--import", "tsx", "--require=./setup.cjs"];
+  const esm = pathToFileURL(realpathSync(join(TSX, "loader.mjs"))).href; // as Node resolves it
+  // The package's entry is JavaScript: the worker starts without tsx, which the environment
+  // hands it (every other flag as given, `--test` ones too: a worker takes what Node allows).
+  const built = threadChildLoader(
+    "file:///app/node_modules/multiproc/dist/worker_thread-entry.js",
+    [
+      ...argv,
+      "--test",
+    ],
+  );
+  assert.deepEqual(built?.execArgv, ["--enable-source-maps", "--require=./setup.cjs", "--test"]);
+  assert.deepEqual(JSON.parse(built?.env[DEFERRED_LOADER_VARIABLE] ?? "[]"), [["--import", esm]]);
+  // The checkout's entry is TypeScript, or there is no tsx: the worker inherits the flags.
+  const source = pathToFileURL(join(ROOT, "src/entry/worker_thread.ts")).href;
+  assert.equal(threadChildLoader(source, argv), undefined);
+  assert.equal(
+    threadChildLoader("file:///x/worker_thread-entry.js", ["--import=./otel.mjs"]),
+    undefined,
   );
 });

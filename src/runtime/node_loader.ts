@@ -8,14 +8,21 @@
  *   it, before it first imports a module of the program's own (TypeScript, or any file outside
  *   `node_modules`). A child that imports none never boots tsx, and the library's own files
  *   never go through tsx's hooks.
- * - A worker thread inherits the parent's flags from Node, but tsx registers its hooks in worker
- *   threads only on recent Node (22.22.3+, 24.11.1+); elsewhere (Node 20) the thread registers
- *   the hooks of the parent's tsx — found from the flags, resolved against the working
- *   directory, never by the bare name `tsx` — before it imports TypeScript.
+ * - A worker thread gets the parent's flags too, tsx's among them deferred in the same way when
+ *   its entry is built JavaScript: it loads tsx before it first imports a module of the
+ *   program's own, so that the library's files are not loaded through tsx's hooks (on Node 22
+ *   those cost a thread ~13 MB: tsx rewrites every chunk's dynamic imports and turns source maps
+ *   on, and Node then reads the chunks' maps). tsx registers its hooks in worker threads only on
+ *   recent Node (22.22.3+, 24.11.1+); elsewhere (Node 20) the thread registers the hooks of the
+ *   parent's tsx — found from the flags, resolved against the working directory, never by the
+ *   bare name `tsx` — before it imports a module of the program's own. On Node 20 that starts a
+ *   module-hooks thread per worker (Node 20 has no in-thread hooks), ~14 MB: the price of
+ *   TypeScript in a thread there.
  * - Where Node strips types itself (22.18+, 23.6+) and the parent has no loader, children have
  *   none either: the library adds no loader of its own.
  *
- * Node only: nothing here runs on Deno or Bun.
+ * Node only: nothing here runs on Deno or Bun, but for `nodeWorker` starting Deno's
+ * `node:worker_threads` workers (daemon threads) as they are, with no loader.
  * @module
  */
 import { type GlobalName, readGlobal, writeGlobal } from "../core/process_wide.ts";
@@ -194,6 +201,59 @@ export function processChildLoader(
 }
 
 /**
+ * The `execArgv` and extra environment of a Node worker thread whose entry is `entryUrl`, when
+ * they differ from what it would inherit: the parent's flags without tsx's, which go in the
+ * environment (as `processChildLoader` does for a `"process"` child) for `prepareImport` to load
+ * before the thread first imports a module of the program's own. `undefined` when the thread
+ * inherits the parent's flags as they are (a TypeScript entry, or no tsx among the flags).
+ */
+export function threadChildLoader(
+  entryUrl: string,
+  execArgv: readonly string[] = globalThis.process.execArgv,
+): { execArgv: string[]; env: Record<string, string> } | undefined {
+  const { execArgv: argv, env } = processChildLoader(entryUrl, () => false, execArgv);
+  return env ? { execArgv: argv, env } : undefined;
+}
+
+/**
+ * A worker of `source` with `options` (`Worker` is `node:worker_threads`'), started as
+ * `threadChildLoader` says for the entry `entryUrl` (on Node; `undefined` on Deno). Flags
+ * Node takes from a parent but refuses in an explicit `execArgv` (process-wide ones such as
+ * `--expose-gc` or `--max-old-space-size`, which apply to every thread anyway) are left out;
+ * should it refuse others, the worker inherits the parent's flags, tsx's among them.
+ */
+export function nodeWorker(
+  Worker: typeof import("node:worker_threads").Worker,
+  source: string | URL,
+  options: import("node:worker_threads").WorkerOptions,
+  entryUrl: string | undefined,
+): import("node:worker_threads").Worker {
+  const loader = entryUrl === undefined ? undefined : threadChildLoader(entryUrl);
+  if (loader) {
+    const env = { ...globalThis.process.env, ...loader.env };
+    let execArgv = loader.execArgv;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        return new Worker(source, { ...options, execArgv, env });
+      } catch (error) {
+        const refused = refusedWorkerFlags(error);
+        if (!refused) throw error;
+        execArgv = execArgv.filter((flag) => !refused.includes(flag));
+      }
+    }
+  }
+  return new Worker(source, options);
+}
+
+/** The flags an ERR_WORKER_INVALID_EXEC_ARGV error names, or `undefined` for another error. */
+function refusedWorkerFlags(error: unknown): string[] | undefined {
+  const e = error as { code?: string; message?: string } | null;
+  if (e?.code !== "ERR_WORKER_INVALID_EXEC_ARGV") return undefined;
+  const list = /flags: (.*)$/.exec(e.message ?? "")?.[1];
+  return list ? list.split(", ") : [];
+}
+
+/**
  * The URL of the parent's tsx API a Node worker thread must register tsx's hooks from before it
  * imports its entry `entryUrl`: when that is TypeScript (a checkout's sources) and this Node does
  * not strip types (Node 20: there tsx never registers itself in worker threads). Where Node
@@ -224,15 +284,28 @@ export async function prepareImport(url: string): Promise<void> {
   const typeScript = TS_EXTENSION.test(clean);
   if (!typeScript && !(clean.startsWith("file:") && !clean.includes("/node_modules/"))) return;
   const { isMainThread } = builtin<typeof import("node:worker_threads")>("node:worker_threads");
+  const deferred = deferredFlags();
   if (isMainThread) {
-    const deferred = deferredFlags();
     if (deferred.length) {
       await (loading ??= retryable(loadDeferred(deferred), () => loading = undefined));
     }
   } else {
     const probe = typeScript ? clean : libraryModTsUrl();
-    await (registering ??= retryable(registerInThread(probe), () => registering = undefined));
+    await (registering ??= retryable(
+      prepareThread(deferred, probe),
+      () => registering = undefined,
+    ));
   }
+}
+
+/**
+ * Makes a worker thread load TypeScript as the program does: the parent's tsx flags it was not
+ * started with (`threadChildLoader`), then tsx's hooks registered here if those did not register
+ * them in a worker thread (Node 20; `probe` is a TypeScript file they must resolve).
+ */
+async function prepareThread(deferred: [LoaderKind, string][], probe: string): Promise<void> {
+  if (deferred.length) await loadFlags(deferred);
+  await registerInThread(probe);
 }
 
 /** `promise`, calling `reset` if it rejects (so that the next caller tries again). */
@@ -245,6 +318,12 @@ function retryable(promise: Promise<void>, reset: () => void): Promise<void> {
 
 /** Loads the parent's loader flags this process was not started with, in their order. */
 async function loadDeferred(deferred: [LoaderKind, string][]): Promise<void> {
+  await loadFlags(deferred);
+  writeGlobal(TSX_REGISTERED, true);
+}
+
+/** Loads loader flags in their order, as if this thread had been started with them. */
+async function loadFlags(deferred: [LoaderKind, string][]): Promise<void> {
   const { createRequire } = builtin<typeof import("node:module")>("node:module");
   const require = createRequire(`${cwd()}/`);
   const execArgv = globalThis.process.execArgv;
@@ -256,7 +335,6 @@ async function loadDeferred(deferred: [LoaderKind, string][]): Promise<void> {
       execArgv.push(kind, specifier);
     }
   }
-  writeGlobal(TSX_REGISTERED, true);
 }
 
 /**

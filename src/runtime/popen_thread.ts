@@ -8,7 +8,7 @@ import { globalKey } from "../core/process_wide.ts";
 import { runtime } from "./detect.ts";
 import { entryUrl } from "./entry_url.ts";
 import { builtin, mainScript, pid, unrefTimer } from "./host.ts";
-import { threadEntryTsx, TSX_REGISTERED } from "./node_loader.ts";
+import { nodeWorker, threadEntryTsx, TSX_REGISTERED } from "./node_loader.ts";
 import { THREAD_PORT, WORKER_EXIT, WORKER_STOP } from "./parent_channel_worker.ts";
 
 /** How long a Deno Web Worker child is given to end itself before `terminate()` (see stop). */
@@ -110,14 +110,15 @@ function nodeThread(url: string, options: LaunchOptions): Popen {
   // walk every message looking for ports to patch (~9 ms per 50 chunks of 1000 numbers), a
   // port's `onmessage` does not (measured: 50 such chunks there and back 3 ms against 5).
   const channel = runtime === "deno" ? new MessageChannel() : undefined;
-  const worker = new Worker(source, {
+  // On Node, with the parent's loader flags as the thread's entry needs them (node_loader.ts).
+  const worker = nodeWorker(Worker, source, {
     ...evalOption,
     argv: mainScript().args,
     ...(channel && {
       workerData: { [THREAD_PORT]: channel.port2 },
       transferList: [channel.port2] as unknown as import("node:worker_threads").TransferListItem[],
     }),
-  });
+  }, runtime === "node" ? url : undefined);
   let forced: number | null = null;
   let terminated = false;
   const exited = new Promise<number>((resolve) => {
