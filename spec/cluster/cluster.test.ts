@@ -38,6 +38,10 @@ async function cluster(
   return { executor, queue, workers: started };
 }
 
+/** One worker whose jobs' locks (30 s) outlast an outage of Redis, and an executor that waits. */
+const outageCluster = () =>
+  cluster({ unreachableTimeout: 30_000 }, 1, ["--lock-duration", "30000"]);
+
 test("notebook: submit + asCompleted yields in completion order; map keeps input order", {
   timeout: 90_000,
 }, async () => {
@@ -209,11 +213,7 @@ test("Redis killed and restarted: pending tasks complete; gone past the limit: B
 test("a stop asked while Redis is away reaches the running task once it is back", {
   timeout: 90_000,
 }, async () => {
-  const { executor, workers: [w] } = await cluster(
-    { unreachableTimeout: 30_000 },
-    1,
-    ["--lock-duration", "30000"],
-  );
+  const { executor, workers: [w] } = await outageCluster();
   await using _ = executor;
   const controller = new AbortController();
   const f = executor.run(spin, [], { signal: controller.signal });
@@ -234,11 +234,7 @@ test("a stop asked while Redis is away reaches the running task once it is back"
 test("SIGTERM while Redis is away: the running job finishes, then the worker ends without Redis", {
   timeout: 90_000,
 }, async () => {
-  const { executor, workers: [w] } = await cluster(
-    { unreachableTimeout: 30_000 },
-    1,
-    ["--lock-duration", "30000"],
-  );
+  const { executor, workers: [w] } = await outageCluster();
   await using _ = executor;
   const f = executor.submit(something, 7, 1500);
   try {

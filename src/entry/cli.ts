@@ -21,8 +21,8 @@ alone in a child of a local pool (default "process"), so that each can be stoppe
 has at most --processes children (default: as many as --concurrency; fewer for CPU-bound tasks):
 as many as the cores start at once, more only while tasks wait and none finished for 50 ms. DIR
 is the project's root, checked out the same as on the clients: modules are imported from there
-only. A job whose worker dies is redelivered after
-its lock (--lock-duration, default 30000 ms) expires, at most --max-stalled times (default 2).`;
+only. A job whose worker dies is redelivered after its lock (--lock-duration, default 30000 ms)
+expires, at most --max-stalled times (default 2).`;
 
 /** Parses `worker` flags; throws an error that says what is wrong. */
 function parse(args: string[]) {

@@ -52,10 +52,10 @@ export class WorkerPool {
   #nextId = 1;
   #avgMs = Infinity;
   #scheduled = false;
-  /** When the pool may grow beyond its eager workers. */
-  readonly #growth = new Growth(() => this.#dispatch());
   /** `eagerWorkers`, at least one. */
   readonly #eager: number;
+  /** When the pool may grow beyond its eager workers (none if they are all it may have). */
+  readonly #growth: Growth | undefined;
   #broken: Error | null = null;
   #closed = false;
   #drained: (() => void)[] = [];
@@ -65,6 +65,7 @@ export class WorkerPool {
   constructor(options: WorkerPoolOptions) {
     this.#o = options;
     this.#eager = Math.max(1, options.eagerWorkers ?? options.maxWorkers);
+    if (this.#eager < options.maxWorkers) this.#growth = new Growth(() => this.#dispatch());
     this.#functions = new Functions(options.module, options.what, () => this.#schedule());
     this.#starter = new WorkerStarter(options);
   }
@@ -144,7 +145,7 @@ export class WorkerPool {
     }
     this.#jobs.set(job.id, job);
     if (this.#jobs.size === 1) this.#refAll(true);
-    if (this.#queued === 0) this.#growth.progress(); // waiting starts now
+    if (this.#growth && this.#queued === 0) this.#growth.progress(); // waiting starts now
     this.#queue.push(job);
     this.#schedule();
     return future;
@@ -208,7 +209,7 @@ export class WorkerPool {
     const perWorker = this.#queue.peek()?.limits ? 1 : window;
     let needed = Math.ceil(this.#queued / perWorker) - starting;
     while (needed-- > 0 && this.#workers.size < this.#o.maxWorkers && !this.#broken) {
-      if (this.#workers.size >= this.#eager && !this.#growth.mayGrow(this.#workers)) break;
+      if (this.#workers.size >= this.#eager && !this.#growth?.mayGrow(this.#workers)) break;
       this.#spawn();
     }
   }
@@ -320,7 +321,7 @@ export class WorkerPool {
     else if (op === "hello") {
       w.ready = true;
       w.readyAt = performance.now();
-      this.#growth.progress();
+      this.#growth?.progress();
       this.#wakeStarting();
       if (w.exiting) return w.child.send({ op: "exit" });
       this.#dispatch();
@@ -337,7 +338,7 @@ export class WorkerPool {
   }
 
   #onDone(w: Worker, m: DoneMessage): void {
-    this.#growth.progress();
+    this.#growth?.progress();
     const r = m.results;
     const n = r.length / RESULT_FIELDS;
     if (n > 0) {
