@@ -147,6 +147,10 @@ export class WorkerPool {
     if (this.#jobs.size === 1) this.#refAll(true);
     if (this.#growth && this.#queued === 0) this.#growth.progress(); // waiting starts now
     this.#queue.push(job);
+    // A pool's first worker starts with its first task: its boot overlaps the caller's next
+    // submits instead of following them. (More at once did worse: each start takes the main
+    // thread, or the core the submits run on.) The rest as the dispatcher finds them needed.
+    if (this.#workers.size === 0) this.#spawn();
     this.#schedule();
     return future;
   }
