@@ -18,7 +18,7 @@ import {
   TimeoutError,
   Value,
 } from "../../mod.ts";
-import { tempDir } from "../helpers.ts";
+import { RUNTIME, tempDir } from "../helpers.ts";
 import { clusterFixture, type ClusterWorkerProcess } from "./redis.ts";
 import { crash, double, echo, fail, napThenPid, something, spin } from "./targets.ts";
 
@@ -304,6 +304,18 @@ test("quick jobs stay on as many children as cores; slow jobs get a child each",
   // that was done would have taken one).
   const pids = await Promise.all([0, 1, 2, 3].map(() => executor.submit(napThenPid, 2500)));
   assert.equal(new Set(pids).size, 4, "4 slow jobs, 4 children");
+});
+
+test("a worker on another runtime runs the client's task() functions", {
+  timeout: 90_000,
+}, async () => {
+  // Its TypeScript transpiler prints the functions differently: the module's text is compared.
+  const other = RUNTIME === "bun" ? "deno" : "bun";
+  const queue = fixture.queue();
+  await fixture.workers(queue, 1, ROOT, [], other);
+  await using executor = new ClusterExecutor({ connection: fixture.redis.url, queue, root: ROOT });
+  assert.equal(await executor.submit(something, 4, 10), "4--Woke Up");
+  assert.equal(await executor.submit(double, 21), 42);
 });
 
 test("map over 10 000 items never has more jobs waiting in Redis than its bound", {

@@ -129,15 +129,21 @@ export class RedisServer {
   }
 }
 
-/** A `multiproc worker` process, from the source, on the spec's runtime. */
+/** A runtime a worker runs on: the spec's, or Deno or Bun from the devDependencies. */
+export type WorkerRuntime = typeof RUNTIME | "deno" | "bun";
+
+/** A `multiproc worker` process, from the source, on the spec's runtime (or `runtime`). */
 export class ClusterWorkerProcess {
   readonly lines = new Lines();
   readonly child: ChildProcess;
 
-  constructor(args: string[]) {
+  constructor(args: string[], runtime: WorkerRuntime = RUNTIME) {
     const cli = fileURLToPath(new URL("../../src/entry/cli.ts", import.meta.url));
-    const pre = RUNTIME === "deno" ? ["run", "-A"] : RUNTIME === "node" ? nodeLoaderArgs() : [];
-    this.child = started(process.execPath, [...pre, cli, ...args], this.lines);
+    const pre = runtime === "deno" ? ["run", "-A"] : runtime === "node" ? nodeLoaderArgs() : [];
+    const bin = runtime === RUNTIME
+      ? process.execPath
+      : fileURLToPath(new URL(`../../node_modules/.bin/${runtime}`, import.meta.url));
+    this.child = started(bin, [...pre, cli, ...args], this.lines);
   }
 
   /** Starts a worker on `queue` and waits until it is connected. */
@@ -146,6 +152,7 @@ export class ClusterWorkerProcess {
     queue: string,
     root: string,
     extra: string[] = [],
+    runtime: WorkerRuntime = RUNTIME,
   ): Promise<ClusterWorkerProcess> {
     const w = new ClusterWorkerProcess([
       "worker",
@@ -160,7 +167,7 @@ export class ClusterWorkerProcess {
       "--lock-duration",
       "2000",
       ...extra,
-    ]);
+    ], runtime);
     await w.lines.wait(/^connected: /, 60_000, "multiproc worker");
     return w;
   }
@@ -200,17 +207,18 @@ export function clusterFixture(prefix: string) {
       return redis!;
     },
     queue: (): string => `${prefix}-${process.pid}-${++n}`,
-    /** `count` workers on `queue` with `root` and `flags`, once connected. */
+    /** `count` workers on `queue` with `root` and `flags` (on `runtime`), once connected. */
     async workers(
       queue: string,
       count: number,
       root: string,
       flags: string[] = [],
+      runtime: WorkerRuntime = RUNTIME,
     ): Promise<ClusterWorkerProcess[]> {
       const ws = await Promise.all(
         Array.from(
           { length: count },
-          () => ClusterWorkerProcess.start(redis!.url, queue, root, flags),
+          () => ClusterWorkerProcess.start(redis!.url, queue, root, flags, runtime),
         ),
       );
       started.push(...ws);

@@ -111,7 +111,9 @@ export async function localRef(remote: RemoteRef, root: string): Promise<TargetR
         + `every machine.`,
     );
   }
-  return { url: pathToFileUrl(path).href, name, exportName, mark, source };
+  // The module's text is the client's, so are its marks and exports: the function's own text
+  // (`source`) is not compared, which another runtime's TypeScript transpiler prints differently.
+  return { url: pathToFileUrl(path).href, name, exportName, mark };
 }
 
 /** How logs and job names call the function of `ref`. */

@@ -31,7 +31,10 @@ export interface TargetRef {
   readonly exportName?: string;
   /** The ordinal of the function's `task()` mark among the marks its module makes. */
   readonly mark?: number;
-  /** A hash of the function's source text (`fn.toString()`), for the child's confirmation. */
+  /**
+   * A hash of the function's source text (`fn.toString()`), for the child's confirmation (none
+   * where the module's whole text was checked, as a cluster worker does).
+   */
   readonly source?: string;
 }
 
@@ -166,7 +169,7 @@ export async function findTarget(ref: TargetRef, what: string): Promise<AnyFunct
   const name = ref.name || "<anonymous function>";
   if (ref.mark !== undefined) {
     const list = marks.byModule.get(cleanModuleUrl(ref.url)) ?? [];
-    const same = (f: AnyFunction) => f.name === ref.name && sourceHash(f) === ref.source;
+    const same = (f: AnyFunction) => f.name === ref.name && sameSource(f, ref);
     const at = list[ref.mark];
     if (at && same(at)) return at;
     // A mark made only where the module runs as main shifts the ordinals: match by source.
@@ -179,7 +182,7 @@ export async function findTarget(ref: TargetRef, what: string): Promise<AnyFunct
     );
   }
   const exported = Object.values(ns).filter((v): v is AnyFunction =>
-    typeof v === "function" && v.name === ref.name && sourceHash(v as AnyFunction) === ref.source
+    typeof v === "function" && v.name === ref.name && sameSource(v as AnyFunction, ref)
   );
   const found = unique(exported);
   if (found) return found;
@@ -191,6 +194,11 @@ export async function findTarget(ref: TargetRef, what: string): Promise<AnyFunct
     );
   }
   throw notExported(what, name, [ref.url]);
+}
+
+/** Whether `fn`'s text is `ref`'s (when `ref` has one: not where the module's was checked). */
+function sameSource(fn: AnyFunction, ref: TargetRef): boolean {
+  return ref.source === undefined || sourceHash(fn) === ref.source;
 }
 
 /** The one function in `fns` (aliases of one function count once), else `undefined`. */
