@@ -54,6 +54,19 @@ if (mp.isMain(import.meta)) {
 }
 `;
 
+/** A TypeScript task module and its client: Node 24 strips the types, Bun transpiles them. */
+const TASKS_TS = `import { task } from "multiproc";
+export const quadruple = task(import.meta, (x: number): number => 4 * x);
+`;
+
+const CLIENT_TS = `import * as mp from "multiproc";
+import { quadruple } from "./tasks_ts.ts";
+const [connection, queue] = process.argv.slice(2);
+const cluster = new mp.ClusterExecutor({ connection, queue, root: new URL(".", import.meta.url) });
+console.log(JSON.stringify(await cluster.submit(quadruple, 5)));
+await cluster.shutdown();
+`;
+
 test("the installed package: multiproc worker from its bin, a client importing * as mp", {
   skip: RUNTIME === "node" ? false : "runs once, in the Node job (it builds and installs)",
   timeout: 600_000,
@@ -86,6 +99,8 @@ test("the installed package: multiproc worker from its bin, a client importing *
   writeFileSync(join(app, "tasks.mjs"), TASKS);
   writeFileSync(join(app, "pool.mjs"), POOL);
   writeFileSync(join(app, "client.mjs"), CLIENT);
+  writeFileSync(join(app, "tasks_ts.ts"), TASKS_TS);
+  writeFileSync(join(app, "client_ts.ts"), CLIENT_TS);
 
   // Without the cluster's packages: a pool program runs; a cluster says what to install.
   const pool = await runCommand("node", ["pool.mjs"], { cwd: app, timeoutMs: 60_000 });
@@ -164,6 +179,15 @@ test("the installed package: multiproc worker from its bin, a client importing *
       assert.equal(client.code, 0, `bunx worker: ${client.stderr}\n${bunx.log()}`);
       assert.deepEqual(JSON.parse(client.stdout).mapped, [3, 6, 9, 12]);
       assert.match(bunx.log(), /job \S+ finished in/);
+      // A TypeScript task from a client on another runtime (Node 24 strips its types; the Bun
+      // worker transpiles them, and prints the function differently).
+      const ts = await runCommand(join(MODULES, "node24", "bin", "node"), [
+        "client_ts.ts",
+        redis.url,
+        "app-bun",
+      ], { cwd: app, timeoutMs: 60_000 });
+      assert.equal(ts.code, 0, `TypeScript client: ${ts.stderr}\n${bunx.log()}`);
+      assert.equal(ts.stdout.trim(), "20");
     } finally {
       await bunx.stop();
     }
