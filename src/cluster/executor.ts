@@ -101,9 +101,8 @@ export class ClusterExecutor implements AsyncDisposable {
   readonly #pending = new Map<string, Pending>();
   readonly #buffer = new Deque<Pending>();
   #inRedis = 0;
-  readonly #refs = new Map<AnyFn, Promise<RemoteRef>>();
-  /** The refs of `#refs` that are known (a task of a known function need not wait for one). */
-  readonly #known = new Map<AnyFn, RemoteRef>();
+  /** Each function's name across machines; the promise until it is known (then a task need not wait). */
+  readonly #refs = new Map<AnyFn, Promise<RemoteRef> | RemoteRef>();
   readonly #connected: Promise<Connected>;
   /** The connection once ready; `#opening` until then. */
   #conn: Connected | undefined;
@@ -221,7 +220,7 @@ export class ClusterExecutor implements AsyncDisposable {
     const p: Pending = {
       id: `${this.#client}-${++this.#next}`,
       future,
-      ref: this.#known.get(fn) ?? this.#refOf(fn),
+      ref: this.#refOf(fn),
       args,
       chunk,
       timeout,
@@ -236,14 +235,15 @@ export class ClusterExecutor implements AsyncDisposable {
     return p;
   }
 
-  #refOf(fn: AnyFn): Promise<RemoteRef> {
+  /** `fn`'s name across machines: known, or the promise of it (looked up once per function). */
+  #refOf(fn: AnyFn): Promise<RemoteRef> | RemoteRef {
     let ref = this.#refs.get(fn);
     if (!ref) {
       const what = `${WHAT}: cannot run`;
-      ref = resolveTarget(fn, this.#module, callerModule(), what)
+      const found = resolveTarget(fn, this.#module, callerModule(), what)
         .then((r) => remoteRef(r, this.#root, what));
-      ref.then((r) => this.#known.set(fn, r), () => {});
-      this.#refs.set(fn, ref);
+      found.then((r) => this.#refs.set(fn, r), () => {}); // known: no promise to wait for
+      this.#refs.set(fn, ref = found);
     }
     return ref;
   }
