@@ -24,6 +24,7 @@ import {
   failingInit,
   failOn,
   hiddenRef,
+  maybeLater,
   meet,
   pair,
   recall,
@@ -62,6 +63,23 @@ for (const method of METHODS) {
     assert.deepEqual(pairs[50], ["fifty", xs[50]]);
     assert.ok(Object.is((pairs[0] as number[])[0], xs[0]));
     assert.deepEqual(await ex.submit(same, -0).then((v) => Object.is(v, -0)), true);
+  });
+
+  test(`map: a chunk's calls may return promises; errors, sync or not, stop at their item [${method}]`, async () => {
+    await using ex = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
+    const xs = Array.from({ length: 90 }, (_, i) => i);
+    const out: number[] = [];
+    for await (const y of ex.map(maybeLater, xs, xs.map(() => -1), { chunksize: 40 })) out.push(y);
+    assert.deepEqual(out, xs);
+    for (const bad of [57, 58]) { // a promise that rejects; a call that throws
+      const seen: number[] = [];
+      await assert.rejects(async () => {
+        for await (const y of ex.map(maybeLater, xs, xs.map(() => bad), { chunksize: 40 })) {
+          seen.push(y);
+        }
+      }, (e: Error) => e.name === "ValueError" && e.message === `bad value ${bad}`);
+      assert.deepEqual(seen, xs.slice(0, bad));
+    }
   });
 
   test(`notebook: submit + asCompleted yields in completion order [${method}]`, async () => {
