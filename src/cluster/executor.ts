@@ -3,6 +3,7 @@
  * worker` processes on any number of machines, returning the same `Future`s as a local pool.
  * @module
  */
+import { coalesced } from "../core/coalesce.ts";
 import { checkTimeout } from "../core/deadline.ts";
 import { BrokenProcessPool, cancelledBy, CancelledError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
@@ -111,8 +112,8 @@ export class ClusterExecutor implements AsyncDisposable {
   #lastEvent = performance.now();
   #quietCheck: ReturnType<typeof setInterval> | undefined;
   #pumping = false;
-  /** A pump is due once the current turn's submits are buffered (they go in one batch). */
-  #pumpDue = false;
+  /** Pumps at the end of this turn: the tasks submitted in one go are added in one batch. */
+  readonly #schedulePump = coalesced(() => void this.#pump());
   #broken: Error | null = null;
   #shutdown = false;
   #drained: (() => void)[] = [];
@@ -246,16 +247,6 @@ export class ClusterExecutor implements AsyncDisposable {
       this.#refs.set(fn, ref = found);
     }
     return ref;
-  }
-
-  /** Pumps at the end of this turn: the tasks submitted in one go are added in one batch. */
-  #schedulePump(): void {
-    if (this.#pumpDue) return;
-    this.#pumpDue = true;
-    queueMicrotask(() => {
-      this.#pumpDue = false;
-      void this.#pump();
-    });
   }
 
   /** Adds buffered tasks to Redis, in batches, while fewer than `maxWaiting` are there. */

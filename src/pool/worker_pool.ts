@@ -4,14 +4,15 @@
  * settled as they arrive, dead workers replaced, and every task settled on every path.
  * @module
  */
+import { coalesced } from "../core/coalesce.ts";
 import { BrokenProcessPool, cancelledBy, CancelledError, TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import { Future } from "../futures/future.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
-import { Deque } from "./deque.ts";
 import { Functions } from "./functions.ts";
 import { Growth } from "./growth.ts";
+import { JobQueue } from "./job_queue.ts";
 import { encodeJobArgs, type Job as JobOf, settleJob, type TaskLimits } from "./jobs.ts";
 import {
   type DoneMessage,
@@ -42,16 +43,16 @@ const MAX_WINDOW = 1024;
 /** Workers and their tasks. */
 export class WorkerPool {
   readonly #o: WorkerPoolOptions;
-  readonly #queue = new Deque<Job>();
+  /** The tasks queued or running, by id. */
+  readonly #jobs = new Map<number, Job>();
+  readonly #queue = new JobQueue<Job>((job) => this.#jobs.has(job.id));
   readonly #workers = new Set<Worker>();
   readonly #functions: Functions;
-  readonly #jobs = new Map<number, Job>();
-  /** Jobs cancelled while queued and not yet dropped from `#queue`. */
-  #stale = 0;
   readonly #starter: WorkerStarter;
   #nextId = 1;
   #avgMs = Infinity;
-  #scheduled = false;
+  /** Dispatches at the end of this turn: the tasks submitted in one go are sent in one batch. */
+  readonly #schedule = coalesced(() => this.#dispatch());
   /** `eagerWorkers`, at least one. */
   readonly #eager: number;
   /** When the pool may grow beyond its eager workers (none if they are all it may have). */
@@ -132,7 +133,7 @@ export class WorkerPool {
       // Only a task no worker has received can be cancelled; the dispatcher skips it.
       if (job.worker || !this.#jobs.has(job.id)) return false;
       this.#jobs.delete(job.id);
-      this.#stale++; // still in the queue: dropped when the dispatcher reaches it
+      this.#queue.left();
       queueMicrotask(() => this.#checkDrained());
       return true;
     };
@@ -145,7 +146,7 @@ export class WorkerPool {
     }
     this.#jobs.set(job.id, job);
     if (this.#jobs.size === 1) this.#refAll(true);
-    if (this.#growth && this.#queued === 0) this.#growth.progress(); // waiting starts now
+    if (this.#growth && this.#queue.size === 0) this.#growth.progress(); // waiting starts now
     this.#queue.push(job);
     // A pool's first worker starts with its first task: its boot overlaps the caller's next
     // submits instead of following them. (More at once did worse: each start takes the main
@@ -153,15 +154,6 @@ export class WorkerPool {
     if (this.#workers.size === 0) this.#spawn();
     this.#schedule();
     return future;
-  }
-
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      this.#dispatch();
-    });
   }
 
   #window(): number {
@@ -177,41 +169,28 @@ export class WorkerPool {
     return w.ready && !w.exiting ? room : 0;
   }
 
-  /** Tasks waiting for a worker (not those cancelled while queued, which wait to be dropped). */
-  get #queued(): number {
-    return this.#queue.size - this.#stale;
-  }
-
-  #requeue(jobs: Job[]): void {
-    this.#queue.unshiftAll(jobs);
-  }
-
   #dispatch(): void {
     if (this.#functions.takeFailed()) {
       // Tasks whose function cannot be found fail now, whether or not a worker is ready.
-      this.#queue.retain((job) => {
-        if (!job.fn.error) return true;
-        if (this.#jobs.has(job.id)) this.#finish(job, false, job.fn.error);
-        else this.#stale--;
-        return false;
-      });
+      const failed = this.#queue.takeWhere((job) => job.fn.error !== null);
+      for (const job of failed) this.#finish(job, false, job.fn.error);
     }
-    if (this.#queued === 0) return;
+    if (this.#queue.size === 0) return;
     const window = this.#window();
     // Fill the ready workers, least loaded first.
     const workers = [...this.#workers].filter((w) => this.#room(w, window) > 0)
       .sort((a, b) => a.inFlight.length - b.inFlight.length);
     for (const w of workers) {
-      if (this.#queued === 0) break;
+      if (this.#queue.size === 0) break;
       // Share the queue among the workers with room, at most `room` each.
-      const share = Math.ceil(this.#queued / workers.length);
+      const share = Math.ceil(this.#queue.size / workers.length);
       this.#send(w, Math.min(this.#room(w, window), share));
     }
     // Start workers for what is left, up to the limit.
     const starting = [...this.#workers].filter((w) => !w.ready).length;
     // A task that can be stopped runs alone: one worker for each.
     const perWorker = this.#queue.peek()?.limits ? 1 : window;
-    let needed = Math.ceil(this.#queued / perWorker) - starting;
+    let needed = Math.ceil(this.#queue.size / perWorker) - starting;
     while (needed-- > 0 && this.#workers.size < this.#o.maxWorkers && !this.#broken) {
       if (this.#workers.size >= this.#eager && !this.#growth?.mayGrow(this.#workers)) break;
       this.#spawn();
@@ -223,11 +202,6 @@ export class WorkerPool {
     const jobs: unknown[] = [];
     let n = 0;
     for (let job = this.#queue.peek(); n < max && job; job = this.#queue.peek()) {
-      if (!this.#jobs.has(job.id)) {
-        this.#queue.shift(); // cancelled while queued
-        this.#stale--;
-        continue;
-      }
       if (job.fn.error) {
         this.#queue.shift();
         this.#finish(job, false, job.fn.error);
@@ -278,7 +252,7 @@ export class WorkerPool {
   #stop(job: Job, error: Error): boolean {
     if (!this.#jobs.has(job.id)) return false;
     const w = job.worker;
-    if (w === undefined) this.#stale++; // still in the queue: dropped when the dispatcher reaches it
+    if (w === undefined) this.#queue.left();
     else if (w.inFlight[0] !== job) {
       // Sent behind the task its worker runs (a batch): dropped here, its result ignored.
       w.inFlight.splice(w.inFlight.indexOf(job), 1);
@@ -287,7 +261,7 @@ export class WorkerPool {
       // and the tasks sent behind it go back to the front of the queue.
       const behind = w.inFlight.splice(0).slice(1);
       for (const other of behind) other.worker = undefined;
-      if (behind.length) this.#requeue(behind);
+      this.#queue.requeue(behind);
       w.exiting = true;
       if (w.child.alive) w.child.signal("kill");
     }
@@ -401,7 +375,7 @@ export class WorkerPool {
     }
     // Tasks sent but not started go back to the front of the queue.
     for (const job of unstarted) job.worker = undefined;
-    if (unstarted.length) this.#requeue(unstarted);
+    this.#queue.requeue(unstarted);
     // A worker that failed before it was ready (it cannot import its module, say) breaks the
     // pool: replacing it would fail again. One killed by a signal is replaced like any other.
     const killed = code !== null && code < 0;
@@ -422,21 +396,16 @@ export class WorkerPool {
     if (this.#broken) return;
     this.#broken = error;
     this.#wakeStarting();
-    for (const job of this.#takeQueue()) this.#finish(job, false, error);
+    for (const job of this.#queue.takeAll()) this.#finish(job, false, error);
     for (const w of this.#workers) {
       for (const job of w.inFlight.splice(0)) this.#finish(job, false, error);
       if (w.child.alive) w.child.signal("kill");
     }
   }
 
-  #takeQueue(): Job[] {
-    this.#stale = 0;
-    return this.#queue.takeAll().filter((j) => this.#jobs.has(j.id));
-  }
-
   /** Cancels the queued tasks (not those running). */
   cancelQueued(): void {
-    for (const job of this.#takeQueue()) {
+    for (const job of this.#queue.takeAll()) {
       if (!job.future.cancel()) {
         job.future._setException(new CancelledError("the pool was shut down"));
       }
@@ -486,7 +455,7 @@ export class WorkerPool {
   /** Kills every worker now; their tasks and the queued ones fail with `error`. */
   terminate(error: Error): void {
     this.#closed = true;
-    for (const job of this.#takeQueue()) this.#finish(job, false, error);
+    for (const job of this.#queue.takeAll()) this.#finish(job, false, error);
     for (const w of this.#workers) {
       w.exiting = true;
       for (const job of w.inFlight.splice(0)) this.#finish(job, false, error);
