@@ -20,7 +20,7 @@ const FORMS_URL = new URL("./fixtures/finder/forms.ts", import.meta.url).href;
 const HERE = new URL(import.meta.url).href.split("?")[0];
 
 async function roundTrip(fn: Fn, module?: string): Promise<{ ref: TargetRef; found: Fn }> {
-  const ref = await resolveTarget(fn, module, HERE, "test");
+  const ref = await resolveTarget(fn, module, () => HERE, "test");
   // What the child receives crosses by structured clone.
   const found = await findTarget(structuredClone(ref), "test");
   return { ref, found };
@@ -62,7 +62,7 @@ for (const [form, fn] of marked) {
 
 test("finder: an unexported closure is refused even when an export has the same source", async () => {
   const stray = forms.unexported();
-  await assert.rejects(resolveTarget(stray, FORMS_URL, undefined, "test"), (e: Error) => {
+  await assert.rejects(resolveTarget(stray, FORMS_URL, () => undefined, "test"), (e: Error) => {
     assert.ok(e instanceof TypeError);
     assert.match(e.message, /^test: target 'stray' is not exported from '.*forms\.ts'/);
     assert.match(e.message, /task\(import\.meta/);
@@ -83,7 +83,7 @@ test("finder: an export of a module still evaluating is confirmed by the child",
   const [declared, renamed, notHere] = g.finderPending.fns;
   // Resolving must not wait for the module (that would deadlock the notebook's shape).
   const refs = await Promise.all(
-    [declared, renamed, notHere].map((fn) => resolveTarget(fn, url, undefined, "test")),
+    [declared, renamed, notHere].map((fn) => resolveTarget(fn, url, () => undefined, "test")),
   );
   for (const ref of refs) {
     assert.equal(ref.exportName, undefined, "no export name can be confirmed mid-evaluation");
@@ -102,7 +102,7 @@ test("finder: an export of a module still evaluating is confirmed by the child",
 });
 
 test("finder: a child refuses a same-named export whose source differs", async () => {
-  const ref = await resolveTarget(forms.declared, FORMS_URL, undefined, "test");
+  const ref = await resolveTarget(forms.declared, FORMS_URL, () => undefined, "test");
   const forged: TargetRef = { url: ref.url, name: "declared", source: "0.0" };
   await assert.rejects(findTarget(forged, "test"), /target 'declared' is not exported/);
 });

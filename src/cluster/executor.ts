@@ -11,7 +11,7 @@ import { Future } from "../futures/future.ts";
 import { Deque } from "../pool/deque.ts";
 import { checkRun, type RunOptions } from "../pool/executor.ts";
 import { unrefTimer } from "../runtime/host.ts";
-import { callerModule } from "../targets/callsite.ts";
+import { callerOf } from "../targets/callsite.ts";
 import { resolveTarget } from "../targets/task.ts";
 import { checkConnection, loadBroker } from "./broker.ts";
 import { loadCodec, refuseShared, refuseSharedColumns } from "./codec.ts";
@@ -241,7 +241,7 @@ export class ClusterExecutor implements AsyncDisposable {
     let ref = this.#refs.get(fn);
     if (!ref) {
       const what = `${WHAT}: cannot run`;
-      const found = resolveTarget(fn, this.#module, callerModule(), what)
+      const found = resolveTarget(fn, this.#module, callerOf(), what)
         .then((r) => remoteRef(r, this.#root, what));
       found.then((r) => this.#refs.set(fn, r), () => {}); // known: no promise to wait for
       this.#refs.set(fn, ref = found);

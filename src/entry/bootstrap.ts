@@ -61,11 +61,8 @@ export function bootstrap(channel: ParentChannel): void {
  * forkserver would have preloaded too.
  */
 async function rehearse(channel: ParentChannel, boot: BootMessage): Promise<void> {
-  try {
-    if (boot.target.url) await findTarget(boot.target, "rehearsal");
-  } catch {
-    // no such function, as meant
-  }
+  // A child's steps from its boot on, to its answer (dropped): that no function is found.
+  if (boot.target.url) await runTarget({ send: () => {} }, boot, true);
   decodeValue(boot.args);
   await import("../process/shared_kinds.ts");
   try {
@@ -77,6 +74,12 @@ async function rehearse(channel: ParentChannel, boot: BootMessage): Promise<void
 }
 
 async function run(channel: ParentChannel, boot: BootMessage): Promise<number> {
+  adopt(channel, boot);
+  return await runTarget(channel, boot);
+}
+
+/** The child takes on who it is from its boot. */
+function adopt(channel: ParentChannel, boot: BootMessage): void {
   const s = state();
   s.self = boot.self;
   s.parent = boot.parent;
@@ -90,6 +93,17 @@ async function run(channel: ParentChannel, boot: BootMessage): Promise<number> {
     // Killed or terminated while blocked in the library: end here (the parent reports the code).
     onTerminationRequested(() => channel.exit(1));
   }
+}
+
+/**
+ * Finds the target, says it runs (or why not), and runs it — unless a `rehearsal`; resolves with
+ * the exit code.
+ */
+async function runTarget(
+  channel: Pick<ParentChannel, "send">,
+  boot: BootMessage,
+  rehearsal = false,
+): Promise<number> {
   let fn: (...args: unknown[]) => unknown;
   try {
     fn = await findTarget(boot.target, `Cannot start process '${boot.self.name}'`);
@@ -108,6 +122,7 @@ async function run(channel: ParentChannel, boot: BootMessage): Promise<number> {
     return 1;
   }
   channel.send({ op: "ready" });
+  if (rehearsal) return 0;
   try {
     if (hasHandles(boot.args)) await import("../process/shared_kinds.ts");
     const args = decodeValue(boot.args) as unknown[];

@@ -17,7 +17,7 @@ import { type Proxied, proxyFor } from "../proxy/proxies.ts";
 import { managerServerUrl } from "../runtime/entry_url.ts";
 import { privateSocketPath } from "../runtime/socket.ts";
 import type { ContextLike } from "../state/start_method.ts";
-import { callerModule } from "../targets/callsite.ts";
+import { type Caller, callerOf } from "../targets/callsite.ts";
 import { resolveTarget } from "../targets/task.ts";
 import { type Registered, serveManager } from "./server.ts";
 
@@ -66,7 +66,7 @@ interface Registration {
   typeid: string;
   factory?: (...args: never[]) => unknown;
   options: RegisterOptions;
-  caller: string | undefined;
+  caller: Caller;
 }
 
 const REGISTRY: unique symbol = Symbol("multiproc.managerRegistry") as never;
@@ -144,7 +144,7 @@ export class BaseManager {
     }
     const registry = cls[REGISTRY]!;
     const at = registry.findIndex((r) => r.typeid === typeid);
-    const entry = { typeid, factory, options, caller: callerModule() };
+    const entry = { typeid, factory, options, caller: callerOf() };
     if (at >= 0) registry[at] = entry;
     else registry.push(entry);
     const existing = (cls.prototype as unknown as Record<string, unknown>)[typeid];

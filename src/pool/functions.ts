@@ -3,7 +3,7 @@
  * by, resolved in the background while its first tasks wait in the queue.
  * @module
  */
-import { callerModule } from "../targets/callsite.ts";
+import { callerOf } from "../targets/callsite.ts";
 import { resolveTarget, type TargetRef } from "../targets/task.ts";
 import type { AnyFn } from "./calls.ts";
 
@@ -47,7 +47,7 @@ export class Functions {
       e.ref = fn;
       return e;
     }
-    resolveTarget(fn, this.module, callerModule(), `${this.what}: cannot run`).then(
+    resolveTarget(fn, this.module, callerOf(), `${this.what}: cannot run`).then(
       (ref) => void (e.ref = ref),
       (error) => void (e.error = error, this.#failed = true),
     ).then(this.onSettled);

@@ -9,7 +9,7 @@ import type { StartMethod } from "../core/start_method.ts";
 import { encodeArgs } from "../handles/handle.ts";
 import { Child, nextIdentity } from "../process/child.ts";
 import { poolWorkerUrl } from "../runtime/entry_url.ts";
-import { callerModule } from "../targets/callsite.ts";
+import { callerOf } from "../targets/callsite.ts";
 import { resolveTarget, type TargetRef } from "../targets/task.ts";
 import type { AnyFn } from "./calls.ts";
 import type { Job } from "./jobs.ts";
@@ -99,7 +99,7 @@ export class WorkerStarter {
       this.#initializer ??= resolveTarget(
         spec.initializer,
         spec.module,
-        callerModule(),
+        callerOf(),
         `${spec.what}: initializer`,
       );
     }

@@ -9,7 +9,7 @@ import { READY } from "../core/ready.ts";
 import { withTimeout } from "../core/sleep.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { encodeArgs, methodOf } from "../handles/handle.ts";
-import { callerModule } from "../targets/callsite.ts";
+import { type Caller, callerOf } from "../targets/callsite.ts";
 import { describeTarget, resolveTarget, type TargetRef } from "../targets/task.ts";
 import { Child, nextIdentity } from "./child.ts";
 
@@ -67,7 +67,8 @@ export class Process<A extends unknown[] = unknown[]> {
   readonly #target: ((...args: never[]) => unknown) | undefined;
   readonly #args: readonly unknown[];
   readonly #module: string | URL | undefined;
-  readonly #caller: string | undefined;
+  /** The module that made this process (none for the `Process` of a running child). */
+  readonly #caller: Caller = () => undefined;
   readonly #method: StartMethod;
   readonly #identity: readonly number[];
   #closed = false;
@@ -104,7 +105,7 @@ export class Process<A extends unknown[] = unknown[]> {
       );
     }
     this.#module = options.module;
-    this.#caller = callerModule();
+    this.#caller = callerOf();
     this.#method = methodOf(new.target);
   }
 

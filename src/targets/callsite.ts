@@ -19,6 +19,21 @@ export function isLibraryUrl(url: string): boolean {
   return OWN_FILES.includes(url) || OWN_DIRS.some((dir) => url.startsWith(dir));
 }
 
+/** The module that called into the library, worked out when first asked (see `callerOf`). */
+export type Caller = () => string | undefined;
+
+/**
+ * The module calling into the library now, as a `Caller`: the stack is captured here, but read
+ * only if a caller asks for it. Reading a stack costs (~0.15 ms on Deno, which maps TypeScript
+ * frames back to their source); most callers never need it (a `task()`-marked target, one a child
+ * has found before).
+ */
+export function callerOf(): Caller {
+  const here = new Error();
+  let url: string | undefined | null = null;
+  return () => (url === null ? (url = callerModule(here.stack ?? "")) : url);
+}
+
 /** URL of the first module on `stack` (by default, the current one) outside this library. */
 export function callerModule(stack = new Error().stack ?? ""): string | undefined {
   for (const line of stack.split("\n").slice(1)) {

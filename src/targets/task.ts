@@ -14,6 +14,7 @@
 import { processWide } from "../core/process_wide.ts";
 import { cleanModuleUrl, pathToFileUrl } from "../runtime/host.ts";
 import { importModule } from "../runtime/load.ts";
+import type { Caller } from "./callsite.ts";
 import { isEvaluating } from "./evaluating.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -98,13 +99,14 @@ export function moduleUrl(module: string | URL): string {
 }
 
 /**
- * Finds where a child finds `fn`: its `task()` mark, else an export of `module`, else of `caller`
- * (the calling module). `what` names the caller for errors, e.g. `Cannot start process 'P-3'`.
+ * Finds where a child finds `fn`: its `task()` mark, else an export of `module`, else of the
+ * calling module (`caller`, asked only then). `what` names the caller for errors, e.g.
+ * `Cannot start process 'P-3'`.
  */
 export async function resolveTarget(
   fn: AnyFunction,
   module: string | URL | undefined,
-  caller: string | undefined,
+  caller: Caller,
   what: string,
 ): Promise<TargetRef> {
   if (typeof fn !== "function") {
@@ -112,7 +114,7 @@ export async function resolveTarget(
   }
   const marked = markedTarget(fn);
   if (marked) return marked;
-  const candidates = [module === undefined ? undefined : moduleUrl(module), caller]
+  const candidates = [module === undefined ? undefined : moduleUrl(module), caller()]
     .filter((u): u is string => u !== undefined);
   const searched: string[] = [];
   for (const url of new Set(candidates)) {
