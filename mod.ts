@@ -22,7 +22,8 @@
 export { Connection } from "./src/channels/connection.ts";
 export { Pipe } from "./src/channels/pipe.ts";
 export { JoinableQueue, Queue, type QueueOptions, SimpleQueue } from "./src/channels/queue.ts";
-export { ClusterExecutor, type ClusterOptions } from "./src/cluster/executor.ts";
+export { ClusterExecutor } from "./src/cluster/executor.ts";
+export type { ClusterOptions } from "./src/cluster/options.ts";
 export { Client, Listener, type ListenerOptions } from "./src/connection/listener.ts";
 export type { AuthKey, SocketAddress } from "./src/connection/listener.ts";
 export { connectionWait } from "./src/connection/wait.ts";

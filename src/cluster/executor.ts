@@ -4,7 +4,6 @@
  * @module
  */
 import { coalesced } from "../core/coalesce.ts";
-import { checkTimeout } from "../core/deadline.ts";
 import { BrokenProcessPool, cancelledBy, CancelledError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import { Future } from "../futures/future.ts";
@@ -13,41 +12,16 @@ import { checkRun, type RunOptions } from "../pool/executor.ts";
 import { unrefTimer } from "../runtime/host.ts";
 import { callerOf } from "../targets/callsite.ts";
 import { resolveTarget } from "../targets/task.ts";
-import { checkConnection, loadBroker } from "./broker.ts";
+import { loadBroker } from "./broker.ts";
 import { loadCodec, refuseShared, refuseSharedColumns } from "./codec.ts";
 import { Connected } from "./connection.ts";
 import { lazyMap } from "./map.ts";
-import { realRoot, type RemoteRef, remoteRef } from "./naming.ts";
+import { type RemoteRef, remoteRef } from "./naming.ts";
+import { type ClusterConfig, clusterConfig, type ClusterOptions } from "./options.ts";
 import type { TaskData, TaskResult } from "./protocol.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyFn = (...args: any[]) => unknown;
-
-/**
- * Options of `new ClusterExecutor()`.
- * @example
- * ```ts
- * import { ClusterExecutor } from "multiproc";
- * const options = { connection: "redis://127.0.0.1:6379", queue: "jobs", root: "." };
- * void options; // new ClusterExecutor(options) connects to that Redis
- * ```
- */
-export interface ClusterOptions {
-  /** The Redis (or Valkey) URL, `redis://[user:password@]host:port[/db]` (`rediss://` for TLS). */
-  connection: string;
-  /** The queue's name: workers started with the same `--queue` run its tasks. */
-  queue: string;
-  /** The project's root (a path or `file:` URL), checked out the same on every worker. */
-  root: string | URL;
-  /** At most this many jobs wait in Redis at once; more wait here (default 1000). */
-  maxWaiting?: number;
-  /** After Redis has been unreachable this long (ms), every pending task fails (default 30000). */
-  unreachableTimeout?: number;
-  /** A time limit in milliseconds for every task, as `run()`'s `timeout` (none by default). */
-  taskTimeout?: number;
-  /** The module that exports the functions submitted (`import.meta.url`, a URL or a path). */
-  module?: string | URL;
-}
 
 /** A task of this client, from `run()` until its future settles. */
 interface Pending {
@@ -90,13 +64,7 @@ const QUIET_MS = 5000;
  * ```
  */
 export class ClusterExecutor implements AsyncDisposable {
-  readonly #url: string;
-  readonly #queueName: string;
-  readonly #root: string;
-  readonly #module: string | URL | undefined;
-  readonly #maxWaiting: number;
-  readonly #unreachableMs: number;
-  readonly #taskTimeout: number | undefined;
+  readonly #o: ClusterConfig;
   readonly #client = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   #next = 0;
   readonly #pending = new Map<string, Pending>();
@@ -121,26 +89,14 @@ export class ClusterExecutor implements AsyncDisposable {
   #closed: Promise<void> | undefined;
 
   constructor(options: ClusterOptions) {
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(`${WHAT}: pass { connection, queue, root }`);
-    }
-    this.#url = checkConnection(options.connection, WHAT);
-    if (typeof options.queue !== "string" || options.queue === "") {
-      throw new TypeError(`${WHAT}: queue must be a non-empty name, got ${String(options.queue)}`);
-    }
-    this.#queueName = options.queue;
-    this.#root = realRoot(options.root, WHAT);
-    this.#module = options.module;
-    this.#maxWaiting = positive(options.maxWaiting ?? 1000, "maxWaiting");
-    this.#unreachableMs = positive(options.unreachableTimeout ?? 30_000, "unreachableTimeout");
-    this.#taskTimeout = checkTimeout(`${WHAT}: taskTimeout`, options.taskTimeout);
+    this.#o = clusterConfig(options, WHAT);
     this.#connected = this.#connect();
     this.#connected.catch((error) => this.#break(error));
   }
 
   async #connect(): Promise<Connected> {
     const [broker, codec] = await Promise.all([loadBroker(WHAT), loadCodec()]);
-    const conn = new Connected(broker, codec, this.#url, this.#queueName, {
+    const conn = new Connected(broker, codec, this.#o.url, this.#o.queue, {
       onResult: (id, result) => this.#onResult(id, result),
       onLost: (id, reason) => this.#onLost(id, reason),
       onActive: (id) => {
@@ -150,13 +106,13 @@ export class ClusterExecutor implements AsyncDisposable {
       onUnreachable: () =>
         this.#break(
           new BrokenProcessPool(
-            `${WHAT}: Redis at ${this.#url} was unreachable for ${this.#unreachableMs} ms; every `
+            `${WHAT}: Redis at ${this.#o.url} was unreachable for ${this.#o.unreachableMs} ms; every `
               + `pending task failed. Check that Redis runs and is reachable, then make a new `
               + `executor.`,
           ),
         ),
       onReconnected: () => this.#reconcile(),
-      unreachableMs: this.#unreachableMs,
+      unreachableMs: this.#o.unreachableMs,
     });
     this.#opening = conn;
     await conn.ready();
@@ -200,7 +156,7 @@ export class ClusterExecutor implements AsyncDisposable {
   }
 
   #run<R>(fn: AnyFn, args: unknown[], options: RunOptions, what: string): Future<R> {
-    const timeout = checkRun(`${WHAT}.${what}()`, fn, args, options) ?? this.#taskTimeout;
+    const timeout = checkRun(`${WHAT}.${what}()`, fn, args, options) ?? this.#o.taskTimeout;
     refuseShared(args, `${WHAT}.${what}()`);
     const p = this.#add(fn, args, false, timeout);
     const signal = options.signal;
@@ -241,8 +197,8 @@ export class ClusterExecutor implements AsyncDisposable {
     let ref = this.#refs.get(fn);
     if (!ref) {
       const what = `${WHAT}: cannot run`;
-      const found = resolveTarget(fn, this.#module, callerOf(), what)
-        .then((r) => remoteRef(r, this.#root, what));
+      const found = resolveTarget(fn, this.#o.module, callerOf(), what)
+        .then((r) => remoteRef(r, this.#o.root, what));
       found.then((r) => this.#refs.set(fn, r), () => {}); // known: no promise to wait for
       this.#refs.set(fn, ref = found);
     }
@@ -255,9 +211,9 @@ export class ClusterExecutor implements AsyncDisposable {
     this.#pumping = true;
     try {
       const conn = this.#conn ?? await this.#connected;
-      while (this.#buffer.size > 0 && this.#inRedis < this.#maxWaiting && !this.#broken) {
+      while (this.#buffer.size > 0 && this.#inRedis < this.#o.maxWaiting && !this.#broken) {
         const batch: Pending[] = [];
-        while (this.#buffer.size > 0 && batch.length + this.#inRedis < this.#maxWaiting) {
+        while (this.#buffer.size > 0 && batch.length + this.#inRedis < this.#o.maxWaiting) {
           const p = this.#buffer.shift()!;
           if (this.#pending.get(p.id) === p) batch.push(p); // else cancelled meanwhile
         }
@@ -388,12 +344,12 @@ export class ClusterExecutor implements AsyncDisposable {
     return lazyMap<Awaited<R>>({
       what: `${WHAT}.map()`,
       iterablesAndOptions,
-      ahead: this.#maxWaiting,
+      ahead: this.#o.maxWaiting,
       submit: (columns: unknown[][], chunked: boolean) => {
         this.#checkOpen("map");
         refuseSharedColumns(columns, `${WHAT}.map()`);
         const args = chunked ? columns : columns.map((column) => column[0]);
-        return this.#add(fn as AnyFn, args, chunked, this.#taskTimeout)
+        return this.#add(fn as AnyFn, args, chunked, this.#o.taskTimeout)
           .future as Future<unknown>;
       },
     });
@@ -436,11 +392,4 @@ export class ClusterExecutor implements AsyncDisposable {
     clearInterval(this.#quietCheck);
     void (this.#conn ?? this.#opening)?.close();
   }
-}
-
-function positive(n: unknown, name: string): number {
-  if (typeof n !== "number" || !(n > 0)) {
-    throw new RangeError(`${WHAT}: ${name} must be a number above 0, got ${String(n)}`);
-  }
-  return n;
 }

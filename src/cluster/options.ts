@@ -1,0 +1,72 @@
+/**
+ * What a `ClusterExecutor` is made with: the options as a program gives them, checked into the
+ * settings the executor runs on.
+ * @module
+ */
+import { checkTimeout } from "../core/deadline.ts";
+import { checkConnection } from "./broker.ts";
+import { realRoot } from "./naming.ts";
+
+/**
+ * Options of `new ClusterExecutor()`.
+ * @example
+ * ```ts
+ * import { ClusterExecutor } from "multiproc";
+ * const options = { connection: "redis://127.0.0.1:6379", queue: "jobs", root: "." };
+ * void options; // new ClusterExecutor(options) connects to that Redis
+ * ```
+ */
+export interface ClusterOptions {
+  /** The Redis (or Valkey) URL, `redis://[user:password@]host:port[/db]` (`rediss://` for TLS). */
+  connection: string;
+  /** The queue's name: workers started with the same `--queue` run its tasks. */
+  queue: string;
+  /** The project's root (a path or `file:` URL), checked out the same on every worker. */
+  root: string | URL;
+  /** At most this many jobs wait in Redis at once; more wait here (default 1000). */
+  maxWaiting?: number;
+  /** After Redis has been unreachable this long (ms), every pending task fails (default 30000). */
+  unreachableTimeout?: number;
+  /** A time limit in milliseconds for every task, as `run()`'s `timeout` (none by default). */
+  taskTimeout?: number;
+  /** The module that exports the functions submitted (`import.meta.url`, a URL or a path). */
+  module?: string | URL;
+}
+
+/** `ClusterOptions`, checked, with their defaults. */
+export interface ClusterConfig {
+  readonly url: string;
+  readonly queue: string;
+  /** The root's real path. */
+  readonly root: string;
+  readonly module: string | URL | undefined;
+  readonly maxWaiting: number;
+  readonly unreachableMs: number;
+  readonly taskTimeout: number | undefined;
+}
+
+/** Checks `options` (errors name `what`, the option, the value and what to give). */
+export function clusterConfig(options: ClusterOptions, what: string): ClusterConfig {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${what}: pass { connection, queue, root }`);
+  }
+  const url = checkConnection(options.connection, what);
+  if (typeof options.queue !== "string" || options.queue === "") {
+    throw new TypeError(`${what}: queue must be a non-empty name, got ${String(options.queue)}`);
+  }
+  const positive = (n: unknown, name: string): number => {
+    if (typeof n !== "number" || !(n > 0)) {
+      throw new RangeError(`${what}: ${name} must be a number above 0, got ${String(n)}`);
+    }
+    return n;
+  };
+  return {
+    url,
+    queue: options.queue,
+    root: realRoot(options.root, what),
+    module: options.module,
+    maxWaiting: positive(options.maxWaiting ?? 1000, "maxWaiting"),
+    unreachableMs: positive(options.unreachableTimeout ?? 30_000, "unreachableTimeout"),
+    taskTimeout: checkTimeout(`${what}: taskTimeout`, options.taskTimeout),
+  };
+}
