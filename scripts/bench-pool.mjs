@@ -6,7 +6,15 @@
 // just made, its workers' start included, against CPython's the same. Writes bench/results/pool.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { $, cd } from "zx";
-import { ROOT, runFixture, runJson, RUNTIMES } from "./runtimes.mjs";
+import {
+  CA_VARIABLE,
+  ROOT,
+  runFixture,
+  runFixtureIn,
+  runJson,
+  RUNTIMES,
+  withoutExtraCaCerts,
+} from "./runtimes.mjs";
 
 cd(ROOT);
 await $`zx scripts/build.mjs`;
@@ -51,6 +59,23 @@ const RUNS = Number(process.env.RUNS ?? 3);
 const runs = [];
 for (let i = 1; i <= RUNS; i++) runs.push(await measure(i));
 const { py, peers, rows } = runs[runs.length - 1];
+
+// Node 20 (and Bun) read NODE_EXTRA_CA_CERTS at every start, before any of the program runs:
+// where it is set, a fresh pool of processes is measured a second time without it.
+const noCa = [];
+if (process.env[CA_VARIABLE]) {
+  for (const runtime of ["node", "bun"]) {
+    const { fresh } = await runFixtureIn(
+      withoutExtraCaCerts(),
+      runtime,
+      "pool_lib.mjs",
+      "process",
+      "fresh",
+    );
+    noCa.push({ runtime, fresh });
+    console.log(`${runtime} process, no ${CA_VARIABLE}: fresh ${rate(fresh, FRESH)}`);
+  }
+}
 
 const x = (a, b) => `${(b / a).toFixed(1)}×`;
 const cores = rows[0].workers;
@@ -97,6 +122,17 @@ const lines = [
   }),
   "",
   "piscina and tinypool are not run on Deno (tinypool deadlocks there; runtime-facts.md).",
+  ...(noCa.length
+    ? [
+      "",
+      `This machine sets ${CA_VARIABLE} (${process.env[CA_VARIABLE]}), which Node 20 parses at`,
+      "every start before any program code runs. Fresh submits without it, process children: "
+      + noCa.map(({ runtime, fresh }) =>
+        `${runtime} ${rate(fresh, FRESH)} (${x(fresh, py.fork.fresh)} CPython fork)`
+      ).join(", ")
+      + ".",
+    ]
+    : []),
   "",
 ];
 mkdirSync("bench/results", { recursive: true });
