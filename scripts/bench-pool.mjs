@@ -125,8 +125,9 @@ const lines = [
   ...(noCa.length
     ? [
       "",
-      `This machine sets ${CA_VARIABLE} (${process.env[CA_VARIABLE]}), which Node 20 parses at`,
-      "every start before any program code runs. Fresh submits without it, process children: "
+      `This machine sets ${CA_VARIABLE} (${process.env[CA_VARIABLE]}), which Node 20`,
+      "parses at every start before any program code runs. Fresh submits without it, process",
+      "children: "
       + noCa.map(({ runtime, fresh }) =>
         `${runtime} ${rate(fresh, FRESH)} (${x(fresh, py.fork.fresh)} CPython fork)`
       ).join(", ")

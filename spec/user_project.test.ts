@@ -2,11 +2,12 @@
  * The library the way a new user runs it: `npm pack`, the tarball and tsx installed in a fresh
  * project, and a TypeScript program written as the README teaches (fixtures/user_project/app.ts)
  * run with every runtime and loader a user might pick — `node --import tsx` on Node 20, 22 and
- * 24, the `tsx` command, Node 24 with no loader (its own type stripping), and Bun — under both
- * start methods; then a README notebook block, extracted from README.md as written, run the same
- * ways. Nothing comes from the network: the registry is pointed at a closed loopback port, koffi
- * comes from this checkout through `overrides`, tsx is linked from this checkout's node_modules
- * (its own dependencies, esbuild and get-tsconfig, resolve from there through the link).
+ * 24, the `tsx` command, Node 24 with no loader (its own type stripping), and Bun — under every
+ * start method (the warm start, "forkserver", too); then a README notebook block, extracted from
+ * README.md as written, run the same ways. Nothing comes from the network: the registry is
+ * pointed at a closed loopback port, koffi comes from this checkout through `overrides`, tsx is
+ * linked from this checkout's node_modules (its own dependencies, esbuild and get-tsconfig,
+ * resolve from there through the link).
  *
  * The package is packed from a copy of the checkout's sources, so that its build (`prepack`
  * empties and rewrites dist/) neither races spec/package.test.ts, which packs the checkout in the
@@ -29,7 +30,7 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { METHODS, OFFLINE, RUNTIME, tempDir } from "./helpers.ts";
+import { ALL_METHODS, OFFLINE, RUNTIME, tempDir } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const MODULES = join(ROOT, "node_modules");
@@ -226,7 +227,7 @@ test(
     t.diagnostic(`packed and installed in ${Math.round(performance.now() - t0)} ms: ${app}`);
 
     for (const way of WAYS) {
-      for (const method of METHODS) {
+      for (const method of ALL_METHODS) {
         const name = `${way.name}, ${method}: app.ts`;
         await t.test(name, { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
           const r = await run([...way.argv(app), "app.ts", method, ...MORE_ARGS], app);
