@@ -45,6 +45,16 @@ for (const method of ALL_METHODS) {
     assert.equal(readJson(out), "sync ran");
   });
 
+  test(`arguments of megabytes reach the child whole (many reads of its channel) ${tag}`, async () => {
+    const out = join(tempDir(), "big.json");
+    const big = Array.from({ length: 3 }, (_, i) => `${i}:${"é-x".repeat(400_000)}`);
+    const p = new Process({ target: syncWrite, args: [out, big] });
+    await p.start();
+    await p.join();
+    assert.equal(p.exitCode, 0);
+    assert.deepEqual(readJson(out), big);
+  });
+
   test(`Process awaits an async target before the child exits ${tag}`, async () => {
     const out = join(tempDir(), "async.json");
     const p = new Process({ target: asyncWrite, args: [out, { a: 1 }, 150] });

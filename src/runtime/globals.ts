@@ -29,7 +29,7 @@ export interface DenoNamespace {
   readonly args: string[];
   readonly mainModule: string;
   readonly stdout: { writeSync(p: Uint8Array): number };
-  readonly stdin: { readable: ReadableStream<Uint8Array> };
+  readonly stdin: { read(p: Uint8Array): Promise<number | null> };
   readonly permissions: {
     querySync(desc: { name: string }): { state: "granted" | "denied" | "prompt" };
   };
