@@ -6,6 +6,7 @@
  * job whose function returns at once is run and answered in the same turn, with no promise.
  * @module
  */
+import { type ChunkRun, chunkRun, isThenable, runChunk } from "../pool/chunk_run.ts";
 import { findTarget, type TargetRef } from "../targets/task.ts";
 import { type Codec, loadCodec } from "./codec.ts";
 import type { ChunkOutcome, TaskResult } from "./protocol.ts";
@@ -42,10 +43,6 @@ export function runTask(
   })();
 }
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof (v as PromiseLike<unknown> | null)?.then === "function";
-}
-
 function run(
   codec: Codec,
   fn: Fn,
@@ -77,31 +74,8 @@ function run(
     return isThenable(v) ? Promise.resolve(v).then(done, fail) : done(v);
   }
   // A chunk: the columns of its calls' arguments.
-  const cols = decoded as unknown[][];
-  const one = cols.length === 1 ? cols[0] : null;
-  const n = cols[0]?.length ?? 0;
-  const outcome: ChunkOutcome = { values: [], errors: [] };
-  /** Runs calls from `k` on: at once while they return at once, awaiting from one that does not. */
-  const from = (k: number): TaskResult | Promise<TaskResult> => {
-    for (; k < n; k++) {
-      let v: unknown;
-      try {
-        v = one ? fn(one[k]) : fn(...cols.map((c) => c[k]));
-      } catch (error) {
-        outcome.values.push(undefined);
-        outcome.errors.push([k, error]);
-        continue;
-      }
-      if (isThenable(v)) {
-        const at = k;
-        return Promise.resolve(v).then(
-          (value) => outcome.values.push(value),
-          (error) => (outcome.values.push(undefined), outcome.errors.push([at, error])),
-        ).then(() => from(at + 1));
-      }
-      outcome.values.push(v);
-    }
-    return done(outcome);
-  };
-  return from(0);
+  const outcome = (run: ChunkRun) =>
+    done({ values: run.values, errors: run.errors ?? [] } satisfies ChunkOutcome);
+  const run = runChunk(fn, chunkRun(true, decoded as unknown[][]));
+  return run instanceof Promise ? run.then(outcome) : outcome(run);
 }

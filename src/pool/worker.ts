@@ -6,6 +6,7 @@
 import { decodeValue, hasHandles } from "../handles/handle.ts";
 import { state } from "../state/state.ts";
 import { findTarget, type TargetRef } from "../targets/task.ts";
+import { type ChunkRun, chunkRun, isThenable, runChunk } from "./chunk_run.ts";
 import { installReporter } from "./progress.ts";
 import {
   type ChunkWire,
@@ -153,19 +154,14 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
         fns.set(fnId, fn = await fn);
       }
       if (chunked) {
-        const run = newChunkRun(args as ChunkArgs);
-        // Calls run synchronously until one returns a thenable: that one is awaited here.
-        for (let v = runCalls(fn, run); v !== undefined; v = runCalls(fn, run)) {
-          try {
-            run.values[run.k] = await v;
-          } catch (error) {
-            (run.errors ??= []).push([run.k, toWire(error)]);
-          }
-          run.k++;
-        }
-        const column = run.errors ? null : numberColumn(run.values);
-        results.push(id, 1, [column ?? run.values, run.errors] satisfies ChunkWire);
-        pending += run.values.length - 1;
+        // A chunk's arguments as they cross: by columns (1) or rows (0), and the data.
+        const [byColumns, data] = args as [number, ArrayLike<unknown>[]];
+        let run = runChunk(fn, chunkRun(byColumns === 1, data));
+        if (run instanceof Promise) run = await run;
+        const { values, errors } = run as ChunkRun;
+        const wire = errors && errors.map(([k, e]): [number, WireError] => [k, toWire(e)]);
+        results.push(id, 1, [(!wire && numberColumn(values)) || values, wire] satisfies ChunkWire);
+        pending += values.length - 1;
       } else {
         let v = fn(...args);
         if (isThenable(v)) {
@@ -191,55 +187,6 @@ async function revive(args: unknown[]): Promise<unknown[]> {
   if (!hasHandles(args)) return args;
   await import("../process/shared_kinds.ts");
   return decodeValue(args) as unknown[];
-}
-
-/** A chunk's arguments as they cross: by columns (1) or rows (0), and the data. */
-type ChunkArgs = [byColumns: number, data: ArrayLike<unknown>[]];
-
-/** A chunk being run: its calls' values and errors so far, and the index of the next call. */
-interface ChunkRun {
-  byColumns: boolean;
-  data: ArrayLike<unknown>[];
-  values: unknown[];
-  errors: [number, WireError][] | null;
-  k: number;
-}
-
-function newChunkRun([byColumns, data]: ChunkArgs): ChunkRun {
-  const n = byColumns ? (data[0]?.length ?? 0) : data.length;
-  return { byColumns: byColumns === 1, data, values: new Array(n), errors: null, k: 0 };
-}
-
-/**
- * Runs `run`'s calls of `fn` from `run.k` on, storing values and errors, until one returns a
- * thenable: returns it (`run.k` is its call's index), or undefined once all calls ran. A small
- * function of its own, so the runtime compiles this loop soon, rather than the worker's whole
- * async loop around it.
- */
-function runCalls(fn: Fn, run: ChunkRun): PromiseLike<unknown> | undefined {
-  const { data, values } = run;
-  const n = values.length;
-  const one = run.byColumns && data.length === 1 ? data[0] : null;
-  for (let k = run.k; k < n; k++) {
-    try {
-      const v = one
-        ? fn(one[k])
-        : fn(...(run.byColumns ? data.map((c) => c[k]) : data[k] as unknown[]));
-      if (isThenable(v)) {
-        run.k = k;
-        return v;
-      }
-      values[k] = v;
-    } catch (error) {
-      (run.errors ??= []).push([k, toWire(error)]);
-    }
-  }
-  run.k = n;
-  return undefined;
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof (v as PromiseLike<unknown> | null)?.then === "function";
 }
 
 function load(ref: TargetRef): Promise<Fn> {
