@@ -103,7 +103,40 @@ for (const method of METHODS) {
       for await (const _ of pool.map(endless, [1, 2])) void _;
     }, TimeoutError);
   });
+  test(`a task's time limit runs from its start: its worker's load of the function is not counted [${method}]`, async () => {
+    const { twiceSlowly } = await import("./fixtures/slow_load_targets.ts");
+    await using pool = new ctx.ProcessPoolExecutor({ maxWorkers: 1, taskTimeout: 300 });
+    await pool.submit(twice, 1); // the worker is up: what follows is the module's load alone
+    const t0 = performance.now();
+    assert.equal(await pool.run(twiceSlowly, [21], { timeout: 300 }), 42);
+    assert.ok(performance.now() - t0 >= 1400, "the module's load took its 1.5 s");
+    const out: number[] = [];
+    for await (const y of pool.map(twiceSlowly, [1, 2, 3], { chunksize: 2 })) out.push(y);
+    assert.deepEqual(out, [2, 4, 6]);
+  });
 }
+
+test(
+  "run(): a module that never finishes loading in the worker fails its timed task (TimeoutError, after the load bound)",
+  { timeout: 30_000 },
+  async () => {
+    const { twiceNever } = await import("./fixtures/hung_load_targets.ts");
+    await using pool = new (getContext("process").ProcessPoolExecutor)({ maxWorkers: 1 });
+    const before = await pool.submit(whoRuns);
+    const t0 = performance.now();
+    await assert.rejects(pool.run(twiceNever, [1], { timeout: 200 }).result(), (e: Error) => {
+      assert.ok(e instanceof TimeoutError, String(e));
+      assert.match(e.message, /did not start within 5000 ms/);
+      return true;
+    });
+    const took = performance.now() - t0;
+    assert.ok(took >= 4900 && took < 8000, `stopped after the load bound (${took} ms)`);
+    const deadline = Date.now() + 5000;
+    while (alive(before.pid!) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(alive(before.pid!), false, "the stuck worker was killed");
+    assert.equal(await pool.submit(twice, 4), 8, "the pool goes on");
+  },
+);
 
 test("run(): bad input gets errors that say what to pass", () => {
   const pool = new (getContext("thread").ProcessPoolExecutor)({ maxWorkers: 1 });

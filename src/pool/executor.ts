@@ -63,7 +63,11 @@ export interface ExecutorOptions {
 export interface RunOptions {
   /** Aborting it drops the task if queued, or kills its worker if running: `CancelledError`. */
   signal?: AbortSignal;
-  /** Milliseconds the task may run (from its start): past them, as `signal`, `TimeoutError`. */
+  /**
+   * Milliseconds the task may run, from when its worker starts it (the worker's first load of
+   * the function's module is not counted, but bounded by the limit or 5 s, whichever is longer):
+   * past them, as `signal`, `TimeoutError`.
+   */
   timeout?: number;
 }
 

@@ -10,6 +10,7 @@ import { encodeArgs } from "../handles/handle.ts";
 import type { Chunk } from "./calls.ts";
 import type { FnEntry } from "./functions.ts";
 import { type ChunkResult, type ChunkWire, numberColumn } from "./protocol.ts";
+import type { TimeLimit } from "./time_limit.ts";
 import { fromWire } from "./wire.ts";
 
 /** A task: one call (or a chunk of calls) of one function. */
@@ -27,6 +28,8 @@ export interface Job<W> {
    * idle worker, alone, so that it runs once sent and stopping it ends that worker only.
    */
   limits?: TaskLimits;
+  /** The clock of a task with a time limit (`limits.timeout`). */
+  clock?: TimeLimit;
 }
 
 /** What may stop one task: an abort signal, a time limit in milliseconds from its start. */

@@ -6,8 +6,12 @@
 import type { TargetRef } from "../targets/task.ts";
 import type { WireError } from "./wire.ts";
 
-/** Fields per task in `RunMessage.jobs`: id, function id, args, chunked (1: args is a list of arg lists). */
+/** Fields per task in `RunMessage.jobs`: id, function id, args, flags (`JOB_CHUNKED` | `JOB_TIMED`). */
 export const JOB_FIELDS = 4;
+/** Job flag: the args are a chunk's (a list of arg lists). */
+export const JOB_CHUNKED = 1;
+/** Job flag: the worker says when the task starts (`StartedMessage`): its time limit runs from then. */
+export const JOB_TIMED = 2;
 /** Fields per result in `DoneMessage.results`: id, ok (1/0), value or WireError. */
 export const RESULT_FIELDS = 3;
 
@@ -32,6 +36,15 @@ export interface HelloMessage {
 export interface InitFailedMessage {
   op: "initFailed";
   error: WireError;
+}
+
+/**
+ * Worker → parent: the task `id` (sent with `JOB_TIMED`) starts now, its function loaded and its
+ * arguments read.
+ */
+export interface StartedMessage {
+  op: "started";
+  id: number;
 }
 
 /** Worker → parent: results, and how long the worker was busy computing them. */

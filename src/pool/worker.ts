@@ -10,11 +10,14 @@ import { type ChunkRun, chunkRun, isThenable, runChunk } from "./chunk_run.ts";
 import { installReporter } from "./progress.ts";
 import {
   type ChunkWire,
+  JOB_CHUNKED,
   JOB_FIELDS,
+  JOB_TIMED,
   numberColumn,
   type ProgressMessage,
   REPORT_FIELDS,
   type RunMessage,
+  type StartedMessage,
   type WorkerConfig,
 } from "./protocol.ts";
 import { toWire, type WireError } from "./wire.ts";
@@ -139,7 +142,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
     }
     const id = queue[head], fnId = queue[head + 1] as number;
     let args = queue[head + 2] as unknown[];
-    const chunked = queue[head + 3] === 1;
+    const flags = queue[head + 3] as number;
     head += JOB_FIELDS;
     current = id;
     const t0 = performance.now();
@@ -153,7 +156,10 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
         flush();
         fns.set(fnId, fn = await fn);
       }
-      if (chunked) {
+      if (flags & JOB_TIMED) {
+        channel.send({ op: "started", id: id as number } satisfies StartedMessage);
+      }
+      if (flags & JOB_CHUNKED) {
         // A chunk's arguments as they cross: by columns (1) or rows (0), and the data.
         const [byColumns, data] = args as [number, ArrayLike<unknown>[]];
         let run = runChunk(fn, chunkRun(byColumns === 1, data));

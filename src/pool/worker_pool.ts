@@ -5,7 +5,7 @@
  * @module
  */
 import { coalesced } from "../core/coalesce.ts";
-import { BrokenProcessPool, cancelledBy, CancelledError, TimeoutError } from "../core/errors.ts";
+import { BrokenProcessPool, cancelledBy, CancelledError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import { Future } from "../futures/future.ts";
 import type { TargetRef } from "../targets/task.ts";
@@ -17,10 +17,14 @@ import { encodeJobArgs, type Job as JobOf, settleJob, type TaskLimits } from "./
 import {
   type DoneMessage,
   type InitFailedMessage,
+  JOB_CHUNKED,
+  JOB_TIMED,
   type ProgressMessage,
   REPORT_FIELDS,
   RESULT_FIELDS,
+  type StartedMessage,
 } from "./protocol.ts";
+import { TimeLimit } from "./time_limit.ts";
 import { fromWire, type WireError } from "./wire.ts";
 import { type Worker, type WorkerSpec, WorkerStarter } from "./workers.ts";
 
@@ -138,6 +142,11 @@ export class WorkerPool {
       return true;
     };
     future._onForce = () => this.#stop(job, new CancelledError("the task was cancelled"));
+    if (limits?.timeout !== undefined) {
+      const clock = new TimeLimit(limits.timeout, this.#o.what, (error) => this.#stop(job, error));
+      job.clock = clock;
+      future.addDoneCallback(() => clock.clear());
+    }
     if (limits?.signal) {
       const signal = limits.signal;
       const onAbort = () => this.#stop(job, cancelledBy(signal));
@@ -218,31 +227,23 @@ export class WorkerPool {
         w.known.add(job.fn.id);
         fns.push([job.fn.id, job.fn.ref]);
       }
-      jobs.push(job.id, job.fn.id, job.args, job.chunked ? 1 : 0);
+      jobs.push(
+        job.id,
+        job.fn.id,
+        job.args,
+        (job.chunked ? JOB_CHUNKED : 0) | (job.clock ? JOB_TIMED : 0),
+      );
       job.worker = w;
       w.inFlight.push(job);
       n++;
       if (job.limits) {
-        this.#startClock(job);
+        job.clock?.sent();
         break;
       }
     }
     if (n === 0) return;
     w.sent += n;
     w.child.send(fns.length ? { op: "run", fns, jobs } : { op: "run", jobs });
-  }
-
-  /** A task that can be stopped has started: its time limit runs from now. */
-  #startClock(job: Job): void {
-    const ms = job.limits?.timeout;
-    if (ms === undefined) return;
-    const timer = setTimeout(() => {
-      this.#stop(
-        job,
-        new TimeoutError(`${this.#o.what}: the task ran past its timeout of ${ms} ms`),
-      );
-    }, ms);
-    job.future.addDoneCallback(() => clearTimeout(timer));
   }
 
   /**
@@ -296,7 +297,10 @@ export class WorkerPool {
     const op = (m as { op?: string }).op;
     if (op === "done") this.#onDone(w, m as DoneMessage);
     else if (op === "progress") this.#onProgress(w, m as ProgressMessage);
-    else if (op === "hello") {
+    else if (op === "started") {
+      const job = this.#jobs.get((m as StartedMessage).id);
+      if (job?.worker === w) job.clock?.started();
+    } else if (op === "hello") {
       w.ready = true;
       w.readyAt = performance.now();
       this.#growth?.progress();
