@@ -249,6 +249,8 @@ test(
             // (b) a task() mark through a renamed import.
             cube: 27,
             poolArgv: argv,
+            // (g) a fresh worker's first task within a 300 ms limit; an endless one stopped.
+            timeLimits: { first: 25, endless: "TimeoutError", stoppedIn: true, after: 16 },
             // (f) a manager used by a child and the parent, its lock held 400 times; then killed
             // while a queue's get waits: EOFError at once, not at the get's 20 s timeout.
             manager: { count: 400, childExit: 0, killed: "EOFError", withinTimeout: true },
