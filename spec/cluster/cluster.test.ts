@@ -185,6 +185,25 @@ test("a worker killed mid-task: its job completes on another", { timeout: 90_000
   assert.ok(survivor.lines.all.some((l) => / finished /.test(l)), "the other worker ran it");
 });
 
+test("a job stopped while no worker ran it is stopped where it is redelivered, not run", {
+  timeout: 90_000,
+}, async () => {
+  const { executor, queue, workers: [victim] } = await cluster({}, 1);
+  await using _ = executor;
+  const controller = new AbortController();
+  const f = executor.run(spin, [], { signal: controller.signal });
+  await victim.lines.wait(/ started: /, 10_000, "worker");
+  await victim.kill();
+  controller.abort(); // no worker hears it: the stop's key says so
+  await assert.rejects(f.result(), CancelledError);
+  // A worker started now never heard the message; the job comes to it once its lock expires.
+  const [late] = await fixture.workers(queue, 1, ROOT);
+  await late.lines.wait(/ started: /, 20_000, "the job redelivered");
+  // At once: not at the next look at every running job's key (every 2 s).
+  await late.lines.wait(/failed: CancelledError/, 500, "the late worker stops it at its start");
+  assert.equal(await executor.submit(double, 3), 6, "and goes on");
+});
+
 test("Redis killed and restarted: pending tasks complete; gone past the limit: BrokenProcessPool", {
   timeout: 90_000,
 }, async () => {

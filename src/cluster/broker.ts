@@ -29,6 +29,10 @@ export interface BullJob<D = unknown> {
   id?: string;
   name: string;
   data: D;
+  /** How many times it was moved back to waiting after its worker died (BullMQ ≥ 5). */
+  stalledCounter?: number;
+  /** How many times a worker started it (BullMQ ≥ 5). */
+  attemptsStarted?: number;
 }
 
 /** BullMQ's job options the cluster uses. */

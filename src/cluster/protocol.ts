@@ -27,6 +27,12 @@ export type TaskResult = { readonly ok: true; readonly value: string } | {
   readonly error: string;
 };
 
+/** What a worker's child answers for a job: its result, and how long the call(s) took there (ms). */
+export interface RunOutcome {
+  readonly result: TaskResult;
+  readonly ms: number;
+}
+
 /** A chunk's results: the value of each call, and the errors of the calls that failed. */
 export interface ChunkOutcome {
   readonly values: unknown[];

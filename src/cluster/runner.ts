@@ -9,7 +9,7 @@
 import { type ChunkRun, chunkRun, isThenable, runChunk } from "../pool/chunk_run.ts";
 import { findTarget, type TargetRef } from "../targets/task.ts";
 import { type Codec, loadCodec } from "./codec.ts";
-import type { ChunkOutcome, TaskResult } from "./protocol.ts";
+import type { ChunkOutcome, RunOutcome, TaskResult } from "./protocol.ts";
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -21,25 +21,33 @@ function keyOf(ref: TargetRef): string {
   return `${ref.url}\0${ref.exportName}\0${ref.name}\0${ref.mark}\0${ref.source}`;
 }
 
-/** Runs the call(s) of a job: `args` encoded, of one call or (with `chunk`) columns of calls. */
+/**
+ * Runs the call(s) of a job: `args` encoded, of one call or (with `chunk`) columns of calls. With
+ * the result, how long that took here (ms).
+ */
 export function runTask(
   ref: TargetRef,
   args: string,
   chunk: boolean,
-): TaskResult | Promise<TaskResult> {
+): RunOutcome | Promise<RunOutcome> {
+  const t0 = performance.now();
+  const timed = (result: TaskResult): RunOutcome => ({ result, ms: performance.now() - t0 });
   const key = keyOf(ref);
   const fn = found.get(key);
-  if (codec && fn) return run(codec, fn, ref, args, chunk);
+  if (codec && fn) {
+    const result = run(codec, fn, ref, args, chunk);
+    return result instanceof Promise ? result.then(timed) : timed(result);
+  }
   return (async () => {
     const c = codec ??= await loadCodec();
     let f: Fn;
     try {
       f = await findTarget(ref, "multiproc worker: cannot run the task") as Fn;
     } catch (error) {
-      return { ok: false, error: c.encode(error) };
+      return timed({ ok: false, error: c.encode(error) });
     }
     found.set(key, f);
-    return run(c, f, ref, args, chunk);
+    return timed(await run(c, f, ref, args, chunk));
   })();
 }
 

@@ -11,12 +11,12 @@ import type { Future } from "../futures/future.ts";
 import { WorkerPool } from "../pool/worker_pool.ts";
 import { cpuCount } from "../process/current.ts";
 import { clusterRunnerUrl } from "../runtime/entry_url.ts";
-import { unrefTimer } from "../runtime/host.ts";
 import type { TargetRef } from "../targets/task.ts";
 import { type BullJob, checkConnection, closeUnlessAway, hangUp, loadBroker } from "./broker.ts";
 import { loadCodec } from "./codec.ts";
 import { localRef, realRoot, type RemoteRef, taskName } from "./naming.ts";
-import { stopChannel, stopKey, type TaskData, type TaskResult } from "./protocol.ts";
+import type { RunOutcome, TaskData, TaskResult } from "./protocol.ts";
+import { Stops } from "./stops.ts";
 
 /** Options of `runClusterWorker` (the command's flags). */
 export interface ClusterWorkerOptions {
@@ -47,24 +47,25 @@ export interface ClusterWorker {
 }
 
 const WHAT = "multiproc worker";
-/** How often the keys of stops are looked at for the running jobs. */
-const STOP_POLL_MS = 2000;
 
 /** A job this worker runs: its task's future in the local pool once submitted there. */
 interface Running {
-  future?: Future<TaskResult>;
+  future?: Future<RunOutcome>;
   /** A client asked to stop it. */
   stopped: boolean;
 }
 
 /**
- * Log lines gathered and written together once per turn of the event loop, or at once by
- * `flush()`: a busy worker's lines of jobs started go out with those of jobs ended, not one
- * write per line.
+ * Log lines gathered and written together once per turn of the event loop, or sooner: `soon()`
+ * writes them once the code running now is done (a microtask), and `flush()` at once. A busy
+ * worker's lines of jobs started go out with those of jobs ended, not one write per line.
  */
-function batchedLog(write: (text: string) => void): { log(line: string): void; flush(): void } {
+function batchedLog(
+  write: (text: string) => void,
+): { log(line: string): void; soon(): void; flush(): void } {
   let lines: string[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let queued = false;
   const flush = () => {
     clearTimeout(timer);
     timer = undefined;
@@ -78,6 +79,14 @@ function batchedLog(write: (text: string) => void): { log(line: string): void; f
       lines.push(line);
       timer ??= setTimeout(flush, 0);
     },
+    soon() {
+      if (queued) return;
+      queued = true;
+      queueMicrotask(() => {
+        queued = false;
+        flush();
+      });
+    },
     flush,
   };
 }
@@ -85,6 +94,27 @@ function batchedLog(write: (text: string) => void): { log(line: string): void; f
 /** The key under which a module's check is kept (cheaper than the whole ref as JSON). */
 function refKey(r: RemoteRef): string {
   return `${r.byUrl}\0${r.module}\0${r.hash}\0${r.name}\0${r.exportName}\0${r.mark}\0${r.source}`;
+}
+
+/**
+ * A function whose jobs took under this long in a child (ms, on average) is quick: its jobs may
+ * be sent to a child several at once, as a local pool sends tasks (far fewer messages). Others
+ * run alone in a child, so that `--concurrency` jobs run at once and stopping one ends no other.
+ */
+const QUICK_MS = 2;
+
+/** How long each function's jobs take in a child, by the key of its ref (a moving average). */
+class JobTimes {
+  readonly #ms = new Map<string, number>();
+
+  quick(key: string): boolean {
+    return (this.#ms.get(key) ?? Infinity) < QUICK_MS;
+  }
+
+  note(key: string, ms: number): void {
+    const old = this.#ms.get(key);
+    this.#ms.set(key, old === undefined ? ms : 0.7 * old + 0.3 * ms);
+  }
 }
 
 /** What every job runs in a child: runner.ts's `runTask`. */
@@ -100,10 +130,14 @@ function describe(error: unknown): string {
 export async function runClusterWorker(o: ClusterWorkerOptions): Promise<ClusterWorker> {
   const lines = batchedLog((text) => console.log(text));
   const log = o.log ?? lines.log;
-  /** A job's last line: out (with those gathered) before its result leaves, as readers expect. */
+  /**
+   * A job's last line: written before its result leaves. (The write is queued as a microtask
+   * before the job's function returns, so it runs before BullMQ's code after it; the lines of
+   * jobs that end in the same turn go out in one write.)
+   */
   const logNow = (line: string) => {
     log(line);
-    lines.flush();
+    lines.soon();
   };
   const url = checkConnection(o.connection, WHAT);
   const root = realRoot(o.root, WHAT);
@@ -124,8 +158,8 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   const running = new Map<string, Running>();
   // A module checked once (path and source hash) is not read again: its children have it loaded.
   const checked = new Map<string, Promise<TargetRef>>();
-  const verified = (ref: RemoteRef): Promise<TargetRef> => {
-    const key = refKey(ref);
+  const times = new JobTimes();
+  const verified = (ref: RemoteRef, key: string): Promise<TargetRef> => {
     let found = checked.get(key);
     if (!found) {
       found = localRef(ref, root);
@@ -147,21 +181,22 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
     log(`job ${id} started: ${taskName(data.ref)}`);
     const r: Running = { stopped: false };
     running.set(id, r);
-    // Stopped while this worker could not hear it (or before the job reached it): looked up
-    // beside the run, for the jobs that started meanwhile together.
-    stopsToCheck.add(id);
-    scheduleStopCheck();
+    // Stopped before the job reached this function, or while this worker could not hear it.
+    stops.started(id, (job.stalledCounter ?? 0) > 0 || (job.attemptsStarted ?? 1) > 1);
     try {
-      const ref = await verified(data.ref);
+      const key = refKey(data.ref);
+      const ref = await verified(data.ref, key);
       if (r.stopped) throw new CancelledError("its client stopped the task before it started");
-      // With limits (a time limit or none), a task that can be stopped: alone in its child.
-      r.future = pool.submit<TaskResult>(
-        RUNNER,
-        [ref, data.args, data.chunk],
-        undefined,
-        { timeout: data.timeout },
-      );
-      const result = await r.future;
+      // Alone in its child (limits, a time limit or none) unless quick without a time limit;
+      // either way a stop ends only this job (jobs sent behind it go to another child).
+      const alone = data.timeout !== undefined || !times.quick(key);
+      const limits = alone ? { timeout: data.timeout } : undefined;
+      r.future = pool.submit<RunOutcome>(RUNNER, [ref, data.args, data.chunk], undefined, limits);
+      const { result, ms } = await r.future.then(undefined, (error: unknown) => {
+        times.note(key, performance.now() - t0); // timed out, stopped or crashed: not quick
+        throw error;
+      });
+      times.note(key, ms);
       if (result.ok) logNow(`job ${id} finished in ${(performance.now() - t0).toFixed(1)} ms`);
       else logNow(`job ${id} failed: ${describe(codec.decode(result.error))}`);
       return result;
@@ -178,34 +213,18 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   // BullMQ's connection blocks; the stop channel's subscribes: the keys are read on a third.
   const control = broker.connect(url);
   control.on("error", () => {});
-  /** Stops the jobs among `ids` that a client asked to stop (their keys are there): one MGET. */
-  const checkStops = async (ids: string[]) => {
-    if (ids.length === 0) return;
-    const found = await control.mget(...ids.map((id) => stopKey(o.queue, id))).catch(() => []);
-    found.forEach((v, i) => v !== null && v !== undefined && stop(running.get(ids[i])));
-  };
-  /** Jobs started since the last look at their stop keys. */
-  const stopsToCheck = new Set<string>();
-  let checking = false;
-  /** One look at a time, a turn after the first job: the jobs that start meanwhile join it. */
-  const scheduleStopCheck = () => {
-    if (checking) return;
-    checking = true;
-    setTimeout(async () => {
-      try {
-        while (stopsToCheck.size > 0) {
-          const ids = [...stopsToCheck].filter((id) => running.has(id));
-          stopsToCheck.clear();
-          await checkStops(ids);
-        }
-      } catch {
-        // looked at again by the poll below
-      } finally {
-        checking = false;
-      }
-    }, 0);
-  };
   const connection = broker.connect(url, { blocking: true });
+  // A client stops a running job (its signal aborted, or cancel({ force: true })).
+  const subscriber = connection.duplicate();
+  subscriber.on("error", () => {});
+  const stops = new Stops({
+    queue: o.queue,
+    subscriber,
+    control,
+    running: () => running.keys(),
+    isRunning: (id) => running.has(id),
+    stop: (id) => stop(running.get(id)),
+  });
   const worker = new broker.bullmq.Worker(o.queue, process, {
     connection,
     concurrency: o.concurrency,
@@ -225,25 +244,14 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   });
   worker.on("error", () => {});
   worker.on("stalled", (jobId) => log(`job ${jobId} stalled: its worker died; redelivered`));
-  // A client stops a running job (its signal aborted, or cancel({ force: true })).
-  const stops = connection.duplicate();
-  stops.on("error", () => {});
-  stops.on("message", (_channel, jobId) => stop(running.get(jobId)));
-  // A stop whose message was lost (this worker was disconnected then) is in its key: looked for
-  // every STOP_POLL_MS while jobs run.
-  const poll = setInterval(
-    () => void checkStops([...running.keys()]).catch(() => {}),
-    STOP_POLL_MS,
-  );
-  unrefTimer(poll);
-  await Promise.all([worker.waitUntilReady(), stops.subscribe(stopChannel(o.queue))]);
+  await Promise.all([worker.waitUntilReady(), stops.listen()]);
   log(
     `connected: ${url}, queue '${o.queue}', root ${root}, ${o.concurrency} at once in `
       + `up to ${processes} "${o.method}" children`,
   );
   return {
     async close() {
-      clearInterval(poll);
+      stops.close();
       // BullMQ's close waits for the running jobs, then for Redis to take their results. With
       // Redis away it would wait for Redis: once the jobs are done here, the worker ends
       // without it (Redis redelivers those jobs when their locks expire).
@@ -254,7 +262,7 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
       }
       pool.close();
       await pool.joinWorkers();
-      await Promise.all([hangUp(stops), hangUp(connection), hangUp(control)]);
+      await Promise.all([hangUp(subscriber), hangUp(connection), hangUp(control)]);
       log("closed");
       lines.flush();
     },
