@@ -26,7 +26,7 @@ function tagged(tag: string): number[] {
   return pids;
 }
 
-for (const mode of ["running", "blocked"]) {
+for (const mode of ["running", "blocked", "busy"]) {
   test(`process children exit within a second of their parent's SIGKILL (${mode} child)`, async () => {
     const [cmd, args] = scriptCommand("orphan.ts", ["process", mode]);
     const parent = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });

@@ -31,9 +31,13 @@ export interface DenoNamespace {
   readonly stdout: { writeSync(p: Uint8Array): number };
   readonly stdin: { read(p: Uint8Array): Promise<number | null> };
   readonly permissions: {
-    querySync(desc: { name: string }): { state: "granted" | "denied" | "prompt" };
+    querySync(desc: { name: string; command?: string }): {
+      state: "granted" | "denied" | "prompt";
+    };
   };
+  readonly build: { readonly os: string };
   readFileSync(path: string): Uint8Array;
+  statSync(path: string): { isFile: boolean };
   readTextFileSync(path: string): string;
   realPathSync(path: string): string;
   cwd(): string;

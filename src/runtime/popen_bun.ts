@@ -2,6 +2,7 @@
  * The `"process"` start method on Bun: `Bun.spawn` with an IPC channel.
  * @module
  */
+import { deathSignalPrefix } from "./death_signal.ts";
 import { entryUrl } from "./entry_url.ts";
 import { bun } from "./globals.ts";
 import { fileUrlToPath } from "./host.ts";
@@ -13,7 +14,11 @@ export function launchBunSpawn(options: LaunchOptions): Popen {
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => (resolveExit = r));
   const child = bun().spawn({
-    cmd: [globalThis.process.execPath, fileUrlToPath(entryUrl("process"))],
+    cmd: [
+      ...deathSignalPrefix(), // killed with this process, even while busy (death_signal.ts)
+      globalThis.process.execPath,
+      fileUrlToPath(entryUrl("process")),
+    ],
     stdio: ["ignore", "inherit", "inherit"],
     serialization: "advanced",
     ipc: options.onMessage,

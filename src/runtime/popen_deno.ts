@@ -4,6 +4,7 @@
  * shares stdout is passed through to this process's stdout.
  * @module
  */
+import { deathSignalPrefix } from "./death_signal.ts";
 import { entryUrl } from "./entry_url.ts";
 import { encodeFrame, FrameDecoder } from "./frame.ts";
 import { deno } from "./globals.ts";
@@ -16,10 +17,19 @@ const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import
 /** Spawns a Deno child running the library's process entry. */
 export function launchDenoCommand(options: LaunchOptions): Popen {
   const d = deno();
-  const child = new d.Command(d.execPath(), {
+  // Killed with this process, even while busy, through setpriv where it can be (death_signal.ts).
+  const [cmd, ...wrapperArgs] = [...deathSignalPrefix(), d.execPath()];
+  const child = new d.Command(cmd, {
     // The program's arguments after the entry: the child's `Deno.args` and node:process's
     // `process.argv` are the parent's from its start (CPython's spawn hands over sys.argv).
-    args: ["run", "--no-prompt", ...permissionFlags(), entryUrl("process"), ...d.args],
+    args: [
+      ...wrapperArgs,
+      "run",
+      "--no-prompt",
+      ...permissionFlags(),
+      entryUrl("process"),
+      ...d.args,
+    ],
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",

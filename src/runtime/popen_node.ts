@@ -2,6 +2,7 @@
  * The `"process"` start method on Node: `child_process.fork` with an IPC channel.
  * @module
  */
+import { deathSignalPrefix } from "./death_signal.ts";
 import { entryUrl } from "./entry_url.ts";
 import { builtin, fileUrlToPath } from "./host.ts";
 import { processChildLoader } from "./node_loader.ts";
@@ -21,8 +22,11 @@ export function launchNodeFork(options: LaunchOptions): Popen {
   const process = globalThis.process;
   const entry = entryUrl("process");
   const { execArgv, env } = processChildLoader(entry, (flag) => PARENT_ONLY_FLAG.test(flag));
+  // Through setpriv where it can be (death_signal.ts): fork runs [execPath, ...execArgv, entry].
+  const [wrapper, ...wrapperArgs] = deathSignalPrefix();
   const child = fork(fileUrlToPath(entry), [], {
-    execArgv,
+    ...(wrapper ? { execPath: wrapper } : {}),
+    execArgv: wrapper ? [...wrapperArgs, process.execPath, ...execArgv] : execArgv,
     env: env ? { ...process.env, ...env } : process.env,
     serialization: "advanced",
     stdio: ["ignore", "inherit", "inherit", "ipc"],

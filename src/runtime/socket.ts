@@ -6,7 +6,7 @@
  * @module
  */
 import { builtin } from "./host.ts";
-import { onProcessExit } from "./os.ts";
+import { onProcessExit, runExitCallbacksOnSignals } from "./os.ts";
 
 type Net = typeof import("node:net");
 type NodeSocket = import("node:net").Socket;
@@ -175,7 +175,7 @@ export function privateSocketPath(name: string): { path: string; remove: () => v
   const os = builtin<typeof import("node:os")>("node:os");
   const dir = fs.mkdtempSync(`${os.tmpdir()}/multiproc-`);
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
-  onProcessExit(remove);
+  removeOnExit(remove);
   return { path: `${dir}/${name}.sock`, remove };
 }
 
@@ -183,5 +183,14 @@ export function privateSocketPath(name: string): { path: string; remove: () => v
 export function removeAtExit(path: string): void {
   const fs = builtin<typeof import("node:fs")>("node:fs");
   const dir = path.slice(0, path.lastIndexOf("/"));
-  onProcessExit(() => fs.rmSync(dir, { recursive: true, force: true }));
+  removeOnExit(() => fs.rmSync(dir, { recursive: true, force: true }));
+}
+
+/**
+ * Runs `remove` when this process ends, a SIGTERM included: a `"process"` child gets one when its
+ * parent dies (death_signal.ts), and removes its sockets before it ends.
+ */
+function removeOnExit(remove: () => void): void {
+  onProcessExit(remove);
+  runExitCallbacksOnSignals();
 }
