@@ -30,11 +30,14 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { ALL_METHODS, OFFLINE, RUNTIME, tempDir } from "./helpers.ts";
+import { ALL_METHODS, eventually, OFFLINE, pidAlive, RUNTIME, tempDir } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const MODULES = join(ROOT, "node_modules");
 const APP = fileURLToPath(new URL("./fixtures/user_project/app.ts", import.meta.url));
+const BUSY_ORPHAN = fileURLToPath(
+  new URL("./fixtures/user_project/busy_orphan.ts", import.meta.url),
+);
 const NODE20 = process.execPath;
 const NODE22 = join(MODULES, "node22", "bin", "node");
 const NODE24 = join(MODULES, "node24", "bin", "node");
@@ -124,6 +127,7 @@ function makeProject(): string {
   mkdirSync(join(app, "node_modules", ".bin"), { recursive: true });
   symlinkSync("../tsx/dist/cli.mjs", join(app, "node_modules", ".bin", "tsx"));
   copyFileSync(APP, join(app, "app.ts"));
+  copyFileSync(BUSY_ORPHAN, join(app, "busy_orphan.ts"));
   return app;
 }
 
@@ -273,6 +277,37 @@ test(
         const last = r.stdout.trim().split("\n").pop()?.trim();
         assert.equal(last, `Final Balance is: ${expected}`, `${name}\n${output(r)}`);
         assert.equal(r.code, 0, `${name}\n${output(r)}`);
+      });
+    }
+    for (const way of WAYS) {
+      const name = `${way.name}: a child busy in a loop ends with its parent's SIGKILL`;
+      await t.test(name, { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+        const [cmd, ...args] = [...way.argv(app), "busy_orphan.ts"];
+        const program = spawn(cmd, args, {
+          cwd: app,
+          env: env(),
+          stdio: ["ignore", "pipe", "pipe"],
+          detached: true,
+        });
+        let out = "";
+        program.stdout.on("data", (d) => (out += d));
+        program.stderr.on("data", (d) => (out += d));
+        const seen = await eventually(() => /PARENT \d+ CHILD \d+/.test(out), RUN_TIMEOUT_MS);
+        const [, parent, child] = (/PARENT (\d+) CHILD (\d+)/.exec(out) ?? []).map(Number);
+        try {
+          assert.ok(seen, `${name}: the program never said its pids\n${out}`);
+          // The program itself (under the tsx command, a child of tsx's), not its group.
+          process.kill(parent, "SIGKILL");
+          const gone = await eventually(() => !pidAlive(child), 2000);
+          assert.ok(gone, `${name}: child ${child} still ran 2 s after its parent's SIGKILL`);
+        } finally {
+          if (child && pidAlive(child)) process.kill(child, "SIGKILL");
+          try {
+            process.kill(-program.pid!, "SIGKILL");
+          } catch {
+            // ended
+          }
+        }
       });
     }
     t.diagnostic(`all cases in ${Math.round(performance.now() - t0)} ms`);
