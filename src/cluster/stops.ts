@@ -69,7 +69,7 @@ export class Stops {
    */
   started(id: string, redelivered: boolean): void {
     if (this.#recent.delete(id)) this.#o.stop(id);
-    else if (redelivered || this.#down || this.#o.subscriber.status !== "ready") this.#check([id]);
+    else if (redelivered || this.#o.subscriber.status !== "ready") this.#check([id]);
   }
 
   close(): void {
