@@ -125,6 +125,18 @@ test("a process child of the package defers tsx until it imports TypeScript; of 
   assert.deepEqual(source, {
     execArgv: ["--enable-source-maps", "--import", "tsx", "--require=./setup.cjs"],
   });
+  // A parent-only flag's value given apart goes with it (`node --test --test-name-pattern x`).
+  assert.deepEqual(
+    processChildLoader("file:///x/process-entry.js", parentOnly, [
+      "--test-name-pattern",
+      "unhandled",
+      "--stack-size",
+      "2000",
+      "--test-reporter=tap",
+      "--test",
+    ]).execArgv,
+    ["--stack-size", "2000"],
+  );
   // No tsx: nothing deferred.
   assert.deepEqual(
     processChildLoader("file:///x/process-entry.js", parentOnly, ["--import=./otel.mjs"]),

@@ -170,6 +170,20 @@ function programTsx(): { dir: string; api: string } | undefined {
 }
 
 /**
+ * `execArgv` without the flags `drop` matches, nor their values given apart (`--flag value`:
+ * `execArgv` holds only Node's options, so a word that is not one is the value of the one before).
+ */
+function withoutFlags(execArgv: readonly string[], drop: (flag: string) => boolean): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const flag = execArgv[i];
+    if (!drop(flag)) kept.push(flag);
+    else if (!flag.includes("=") && execArgv[i + 1]?.startsWith("-") === false) i++;
+  }
+  return kept;
+}
+
+/**
  * The `execArgv` and extra environment of a `"process"` child: the parent's flags (`execArgv`)
  * without those `isParentOnly` names, and without tsx's when the child's entry `entryUrl` is
  * JavaScript: those go in the environment, loaded before the child first imports a module of
@@ -181,7 +195,7 @@ export function processChildLoader(
   isParentOnly: (flag: string) => boolean,
   execArgv: readonly string[] = globalThis.process.execArgv,
 ): { execArgv: string[]; env?: Record<string, string> } {
-  const argv = execArgv.filter((flag) => !isParentOnly(flag));
+  const argv = withoutFlags(execArgv, isParentOnly);
   if (TS_EXTENSION.test(cleanModuleUrl(entryUrl))) return { execArgv: argv };
   const tsx = loaderFlags(argv).filter((f) => {
     const path = f.kind === "--loader" ? undefined : loaderPath(f.specifier);
