@@ -172,6 +172,28 @@ for (const method of METHODS) {
     assert.equal(late, "called at once");
   });
 
+  test(`a failed future left unawaited is no unhandled rejection; awaited, it rejects [${method}]`, async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+      const left = executor.submit(failOn, 1, 1);
+      const awaited = executor.submit(failOn, 2, 2);
+      const viaResult = executor.submit(failOn, 3, 3);
+      await assert.rejects(async () => await awaited, { name: "ValueError" });
+      await assert.rejects(viaResult.result(5000), { name: "ValueError" });
+      await new Promise<void>((resolve) => left.addDoneCallback(() => resolve()));
+      assert.equal(((await left.exception()) as Error).message, "bad value 1");
+      // Awaited after it failed, too.
+      await assert.rejects(async () => await left, { message: "bad value 1" });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
   test(`wait: FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, timeout [${method}]`, async () => {
     await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
     await warm(executor, 2);

@@ -6,7 +6,7 @@
 import { coalesced } from "../core/coalesce.ts";
 import { BrokenProcessPool, cancelledBy, CancelledError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
-import { Future } from "../futures/future.ts";
+import { Future, type TaskOwner } from "../futures/future.ts";
 import { Deque } from "../pool/deque.ts";
 import { checkRun, type RunOptions } from "../pool/executor.ts";
 import { unrefTimer } from "../runtime/host.ts";
@@ -171,6 +171,12 @@ export class ClusterExecutor implements AsyncDisposable {
     return p.future as Future<R>;
   }
 
+  /** What this executor's futures ask when they are cancelled. */
+  readonly #owner: TaskOwner<Pending> = {
+    cancelQueued: (p) => this.#cancel(p),
+    stopRunning: (p) => this.#stop(p.id, new CancelledError("the task was cancelled")),
+  };
+
   /** Queues a task (a call, or a chunk of calls' rows) and returns its record. */
   #add(fn: AnyFn, args: unknown[], chunk: boolean, timeout: number | undefined): Pending {
     const future = new Future<unknown>();
@@ -184,8 +190,7 @@ export class ClusterExecutor implements AsyncDisposable {
       added: false,
     };
     if (p.ref instanceof Promise) p.ref.catch(() => {});
-    future._onCancel = () => this.#cancel(p);
-    future._onForce = () => this.#stop(p.id, new CancelledError("the task was cancelled"));
+    future._attach(this.#owner, p);
     this.#pending.set(p.id, p);
     this.#buffer.push(p);
     this.#schedulePump();

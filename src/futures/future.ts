@@ -9,6 +9,17 @@ import { keepAlive } from "../core/keep_alive.ts";
 type State = "pending" | "running" | "cancelled" | "finished";
 
 /**
+ * @internal What runs a future's task and can take it back: its pool or executor, one object for
+ * all of its futures (a future holds it and its task, not two closures of its own).
+ */
+export interface TaskOwner<T> {
+  /** Drops `task` if no worker has it yet; false if one has it or it is gone. */
+  cancelQueued(task: T): boolean;
+  /** Stops `task` where it runs (`cancel({ force: true })`); false if it had settled. */
+  stopRunning(task: T): boolean;
+}
+
+/**
  * The result of a task submitted to an executor: `await future` or `future.result(ms)`.
  * @example
  * ```ts
@@ -26,16 +37,20 @@ export class Future<R = unknown> implements PromiseLike<R> {
   #error: unknown;
   #failed = false;
   // Typed without R, so that a Future<number> is a Future<unknown> (covariance).
-  #callbacks: ((f: never) => void)[] = [];
+  #callbacks: ((f: never) => void)[] | null = null;
   /** The `onProgress` callbacks, until the future settles. */
   #progress: ((value: unknown) => void)[] | null = null;
   #promise: Promise<R> | undefined;
   #resolve: ((v: never) => void) | undefined;
   #reject: ((e: unknown) => void) | undefined;
-  /** @internal Called by `cancel()` so that the pool drops the task. */
-  _onCancel: (() => boolean) | undefined;
-  /** @internal Called by `cancel({ force: true })` so that the pool stops the running task. */
-  _onForce: (() => boolean) | undefined;
+  #owner: TaskOwner<never> | undefined;
+  #task: unknown;
+
+  /** @internal Ties the future to its `task` in `owner`, which `cancel()` asks to drop or stop it. */
+  _attach<T>(owner: TaskOwner<T>, task: T): void {
+    this.#owner = owner as TaskOwner<never>;
+    this.#task = task;
+  }
 
   /** Whether the task is running (handed to a worker) now. */
   running(): boolean {
@@ -59,9 +74,12 @@ export class Future<R = unknown> implements PromiseLike<R> {
    */
   cancel(options: { force?: boolean } = {}): boolean {
     if (this.#state === "cancelled") return true;
-    if (this.#state === "running" && options.force && this._onForce) return this._onForce();
+    const owner = this.#owner;
+    if (this.#state === "running" && options.force && owner) {
+      return owner.stopRunning(this.#task as never);
+    }
     if (this.#state !== "pending") return false;
-    if (this._onCancel && !this._onCancel()) return false;
+    if (owner && !owner.cancelQueued(this.#task as never)) return false;
     this.#state = "cancelled";
     this.#error = new CancelledError("the future was cancelled before it ran");
     this.#failed = true;
@@ -111,8 +129,11 @@ export class Future<R = unknown> implements PromiseLike<R> {
     this.#progress = null; // reports after settlement are dropped
     if (this.#failed) this.#reject?.(this.#error);
     else this.#resolve?.(this.#value as never);
-    for (const callback of this.#callbacks.splice(0)) {
-      this.#call(callback as (f: Future<R>) => void);
+    this.#owner = this.#task = undefined;
+    const callbacks = this.#callbacks;
+    this.#callbacks = null;
+    if (callbacks) {
+      for (const callback of callbacks) this.#call(callback as (f: Future<R>) => void);
     }
   }
 
@@ -129,7 +150,7 @@ export class Future<R = unknown> implements PromiseLike<R> {
   /** Calls `fn(future)` once the future settles (at once if it has). */
   addDoneCallback(fn: (future: Future<R>) => void): void {
     if (this.done()) this.#call(fn);
-    else this.#callbacks.push(fn);
+    else (this.#callbacks ??= []).push(fn);
   }
 
   /**
@@ -184,6 +205,10 @@ export class Future<R = unknown> implements PromiseLike<R> {
     }
   }
 
+  /**
+   * The promise of the outcome, made on first need. Every caller attaches its handlers at once
+   * (`then`, `Deadline.within`), so a failed future is never an unhandled rejection of its own.
+   */
   #settled(): Promise<R> {
     if (!this.#promise) {
       if (this.done()) {
@@ -196,7 +221,6 @@ export class Future<R = unknown> implements PromiseLike<R> {
           this.#reject = reject;
         });
       }
-      this.#promise.catch(() => {}); // an unawaited failed future is not an unhandled rejection
     }
     return this.#promise;
   }

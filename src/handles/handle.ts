@@ -128,26 +128,34 @@ export function encodeArgs(
   method: StartMethod,
   where: (i: number) => string,
 ): unknown[] {
-  return args.map((arg, i) => {
-    if (
-      arg === null
-      || (typeof arg !== "object" && typeof arg !== "function" && typeof arg !== "symbol")
-    ) {
-      return arg; // a primitive always crosses as it is
-    }
-    const encoded = encodeValue(arg, method, () => where(i));
-    try {
-      structuredClone(encoded);
-    } catch (error) {
-      throw new TypeError(
-        `${where(i)} cannot be sent to a child: ${(error as Error).message}. `
-          + `Pass data that structured clone accepts (no functions, class instances lose their `
-          + `methods), or a shared object such as Value, SharedArray, Queue or Lock.`,
-        { cause: error },
-      );
-    }
-    return encoded;
-  });
+  const out = new Array<unknown>(args.length);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    out[i] = crossesAsIs(arg) ? arg : encodeChecked(arg, method, () => where(i));
+  }
+  return out;
+}
+
+/** Whether `arg` crosses to any child as it is: a primitive (other than a symbol). */
+export function crossesAsIs(arg: unknown): boolean {
+  return arg === null
+    || (typeof arg !== "object" && typeof arg !== "function" && typeof arg !== "symbol");
+}
+
+/** `arg` encoded, checked to cross (a `TypeError` that names `where()` if it cannot). */
+function encodeChecked(arg: unknown, method: StartMethod, where: () => string): unknown {
+  const encoded = encodeValue(arg, method, where);
+  try {
+    structuredClone(encoded);
+  } catch (error) {
+    throw new TypeError(
+      `${where()} cannot be sent to a child: ${(error as Error).message}. `
+        + `Pass data that structured clone accepts (no functions, class instances lose their `
+        + `methods), or a shared object such as Value, SharedArray, Queue or Lock.`,
+      { cause: error },
+    );
+  }
+  return encoded;
 }
 
 function encodeValue(v: unknown, method: StartMethod, where: () => string): unknown {

@@ -6,7 +6,7 @@
  */
 import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
-import { encodeArgs } from "../handles/handle.ts";
+import { crossesAsIs, encodeArgs } from "../handles/handle.ts";
 import type { Chunk } from "./calls.ts";
 import type { FnEntry } from "./functions.ts";
 import { type ChunkResult, type ChunkWire, numberColumn } from "./protocol.ts";
@@ -22,14 +22,14 @@ export interface Job<W> {
   chunked: boolean;
   future: Future<unknown>;
   /** The worker it was sent to, while it is there. */
-  worker?: W;
+  worker: W | undefined;
   /**
    * A task that can be stopped while it runs (`run()` with a signal or timeout): sent only to an
    * idle worker, alone, so that it runs once sent and stopping it ends that worker only.
    */
-  limits?: TaskLimits;
+  limits: TaskLimits | undefined;
   /** The clock of a task with a time limit (`limits.timeout`). */
-  clock?: TimeLimit;
+  clock: TimeLimit | undefined;
 }
 
 /** What may stop one task: an abort signal, a time limit in milliseconds from its start. */
@@ -49,6 +49,8 @@ export function encodeJobArgs(
   method: StartMethod,
   what: string,
 ): unknown[] {
+  // A call of primitives (the common case) is copied as it is, with no encoding to set up.
+  if (!chunk && args.every(crossesAsIs)) return args.slice();
   const encode = (values: unknown[], where: (i: number) => string) =>
     encodeArgs(values, method, (i) => `${what}: ${where(i)}`);
   if (!chunk) return encode(args, (j) => `argument ${j}`);

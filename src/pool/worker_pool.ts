@@ -7,7 +7,7 @@
 import { coalesced } from "../core/coalesce.ts";
 import { BrokenProcessPool, cancelledBy, CancelledError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
-import { Future } from "../futures/future.ts";
+import { Future, type TaskOwner } from "../futures/future.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
 import { Functions } from "./functions.ts";
@@ -57,6 +57,18 @@ export class WorkerPool {
   #avgMs = Infinity;
   /** Dispatches at the end of this turn: the tasks submitted in one go are sent in one batch. */
   readonly #schedule = coalesced(() => this.#dispatch());
+  /** What the futures of this pool's tasks ask when they are cancelled. */
+  readonly #owner: TaskOwner<Job> = {
+    cancelQueued: (job) => {
+      // Only a task no worker has received can be cancelled; the dispatcher skips it.
+      if (job.worker || !this.#jobs.has(job.id)) return false;
+      this.#jobs.delete(job.id);
+      this.#queue.left();
+      queueMicrotask(() => this.#checkDrained());
+      return true;
+    },
+    stopRunning: (job) => this.#stop(job, new CancelledError("the task was cancelled")),
+  };
   /** `eagerWorkers`, at least one. */
   readonly #eager: number;
   /** When the pool may grow beyond its eager workers (none if they are all it may have). */
@@ -112,19 +124,11 @@ export class WorkerPool {
     chunk?: Chunk,
     limits?: TaskLimits,
   ): Future<R> {
-    const chunked = chunk !== undefined;
     if (this.#broken) throw this.#broken;
     const future = new Future<R>();
-    const job: Job = {
-      id: this.#nextId++,
-      fn: this.#functions.entry(fn),
-      args: [],
-      chunked,
-      future: future as Future<unknown>,
-      limits,
-    };
+    let encoded: unknown[];
     try {
-      job.args = encodeJobArgs(args, chunk, this.#o.method, this.#o.what);
+      encoded = encodeJobArgs(args, chunk, this.#o.method, this.#o.what);
     } catch (error) {
       future._setException(error);
       return future;
@@ -133,15 +137,17 @@ export class WorkerPool {
       future._setCancelled(cancelledBy(limits.signal));
       return future;
     }
-    future._onCancel = () => {
-      // Only a task no worker has received can be cancelled; the dispatcher skips it.
-      if (job.worker || !this.#jobs.has(job.id)) return false;
-      this.#jobs.delete(job.id);
-      this.#queue.left();
-      queueMicrotask(() => this.#checkDrained());
-      return true;
+    const job: Job = {
+      id: this.#nextId++,
+      fn: this.#functions.entry(fn),
+      args: encoded,
+      chunked: chunk !== undefined,
+      future: future as Future<unknown>,
+      worker: undefined,
+      limits,
+      clock: undefined,
     };
-    future._onForce = () => this.#stop(job, new CancelledError("the task was cancelled"));
+    future._attach(this.#owner, job);
     if (limits?.timeout !== undefined) {
       const clock = new TimeLimit(limits.timeout, this.#o.what, (error) => this.#stop(job, error));
       job.clock = clock;
