@@ -207,12 +207,16 @@ export function orderedResults<R>(
   return iterator;
 }
 
-/** The result of `f`, waiting until `deadline` at most. */
+/**
+ * The result of `f`, waiting until `deadline` at most. Awaited as a promise, not through
+ * `f.result()`: no timer and no deadline of its own per task (the pool keeps the program alive
+ * while it has tasks).
+ */
 async function resultOf(f: Future<unknown>, deadline: Deadline | undefined): Promise<unknown> {
   if (deadline?.at !== undefined && !f.done() && !(await keepAlive(deadline.within(f)))) {
     throw new TimeoutError(
       `${deadline.what}: results not ready within ${deadline.timeout} ms of the call`,
     );
   }
-  return f.result();
+  return await f;
 }
