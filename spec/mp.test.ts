@@ -101,6 +101,24 @@ for (const method of METHODS) {
     assert.throws(() => q.put(1), /closed/);
   });
 
+  test(`Queue: an item that cannot be sent is refused at put, saying why [${method}]`, async () => {
+    const q = new ctx.Queue<unknown>();
+    for (const bad of [() => 1, { deep: [{ f: () => 1 }] }, Symbol("s")]) {
+      assert.throws(() => q.put(bad), /cannot be sent to a child.*Pass data that structured/s);
+    }
+    // Seen as data by the encoding: refused by the serializer, or sent as its data (Bun).
+    const withMethod = Object.assign([1, 2], { f: () => 1 });
+    try {
+      q.put(withMethod);
+      assert.deepEqual(q.get(), [1, 2]);
+    } catch (error) {
+      assert.match(String(error), /TypeError: .*cannot be sent to a child/);
+    }
+    q.put({ plain: [1, "two", { three: 3n }] });
+    assert.deepEqual(q.get(), { plain: [1, "two", { three: 3n }] });
+    q.close();
+  });
+
   test(`JoinableQueue: join waits for a child's taskDone calls; too many throw [${method}]`, async () => {
     const q = new ctx.JoinableQueue<number>();
     for (let i = 0; i < 3; i++) q.put(i);

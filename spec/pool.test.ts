@@ -278,6 +278,53 @@ for (const method of METHODS) {
     );
   });
 
+  test(`arguments that cannot be sent fail their own task only, however deep [${method}]`, async () => {
+    await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+    await executor.submit(twice, 1);
+    // Plain data crosses without a second clone to check it; what the encoding cannot prove
+    // cloneable is checked, at submit or, if only the send finds it, when the batch is sent.
+    // Values the encoding sees as data but the channel's serializer may refuse go as their data,
+    // or fail their task saying why (runtimes differ: Bun sends the array without its method).
+    const maybe = [
+      [Object.assign([1, 2], { f: () => 1 }), [1, 2]],
+      [new Proxy({ x: 1 }, {}), { x: 1 }],
+    ];
+    const bad: unknown[] = [
+      () => 1,
+      { deep: [{ f: () => 1 }] },
+      Symbol("s"),
+      ...maybe.map(([x]) => x),
+    ];
+    const futures = bad.flatMap((arg) => [executor.submit(same, arg), executor.submit(twice, 3)]);
+    const settled = await Promise.allSettled(futures);
+    settled.forEach((r, i) => {
+      if (i % 2 === 1) return assert.deepEqual(r, { status: "fulfilled", value: 6 });
+      const k = i / 2;
+      if (k >= 3 && r.status === "fulfilled") return assert.deepEqual(r.value, maybe[k - 3][1]);
+      assert.equal(r.status, "rejected", `argument ${k} was sent`);
+      const e = (r as PromiseRejectedResult).reason as Error;
+      assert.ok(e instanceof TypeError, `argument ${k}: ${e}`);
+      assert.match(e.message, /cannot be sent to a child.*Pass data that structured/s);
+    });
+    // map: one item of a chunk that cannot go fails the map with that item named.
+    const items: unknown[] = [{ x: 1 }, { x: 2 }, { f: () => 1 }];
+    await assert.rejects(
+      (async () => {
+        for await (const _ of executor.map(same, items, { chunksize: 2 }));
+      })(),
+      /item 2, argument 0 cannot be sent to a child/,
+    );
+    // Plain data still arrives whole, copied at submit: a later change does not reach the task.
+    const record = { a: [1, { b: "c" }], m: new Map([["k", { v: 1n }]]), s: new Set([1]) };
+    const f = executor.submit(same, record);
+    record.a.push(2);
+    assert.deepEqual(await f, {
+      a: [1, { b: "c" }],
+      m: new Map([["k", { v: 1n }]]),
+      s: new Set([1]),
+    });
+  });
+
   test(`a result that cannot be sent back fails that task only [${method}]`, async () => {
     await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
     const bad = executor.submit(unsendable);

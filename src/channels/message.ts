@@ -10,7 +10,7 @@
  * @module
  */
 import type { StartMethod } from "../core/start_method.ts";
-import { decodeValue, encodeArgs, hasHandles } from "../handles/handle.ts";
+import { decodeValue, encodeArgs, hasHandles, notCloneable } from "../handles/handle.ts";
 import { track, untrack } from "../memory/tracker.ts";
 import { pid } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";
@@ -104,8 +104,13 @@ export function encodeItem(
   method: StartMethod,
   what: string,
 ): Encoded {
-  const [encoded] = encodeArgs([item], method, () => what);
-  return encodeMessage(kind, encoded);
+  // Serialized at once: what the encoding cannot prove cloneable is checked by serializing it.
+  const [encoded] = encodeArgs([item], method, () => what, "walk");
+  try {
+    return encodeMessage(kind, encoded);
+  } catch (error) {
+    throw notCloneable(what, error);
+  }
 }
 
 /** Decodes the item of message `bytes[0..length)`, reviving shared objects (see `decodeMessage`). */

@@ -40,8 +40,9 @@ export interface TaskLimits {
 
 /**
  * The arguments of a call (`args`), or of every call of `chunk`, encoded for children of
- * `method`: shared objects as handles, the rest checked to cross. Errors name the pool (`what`)
- * and the item and argument.
+ * `method`: shared objects as handles, the rest checked to cross as far as the encoding cannot prove
+ * it (the pool reports a batch that does not go, WorkerPool's #unsent). Errors name the pool
+ * (`what`) and the item and argument.
  */
 export function encodeJobArgs(
   args: unknown[],
@@ -52,7 +53,7 @@ export function encodeJobArgs(
   // A call of primitives (the common case) is copied as it is, with no encoding to set up.
   if (!chunk && args.every(crossesAsIs)) return args.slice();
   const encode = (values: unknown[], where: (i: number) => string) =>
-    encodeArgs(values, method, (i) => `${what}: ${where(i)}`);
+    encodeArgs(values, method, (i) => `${what}: ${where(i)}`, "walk");
   if (!chunk) return encode(args, (j) => `argument ${j}`);
   if (chunk.kind === "cols") {
     return [

@@ -8,6 +8,7 @@ import { coalesced } from "../core/coalesce.ts";
 import { BrokenProcessPool, cancelledBy, CancelledError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import { Future, type TaskOwner } from "../futures/future.ts";
+import { notCloneable } from "../handles/handle.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
 import { Functions } from "./functions.ts";
@@ -248,8 +249,36 @@ export class WorkerPool {
       }
     }
     if (n === 0) return;
+    try {
+      w.child.send(fns.length ? { op: "run", fns, jobs } : { op: "run", jobs });
+    } catch (error) {
+      return this.#unsent(w, n, fns, error);
+    }
     w.sent += n;
-    w.child.send(fns.length ? { op: "run", fns, jobs } : { op: "run", jobs });
+  }
+
+  /**
+   * The last `n` tasks sent to `w` did not go: their message could not be serialized (an argument
+   * the encoding could not prove cloneable, encodeJobArgs). The tasks whose own arguments do not
+   * clone fail, saying why; the others go back to the front of the queue.
+   */
+  #unsent(w: Worker, n: number, fns: [number, TargetRef][], error: unknown): void {
+    for (const [id] of fns) w.known.delete(id);
+    const batch = w.inFlight.splice(-n);
+    const again = batch.filter((job) => {
+      job.worker = undefined;
+      try {
+        structuredClone(job.args);
+        return true;
+      } catch (cause) {
+        this.#finish(job, false, notCloneable(`${this.#o.what}: a task's arguments`, cause));
+        return false;
+      }
+    });
+    // Each clones, yet the message did not go: they fail with its error rather than loop.
+    if (again.length === n) { for (const job of again) this.#finish(job, false, error); }
+    else this.#queue.requeue(again);
+    this.#schedule();
   }
 
   /**
