@@ -65,6 +65,57 @@ for (const method of METHODS) {
     assert.deepEqual(await ex.submit(same, -0).then((v) => Object.is(v, -0)), true);
   });
 
+  test(`map: records (objects of one shape) cross by field and come back the same [${method}]`, async () => {
+    await using ex = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
+    const fields = [-0, NaN, "s", "", true, null, undefined, 2n ** 70n, 1.5];
+    const rows = Array.from({ length: 200 }, (_, i) => ({
+      id: i,
+      v: fields[i % fields.length],
+      name: `row ${i}`,
+    }));
+    const back = async (items: unknown[], chunksize = 64) => {
+      const out: unknown[] = [];
+      for await (const y of ex.map(same, items, { chunksize })) out.push(y);
+      return out;
+    };
+    const same200 = await back(rows);
+    assert.deepEqual(same200, rows); // deepStrictEqual: -0, NaN, undefined fields kept
+    same200.forEach((r, i) =>
+      assert.deepEqual(Object.keys(r as object), ["id", "v", "name"], `keys of item ${i}`)
+    );
+    // Columns that are not one shape of primitives cross item by item, unchanged.
+    class Point {
+      x: number;
+      constructor(x: number) {
+        this.x = x;
+      }
+    }
+    const others: unknown[][] = [
+      rows.map((r, i) => (i === 100 ? { name: r.name, id: r.id, v: r.v } : r)), // key order
+      rows.map((r, i) => (i === 100 ? { ...r, extra: 1 } : r)), // one key more
+      rows.map((r, i) => (i === 100 ? { id: r.id, v: [r.v], name: r.name } : r)), // nested
+      rows.map((r, i) => (i === 100 ? Object.assign(Object.create(null), r) : r)), // no prototype
+      rows.map((r) => new Point(r.id)), // class instances: structured clone's plain objects
+      rows.map((r) => ({
+        get id() {
+          return r.id;
+        },
+      })), // a getter: read when sent
+      Array.from({ length: 200 }, () => ({})), // no fields
+    ];
+    for (const [k, items] of others.entries()) {
+      assert.deepEqual(await back(items), items.map((x) => structuredClone(x)), `case ${k}`);
+    }
+    // A later change to a record does not reach the task (read when submitted).
+    const batch = rows.slice(0, 64).map((r) => ({ ...r }));
+    const it = ex.map(same, batch, { chunksize: 64 })[Symbol.asyncIterator]();
+    const first = it.next();
+    batch[1].name = "changed";
+    assert.deepEqual((await first).value, rows[0]);
+    assert.deepEqual((await it.next()).value, rows[1]);
+    await it.return?.();
+  });
+
   test(`map: a chunk's calls may return promises; errors, sync or not, stop at their item [${method}]`, async () => {
     await using ex = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
     const xs = Array.from({ length: 90 }, (_, i) => i);

@@ -129,20 +129,27 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  */
 export type CrossCheck = "clone" | "walk";
 
+/** What `encodeArgs` tells its caller: whether it made any handle (a child must revive them). */
+export interface Encoding {
+  handles: boolean;
+}
+
 /**
  * Replaces shareable objects with handles for a child started with `method`, and checks that the
- * rest can be cloned (as `check` says). `where(i)` describes position `i` for error messages.
+ * rest can be cloned (as `check` says). `where(i)` describes position `i` for error messages;
+ * `encoding.handles` is set if a handle was made.
  */
 export function encodeArgs(
   args: readonly unknown[],
   method: StartMethod,
   where: (i: number) => string,
   check: CrossCheck = "clone",
+  encoding?: Encoding,
 ): unknown[] {
   const out = new Array<unknown>(args.length);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    out[i] = crossesAsIs(arg) ? arg : encodeChecked(arg, method, () => where(i), check);
+    out[i] = crossesAsIs(arg) ? arg : encodeChecked(arg, method, () => where(i), check, encoding);
   }
   return out;
 }
@@ -166,12 +173,16 @@ export function notCloneable(what: string, cause: unknown): TypeError {
   );
 }
 
-/** What one encoding walks through: its child's method, where it is, what it could not prove. */
+/**
+ * What one encoding walks through: its child's method, where it is, what it could not prove, and
+ * whether it made a handle.
+ */
 interface Walk {
   readonly method: StartMethod;
   readonly where: () => string;
   /** A value met that structured clone may refuse. */
   unproven: boolean;
+  handles: boolean;
 }
 
 /** `arg` encoded, checked to cross (a `TypeError` that names `where()` if it cannot). */
@@ -180,9 +191,11 @@ function encodeChecked(
   method: StartMethod,
   where: () => string,
   check: CrossCheck,
+  encoding: Encoding | undefined,
 ): unknown {
-  const walk: Walk = { method, where, unproven: false };
+  const walk: Walk = { method, where, unproven: false, handles: false };
   const encoded = encodeValue(arg, walk);
+  if (walk.handles && encoding) encoding.handles = true;
   if (check === "clone" || walk.unproven) {
     try {
       structuredClone(encoded);
@@ -215,6 +228,7 @@ function encodeValue(v: unknown, walk: Walk): unknown {
       );
     }
     walk.unproven = true; // its data is the kind's own
+    walk.handles = true;
     return { [TAG]: state.kind, method, data: encodeValue(state.data, walk) };
   }
   if (Array.isArray(v)) return v.map((x) => encodeValue(x, walk));

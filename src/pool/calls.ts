@@ -7,8 +7,9 @@ import type { Deadline } from "../core/deadline.ts";
 import { TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import type { Future } from "../futures/future.ts";
+import type { Column } from "./columns.ts";
 import type { TaskLimits } from "./jobs.ts";
-import type { ChunkResult, Column } from "./protocol.ts";
+import type { ChunkResult } from "./protocol.ts";
 import type { WorkerPool } from "./worker_pool.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -6,10 +6,11 @@
  */
 import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
-import { crossesAsIs, encodeArgs } from "../handles/handle.ts";
+import { crossesAsIs, encodeArgs, type Encoding } from "../handles/handle.ts";
 import type { Chunk } from "./calls.ts";
+import { fromWireColumn, numberColumn, recordColumn } from "./columns.ts";
 import type { FnEntry } from "./functions.ts";
-import { type ChunkResult, type ChunkWire, numberColumn } from "./protocol.ts";
+import type { ChunkResult, ChunkWire } from "./protocol.ts";
 import type { TimeLimit } from "./time_limit.ts";
 import { fromWire } from "./wire.ts";
 
@@ -20,6 +21,8 @@ export interface Job<W> {
   /** Encoded: the call's arguments, or `[0, rows]` / `[1, columns]` of a chunk's. */
   args: unknown[];
   chunked: boolean;
+  /** Its arguments hold handles (shared objects), which the worker revives. */
+  handles: boolean;
   future: Future<unknown>;
   /** The worker it was sent to, while it is there. */
   worker: W | undefined;
@@ -41,25 +44,27 @@ export interface TaskLimits {
 /**
  * The arguments of a call (`args`), or of every call of `chunk`, encoded for children of
  * `method`: shared objects as handles, the rest checked to cross as far as the encoding cannot prove
- * it (the pool reports a batch that does not go, WorkerPool's #unsent). Errors name the pool
- * (`what`) and the item and argument.
+ * it (the pool reports a batch that does not go, WorkerPool's #unsent); `encoding.handles` set if
+ * they hold any. Errors name the pool (`what`) and the item and argument.
  */
 export function encodeJobArgs(
   args: unknown[],
   chunk: Chunk | undefined,
   method: StartMethod,
   what: string,
+  encoding: Encoding,
 ): unknown[] {
   // A call of primitives (the common case) is copied as it is, with no encoding to set up.
   if (!chunk && args.every(crossesAsIs)) return args.slice();
   const encode = (values: unknown[], where: (i: number) => string) =>
-    encodeArgs(values, method, (i) => `${what}: ${where(i)}`, "walk");
+    encodeArgs(values, method, (i) => `${what}: ${where(i)}`, "walk", encoding);
   if (!chunk) return encode(args, (j) => `argument ${j}`);
   if (chunk.kind === "cols") {
     return [
       1,
       chunk.cols.map((col, j) =>
-        numberColumn(col) ?? encode(col, (k) => `item ${chunk.first + k}, argument ${j}`)
+        numberColumn(col) ?? recordColumn(col)
+          ?? encode(col, (k) => `item ${chunk.first + k}, argument ${j}`)
       ),
     ];
   }
@@ -77,7 +82,7 @@ export function settleJob<W>(job: Job<W>, ok: boolean, value: unknown): void {
   if (ok && job.chunked) {
     const [values, errors] = value as ChunkWire;
     const result: ChunkResult = {
-      values,
+      values: fromWireColumn(values),
       errors: errors && new Map(errors.map(([k, e]) => [k, fromWire(e)])),
     };
     job.future._setResult(result);

@@ -4,14 +4,18 @@
  * @module
  */
 import type { TargetRef } from "../targets/task.ts";
+import type { Column, WireColumn } from "./columns.ts";
 import type { WireError } from "./wire.ts";
 
-/** Fields per task in `RunMessage.jobs`: id, function id, args, flags (`JOB_CHUNKED` | `JOB_TIMED`). */
+/** Fields per task in `RunMessage.jobs`: id, function id, args, flags (`JOB_CHUNKED` | `JOB_TIMED` |
+ * `JOB_HANDLES`). */
 export const JOB_FIELDS = 4;
 /** Job flag: the args are a chunk's (a list of arg lists). */
 export const JOB_CHUNKED = 1;
 /** Job flag: the worker says when the task starts (`StartedMessage`): its time limit runs from then. */
 export const JOB_TIMED = 2;
+/** Job flag: the args hold handles of shared objects, to revive before the call. */
+export const JOB_HANDLES = 4;
 /** Fields per result in `DoneMessage.results`: id, ok (1/0), value or WireError. */
 export const RESULT_FIELDS = 3;
 
@@ -74,31 +78,13 @@ export interface WorkerConfig {
 }
 
 /**
- * A chunked task's result as it crosses: the values (a `Float64Array` when all are numbers, see
- * `numberColumn`), and the errors by index (if any).
+ * A chunked task's result as it crosses: the values (as `wireColumn` makes them: numbers as a
+ * `Float64Array`, records by field), and the errors by index (if any).
  */
-export type ChunkWire = [values: Column, errors: [number, WireError][] | null];
-
-/** A chunk's values: an array, or a `Float64Array` of numbers. */
-export type Column = unknown[] | Float64Array;
+export type ChunkWire = [values: WireColumn, errors: [number, WireError][] | null];
 
 /** A chunked task's result in the parent. */
 export interface ChunkResult {
   values: Column;
   errors: Map<number, Error> | null;
-}
-
-/** Columns shorter than this stay arrays: a typed array pays off on longer ones. */
-const TYPED_MIN = 32;
-
-/**
- * `values` as a `Float64Array` if every one is a number, else null: a chunk's column of numbers
- * (arguments or results) crosses as bytes, which every channel copies in one go, where an array
- * is cloned item by item. Reading it back gives the same numbers (`-0` and `NaN` included).
- */
-export function numberColumn(values: ArrayLike<unknown>): Float64Array | null {
-  const n = values.length;
-  if (n < TYPED_MIN) return null;
-  for (let i = 0; i < n; i++) if (typeof values[i] !== "number") return null;
-  return Float64Array.from(values as ArrayLike<number>);
 }

@@ -7,13 +7,14 @@ import { decodeValue, hasHandles } from "../handles/handle.ts";
 import { state } from "../state/state.ts";
 import { findTarget, type TargetRef } from "../targets/task.ts";
 import { type ChunkRun, chunkRun, isThenable, runChunk } from "./chunk_run.ts";
+import { fromWireColumn, type WireColumn, wireColumn } from "./columns.ts";
 import { installReporter } from "./progress.ts";
 import {
   type ChunkWire,
   JOB_CHUNKED,
   JOB_FIELDS,
+  JOB_HANDLES,
   JOB_TIMED,
-  numberColumn,
   type ProgressMessage,
   REPORT_FIELDS,
   type RunMessage,
@@ -148,7 +149,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
     const t0 = performance.now();
     let fn = fns.get(fnId)!;
     try {
-      if (hasHandles(args)) {
+      if (flags & JOB_HANDLES) {
         flush();
         args = await revive(args);
       }
@@ -162,11 +163,12 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
       if (flags & JOB_CHUNKED) {
         // A chunk's arguments as they cross: by columns (1) or rows (0), and the data.
         const [byColumns, data] = args as [number, ArrayLike<unknown>[]];
-        let run = runChunk(fn, chunkRun(byColumns === 1, data));
+        const calls = byColumns === 1 ? (data as WireColumn[]).map(fromWireColumn) : data;
+        let run = runChunk(fn, chunkRun(byColumns === 1, calls));
         if (run instanceof Promise) run = await run;
         const { values, errors } = run as ChunkRun;
         const wire = errors && errors.map(([k, e]): [number, WireError] => [k, toWire(e)]);
-        results.push(id, 1, [(!wire && numberColumn(values)) || values, wire] satisfies ChunkWire);
+        results.push(id, 1, [wire ? values : wireColumn(values), wire] satisfies ChunkWire);
         pending += values.length - 1;
       } else {
         let v = fn(...args);

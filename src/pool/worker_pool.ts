@@ -8,7 +8,7 @@ import { coalesced } from "../core/coalesce.ts";
 import { BrokenProcessPool, cancelledBy, CancelledError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import { Future, type TaskOwner } from "../futures/future.ts";
-import { notCloneable } from "../handles/handle.ts";
+import { type Encoding, notCloneable } from "../handles/handle.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
 import { Functions } from "./functions.ts";
@@ -19,6 +19,7 @@ import {
   type DoneMessage,
   type InitFailedMessage,
   JOB_CHUNKED,
+  JOB_HANDLES,
   JOB_TIMED,
   type ProgressMessage,
   REPORT_FIELDS,
@@ -58,6 +59,8 @@ export class WorkerPool {
   #avgMs = Infinity;
   /** Dispatches at the end of this turn: the tasks submitted in one go are sent in one batch. */
   readonly #schedule = coalesced(() => this.#dispatch());
+  /** What encoding a task's arguments found (one record, reset for each task). */
+  readonly #encoding: Encoding = { handles: false };
   /** What the futures of this pool's tasks ask when they are cancelled. */
   readonly #owner: TaskOwner<Job> = {
     cancelQueued: (job) => {
@@ -128,8 +131,10 @@ export class WorkerPool {
     if (this.#broken) throw this.#broken;
     const future = new Future<R>();
     let encoded: unknown[];
+    const encoding = this.#encoding;
+    encoding.handles = false;
     try {
-      encoded = encodeJobArgs(args, chunk, this.#o.method, this.#o.what);
+      encoded = encodeJobArgs(args, chunk, this.#o.method, this.#o.what, encoding);
     } catch (error) {
       future._setException(error);
       return future;
@@ -143,6 +148,7 @@ export class WorkerPool {
       fn: this.#functions.entry(fn),
       args: encoded,
       chunked: chunk !== undefined,
+      handles: encoding.handles,
       future: future as Future<unknown>,
       worker: undefined,
       limits,
@@ -238,7 +244,8 @@ export class WorkerPool {
         job.id,
         job.fn.id,
         job.args,
-        (job.chunked ? JOB_CHUNKED : 0) | (job.clock ? JOB_TIMED : 0),
+        (job.chunked ? JOB_CHUNKED : 0) | (job.clock ? JOB_TIMED : 0)
+          | (job.handles ? JOB_HANDLES : 0),
       );
       job.worker = w;
       w.inFlight.push(job);

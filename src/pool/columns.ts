@@ -1,0 +1,89 @@
+/**
+ * A chunk's column (the values of one argument across its calls, or its calls' results) as it
+ * crosses to or from a worker. Every channel clones an array item by item, so where the data allow
+ * a column crosses in fewer, larger pieces: numbers as one `Float64Array` (bytes, copied in one
+ * go), records — plain objects of one shape whose fields are primitives, the rows of a table — as
+ * one column per field. The other side rebuilds the same values.
+ * @module
+ */
+
+/** A chunk's values: an array, or a `Float64Array` of numbers. */
+export type Column = unknown[] | Float64Array;
+
+/** Records as they cross: their keys in order, and one column per key. */
+export interface RecordColumn {
+  readonly keys: string[];
+  readonly fields: Column[];
+}
+
+/** A column as it crosses. */
+export type WireColumn = Column | RecordColumn;
+
+/** Columns shorter than this stay arrays: the other forms pay off on longer ones. */
+const TYPED_MIN = 32;
+/** Records with more fields than this cross as objects. */
+const MAX_FIELDS = 64;
+
+/**
+ * `values` as a `Float64Array` if every one is a number, else null: a chunk's column of numbers
+ * (arguments or results) crosses as bytes, which every channel copies in one go, where an array
+ * is cloned item by item. Reading it back gives the same numbers (`-0` and `NaN` included).
+ */
+export function numberColumn(values: ArrayLike<unknown>): Float64Array | null {
+  const n = values.length;
+  if (n < TYPED_MIN) return null;
+  for (let i = 0; i < n; i++) if (typeof values[i] !== "number") return null;
+  return Float64Array.from(values as ArrayLike<number>);
+}
+
+/**
+ * `values` by field if they are records of one shape (plain objects with the same keys in the
+ * same order, every field a primitive other than a symbol), else null. Read while encoding: the
+ * caller's later changes do not reach the other side.
+ */
+export function recordColumn(values: ArrayLike<unknown>): RecordColumn | null {
+  const n = values.length;
+  if (n < TYPED_MIN || !isRecord(values[0])) return null;
+  const keys = Object.keys(values[0] as object);
+  const m = keys.length;
+  if (m === 0 || m > MAX_FIELDS) return null;
+  const fields = keys.map(() => new Array<unknown>(n));
+  for (let i = 0; i < n; i++) {
+    const v = values[i] as Record<string, unknown>;
+    if (!isRecord(v)) return null;
+    let j = 0;
+    for (const key in v) {
+      if (j === m || key !== keys[j]) return null;
+      const x = v[key];
+      if (typeof x === "object" ? x !== null : typeof x === "symbol" || typeof x === "function") {
+        return null;
+      }
+      fields[j++][i] = x;
+    }
+    if (j !== m) return null;
+  }
+  return { keys, fields: fields.map((f) => numberColumn(f) ?? f) };
+}
+
+/** `values` in the form that crosses best (`numberColumn`, `recordColumn`), else as it is. */
+export function wireColumn(values: Column): WireColumn {
+  return numberColumn(values) ?? recordColumn(values) ?? values;
+}
+
+/** The values of a column that crossed (the same values `wireColumn` was given). */
+export function fromWireColumn(column: WireColumn): Column {
+  if (Array.isArray(column) || column instanceof Float64Array) return column;
+  const { keys, fields } = column;
+  const n = fields[0].length;
+  const out = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) {
+    const record: Record<string, unknown> = {};
+    for (let j = 0; j < keys.length; j++) record[keys[j]] = fields[j][i];
+    out[i] = record;
+  }
+  return out;
+}
+
+function isRecord(v: unknown): boolean {
+  return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+}
