@@ -102,6 +102,7 @@ for (const method of METHODS) {
         },
       })), // a getter: read when sent
       Array.from({ length: 200 }, () => ({})), // no fields
+      rows.map((r) => JSON.parse(`{"__proto__": ${r.id}, "id": ${r.id}}`)), // an own __proto__
     ];
     for (const [k, items] of others.entries()) {
       assert.deepEqual(await back(items), items.map((x) => structuredClone(x)), `case ${k}`);

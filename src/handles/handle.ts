@@ -247,11 +247,18 @@ function encodeValue(v: unknown, walk: Walk): unknown {
   }
   if (isPlainObject(v)) {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) out[k] = encodeValue(v[k], walk);
+    for (const k of Object.keys(v)) setOwn(out, k, encodeValue(v[k], walk));
     return out;
   }
   walk.unproven = true;
   return v;
+}
+
+/** Sets `out[k]` as an own property, also when `k` is `"__proto__"` (which would set the prototype). */
+function setOwn(out: Record<string, unknown>, k: string, value: unknown): void {
+  if (k === "__proto__") {
+    Object.defineProperty(out, k, { value, writable: true, enumerable: true, configurable: true });
+  } else out[k] = value;
 }
 
 /** Turns handles back into live shared objects, in a child. */
@@ -266,7 +273,7 @@ export function decodeValue(v: unknown): unknown {
       return cls.fromHandle(Origin.revive(v.method as StartMethod, decodeValue(v.data)));
     }
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) out[k] = decodeValue(v[k]);
+    for (const k of Object.keys(v)) setOwn(out, k, decodeValue(v[k]));
     return out;
   }
   return v;

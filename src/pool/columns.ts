@@ -31,9 +31,14 @@ const MAX_FIELDS = 64;
  */
 export function numberColumn(values: ArrayLike<unknown>): Float64Array | null {
   const n = values.length;
-  if (n < TYPED_MIN) return null;
-  for (let i = 0; i < n; i++) if (typeof values[i] !== "number") return null;
-  return Float64Array.from(values as ArrayLike<number>);
+  if (n < TYPED_MIN || typeof values[0] !== "number") return null;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = values[i];
+    if (typeof x !== "number") return null;
+    out[i] = x;
+  }
+  return out;
 }
 
 /**
@@ -46,7 +51,8 @@ export function recordColumn(values: ArrayLike<unknown>): RecordColumn | null {
   if (n < TYPED_MIN || !isRecord(values[0])) return null;
   const keys = Object.keys(values[0] as object);
   const m = keys.length;
-  if (m === 0 || m > MAX_FIELDS) return null;
+  // An own "__proto__" would set the prototype of the record rebuilt: it crosses as an object.
+  if (m === 0 || m > MAX_FIELDS || keys.includes("__proto__")) return null;
   const fields = keys.map(() => new Array<unknown>(n));
   for (let i = 0; i < n; i++) {
     const v = values[i] as Record<string, unknown>;
