@@ -253,6 +253,8 @@ test(
             // (b) a task() mark through a renamed import.
             cube: 27,
             poolArgv: argv,
+            // (h) records through map by field; an argument that cannot cross fails its task.
+            records: { labels: 64, unsendable: "TypeError: true" },
             // (g) a fresh worker's first task within a 300 ms limit; an endless one stopped.
             timeLimits: { first: 25, endless: "TimeoutError", stoppedIn: true, after: 16 },
             // (f) a manager used by a child and the parent, its lock held 400 times; then killed
