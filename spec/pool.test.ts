@@ -67,7 +67,7 @@ for (const method of METHODS) {
 
   test(`map: records (objects of one shape) cross by field and come back the same [${method}]`, async () => {
     await using ex = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
-    const fields = [-0, NaN, "s", "", true, null, undefined, 2n ** 70n, 1.5];
+    const fields = [-0, NaN, "s", "", true, null, undefined, 2n ** 70n, 1.5, "\ud800 é 😀"];
     const rows = Array.from({ length: 200 }, (_, i) => ({
       id: i,
       v: fields[i % fields.length],
@@ -83,6 +83,19 @@ for (const method of METHODS) {
     same200.forEach((r, i) =>
       assert.deepEqual(Object.keys(r as object), ["id", "v", "name"], `keys of item ${i}`)
     );
+    // Strings, by column: any code units (a lone surrogate too), empty ones.
+    const strings = rows.map((
+      r,
+      i,
+    ) => (i % 7 === 0 ? "" : `${r.name} \udc00 ${"é".repeat(i % 5)}`));
+    assert.deepEqual(await back(strings), strings);
+    const names: unknown[] = [];
+    for await (
+      const s of ex.map(same, rows.map((r) => ({ s: r.name, n: r.id })), { chunksize: 64 })
+    ) {
+      names.push((s as { s: string }).s);
+    }
+    assert.deepEqual(names, rows.map((r) => r.name));
     // Columns that are not one shape of primitives cross item by item, unchanged.
     class Point {
       x: number;

@@ -2,22 +2,29 @@
  * A chunk's column (the values of one argument across its calls, or its calls' results) as it
  * crosses to or from a worker. Every channel clones an array item by item, so where the data allow
  * a column crosses in fewer, larger pieces: numbers as one `Float64Array` (bytes, copied in one
- * go), records — plain objects of one shape whose fields are primitives, the rows of a table — as
- * one column per field. The other side rebuilds the same values.
+ * go), strings as one string and their lengths, records — plain objects of one shape whose fields
+ * are primitives, the rows of a table — as one column per field. The other side rebuilds the same
+ * values.
  * @module
  */
 
 /** A chunk's values: an array, or a `Float64Array` of numbers. */
 export type Column = unknown[] | Float64Array;
 
+/** Strings as they cross: joined, and the length of each (in UTF-16 code units). */
+export interface StringColumn {
+  readonly text: string;
+  readonly lengths: Uint32Array;
+}
+
 /** Records as they cross: their keys in order, and one column per key. */
 export interface RecordColumn {
   readonly keys: string[];
-  readonly fields: Column[];
+  readonly fields: (Column | StringColumn)[];
 }
 
 /** A column as it crosses. */
-export type WireColumn = Column | RecordColumn;
+export type WireColumn = Column | StringColumn | RecordColumn;
 
 /** Columns shorter than this stay arrays: the other forms pay off on longer ones. */
 const TYPED_MIN = 32;
@@ -39,6 +46,22 @@ export function numberColumn(values: ArrayLike<unknown>): Float64Array | null {
     out[i] = x;
   }
   return out;
+}
+
+/**
+ * `values` as one string and their lengths if every one is a string, else null: one string
+ * crosses in one copy, where an array of strings is cloned string by string (~4× slower on Bun).
+ */
+export function stringColumn(values: ArrayLike<unknown>): StringColumn | null {
+  const n = values.length;
+  if (n < TYPED_MIN || typeof values[0] !== "string") return null;
+  const lengths = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = values[i];
+    if (typeof x !== "string") return null;
+    lengths[i] = x.length;
+  }
+  return { text: Array.prototype.join.call(values, ""), lengths };
 }
 
 /**
@@ -68,18 +91,23 @@ export function recordColumn(values: ArrayLike<unknown>): RecordColumn | null {
     }
     if (j !== m) return null;
   }
-  return { keys, fields: fields.map((f) => numberColumn(f) ?? f) };
+  return { keys, fields: fields.map((f) => numberColumn(f) ?? stringColumn(f) ?? f) };
 }
 
-/** `values` in the form that crosses best (`numberColumn`, `recordColumn`), else as it is. */
+/**
+ * `values` in the form that crosses best (`numberColumn`, `stringColumn`, `recordColumn`), else
+ * as it is.
+ */
 export function wireColumn(values: Column): WireColumn {
-  return numberColumn(values) ?? recordColumn(values) ?? values;
+  return numberColumn(values) ?? stringColumn(values) ?? recordColumn(values) ?? values;
 }
 
 /** The values of a column that crossed (the same values `wireColumn` was given). */
 export function fromWireColumn(column: WireColumn): Column {
   if (Array.isArray(column) || column instanceof Float64Array) return column;
-  const { keys, fields } = column;
+  if ("text" in column) return fromStrings(column);
+  const keys = column.keys;
+  const fields = column.fields.map(fromWireColumn);
   const n = fields[0].length;
   const out = new Array<unknown>(n);
   for (let i = 0; i < n; i++) {
@@ -87,6 +115,12 @@ export function fromWireColumn(column: WireColumn): Column {
     for (let j = 0; j < keys.length; j++) record[keys[j]] = fields[j][i];
     out[i] = record;
   }
+  return out;
+}
+
+function fromStrings({ text, lengths }: StringColumn): string[] {
+  const out = new Array<string>(lengths.length);
+  for (let i = 0, at = 0; i < lengths.length; i++) out[i] = text.slice(at, at += lengths[i]);
   return out;
 }
 

@@ -8,7 +8,7 @@ import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
 import { crossesAsIs, encodeArgs, type Encoding } from "../handles/handle.ts";
 import type { Chunk } from "./calls.ts";
-import { fromWireColumn, numberColumn, recordColumn } from "./columns.ts";
+import { fromWireColumn, wireColumn } from "./columns.ts";
 import type { FnEntry } from "./functions.ts";
 import type { ChunkResult, ChunkWire } from "./protocol.ts";
 import type { TimeLimit } from "./time_limit.ts";
@@ -62,10 +62,10 @@ export function encodeJobArgs(
   if (chunk.kind === "cols") {
     return [
       1,
-      chunk.cols.map((col, j) =>
-        numberColumn(col) ?? recordColumn(col)
-          ?? encode(col, (k) => `item ${chunk.first + k}, argument ${j}`)
-      ),
+      chunk.cols.map((col, j) => {
+        const wire = wireColumn(col); // numbers, strings, records: by column
+        return wire !== col ? wire : encode(col, (k) => `item ${chunk.first + k}, argument ${j}`);
+      }),
     ];
   }
   return [
