@@ -30,6 +30,11 @@ export type WireColumn = Column | StringColumn | RecordColumn;
 const TYPED_MIN = 32;
 /** Records with more fields than this cross as objects. */
 const MAX_FIELDS = 64;
+/**
+ * Strings longer than this in all (UTF-16 code units) cross one by one: joined, a chunk of them
+ * could pass the longest string a runtime makes (V8: 2^29 - 24), which the array crosses.
+ */
+const MAX_JOINED = 2 ** 26;
 
 /**
  * `values` as a `Float64Array` if every one is a number, else null: a chunk's column of numbers
@@ -56,9 +61,10 @@ export function stringColumn(values: ArrayLike<unknown>): StringColumn | null {
   const n = values.length;
   if (n < TYPED_MIN || typeof values[0] !== "string") return null;
   const lengths = new Uint32Array(n);
+  let total = 0;
   for (let i = 0; i < n; i++) {
     const x = values[i];
-    if (typeof x !== "string") return null;
+    if (typeof x !== "string" || (total += x.length) > MAX_JOINED) return null;
     lengths[i] = x.length;
   }
   return { text: Array.prototype.join.call(values, ""), lengths };
