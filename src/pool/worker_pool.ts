@@ -26,6 +26,7 @@ import {
   RESULT_FIELDS,
   type StartedMessage,
 } from "./protocol.ts";
+import { SendWindow } from "./send_window.ts";
 import { TimeLimit } from "./time_limit.ts";
 import { fromWire, type WireError } from "./wire.ts";
 import { type Worker, type WorkerSpec, WorkerStarter } from "./workers.ts";
@@ -42,10 +43,6 @@ export interface WorkerPoolOptions extends WorkerSpec {
 
 type Job = JobOf<Worker>;
 
-/** Keep about this many milliseconds of work in flight per worker. */
-const WINDOW_MS = 4;
-const MAX_WINDOW = 1024;
-
 /** Workers and their tasks. */
 export class WorkerPool {
   readonly #o: WorkerPoolOptions;
@@ -56,7 +53,7 @@ export class WorkerPool {
   readonly #functions: Functions;
   readonly #starter: WorkerStarter;
   #nextId = 1;
-  #avgMs = Infinity;
+  readonly #window = new SendWindow();
   /** Dispatches at the end of this turn: the tasks submitted in one go are sent in one batch. */
   readonly #schedule = coalesced(() => this.#dispatch());
   /** What encoding a task's arguments found (one record, reset for each task). */
@@ -178,11 +175,6 @@ export class WorkerPool {
     return future;
   }
 
-  #window(): number {
-    if (!Number.isFinite(this.#avgMs)) return 1;
-    return Math.max(1, Math.min(MAX_WINDOW, Math.floor(WINDOW_MS / Math.max(this.#avgMs, 1e-4))));
-  }
-
   #room(w: Worker, window: number): number {
     if (w.inFlight[0]?.limits) return 0; // nothing waits behind a task that can be stopped
     let room = window - w.inFlight.length;
@@ -198,7 +190,7 @@ export class WorkerPool {
       for (const job of failed) this.#finish(job, false, job.fn.error);
     }
     if (this.#queue.size === 0) return;
-    const window = this.#window();
+    const window = this.#window.size();
     // Fill the ready workers, least loaded first.
     const workers = [...this.#workers].filter((w) => this.#room(w, window) > 0)
       .sort((a, b) => a.inFlight.length - b.inFlight.length);
@@ -364,11 +356,7 @@ export class WorkerPool {
   #onDone(w: Worker, m: DoneMessage): void {
     this.#growth?.progress();
     const r = m.results;
-    const n = r.length / RESULT_FIELDS;
-    if (n > 0) {
-      const avg = m.busyMs / n;
-      this.#avgMs = Number.isFinite(this.#avgMs) ? 0.7 * this.#avgMs + 0.3 * avg : avg;
-    }
+    this.#window.observe(m.busyMs, r.length / RESULT_FIELDS);
     for (let i = 0; i < r.length; i += RESULT_FIELDS) {
       const id = r[i] as number;
       // Results come back in the order sent: the first in flight, almost always.
