@@ -7,8 +7,10 @@ import type { TargetRef } from "../targets/task.ts";
 import type { Column, WireColumn } from "./columns.ts";
 import type { WireError } from "./wire.ts";
 
-/** Fields per task in `RunMessage.jobs`: id, function id, args, flags (`JOB_CHUNKED` | `JOB_TIMED` |
- * `JOB_HANDLES`). */
+/**
+ * Fields per task in `RunMessage.jobs`: id, function id, args, flags (`JOB_CHUNKED` | `JOB_TIMED`
+ * | `JOB_HANDLES`).
+ */
 export const JOB_FIELDS = 4;
 /** Job flag: the args are a chunk's (a list of arg lists). */
 export const JOB_CHUNKED = 1;
@@ -79,7 +81,7 @@ export interface WorkerConfig {
 
 /**
  * A chunked task's result as it crosses: the values (as `wireColumn` makes them: numbers as a
- * `Float64Array`, records by field), and the errors by index (if any).
+ * `Float64Array`, strings joined, records by field), and the errors by index (if any).
  */
 export type ChunkWire = [values: WireColumn, errors: [number, WireError][] | null];
 

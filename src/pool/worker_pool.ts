@@ -56,8 +56,6 @@ export class WorkerPool {
   readonly #window = new SendWindow();
   /** Dispatches at the end of this turn: the tasks submitted in one go are sent in one batch. */
   readonly #schedule = coalesced(() => this.#dispatch());
-  /** What encoding a task's arguments found (one record, reset for each task). */
-  readonly #encoding: Encoding = { handles: false };
   /** What the futures of this pool's tasks ask when they are cancelled. */
   readonly #owner: TaskOwner<Job> = {
     cancelQueued: (job) => {
@@ -128,8 +126,7 @@ export class WorkerPool {
     if (this.#broken) throw this.#broken;
     const future = new Future<R>();
     let encoded: unknown[];
-    const encoding = this.#encoding;
-    encoding.handles = false;
+    const encoding: Encoding = { handles: false }; // its own: a getter may submit meanwhile
     try {
       encoded = encodeJobArgs(args, chunk, this.#o.method, this.#o.what, encoding);
     } catch (error) {
