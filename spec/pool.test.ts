@@ -369,7 +369,7 @@ for (const method of METHODS) {
       assert.equal(r.status, "rejected", `argument ${k} was sent`);
       const e = (r as PromiseRejectedResult).reason as Error;
       assert.ok(e instanceof TypeError, `argument ${k}: ${e}`);
-      assert.match(e.message, /cannot be sent to a child.*Pass data that structured/s);
+      assert.match(e.message, /argument 0 cannot be sent to a child.*Pass data that structured/s);
     });
     // map: one item of a chunk that cannot go fails the map with that item named.
     const items: unknown[] = [{ x: 1 }, { x: 2 }, { f: () => 1 }];

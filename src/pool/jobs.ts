@@ -6,7 +6,7 @@
  */
 import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
-import { crossesAsIs, encodeArgs, type Encoding } from "../handles/handle.ts";
+import { crossesAsIs, encodeArgs, type Encoding, notCloneable } from "../handles/handle.ts";
 import type { Chunk } from "./calls.ts";
 import { fromWireColumn, wireColumn } from "./columns.ts";
 import type { FnEntry } from "./functions.ts";
@@ -72,6 +72,34 @@ export function encodeJobArgs(
     0,
     chunk.rows.map((row, k) => encode(row, (j) => `item ${chunk.first + k}, argument ${j}`)),
   ];
+}
+
+/**
+ * The error for `job` if one of its arguments does not clone (what a failed send of its batch may
+ * have met that the encoding could not see), naming its position; null if they all clone.
+ */
+export function unsendable<W>(job: Job<W>, what: string): TypeError | null {
+  const first = (values: ArrayLike<unknown>, where: (i: number) => string): TypeError | null => {
+    for (let i = 0; i < values.length; i++) {
+      try {
+        structuredClone(values[i]);
+      } catch (cause) {
+        return notCloneable(`${what}: ${where(i)}`, cause);
+      }
+    }
+    return null;
+  };
+  if (!job.chunked) return first(job.args, (j) => `argument ${j}`);
+  const [byColumns, data] = job.args as [number, unknown[][]];
+  for (let m = 0; m < data.length; m++) {
+    const found = first(
+      data[m],
+      (i) =>
+        byColumns ? `item ${i} of a chunk, argument ${m}` : `item ${m} of a chunk, argument ${i}`,
+    );
+    if (found) return found;
+  }
+  return null;
 }
 
 /**

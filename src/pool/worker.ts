@@ -3,7 +3,7 @@
  * sent, one at a time and in order, and sends results back in batches.
  * @module
  */
-import { decodeValue, hasHandles } from "../handles/handle.ts";
+import { decodeValue } from "../handles/handle.ts";
 import { state } from "../state/state.ts";
 import { findTarget, type TargetRef } from "../targets/task.ts";
 import { type ChunkRun, chunkRun, isThenable, runChunk } from "./chunk_run.ts";
@@ -190,9 +190,8 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
   await channel.flush();
 }
 
-/** Turns handles in `args` back into shared objects (loading their kinds on first need). */
+/** Turns the handles in `args` (a job flagged `JOB_HANDLES`) back into shared objects. */
 async function revive(args: unknown[]): Promise<unknown[]> {
-  if (!hasHandles(args)) return args;
   await import("../process/shared_kinds.ts");
   return decodeValue(args) as unknown[];
 }

@@ -8,13 +8,19 @@ import { coalesced } from "../core/coalesce.ts";
 import { BrokenProcessPool, cancelledBy, CancelledError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import { Future, type TaskOwner } from "../futures/future.ts";
-import { type Encoding, notCloneable } from "../handles/handle.ts";
+import type { Encoding } from "../handles/handle.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
 import { Functions } from "./functions.ts";
 import { Growth } from "./growth.ts";
 import { JobQueue } from "./job_queue.ts";
-import { encodeJobArgs, type Job as JobOf, settleJob, type TaskLimits } from "./jobs.ts";
+import {
+  encodeJobArgs,
+  type Job as JobOf,
+  settleJob,
+  type TaskLimits,
+  unsendable,
+} from "./jobs.ts";
 import {
   type DoneMessage,
   type InitFailedMessage,
@@ -263,13 +269,9 @@ export class WorkerPool {
     const batch = w.inFlight.splice(-n);
     const again = batch.filter((job) => {
       job.worker = undefined;
-      try {
-        structuredClone(job.args);
-        return true;
-      } catch (cause) {
-        this.#finish(job, false, notCloneable(`${this.#o.what}: a task's arguments`, cause));
-        return false;
-      }
+      const refused = unsendable(job, this.#o.what);
+      if (refused) this.#finish(job, false, refused);
+      return !refused;
     });
     // Each clones, yet the message did not go: they fail with its error rather than loop.
     if (again.length === n) { for (const job of again) this.#finish(job, false, error); }
