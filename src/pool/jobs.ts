@@ -4,14 +4,16 @@
  * result settled from what a worker sent back.
  * @module
  */
+import { cancelledBy } from "../core/errors.ts";
 import type { StartMethod } from "../core/start_method.ts";
-import type { Future } from "../futures/future.ts";
+import { Future, type TaskOwner } from "../futures/future.ts";
 import { crossesAsIs, encodeArgs, type Encoding, notCloneable } from "../handles/handle.ts";
-import type { Chunk } from "./calls.ts";
+import type { TargetRef } from "../targets/task.ts";
+import type { AnyFn, Chunk } from "./calls.ts";
 import { fromWireColumn, wireColumn } from "./columns.ts";
 import type { FnEntry } from "./functions.ts";
 import type { ChunkResult, ChunkWire } from "./protocol.ts";
-import type { TimeLimit } from "./time_limit.ts";
+import { TimeLimit } from "./time_limit.ts";
 import { fromWire } from "./wire.ts";
 
 /** A task: one call (or a chunk of calls) of one function. */
@@ -39,6 +41,72 @@ export interface Job<W> {
 export interface TaskLimits {
   readonly signal?: AbortSignal;
   readonly timeout?: number;
+}
+
+/** What a new task needs from its pool. */
+export interface JobHome<W> {
+  method: StartMethod;
+  /** How errors name the pool, e.g. `ProcessPoolExecutor.submit()`. */
+  what: string;
+  /** What the task's future asks when it is cancelled. */
+  owner: TaskOwner<Job<W>>;
+  /** The pool's record of the function `fn`. */
+  entry(fn: AnyFn | TargetRef): FnEntry;
+  /** Stops the task with `error`: its time limit passed, or its signal aborted. */
+  stop(job: Job<W>, error: Error): void;
+}
+
+/**
+ * The task `id` of the call `fn(...args)`, or of every call of `chunk`: its arguments encoded now
+ * (as CPython pickles them at submit), its future attached to `home`, its time limit and signal
+ * watched. When the arguments cannot be encoded, or the signal has aborted already, there is no
+ * task: `job` is null and `future` has settled.
+ */
+export function newJob<W>(
+  id: number,
+  fn: AnyFn | TargetRef,
+  args: unknown[],
+  chunk: Chunk | undefined,
+  limits: TaskLimits | undefined,
+  home: JobHome<W>,
+): { job: Job<W> | null; future: Future<unknown> } {
+  const future = new Future<unknown>();
+  let encoded: unknown[];
+  const encoding: Encoding = { handles: false }; // its own: a getter may submit meanwhile
+  try {
+    encoded = encodeJobArgs(args, chunk, home.method, home.what, encoding);
+  } catch (error) {
+    future._setException(error);
+    return { job: null, future };
+  }
+  if (limits?.signal?.aborted) {
+    future._setCancelled(cancelledBy(limits.signal));
+    return { job: null, future };
+  }
+  const job: Job<W> = {
+    id,
+    fn: home.entry(fn),
+    args: encoded,
+    chunked: chunk !== undefined,
+    handles: encoding.handles,
+    future,
+    worker: undefined,
+    limits,
+    clock: undefined,
+  };
+  future._attach(home.owner, job);
+  if (limits?.timeout !== undefined) {
+    const clock = new TimeLimit(limits.timeout, home.what, (error) => home.stop(job, error));
+    job.clock = clock;
+    future.addDoneCallback(() => clock.clear());
+  }
+  if (limits?.signal) {
+    const signal = limits.signal;
+    const onAbort = () => home.stop(job, cancelledBy(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    future.addDoneCallback(() => signal.removeEventListener("abort", onAbort));
+  }
+  return { job, future };
 }
 
 /**
@@ -75,10 +143,33 @@ export function encodeJobArgs(
 }
 
 /**
+ * The tasks of a batch whose message could not be sent (`error`): those with an argument that does
+ * not clone (what the encoding could not see) are `failed`, with an error naming its position; the
+ * others are to be sent `again`. If every task clones on its own, yet the batch did not go, they
+ * all fail with the send's error, rather than loop.
+ */
+export function triageUnsent<W>(
+  batch: Job<W>[],
+  error: unknown,
+  what: string,
+): { failed: [Job<W>, unknown][]; again: Job<W>[] } {
+  const failed: [Job<W>, unknown][] = [];
+  const again: Job<W>[] = [];
+  for (const job of batch) {
+    const refused = unsendable(job, what);
+    if (refused) failed.push([job, refused]);
+    else again.push(job);
+  }
+  return failed.length
+    ? { failed, again }
+    : { failed: again.map((job) => [job, error]), again: [] };
+}
+
+/**
  * The error for `job` if one of its arguments does not clone (what a failed send of its batch may
  * have met that the encoding could not see), naming its position; null if they all clone.
  */
-export function unsendable<W>(job: Job<W>, what: string): TypeError | null {
+function unsendable<W>(job: Job<W>, what: string): TypeError | null {
   const first = (values: ArrayLike<unknown>, where: (i: number) => string): TypeError | null => {
     for (let i = 0; i < values.length; i++) {
       try {

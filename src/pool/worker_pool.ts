@@ -5,21 +5,20 @@
  * @module
  */
 import { coalesced } from "../core/coalesce.ts";
-import { BrokenProcessPool, cancelledBy, CancelledError } from "../core/errors.ts";
-import { keepAlive } from "../core/keep_alive.ts";
-import { Future, type TaskOwner } from "../futures/future.ts";
-import type { Encoding } from "../handles/handle.ts";
+import { BrokenProcessPool, CancelledError } from "../core/errors.ts";
+import type { Future } from "../futures/future.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
 import { Functions } from "./functions.ts";
 import { Growth } from "./growth.ts";
 import { JobQueue } from "./job_queue.ts";
 import {
-  encodeJobArgs,
   type Job as JobOf,
+  type JobHome,
+  newJob,
   settleJob,
   type TaskLimits,
-  unsendable,
+  triageUnsent,
 } from "./jobs.ts";
 import {
   type DoneMessage,
@@ -33,9 +32,8 @@ import {
   type StartedMessage,
 } from "./protocol.ts";
 import { SendWindow } from "./send_window.ts";
-import { TimeLimit } from "./time_limit.ts";
 import { fromWire, type WireError } from "./wire.ts";
-import { type Worker, type WorkerSpec, WorkerStarter } from "./workers.ts";
+import { type Worker, WorkerSet, type WorkerSpec } from "./workers.ts";
 
 /** Options of a `WorkerPool`: what its workers start with, and how many at most. */
 export interface WorkerPoolOptions extends WorkerSpec {
@@ -55,25 +53,14 @@ export class WorkerPool {
   /** The tasks queued or running, by id. */
   readonly #jobs = new Map<number, Job>();
   readonly #queue = new JobQueue<Job>((job) => this.#jobs.has(job.id));
-  readonly #workers = new Set<Worker>();
+  readonly #workers: WorkerSet;
   readonly #functions: Functions;
-  readonly #starter: WorkerStarter;
   #nextId = 1;
   readonly #window = new SendWindow();
   /** Dispatches at the end of this turn: the tasks submitted in one go are sent in one batch. */
   readonly #schedule = coalesced(() => this.#dispatch());
-  /** What the futures of this pool's tasks ask when they are cancelled. */
-  readonly #owner: TaskOwner<Job> = {
-    cancelQueued: (job) => {
-      // Only a task no worker has received can be cancelled; the dispatcher skips it.
-      if (job.worker || !this.#jobs.has(job.id)) return false;
-      this.#jobs.delete(job.id);
-      this.#queue.left();
-      queueMicrotask(() => this.#checkDrained());
-      return true;
-    },
-    stopRunning: (job) => this.#stop(job, new CancelledError("the task was cancelled")),
-  };
+  /** What this pool's tasks need from it. */
+  readonly #home: JobHome<Worker>;
   /** `eagerWorkers`, at least one. */
   readonly #eager: number;
   /** When the pool may grow beyond its eager workers (none if they are all it may have). */
@@ -81,15 +68,39 @@ export class WorkerPool {
   #broken: Error | null = null;
   #closed = false;
   #drained: (() => void)[] = [];
-  /** Callers of `prestart()` waiting for the workers to start. */
-  #starting: (() => void)[] = [];
 
   constructor(options: WorkerPoolOptions) {
     this.#o = options;
     this.#eager = Math.max(1, options.eagerWorkers ?? options.maxWorkers);
     if (this.#eager < options.maxWorkers) this.#growth = new Growth(() => this.#dispatch());
     this.#functions = new Functions(options.module, options.what, () => this.#schedule());
-    this.#starter = new WorkerStarter(options);
+    this.#home = {
+      method: options.method,
+      what: options.what,
+      owner: {
+        cancelQueued: (job) => {
+          // Only a task no worker has received can be cancelled; the dispatcher skips it.
+          if (job.worker || !this.#jobs.has(job.id)) return false;
+          this.#jobs.delete(job.id);
+          this.#queue.left();
+          queueMicrotask(() => this.#checkDrained());
+          return true;
+        },
+        stopRunning: (job) => this.#stop(job, new CancelledError("the task was cancelled")),
+      },
+      entry: (fn) => this.#functions.entry(fn),
+      stop: (job, error) => void this.#stop(job, error),
+    };
+    this.#workers = new WorkerSet(options, {
+      message: (w, m) => this.#onMessage(w, m),
+      exit: (w) => this.#onExit(w),
+      failed: (error) =>
+        this.#break(
+          new BrokenProcessPool(`${options.what}: a worker could not start: ${error.message}`, {
+            cause: error,
+          }),
+        ),
+    });
   }
 
   /**
@@ -97,16 +108,10 @@ export class WorkerPool {
    * resolves once none is starting. Rejects with the pool's error if one could not start.
    */
   async prestart(n: number): Promise<void> {
-    while (this.#workers.size < Math.min(n, this.#o.maxWorkers) && !this.#broken) this.#spawn();
-    while (!this.#broken && [...this.#workers].some((w) => !w.ready)) {
-      await new Promise<void>((resolve) => this.#starting.push(resolve));
-    }
+    const workers = this.#workers;
+    while (workers.size < Math.min(n, this.#o.maxWorkers) && !this.#broken) workers.spawn();
+    while (!this.#broken && workers.starting() > 0) await workers.changed();
     if (this.#broken) throw this.#broken;
-  }
-
-  /** Wakes `prestart()`: a worker became ready or exited, or the pool broke. */
-  #wakeStarting(): void {
-    for (const resolve of this.#starting.splice(0)) resolve();
   }
 
   /** Whether a worker failed to start or initialize (no more tasks are accepted). */
@@ -130,52 +135,18 @@ export class WorkerPool {
     limits?: TaskLimits,
   ): Future<R> {
     if (this.#broken) throw this.#broken;
-    const future = new Future<R>();
-    let encoded: unknown[];
-    const encoding: Encoding = { handles: false }; // its own: a getter may submit meanwhile
-    try {
-      encoded = encodeJobArgs(args, chunk, this.#o.method, this.#o.what, encoding);
-    } catch (error) {
-      future._setException(error);
-      return future;
-    }
-    if (limits?.signal?.aborted) {
-      future._setCancelled(cancelledBy(limits.signal));
-      return future;
-    }
-    const job: Job = {
-      id: this.#nextId++,
-      fn: this.#functions.entry(fn),
-      args: encoded,
-      chunked: chunk !== undefined,
-      handles: encoding.handles,
-      future: future as Future<unknown>,
-      worker: undefined,
-      limits,
-      clock: undefined,
-    };
-    future._attach(this.#owner, job);
-    if (limits?.timeout !== undefined) {
-      const clock = new TimeLimit(limits.timeout, this.#o.what, (error) => this.#stop(job, error));
-      job.clock = clock;
-      future.addDoneCallback(() => clock.clear());
-    }
-    if (limits?.signal) {
-      const signal = limits.signal;
-      const onAbort = () => this.#stop(job, cancelledBy(signal));
-      signal.addEventListener("abort", onAbort, { once: true });
-      future.addDoneCallback(() => signal.removeEventListener("abort", onAbort));
-    }
+    const { job, future } = newJob(this.#nextId++, fn, args, chunk, limits, this.#home);
+    if (!job) return future as Future<R>;
     this.#jobs.set(job.id, job);
-    if (this.#jobs.size === 1) this.#refAll(true);
+    if (this.#jobs.size === 1) this.#workers.refAll(true);
     if (this.#growth && this.#queue.size === 0) this.#growth.progress(); // waiting starts now
     this.#queue.push(job);
     // A pool's first worker starts with its first task: its boot overlaps the caller's next
     // submits instead of following them. (More at once did worse: each start takes the main
     // thread, or the core the submits run on.) The rest as the dispatcher finds them needed.
-    if (this.#workers.size === 0) this.#spawn();
+    if (this.#workers.size === 0) this.#workers.spawn();
     this.#schedule();
-    return future;
+    return future as Future<R>;
   }
 
   #room(w: Worker, window: number): number {
@@ -204,13 +175,13 @@ export class WorkerPool {
       this.#send(w, Math.min(this.#room(w, window), share));
     }
     // Start workers for what is left, up to the limit.
-    const starting = [...this.#workers].filter((w) => !w.ready).length;
+    const starting = this.#workers.starting();
     // A task that can be stopped runs alone: one worker for each.
     const perWorker = this.#queue.peek()?.limits ? 1 : window;
     let needed = Math.ceil(this.#queue.size / perWorker) - starting;
     while (needed-- > 0 && this.#workers.size < this.#o.maxWorkers && !this.#broken) {
       if (this.#workers.size >= this.#eager && !this.#growth?.mayGrow(this.#workers)) break;
-      this.#spawn();
+      this.#workers.spawn();
     }
   }
 
@@ -261,21 +232,16 @@ export class WorkerPool {
 
   /**
    * The last `n` tasks sent to `w` did not go: their message could not be serialized (an argument
-   * the encoding could not prove cloneable, encodeJobArgs). The tasks whose own arguments do not
-   * clone fail, saying why; the others go back to the front of the queue.
+   * the encoding could not prove cloneable, encodeJobArgs). Those that cannot go fail; the others
+   * go back to the front of the queue (triageUnsent).
    */
   #unsent(w: Worker, n: number, fns: [number, TargetRef][], error: unknown): void {
     for (const [id] of fns) w.known.delete(id);
     const batch = w.inFlight.splice(-n);
-    const again = batch.filter((job) => {
-      job.worker = undefined;
-      const refused = unsendable(job, this.#o.what);
-      if (refused) this.#finish(job, false, refused);
-      return !refused;
-    });
-    // Each clones, yet the message did not go: they fail with its error rather than loop.
-    if (again.length === n) { for (const job of again) this.#finish(job, false, error); }
-    else this.#queue.requeue(again);
+    for (const job of batch) job.worker = undefined;
+    const { failed, again } = triageUnsent(batch, error, this.#o.what);
+    for (const [job, reason] of failed) this.#finish(job, false, reason);
+    this.#queue.requeue(again);
     this.#schedule();
   }
 
@@ -306,26 +272,6 @@ export class WorkerPool {
     return true;
   }
 
-  #setRef(w: Worker, on: boolean): void {
-    if (w.refd === on) return;
-    w.refd = on;
-    w.child.ref(on);
-  }
-
-  #spawn(): void {
-    const { w, started } = this.#starter.start((w, m) => this.#onMessage(w, m));
-    w.child.ended.then(() => this.#onExit(w), () => {});
-    started.catch((error) => {
-      this.#workers.delete(w);
-      this.#break(
-        new BrokenProcessPool(`${this.#o.what}: a worker could not start: ${error.message}`, {
-          cause: error,
-        }),
-      );
-    });
-    this.#workers.add(w);
-  }
-
   #onMessage(w: Worker, m: unknown): void {
     const op = (m as { op?: string }).op;
     if (op === "done") this.#onDone(w, m as DoneMessage);
@@ -337,10 +283,10 @@ export class WorkerPool {
       w.ready = true;
       w.readyAt = performance.now();
       this.#growth?.progress();
-      this.#wakeStarting();
+      this.#workers.wake();
       if (w.exiting) return w.child.send({ op: "exit" });
       this.#dispatch();
-      this.#setRef(w, this.#jobs.size > 0);
+      this.#workers.setRef(w, this.#jobs.size > 0);
     } else if (op === "initFailed") {
       const e = fromWire((m as InitFailedMessage).error);
       this.#break(
@@ -390,8 +336,6 @@ export class WorkerPool {
   }
 
   #onExit(w: Worker): void {
-    this.#workers.delete(w);
-    this.#wakeStarting();
     const code = w.child.exitCode;
     const [running, ...unstarted] = w.inFlight.splice(0);
     if (running) {
@@ -424,15 +368,21 @@ export class WorkerPool {
     this.#checkDrained();
   }
 
-  /** Fails every queued and running task and refuses new ones. */
+  /** Fails every queued and running task, kills the workers and refuses new tasks. */
   #break(error: Error): void {
     if (this.#broken) return;
     this.#broken = error;
-    this.#wakeStarting();
+    this.#workers.wake();
+    this.#endAll(error, "kill");
+  }
+
+  /** Fails every queued and running task with `error`; ends every worker with `signal`. */
+  #endAll(error: Error, signal: "kill" | "terminate"): void {
     for (const job of this.#queue.takeAll()) this.#finish(job, false, error);
     for (const w of this.#workers) {
+      w.exiting = true;
       for (const job of w.inFlight.splice(0)) this.#finish(job, false, error);
-      if (w.child.alive) w.child.signal("kill");
+      if (w.child.alive) w.child.signal(signal);
     }
   }
 
@@ -448,19 +398,15 @@ export class WorkerPool {
   }
 
   /**
-   * While any task is queued or running, every worker keeps the program alive (their exits and
-   * messages must be heard); an idle pool keeps nothing alive.
+   * An idle pool keeps nothing alive (while any task is queued or running, every worker keeps the
+   * program alive: their exits and messages must be heard); a closed one retires its workers.
    */
-  #refAll(on: boolean): void {
-    for (const w of this.#workers) this.#setRef(w, on);
-  }
-
   #checkDrained(): void {
     if (this.#jobs.size === 0) {
-      this.#refAll(false);
+      this.#workers.refAll(false);
       for (const resolve of this.#drained.splice(0)) resolve();
     }
-    if (this.#closed && this.#jobs.size === 0) this.#retireAll();
+    if (this.#closed && this.#jobs.size === 0) this.#workers.retireAll();
   }
 
   /** Resolves when no task is queued or running. */
@@ -472,35 +418,17 @@ export class WorkerPool {
   /** No more tasks: workers end once the queue is done. */
   close(): void {
     this.#closed = true;
-    if (this.#jobs.size === 0) this.#retireAll();
-  }
-
-  #retireAll(): void {
-    for (const w of this.#workers) {
-      if (w.exiting) continue;
-      w.exiting = true;
-      // A worker hears messages only once its loop runs (it says "hello"): until then, the
-      // "exit" waits for that hello.
-      if (w.ready) w.child.send({ op: "exit" });
-    }
+    if (this.#jobs.size === 0) this.#workers.retireAll();
   }
 
   /** Kills every worker now; their tasks and the queued ones fail with `error`. */
   terminate(error: Error): void {
     this.#closed = true;
-    for (const job of this.#queue.takeAll()) this.#finish(job, false, error);
-    for (const w of this.#workers) {
-      w.exiting = true;
-      for (const job of w.inFlight.splice(0)) this.#finish(job, false, error);
-      if (w.child.alive) w.child.signal("terminate");
-    }
+    this.#endAll(error, "terminate");
   }
 
   /** Resolves when every worker has exited (after `close()` or `terminate()`). */
-  async joinWorkers(): Promise<void> {
-    while (this.#workers.size > 0) {
-      await keepAlive(Promise.all([...this.#workers].map((w) => w.child.ended.catch(() => {}))));
-      await new Promise((r) => setTimeout(r, 0));
-    }
+  joinWorkers(): Promise<void> {
+    return this.#workers.join();
   }
 }

@@ -1,7 +1,7 @@
 /**
  * A pool's workers: each a child (process/child.ts) running the pool worker loop
  * (pool/worker.ts), started with the pool's initializer and its arguments, and the record the
- * pool keeps of it while it runs.
+ * pool keeps of it while it runs; and the set of them, from their start to their exit.
  * @module
  */
 import { keepAlive } from "../core/keep_alive.ts";
@@ -53,7 +53,7 @@ const WORKER_REF: TargetRef = {
 };
 
 /** Starts the workers of one pool. */
-export class WorkerStarter {
+class WorkerStarter {
   readonly #spec: WorkerSpec;
   /** The initializer, found once (when the first worker starts). */
   #initializer: Promise<TargetRef> | undefined;
@@ -112,5 +112,100 @@ export class WorkerStarter {
       if (w.refd) w.child.ref(true); // a daemon starts unref'd; this one has work coming
     });
     return { w, started };
+  }
+}
+
+/** What a `WorkerSet` tells its pool about one worker. */
+export interface WorkerEvents {
+  message(w: Worker, message: unknown): void;
+  /** `w` has exited (it has left the set). */
+  exit(w: Worker): void;
+  /** `w` could not start (it has left the set). */
+  failed(error: Error): void;
+}
+
+/**
+ * The workers of one pool, from their start to their exit: which are starting, which keep the
+ * program alive, and their retirement (an `"exit"` once idle) or their end (a signal).
+ */
+export class WorkerSet implements Iterable<Worker> {
+  readonly #all = new Set<Worker>();
+  readonly #starter: WorkerStarter;
+  readonly #events: WorkerEvents;
+  /** Callers of `changed()`. */
+  #waiting: (() => void)[] = [];
+
+  constructor(spec: WorkerSpec, events: WorkerEvents) {
+    this.#starter = new WorkerStarter(spec);
+    this.#events = events;
+  }
+
+  get size(): number {
+    return this.#all.size;
+  }
+
+  [Symbol.iterator](): Iterator<Worker> {
+    return this.#all.values();
+  }
+
+  /** How many have not said hello yet. */
+  starting(): number {
+    let n = 0;
+    for (const w of this.#all) if (!w.ready) n++;
+    return n;
+  }
+
+  /** Starts one more worker. */
+  spawn(): void {
+    const events = this.#events;
+    const { w, started } = this.#starter.start((w, m) => events.message(w, m));
+    w.child.ended.then(() => {
+      this.#all.delete(w);
+      this.wake();
+      events.exit(w);
+    }, () => {});
+    started.catch((error) => {
+      this.#all.delete(w);
+      events.failed(error);
+    });
+    this.#all.add(w);
+  }
+
+  /** Resolves at the next `wake()`: a worker said hello or exited, or the pool broke. */
+  changed(): Promise<void> {
+    return new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Resolves the callers of `changed()`. */
+  wake(): void {
+    for (const resolve of this.#waiting.splice(0)) resolve();
+  }
+
+  /** Whether `w` keeps the program alive (while its pool has tasks: their results must come). */
+  setRef(w: Worker, on: boolean): void {
+    if (w.refd === on) return;
+    w.refd = on;
+    w.child.ref(on);
+  }
+
+  refAll(on: boolean): void {
+    for (const w of this.#all) this.setRef(w, on);
+  }
+
+  /** Asks every worker to exit once it is idle (a worker not yet ready is asked at its hello). */
+  retireAll(): void {
+    for (const w of this.#all) {
+      if (w.exiting) continue;
+      w.exiting = true;
+      if (w.ready) w.child.send({ op: "exit" });
+    }
+  }
+
+  /** Resolves when every worker has exited. */
+  async join(): Promise<void> {
+    while (this.#all.size > 0) {
+      await keepAlive(Promise.all([...this.#all].map((w) => w.child.ended.catch(() => {}))));
+      await new Promise((r) => setTimeout(r, 0));
+    }
   }
 }
