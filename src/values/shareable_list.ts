@@ -18,17 +18,21 @@
 import type { StartMethod } from "../core/start_method.ts";
 import { BOUND_METHOD, HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
 import { indexed } from "./indexed.ts";
+import {
+  ALIGN,
+  describe,
+  encode,
+  MAX_BYTES,
+  readSlot,
+  same,
+  type ShareableItem,
+  type Slot,
+  type SlotPlace,
+  writeSlot,
+} from "./shareable_slot.ts";
 import { SharedMemory } from "./shared_memory.ts";
 
-/**
- * What a slot of a `ShareableList` holds.
- * @example
- * ```ts
- * import type { ShareableItem } from "multiproc";
- * const items: ShareableItem[] = [1, 2n ** 60n, 0.5, true, "text", new Uint8Array([1]), null];
- * ```
- */
-export type ShareableItem = number | bigint | boolean | string | Uint8Array | null;
+export type { ShareableItem } from "./shareable_slot.ts";
 
 /**
  * Options of `new ShareableList()`: the segment's `name`, to create the list under (with
@@ -45,52 +49,6 @@ export type ShareableItem = number | bigint | boolean | string | Uint8Array | nu
 export interface ShareableListOptions {
   /** The segment's name (without a leading `/`); a fresh `mp_...` one when creating without. */
   name?: string;
-}
-
-const ALIGN = 8;
-const Q = "q", D = "d", BOOL = "xxxxxxx?", NONE = "xxxxxx?x";
-const VALUE = 0, STR = 1, BYTES = 2, NULL = 3;
-const INT64 = 2n ** 63n;
-/** The longest string or bytes a slot takes: its format "9999992s" has 8 characters. */
-const MAX_BYTES = 9_999_991;
-const KINDS = "a number, bigint, boolean, string, Uint8Array or null";
-const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder();
-
-function describe(v: unknown): string {
-  if (typeof v === "function") return `a function (${v.name || "anonymous"})`;
-  if (typeof v === "string") return `a string of ${utf8.encode(v).length} bytes`;
-  if (v instanceof Uint8Array) return `${v.length} bytes`;
-  if (typeof v === "number" || typeof v === "boolean" || v === null) return String(v);
-  if (typeof v === "object" && v !== null) return `an object (${v.constructor?.name ?? "null"})`;
-  if (typeof v === "bigint") return `${v}n`;
-  if (v === undefined) return "undefined";
-  return "a symbol";
-}
-
-/** Checks an item and says how it is stored: its format, kind and (string, bytes) its bytes. */
-function encode(v: unknown, what: string): { format: string; code: number; bytes?: Uint8Array } {
-  if (typeof v === "number") {
-    return { format: Number.isSafeInteger(v) && !Object.is(v, -0) ? Q : D, code: VALUE };
-  }
-  if (typeof v === "bigint") {
-    if (v < -INT64 || v >= INT64) {
-      throw new RangeError(
-        `${what}: ${v}n does not fit a 64-bit signed slot (-(2n ** 63n) to 2n ** 63n - 1n); `
-          + `store it as a string`,
-      );
-    }
-    return { format: Q, code: VALUE };
-  }
-  if (typeof v === "boolean") return { format: BOOL, code: VALUE };
-  if (v === null) return { format: NONE, code: NULL };
-  if (typeof v === "string") return { format: "s", code: STR, bytes: utf8.encode(v) };
-  if (v instanceof Uint8Array) return { format: "s", code: BYTES, bytes: v };
-  throw new TypeError(
-    `${what}: a slot holds ${KINDS}, got ${describe(v)}`
-      + (v === undefined ? "; use null for an empty slot" : "")
-      + (ArrayBuffer.isView(v) || v instanceof ArrayBuffer ? "; wrap it in a Uint8Array" : ""),
-  );
 }
 
 /** A SharedMemory class whose objects belong to start method `method` (as `getContext` binds). */
@@ -263,61 +221,37 @@ export class ShareableList implements Iterable<ShareableItem> {
     return String.fromCharCode(...new Uint8Array(view.buffer, view.byteOffset + at, end - at));
   }
 
-  #write(j: number, v: unknown, slot: ReturnType<typeof encode>): void {
+  #write(j: number, v: unknown, slot: Slot): void {
     const view = this.#data();
-    const at = this.#start + this.#offsets[j];
     const capacity = this.#offsets[j + 1] - this.#offsets[j];
-    let format = slot.format;
-    if (slot.bytes) {
-      if (slot.bytes.length > capacity) {
-        throw new RangeError(
-          `ShareableList.set(${j}, ...): ${describe(v)} exceeds the slot's storage of `
-            + `${capacity} bytes (fixed when the list was made; CPython's "bytes/str item exceeds `
-            + `available storage"); make the list with a longer value in that slot`,
-        );
-      }
-      format = `${capacity}s`;
+    if (slot.bytes && slot.bytes.length > capacity) {
+      throw new RangeError(
+        `ShareableList.set(${j}, ...): ${describe(v)} exceeds the slot's storage of `
+          + `${capacity} bytes (fixed when the list was made; CPython's "bytes/str item exceeds `
+          + `available storage"); make the list with a longer value in that slot`,
+      );
     }
-    // As CPython: the format and kind first, then the value.
-    let packed = 0n; // the format's 8 bytes in one store
-    for (let k = format.length - 1; k >= 0; k--) {
-      packed = (packed << 8n) | BigInt(format.charCodeAt(k));
-    }
-    view.setBigUint64(this.#formats + 8 * j, packed, true);
-    view.setInt8(this.#formats + 8 * this.length + j, slot.code);
-    if (slot.bytes) {
-      const bytes = new Uint8Array(view.buffer, view.byteOffset + at, capacity);
-      bytes.set(slot.bytes);
-      bytes.fill(0, slot.bytes.length);
-    } else if (format === Q) view.setBigInt64(at, BigInt(v as number | bigint), true);
-    else if (format === D) view.setFloat64(at, v as number, true);
-    else view.setBigUint64(at, v === true ? 1n << 56n : 0n, true); // "xxxxxxx?", "xxxxxx?x"
+    writeSlot(view, this.#place(j), v, slot);
+  }
+
+  /** Where slot `j`'s value, format and kind are. */
+  #place(j: number): SlotPlace {
+    const formats = this.#formats;
+    return {
+      at: this.#start + this.#offsets[j],
+      capacity: this.#offsets[j + 1] - this.#offsets[j],
+      format: formats + 8 * j,
+      kind: formats + 8 * this.length + j,
+    };
   }
 
   /** Item `i` (negative counts from the end). */
   get(i: number): ShareableItem {
     const j = this.#index(i, "get");
     const view = this.#data();
-    const at = this.#start + this.#offsets[j];
     const format = this.#formatOf(j);
-    const code = view.getInt8(this.#formats + 8 * this.length + j);
-    // The format decides; the kind only tells a string from bytes, and None. (A writer stopped
-    // between the two leaves a readable slot.)
-    if (code === NULL || format === NONE) return null;
-    const sized = /^(\d+)s$/.exec(format);
-    if (sized && Number(sized[1]) <= this.#offsets[j + 1] - this.#offsets[j]) {
-      let end = at + Number(sized[1]);
-      while (end > at && view.getUint8(end - 1) === 0) end--;
-      const bytes = new Uint8Array(view.buffer.slice(view.byteOffset + at, view.byteOffset + end));
-      return code === STR ? fromUtf8.decode(bytes) : bytes;
-    }
-    if (format === Q) {
-      const big = view.getBigInt64(at, true);
-      const n = Number(big);
-      return Number.isSafeInteger(n) ? n : big;
-    }
-    if (format === D) return view.getFloat64(at, true);
-    if (format === BOOL) return view.getUint8(at + 7) !== 0;
+    const value = readSlot(view, this.#place(j), format);
+    if (value !== undefined) return value;
     throw new Error(
       `ShareableList.get(${i}): slot ${j} holds format ${JSON.stringify(format)}, which no `
         + `ShareableList writes (a writer that died mid-write?); set(${j}, value) rewrites it`,
@@ -397,16 +331,6 @@ export class ShareableList implements Iterable<ShareableItem> {
     const show = (v: ShareableItem) => typeof v === "string" ? JSON.stringify(v) : describe(v);
     return `ShareableList([${this.toArray().map(show).join(", ")}], name='${this.name}')`;
   }
-}
-
-function same(a: ShareableItem, b: ShareableItem): boolean {
-  if (a instanceof Uint8Array && b instanceof Uint8Array) {
-    return a.length === b.length && a.every((x, i) => x === b[i]);
-  }
-  const numeric = (x: unknown) => typeof x === "number" || typeof x === "bigint";
-  // deno-lint-ignore eqeqeq
-  if (numeric(a) && numeric(b)) return a == b; // 5 == 5n; NaN equals nothing
-  return a === b;
 }
 
 registerKind(ShareableList);
