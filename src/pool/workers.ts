@@ -126,7 +126,8 @@ export interface WorkerEvents {
 
 /**
  * The workers of one pool, from their start to their exit: which are starting, which keep the
- * program alive, and their retirement (an `"exit"` once idle) or their end (a signal).
+ * program alive, their retirement (an `"exit"` once idle), and waiting for their exits. (Killing
+ * them is the pool's: it fails their tasks first.)
  */
 export class WorkerSet implements Iterable<Worker> {
   readonly #all = new Set<Worker>();
