@@ -2,7 +2,8 @@
  * The npm package end to end: `npm pack`, then in temporary projects `npm install` and
  * `bun add` of the tarball, and a small program run against the installed package by Node and
  * by Bun under every start method, the warm `"forkserver"` included (processes, shared memory, a
- * pool's map and task progress, ShareableList, a manager, Listener/Client);
+ * pool's map and task progress, ShareableList, a manager, Listener/Client); the published types
+ * type-checked as a TypeScript project that checks its libraries does (npm install only);
  * then `examples/zx-parallel.mjs` run there by the installed zx, on each runtime, under both
  * start methods. Nothing comes from the network: the registry is pointed at a closed loopback
  * port and koffi is taken from this checkout. Runs once, in the Node job (it builds and
@@ -79,6 +80,9 @@ test("npm pack, then npm install and bun add of the tarball, run with Node and B
         `${tool}: dist/${file}: an internal constructor`,
       );
     }
+    // A TypeScript project that checks the declarations of what it uses (skipLibCheck off, tsc's
+    // default) type-checks against them: none names what the build stripped (@internal).
+    if (tool === "npm") typeCheck(app);
     for (const method of ALL_METHODS) {
       const out = run(runtime === "node" ? process.execPath : "bun", ["app.mjs", method], app);
       assert.deepEqual(JSON.parse(out.trim().split("\n").pop()!), {
@@ -97,6 +101,28 @@ test("npm pack, then npm install and bun add of the tarball, run with Node and B
     checkZxExample(app, runtime);
   }
 });
+
+/** A TypeScript user's module of the installed package: every public declaration is reached. */
+const TYPES_PROGRAM = `import * as mp from "multiproc";
+import type { ShareableItem } from "multiproc";
+export const items: ShareableItem[] = [1, 2n, "text", true, null];
+export const names = Object.keys(mp).length;
+export type Classes = [typeof mp.ProcessPoolExecutor, typeof mp.ClusterExecutor, typeof mp.Pool];
+`;
+
+/** Type-checks TYPES_PROGRAM in `app` with this checkout's tsc, as strict as a project gets. */
+function typeCheck(app: string): void {
+  writeFileSync(join(app, "types.ts"), TYPES_PROGRAM);
+  const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+  const flags = ["--noEmit", "--strict", "--skipLibCheck", "false", "--target", "es2022"];
+  flags.push("--lib", "esnext,dom", "--module", "nodenext", "--moduleResolution", "nodenext");
+  try {
+    run(process.execPath, [tsc, ...flags, "types.ts"], app);
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    assert.fail(`tsc on the installed package's types:\n${stdout}${stderr}`);
+  }
+}
 
 /** Files of known sizes, compressible, for the zx example to work on. */
 function zxData(app: string): Map<string, number> {

@@ -43,7 +43,7 @@ export interface TaskLimits {
   readonly timeout?: number;
 }
 
-/** What a new task needs from its pool. */
+/** @internal What a new task needs from its pool (its future's owner is internal too). */
 export interface JobHome<W> {
   method: StartMethod;
   /** How errors name the pool, e.g. `ProcessPoolExecutor.submit()`. */
@@ -57,7 +57,7 @@ export interface JobHome<W> {
 }
 
 /**
- * The task `id` of the call `fn(...args)`, or of every call of `chunk`: its arguments encoded now
+ * @internal The task `id` of the call `fn(...args)`, or of every call of `chunk`: its arguments encoded now
  * (as CPython pickles them at submit), its future attached to `home`, its time limit and signal
  * watched. When the arguments cannot be encoded, or the signal has aborted already, there is no
  * task: `job` is null and `future` has settled.
