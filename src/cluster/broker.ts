@@ -11,6 +11,8 @@ export interface Redis {
   on(event: "close" | "ready" | "end", listener: () => void): this;
   on(event: "error", listener: (error: Error) => void): this;
   on(event: "message", listener: (channel: string, message: string) => void): this;
+  once(event: "close", listener: () => void): this;
+  off(event: "close", listener: () => void): this;
   publish(channel: string, message: string): Promise<number>;
   set(key: string, value: string, ex: "EX", seconds: number): Promise<unknown>;
   mget(...keys: string[]): Promise<(string | null)[]>;
@@ -158,30 +160,31 @@ export async function hangUp(r: Redis): Promise<void> {
   else r.disconnect();
 }
 
-/** How often a close looks whether Redis has gone away. */
-const AWAY_POLL_MS = 100;
-
 /**
  * Waits for `closing` (a BullMQ close: it waits for its connections to be ready) unless Redis is
- * away — one of `connections` not ready — while `idle()` holds: then resolves false without it
- * (a Redis that is away would keep it waiting); true once `closing` has settled.
+ * away — one of `connections` not ready — once `idle` has resolved: then resolves false without
+ * it (a Redis that is away would keep it waiting); true once `closing` has settled.
  */
 export async function closeUnlessAway(
   closing: Promise<unknown>,
   connections: Redis[],
-  idle: () => boolean = () => true,
+  idle: Promise<void> = Promise.resolve(),
 ): Promise<boolean> {
-  let timer: ReturnType<typeof setInterval> | undefined;
-  const away = new Promise<false>((resolve) => {
-    const look = () => {
-      if (idle() && connections.some((r) => r.status !== "ready")) resolve(false);
-    };
-    look();
-    timer = setInterval(look, AWAY_POLL_MS);
-  });
+  let settled = false;
+  let stopWatching = () => {};
+  const away = idle.then(() =>
+    new Promise<false>((resolve) => {
+      if (settled) return; // closed meanwhile: nothing to watch
+      const gone = () => resolve(false);
+      if (connections.some((r) => r.status !== "ready")) return gone();
+      for (const r of connections) r.once("close", gone);
+      stopWatching = () => connections.forEach((r) => r.off("close", gone));
+    })
+  );
   try {
     return await Promise.race([closing.then(() => true, () => true), away]);
   } finally {
-    clearInterval(timer);
+    settled = true;
+    stopWatching();
   }
 }

@@ -156,6 +156,8 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   // The children start before the first job is taken: a job does not wait for a child's boot.
   await pool.prestart(eager);
   const running = new Map<string, Running>();
+  /** Called when no job runs here any more (set when the worker closes). */
+  let onIdle = () => {};
   // A module checked once (path and source hash) is not read again: its children have it loaded.
   const checked = new Map<string, Promise<TargetRef>>();
   const times = new JobTimes();
@@ -206,6 +208,7 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
       return { ok: false, error: codec.encode(error) };
     } finally {
       running.delete(id);
+      if (running.size === 0) onIdle();
     }
   };
 
@@ -255,7 +258,10 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
       // BullMQ's close waits for the running jobs, then for Redis to take their results. With
       // Redis away it would wait for Redis: once the jobs are done here, the worker ends
       // without it (Redis redelivers those jobs when their locks expire).
-      const idle = () => running.size === 0;
+      const idle = new Promise<void>((resolve) => {
+        onIdle = resolve;
+        if (running.size === 0) resolve();
+      });
       if (!(await closeUnlessAway(worker.close(), [connection], idle))) {
         log(`Redis at ${url} is unreachable: closing without it`);
         void worker.close(true).catch(() => {});

@@ -197,13 +197,23 @@ function encodeChecked(
   const encoded = encodeValue(arg, walk);
   if (walk.handles && encoding) encoding.handles = true;
   if (check === "clone" || walk.unproven) {
-    try {
-      structuredClone(encoded);
-    } catch (error) {
-      throw notCloneable(where(), error);
-    }
+    const refused = cloneRefusal(encoded, where);
+    if (refused) throw refused;
   }
   return encoded;
+}
+
+/**
+ * Null if `value` structured-clones; else the error that it cannot be sent to a child, naming it
+ * (`where()`).
+ */
+export function cloneRefusal(value: unknown, where: () => string): TypeError | null {
+  try {
+    structuredClone(value);
+    return null;
+  } catch (error) {
+    return notCloneable(where(), error);
+  }
 }
 
 /**

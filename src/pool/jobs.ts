@@ -7,7 +7,7 @@
 import { cancelledBy } from "../core/errors.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { Future, type TaskOwner } from "../futures/future.ts";
-import { crossesAsIs, encodeArgs, type Encoding, notCloneable } from "../handles/handle.ts";
+import { cloneRefusal, crossesAsIs, encodeArgs, type Encoding } from "../handles/handle.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
 import { fromWireColumn, wireColumn } from "./columns.ts";
@@ -23,6 +23,8 @@ export interface Job<W> {
   /** Encoded: the call's arguments, or `[0, rows]` / `[1, columns]` of a chunk's. */
   args: unknown[];
   chunked: boolean;
+  /** A chunk's place: the index of its first call among its map's items (0 for one call). */
+  first: number;
   /** Its arguments hold handles (shared objects), which the worker revives. */
   handles: boolean;
   future: Future<unknown>;
@@ -57,10 +59,10 @@ export interface JobHome<W> {
 }
 
 /**
- * @internal The task `id` of the call `fn(...args)`, or of every call of `chunk`: its arguments encoded now
- * (as CPython pickles them at submit), its future attached to `home`, its time limit and signal
- * watched. When the arguments cannot be encoded, or the signal has aborted already, there is no
- * task: `job` is null and `future` has settled.
+ * @internal The task `id` of the call `fn(...args)`, or of every call of `chunk`: its arguments
+ * encoded now (as CPython pickles them at submit), its future attached to `home`, its time limit
+ * and signal watched. When the arguments cannot be encoded, or the signal has aborted already,
+ * there is no task: the future, settled, instead.
  */
 export function newJob<W>(
   id: number,
@@ -69,7 +71,7 @@ export function newJob<W>(
   chunk: Chunk | undefined,
   limits: TaskLimits | undefined,
   home: JobHome<W>,
-): { job: Job<W> | null; future: Future<unknown> } {
+): Job<W> | Future<unknown> {
   const future = new Future<unknown>();
   let encoded: unknown[];
   const encoding: Encoding = { handles: false }; // its own: a getter may submit meanwhile
@@ -77,17 +79,18 @@ export function newJob<W>(
     encoded = encodeJobArgs(args, chunk, home.method, home.what, encoding);
   } catch (error) {
     future._setException(error);
-    return { job: null, future };
+    return future;
   }
   if (limits?.signal?.aborted) {
     future._setCancelled(cancelledBy(limits.signal));
-    return { job: null, future };
+    return future;
   }
   const job: Job<W> = {
     id,
     fn: home.entry(fn),
     args: encoded,
     chunked: chunk !== undefined,
+    first: chunk?.first ?? 0,
     handles: encoding.handles,
     future,
     worker: undefined,
@@ -106,7 +109,7 @@ export function newJob<W>(
     signal.addEventListener("abort", onAbort, { once: true });
     future.addDoneCallback(() => signal.removeEventListener("abort", onAbort));
   }
-  return { job, future };
+  return job;
 }
 
 /**
@@ -172,21 +175,18 @@ export function triageUnsent<W>(
 function unsendable<W>(job: Job<W>, what: string): TypeError | null {
   const first = (values: ArrayLike<unknown>, where: (i: number) => string): TypeError | null => {
     for (let i = 0; i < values.length; i++) {
-      try {
-        structuredClone(values[i]);
-      } catch (cause) {
-        return notCloneable(`${what}: ${where(i)}`, cause);
-      }
+      const refused = cloneRefusal(values[i], () => `${what}: ${where(i)}`);
+      if (refused) return refused;
     }
     return null;
   };
   if (!job.chunked) return first(job.args, (j) => `argument ${j}`);
   const [byColumns, data] = job.args as [number, unknown[][]];
+  const item = (k: number) => `item ${job.first + k}`;
   for (let m = 0; m < data.length; m++) {
     const found = first(
       data[m],
-      (i) =>
-        byColumns ? `item ${i} of a chunk, argument ${m}` : `item ${m} of a chunk, argument ${i}`,
+      (i) => byColumns ? `${item(i)}, argument ${m}` : `${item(m)}, argument ${i}`,
     );
     if (found) return found;
   }

@@ -6,7 +6,7 @@
  */
 import { coalesced } from "../core/coalesce.ts";
 import { BrokenProcessPool, CancelledError } from "../core/errors.ts";
-import type { Future } from "../futures/future.ts";
+import { Future } from "../futures/future.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
 import { Functions } from "./functions.ts";
@@ -135,8 +135,8 @@ export class WorkerPool {
     limits?: TaskLimits,
   ): Future<R> {
     if (this.#broken) throw this.#broken;
-    const { job, future } = newJob(this.#nextId++, fn, args, chunk, limits, this.#home);
-    if (!job) return future as Future<R>;
+    const job = newJob(this.#nextId++, fn, args, chunk, limits, this.#home);
+    if (job instanceof Future) return job as Future<R>; // refused, or its signal aborted
     this.#jobs.set(job.id, job);
     if (this.#jobs.size === 1) this.#workers.refAll(true);
     if (this.#growth && this.#queue.size === 0) this.#growth.progress(); // waiting starts now
@@ -146,7 +146,7 @@ export class WorkerPool {
     // thread, or the core the submits run on.) The rest as the dispatcher finds them needed.
     if (this.#workers.size === 0) this.#workers.spawn();
     this.#schedule();
-    return future as Future<R>;
+    return job.future as Future<R>;
   }
 
   #room(w: Worker, window: number): number {
