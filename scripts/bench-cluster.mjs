@@ -161,6 +161,29 @@ function jobTimes(logs) {
   return byTask;
 }
 
+/**
+ * How the timed busy loops spread over the CPU workers: per client run, its last `nCpu` jobs on
+ * the CPU queue (job ids are `<client>-<n>`, n counting up in submit order; the jobs before
+ * them are the run's warm-up: its executor's first task and 4 short loops, which one worker
+ * often takes almost all of before the other wakes). One row per run: the count per log.
+ */
+function cpuSplits(logs, nCpu) {
+  const runs = new Map(); // client -> [{ n, log }]
+  logs.forEach((log, i) => {
+    for (const line of readFileSync(log, "utf8").split("\n")) {
+      const m = /^job (\S+)-(\d+) finished in /.exec(line);
+      if (!m) continue;
+      if (!runs.has(m[1])) runs.set(m[1], []);
+      runs.get(m[1]).push({ n: Number(m[2]), log: i });
+    }
+  });
+  const count = (jobs) => logs.map((_, i) => jobs.filter((j) => j.log === i).length);
+  return [...runs.values()].map((jobs) => {
+    jobs.sort((a, b) => a.n - b.n);
+    return { timed: count(jobs.slice(-nCpu)), warm: count(jobs.slice(0, -nCpu)) };
+  });
+}
+
 const tmp = mkdtempSync(join(tmpdir(), "bench-cluster-"));
 const started = [];
 let redis;
@@ -210,6 +233,15 @@ try {
       Object.keys(runs[0]).map((k) => [k, median(runs.map((x) => x[k]))]),
     );
   const bare = medianOf(bareRuns);
+  // The same hand-written BullMQ on Bun (its client and its forked workers): what Bun's runtime
+  // allows on this machine, beside the library's Bun row.
+  const bareBunRuns = [];
+  for (let r = 0; r < REPEAT; r++) {
+    const argv = [...JS.bun, "bench/fixtures/cluster_bullmq.mjs", url, ...PARAMS];
+    bareBunRuns.push(lastJson((await $`${argv}`.timeout(RUN_TIMEOUT)).stdout));
+    console.log(`bare BullMQ on Bun: ${JSON.stringify(bareBunRuns.at(-1))}`);
+  }
+  const bareBun = medianOf(bareBunRuns);
 
   for (const runtime of ["node", "bun"]) {
     const env = { ...process.env, MULTIPROC_ENTRY: ENTRY[runtime] };
@@ -273,6 +305,7 @@ try {
     const cpuOf = (side, pick) =>
       workers.reduce((s, _, i) => (pick(i) ? s + after[i][side] - before[i][side] : s), 0);
     const times = jobTimes(workers.map((w) => w.log));
+    const splits = cpuSplits(workers.filter((_, i) => i % 2 === 1).map((w) => w.log), P.N_CPU);
     results[runtime] = {
       ...medianOf(runs),
       version: runtime === "node" ? process.version : (await $`bun --version`).stdout.trim(),
@@ -281,7 +314,7 @@ try {
       tinyChildCpu: cpuOf("children", (i) => i % 2 === 0),
       redisCpu,
       times,
-      cpuSpread: [...(times.get("task #2")?.byLog.values() ?? [])],
+      splits,
     };
     const exits = workers.map((w) => w.exitCode ?? w.signalCode);
     if (exits.some((e) => e !== 0)) console.log(`${runtime} workers' exits: ${exits.join(", ")}`);
@@ -320,7 +353,10 @@ try {
     return `- ${runtime}: a tiny submit job takes ${ms(median(t("task #0")))} in its worker `
       + `(median; p90 ${ms(p90(t("task #0")))}), from BullMQ handing it over to its result, `
       + `a map chunk ${ms(median(t("task #1")))}, a busy loop ${ms(median(t("task #2")))}; `
-      + `CPU jobs per CPU worker: ${r.cpuSpread.join(" / ")}. CPU seconds over the ${REPEAT} `
+      + `the ${P.N_CPU} timed busy loops per CPU worker: ${
+        r.splits.map((x) => x.timed.join("/")).join(", ")
+      } (per run; warm-up jobs apart: ${r.splits.map((x) => x.warm.join("/")).join(", ")}). `
+      + `CPU seconds over the ${REPEAT} `
       + `runs: client ${r.clientCpu.toFixed(1)}, tiny-task workers' main processes `
       + `${r.tinyWorkerCpu.toFixed(1)}, their pool children ${r.tinyChildCpu.toFixed(1)}, `
       + `redis-server ${r.redisCpu.toFixed(1)}.`;
@@ -343,8 +379,8 @@ try {
         + `${P.WORKERS} with \`--concurrency 1\` on a second queue for the busy loops (one at `
         + "a time per worker, as a fair speedup needs). Anchors in the same run: Dask "
         + `distributed (LocalCluster, ${P.WORKERS} processes × 1 thread; client.submit, `
-        + "client.map over chunks; Debian's /usr/bin/python3) and bare BullMQ (Queue + Worker "
-        + "processes written by hand, concurrency 16 for tiny jobs and 1 for busy loops; "
+        + "client.map over chunks; Debian's /usr/bin/python3) and bare BullMQ on Node and on Bun "
+        + "(Queue + Worker processes written by hand, concurrency 16 for tiny jobs and 1 for busy loops; "
         + "queue.add, queue.addBulk; results from QueueEvents). Library and bare BullMQ: median "
         + `of ${REPEAT} runs; Dask: one run; each run warms up first. Targets (on the medians; the `
         + "first rounds are shown beside them): submit ≥ Dask, map ≥ 5 × Dask, overhead over bare "
@@ -357,7 +393,13 @@ try {
       k(dask.map_plain_per_s)
     }; CPU serial ${dask.serial_s} s, cluster ${dask.cluster_s} s); BullMQ ${
       JSON.parse(readFileSync("node_modules/bullmq/package.json", "utf8")).version
-    } on Node ${process.version} (CPU serial ${bare.serial_s} s, cluster ${bare.cluster_s} s).`,
+    } on Node ${process.version} (CPU serial ${bare.serial_s} s, cluster ${bare.cluster_s} s); the `
+    + `same on Bun (its row: what Bun's runtime allows here), CPU speedup in its runs ${
+      bareBunRuns.map((x) => x.cpu_speedup.toFixed(2)).join(", ")
+    }. The "bare BullMQ / ours" columns compare with bare BullMQ on Node (the target's anchor); `
+    + `against bare BullMQ on Bun, the library's Bun row is at ${
+      x(bareBun.submit_per_s / results.bun.submit_per_s)
+    } (submit) and ${x(bareBun.map_chunked_per_s / results.bun.map_chunked_per_s)} (map).`,
     "",
     "| | submit, first | bare BullMQ / ours | submit | vs Dask (≥ 1×) | bare BullMQ / ours "
     + "(≤ 1.3×) | map, first | bare BullMQ / ours | map, chunks of "
@@ -368,6 +410,7 @@ try {
     "|---|---|---|---|---|---|---|---|---|---|---|---|",
     row("Dask distributed", dask, false),
     row("bare BullMQ (Node)", bare, false),
+    row("bare BullMQ (Bun)", bareBun, false),
     row(`multiproc, Node ${results.node.version}`, results.node, true),
     row(`multiproc, Bun ${results.bun.version}`, results.bun, true),
     "",
