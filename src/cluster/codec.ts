@@ -1,9 +1,11 @@
 /**
  * Values across machines. Structured clone does not cross a network: arguments and results go as
  * MessagePack (msgpackr, with its structured-clone extension: `Date`, `Map`, `Set`, `BigInt`,
- * typed arrays, `undefined`, cycles), base64 in the job (BullMQ stores jobs as JSON). Errors keep
- * their name, message, stack, cause and own fields, and come back as this library's error class
- * of that name (or the built-in one). Shared objects are refused where they are passed.
+ * typed arrays, `undefined`, cycles), base64 in the job (BullMQ stores jobs as JSON); values that
+ * JSON gives back exactly (plain arrays and objects of finite numbers, strings, booleans, null)
+ * go as JSON text behind a mark instead (`jsonSafe`). Errors keep their name, message, stack,
+ * cause and own fields, and come back as this library's error class of that name (or the
+ * built-in one). Shared objects are refused where they are passed.
  * @module
  */
 import { errorClassNamed } from "../core/errors.ts";
@@ -74,6 +76,59 @@ function define(target: object, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, writable: true, configurable: true });
 }
 
+/**
+ * Values that JSON gives back exactly (finite numbers but -0, strings, booleans, null, and plain
+ * arrays and objects of them, each object met once) go as JSON text after this mark, which base64
+ * never holds: JSON.parse and JSON.stringify are the runtime's own code, where msgpackr's large
+ * functions must be compiled by each process's JIT (on Bun, a child's JIT threads spent as much
+ * CPU as its main thread on a map's chunks). Anything else goes as MessagePack.
+ */
+const JSON_MARK = "~";
+const JSON_MARK_CODE = 0x7e;
+/** Deeper values go as MessagePack (a cycle among them, say). */
+const JSON_DEPTH = 64;
+
+/** Whether JSON.parse(JSON.stringify(value)) gives back what MessagePack would. */
+function jsonSafe(value: unknown): boolean {
+  let seen: Set<object> | undefined;
+  const safe = (v: unknown, depth: number): boolean => {
+    switch (typeof v) {
+      case "string":
+      case "boolean":
+        return true;
+      case "number":
+        return Number.isFinite(v) && !Object.is(v, -0);
+      case "object": {
+        if (v === null) return true;
+        if (depth >= JSON_DEPTH) return false;
+        // Each object once: MessagePack (structured clone) keeps a shared object shared.
+        seen ??= new Set();
+        if (seen.has(v)) return false;
+        seen.add(v);
+        const proto = Object.getPrototypeOf(v);
+        if (proto === Array.prototype) {
+          const a = v as unknown[];
+          if (Object.hasOwn(a, "toJSON")) return false; // JSON.stringify would call it
+          // A hole reads as undefined: not JSON.
+          for (let i = 0; i < a.length; i++) if (!safe(a[i], depth + 1)) return false;
+          return true;
+        }
+        if (proto !== Object.prototype) return false; // Date, Map, Error, a class's instance
+        const o = v as Record<string, unknown>;
+        for (const key in o) {
+          if (key === "__proto__" || !Object.hasOwn(o, key) || !safe(o[key], depth + 1)) {
+            return false;
+          }
+        }
+        return true;
+      }
+      default:
+        return false; // undefined, bigint, a function, a symbol
+    }
+  };
+  return safe(value, 0);
+}
+
 let loaded: Promise<Codec> | undefined;
 
 /** The codec, loading msgpackr on first use (a program without a cluster never loads it). */
@@ -87,8 +142,15 @@ export function loadCodec(): Promise<Codec> {
     addExtension({ Class: Error, type: ERROR_TYPE, write: writeError, read: readError });
     const packr = new Packr({ structuredClone: true, moreTypes: true });
     return {
-      encode: (value) => Buffer.from(packr.pack(value)).toString("base64"),
-      decode: (text) => packr.unpack(Buffer.from(text, "base64")),
+      encode(value) {
+        if (jsonSafe(value)) return JSON_MARK + JSON.stringify(value);
+        const bytes = packr.pack(value);
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+      },
+      decode: (text) =>
+        text.charCodeAt(0) === JSON_MARK_CODE
+          ? JSON.parse(text.slice(1))
+          : packr.unpack(Buffer.from(text, "base64")),
     };
   })();
 }
