@@ -9,22 +9,11 @@
 // N_SUBMIT, N_MAP, CHUNK, N_CPU, CPU_MS, REPEAT (library and bare BullMQ runs, median; default
 // 3), CONCURRENCY (the tiny-task workers' --concurrency; default 16, as the bare BullMQ anchor's
 // Workers). Writes bench/results/cluster.md.
-import { spawn } from "node:child_process";
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { $, cd } from "zx";
+import { cpuSeconds, freePort, start, startRedis, stop } from "./processes.mjs";
 import { ENTRY, JS, ROOT } from "./runtimes.mjs";
 
 cd(ROOT);
@@ -60,82 +49,6 @@ function wrap(text, width = 100) {
   return lines;
 }
 const lastJson = (stdout) => JSON.parse(stdout.trim().split("\n").pop());
-
-/** A TCP port free on 127.0.0.1 now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether a Redis on `port` answers PING. */
-function ping(port) {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port });
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once("error", () => done(false));
-    socket.once("connect", () => socket.write("PING\r\n"));
-    socket.once("data", (d) => done(d.toString().startsWith("+PONG")));
-  });
-}
-
-/** Starts `argv` detached from the terminal with stdout and stderr to `log`. */
-function start(argv, log, env = process.env) {
-  const fd = openSync(log, "w");
-  const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", fd, fd], env });
-  closeSync(fd);
-  child.log = log;
-  child.exited = new Promise((resolve) => child.once("exit", resolve));
-  child.once("error", () => {});
-  return child;
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once `child` has exited. */
-async function stop(child, graceMs = 5000) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const exited = await Promise.race([child.exited.then(() => true), sleep(graceMs)]);
-  if (!exited) {
-    console.log(`pid ${child.pid} (${child.log}) did not exit on SIGTERM: SIGKILL`);
-    child.kill("SIGKILL");
-    await child.exited;
-  }
-}
-
-/** CPU seconds (user + system) of `pid` and its live descendants, from /proc. */
-function cpuSeconds(pid) {
-  const stats = new Map();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-      stats.set(Number(entry), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  let own = 0;
-  let children = 0;
-  const walk = (p, depth) => {
-    const s = stats.get(p);
-    if (!s) return;
-    if (depth === 0) own += s.ticks;
-    else children += s.ticks;
-    for (const [q, t] of stats) if (t.ppid === p) walk(q, depth + 1);
-  };
-  walk(pid, 0);
-  return { own: own / 100, children: children / 100 }; // USER_HZ is 100 on Linux
-}
 
 /** Per task (`task #k`), the worker-side times (ms) of its jobs, from the workers' logs. */
 function jobTimes(logs) {
@@ -184,6 +97,21 @@ function cpuSplits(logs, nCpu) {
   });
 }
 
+/** Per key, the median of `runs`' values. */
+const medianOf = (runs) =>
+  Object.fromEntries(Object.keys(runs[0]).map((k) => [k, median(runs.map((x) => x[k]))]));
+
+/** REPEAT runs of the hand-written BullMQ fixture (client and forked workers) on `runtime`. */
+async function bareBullmq(url, runtime) {
+  const runs = [];
+  for (let r = 0; r < REPEAT; r++) {
+    const argv = [...JS[runtime], "bench/fixtures/cluster_bullmq.mjs", url, ...PARAMS];
+    runs.push(lastJson((await $`${argv}`.timeout(RUN_TIMEOUT)).stdout));
+    console.log(`bare BullMQ on ${runtime}: ${JSON.stringify(runs.at(-1))}`);
+  }
+  return runs;
+}
+
 const tmp = mkdtempSync(join(tmpdir(), "bench-cluster-"));
 const started = [];
 let redis;
@@ -192,28 +120,7 @@ let failed = false;
 try {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  redis = start(
-    [
-      "redis-server",
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--dir",
-      tmp,
-    ],
-    join(tmp, "redis.log"),
-  );
-  for (let i = 0; !(await ping(port)); i++) {
-    if (i > 100 || redis.exitCode !== null) {
-      throw new Error(`redis-server did not start: ${readFileSync(redis.log, "utf8")}`);
-    }
-    await sleep(50);
-  }
+  redis = await startRedis(port, tmp);
   const redisVersion = (await $`redis-server --version`).stdout.match(/v=(\S+)/)?.[1];
   console.log(`redis-server ${redisVersion} on ${url}`);
 
@@ -222,25 +129,11 @@ try {
   );
   console.log(`Dask: ${JSON.stringify(dask)}`);
 
-  const bareRuns = [];
-  for (let r = 0; r < REPEAT; r++) {
-    const argv = [...JS.node, "bench/fixtures/cluster_bullmq.mjs", url, ...PARAMS];
-    bareRuns.push(lastJson((await $`${argv}`.timeout(RUN_TIMEOUT)).stdout));
-    console.log(`bare BullMQ: ${JSON.stringify(bareRuns.at(-1))}`);
-  }
-  const medianOf = (runs) =>
-    Object.fromEntries(
-      Object.keys(runs[0]).map((k) => [k, median(runs.map((x) => x[k]))]),
-    );
+  const bareRuns = await bareBullmq(url, "node");
   const bare = medianOf(bareRuns);
   // The same hand-written BullMQ on Bun (its client and its forked workers): what Bun's runtime
   // allows on this machine, beside the library's Bun row.
-  const bareBunRuns = [];
-  for (let r = 0; r < REPEAT; r++) {
-    const argv = [...JS.bun, "bench/fixtures/cluster_bullmq.mjs", url, ...PARAMS];
-    bareBunRuns.push(lastJson((await $`${argv}`.timeout(RUN_TIMEOUT)).stdout));
-    console.log(`bare BullMQ on Bun: ${JSON.stringify(bareBunRuns.at(-1))}`);
-  }
+  const bareBunRuns = await bareBullmq(url, "bun");
   const bareBun = medianOf(bareBunRuns);
 
   for (const runtime of ["node", "bun"]) {

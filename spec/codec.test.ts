@@ -32,6 +32,9 @@ test("codec: plain data goes as JSON and comes back equal", () => {
     assert.equal(text[0], "~", `${JSON.stringify(v)} as JSON`);
     assert.deepEqual(codec.decode(text), v);
   }
+  // -0 goes as JSON too: it comes back 0, as it would from MessagePack.
+  assert.equal(codec.encode([-0]), "~[0]");
+  assert.ok(Object.is((back([-0]) as number[])[0], 0));
 });
 
 test("codec: what JSON would change goes as MessagePack and keeps what it is", () => {

@@ -39,7 +39,7 @@ test("jobs: newJob gives the settled future instead of a task it cannot make", a
   const aborted = newJob(2, fn, [1], undefined, { signal }, home);
   assert.ok(aborted instanceof Future && aborted.cancelled());
   const made = job(3, [1, { a: [2] }]);
-  assert.equal(made.first, 0);
+  assert.equal(made.chunk, undefined);
   assert.equal(made.future.done(), false);
 });
 

@@ -77,14 +77,16 @@ function define(target: object, key: string, value: unknown): void {
 }
 
 /**
- * Values that JSON gives back exactly (finite numbers but -0, strings, booleans, null, and plain
- * arrays and objects of them, each object met once) go as JSON text after this mark, which base64
- * never holds: JSON.parse and JSON.stringify are the runtime's own code, where msgpackr's large
- * functions must be compiled by each process's JIT (on Bun, a child's JIT threads spent as much
- * CPU as its main thread on a map's chunks). Anything else goes as MessagePack.
+ * Values that JSON gives back as MessagePack would (finite numbers — -0 comes back 0 from both —,
+ * strings, booleans, null, and plain arrays and objects of them, each object met once) go as JSON
+ * text after this mark, which base64 never holds: JSON.parse and JSON.stringify are the runtime's
+ * own code, where msgpackr's large functions must be compiled by each process's JIT (on Bun, a
+ * child's JIT threads spent as much CPU as its main thread on a map's chunks). Anything else goes
+ * as MessagePack. The check walks the value once before the runtime's stringify walks it again: a
+ * walk that wrote the text itself would be JavaScript, slower than the runtime's own.
  */
 const JSON_MARK = "~";
-const JSON_MARK_CODE = 0x7e;
+const JSON_MARK_CODE = JSON_MARK.charCodeAt(0);
 /** Deeper values go as MessagePack (a cycle among them, say). */
 const JSON_DEPTH = 64;
 
@@ -97,7 +99,7 @@ function jsonSafe(value: unknown): boolean {
       case "boolean":
         return true;
       case "number":
-        return Number.isFinite(v) && !Object.is(v, -0);
+        return Number.isFinite(v);
       case "object": {
         if (v === null) return true;
         if (depth >= JSON_DEPTH) return false;

@@ -22,9 +22,8 @@ export interface Job<W> {
   fn: FnEntry;
   /** Encoded: the call's arguments, or `[0, rows]` / `[1, columns]` of a chunk's. */
   args: unknown[];
-  chunked: boolean;
-  /** A chunk's place: the index of its first call among its map's items (0 for one call). */
-  first: number;
+  /** Set for a chunk: its place, the index of its first call among its map's items. */
+  chunk: { readonly first: number } | undefined;
   /** Its arguments hold handles (shared objects), which the worker revives. */
   handles: boolean;
   future: Future<unknown>;
@@ -89,8 +88,7 @@ export function newJob<W>(
     id,
     fn: home.entry(fn),
     args: encoded,
-    chunked: chunk !== undefined,
-    first: chunk?.first ?? 0,
+    chunk: chunk && { first: chunk.first },
     handles: encoding.handles,
     future,
     worker: undefined,
@@ -180,9 +178,10 @@ function unsendable<W>(job: Job<W>, what: string): TypeError | null {
     }
     return null;
   };
-  if (!job.chunked) return first(job.args, (j) => `argument ${j}`);
+  if (!job.chunk) return first(job.args, (j) => `argument ${j}`);
   const [byColumns, data] = job.args as [number, unknown[][]];
-  const item = (k: number) => `item ${job.first + k}`;
+  const { first: start } = job.chunk;
+  const item = (k: number) => `item ${start + k}`;
   for (let m = 0; m < data.length; m++) {
     const found = first(
       data[m],
@@ -198,7 +197,7 @@ function unsendable<W>(job: Job<W>, what: string): TypeError | null {
  * errors, as a `ChunkResult`), or the error.
  */
 export function settleJob<W>(job: Job<W>, ok: boolean, value: unknown): void {
-  if (ok && job.chunked) {
+  if (ok && job.chunk) {
     const [values, errors] = value as ChunkWire;
     const result: ChunkResult = {
       values: fromWireColumn(values),

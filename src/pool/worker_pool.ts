@@ -210,7 +210,7 @@ export class WorkerPool {
         job.id,
         job.fn.id,
         job.args,
-        (job.chunked ? JOB_CHUNKED : 0) | (job.clock ? JOB_TIMED : 0)
+        (job.chunk ? JOB_CHUNKED : 0) | (job.clock ? JOB_TIMED : 0)
           | (job.handles ? JOB_HANDLES : 0),
       );
       job.worker = w;
