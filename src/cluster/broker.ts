@@ -145,10 +145,38 @@ export function checkConnection(connection: unknown, what: string): string {
   if (typeof connection !== "string" || !/^rediss?:\/\/[^/]/.test(connection)) {
     throw new TypeError(
       `${what}: connection must be a Redis URL such as "redis://host:6379" (rediss:// for TLS), `
-        + `got ${JSON.stringify(connection)}`,
+        + `got ${
+          JSON.stringify(typeof connection === "string" ? safeUrl(connection) : connection)
+        }`,
     );
   }
   return connection;
+}
+
+/** `url` with its password, if it has one, as `***`: for logs and error messages. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = "***";
+    return u.href;
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, "//***@");
+  }
+}
+
+/**
+ * The error for a first connection to Redis at `url` that failed (`error`): its password refused
+ * or missing, or Redis not reached; each says what to do.
+ */
+export function connectionFailed(error: unknown, url: string): Error {
+  const message = (error as Error)?.message ?? String(error);
+  const text = /^(NOAUTH|WRONGPASS)/.test(message)
+    ? `Redis at ${safeUrl(url)} refused the connection (${message}): put its password in the URL, `
+      + "redis://:PASSWORD@host:port (redis://USER:PASSWORD@host:port for an ACL user)."
+    : `Redis at ${safeUrl(url)} could not be reached (${message}): check that it runs there and `
+      + "that this machine can reach it.";
+  return new Error(text, { cause: error });
 }
 
 /**

@@ -12,7 +12,7 @@ import { checkRun, type RunOptions } from "../pool/executor.ts";
 import { unrefTimer } from "../runtime/host.ts";
 import { callerOf } from "../targets/callsite.ts";
 import { resolveTarget } from "../targets/task.ts";
-import { loadBroker } from "./broker.ts";
+import { connectionFailed, loadBroker, safeUrl } from "./broker.ts";
 import { loadCodec, refuseShared, refuseSharedColumns } from "./codec.ts";
 import { Connected } from "./connection.ts";
 import { lazyMap } from "./map.ts";
@@ -106,7 +106,9 @@ export class ClusterExecutor implements AsyncDisposable {
       onUnreachable: () =>
         this.#break(
           new BrokenProcessPool(
-            `${WHAT}: Redis at ${this.#o.url} was unreachable for ${this.#o.unreachableMs} ms; every `
+            `${WHAT}: Redis at ${
+              safeUrl(this.#o.url)
+            } was unreachable for ${this.#o.unreachableMs} ms; every `
               + `pending task failed. Check that Redis runs and is reachable, then make a new `
               + `executor.`,
           ),
@@ -115,7 +117,9 @@ export class ClusterExecutor implements AsyncDisposable {
       unreachableMs: this.#o.unreachableMs,
     });
     this.#opening = conn;
-    await conn.ready();
+    await conn.ready().catch((error) => {
+      throw connectionFailed(error, this.#o.url);
+    });
     this.#conn = conn;
     // A job whose end no event told (an event stream trimmed, say) is looked up after a while.
     this.#quietCheck = setInterval(() => {

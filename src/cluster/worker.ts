@@ -12,7 +12,15 @@ import { WorkerPool } from "../pool/worker_pool.ts";
 import { cpuCount } from "../process/current.ts";
 import { clusterRunnerUrl } from "../runtime/entry_url.ts";
 import type { TargetRef } from "../targets/task.ts";
-import { type BullJob, checkConnection, closeUnlessAway, hangUp, loadBroker } from "./broker.ts";
+import {
+  type BullJob,
+  checkConnection,
+  closeUnlessAway,
+  connectionFailed,
+  hangUp,
+  loadBroker,
+  safeUrl,
+} from "./broker.ts";
 import { loadCodec } from "./codec.ts";
 import { localRef, realRoot, type RemoteRef, taskName } from "./naming.ts";
 import type { RunOutcome, TaskData, TaskResult } from "./protocol.ts";
@@ -238,18 +246,20 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   let lost = false;
   connection.on("error", () => {}); // reported once, as "lost", below
   connection.on("close", () => {
-    if (!lost) log(`connection lost: ${url} (reconnecting)`);
+    if (!lost) log(`connection lost: ${safeUrl(url)} (reconnecting)`);
     lost = true;
   });
   connection.on("ready", () => {
-    if (lost) log(`connection back: ${url}`);
+    if (lost) log(`connection back: ${safeUrl(url)}`);
     lost = false;
   });
   worker.on("error", () => {});
   worker.on("stalled", (jobId) => log(`job ${jobId} stalled: its worker died; redelivered`));
-  await Promise.all([worker.waitUntilReady(), stops.listen()]);
+  await Promise.all([worker.waitUntilReady(), stops.listen()]).catch((error) => {
+    throw connectionFailed(error, url);
+  });
   log(
-    `connected: ${url}, queue '${o.queue}', root ${root}, ${o.concurrency} at once in `
+    `connected: ${safeUrl(url)}, queue '${o.queue}', root ${root}, ${o.concurrency} at once in `
       + `up to ${processes} "${o.method}" children`,
   );
   return {
@@ -263,7 +273,7 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
         if (running.size === 0) resolve();
       });
       if (!(await closeUnlessAway(worker.close(), [connection], idle))) {
-        log(`Redis at ${url} is unreachable: closing without it`);
+        log(`Redis at ${safeUrl(url)} is unreachable: closing without it`);
         void worker.close(true).catch(() => {});
       }
       pool.close();
