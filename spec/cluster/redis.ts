@@ -56,8 +56,13 @@ class Lines {
 /** Each started child's exit (see `exited`). */
 const exits = new WeakMap<ChildProcess, Promise<void>>();
 
-function started(cmd: string, args: string[], lines: Lines): ChildProcess {
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+function started(
+  cmd: string,
+  args: string[],
+  lines: Lines,
+  env: NodeJS.ProcessEnv = process.env,
+): ChildProcess {
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env });
   child.stdout!.on("data", (d) => lines.feed(String(d)));
   child.stderr!.on("data", (d) => lines.feed(String(d)));
   exits.set(child, new Promise<void>((r) => child.once("exit", () => r())));
@@ -137,13 +142,14 @@ export class ClusterWorkerProcess {
   readonly lines = new Lines();
   readonly child: ChildProcess;
 
-  constructor(args: string[], runtime: WorkerRuntime = RUNTIME) {
+  /** `env`: its environment (the spec's by default). */
+  constructor(args: string[], runtime: WorkerRuntime = RUNTIME, env?: NodeJS.ProcessEnv) {
     const cli = fileURLToPath(new URL("../../src/entry/cli.ts", import.meta.url));
     const pre = runtime === "deno" ? ["run", "-A"] : runtime === "node" ? nodeLoaderArgs() : [];
     const bin = runtime === RUNTIME
       ? process.execPath
       : fileURLToPath(new URL(`../../node_modules/.bin/${runtime}`, import.meta.url));
-    this.child = started(bin, [...pre, cli, ...args], this.lines);
+    this.child = started(bin, [...pre, cli, ...args], this.lines, env);
   }
 
   /** Starts a worker on `queue` and waits until it is connected. */

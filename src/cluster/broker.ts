@@ -165,18 +165,32 @@ export function safeUrl(url: string): string {
   }
 }
 
+/** What to do about a connection to Redis that failed with `message` (its last error). */
+export function connectionRemedy(message: string | undefined): string {
+  if (message && /^(NOAUTH|WRONGPASS)/.test(message)) {
+    return "put its password in the URL, redis://:PASSWORD@host:port "
+      + "(redis://USER:PASSWORD@host:port for an ACL user)";
+  }
+  if (message && /certificate|CERT_|SSL|TLS/i.test(message)) {
+    return "trust the authority that signed its certificate (NODE_EXTRA_CA_CERTS=ca.pem on Node "
+      + "and Bun, DENO_CERT=ca.pem on Deno), or fix the URL's host to match the certificate";
+  }
+  return "check that Redis runs there and that this machine can reach it";
+}
+
 /**
  * The error for a first connection to Redis at `url` that failed (`error`): its password refused
- * or missing, or Redis not reached; each says what to do.
+ * or missing, its certificate not trusted, or Redis not reached; each says what to do.
  */
 export function connectionFailed(error: unknown, url: string): Error {
   const message = (error as Error)?.message ?? String(error);
-  const text = /^(NOAUTH|WRONGPASS)/.test(message)
-    ? `Redis at ${safeUrl(url)} refused the connection (${message}): put its password in the URL, `
-      + "redis://:PASSWORD@host:port (redis://USER:PASSWORD@host:port for an ACL user)."
-    : `Redis at ${safeUrl(url)} could not be reached (${message}): check that it runs there and `
-      + "that this machine can reach it.";
-  return new Error(text, { cause: error });
+  const what = /^(NOAUTH|WRONGPASS)/.test(message)
+    ? "refused the connection"
+    : "could not be reached";
+  return new Error(
+    `Redis at ${safeUrl(url)} ${what} (${message}): ${connectionRemedy(message)}.`,
+    { cause: error },
+  );
 }
 
 /**

@@ -21,7 +21,8 @@ export interface Listener {
   onResult(id: string, result: TaskResult): void;
   onLost(id: string, reason: string): void;
   onActive(id: string): void;
-  onUnreachable(): void;
+  /** Redis unreachable past the limit; `reason`: the connection's last error, if any. */
+  onUnreachable(reason: string | undefined): void;
   onReconnected(): void;
   unreachableMs: number;
 }
@@ -40,6 +41,7 @@ export class Connected {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #away = false;
   #closed = false;
+  #lastError: Error | undefined;
 
   constructor(broker: Broker, codec: Codec, url: string, queue: string, l: Listener) {
     this.codec = codec;
@@ -50,16 +52,21 @@ export class Connected {
     this.#redis = broker.connect(url);
     this.#eventsRedis = broker.connect(url, { blocking: true });
     this.#queue = new broker.bullmq.Queue(queue, { connection: this.#redis });
-    for (const emitter of [this.#redis, this.#eventsRedis, this.#queue]) {
-      emitter.on("error", () => {}); // the watch below reports what matters
+    this.#queue.on("error", () => {}); // the watch below reports what matters
+    for (const r of [this.#redis, this.#eventsRedis]) {
+      r.on("error", (error: Error) => this.#lastError = error); // why it is away, if it is
     }
     // Unreachable for longer than the limit: the executor fails its tasks.
     this.#redis.on("close", () => {
       if (this.#closed) return;
       this.#away = true;
-      this.#timer ??= setTimeout(() => this.#closed || l.onUnreachable(), l.unreachableMs);
+      this.#timer ??= setTimeout(
+        () => this.#closed || l.onUnreachable(this.#lastError?.message),
+        l.unreachableMs,
+      );
     });
     this.#redis.on("ready", () => {
+      this.#lastError = undefined;
       clearTimeout(this.#timer);
       this.#timer = undefined;
       if (this.#away) l.onReconnected();
@@ -73,6 +80,15 @@ export class Connected {
    * reader's first read is still heard.
    */
   async ready(): Promise<void> {
+    try {
+      await this.#open();
+    } catch (error) {
+      // "Reached the max retries" says less than the error each retry met (a certificate refused).
+      throw this.#lastError ?? error;
+    }
+  }
+
+  async #open(): Promise<void> {
     const key = `bull:${this.#queueName}:events`;
     const [last] = await this.#redis.xrevrange(key, "+", "-", "COUNT", 1);
     const l = this.#listener;

@@ -12,7 +12,7 @@ import { checkRun, type RunOptions } from "../pool/executor.ts";
 import { unrefTimer } from "../runtime/host.ts";
 import { callerOf } from "../targets/callsite.ts";
 import { resolveTarget } from "../targets/task.ts";
-import { connectionFailed, loadBroker, safeUrl } from "./broker.ts";
+import { connectionFailed, connectionRemedy, loadBroker, safeUrl } from "./broker.ts";
 import { loadCodec, refuseShared, refuseSharedColumns } from "./codec.ts";
 import { Connected } from "./connection.ts";
 import { lazyMap } from "./map.ts";
@@ -103,14 +103,12 @@ export class ClusterExecutor implements AsyncDisposable {
         this.#lastEvent = performance.now();
         this.#pending.get(id)?.future._setRunning();
       },
-      onUnreachable: () =>
+      onUnreachable: (reason) =>
         this.#break(
           new BrokenProcessPool(
-            `${WHAT}: Redis at ${
-              safeUrl(this.#o.url)
-            } was unreachable for ${this.#o.unreachableMs} ms; every `
-              + `pending task failed. Check that Redis runs and is reachable, then make a new `
-              + `executor.`,
+            `${WHAT}: Redis at ${safeUrl(this.#o.url)} was unreachable for `
+              + `${this.#o.unreachableMs} ms${reason ? ` (${reason})` : ""}; every pending task `
+              + `failed: ${connectionRemedy(reason)}, then make a new executor.`,
           ),
         ),
       onReconnected: () => this.#reconcile(),

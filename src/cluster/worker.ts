@@ -244,14 +244,16 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
     maxStalledCount: o.maxStalledCount ?? 2,
   });
   let lost = false;
-  connection.on("error", () => {}); // reported once, as "lost", below
+  let lastError = "";
+  connection.on("error", (e: Error) => lastError = `${e.message}; `); // told with "lost", below
   connection.on("close", () => {
-    if (!lost) log(`connection lost: ${safeUrl(url)} (reconnecting)`);
+    if (!lost) log(`connection lost: ${safeUrl(url)} (${lastError}reconnecting)`);
     lost = true;
   });
   connection.on("ready", () => {
     if (lost) log(`connection back: ${safeUrl(url)}`);
     lost = false;
+    lastError = "";
   });
   worker.on("error", () => {});
   worker.on("stalled", (jobId) => log(`job ${jobId} stalled: its worker died; redelivered`));

@@ -1,0 +1,187 @@
+/**
+ * The README's security note, done as it says: a Redis that asks for a password (an ACL user's, in
+ * the connection URL) serves the executor and `multiproc worker`, neither of which ever prints it;
+ * a wrong password fails at once, saying where the password goes. A Redis over TLS (`rediss://`,
+ * a certificate of a CA of the test's own): served where the CA is trusted (NODE_EXTRA_CA_CERTS;
+ * DENO_CERT on Deno), refused with the certificate's error where it is not.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { BrokenProcessPool, ClusterExecutor } from "../../mod.ts";
+import { runCommand, RUNTIME, scriptCommand, tempDir } from "../helpers.ts";
+import { clusterFixture, ClusterWorkerProcess, freePort } from "./redis.ts";
+import { double } from "./targets.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const fixture = clusterFixture("credentials");
+
+interface Admin {
+  call(...args: string[]): Promise<unknown>;
+  quit(): Promise<unknown>;
+}
+
+/** A URL for a new ACL user of the fixture's Redis, whose password is `secret`. */
+async function userUrl(user: string, secret: string): Promise<string> {
+  const { default: IORedis } = await import("ioredis") as unknown as {
+    default: new(url: string) => Admin;
+  };
+  const admin = new IORedis(fixture.redis.url);
+  try {
+    await admin.call("ACL", "SETUSER", user, "on", `>${secret}`, "~*", "&*", "+@all");
+  } finally {
+    await admin.quit();
+  }
+  return `redis://${user}:${secret}@127.0.0.1:${fixture.redis.port}`;
+}
+
+test("a password in the URL: the worker and the executor use it and never print it", {
+  timeout: 90_000,
+}, async () => {
+  const secret = `pw-${Math.random().toString(36).slice(2)}`;
+  const url = await userUrl("app", secret);
+  const queue = fixture.queue();
+  const worker = await ClusterWorkerProcess.start(url, queue, ROOT);
+  try {
+    await using executor = new ClusterExecutor({ connection: url, queue, root: ROOT });
+    assert.equal(await executor.submit(double, 21), 42);
+  } finally {
+    await worker.stop();
+  }
+  const log = worker.lines.all.join("\n");
+  assert.match(log, /^connected: redis:\/\/app:\*\*\*@127\.0\.0\.1:\d+, queue/m);
+  assert.match(log, /finished in/);
+  assert.ok(!log.includes(secret), `the worker's output shows the password:\n${log}`);
+});
+
+test("a wrong password: the executor and the worker fail at once, saying what to do", {
+  timeout: 90_000,
+}, async () => {
+  const secret = `pw-${Math.random().toString(36).slice(2)}`;
+  await userUrl("app2", secret);
+  const wrong = `redis://app2:not-${secret}@127.0.0.1:${fixture.redis.port}`;
+  const remedy = /put its password in the URL, redis:\/\/:PASSWORD@host:port/;
+  const t0 = performance.now();
+  await using executor = new ClusterExecutor({ connection: wrong, queue: "q", root: ROOT });
+  const error = await executor.submit(double, 1).result(20_000).then(
+    () => assert.fail("a task ran with a wrong password"),
+    (e: Error) => e,
+  );
+  assert.ok(error instanceof BrokenProcessPool, `${error}`);
+  assert.match(error.message, /Redis at redis:\/\/app2:\*\*\*@127\.0\.0\.1:\d+ refused/);
+  assert.match(error.message, /WRONGPASS/);
+  assert.match(error.message, remedy);
+  assert.ok(!error.message.includes(secret), error.message);
+  assert.ok(performance.now() - t0 < 10_000, "it failed without waiting for a limit");
+
+  // The worker: exits 1 with the same advice, its output free of the password.
+  const worker = new ClusterWorkerProcess([
+    "worker",
+    "--connection",
+    wrong,
+    "--queue",
+    "q",
+    "--root",
+    ROOT,
+  ]);
+  const code = await new Promise<number | null>((resolve) => worker.child.once("exit", resolve));
+  const out = worker.lines.all.join("\n");
+  assert.equal(code, 1, out);
+  assert.match(out, /multiproc worker: Redis at redis:\/\/app2:\*\*\*@.* refused/);
+  assert.match(out, remedy);
+  assert.ok(!out.includes(secret), out);
+});
+
+const haveOpenssl = spawnSync("openssl", ["version"]).status === 0;
+
+/** A CA and a certificate it signed for 127.0.0.1, made with openssl in `dir`. */
+function certificates(dir: string): { ca: string; cert: string; key: string } {
+  const run = (...args: string[]) => {
+    const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stderr}`);
+  };
+  const subject = (cn: string) => ["-subj", `/CN=${cn}`, "-nodes", "-newkey", "rsa:2048"];
+  run("req", "-x509", ...subject("multiproc test CA"), "-keyout", "ca.key", "-out", "ca.crt");
+  run("req", ...subject("127.0.0.1"), "-keyout", "server.key", "-out", "server.csr");
+  writeFileSync(join(dir, "san.cnf"), "subjectAltName=IP:127.0.0.1\n");
+  run(
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    "san.cnf",
+    "-out",
+    "server.crt",
+  );
+  return { ca: join(dir, "ca.crt"), cert: join(dir, "server.crt"), key: join(dir, "server.key") };
+}
+
+test("rediss://: served where its CA is trusted, refused with the certificate's error elsewhere", {
+  timeout: 120_000,
+  skip: haveOpenssl ? false : "openssl is not installed (apt-get install -y openssl)",
+}, async () => {
+  const dir = tempDir();
+  const { ca, cert, key } = certificates(dir);
+  const port = await freePort();
+  const redis = spawn("redis-server", [
+    ...["--port", "0", "--tls-port", String(port), "--bind", "127.0.0.1"],
+    ...["--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", ca],
+    ...["--tls-auth-clients", "no", "--save", "", "--appendonly", "no", "--dir", dir],
+  ], { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise((resolve) => redis.once("exit", resolve));
+  let out = "";
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server over TLS:\n${out}`)), 10_000);
+    redis.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("Ready to accept connections")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    redis.once("exit", () => reject(new Error(`redis-server over TLS ended:\n${out}`)));
+  });
+  const trust = RUNTIME === "deno" ? { DENO_CERT: ca } : { NODE_EXTRA_CA_CERTS: ca };
+  const env = { ...process.env, ...trust };
+  const url = `rediss://127.0.0.1:${port}`;
+  const queue = fixture.queue();
+  let worker: ClusterWorkerProcess | undefined;
+  try {
+    await ready;
+    worker = new ClusterWorkerProcess(
+      ["worker", "--connection", url, "--queue", queue, "--root", ROOT, "--concurrency", "2"],
+      RUNTIME,
+      env,
+    );
+    await worker.lines.wait(/^connected: rediss:/, 60_000, "multiproc worker over TLS");
+    const [cmd, argv] = scriptCommand("cluster_client.ts", [url, queue, ROOT]);
+    const trusted = await runCommand(cmd, argv, { env, timeoutMs: 60_000 });
+    assert.deepEqual(JSON.parse(trusted.stdout), { result: 42 }, trusted.stderr);
+    // Without the CA: past the limit, the error each attempt met (a certificate refused).
+    const [cmd2, argv2] = scriptCommand("cluster_client.ts", [url, queue, ROOT, "2000"]);
+    const untrusted = await runCommand(cmd2, argv2, { timeoutMs: 60_000 });
+    const { error } = JSON.parse(untrusted.stdout);
+    assert.equal(error?.name, "BrokenProcessPool", untrusted.stdout + untrusted.stderr);
+    assert.match(
+      error.message,
+      /Redis at rediss:\/\/127\.0\.0\.1:\d+ was unreachable for 2000 ms \(/,
+    );
+    assert.match(error.message, /certificate/i);
+    assert.match(error.message, /trust the authority that signed its certificate/);
+  } finally {
+    await worker?.stop();
+    redis.kill("SIGKILL");
+    await exited;
+  }
+});
