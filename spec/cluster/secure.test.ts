@@ -179,6 +179,25 @@ test("rediss://: served where its CA is trusted, refused with the certificate's 
     );
     assert.match(error.message, /certificate/i);
     assert.match(error.message, /trust the authority that signed its certificate/);
+    // A worker that does not trust the CA: it keeps retrying, its log saying why.
+    const untrusting = new ClusterWorkerProcess([
+      "worker",
+      "--connection",
+      url,
+      "--queue",
+      queue,
+      "--root",
+      ROOT,
+    ]);
+    try {
+      await untrusting.lines.wait(
+        /^connection lost: rediss:\/\/127\.0\.0\.1:\d+ \(.*certificate.*; reconnecting\)$/i,
+        20_000,
+        "the worker that does not trust the CA says why it cannot connect",
+      );
+    } finally {
+      await untrusting.stop();
+    }
   } finally {
     await worker?.stop();
     redis.kill("SIGKILL");
