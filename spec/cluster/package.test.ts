@@ -118,12 +118,15 @@ test("the installed package: multiproc worker from its bin, a client importing *
     symlinkSync(join(MODULES, name), join(app, "node_modules", name), "dir");
   }
   const redis = await RedisServer.start();
+  // As the README advises: a password, which the workers' output must not show.
+  const secret = `pw-${Math.random().toString(36).slice(2)}`;
+  const url = await redis.addUser("app", secret);
   const bin = join(app, "node_modules", ".bin", "multiproc");
   /** `cmd [...pre] worker --connection <redis> --root <app> ...flags`, once it says it is connected. */
   const startWorker = async (cmd: string, flags: string[], pre: string[] = []) => {
     const child = spawn(
       cmd,
-      [...pre, "worker", "--connection", redis.url, "--root", app, ...flags],
+      [...pre, "worker", "--connection", url, "--root", app, ...flags],
       {
         cwd: app,
         env: env(),
@@ -152,7 +155,7 @@ test("the installed package: multiproc worker from its bin, a client importing *
     worker = await startWorker(bin, ["--queue", "app", "--concurrency", "2"]);
     const NODE24 = join(MODULES, "node24", "bin", "node");
     for (const runtime of ["node", join(MODULES, ".bin", "bun"), NODE24]) {
-      const client = await runCommand(runtime, ["client.mjs", redis.url, "app"], {
+      const client = await runCommand(runtime, ["client.mjs", url, "app"], {
         cwd: app,
         timeoutMs: 60_000,
       });
@@ -165,6 +168,7 @@ test("the installed package: multiproc worker from its bin, a client importing *
       });
     }
     assert.match(worker.log(), /job \S+ finished in/);
+    assert.ok(!worker.log().includes(secret), `the worker printed the password:\n${worker.log()}`);
     // The same command through bunx, on Bun (a second queue, so that only it takes the jobs).
     const bunx = await startWorker(join(MODULES, ".bin", "bun"), ["--queue", "app-bun"], [
       "x",
@@ -172,7 +176,7 @@ test("the installed package: multiproc worker from its bin, a client importing *
       "multiproc",
     ]);
     try {
-      const client = await runCommand("node", ["client.mjs", redis.url, "app-bun"], {
+      const client = await runCommand("node", ["client.mjs", url, "app-bun"], {
         cwd: app,
         timeoutMs: 60_000,
       });
@@ -183,7 +187,7 @@ test("the installed package: multiproc worker from its bin, a client importing *
       // worker transpiles them, and prints the function differently).
       const ts = await runCommand(join(MODULES, "node24", "bin", "node"), [
         "client_ts.ts",
-        redis.url,
+        url,
         "app-bun",
       ], { cwd: app, timeoutMs: 60_000 });
       assert.equal(ts.code, 0, `TypeScript client: ${ts.stderr}\n${bunx.log()}`);

@@ -124,6 +124,23 @@ export class RedisServer {
     }
   }
 
+  /** A URL for a new ACL user of this server, `user` with password `secret`, allowed everything. */
+  async addUser(user: string, secret: string): Promise<string> {
+    const { default: IORedis } = await import("ioredis") as unknown as {
+      default: new(url: string) => {
+        call(...args: string[]): Promise<unknown>;
+        quit(): Promise<unknown>;
+      };
+    };
+    const admin = new IORedis(this.url);
+    try {
+      await admin.call("ACL", "SETUSER", user, "on", `>${secret}`, "~*", "&*", "+@all");
+    } finally {
+      await admin.quit();
+    }
+    return `redis://${user}:${secret}@127.0.0.1:${this.port}`;
+  }
+
   /** Kills it (SIGKILL, as a crash). */
   async kill(): Promise<void> {
     const child = this.#child;

@@ -19,30 +19,11 @@ import { double } from "./targets.ts";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const fixture = clusterFixture("credentials");
 
-interface Admin {
-  call(...args: string[]): Promise<unknown>;
-  quit(): Promise<unknown>;
-}
-
-/** A URL for a new ACL user of the fixture's Redis, whose password is `secret`. */
-async function userUrl(user: string, secret: string): Promise<string> {
-  const { default: IORedis } = await import("ioredis") as unknown as {
-    default: new(url: string) => Admin;
-  };
-  const admin = new IORedis(fixture.redis.url);
-  try {
-    await admin.call("ACL", "SETUSER", user, "on", `>${secret}`, "~*", "&*", "+@all");
-  } finally {
-    await admin.quit();
-  }
-  return `redis://${user}:${secret}@127.0.0.1:${fixture.redis.port}`;
-}
-
 test("a password in the URL: the worker and the executor use it and never print it", {
   timeout: 90_000,
 }, async () => {
   const secret = `pw-${Math.random().toString(36).slice(2)}`;
-  const url = await userUrl("app", secret);
+  const url = await fixture.redis.addUser("app", secret);
   const queue = fixture.queue();
   const worker = await ClusterWorkerProcess.start(url, queue, ROOT);
   try {
@@ -61,7 +42,7 @@ test("a wrong password: the executor and the worker fail at once, saying what to
   timeout: 90_000,
 }, async () => {
   const secret = `pw-${Math.random().toString(36).slice(2)}`;
-  await userUrl("app2", secret);
+  await fixture.redis.addUser("app2", secret);
   const wrong = `redis://app2:not-${secret}@127.0.0.1:${fixture.redis.port}`;
   const remedy = /put its password in the URL, redis:\/\/:PASSWORD@host:port/;
   const t0 = performance.now();
