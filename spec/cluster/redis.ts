@@ -169,6 +169,11 @@ export class ClusterWorkerProcess {
     this.child = started(bin, [...pre, cli, ...args], this.lines, env);
   }
 
+  /** The arguments of `multiproc worker` on `queue` at `url` with `root`, then `extra`. */
+  static argv(url: string, queue: string, root: string, extra: string[] = []): string[] {
+    return ["worker", "--connection", url, "--queue", queue, "--root", root, ...extra];
+  }
+
   /** Starts a worker on `queue` and waits until it is connected. */
   static async start(
     url: string,
@@ -177,20 +182,16 @@ export class ClusterWorkerProcess {
     extra: string[] = [],
     runtime: WorkerRuntime = RUNTIME,
   ): Promise<ClusterWorkerProcess> {
-    const w = new ClusterWorkerProcess([
-      "worker",
-      "--connection",
-      url,
-      "--queue",
-      queue,
-      "--root",
-      root,
-      "--concurrency",
-      "2",
-      "--lock-duration",
-      "2000",
-      ...extra,
-    ], runtime);
+    const w = new ClusterWorkerProcess(
+      ClusterWorkerProcess.argv(url, queue, root, [
+        "--concurrency",
+        "2",
+        "--lock-duration",
+        "2000",
+        ...extra,
+      ]),
+      runtime,
+    );
     await w.lines.wait(/^connected: /, 60_000, "multiproc worker");
     return w;
   }

@@ -59,15 +59,7 @@ test("a wrong password: the executor and the worker fail at once, saying what to
   assert.ok(performance.now() - t0 < 10_000, "it failed without waiting for a limit");
 
   // The worker: exits 1 with the same advice, its output free of the password.
-  const worker = new ClusterWorkerProcess([
-    "worker",
-    "--connection",
-    wrong,
-    "--queue",
-    "q",
-    "--root",
-    ROOT,
-  ]);
+  const worker = new ClusterWorkerProcess(ClusterWorkerProcess.argv(wrong, "q", ROOT));
   const code = await new Promise<number | null>((resolve) => worker.child.once("exit", resolve));
   const out = worker.lines.all.join("\n");
   assert.equal(code, 1, out);
@@ -140,11 +132,7 @@ test("rediss://: served where its CA is trusted, refused with the certificate's 
   let worker: ClusterWorkerProcess | undefined;
   try {
     await ready;
-    worker = new ClusterWorkerProcess(
-      ["worker", "--connection", url, "--queue", queue, "--root", ROOT, "--concurrency", "2"],
-      RUNTIME,
-      env,
-    );
+    worker = new ClusterWorkerProcess(ClusterWorkerProcess.argv(url, queue, ROOT), RUNTIME, env);
     await worker.lines.wait(/^connected: rediss:/, 60_000, "multiproc worker over TLS");
     const [cmd, argv] = scriptCommand("cluster_client.ts", [url, queue, ROOT]);
     const trusted = await runCommand(cmd, argv, { env, timeoutMs: 60_000 });
@@ -161,15 +149,7 @@ test("rediss://: served where its CA is trusted, refused with the certificate's 
     assert.match(error.message, /certificate/i);
     assert.match(error.message, /trust the authority that signed its certificate/);
     // A worker that does not trust the CA: it keeps retrying, its log saying why.
-    const untrusting = new ClusterWorkerProcess([
-      "worker",
-      "--connection",
-      url,
-      "--queue",
-      queue,
-      "--root",
-      ROOT,
-    ]);
+    const untrusting = new ClusterWorkerProcess(ClusterWorkerProcess.argv(url, queue, ROOT));
     try {
       await untrusting.lines.wait(
         /^connection lost: rediss:\/\/127\.0\.0\.1:\d+ \(.*certificate.*; reconnecting\)$/i,
