@@ -1,13 +1,14 @@
 /**
  * The README's security note, done as it says: a Redis that asks for a password (an ACL user's, in
- * the connection URL) serves the executor and `multiproc worker`, neither of which ever prints it;
- * a wrong password fails at once, saying where the password goes. A Redis over TLS (`rediss://`,
- * a certificate of a CA of the test's own): served where the CA is trusted (NODE_EXTRA_CA_CERTS;
- * DENO_CERT on Deno), refused with the certificate's error where it is not.
+ * the connection URL) serves the executor and `multiproc worker` (its URL from MULTIPROC_CONNECTION,
+ * off its command line), neither of which ever prints it; a wrong password fails at once, saying
+ * where the password goes. A Redis over TLS (`rediss://`, a certificate of a CA of the test's own):
+ * served where the CA is trusted (NODE_EXTRA_CA_CERTS; DENO_CERT on Deno), refused with the
+ * certificate's error where it is not.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -17,26 +18,37 @@ import { clusterFixture, ClusterWorkerProcess, freePort } from "./redis.ts";
 import { double } from "./targets.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const fixture = clusterFixture("credentials");
+const fixture = clusterFixture("secure");
 
-test("a password in the URL: the worker and the executor use it and never print it", {
-  timeout: 90_000,
-}, async () => {
-  const secret = `pw-${Math.random().toString(36).slice(2)}`;
-  const url = await fixture.redis.addUser("app", secret);
-  const queue = fixture.queue();
-  const worker = await ClusterWorkerProcess.start(url, queue, ROOT);
-  try {
-    await using executor = new ClusterExecutor({ connection: url, queue, root: ROOT });
-    assert.equal(await executor.submit(double, 21), 42);
-  } finally {
-    await worker.stop();
-  }
-  const log = worker.lines.all.join("\n");
-  assert.match(log, /^connected: redis:\/\/app:\*\*\*@127\.0\.0\.1:\d+, queue/m);
-  assert.match(log, /finished in/);
-  assert.ok(!log.includes(secret), `the worker's output shows the password:\n${log}`);
-});
+test(
+  "a password in the URL: worker (from its environment) and executor use it, never print it",
+  {
+    timeout: 90_000,
+  },
+  async () => {
+    const secret = `pw-${Math.random().toString(36).slice(2)}`;
+    const url = await fixture.redis.addUser("app", secret);
+    const queue = fixture.queue();
+    // The URL from the environment (MULTIPROC_CONNECTION), not --connection: out of the process list.
+    const worker = new ClusterWorkerProcess(["worker", "--queue", queue, "--root", ROOT], RUNTIME, {
+      ...process.env,
+      MULTIPROC_CONNECTION: url,
+    });
+    try {
+      await worker.lines.wait(/^connected: /, 60_000, "multiproc worker");
+      const cmdline = readFileSync(`/proc/${worker.child.pid}/cmdline`, "utf8");
+      assert.ok(!cmdline.includes(secret), `the password is on the command line: ${cmdline}`);
+      await using executor = new ClusterExecutor({ connection: url, queue, root: ROOT });
+      assert.equal(await executor.submit(double, 21), 42);
+    } finally {
+      await worker.stop();
+    }
+    const log = worker.lines.all.join("\n");
+    assert.match(log, /^connected: redis:\/\/app:\*\*\*@127\.0\.0\.1:\d+, queue/m);
+    assert.match(log, /finished in/);
+    assert.ok(!log.includes(secret), `the worker's output shows the password:\n${log}`);
+  },
+);
 
 test("a wrong password: the executor and the worker fail at once, saying what to do", {
   timeout: 90_000,

@@ -2,19 +2,25 @@
 /**
  * The `multiproc` command. `multiproc worker --connection URL --queue NAME --root DIR
  * [--concurrency N] [--processes N] [--method thread|process|forkserver] [--lock-duration MS]
- * [--max-stalled N]`
+ * [--max-stalled N]` (the URL may come from MULTIPROC_CONNECTION instead)
  * runs a cluster worker until SIGINT or SIGTERM, then lets its running jobs finish.
  * @module
  */
 import { runClusterWorker } from "../cluster/worker.ts";
 import { START_METHODS, type StartMethod } from "../core/start_method.ts";
 import { cpuCount } from "../process/current.ts";
-import { exitNow, mainScript } from "../runtime/host.ts";
+import { envVar, exitNow, mainScript } from "../runtime/host.ts";
 import { onStopSignal } from "../runtime/os.ts";
+
+/** The environment variable a worker's connection may come from instead of --connection. */
+const CONNECTION_VARIABLE = "MULTIPROC_CONNECTION";
 
 const USAGE = `usage: multiproc worker --connection redis://host:port --queue NAME --root DIR
                         [--concurrency N] [--processes N] [--method thread|process|forkserver]
                         [--lock-duration MS] [--max-stalled N]
+
+The URL may come from the environment instead: MULTIPROC_CONNECTION=redis://user:pass@host:port
+keeps a password out of the process list, where --connection shows it.
 
 Runs the tasks a ClusterExecutor sends to queue NAME, N at a time (default: the cores), each
 alone in a child of a local pool (default "process"), so that each can be stopped alone. The pool
@@ -23,6 +29,15 @@ as many as the cores start at once, more only while tasks wait and none finished
 is the project's root, checked out the same as on the clients: modules are imported from there
 only. A job whose worker dies is redelivered after its lock (--lock-duration, default 30000 ms)
 expires, at most --max-stalled times (default 2).`;
+
+/** The connection given in the environment (MULTIPROC_CONNECTION), else an error saying how. */
+function connectionFromEnv(): string {
+  const url = envVar(CONNECTION_VARIABLE);
+  if (!url) {
+    throw new Error(`--connection is required (or set ${CONNECTION_VARIABLE} to the Redis URL)`);
+  }
+  return url;
+}
 
 /** Parses `worker` flags; throws an error that says what is wrong. */
 function parse(args: string[]) {
@@ -74,7 +89,7 @@ function parse(args: string[]) {
   const processes = count("processes", concurrency);
   if (processes < 1) throw new Error("--processes must be at least 1");
   return {
-    connection: need("connection"),
+    connection: flags.get("connection") || connectionFromEnv(),
     queue: need("queue"),
     root: need("root"),
     concurrency,

@@ -27,6 +27,7 @@ export interface DenoNamespace {
   execPath(): string;
   exit(code?: number): never;
   readonly args: string[];
+  readonly env: { get(name: string): string | undefined };
   readonly mainModule: string;
   readonly stdout: { writeSync(p: Uint8Array): number };
   readonly stdin: { read(p: Uint8Array): Promise<number | null> };

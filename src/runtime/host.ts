@@ -99,6 +99,19 @@ export function mainScript(): { path: string | undefined; args: string[] } {
   return { path: main?.startsWith("file:") ? fileUrlToPath(main) : undefined, args: deno().args };
 }
 
+/**
+ * The environment variable `name`, or `undefined` if it is not set (or, on Deno, may not be read:
+ * no `--allow-env`).
+ */
+export function envVar(name: string): string | undefined {
+  if (runtime !== "deno") return globalThis.process.env[name];
+  try {
+    return deno().env.get(name);
+  } catch {
+    return undefined; // not allowed
+  }
+}
+
 /** The path of a `file:` URL (POSIX). */
 export function fileUrlToPath(url: string | URL): string {
   const u = typeof url === "string" ? new URL(url) : url;
