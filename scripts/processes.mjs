@@ -2,22 +2,12 @@
 // their output to a log and stopped (SIGTERM, then SIGKILL), and their CPU time from /proc.
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { join } from "node:path";
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export { freePort } from "./free_port.mjs";
 
-/** A TCP port free on 127.0.0.1 now. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Whether a Redis on `port` answers PING. */
 function ping(port) {

@@ -4,27 +4,15 @@
  * And `multiproc worker` processes started from the source, on the runtime running the spec.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
 import process from "node:process";
 import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../scripts/free_port.mjs";
 import { nodeLoaderArgs, RUNTIME, tempDir } from "../helpers.ts";
 
 /** Whether this machine has `redis-server` (else the cluster lane is skipped). */
 export function haveRedis(): boolean {
   return spawnSync("redis-server", ["--version"]).status === 0;
-}
-
-/** A free TCP port on the loopback interface. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Lines a child printed, and a wait for one that matches. */
@@ -75,44 +63,53 @@ function started(
  */
 const exited = (child: ChildProcess): Promise<void> => exits.get(child)!;
 
+/** How a spec's redis-server is reached: over TLS with these files, and with a password. */
+export interface RedisOptions {
+  /** Its certificate and key, and the CA's certificate: it listens over TLS only (`rediss://`). */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string };
+  /** The default user's password (`--requirepass`: kept across a restart, unlike an ACL user). */
+  readonly password?: string;
+}
+
 /** A redis-server of the spec's own. */
 export class RedisServer {
   readonly port: number;
   readonly dir = tempDir();
   readonly lines = new Lines();
+  readonly #options: RedisOptions;
   #child: ChildProcess | undefined;
 
-  private constructor(port: number) {
+  private constructor(port: number, options: RedisOptions) {
     this.port = port;
+    this.#options = options;
   }
 
+  /** Its URL (with the password, if it has one). */
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    const { tls, password } = this.#options;
+    const auth = password === undefined ? "" : `:${password}@`;
+    return `${tls ? "rediss" : "redis"}://${auth}127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  static async start(options: RedisOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options);
     await server.restart();
     return server;
   }
 
   /** Starts it (again, on the same port and data). */
   async restart(): Promise<void> {
+    const { tls, password } = this.#options;
+    const port = String(this.port);
     this.#child = started("redis-server", [
-      "--port",
-      String(this.port),
-      "--bind",
-      "127.0.0.1",
-      "--dir",
-      this.dir,
-      "--save",
-      "",
-      "--appendonly",
-      "yes",
-      "--appendfsync",
-      "always",
-      "--protected-mode",
-      "no",
+      ...(tls
+        ? ["--port", "0", "--tls-port", port, "--tls-auth-clients", "no"]
+        : ["--port", port]),
+      ...(tls ? ["--tls-cert-file", tls.cert, "--tls-key-file", tls.key] : []),
+      ...(tls ? ["--tls-ca-cert-file", tls.ca] : []),
+      ...(password === undefined ? [] : ["--requirepass", password]),
+      ...["--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--protected-mode", "no"],
+      ...["--appendonly", "yes", "--appendfsync", "always"],
     ], this.lines);
     const n = this.lines.all.filter((l) => /Ready to accept connections/.test(l)).length;
     const deadline = Date.now() + 10_000;

@@ -7,14 +7,14 @@
  * certificate's error where it is not.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { BrokenProcessPool, ClusterExecutor } from "../../mod.ts";
 import { runCommand, RUNTIME, scriptCommand, tempDir } from "../helpers.ts";
-import { clusterFixture, ClusterWorkerProcess, freePort } from "./redis.ts";
+import { clusterFixture, ClusterWorkerProcess, RedisServer } from "./redis.ts";
 import { double } from "./targets.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -112,68 +112,70 @@ function certificates(dir: string): { ca: string; cert: string; key: string } {
   return { ca: join(dir, "ca.crt"), cert: join(dir, "server.crt"), key: join(dir, "server.key") };
 }
 
-test("rediss://: served where its CA is trusted, refused with the certificate's error elsewhere", {
-  timeout: 120_000,
-  skip: haveOpenssl ? false : "openssl is not installed (apt-get install -y openssl)",
-}, async () => {
-  const dir = tempDir();
-  const { ca, cert, key } = certificates(dir);
-  const port = await freePort();
-  const redis = spawn("redis-server", [
-    ...["--port", "0", "--tls-port", String(port), "--bind", "127.0.0.1"],
-    ...["--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", ca],
-    ...["--tls-auth-clients", "no", "--save", "", "--appendonly", "no", "--dir", dir],
-  ], { stdio: ["ignore", "pipe", "pipe"] });
-  const exited = new Promise((resolve) => redis.once("exit", resolve));
-  let out = "";
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server over TLS:\n${out}`)), 10_000);
-    redis.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("Ready to accept connections")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    redis.once("exit", () => reject(new Error(`redis-server over TLS ended:\n${out}`)));
-  });
-  const trust = RUNTIME === "deno" ? { DENO_CERT: ca } : { NODE_EXTRA_CA_CERTS: ca };
-  const env = { ...process.env, ...trust };
-  const url = `rediss://127.0.0.1:${port}`;
-  const queue = fixture.queue();
-  let worker: ClusterWorkerProcess | undefined;
-  try {
-    await ready;
-    worker = new ClusterWorkerProcess(ClusterWorkerProcess.argv(url, queue, ROOT), RUNTIME, env);
-    await worker.lines.wait(/^connected: rediss:/, 60_000, "multiproc worker over TLS");
-    const [cmd, argv] = scriptCommand("cluster_client.ts", [url, queue, ROOT]);
-    const trusted = await runCommand(cmd, argv, { env, timeoutMs: 60_000 });
-    assert.deepEqual(JSON.parse(trusted.stdout), { result: 42 }, trusted.stderr);
-    // Without the CA: past the limit, the error each attempt met (a certificate refused).
-    const [cmd2, argv2] = scriptCommand("cluster_client.ts", [url, queue, ROOT, "2000"]);
-    const untrusted = await runCommand(cmd2, argv2, { timeoutMs: 60_000 });
-    const { error } = JSON.parse(untrusted.stdout);
-    assert.equal(error?.name, "BrokenProcessPool", untrusted.stdout + untrusted.stderr);
-    assert.match(
-      error.message,
-      /Redis at rediss:\/\/127\.0\.0\.1:\d+ was unreachable for 2000 ms \(/,
-    );
-    assert.match(error.message, /certificate/i);
-    assert.match(error.message, /trust the authority that signed its certificate/);
-    // A worker that does not trust the CA: it keeps retrying, its log saying why.
-    const untrusting = new ClusterWorkerProcess(ClusterWorkerProcess.argv(url, queue, ROOT));
+test(
+  "rediss:// with a password: served where its CA is trusted (through a restart of Redis mid-task), refused with the certificate's error elsewhere",
+  {
+    timeout: 120_000,
+    skip: haveOpenssl ? false : "openssl is not installed (apt-get install -y openssl)",
+  },
+  async () => {
+    const secret = `pw-${Math.random().toString(36).slice(2)}`;
+    const tls = certificates(tempDir());
+    const redis = await RedisServer.start({ tls, password: secret });
+    const trust = RUNTIME === "deno" ? { DENO_CERT: tls.ca } : { NODE_EXTRA_CA_CERTS: tls.ca };
+    const env = { ...process.env, ...trust };
+    const queue = fixture.queue();
+    const { url } = redis;
+    const client = (args: string[], clientEnv?: NodeJS.ProcessEnv) => {
+      const [cmd, argv] = scriptCommand("cluster_client.ts", [url, queue, ROOT, ...args]);
+      return runCommand(cmd, argv, { env: clientEnv, timeoutMs: 60_000 });
+    };
+    let worker: ClusterWorkerProcess | undefined;
     try {
-      await untrusting.lines.wait(
-        /^connection lost: rediss:\/\/127\.0\.0\.1:\d+ \(.*certificate.*; reconnecting\)$/i,
-        20_000,
-        "the worker that does not trust the CA says why it cannot connect",
+      worker = new ClusterWorkerProcess(ClusterWorkerProcess.argv(url, queue, ROOT), RUNTIME, env);
+      await worker.lines.wait(
+        /^connected: rediss:\/\/:\*\*\*@/,
+        60_000,
+        "multiproc worker over TLS",
       );
+      const trusted = await client([], env);
+      assert.deepEqual(JSON.parse(trusted.stdout), { result: 42 }, trusted.stderr);
+      // Redis killed while a task runs, and started again: both sides reconnect (TLS, password).
+      const slow = client(["20000", "slow"], env);
+      // `something` is the second task() of its module: the worker names it `task #1`.
+      await worker.lines.wait(/ started: task #1 /, 30_000, "the slow task started");
+      await redis.kill();
+      await new Promise((r) => setTimeout(r, 1000));
+      await redis.restart();
+      const resumed = await slow;
+      assert.deepEqual(JSON.parse(resumed.stdout), { result: "9--Woke Up" }, resumed.stderr);
+      // Without the CA: past the limit, the error each attempt met (a certificate refused).
+      const untrusted = await client(["2000"]);
+      const { error } = JSON.parse(untrusted.stdout);
+      assert.equal(error?.name, "BrokenProcessPool", untrusted.stdout + untrusted.stderr);
+      assert.match(
+        error.message,
+        /Redis at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+ was unreachable for 2000 ms \(/,
+      );
+      assert.match(error.message, /certificate/i);
+      assert.match(error.message, /trust the authority that signed its certificate/);
+      assert.ok(!error.message.includes(secret), error.message);
+      // A worker that does not trust the CA: it keeps retrying, its log saying why.
+      const untrusting = new ClusterWorkerProcess(ClusterWorkerProcess.argv(url, queue, ROOT));
+      try {
+        await untrusting.lines.wait(
+          /^connection lost: rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+ \(.*certificate.*; reconnecting\)$/i,
+          20_000,
+          "the worker that does not trust the CA says why it cannot connect",
+        );
+      } finally {
+        await untrusting.stop();
+      }
+      const log = [...worker.lines.all, ...untrusting.lines.all].join("\n");
+      assert.ok(!log.includes(secret), `a worker's output shows the password:\n${log}`);
     } finally {
-      await untrusting.stop();
+      await worker?.stop();
+      await redis.kill();
     }
-  } finally {
-    await worker?.stop();
-    redis.kill("SIGKILL");
-    await exited;
-  }
-});
+  },
+);

@@ -165,9 +165,13 @@ export function safeUrl(url: string): string {
   }
 }
 
+/** Whether Redis's error `message` is a password refused or missing. */
+const isAuthError = (message: string | undefined): boolean =>
+  message !== undefined && /^(NOAUTH|WRONGPASS)/.test(message);
+
 /** What to do about a connection to Redis that failed with `message` (its last error). */
 export function connectionRemedy(message: string | undefined): string {
-  if (message && /^(NOAUTH|WRONGPASS)/.test(message)) {
+  if (isAuthError(message)) {
     return "put its password in the URL, redis://:PASSWORD@host:port "
       + "(redis://USER:PASSWORD@host:port for an ACL user)";
   }
@@ -184,9 +188,7 @@ export function connectionRemedy(message: string | undefined): string {
  */
 export function connectionFailed(error: unknown, url: string): Error {
   const message = (error as Error)?.message ?? String(error);
-  const what = /^(NOAUTH|WRONGPASS)/.test(message)
-    ? "refused the connection"
-    : "could not be reached";
+  const what = isAuthError(message) ? "refused the connection" : "could not be reached";
   return new Error(
     `Redis at ${safeUrl(url)} ${what} (${message}): ${connectionRemedy(message)}.`,
     { cause: error },

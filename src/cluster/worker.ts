@@ -244,16 +244,17 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
     maxStalledCount: o.maxStalledCount ?? 2,
   });
   let lost = false;
-  let lastError = "";
-  connection.on("error", (e: Error) => lastError = `${e.message}; `); // told with "lost", below
+  let lastError: string | undefined;
+  connection.on("error", (e: Error) => lastError = e.message); // told with "lost", below
   connection.on("close", () => {
-    if (!lost) log(`connection lost: ${safeUrl(url)} (${lastError}reconnecting)`);
+    const why = lastError === undefined ? "" : `${lastError}; `;
+    if (!lost) log(`connection lost: ${safeUrl(url)} (${why}reconnecting)`);
     lost = true;
   });
   connection.on("ready", () => {
     if (lost) log(`connection back: ${safeUrl(url)}`);
     lost = false;
-    lastError = "";
+    lastError = undefined;
   });
   worker.on("error", () => {});
   worker.on("stalled", (jobId) => log(`job ${jobId} stalled: its worker died; redelivered`));

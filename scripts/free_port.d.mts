@@ -1,0 +1,2 @@
+/** A TCP port free on 127.0.0.1 now. */
+export function freePort(): Promise<number>;
