@@ -64,7 +64,8 @@ for (const [lane, { bin, loader }] of Object.entries(NODES)) {
   const runtime = tsProgramRow(lane, loader);
   const env = { ...process.env, MULTIPROC_ENTRY: ENTRY.node };
   for (const method of ["thread", "process"]) {
-    const rss = (which) => runJson([bin, ...loader, "bench/fixtures/rss.mjs", which, method], env);
+    const rss = (which) =>
+      runJson([bin, ...loader, "bench/fixtures/rss.mjs", which, method, "ts"], env);
     const lib = await rss("lib");
     const bare = await rss("bare");
     memory.push({ runtime, method, lib, bare });
@@ -103,9 +104,12 @@ const lines = [
   "Four children whose target sleeps, VmRSS of /proc/<pid>/status read 0.8 s after they were",
   "started, median; a thread child: its process's growth divided by 4. Bare: a child or worker of",
   "the same runtime running a script that only sleeps (Node and Bun run the built package, Deno",
-  `mod.ts). CPython ${(await $`python3 --version`).stdout.trim()}: spawn ${
-    pyRss.spawn.rss.toFixed(1)
-  }, fork ${pyRss.fork.rss.toFixed(1)}, forkserver ${
+  "mod.ts). The TypeScript program rows: the target is in a TypeScript module, and the bare child",
+  "runs a TypeScript script under the same loader (a bare Node 20 worker thread registers tsx's",
+  "hooks itself, as tsx does not register them in worker threads there: a module-hooks thread",
+  `per worker, ~14 MB, what TypeScript in a thread costs on Node 20). CPython ${
+    (await $`python3 --version`).stdout.trim()
+  }: spawn ${pyRss.spawn.rss.toFixed(1)}, fork ${pyRss.fork.rss.toFixed(1)}, forkserver ${
     pyRss.forkserver.rss.toFixed(1)
   }. Target (issue`,
   "14): ours ≤ bare + 10 MB on every row (VmRSS).",
