@@ -100,7 +100,7 @@ function adopt(channel: ParentChannel, boot: BootMessage): void {
  * the exit code.
  */
 async function runTarget(
-  channel: Pick<ParentChannel, "send">,
+  channel: Pick<ParentChannel, "send" | "yieldToParent">,
   boot: BootMessage,
   rehearsal = false,
 ): Promise<number> {
@@ -123,6 +123,7 @@ async function runTarget(
   }
   channel.send({ op: "ready" });
   if (rehearsal) return 0;
+  channel.yieldToParent?.(); // it waits for "ready"
   try {
     if (hasHandles(boot.args)) await import("../process/shared_kinds.ts");
     const args = decodeValue(boot.args) as unknown[];

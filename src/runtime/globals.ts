@@ -96,6 +96,22 @@ export function deno(): DenoNamespace {
   return g.Deno;
 }
 
+/**
+ * Deno's internal `core` (`Deno[Deno.internal].core`) if it has every function of `names`, else
+ * undefined: its serializer and resource ops, which Deno's own modules use, not a public API —
+ * each use has a public fallback for a Deno that changed them.
+ */
+export function denoCore<T>(names: readonly (keyof T & string)[]): T | undefined {
+  try {
+    const d = g.Deno as unknown as Record<string | symbol, unknown> | undefined;
+    const internal = d?.internal as symbol | undefined;
+    const core = internal ? (d![internal] as { core?: Record<string, unknown> })?.core : undefined;
+    return core && names.every((n) => typeof core[n] === "function") ? core as T : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The `Bun` namespace; throws when not on Bun. */
 export function bun(): BunNamespace {
   if (!g.Bun) throw new Error("multiproc internal error: Bun namespace used outside Bun");

@@ -35,6 +35,7 @@ export function bind(backend: Backend): Libc {
       munmap: { args: ["u64", "u64"], returns: "i32" },
       syscall: { args: ["i64", "u64", "i32", "i32", "ptr", "u64", "i32"], returns: "i64" },
       __errno_location: { args: [], returns: "ptr" },
+      sched_yield: { args: [], returns: "i32" },
     }) as { symbols: typeof c }).symbols;
   } catch (error) {
     throw libcUnavailable(backend.host, error);
@@ -59,6 +60,7 @@ export function bind(backend: Backend): Libc {
     munmap: (address, size) => Number(c.munmap(address, size)),
     futex: (address, op, value, timeout) =>
       Number(c.syscall(sysFutex, address, op, value, timeout, 0, 0)),
+    schedYield: () => Number(c.sched_yield()),
     // This thread's errno lives at one address for the thread's life (each worker binds anew).
     errno: () => r.i32(errnoAt ??= c.__errno_location(), 0),
   };

@@ -26,6 +26,7 @@ export function bind(backend: Backend): Libc {
         result: "i64",
       },
       __errno_location: { parameters: [], result: "pointer" },
+      sched_yield: { parameters: [], result: "i32" },
     });
   } catch (error) {
     // --allow-ffi was checked before this module loaded (mod.ts): libc itself failed to open.
@@ -53,6 +54,7 @@ export function bind(backend: Backend): Libc {
     munmap: (address, size) => n(c.munmap(address, BigInt(size))),
     futex: (address, op, value, timeout) =>
       n(c.syscall(sysFutex, address, op, value, timeout, 0n, 0)),
+    schedYield: () => n(c.sched_yield()),
     // This thread's errno lives at one address for the thread's life (each worker binds anew).
     errno: () =>
       (errnoCell ??= new Int32Array(

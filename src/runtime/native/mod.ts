@@ -69,6 +69,11 @@ export function nativeFor(host: Host): Native | Error {
 
 let resolved: Native | Error | undefined;
 
+/** The native layer if it has been opened already (never opens it), else undefined. */
+export function openedNative(): Native | undefined {
+  return resolved instanceof Error ? undefined : resolved;
+}
+
 /** The native layer, made at first use; throws (a fresh error each time) if there is none. */
 export function native(): Native {
   resolved ??= nativeFor(thisHost());

@@ -43,6 +43,7 @@ export function bind(backend: Backend): Libc {
     syscall: lib.func(
       "long syscall(long n, uint64_t addr, int op, int val, void *ts, uint64_t addr2, int val3)",
     ),
+    sched_yield: lib.func("int sched_yield(void)"),
   };
   const sysFutex = backend.sysFutex;
   return {
@@ -62,6 +63,7 @@ export function bind(backend: Backend): Libc {
     munmap: (address, size) => Number(c.munmap(address, size)),
     futex: (address, op, value, timeout) =>
       Number(c.syscall(sysFutex, address, op, value, timeout, 0, 0)),
+    schedYield: () => Number(c.sched_yield()),
     // koffi keeps errno as each call left it (reading it through libc here could see a value
     // changed by the runtime in between).
     errno: () => koffi.errno(),

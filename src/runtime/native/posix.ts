@@ -34,6 +34,7 @@ export interface Libc {
   futex(address: bigint, op: number, value: number, timeout: BigInt64Array | null): number;
   /** `errno` in this thread, as the last call that failed left it. */
   errno(): number;
+  schedYield(): number;
 }
 
 /** What a failure means whatever the call, by errno name. */
@@ -139,6 +140,9 @@ export function posixNative(c: Libc): Native {
       const woken = c.futex(address, FUTEX_WAKE, count, null);
       check(woken, "futex wake", "futex");
       return woken;
+    },
+    yieldCpu() {
+      c.schedYield(); // cannot fail on Linux
     },
   };
 }

@@ -32,6 +32,8 @@ export interface Native {
   futexWait(address: bigint, expected: number, timeoutMs?: number): void;
   /** FUTEX_WAKE up to `count` waiters on `address`. */
   futexWake(address: bigint, count: number): number;
+  /** `sched_yield()`: another task waiting for this CPU runs first (none waiting: returns). */
+  yieldCpu(): void;
 }
 
 // Linux's generic values: the same on x86-64 and arm64.
