@@ -2,9 +2,10 @@
  * The README's security note, done as it says: a Redis that asks for a password (an ACL user's, in
  * the connection URL) serves the executor and `multiproc worker` (its URL from MULTIPROC_CONNECTION,
  * off its command line), neither of which ever prints it; a wrong password fails at once, saying
- * where the password goes. A Redis over TLS (`rediss://`, a certificate of a CA of the test's own):
- * served where the CA is trusted (NODE_EXTRA_CA_CERTS; DENO_CERT on Deno), refused with the
- * certificate's error where it is not.
+ * where the password goes. A Redis over TLS (`rediss://`, a certificate of a CA of the test's own)
+ * with a password: served where the CA is trusted (NODE_EXTRA_CA_CERTS; DENO_CERT on Deno), also
+ * through a restart of Redis while a task runs, refused with the certificate's error where it is
+ * not.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -113,7 +114,8 @@ function certificates(dir: string): { ca: string; cert: string; key: string } {
 }
 
 test(
-  "rediss:// with a password: served where its CA is trusted (through a restart of Redis mid-task), refused with the certificate's error elsewhere",
+  "rediss:// with a password: served where its CA is trusted (a restart of Redis mid-task "
+    + "included), refused with the certificate's error elsewhere",
   {
     timeout: 120_000,
     skip: haveOpenssl ? false : "openssl is not installed (apt-get install -y openssl)",
