@@ -129,6 +129,9 @@ test("platform: futex waits sleep on this architecture, and end early only as th
     n.futexWait(m.address, 1, 5000); // the word is not 1: returns at once (EAGAIN)
     assert.ok(performance.now() - t1 < 1000, "a wait on a changed word slept");
     assert.equal(n.futexWake(m.address, 1), 0); // nobody waits
+    const t2 = performance.now();
+    n.yieldCpu(); // a warm start's child lets its parent run (sched_yield): returns at once
+    assert.ok(performance.now() - t2 < 1000, "sched_yield did not return");
   } finally {
     n.unmap(m.address, 4096);
   }

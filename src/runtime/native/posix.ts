@@ -34,6 +34,7 @@ export interface Libc {
   futex(address: bigint, op: number, value: number, timeout: BigInt64Array | null): number;
   /** `errno` in this thread, as the last call that failed left it. */
   errno(): number;
+  /** `sched_yield()`. */
   schedYield(): number;
 }
 
