@@ -96,6 +96,11 @@ export interface Wait {
   expected: number;
   deadline: number | undefined;
   spin?: boolean;
+  /**
+   * With `spin`: instead, only pause that many milliseconds, reading no shared memory (a blocking
+   * waiter's back-off; an async one does not pause).
+   */
+  pause?: number;
 }
 
 /**
@@ -105,12 +110,19 @@ export interface Wait {
 export function runSync<T>(words: Words, op: Generator<Wait, T, void>): T {
   for (let r = op.next();; r = op.next()) {
     if (r.done) return r.value;
-    if (r.value.spin) words.spin(r.value.i, r.value.expected);
+    if (r.value.pause !== undefined) pause(r.value.pause);
+    else if (r.value.spin) words.spin(r.value.i, r.value.expected);
     else {
       words.wait(r.value.i, r.value.expected, bounded(remaining(r.value.deadline)));
       endIfTerminated();
     }
   }
+}
+
+/** Busy-waits `ms` milliseconds without touching shared memory. */
+function pause(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
 }
 
 /** A thread child wakes at least every `LIVENESS_CHECK_MS` to see whether it was ended. */
