@@ -7,7 +7,7 @@
 import { deathSignalPrefix } from "./death_signal.ts";
 import { entryUrl } from "./entry_url.ts";
 import { encodeFrame, FrameDecoder } from "./frame.ts";
-import { deno, denoCore } from "./globals.ts";
+import { deno, type DenoChildProcess, denoCore } from "./globals.ts";
 import { writeStdoutSync } from "./host.ts";
 import { signalExitCode } from "./os.ts";
 import type { LaunchOptions, Popen } from "./popen.ts";
@@ -17,7 +17,8 @@ const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import
 /** Spawns a Deno child running the library's process entry. */
 export function launchDenoCommand(options: LaunchOptions): Popen {
   const d = deno();
-  const before = pipeRids();
+  const ops = resourceOps();
+  const before = new Set(Object.keys(ops?.resources() ?? {}));
   // Killed with this process, even while busy, through setpriv where it can be (death_signal.ts).
   const [cmd, ...wrapperArgs] = [...deathSignalPrefix(), d.execPath()];
   const child = new d.Command(cmd, {
@@ -35,46 +36,25 @@ export function launchDenoCommand(options: LaunchOptions): Popen {
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const decoder = new FrameDecoder(options.onMessage, (text) => writeStdoutSync(text));
   // The child's pipes read and written with Deno's own resource ops where they are found (else
   // through the streams): a stream's read and write each take more turns of the event loop, which
   // added ~0.2 ms to a warm start's round trip here (its boot out, its "ready" back).
-  const raw = rawPipes(before);
-  let unrefd = false;
-  let reading: Promise<number | null> | null = null;
-  const pump = raw
-    ? (async () => {
-      const buf = new Uint8Array(64 * 1024);
-      try {
-        for (;;) {
-          reading = raw.core.read(raw.stdout, buf);
-          if (unrefd) raw.core.unrefOpPromise(reading);
-          const n = await reading;
-          reading = null;
-          if (!n) break;
-          decoder.push(buf.slice(0, n)); // a copy: the decoder may keep part of it
-        }
-      } catch {
-        // The pipe closed with the child.
-      }
-      decoder.end();
-    })()
-    : (async () => {
-      try {
-        for await (const chunk of child.stdout) decoder.push(chunk);
-      } catch {
-        // The pipe closed with the child.
-      }
-      decoder.end();
-    })();
-  const writer = raw ? null : child.stdin.getWriter();
-  let writing: Promise<unknown> = Promise.resolve();
+  const rids = ops && childPipeRids(ops, before);
+  const pipes = rids ? resourcePipes(child, ops!, rids) : streamPipes(child);
+  const decoder = new FrameDecoder(options.onMessage, (text) => writeStdoutSync(text));
+  const pump = (async () => {
+    try {
+      for await (const chunk of pipes.output) decoder.push(chunk);
+    } catch {
+      // The pipe closed with the child.
+    }
+    decoder.end();
+  })();
   const exited = child.status.then(async ({ code, signal }) => {
     // Our end of its stdin, closed now: else its pipe stays open until a garbage collection.
-    if (writer) writer.abort().catch(() => {});
-    else writing.then(() => child.stdin.abort()).catch(() => {});
+    pipes.endInput();
     await pump;
-    if (raw) child.stdout.cancel().catch(() => {}); // its pipe, closed now too
+    pipes.endOutput();
     return signal ? signalExitCode(signal) : code;
   });
   const signal = (name: string) => {
@@ -88,22 +68,75 @@ export function launchDenoCommand(options: LaunchOptions): Popen {
     pid: child.pid,
     ident: child.pid,
     exited,
-    send(message) {
-      const frame = encodeFrame(message);
-      if (writer) writer.write(frame).catch(() => {});
-      else writing = writing.then(() => raw!.core.writeAll(raw!.stdin, frame)).catch(() => {});
-    },
+    send: (message) => pipes.write(encodeFrame(message)),
     terminate: () => signal("SIGTERM"),
     kill: () => signal("SIGKILL"),
     unref: () => {
-      unrefd = true;
-      if (raw && reading) raw.core.unrefOpPromise(reading);
+      pipes.keepAlive(false);
       child.unref();
     },
     ref: () => {
-      unrefd = false;
-      if (raw && reading) raw.core.refOpPromise(reading);
+      pipes.keepAlive(true);
       child.ref();
+    },
+  };
+}
+
+/** A child's stdin and stdout, as its parent uses them. */
+interface ChildPipes {
+  /** What the child writes to its stdout. */
+  readonly output: AsyncIterable<Uint8Array>;
+  write(frame: Uint8Array): void;
+  /** Closes our end of its stdin (once it has exited). */
+  endInput(): void;
+  /** Closes our end of its stdout (once it is read to its end). */
+  endOutput(): void;
+  /** Whether a pending read keeps this program alive (the child's `ref`/`unref` do the rest). */
+  keepAlive(on: boolean): void;
+}
+
+/** The pipes through the child's streams. */
+function streamPipes(child: DenoChildProcess): ChildPipes {
+  const writer = child.stdin.getWriter();
+  return {
+    output: child.stdout,
+    write: (frame) => void writer.write(frame).catch(() => {}),
+    endInput: () => void writer.abort().catch(() => {}),
+    endOutput: () => {}, // a stream read to its end has closed
+    keepAlive: () => {}, // the child's ref/unref cover its streams
+  };
+}
+
+/** The pipes through Deno's resource ops on their ids, writes one after another. */
+function resourcePipes(
+  child: DenoChildProcess,
+  ops: ResourceOps,
+  rids: { stdin: number; stdout: number },
+): ChildPipes {
+  let reading: Promise<number | null> | null = null;
+  let alive = true;
+  let writing: Promise<unknown> = Promise.resolve();
+  async function* output(): AsyncGenerator<Uint8Array> {
+    const buf = new Uint8Array(64 * 1024);
+    for (;;) {
+      reading = ops.read(rids.stdout, buf);
+      if (!alive) ops.unrefOpPromise(reading);
+      const n = await reading;
+      reading = null;
+      if (!n) return;
+      yield buf.slice(0, n); // a copy: the decoder may keep part of it
+    }
+  }
+  return {
+    output: output(),
+    write: (frame) => {
+      writing = writing.then(() => ops.writeAll(rids.stdin, frame)).catch(() => {});
+    },
+    endInput: () => void writing.then(() => child.stdin.abort()).catch(() => {}),
+    endOutput: () => void child.stdout.cancel().catch(() => {}), // the streams own the ids
+    keepAlive: (on) => {
+      alive = on;
+      if (reading) on ? ops.refOpPromise(reading) : ops.unrefOpPromise(reading);
     },
   };
 }
@@ -120,23 +153,17 @@ interface ResourceOps {
 const resourceOps = (): ResourceOps | undefined =>
   denoCore<ResourceOps>(["resources", "read", "writeAll", "unrefOpPromise", "refOpPromise"]);
 
-/** The resource ids open now (before a spawn: the child's pipes are the new ones after it). */
-function pipeRids(): Set<string> {
-  return new Set(Object.keys(resourceOps()?.resources() ?? {}));
-}
-
-/** The spawned child's stdin and stdout resources: those opened since `before`, by their names. */
-function rawPipes(
+/** The spawned child's stdin and stdout ids: the resources of their names opened since `before`. */
+function childPipeRids(
+  ops: ResourceOps,
   before: Set<string>,
-): { core: ResourceOps; stdin: number; stdout: number } | null {
-  const core = resourceOps();
-  if (!core) return null;
-  const now = core.resources();
+): { stdin: number; stdout: number } | undefined {
+  const now = ops.resources();
   const fresh = Object.keys(now).filter((rid) => !before.has(rid));
   const stdin = fresh.filter((rid) => now[rid] === "childStdin");
   const stdout = fresh.filter((rid) => now[rid] === "childStdout");
-  if (stdin.length !== 1 || stdout.length !== 1) return null;
-  return { core, stdin: Number(stdin[0]), stdout: Number(stdout[0]) };
+  if (stdin.length !== 1 || stdout.length !== 1) return undefined;
+  return { stdin: Number(stdin[0]), stdout: Number(stdout[0]) };
 }
 
 let ownCmdline: string[] | undefined;

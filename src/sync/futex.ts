@@ -97,8 +97,8 @@ export interface Wait {
   deadline: number | undefined;
   spin?: boolean;
   /**
-   * With `spin`: instead, only pause that many milliseconds, reading no shared memory (a blocking
-   * waiter's back-off; an async one does not pause).
+   * Instead of waiting: a blocking waiter's back-off of that many milliseconds, reading no shared
+   * memory (an async waiter goes on at once).
    */
   pause?: number;
 }
@@ -135,7 +135,7 @@ function bounded(ms: number | undefined): number | undefined {
 export async function runAsync<T>(words: Words, op: Generator<Wait, T, void>): Promise<T> {
   for (let r = op.next();; r = op.next()) {
     if (r.done) return r.value;
-    if (!r.value.spin) {
+    if (!r.value.spin && r.value.pause === undefined) {
       await words.waitAsync(r.value.i, r.value.expected, bounded(remaining(r.value.deadline)));
       endIfTerminated();
     }

@@ -87,7 +87,7 @@ export function* lock(
     // wake per few critical sections, not per several hundred. Measured on Deno thread children
     // (1e6 against 1e6 locked updates): 20k–47k handoffs per child against 1k–2k in "process"
     // children, whose liveness check (a read of /proc) happened to pause them; A/B 161 → 134 ms.
-    yield { i, expected: v, deadline, spin: true, pause: BACKOFF_MS };
+    yield { i, expected: v, deadline, pause: BACKOFF_MS };
     if (Atomics.load(i32, i) === 0) continue;
     if ((v & WAITERS) === 0 && Atomics.compareExchange(i32, i, v, v | WAITERS) !== v) continue;
     if (remaining(deadline) === 0) return TIMED_OUT_LOCK;
