@@ -22,8 +22,15 @@ await $`zx scripts/build.mjs`;
 const tsProgramRow = (lane, loader) =>
   `${lane} ${loader.length ? "+ tsx" : "(type stripping)"}, TypeScript program`;
 
+/**
+ * The runtimes of the rows: Deno twice, importing mod.ts (the TypeScript source, ~110 modules)
+ * and the npm package's built JavaScript (a few bundled files), which a Deno project can install.
+ */
+const BENCHED = [...RUNTIMES, "deno-npm"];
+const label = (runtime) => (runtime === "deno-npm" ? "deno, npm package" : runtime);
+
 const rows = [];
-for (const runtime of RUNTIMES) {
+for (const runtime of BENCHED) {
   for (const method of ["thread", "process", "forkserver"]) {
     // The warm start: median of 50 (start() to the target found and about to run).
     const n = method === "forkserver" ? Math.max(N, 50) : N;
@@ -32,7 +39,7 @@ for (const runtime of RUNTIMES) {
     const bare = median(
       await runFixture(runtime, "start_bare.mjs", method === "forkserver" ? "process" : method, N),
     );
-    rows.push({ runtime, method, lib, bare, ratio: lib / bare });
+    rows.push({ runtime: label(runtime), method, lib, bare, ratio: lib / bare });
     console.log(`${runtime} ${method}: library ${lib.toFixed(1)} ms, bare ${bare.toFixed(1)} ms`);
   }
 }
@@ -52,11 +59,11 @@ for (const [lane, { bin, loader }] of Object.entries(NODES)) {
 const memory = [];
 const mb = ({ rss, anon, files }) =>
   `${rss.toFixed(1)} MB (own ${anon.toFixed(1)}, files ${files.toFixed(1)})`;
-for (const runtime of [...RUNTIMES, "node22", "node24"]) {
+for (const runtime of [...BENCHED, "node22", "node24"]) {
   for (const method of ["thread", "process"]) {
     const lib = await runFixture(runtime, "rss.mjs", "lib", method);
     const bare = await runFixture(runtime, "rss.mjs", "bare", method);
-    memory.push({ runtime, method, lib, bare });
+    memory.push({ runtime: label(runtime), method, lib, bare });
     console.log(`${runtime} ${method}: child RSS ${mb(lib)}, bare ${mb(bare)}`);
   }
 }
@@ -90,7 +97,8 @@ const lines = [
   "Ours: creation to `start()` resolved (the child has found its target and runs it). The",
   "`forkserver` rows are the warm start (spares booted ahead; median of at least 50, the spares",
   "given 200 ms to boot again between starts); their bare column is the runtime's bare process",
-  "child. Target (issue 14): the warm start ≤ CPython fork on every runtime.",
+  "child. Target (issue 14): the warm start ≤ CPython fork on every runtime. Deno runs twice:",
+  "importing mod.ts (the TypeScript source, as from a URL) and the npm package's JavaScript.",
   "",
   "| runtime | method | multiproc | bare | multiproc / bare | multiproc / CPython spawn | multiproc / CPython fork |",
   "|---|---|---|---|---|---|---|",
@@ -105,12 +113,13 @@ const lines = [
   "Four children whose target sleeps, VmRSS of /proc/<pid>/status read 0.8 s after they were",
   "started, median; a thread child: its process's growth divided by 4. Bare: a child or worker of",
   "the same runtime running a script that only sleeps (Node and Bun run the built package, Deno",
-  "mod.ts). The TypeScript program rows: the target is in a TypeScript module, and the bare child",
-  "runs a TypeScript script under the same loader (a bare Node 20 worker thread registers tsx's",
-  "hooks itself, as tsx does not register them in worker threads there: a module-hooks thread",
-  `per worker, ~14 MB, what TypeScript in a thread costs on Node 20). CPython ${
-    (await $`python3 --version`).stdout.trim()
-  }: spawn ${pyRss.spawn.rss.toFixed(1)}, fork ${pyRss.fork.rss.toFixed(1)}, forkserver ${
+  "mod.ts, and the built package on its \"npm package\" rows). The TypeScript program rows: the",
+  "target is in a TypeScript module, and the bare child runs a TypeScript script under the same",
+  "loader (a bare Node 20 worker thread registers tsx's hooks itself, as tsx does not register",
+  "them in worker threads there: a module-hooks thread per worker, ~14 MB, what TypeScript in a",
+  `thread costs on Node 20). CPython ${(await $`python3 --version`).stdout.trim()}: spawn ${
+    pyRss.spawn.rss.toFixed(1)
+  }, fork ${pyRss.fork.rss.toFixed(1)}, forkserver ${
     pyRss.forkserver.rss.toFixed(1)
   }. Target (issue`,
   "14): ours ≤ bare + 10 MB on every row (VmRSS).",

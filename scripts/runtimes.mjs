@@ -33,12 +33,14 @@ export const JS = {
   node: ["node"],
   node22: [NODES.node22.bin],
   node24: [NODES.node24.bin],
+  // Deno running the npm package's built JavaScript (a project that installed it from npm).
+  "deno-npm": ["deno", "run", "-A"],
 };
 
 /**
  * The library entry bench fixtures import (MULTIPROC_ENTRY): what each runtime's users load. Node
  * and Bun users of the package run the built JavaScript (dist/: build it first); Deno users
- * import mod.ts.
+ * import mod.ts, or the npm package's JavaScript ("deno-npm").
  */
 export const ENTRY = {
   deno: "../../mod.ts",
@@ -46,6 +48,7 @@ export const ENTRY = {
   node: "../../dist/mod.js",
   node22: "../../dist/mod.js",
   node24: "../../dist/mod.js",
+  "deno-npm": "../../dist/mod.js",
 };
 
 /** Runs `argv` and parses the JSON of its last line of output. */

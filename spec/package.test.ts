@@ -7,7 +7,8 @@
  * then `examples/zx-parallel.mjs` run there by the installed zx, on each runtime, under both
  * start methods. Nothing comes from the network: the registry is pointed at a closed loopback
  * port and koffi is taken from this checkout. Runs once, in the Node job (it builds and
- * installs).
+ * installs). Deno runs the npm-installed program too (under every start method) and checks the
+ * published types (deno check).
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -41,7 +42,24 @@ function run(cmd: string, args: string[], cwd: string): string {
   });
 }
 
-test("npm pack, then npm install and bun add of the tarball, run with Node and Bun", {
+/** What APP prints, on every runtime and start method. */
+const APP_RESULT = {
+  total: 2000,
+  squares: [1, 4, 9],
+  done: [1, 2, 3],
+  reported: [1, 2, 3],
+  shareable: ["child", 42],
+  managed: 40,
+  greeting: [["over", "tcp"]],
+  refused: "AuthenticationError",
+  codes: [0, 0],
+  loaded: "dist/mod.js",
+};
+
+/** The last line of a program's output, parsed. */
+const lastJson = (out: string): unknown => JSON.parse(out.trim().split("\n").pop()!);
+
+test("npm pack, then npm install and bun add of the tarball, run with Node, Bun and Deno", {
   skip: RUNTIME === "node" ? false : "runs once, in the Node job",
   timeout: 600_000,
 }, () => {
@@ -85,22 +103,33 @@ test("npm pack, then npm install and bun add of the tarball, run with Node and B
     if (tool === "npm") typeCheck(app);
     for (const method of ALL_METHODS) {
       const out = run(runtime === "node" ? process.execPath : "bun", ["app.mjs", method], app);
-      assert.deepEqual(JSON.parse(out.trim().split("\n").pop()!), {
-        total: 2000,
-        squares: [1, 4, 9],
-        done: [1, 2, 3],
-        reported: [1, 2, 3],
-        shareable: ["child", 42],
-        managed: 40,
-        greeting: [["over", "tcp"]],
-        refused: "AuthenticationError",
-        codes: [0, 0],
-        loaded: "dist/mod.js",
-      }, `${tool} install, ${runtime}, ${method}`);
+      assert.deepEqual(lastJson(out), APP_RESULT, `${tool} install, ${runtime}, ${method}`);
     }
+    if (tool === "npm") runWithDeno(app);
     checkZxExample(app, runtime);
   }
 });
+
+/**
+ * Deno running the npm-installed package (a project with a package.json: Deno resolves
+ * `"multiproc"` through node_modules, as after `deno add npm:multiproc` or `npm install`): the
+ * same program under every start method, the built JavaScript loaded, and its types checked.
+ */
+function runWithDeno(app: string): void {
+  // As a TypeScript module, as Deno programs are written: its children import it as such.
+  copyFileSync(APP, join(app, "app.ts"));
+  for (const method of ALL_METHODS) {
+    const out = run("deno", ["run", "-A", "app.ts", method], app);
+    assert.deepEqual(lastJson(out), APP_RESULT, `npm install, deno, ${method}`);
+  }
+  writeFileSync(join(app, "types.ts"), TYPES_PROGRAM);
+  try {
+    run("deno", ["check", "types.ts"], app);
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    assert.fail(`deno check on the installed package's types:\n${stdout}${stderr}`);
+  }
+}
 
 /** A TypeScript user's module of the installed package: every public declaration is reached. */
 const TYPES_PROGRAM = `import * as mp from "multiproc";
