@@ -9,7 +9,7 @@
 // Writes bench/results/start.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { $, cd } from "zx";
-import { ENTRY, NODES, ROOT, runFixture, runJson, RUNTIMES } from "./runtimes.mjs";
+import { ENTRY, NODES, ROOT, rowName, runFixture, runJson, RUNTIMES } from "./runtimes.mjs";
 
 cd(ROOT);
 const N = Number(process.env.BENCH_N ?? 10);
@@ -27,7 +27,6 @@ const tsProgramRow = (lane, loader) =>
  * and the npm package's built JavaScript (a few bundled files), which a Deno project can install.
  */
 const BENCHED = [...RUNTIMES, "deno-npm"];
-const label = (runtime) => (runtime === "deno-npm" ? "deno, npm package" : runtime);
 
 const rows = [];
 for (const runtime of BENCHED) {
@@ -39,7 +38,7 @@ for (const runtime of BENCHED) {
     const bare = median(
       await runFixture(runtime, "start_bare.mjs", method === "forkserver" ? "process" : method, N),
     );
-    rows.push({ runtime: label(runtime), method, lib, bare, ratio: lib / bare });
+    rows.push({ runtime: rowName(runtime), method, lib, bare, ratio: lib / bare });
     console.log(`${runtime} ${method}: library ${lib.toFixed(1)} ms, bare ${bare.toFixed(1)} ms`);
   }
 }
@@ -63,7 +62,7 @@ for (const runtime of [...BENCHED, "node22", "node24"]) {
   for (const method of ["thread", "process"]) {
     const lib = await runFixture(runtime, "rss.mjs", "lib", method);
     const bare = await runFixture(runtime, "rss.mjs", "bare", method);
-    memory.push({ runtime: label(runtime), method, lib, bare });
+    memory.push({ runtime: rowName(runtime), method, lib, bare });
     console.log(`${runtime} ${method}: child RSS ${mb(lib)}, bare ${mb(bare)}`);
   }
 }

@@ -8,6 +8,7 @@ import { $, cd } from "zx";
 import {
   CA_VARIABLE,
   ROOT,
+  rowName,
   runFixtureIn,
   runJson,
   RUNTIMES,
@@ -54,8 +55,9 @@ if (process.env[CA_VARIABLE]) {
 }
 const rows = [];
 for (const { label, env, only } of environments) {
-  for (const runtime of [...RUNTIMES, "node22", "node24"]) {
-    if (only && runtime.startsWith("node2")) continue;
+  // Deno twice: importing mod.ts, and the npm package's built JavaScript (runtimes.mjs).
+  for (const runtime of [...RUNTIMES, "deno-npm", "node22", "node24"]) {
+    if (only && (runtime.startsWith("node2") || runtime === "deno-npm")) continue;
     for (const method of ["thread", "process", "forkserver"]) {
       if (only && method !== only) continue;
       const run = (name, ...args) => runFixtureIn(env, runtime, name, method, ...args);
@@ -68,7 +70,14 @@ for (const { label, env, only } of environments) {
       const contended = check(results, 0, `${runtime} ${method} contended`);
       const total = check(results, 0, `${runtime} ${method} contended`, "total");
       const floor = median(await run("start_bare.mjs", RUNS, "pair"));
-      rows.push({ runtime, method: method + label, notebook, contended, total, floor });
+      rows.push({
+        runtime: rowName(runtime),
+        method: method + label,
+        notebook,
+        contended,
+        total,
+        floor,
+      });
       console.log(
         `${runtime} ${method}${label}: notebook ${notebook.toFixed(1)} ms, contended ${
           contended.toFixed(1)

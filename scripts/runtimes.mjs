@@ -51,6 +51,9 @@ export const ENTRY = {
   "deno-npm": "../../dist/mod.js",
 };
 
+/** A runtime's name in a bench table. */
+export const rowName = (runtime) => (runtime === "deno-npm" ? "deno, npm package" : runtime);
+
 /** Runs `argv` and parses the JSON of its last line of output. */
 export async function runJson(argv, env = process.env) {
   return JSON.parse((await $({ env })`${argv}`).stdout.trim().split("\n").pop());
