@@ -35,9 +35,14 @@ function ipcChannel(): ParentChannel {
   const proc = globalThis.process;
   proc.on("disconnect", () => exitNow(1));
   return {
-    // A write that fails finds the parent gone: "disconnect" ends this child, quietly (without
-    // the callback, Node would throw EPIPE as an uncaught error event first).
-    send: (m) => void proc.send!(m, undefined, undefined, () => {}),
+    // A write that fails finds the parent gone: "disconnect" ends this child, quietly. Without
+    // the callback, Node would throw EPIPE as an uncaught error event first; Bun returns false.
+    // On Bun the callback is left out: it runs through `process.nextTick`, whose first use cost
+    // a sleeping child ~0.5 MB of resident memory (bench/fixtures/rss.mjs; ~1.4 MB in a bare
+    // script), and every send a tick.
+    send: runtime === "bun"
+      ? (m) => void proc.send!(m)
+      : (m) => void proc.send!(m, undefined, undefined, () => {}),
     onMessage: (h) => void proc.on("message", h),
     // IPC is ordered: once a last message has been written, so has everything before it.
     flush: () =>
