@@ -38,6 +38,9 @@ export const napThenPid = task(import.meta, async (ms: number) => {
   return process.pid;
 });
 
+/** The pid of the child that ran it, at once (a quick function). */
+export const pidOf = task(import.meta, () => process.pid);
+
 /** Not exported: a function a child cannot find (the contract's bad input). */
 const hidden = (x: number) => x;
 /** Hands the unexported function out, so that a test can submit it. */

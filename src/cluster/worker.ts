@@ -8,9 +8,6 @@
 import { CancelledError } from "../core/errors.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
-import { WorkerPool } from "../pool/worker_pool.ts";
-import { cpuCount } from "../process/current.ts";
-import { clusterRunnerUrl } from "../runtime/entry_url.ts";
 import type { TargetRef } from "../targets/task.ts";
 import {
   type BullJob,
@@ -22,6 +19,8 @@ import {
   safeUrl,
 } from "./broker.ts";
 import { loadCodec } from "./codec.ts";
+import { TurnBatch } from "./handoff.ts";
+import { LocalPools } from "./local_pools.ts";
 import { localRef, realRoot, type RemoteRef, taskName } from "./naming.ts";
 import type { RunOutcome, TaskData, TaskResult } from "./protocol.ts";
 import { Stops } from "./stops.ts";
@@ -34,10 +33,11 @@ export interface ClusterWorkerOptions {
   /** Jobs run at once, each in a child of the local pool (default: the cores). */
   concurrency: number;
   /**
-   * Children of the local pool at most (default: `concurrency`); each runs one job at a time, so
-   * that stopping one job ends no other. As many as the cores start at once; more only while
-   * jobs wait and the running ones are slow (no job done for 50 ms): quick jobs stay on a few
-   * warm children. Fewer suit CPU-bound jobs: the jobs beyond them wait for a free child.
+   * Children of the local pool at most (default: `concurrency`), besides one kept for quick jobs
+   * (none with 1: they share it); each runs one job at a time, so that stopping one job ends no
+   * other. As many as the cores, and the quick one, start at once; more only while jobs wait
+   * and the running ones are slow (no job done for 50 ms). Fewer suit CPU-bound jobs: the jobs
+   * beyond them wait for a free child.
    */
   processes?: number;
   method: StartMethod;
@@ -105,9 +105,10 @@ function refKey(r: RemoteRef): string {
 }
 
 /**
- * A function whose jobs took under this long in a child (ms, on average) is quick: its jobs may
- * be sent to a child several at once, as a local pool sends tasks (far fewer messages). Others
- * run alone in a child, so that `--concurrency` jobs run at once and stopping one ends no other.
+ * A function whose jobs took under this long in a child (ms, on average) is quick: its jobs go
+ * to the child kept for quick jobs, several at once, as a local pool sends tasks (far fewer
+ * messages). Others run alone in a child, so that `--concurrency` jobs run at once and stopping
+ * one ends no other.
  */
 const QUICK_MS = 2;
 
@@ -124,9 +125,6 @@ class JobTimes {
     this.#ms.set(key, old === undefined ? ms : 0.7 * old + 0.3 * ms);
   }
 }
-
-/** What every job runs in a child: runner.ts's `runTask`. */
-const RUNNER: TargetRef = { url: clusterRunnerUrl(), name: "runTask", exportName: "runTask" };
 
 /** An error in one line of the log. */
 function describe(error: unknown): string {
@@ -151,24 +149,15 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   const root = realRoot(o.root, WHAT);
   const [broker, codec] = await Promise.all([loadBroker(WHAT), loadCodec()]);
   const processes = o.processes ?? o.concurrency;
-  const eager = Math.min(processes, cpuCount());
-  const pool = new WorkerPool({
-    method: o.method,
-    maxWorkers: processes,
-    // As many children as cores, started now; more only for jobs that wait for one (slow
-    // jobs): quick jobs keep a few children busy and warm instead of spreading over all of them.
-    eagerWorkers: eager,
-    what: WHAT,
-    workerName: "ClusterWorker",
-  });
-  // The children start before the first job is taken: a job does not wait for a child's boot.
-  await pool.prestart(eager);
+  const pools = new LocalPools(o.method, processes, WHAT);
+  await pools.prestart();
   const running = new Map<string, Running>();
   /** Called when no job runs here any more (set when the worker closes). */
   let onIdle = () => {};
   // A module checked once (path and source hash) is not read again: its children have it loaded.
   const checked = new Map<string, Promise<TargetRef>>();
   const times = new JobTimes();
+  const handOff = new TurnBatch();
   const verified = (ref: RemoteRef, key: string): Promise<TargetRef> => {
     let found = checked.get(key);
     if (!found) {
@@ -196,13 +185,16 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
     try {
       const key = refKey(data.ref);
       const ref = await verified(data.ref, key);
-      if (r.stopped) throw new CancelledError("its client stopped the task before it started");
-      // Alone in its child (limits, a time limit or none) unless quick without a time limit;
-      // either way a stop ends only this job (jobs sent behind it go to another child).
-      const alone = data.timeout !== undefined || !times.quick(key);
-      const limits = alone ? { timeout: data.timeout } : undefined;
-      r.future = pool.submit<RunOutcome>(RUNNER, [ref, data.args, data.chunk], undefined, limits);
-      const { result, ms } = await r.future.then(undefined, (error: unknown) => {
+      // With the other jobs that came in this turn: one message per child for all of them.
+      await handOff.run(() => {
+        if (r.stopped) throw new CancelledError("its client stopped the task before it started");
+        // Alone in its child (limits, a time limit or none) unless quick without a time limit;
+        // either way a stop ends only this job (jobs sent behind it go back to the queue).
+        const quick = data.timeout === undefined && times.quick(key);
+        const limits = { timeout: data.timeout };
+        r.future = pools.submit([ref, data.args, data.chunk], quick, limits);
+      });
+      const { result, ms } = await r.future!.then(undefined, (error: unknown) => {
         times.note(key, performance.now() - t0); // timed out, stopped or crashed: not quick
         throw error;
       });
@@ -263,7 +255,9 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   });
   log(
     `connected: ${safeUrl(url)}, queue '${o.queue}', root ${root}, ${o.concurrency} at once in `
-      + `up to ${processes} "${o.method}" children`,
+      + `up to ${processes} "${o.method}" children${
+        processes > 1 ? " (and one for quick jobs)" : ""
+      }`,
   );
   return {
     async close() {
@@ -279,8 +273,7 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
         log(`Redis at ${safeUrl(url)} is unreachable: closing without it`);
         void worker.close(true).catch(() => {});
       }
-      pool.close();
-      await pool.joinWorkers();
+      await pools.close();
       await Promise.all([hangUp(subscriber), hangUp(connection), hangUp(control)]);
       log("closed");
       lines.flush();

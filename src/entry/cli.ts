@@ -23,9 +23,11 @@ The URL may come from the environment instead: MULTIPROC_CONNECTION=redis://user
 keeps a password out of the process list, where --connection shows it.
 
 Runs the tasks a ClusterExecutor sends to queue NAME, N at a time (default: the cores), each
-alone in a child of a local pool (default "process"), so that each can be stopped alone. The pool
-has at most --processes children (default: as many as --concurrency; fewer for CPU-bound tasks):
-as many as the cores start at once, more only while tasks wait and none finished for 50 ms. DIR
+alone in a child of a local pool (default "process"), so that each can be stopped alone; the
+tasks known to be quick (under 2 ms) go to one child kept for them, several at once. Beside it,
+the pool has at most --processes children (default: as many as --concurrency; fewer for
+CPU-bound tasks): as many as the cores (and the quick one) start at once, more only while tasks
+wait and none finished for 50 ms; with --processes 1, quick tasks share that child. DIR
 is the project's root, checked out the same as on the clients: modules are imported from there
 only. A job whose worker dies is redelivered after its lock (--lock-duration, default 30000 ms)
 expires, at most --max-stalled times (default 2).`;
