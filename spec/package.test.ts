@@ -100,7 +100,7 @@ test("npm pack, then npm install and bun add of the tarball, run with Node, Bun 
     }
     // A TypeScript project that checks the declarations of what it uses (skipLibCheck off, tsc's
     // default) type-checks against them: none names what the build stripped (@internal).
-    if (tool === "npm") typeCheck(app);
+    if (tool === "npm") typeCheck(app, "tsc", process.execPath, [TSC, ...TSC_FLAGS, "types.ts"]);
     for (const method of ALL_METHODS) {
       const out = run(runtime === "node" ? process.execPath : "bun", ["app.mjs", method], app);
       assert.deepEqual(lastJson(out), APP_RESULT, `${tool} install, ${runtime}, ${method}`);
@@ -112,8 +112,8 @@ test("npm pack, then npm install and bun add of the tarball, run with Node, Bun 
 
 /**
  * Deno running the npm-installed package (a project with a package.json: Deno resolves
- * `"multiproc"` through node_modules, as after `deno add npm:multiproc` or `npm install`): the
- * same program under every start method, the built JavaScript loaded, and its types checked.
+ * `"multiproc"` through node_modules): the same program under every start method, the built
+ * JavaScript loaded, and its types checked.
  */
 function runWithDeno(app: string): void {
   // As a TypeScript module, as Deno programs are written: its children import it as such.
@@ -122,13 +122,7 @@ function runWithDeno(app: string): void {
     const out = run("deno", ["run", "-A", "app.ts", method], app);
     assert.deepEqual(lastJson(out), APP_RESULT, `npm install, deno, ${method}`);
   }
-  writeFileSync(join(app, "types.ts"), TYPES_PROGRAM);
-  try {
-    run("deno", ["check", "types.ts"], app);
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    assert.fail(`deno check on the installed package's types:\n${stdout}${stderr}`);
-  }
+  typeCheck(app, "deno check", "deno", ["check", "types.ts"]);
 }
 
 /** A TypeScript user's module of the installed package: every public declaration is reached. */
@@ -139,17 +133,21 @@ export const names = Object.keys(mp).length;
 export type Classes = [typeof mp.ProcessPoolExecutor, typeof mp.ClusterExecutor, typeof mp.Pool];
 `;
 
-/** Type-checks TYPES_PROGRAM in `app` with this checkout's tsc, as strict as a project gets. */
-function typeCheck(app: string): void {
+/** This checkout's tsc, as strict as a project gets (skipLibCheck off: its libraries checked). */
+const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+const TSC_FLAGS = [
+  ...["--noEmit", "--strict", "--skipLibCheck", "false", "--target", "es2022"],
+  ...["--lib", "esnext,dom", "--module", "nodenext", "--moduleResolution", "nodenext"],
+];
+
+/** Type-checks TYPES_PROGRAM in `app` with `checker` (`cmd args`), failing with its output. */
+function typeCheck(app: string, checker: string, cmd: string, args: string[]): void {
   writeFileSync(join(app, "types.ts"), TYPES_PROGRAM);
-  const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
-  const flags = ["--noEmit", "--strict", "--skipLibCheck", "false", "--target", "es2022"];
-  flags.push("--lib", "esnext,dom", "--module", "nodenext", "--moduleResolution", "nodenext");
   try {
-    run(process.execPath, [tsc, ...flags, "types.ts"], app);
+    run(cmd, args, app);
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    assert.fail(`tsc on the installed package's types:\n${stdout}${stderr}`);
+    assert.fail(`${checker} on the installed package's types:\n${stdout}${stderr}`);
   }
 }
 

@@ -7,6 +7,7 @@
  * I/O is done (`setImmediate`), the jobs of one read go in one message per child.
  * @module
  */
+import { coalesced } from "../core/coalesce.ts";
 
 /** A call deferred to the end of this turn, and the promise it settles. */
 interface Deferred {
@@ -18,6 +19,7 @@ interface Deferred {
 /** Calls made together, at the end of the turn in which they were asked for. */
 export class TurnBatch {
   #calls: Deferred[] = [];
+  readonly #schedule = coalesced(() => this.#flush(), setImmediate);
 
   /**
    * Makes `call()` with the others asked for in this turn, in the order asked; resolves once it
@@ -26,12 +28,12 @@ export class TurnBatch {
    */
   run(call: () => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (this.#calls.length === 0) setImmediate(this.#flush);
       this.#calls.push({ call, resolve, reject });
+      this.#schedule();
     });
   }
 
-  readonly #flush = (): void => {
+  #flush(): void {
     const calls = this.#calls;
     this.#calls = [];
     for (const c of calls) {
@@ -42,5 +44,5 @@ export class TurnBatch {
         c.reject(error);
       }
     }
-  };
+  }
 }

@@ -54,17 +54,13 @@ export class LocalPools {
   }
 
   /**
-   * Runs a job's call(s) in a child: `quick` ones in the quick child, several sent at once,
-   * the others alone in a child of their own (`limits`: a time limit, or none; either way the
-   * job can be stopped without ending another).
+   * Runs a job's call(s) in a child: with `limits` (a time limit, or none), alone in a child of
+   * its own, so that it can be stopped without ending another; without, as a quick job, in the
+   * quick child, several sent at once.
    */
-  submit(
-    args: [TargetRef, string, boolean],
-    quick: boolean,
-    limits: TaskLimits | undefined,
-  ): Future<RunOutcome> {
-    const pool = quick && this.#quick ? this.#quick : this.#alone;
-    return pool.submit<RunOutcome>(RUNNER, args, undefined, quick ? undefined : limits);
+  submit(args: [TargetRef, string, boolean], limits: TaskLimits | undefined): Future<RunOutcome> {
+    const pool = limits === undefined && this.#quick ? this.#quick : this.#alone;
+    return pool.submit<RunOutcome>(RUNNER, args, undefined, limits);
   }
 
   /** Ends the children once their jobs are done; resolves when they have exited. */

@@ -191,8 +191,8 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
         // Alone in its child (limits, a time limit or none) unless quick without a time limit;
         // either way a stop ends only this job (jobs sent behind it go back to the queue).
         const quick = data.timeout === undefined && times.quick(key);
-        const limits = { timeout: data.timeout };
-        r.future = pools.submit([ref, data.args, data.chunk], quick, limits);
+        const limits = quick ? undefined : { timeout: data.timeout };
+        r.future = pools.submit([ref, data.args, data.chunk], limits);
       });
       const { result, ms } = await r.future!.then(undefined, (error: unknown) => {
         times.note(key, performance.now() - t0); // timed out, stopped or crashed: not quick

@@ -5,8 +5,8 @@
  */
 
 /**
- * A function that runs `fn` at the end of this turn (a microtask), once however many times it
- * is called before then.
+ * A function that runs `fn` at the end of this turn (a microtask, or when `schedule` calls it:
+ * `setImmediate`, after the turn's I/O), once however many times it is called before then.
  * @example
  * ```ts
  * import { coalesced } from "./coalesce.ts";
@@ -18,7 +18,10 @@
  * console.assert(runs === 1);
  * ```
  */
-export function coalesced(fn: () => void): () => void {
+export function coalesced(
+  fn: () => void,
+  schedule: (run: () => void) => unknown = queueMicrotask,
+): () => void {
   let due = false;
   const run = () => {
     due = false;
@@ -27,6 +30,6 @@ export function coalesced(fn: () => void): () => void {
   return () => {
     if (due) return;
     due = true;
-    queueMicrotask(run);
+    schedule(run);
   };
 }
