@@ -5,8 +5,14 @@
  * The detection is a function of the host, so other platforms' errors are checked here too.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import { runtime } from "../src/runtime/detect.ts";
 import { type Native, NativeError, nativeFor, thisHost } from "../src/runtime/native/mod.ts";
+import { loadKoffi, type Require } from "../src/runtime/native/node.ts";
 import { backendFor, type Host } from "../src/runtime/native/types.ts";
 
 const here = thisHost();
@@ -134,5 +140,38 @@ test("platform: futex waits sleep on this architecture, and end early only as th
     assert.ok(performance.now() - t2 < 1000, "sched_yield did not return");
   } finally {
     n.unmap(m.address, 4096);
+  }
+});
+
+const onNode = { skip: runtime !== "node" && "koffi is Node's FFI" };
+
+test("platform: on Node, koffi's native module opens directly, and calls into libc", onNode, () => {
+  const require = createRequire(import.meta.url);
+  const koffi = loadKoffi(require, here);
+  // Not koffi's own exports (its loader wraps `load`): the module opened from its file.
+  assert.notEqual(koffi.load, (require("koffi") as typeof koffi).load);
+  const getpid = koffi.load(here.libc).func("int getpid()");
+  assert.equal(getpid(), process.pid);
+});
+
+test("platform: on Node, koffi loads itself where its native module is not found", onNode, () => {
+  const empty = mkdtempSync(join(tmpdir(), "multiproc-koffi-"));
+  try {
+    const loaded: string[] = [];
+    const fake = Object.assign((id: string) => {
+      loaded.push(id);
+      return { from: "require" };
+    }, { resolve: () => join(empty, "index.cjs") }) as Require;
+    assert.deepEqual(loadKoffi(fake, here), { from: "require" });
+    assert.deepEqual(loaded, ["koffi"]);
+    // A resolve that throws (koffi not installed): the same, so that koffi's error is the one told.
+    const missing = Object.assign((id: string) => ({ id }), {
+      resolve: () => {
+        throw new Error("Cannot find module 'koffi'");
+      },
+    }) as Require;
+    assert.deepEqual(loadKoffi(missing, here), { id: "koffi" });
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
   }
 });

@@ -57,7 +57,7 @@ export function bootstrap(channel: ParentChannel): void {
  * (one no function matches) and decode the arguments, then answer — code that runs once per
  * child, and so would otherwise be compiled while `start()` waits (~1 ms on Bun). It also makes
  * ready what shared objects among the arguments need (their kinds, and the native layer they
- * attach through: on Node, koffi and libc's functions, ~12 ms the first time), which CPython's
+ * attach through: on Node, koffi and libc's functions, ~3 ms the first time), which CPython's
  * forkserver would have preloaded too.
  */
 async function rehearse(channel: ParentChannel, boot: BootMessage): Promise<void> {

@@ -5,17 +5,24 @@
 import type * as Koffi from "koffi";
 import { builtin } from "../host.ts";
 import type { Libc } from "./posix.ts";
-import { type Backend, libcUnavailable, MAP_FAILED, MAP_SHARED, PROT_READ_WRITE } from "./types.ts";
+import {
+  type Backend,
+  type Host,
+  libcUnavailable,
+  MAP_FAILED,
+  MAP_SHARED,
+  PROT_READ_WRITE,
+} from "./types.ts";
 
 /**
- * Loads koffi (~10–25 ms: not every program needs it), opens `backend`'s libc and binds the
- * calls; throws if koffi does not load, or the platform error if libc does not open.
+ * Loads koffi (not every program needs it), opens `backend`'s libc and binds the calls; throws if
+ * koffi does not load, or the platform error if libc does not open.
  */
 export function bind(backend: Backend): Libc {
   let koffi: typeof Koffi;
   try {
     const { createRequire } = builtin<typeof import("node:module")>("node:module");
-    koffi = createRequire(import.meta.url)("koffi") as typeof Koffi;
+    koffi = loadKoffi(createRequire(import.meta.url), backend.host);
   } catch (error) {
     throw new Error(
       `multiproc: shared memory between processes on Node needs the koffi package (Node has no `
@@ -68,4 +75,46 @@ export function bind(backend: Backend): Libc {
     // changed by the runtime in between).
     errno: () => koffi.errno(),
   };
+}
+
+/** The parts of `require` that `loadKoffi` uses. */
+export interface Require {
+  (id: string): unknown;
+  resolve(id: string): string;
+}
+
+/**
+ * koffi, through `require`. Its native module is opened directly when it is found where koffi's
+ * own loader looks for it (its platform's package beside it, or its build directory): ~1 ms here,
+ * against ~13 ms for `require("koffi")` on Node 20 and 24 — most of it koffi's JavaScript around
+ * that module (deprecation shims whose `node:util` import loads util's lazy parts, a read of the
+ * Node binary's ELF header to tell glibc from musl, which this layer needs anyway). That is ~12 ms
+ * less for every Node process that shares memory, a child started with a `Lock` included. koffi's
+ * own loading serves wherever that does not find a module with the functions used here.
+ */
+export function loadKoffi(require: Require, host: Host): typeof Koffi {
+  try {
+    const { dirname, join } = builtin<typeof import("node:path")>("node:path");
+    const { existsSync } = builtin<typeof import("node:fs")>("node:fs");
+    const dir = dirname(require.resolve("koffi"));
+    const triplet = `${host.platform}_${host.arch}`;
+    const pkg = join("@koromix", `koffi-${host.platform}-${host.arch}`, triplet, "koffi.node");
+    const candidates = [
+      join(dir, "..", pkg), // the platform's package installed beside koffi (npm, pnpm)
+      join(dir, "node_modules", pkg), // or inside it
+      join(dir, "build", "koffi", triplet, "koffi.node"), // koffi built from source
+    ];
+    const file = candidates.find((path) => existsSync(path));
+    if (file) {
+      const module = { exports: {} as Record<string, unknown> };
+      globalThis.process.dlopen(module, file);
+      const uses = ["load", "address", "view", "errno"];
+      if (uses.every((name) => typeof module.exports[name] === "function")) {
+        return module.exports as unknown as typeof Koffi;
+      }
+    }
+  } catch {
+    // koffi's own loader says what is wrong, below
+  }
+  return require("koffi") as typeof Koffi;
 }
