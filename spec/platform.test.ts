@@ -148,10 +148,13 @@ const onNode = { skip: runtime !== "node" && "koffi is Node's FFI" };
 test("platform: on Node, koffi's native module opens directly, and calls into libc", onNode, () => {
   const require = createRequire(import.meta.url);
   const koffi = loadKoffi(require, here);
-  // Not koffi's own exports (its loader wraps `load`): the module opened from its file.
-  assert.notEqual(koffi.load, (require("koffi") as typeof koffi).load);
   const getpid = koffi.load(here.libc).func("int getpid()");
   assert.equal(getpid(), process.pid);
+  // The native module itself, not koffi's exports; and koffi, loaded by the program too, wraps
+  // that same module (not a second copy of it).
+  const loaded = require("koffi") as typeof koffi & { default: typeof koffi };
+  assert.notEqual(koffi, loaded);
+  assert.equal(loaded.default, koffi);
 });
 
 test("platform: on Node, koffi loads itself where its native module is not found", onNode, () => {

@@ -106,11 +106,12 @@ export function loadKoffi(require: Require, host: Host): typeof Koffi {
     ];
     const file = candidates.find((path) => existsSync(path));
     if (file) {
-      const module = { exports: {} as Record<string, unknown> };
-      globalThis.process.dlopen(module, file);
+      // Through `require`, which keeps it under its path: koffi's loader, if the program loads
+      // koffi too, gets this module from that cache rather than initializing it a second time.
+      const native = require(file) as Record<string, unknown>;
       const uses = ["load", "address", "view", "errno"];
-      if (uses.every((name) => typeof module.exports[name] === "function")) {
-        return module.exports as unknown as typeof Koffi;
+      if (uses.every((name) => typeof native[name] === "function")) {
+        return native as unknown as typeof Koffi;
       }
     }
   } catch {
