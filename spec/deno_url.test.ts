@@ -100,8 +100,8 @@ function runDeno(
 
 for (
   const [method, entries, permissions] of [
-    // A thread Process is a Web Worker; pool workers, daemons, run on node:worker_threads.
-    ["default", ["/src/entry/web_worker.ts", "/src/entry/worker_thread.ts"], ["--allow-read"]],
+    // Thread children, pool workers (daemons) among them, are Web Workers.
+    ["default", ["/src/entry/web_worker.ts"], ["--allow-read"]],
     ["process", ["/src/entry/os_process.ts"], ["--allow-read", "--allow-run", "--allow-ffi"]],
   ] as const
 ) {
@@ -134,5 +134,9 @@ for (
       assert.ok(requested.has(entry), `no child asked for ${entry}: ${[...requested]}`);
     }
     assert.ok(requested.has("/src/pool/worker.ts"), "no pool worker loaded the library's worker");
+    assert.ok(
+      !requested.has("/src/entry/worker_thread.ts"),
+      "a thread child on node:worker_threads",
+    );
   });
 }

@@ -17,6 +17,7 @@ import {
   TimeoutError,
   wait,
 } from "../mod.ts";
+import { denoWorkerRef } from "../src/runtime/popen_thread.ts";
 import {
   add,
   addShared,
@@ -24,6 +25,7 @@ import {
   failingInit,
   failOn,
   hiddenRef,
+  inWebWorker,
   maybeLater,
   meet,
   pair,
@@ -507,3 +509,20 @@ for (const method of METHODS) {
     assert.throws(() => new ctx.Pool({ processes: 0 }), /processes must be an integer >= 1/);
   });
 }
+
+test("on Deno, a thread pool's workers are Web Workers, unref'd through Deno's worker", {
+  skip: process.versions.deno ? false : "Deno only",
+}, async () => {
+  // node:worker_threads (the fallback where Deno's Web Worker cannot be unref'd) holds the
+  // parent's thread 40–80 ms per worker.
+  assert.equal(typeof denoWorkerRef(), "function", "Deno's Web Worker has its ref method");
+  await using ex = new (getContext("thread").ProcessPoolExecutor)({ maxWorkers: 1 });
+  assert.equal(await ex.submit(inWebWorker), true);
+  // An idle pool lets the program end, on Web Workers and on the fallback.
+  for (const [how, web] of [["", true], ["no-ref", false]] as const) {
+    const { code, stdout, stderr } = await runScript("idle_pool.ts", ["thread", how], 60_000);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /executor 42/);
+    assert.match(stdout, new RegExp(`web worker ${web}`));
+  }
+});

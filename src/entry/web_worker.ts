@@ -1,5 +1,5 @@
 /**
- * Entry script of a `"thread"` child started as a Web Worker (Bun; Deno unless a daemon).
+ * Entry script of a `"thread"` child started as a Web Worker (Bun, Deno).
  * @module
  */
 import { workerParentChannel } from "../runtime/parent_channel_worker.ts";

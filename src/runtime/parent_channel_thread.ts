@@ -1,7 +1,7 @@
 /**
  * The channel of a `"thread"` child started on `node:worker_threads` (Node's, and Deno's for a
- * daemon, which only that kind of worker lets the parent unref): its `parentPort`, or on Deno a
- * port of its own.
+ * daemon where Deno's Web Worker cannot be unref'd: popen_thread.ts): its `parentPort`, or on
+ * Deno a port of its own.
  * @module
  */
 import { parentPort, workerData } from "node:worker_threads";

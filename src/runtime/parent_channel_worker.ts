@@ -1,7 +1,7 @@
 /**
- * The channel of a `"thread"` child started as a Web Worker (Bun's, and Deno's for a child that
- * is not a daemon). A Web Worker's end is not always reported to its parent (Deno's never is):
- * the child says its exit code as its last message.
+ * The channel of a `"thread"` child started as a Web Worker (Bun's and Deno's). A Web Worker's
+ * end is not always reported to its parent (Deno's never is): the child says its exit code as its
+ * last message.
  * @module
  */
 import { runtime } from "./detect.ts";

@@ -34,8 +34,8 @@ export interface LaunchOptions {
   /** Called with each message the child sends. */
   readonly onMessage: (message: unknown) => void;
   /**
-   * Whether the child may be unref'd (a daemon, or a pool worker): Deno's Web Worker cannot be,
-   * so there a daemon thread runs on `node:worker_threads` instead.
+   * Whether the child may be unref'd (a daemon, or a pool worker): where Deno's Web Worker
+   * cannot be, a daemon thread runs on `node:worker_threads` instead (popen_thread.ts).
    */
   readonly daemon: boolean;
 }

@@ -1,7 +1,9 @@
 /**
- * The `"thread"` start method: a Web Worker on Bun, and on Deno for a child that is not a daemon;
- * `node:worker_threads` on Node, and on Deno for a daemon (Deno's Web Worker cannot be unref'd,
- * which daemon children and idle pools need; it starts in about a third of the time).
+ * The `"thread"` start method: a Web Worker on Bun and Deno, `node:worker_threads` on Node. Deno's
+ * Web Worker has no public `unref()`, which daemon children and idle pools need: a daemon there
+ * uses the function Deno's own worker keeps for it (`denoWorkerRef`), or, where a Deno lacks it,
+ * runs on `node:worker_threads` (whose `new Worker` holds the parent's thread ~40–80 ms here,
+ * against ~12–20 ms for a Web Worker).
  * @module
  */
 import { globalKey } from "../core/process_wide.ts";
@@ -29,7 +31,7 @@ interface WebWorker {
 
 /** Starts a worker thread running the library's thread entry. */
 export function launchThread(options: LaunchOptions): Popen {
-  if (runtime === "bun" || (runtime === "deno" && !options.daemon)) {
+  if (runtime === "bun" || (runtime === "deno" && (!options.daemon || denoWorkerRef()))) {
     return webWorker(entryUrl("worker"), options);
   }
   return nodeThread(entryUrl("thread"), options);
@@ -83,7 +85,14 @@ function webWorker(url: string, options: LaunchOptions): Popen {
     worker.terminate();
   });
   worker.addEventListener("close", (event) => end((event as CloseEvent).code));
+  const refMethod = runtime === "deno" ? denoWorkerRef() : null;
+  let refd = true;
   const unrefable = (method: "ref" | "unref") => () => {
+    if (refMethod) {
+      // Deno's counts references: called on a change only, as `ref()`/`unref()` may repeat.
+      if (refd !== (method === "ref")) refMethod.call(worker, refd = method === "ref");
+      return;
+    }
     if (!worker[method]) {
       throw new Error(`multiproc internal error: this runtime's Web Worker has no ${method}()`);
     }
@@ -100,6 +109,29 @@ function webWorker(url: string, options: LaunchOptions): Popen {
     ref: unrefable("ref"),
   };
 }
+
+type RefMethod = (this: unknown, ref: boolean) => void;
+
+/**
+ * Deno's Web Worker keeps its parent alive until it is terminated, and has no public `ref` or
+ * `unref`: its prototype has one method for both, under a symbol of no description, `(ref:
+ * boolean)`, counting references (Deno 2.x). That method, found by that shape (the one such
+ * symbol, a function of one parameter), or null: then a daemon thread runs on
+ * `node:worker_threads` (the spec checks that the pinned Deno has it).
+ */
+export function denoWorkerRef(): RefMethod | null {
+  if (denoRef !== undefined) return denoRef;
+  const worker = (globalThis as { Worker?: { prototype: object } }).Worker;
+  const proto = (worker?.prototype ?? {}) as Record<symbol, unknown>;
+  const found = Object.getOwnPropertySymbols(proto).filter((s) =>
+    s.description === undefined && typeof proto[s] === "function"
+    && (proto[s] as RefMethod).length === 1
+  );
+  denoRef = found.length === 1 ? proto[found[0]] as RefMethod : null;
+  return denoRef;
+}
+/** `denoWorkerRef`'s answer, once found. */
+let denoRef: RefMethod | null | undefined;
 
 /** A `node:worker_threads` worker (loaded on first use: on Deno, Node compatibility costs). */
 function nodeThread(url: string, options: LaunchOptions): Popen {
