@@ -136,7 +136,7 @@ for (
     assert.ok(requested.has("/src/pool/worker.ts"), "no pool worker loaded the library's worker");
     assert.ok(
       !requested.has("/src/entry/worker_thread.ts"),
-      "a thread child on node:worker_threads",
+      "a thread child ran on node:worker_threads: Deno's Web Worker had no ref method",
     );
   });
 }
