@@ -452,11 +452,12 @@ for (const method of METHODS) {
     assert.throws(() => executor.submit(twice, 1), /after shutdown/);
   });
 
-  test(`an idle pool does not keep the program alive [${method}]`, async () => {
+  test(`a pool keeps the program alive while it has tasks, an idle one does not [${method}]`, async () => {
     const { code, stdout, stderr } = await runScript("idle_pool.ts", [method], 60_000);
     assert.equal(code, 0, stderr);
     assert.match(stdout, /executor 42/);
     assert.match(stdout, /pool 8/);
+    assert.match(stdout, /late task done after 300 ms/, "a task not awaited ran before the end");
   });
 
   test(`Pool: apply, applyAsync, map, starmap, imap, imapUnordered [${method}]`, async () => {
@@ -524,5 +525,6 @@ test("on Deno, a thread pool's workers are Web Workers, unref'd through Deno's w
     assert.equal(code, 0, stderr);
     assert.match(stdout, /executor 42/);
     assert.match(stdout, new RegExp(`web worker ${web}`));
+    assert.match(stdout, /late task done after 300 ms/, "a task not awaited ran before the end");
   }
 });
