@@ -2,10 +2,11 @@
  * Which named shared-memory segments are alive, so that the main process unlinks them when it
  * exits, whoever made them and however that process ended (CPython's resource tracker). The
  * registry is a block of native shared memory in the main OS process; children write the names
- * they create there. It is made on first need: a program whose children never make a named
- * segment never loads the native layer for it. Until then, the main process and its thread
- * children share a small cell (a SharedArrayBuffer) through which whichever needs it first makes
- * it and the others find it; a process child is given the registry itself.
+ * they create there. It is made on first need: when a segment is first named, or when a first
+ * process child is started, which is given the registry itself (a program with neither never
+ * loads the native layer for it). Until then, the main process and its thread children share a
+ * small cell (a SharedArrayBuffer) through which whichever needs it first makes it and the others
+ * find it.
  * Layout: entries of 256 bytes: [state int32 (0 free, 1 writing, 2 live), length int32, name].
  * @module
  */
