@@ -25,7 +25,6 @@ import {
   failingInit,
   failOn,
   hiddenRef,
-  inWebWorker,
   maybeLater,
   meet,
   pair,
@@ -38,6 +37,7 @@ import {
   whoRuns,
   wokeUp,
 } from "./fixtures/pool_targets.ts";
+import { inWebWorker } from "./fixtures/scripts/idle_pool.ts";
 import { eventually, METHODS, runScript } from "./helpers.ts";
 
 /** Starts `n` workers of `executor` (awaiting a short task on each), so that timings below are
@@ -517,7 +517,10 @@ test("on Deno, a thread pool's workers are Web Workers, unref'd through Deno's w
   // node:worker_threads (the fallback where Deno's Web Worker cannot be unref'd) holds the
   // parent's thread 40–80 ms per worker.
   assert.equal(typeof denoWorkerRef(), "function", "Deno's Web Worker has its ref method");
-  await using ex = new (getContext("thread").ProcessPoolExecutor)({ maxWorkers: 1 });
+  await using ex = new (getContext("thread").ProcessPoolExecutor)({
+    maxWorkers: 1,
+    module: new URL("./fixtures/scripts/idle_pool.ts", import.meta.url).href,
+  });
   assert.equal(await ex.submit(inWebWorker), true);
   // An idle pool lets the program end, on Web Workers and on the fallback.
   for (const [how, web] of [["", true], ["no-ref", false]] as const) {
