@@ -143,7 +143,7 @@ export class Child {
   /** Launches the child with its work: at once, unless it must wait for a spare. */
   #launch({ target, args }: ChildWork, resolveEnded: () => void): Promise<void> {
     const { method, name, daemon, identity } = this.spec;
-    const boot: BootMessage = {
+    const boot: Omit<BootMessage, "shmTracker"> = {
       op: "boot",
       self: { name, pid: 0, ident: 0, daemon },
       parent: state().self,
@@ -153,7 +153,6 @@ export class Child {
       args,
       argv: commandLine(),
       thread: this.#thread,
-      shmTracker: trackerRef(method),
     };
     let ready!: () => void;
     let notFound!: (error: Error) => void;
@@ -164,7 +163,13 @@ export class Child {
       else if (op === "notFound") notFound(new TypeError((m as NotFoundMessage).error.message));
       else this.spec.onMessage?.(m);
     };
-    const bootFor = (p: Popen) => ({ ...boot, self: { ...boot.self, pid: p.pid, ident: p.ident } });
+    // The shared-memory registry is asked for once the child is launched: made for a first
+    // process child (on Node, loading koffi: ~10 ms), it is made while that child boots.
+    const bootFor = (p: Popen): BootMessage => ({
+      ...boot,
+      self: { ...boot.self, pid: p.pid, ident: p.ident },
+      shmTracker: trackerRef(method),
+    });
     if (method === "forkserver") {
       // A spare booted ahead: it gets its boot now, and keeps the program alive unless a daemon.
       return takeSpare(onMessage).then((popen) => {
