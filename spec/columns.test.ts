@@ -12,6 +12,7 @@ test("columns: numbers, strings and records take their forms; short or mixed one
   const strings = Array.from({ length: n }, (_, i) => `s${i}`);
   const records = Array.from({ length: n }, (_, i) => ({ i, s: `s${i}`, b: i % 2 === 0 }));
   assert.ok(wireColumn(numbers) instanceof Float64Array);
+  assert.ok(wireColumn(numbers.map((_, i) => i - 20)) instanceof Int32Array);
   assert.ok("text" in wireColumn(strings));
   assert.ok("keys" in wireColumn(records));
   for (const kept of [numbers.slice(0, 31), [...strings.slice(1), 1], [...records.slice(1), []]]) {
@@ -19,6 +20,24 @@ test("columns: numbers, strings and records take their forms; short or mixed one
   }
   for (const column of [numbers, strings, records]) {
     assert.deepEqual(Array.from(fromWireColumn(structuredClone(wireColumn(column)))), column);
+  }
+});
+
+test("columns: integers of 32 bits cross as an Int32Array; -0, larger ones and others as numbers", () => {
+  const ints = Array.from({ length: 40 }, (_, i) => (i % 2 ? -1 : 1) * i * 50_000_000);
+  assert.ok(ints.every((x) => (x | 0) === x));
+  const wide = [...ints, 2 ** 31, -(2 ** 31)];
+  const minusZero = [...ints.slice(1), -0];
+  const mixed = [...ints.slice(1), 0.5];
+  const odd = [...ints.slice(3), NaN, Infinity, -Infinity];
+  assert.ok(wireColumn(ints) instanceof Int32Array);
+  for (const column of [wide, minusZero, mixed, odd]) {
+    assert.ok(wireColumn(column) instanceof Float64Array);
+  }
+  for (const column of [ints, wide, minusZero, mixed, odd]) {
+    const back = Array.from(fromWireColumn(structuredClone(wireColumn(column))));
+    assert.equal(back.length, column.length);
+    column.forEach((x, i) => assert.ok(Object.is(back[i], x), `item ${i}: ${back[i]} for ${x}`));
   }
 });
 

@@ -65,6 +65,16 @@ for (const method of METHODS) {
     assert.deepEqual(pairs[50], ["fifty", xs[50]]);
     assert.ok(Object.is((pairs[0] as number[])[0], xs[0]));
     assert.deepEqual(await ex.submit(same, -0).then((v) => Object.is(v, -0)), true);
+    // Integers of 32 bits cross as Int32Array columns: a chunk of them at the bounds, one with a
+    // -0 among them and one with 2^31 (both as numbers) come back the same.
+    const ints = Array.from({ length: 192 }, (_, i) => (i % 2 ? -1 : 1) * i * 11_000_000);
+    [ints[5], ints[6], ints[70], ints[130]] = [2 ** 31 - 1, -(2 ** 31), -0, 2 ** 31];
+    const back: unknown[] = [];
+    for await (const y of ex.map(same, ints, { chunksize: 64 })) back.push(y);
+    assert.equal(back.length, ints.length);
+    back.forEach((y, i) =>
+      assert.ok(Object.is(y, ints[i]), `item ${i}: ${String(y)} for ${ints[i]}`)
+    );
   });
 
   test(`map: records (objects of one shape) cross by field and come back the same [${method}]`, async () => {

@@ -81,7 +81,7 @@ export interface WorkerConfig {
 
 /**
  * A chunked task's result as it crosses: the values (as `wireColumn` makes them: numbers as a
- * `Float64Array`, strings joined, records by field), and the errors by index (if any).
+ * typed array, strings joined, records by field), and the errors by index (if any).
  */
 export type ChunkWire = [values: WireColumn, errors: [number, WireError][] | null];
 
