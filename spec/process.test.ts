@@ -5,6 +5,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { activeChildren, getContext, ProcessError, sleep } from "../mod.ts";
+import { launch, type Popen } from "../src/runtime/popen.ts";
 import {
   asyncWrite,
   echoArgs,
@@ -265,5 +266,22 @@ for (const method of ALL_METHODS) {
     if (method !== "thread") {
       assert.ok(await eventually(() => !pidAlive(Number(m[1])), 1000), "the daemon outlived main");
     }
+  });
+
+  test(`a child whose boot cannot be made or sent is killed, not left waiting for it ${tag}`, async () => {
+    let child: Popen | undefined;
+    const noBoot = () => {
+      throw new Error("no boot for this child");
+    };
+    assert.throws(
+      () => launch(method, { onMessage: () => {}, daemon: false }, (p) => (child = p, noBoot())),
+      /no boot for this child/,
+    );
+    assert.ok(child, "no child was launched");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise((resolve) => (timer = setTimeout(resolve, 10_000, "still running")));
+    const code = await Promise.race([child.exited, late]);
+    clearTimeout(timer);
+    assert.equal(code, -9);
   });
 }

@@ -87,7 +87,6 @@ function viaCell(c: Int32Array): Block | null {
 function open(): Tracker | null {
   const known = opened();
   if (known !== undefined) return known;
-  const s = state();
   let block: Block | null = null;
   try {
     const ref = inheritedRef()?.ref;

@@ -9,7 +9,7 @@ import type { StartMethod } from "../core/start_method.ts";
 import { trackerRef } from "../memory/tracker.ts";
 import { commandLine } from "../runtime/argv.ts";
 import { onProcessExit } from "../runtime/os.ts";
-import { launch, type Popen } from "../runtime/popen.ts";
+import { launch, type Popen, sendOrKill } from "../runtime/popen.ts";
 import { state } from "../state/state.ts";
 import { endThread, newThreadIdentity, type ThreadIdentity } from "../sync/owner.ts";
 import type { TargetRef } from "../targets/task.ts";
@@ -173,7 +173,11 @@ export class Child {
     if (method === "forkserver") {
       // A spare booted ahead: it gets its boot now, and keeps the program alive unless a daemon.
       return takeSpare(onMessage).then((popen) => {
-        popen.send(bootFor(popen));
+        try {
+          sendOrKill(popen, bootFor);
+        } catch (error) {
+          return this.#failed(error);
+        }
         // The spare taken is replaced once the child runs, and outside `start()`: a spawn
         // meanwhile would hold up this thread (Node and Bun spawn synchronously) and the reply.
         const refill = () => void setTimeout(fillSpares, 0);

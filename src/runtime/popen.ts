@@ -58,8 +58,21 @@ export function launch(
   first: (popen: Popen) => unknown,
 ): Popen {
   const popen = launcher(method)(options);
-  popen.send(first(popen));
+  sendOrKill(popen, first);
   return popen;
+}
+
+/**
+ * Sends `popen` its first message, `first(popen)`; should making or sending it throw, the child
+ * is killed (it would wait for its boot until this process ends) and the error rethrown.
+ */
+export function sendOrKill(popen: Popen, first: (popen: Popen) => unknown): void {
+  try {
+    popen.send(first(popen));
+  } catch (error) {
+    popen.kill();
+    throw error;
+  }
 }
 
 function launcher(method: StartMethod): (options: LaunchOptions) => Popen {
