@@ -462,6 +462,31 @@ for (const method of METHODS) {
     assert.throws(() => executor.submit(twice, 1), /after shutdown/);
   });
 
+  test(`arguments are taken at submit: changing the array after does not change the task [${method}]`, async () => {
+    await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+    await using pool = new ctx.Pool({ processes: 1 });
+    // Each pool busy first, so that the tasks below wait in its queue while their arrays change.
+    const busy = [executor.submit(wokeUp, 0, 200), pool.applyAsync(wokeUp, [0, 200]).get()];
+    const args: [number, number] = [1, 2];
+    const rows: [number, number][] = [[3, 4], [5, 6]];
+    const run = executor.run(add, args);
+    const applied = pool.applyAsync(add, args);
+    const xs = [3, 5];
+    const mapped = executor.map(add, xs, [4, 6]);
+    const poolStarred = pool.starmap(add, rows);
+    args[0] = 100;
+    rows[0][0] = 100;
+    rows[1] = [100, 100];
+    xs[0] = 100;
+    await Promise.all(busy);
+    assert.equal(await run, 3);
+    assert.equal(await applied.get(), 3);
+    const collected: number[] = [];
+    for await (const y of mapped) collected.push(y);
+    assert.deepEqual(collected, [7, 11]);
+    assert.deepEqual(await poolStarred, [7, 11]);
+  });
+
   test(`a pool keeps the program alive while it has tasks, an idle one does not [${method}]`, async () => {
     const { code, stdout, stderr } = await runScript("idle_pool.ts", [method], 60_000);
     assert.equal(code, 0, stderr);

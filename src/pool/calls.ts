@@ -90,7 +90,7 @@ export function submitCalls(
     return futures;
   }
   const { rows } = calls;
-  if (chunksize === 1) return rows.map((args) => pool.submit(fn, args, undefined, limits));
+  if (chunksize === 1) return rows.map((args) => pool.submit(fn, [...args], undefined, limits));
   for (let first = 0, i = 0; first < calls.n; first += chunksize, i++) {
     futures[i] = pool.submit(fn, [], {
       kind: "rows",

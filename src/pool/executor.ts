@@ -212,7 +212,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       throw new TypeError(`ProcessPoolExecutor.submit(): fn must be a function, got ${typeof fn}`);
     }
     if (this.#taskTimeout !== undefined) return this.run(fn, args);
-    return this.#pool.submit<Awaited<R>>(fn, args);
+    return this.#pool.submit<Awaited<R>>(fn, args); // `...args`: an array of its own
   }
 
   /**
@@ -227,7 +227,8 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   ): Future<Awaited<R>> {
     this.#checkOpen("run");
     const timeout = checkRun("ProcessPoolExecutor.run()", fn, args, options) ?? this.#taskTimeout;
-    return this.#pool.submit<Awaited<R>>(fn, args, undefined, { signal: options.signal, timeout });
+    const limits = { signal: options.signal, timeout };
+    return this.#pool.submit<Awaited<R>>(fn, [...args], undefined, limits);
   }
 
   /**

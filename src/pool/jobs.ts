@@ -29,6 +29,8 @@ export interface Job<W> {
   future: Future<unknown>;
   /** The worker it was sent to, while it is there. */
   worker: W | undefined;
+  /** Queued or running: its pool counts it, and has not settled it or let it go. */
+  live: boolean;
   /**
    * A task that can be stopped while it runs (`run()` with a signal or timeout): sent only to an
    * idle worker, alone, so that it runs once sent and stopping it ends that worker only.
@@ -59,7 +61,8 @@ export interface JobHome<W> {
 
 /**
  * @internal The task `id` of the call `fn(...args)`, or of every call of `chunk`: its arguments
- * encoded now (as CPython pickles them at submit), its future attached to `home`, its time limit
+ * encoded now (as CPython pickles them at submit; `args` is the task's from now: callers pass an
+ * array of their own, not one the program may change), its future attached to `home`, its time limit
  * and signal watched. When the arguments cannot be encoded, or the signal has aborted already,
  * there is no task: the future, settled, instead.
  */
@@ -72,13 +75,17 @@ export function newJob<W>(
   home: JobHome<W>,
 ): Job<W> | Future<unknown> {
   const future = new Future<unknown>();
-  let encoded: unknown[];
-  const encoding: Encoding = { handles: false }; // its own: a getter may submit meanwhile
-  try {
-    encoded = encodeJobArgs(args, chunk, home.method, home.what, encoding);
-  } catch (error) {
-    future._setException(error);
-    return future;
+  let encoded = args; // a call of primitives (the common case) goes as it is
+  let handles = false;
+  if (chunk || !args.every(crossesAsIs)) {
+    const encoding: Encoding = { handles: false }; // its own: a getter may submit meanwhile
+    try {
+      encoded = encodeJobArgs(args, chunk, home.method, home.what, encoding);
+    } catch (error) {
+      future._setException(error);
+      return future;
+    }
+    handles = encoding.handles;
   }
   if (limits?.signal?.aborted) {
     future._setCancelled(cancelledBy(limits.signal));
@@ -89,9 +96,10 @@ export function newJob<W>(
     fn: home.entry(fn),
     args: encoded,
     chunk: chunk && { first: chunk.first },
-    handles: encoding.handles,
+    handles,
     future,
     worker: undefined,
+    live: true,
     limits,
     clock: undefined,
   };
@@ -123,8 +131,6 @@ export function encodeJobArgs(
   what: string,
   encoding: Encoding,
 ): unknown[] {
-  // A call of primitives (the common case) is copied as it is, with no encoding to set up.
-  if (!chunk && args.every(crossesAsIs)) return args.slice();
   const encode = (values: unknown[], where: (i: number) => string) =>
     encodeArgs(values, method, (i) => `${what}: ${where(i)}`, "walk", encoding);
   if (!chunk) return encode(args, (j) => `argument ${j}`);

@@ -236,7 +236,7 @@ export class Pool implements AsyncDisposable {
     this.#check("applyAsync");
     const timeout = checkRun("Pool.applyAsync()", fn, args ?? [], options);
     const limits = { signal: options.signal, timeout };
-    const future = this.#pool.submit<Awaited<R>>(fn as AnyFn, args ?? [], undefined, limits);
+    const future = this.#pool.submit<Awaited<R>>(fn as AnyFn, [...args ?? []], undefined, limits);
     return new AsyncResult(Promise.resolve(future));
   }
 

@@ -50,9 +50,9 @@ type Job = JobOf<Worker>;
 /** Workers and their tasks. */
 export class WorkerPool {
   readonly #o: WorkerPoolOptions;
-  /** The tasks queued or running, by id. */
-  readonly #jobs = new Map<number, Job>();
-  readonly #queue = new JobQueue<Job>((job) => this.#jobs.has(job.id));
+  /** How many tasks are queued or running (`live`). */
+  #pending = 0;
+  readonly #queue = new JobQueue<Job>((job) => job.live);
   readonly #workers: WorkerSet;
   readonly #functions: Functions;
   #nextId = 1;
@@ -80,8 +80,7 @@ export class WorkerPool {
       owner: {
         cancelQueued: (job) => {
           // Only a task no worker has received can be cancelled; the dispatcher skips it.
-          if (job.worker || !this.#jobs.has(job.id)) return false;
-          this.#jobs.delete(job.id);
+          if (job.worker || !this.#forget(job)) return false;
           this.#queue.left();
           queueMicrotask(() => this.#checkDrained());
           return true;
@@ -121,11 +120,12 @@ export class WorkerPool {
 
   /** How many tasks are queued or running. */
   get pending(): number {
-    return this.#jobs.size;
+    return this.#pending;
   }
 
   /**
    * Queues `fn(...args)`, or with `chunk`, one task running `fn` once per call of the chunk.
+   * `args` is the task's from now: pass an array of the caller's own (a copy of a program's).
    * With `limits`, the task can be stopped while it runs (its worker is killed and replaced).
    */
   submit<R>(
@@ -137,8 +137,7 @@ export class WorkerPool {
     if (this.#broken) throw this.#broken;
     const job = newJob(this.#nextId++, fn, args, chunk, limits, this.#home);
     if (job instanceof Future) return job as Future<R>; // refused, or its signal aborted
-    this.#jobs.set(job.id, job);
-    if (this.#jobs.size === 1) this.#workers.refAll(true);
+    if (++this.#pending === 1) this.#workers.refAll(true);
     if (this.#growth && this.#queue.size === 0) this.#growth.progress(); // waiting starts now
     this.#queue.push(job);
     // A pool's first worker starts with its first task: its boot overlaps the caller's next
@@ -199,7 +198,7 @@ export class WorkerPool {
       if (job.limits && (n > 0 || w.inFlight.length > 0)) break; // alone, on an idle worker
       this.#queue.shift();
       if (!job.future._setRunning()) {
-        this.#jobs.delete(job.id); // settled meanwhile
+        this.#forget(job); // settled meanwhile
         continue;
       }
       if (!w.known.has(job.fn.id)) {
@@ -250,7 +249,7 @@ export class WorkerPool {
    * another). False if it had settled.
    */
   #stop(job: Job, error: Error): boolean {
-    if (!this.#jobs.has(job.id)) return false;
+    if (!job.live) return false;
     const w = job.worker;
     if (w === undefined) this.#queue.left();
     else if (w.inFlight[0] !== job) {
@@ -265,7 +264,7 @@ export class WorkerPool {
       w.exiting = true;
       if (w.child.alive) w.child.signal("kill");
     }
-    this.#jobs.delete(job.id);
+    this.#forget(job);
     if (error instanceof CancelledError) job.future._setCancelled(error);
     else job.future._setException(error);
     this.#checkDrained();
@@ -277,8 +276,7 @@ export class WorkerPool {
     if (op === "done") this.#onDone(w, m as DoneMessage);
     else if (op === "progress") this.#onProgress(w, m as ProgressMessage);
     else if (op === "started") {
-      const job = this.#jobs.get((m as StartedMessage).id);
-      if (job?.worker === w) job.clock?.started();
+      inFlight(w, (m as StartedMessage).id)?.clock?.started();
     } else if (op === "hello") {
       w.ready = true;
       w.readyAt = performance.now();
@@ -286,7 +284,7 @@ export class WorkerPool {
       this.#workers.wake();
       if (w.exiting) return w.child.send({ op: "exit" });
       this.#dispatch();
-      this.#workers.setRef(w, this.#jobs.size > 0);
+      this.#workers.setRef(w, this.#pending > 0);
     } else if (op === "initFailed") {
       const e = fromWire((m as InitFailedMessage).error);
       this.#break(
@@ -319,18 +317,26 @@ export class WorkerPool {
 
   /**
    * Hands each report to its task's future, if that task is still this worker's (one stopped,
-   * or whose worker died, has left `#jobs`; its future has settled and would drop it anyway).
+   * or whose worker died, has left its `inFlight`; its future has settled and would drop it
+   * anyway).
    */
   #onProgress(w: Worker, m: ProgressMessage): void {
     const r = m.reports;
     for (let i = 0; i < r.length; i += REPORT_FIELDS) {
-      const job = this.#jobs.get(r[i] as number);
-      if (job?.worker === w) job.future._setProgress(r[i + 1]);
+      inFlight(w, r[i] as number)?.future._setProgress(r[i + 1]);
     }
   }
 
+  /** `job` is no longer queued or running (`live`); false if it was not. */
+  #forget(job: Job): boolean {
+    if (!job.live) return false;
+    job.live = false;
+    this.#pending--;
+    return true;
+  }
+
   #finish(job: Job, ok: boolean, value: unknown): void {
-    this.#jobs.delete(job.id);
+    this.#forget(job);
     settleJob(job, ok, value);
     this.#checkDrained();
   }
@@ -389,10 +395,10 @@ export class WorkerPool {
   /** Cancels the queued tasks (not those running). */
   cancelQueued(): void {
     for (const job of this.#queue.takeAll()) {
-      if (!job.future.cancel()) {
-        job.future._setException(new CancelledError("the pool was shut down"));
-      }
-      this.#jobs.delete(job.id);
+      // Out of the queue already: forgotten here, then cancelled (one put back there after its
+      // worker died counts as running, for its future: cancelled all the same).
+      this.#forget(job);
+      job.future._setCancelled(new CancelledError("the pool was shut down before the task ran"));
     }
     this.#checkDrained();
   }
@@ -402,23 +408,23 @@ export class WorkerPool {
    * program alive: their exits and messages must be heard); a closed one retires its workers.
    */
   #checkDrained(): void {
-    if (this.#jobs.size === 0) {
+    if (this.#pending === 0) {
       this.#workers.refAll(false);
       for (const resolve of this.#drained.splice(0)) resolve();
     }
-    if (this.#closed && this.#jobs.size === 0) this.#workers.retireAll();
+    if (this.#closed && this.#pending === 0) this.#workers.retireAll();
   }
 
   /** Resolves when no task is queued or running. */
   drained(): Promise<void> {
-    if (this.#jobs.size === 0) return Promise.resolve();
+    if (this.#pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 
   /** No more tasks: workers end once the queue is done. */
   close(): void {
     this.#closed = true;
-    if (this.#jobs.size === 0) this.#workers.retireAll();
+    if (this.#pending === 0) this.#workers.retireAll();
   }
 
   /** Kills every worker now; their tasks and the queued ones fail with `error`. */
@@ -431,4 +437,10 @@ export class WorkerPool {
   joinWorkers(): Promise<void> {
     return this.#workers.join();
   }
+}
+
+/** The task `id` among those `w` has (the one it runs, almost always), if it is still there. */
+function inFlight(w: Worker, id: number): Job | undefined {
+  const first = w.inFlight[0];
+  return first?.id === id ? first : w.inFlight.find((job) => job.id === id);
 }
