@@ -90,10 +90,11 @@ const lines = [
   "both sides, before the 3 runs of the map column. Map, records: the same map over 100000 records",
   "`{ x, name }` (CPython: dicts) returning `x * 2`, median of 3.",
   `The whole table is measured ${RUNS} times, one full run after another (CPython and the peers`,
-  "again each time); the map ratios of every run are given, the rest is the last run's.",
+  "again each time); the map, fresh and speedup figures of every run are given (one measure each",
+  "in a run, noisy on a busy machine), the rest is the last run's.",
   `Fresh: ${FRESH} submits on a pool just made, from \`new ProcessPoolExecutor\` to the last`,
-  "result (the workers' start included), once. Targets: thread ≥ 1.5 × piscina (submit), submit ≥",
-  "10 × CPython on every row (steady and fresh), map ≥ 2 × CPython, speedup ≥ 0.9 × cores.",
+  "result (the workers' start included), once a run. Targets: thread ≥ 1.5 × piscina (submit),",
+  "submit ≥ 10 × CPython on every row (steady and fresh), map ≥ 2 × CPython, speedup ≥ 0.9 × cores.",
   "",
   `Anchors: CPython ${(await $`python3 --version`).stdout.trim()} ProcessPoolExecutor submit fork ${
     rate(py.fork.submit)
@@ -111,20 +112,21 @@ const lines = [
     rate(peers.bun.tinypool)
   }.`,
   "",
-  `| runtime | method | submit | vs CPython fork | vs piscina | vs tinypool | map (chunks of 1000) | vs CPython fork, runs 1–${RUNS} | map, first run | vs CPython fork's first | map, records | vs CPython fork | fresh submits | vs CPython fork | CPU speedup |`,
+  `| runtime | method | submit | vs CPython fork | vs piscina | vs tinypool | map (chunks of 1000) | vs CPython fork, runs 1–${RUNS} | map, first run | vs CPython fork's first | map, records | vs CPython fork | fresh submits | vs CPython fork, runs 1–${RUNS} | CPU speedup, runs 1–${RUNS} |`,
   "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ...rows.map((r, i) => {
     const peer = peers[r.runtime];
-    const mapRatios = runs.map((run) => x(run.rows[i].map, run.py.fork.map)).join(" / ");
+    const perRun = (f) => runs.map((run) => f(run.rows[i], run.py)).join(" / ");
+    const mapRatios = perRun((row, py) => x(row.map, py.fork.map));
+    const freshRatios = perRun((row, py) => x(row.fresh, py.fork.fresh));
+    const speedups = perRun((row) => (row.serial / row.parallel).toFixed(2));
     return `| ${r.runtime} | ${r.method} | ${rate(r.submit)} | ${x(r.submit, py.fork.submit)} | ${
       peer ? x(r.submit, peer.piscina) : "—"
     } | ${peer ? x(r.submit, peer.tinypool) : "—"} | ${rate(r.map)} | ${mapRatios} | ${
       rate(r.mapFirst)
     } | ${x(r.mapFirst, py.fork.mapFirst)} | ${rate(r.mapRecords)} | ${
       x(r.mapRecords, py.fork.mapRecords)
-    } | ${rate(r.fresh, FRESH)} | ${x(r.fresh, py.fork.fresh)} | ${
-      (r.serial / r.parallel).toFixed(2)
-    } |`;
+    } | ${rate(r.fresh, FRESH)} | ${freshRatios} | ${speedups} |`;
   }),
   "",
   "piscina and tinypool are not run on Deno (tinypool deadlocks there; runtime-facts.md).",
