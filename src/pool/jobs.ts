@@ -62,9 +62,9 @@ export interface JobHome<W> {
 /**
  * @internal The task `id` of the call `fn(...args)`, or of every call of `chunk`: its arguments
  * encoded now (as CPython pickles them at submit; `args` is the task's from now: callers pass an
- * array of their own, not one the program may change), its future attached to `home`, its time limit
- * and signal watched. When the arguments cannot be encoded, or the signal has aborted already,
- * there is no task: the future, settled, instead.
+ * array of their own, not one the program may change), its future attached to `home`, its time
+ * limit and signal watched. When the arguments cannot be encoded, or the signal has aborted
+ * already, there is no task: the future, settled, instead.
  */
 export function newJob<W>(
   id: number,
