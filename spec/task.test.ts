@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { getContext } from "../mod.ts";
 import { startHere, startNotExported } from "./fixtures/caller.ts";
 import { syncWrite, unmarked } from "./fixtures/targets.ts";
-import { METHODS, readJson, runScript, tempDir } from "./helpers.ts";
+import { ALL_METHODS, METHODS, readJson, runScript, tempDir } from "./helpers.ts";
 
 const TARGETS_URL = new URL("./fixtures/targets.ts", import.meta.url);
 
@@ -102,6 +102,18 @@ for (const method of METHODS) {
   test(`a target that is not a function is refused ${tag}`, async () => {
     const p = new Process({ target: 42 as unknown as () => void });
     await assert.rejects(p.start(), TypeError);
+  });
+}
+
+for (const method of ALL_METHODS) {
+  test(`a child that imports unguarded main code refuses to start children (${method})`, async () => {
+    const r = await runScript("unguarded.ts", [method], 60_000);
+    assert.equal(r.code, 0, r.stderr);
+    // CPython's "bootstrapping phase" error: the task and the process fail, saying what to do.
+    assert.match(r.stdout, /^pool \(main true\) failed: .*still importing '[^']*unguarded\.ts'/m);
+    assert.match(r.stdout, /Put that code under `if \(isMain\(import\.meta\)\) \{ \.\.\. \}`/i);
+    assert.match(r.stdout, /^process exit code 1$/m);
+    assert.match(r.stderr, /still importing '[^']*unguarded\.ts' to find its target/);
   });
 }
 

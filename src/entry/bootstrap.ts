@@ -15,7 +15,7 @@ import { adoptCommandLine } from "../runtime/argv.ts";
 import { importModule } from "../runtime/load.ts";
 import { native } from "../runtime/native/mod.ts";
 import type { ParentChannel } from "../runtime/parent_channel.ts";
-import { runChildExit, state } from "../state/state.ts";
+import { runChildExit, state, whileBootstrapping } from "../state/state.ts";
 import { adoptThreadIdentity, onTerminationRequested } from "../sync/owner.ts";
 import { findTarget, TargetNotFound } from "../targets/task.ts";
 
@@ -34,7 +34,9 @@ export function bootstrap(channel: ParentChannel): void {
       s.parent = w.parent;
       s.startMethod = w.method;
       adoptCommandLine(w.argv);
-      warmed = (w.main ? importModule(w.main) : Promise.resolve())
+      warmed = (w.main
+        ? whileBootstrapping(w.main, () => importModule(w.main!))
+        : Promise.resolve())
         .then(() => rehearse(channel, w.rehearsal))
         .catch(() => {}); // the target's import reports it; a rehearsal is no boot
       return;
@@ -106,7 +108,8 @@ async function runTarget(
 ): Promise<number> {
   let fn: (...args: unknown[]) => unknown;
   try {
-    fn = await findTarget(boot.target, `Cannot start process '${boot.self.name}'`);
+    const what = `Cannot start process '${boot.self.name}'`;
+    fn = await whileBootstrapping(boot.target.url, () => findTarget(boot.target, what));
   } catch (error) {
     if (!(error instanceof TargetNotFound)) {
       // The module failed while it was imported: the target's own fault, reported as one.

@@ -4,7 +4,7 @@
  * @module
  */
 import { decodeValue } from "../handles/handle.ts";
-import { state } from "../state/state.ts";
+import { state, whileBootstrapping } from "../state/state.ts";
 import { findTarget, type TargetRef } from "../targets/task.ts";
 import { type ChunkRun, chunkRun, isThenable, runChunk } from "./chunk_run.ts";
 import { fromWireColumn, type WireColumn, wireColumn } from "./columns.ts";
@@ -113,7 +113,11 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
     const m = raw as RunMessage | { op: string };
     if (m.op === "run") {
       const run = m as RunMessage;
-      for (const [id, ref] of run.fns ?? []) fns.set(id, load(ref));
+      // Before its first task runs, a worker's imports are its bootstrap (no task's code runs).
+      const first = done === 0 && current === null;
+      for (const [id, ref] of run.fns ?? []) {
+        fns.set(id, first ? whileBootstrapping(ref.url, () => load(ref)) : load(ref));
+      }
       for (const x of run.jobs) queue.push(x);
     } else if (m.op === "exit") exiting = true;
     else return;
@@ -122,7 +126,10 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
 
   if (config.initializer) {
     try {
-      const init = await load(config.initializer);
+      const init = await whileBootstrapping(
+        config.initializer.url,
+        () => load(config.initializer!),
+      );
       await init(...await revive(config.initargs));
     } catch (error) {
       channel.send({ op: "initFailed", error: toWire(error) });

@@ -10,7 +10,7 @@ import { trackerRef } from "../memory/tracker.ts";
 import { commandLine } from "../runtime/argv.ts";
 import { onProcessExit } from "../runtime/os.ts";
 import { launch, type Popen, sendOrKill } from "../runtime/popen.ts";
-import { state } from "../state/state.ts";
+import { refuseStartWhileBootstrapping, state } from "../state/state.ts";
 import { endThread, newThreadIdentity, type ThreadIdentity } from "../sync/owner.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { BootMessage, NotFoundMessage } from "./protocol.ts";
@@ -143,6 +143,7 @@ export class Child {
   /** Launches the child with its work: at once, unless it must wait for a spare. */
   #launch({ target, args }: ChildWork, resolveEnded: () => void): Promise<void> {
     const { method, name, daemon, identity } = this.spec;
+    refuseStartWhileBootstrapping(`Cannot start '${name}'`);
     const boot: Omit<BootMessage, "shmTracker"> = {
       op: "boot",
       self: { name, pid: 0, ident: 0, daemon },

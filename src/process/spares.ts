@@ -87,6 +87,7 @@ function boot(): Spare {
 
 /** Boots spares up to `SPARES` (the forkserver context does it when it is first made). */
 export function fillSpares(): void {
+  if (state().bootstrapping.length > 0) return; // its start is refused: no spare for it
   while (!exiting && waiting.length < SPARES) waiting.push(boot());
 }
 

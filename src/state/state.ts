@@ -42,6 +42,12 @@ interface State {
    * a `TrackerRef` that memory/tracker.ts reads (opaque here, a layer below it).
    */
   shmTracker: unknown;
+  /**
+   * The modules this child is importing before its target first runs (CPython's
+   * `_inheriting`): a child started meanwhile is the program's main code run again by the
+   * import, for want of an `isMain(import.meta)` guard (`refuseStartWhileBootstrapping`).
+   */
+  bootstrapping: string[];
 }
 
 /** This isolate's state, created on first use. */
@@ -54,7 +60,35 @@ export function state(): State {
     startMethod: null,
     channel: null,
     shmTracker: null,
+    bootstrapping: [],
   }));
+}
+
+/** Awaits `importing()`, this child's import of `url` before its target first runs. */
+export async function whileBootstrapping<T>(url: string, importing: () => Promise<T>): Promise<T> {
+  const list = state().bootstrapping;
+  list.push(url);
+  try {
+    return await importing();
+  } finally {
+    list.splice(list.indexOf(url), 1);
+  }
+}
+
+/**
+ * Throws if this child is still importing a module to find its target (CPython's "bootstrapping
+ * phase" error): a module that starts children at its top level would otherwise start them again
+ * in every child that imports it, each waiting on its own children, and never find its target.
+ */
+export function refuseStartWhileBootstrapping(what: string): void {
+  const url = state().bootstrapping[0];
+  if (url === undefined) return;
+  throw new Error(
+    `${what}: this child is still importing '${url}' to find its target, and that import starts `
+      + `a child. The module runs the program's main code at its top level: put that code under `
+      + `\`if (isMain(import.meta)) { ... }\` (Python's \`if __name__ == "__main__":\`), so that `
+      + `children importing the module for its functions do not run it again.`,
+  );
 }
 
 const exitCallbacks = (): (() => void)[] => processWide("atChildExit", () => []);

@@ -14,6 +14,7 @@
 import { processWide } from "../core/process_wide.ts";
 import { cleanModuleUrl, pathToFileUrl } from "../runtime/host.ts";
 import { importModule } from "../runtime/load.ts";
+import { refuseStartWhileBootstrapping } from "../state/state.ts";
 import type { Caller } from "./callsite.ts";
 import { isEvaluating } from "./evaluating.ts";
 
@@ -112,6 +113,8 @@ export async function resolveTarget(
   if (typeof fn !== "function") {
     throw new TypeError(`${what}: the target must be a function, got ${describe(fn)}.`);
   }
+  // Before the import below, which would wait on the very module whose evaluation calls this.
+  refuseStartWhileBootstrapping(what);
   const marked = markedTarget(fn);
   if (marked) return marked;
   const candidates = [module === undefined ? undefined : moduleUrl(module), caller()]
