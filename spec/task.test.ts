@@ -117,6 +117,22 @@ for (const method of ALL_METHODS) {
   });
 }
 
+for (const method of ALL_METHODS) {
+  test(`a program that never calls isMain gets the same error, not a hang (${method})`, async () => {
+    const r = await runScript("unguarded_plain.ts", [method], 60_000);
+    assert.equal(r.code, 0, r.stderr);
+    // Its entry module is evaluating: the parent must not import it to look for targets.
+    for (const name of ["exported", "imported"]) {
+      const failed = new RegExp(
+        `^${name} failed: .*still importing '[^']*unguarded_plain\\.ts'`,
+        "m",
+      );
+      assert.match(r.stdout, failed);
+    }
+    assert.match(r.stdout, /^process exit code 1$/m);
+  });
+}
+
 test("isMain() is true only in the entry module of the main process", async () => {
   const r = await runScript("ismain.ts");
   assert.equal(r.code, 0, r.stderr);

@@ -38,6 +38,7 @@ const APP = fileURLToPath(new URL("./fixtures/user_project/app.ts", import.meta.
 const BUSY_ORPHAN = fileURLToPath(
   new URL("./fixtures/user_project/busy_orphan.ts", import.meta.url),
 );
+const UNGUARDED = fileURLToPath(new URL("./fixtures/user_project/unguarded.ts", import.meta.url));
 const NODE20 = process.execPath;
 const NODE22 = join(MODULES, "node22", "bin", "node");
 const NODE24 = join(MODULES, "node24", "bin", "node");
@@ -128,6 +129,7 @@ function makeProject(): string {
   symlinkSync("../tsx/dist/cli.mjs", join(app, "node_modules", ".bin", "tsx"));
   copyFileSync(APP, join(app, "app.ts"));
   copyFileSync(BUSY_ORPHAN, join(app, "busy_orphan.ts"));
+  copyFileSync(UNGUARDED, join(app, "unguarded.ts"));
   return app;
 }
 
@@ -278,6 +280,17 @@ test(
         const r = await run([...way.argv(app), "readme_lock.ts"], app);
         const last = r.stdout.trim().split("\n").pop()?.trim();
         assert.equal(last, `Final Balance is: ${expected}`, `${name}\n${output(r)}`);
+        assert.equal(r.code, 0, `${name}\n${output(r)}`);
+      });
+    }
+    for (const way of WAYS) {
+      const name = `${way.name}, default method: unguarded main code fails clearly, no hang`;
+      await t.test(name, { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+        const r = await run([...way.argv(app), "unguarded.ts"], app);
+        // CPython's bootstrapping-phase error, in the pool's task and the process's child.
+        assert.match(r.stdout, /^pool failed: .*still importing '[^']*unguarded\.ts'/m, output(r));
+        assert.match(r.stdout, /isMain\(import\.meta\)/, output(r));
+        assert.match(r.stdout, /^process exit code 1$/m, output(r));
         assert.equal(r.code, 0, `${name}\n${output(r)}`);
       });
     }
