@@ -266,7 +266,9 @@ try {
         + "BullMQ. Of each, a client's first round is timed apart (first: its code still cold), "
         + "then the median of 3 rounds. CPU speedup: "
         + `${P.N_CPU} busy loops of ~${P.CPU_MS} ms each, serially in the client, then on the `
-        + "cluster (serial time / cluster time). The library: a `ClusterExecutor` (client) and "
+        + "cluster (serial time / cluster time), both warm: the client's loop by its "
+        + "calibration, the workers' by one untimed round of the same loops on the cluster "
+        + "just before (on every side). The library: a `ClusterExecutor` (client) and "
         + "`multiproc worker --method process` processes, from dist/: "
         + `${P.WORKERS} with \`--concurrency ${CONCURRENCY}\` for the tiny tasks, `
         + `${P.WORKERS} with \`--concurrency 1\` on a second queue for the busy loops (one at `
