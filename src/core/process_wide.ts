@@ -34,6 +34,8 @@ export type GlobalName =
   | "taskMarks.v2"
   /** targets/evaluating.ts: entry modules still evaluating. */
   | "evaluatingEntries"
+  /** targets/evaluating.ts: the program's main module, watched from the library's load. */
+  | "programMain"
   /** sync/owner.ts: this thread's owner token and its process's thread table. */
   | "owner"
   /** sync/owner.ts: how a thread child ends itself when its parent asks. */

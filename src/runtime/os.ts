@@ -5,7 +5,14 @@
  */
 import { runtime } from "./detect.ts";
 import { deno } from "./globals.ts";
-import { builtin, cleanModuleUrl, fileUrlToPath, mainScript, realpath } from "./host.ts";
+import {
+  builtin,
+  cleanModuleUrl,
+  fileUrlToPath,
+  mainScript,
+  pathToFileUrl,
+  realpath,
+} from "./host.ts";
 
 /** Node's `os` (not on Deno, where Deno's own APIs serve). */
 const nodeOs = () => (runtime === "deno" ? null : builtin<typeof import("node:os")>("node:os"));
@@ -128,6 +135,46 @@ export function isEntryUrl(url: string, importMetaMain: unknown): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The program's main module, as the runtime keys it (Deno's `mainModule`; on Node and Bun, which
+ * key modules by real path, the script's), where it is an ES module: in the main thread of a
+ * process that is not a child of this library (a child's main is `childEntry`, the library's
+ * entry script, until it takes its parent's command line), and neither a CommonJS main
+ * (`process.mainModule`), a script run by a launcher, a REPL nor an eval. `watchable`: whether
+ * importing it while it evaluates gives a promise of its evaluation's end. Not on Deno, where
+ * such an import issued before the module's body runs made later imports wait on it (measured:
+ * spec/fixtures/scripts/argv.ts hung).
+ */
+export function programMainModule(
+  childEntry: string,
+): { url: string; watchable: boolean } | undefined {
+  if (!isMainThread()) return undefined;
+  if (runtime !== "deno" && globalThis.process.mainModule !== undefined) return undefined;
+  const path = mainScript().path;
+  if (path === undefined) return undefined;
+  try {
+    const child = childEntry.startsWith("file:") ? realpath(fileUrlToPath(childEntry)) : null;
+    if (realpath(path) === child) return undefined;
+  } catch {
+    return undefined; // no such file: an eval's name, say
+  }
+  if (entryFiles().launcher) return undefined;
+  if (runtime === "deno") return { url: deno().mainModule, watchable: false };
+  return { url: pathToFileUrl(realpath(path)).href, watchable: true };
+}
+
+/** Whether this is the main thread of its process (not a worker). */
+function isMainThread(): boolean {
+  if (runtime === "bun") {
+    return (globalThis as { Bun?: { isMainThread?: boolean } }).Bun?.isMainThread !== false;
+  }
+  if (runtime === "deno") {
+    const scope = (globalThis as { WorkerGlobalScope?: new() => unknown }).WorkerGlobalScope;
+    return scope === undefined || !(globalThis instanceof scope);
+  }
+  return builtin<typeof import("node:worker_threads")>("node:worker_threads").isMainThread;
 }
 
 /** Launchers that import the script named by their first argument that is not an option. */

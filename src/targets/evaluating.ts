@@ -4,38 +4,44 @@
  * notebook's shape, functions and `await p.join()` in one module), so a target found there is
  * confirmed by the child instead. `isMain(import.meta)` notes the entry; the promise of its
  * import settles exactly when its evaluation ends: no timer, no guess. A program that never
- * calls `isMain` gives no such promise: its entry module (the runtime's main script) counts as
- * evaluating for good, and the child confirms its targets (where, if its main code starts
- * children, it fails with the bootstrapping error that says to guard it).
+ * calls `isMain` is watched the same way from the moment the library loads: its main module (the
+ * runtime's main script), imported then, counts as evaluating until that import settles; where
+ * that import cannot be made early (Deno), for good (its targets are confirmed by the child).
  * @module
  */
 
 import { processWide } from "../core/process_wide.ts";
-import { isEntryUrl } from "../runtime/os.ts";
-import { state } from "../state/state.ts";
+import { entryUrl } from "../runtime/entry_url.ts";
+import { isEntryUrl, programMainModule } from "../runtime/os.ts";
 
 const entries = processWide("evaluatingEntries", () => new Map<string, { done: boolean }>());
 
 /** Records that the entry module `url` is evaluating; learns when its evaluation ends. */
 export function noteEntryEvaluating(url: string): void {
-  if (entries.has(url)) return;
-  const entry = { done: false };
-  entries.set(url, entry);
-  import(url).then(() => (entry.done = true), () => (entry.done = true));
+  if (!entries.has(url)) entries.set(url, watch(url));
 }
+
+function watch(url: string): { done: boolean } {
+  const entry = { done: false };
+  import(url).then(() => (entry.done = true), () => (entry.done = true));
+  return entry;
+}
+
+/** The program's main module, watched from the library's load on (one watch per process). */
+const programMain = processWide("programMain", () => {
+  const main = programMainModule(entryUrl("process"));
+  if (main === undefined) return null;
+  return main.watchable ? watch(main.url) : { done: false };
+});
 
 /** The entry module(s) `isMain(import.meta)` found true in this process (the program's main). */
 export function entryModules(): string[] {
   return [...entries.keys()];
 }
 
-/**
- * Whether `url` is the entry module and has not finished evaluating, or, never noted by
- * `isMain`, is the main process's entry module at all.
- */
+/** Whether `url` is the entry module (noted by `isMain`, or the program's main) mid-evaluation. */
 export function isEvaluating(url: string): boolean {
   const entry = entries.get(url);
   if (entry !== undefined) return !entry.done;
-  // In a child the program's main script is an ordinary module (its parent's argv is shown).
-  return state().parent === null && isEntryUrl(url, undefined);
+  return programMain !== null && !programMain.done && isEntryUrl(url, undefined);
 }
