@@ -150,19 +150,20 @@ export function isEntryUrl(url: string, importMetaMain: unknown): boolean {
 export function programMainModule(
   childEntry: string,
 ): { url: string; watchable: boolean } | undefined {
-  if (!isMainThread()) return undefined;
-  if (runtime !== "deno" && globalThis.process.mainModule !== undefined) return undefined;
   const path = mainScript().path;
   if (path === undefined) return undefined;
+  let real: string;
   try {
+    real = realpath(path);
     const child = childEntry.startsWith("file:") ? realpath(fileUrlToPath(childEntry)) : null;
-    if (realpath(path) === child) return undefined;
+    if (real === child) return undefined; // first: a process child loads no more for this
   } catch {
     return undefined; // no such file: an eval's name, say
   }
-  if (entryFiles().launcher) return undefined;
+  if (!isMainThread() || entryFiles().launcher) return undefined;
+  if (runtime !== "deno" && globalThis.process.mainModule !== undefined) return undefined;
   if (runtime === "deno") return { url: deno().mainModule, watchable: false };
-  return { url: pathToFileUrl(realpath(path)).href, watchable: true };
+  return { url: pathToFileUrl(real).href, watchable: true };
 }
 
 /** Whether this is the main thread of its process (not a worker). */
