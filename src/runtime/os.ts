@@ -126,15 +126,19 @@ export function signalExitCode(signal: string | number): number {
  */
 export function isEntryUrl(url: string, importMetaMain: unknown): boolean {
   if (importMetaMain === true) return true;
-  const { launcher, files } = entryFiles();
+  const { launcher, files, known } = entryFiles();
   if (typeof importMetaMain === "boolean" && !launcher) return false;
-  try {
-    const clean = cleanModuleUrl(url);
-    if (!clean.startsWith("file:")) return false;
-    return files.includes(realpath(fileUrlToPath(clean)));
-  } catch {
-    return false;
+  const clean = cleanModuleUrl(url);
+  let is = known.get(clean);
+  if (is === undefined) {
+    try {
+      is = clean.startsWith("file:") && files.includes(realpath(fileUrlToPath(clean)));
+    } catch {
+      is = false;
+    }
+    known.set(clean, is); // asked at every map or submit of a new function: one realpath each
   }
+  return is;
 }
 
 /**
@@ -181,9 +185,16 @@ function isMainThread(): boolean {
 /** Launchers that import the script named by their first argument that is not an option. */
 const LAUNCHER = /[\\/]zx[\\/]build[\\/]cli\.c?js$/;
 
-let entries: { launcher: boolean; files: string[] } | undefined;
+/** The entry's files, and whether each module URL asked about is one of them. */
+interface EntryFiles {
+  launcher: boolean;
+  files: string[];
+  known: Map<string, boolean>;
+}
 
-function entryFiles(): { launcher: boolean; files: string[] } {
+let entries: EntryFiles | undefined;
+
+function entryFiles(): EntryFiles {
   if (entries) return entries;
   const real = (path: string | undefined) => {
     try {
@@ -197,7 +208,7 @@ function entryFiles(): { launcher: boolean; files: string[] } {
   const launcher = entry !== undefined && LAUNCHER.test(entry);
   const script = launcher ? main.args.find((a) => !a.startsWith("-")) : undefined;
   const files = [launcher ? real(script) : entry].filter((f): f is string => f !== undefined);
-  return entries = { launcher, files };
+  return entries = { launcher, files, known: new Map() };
 }
 
 /**
