@@ -12,6 +12,7 @@ import {
   CancelledError,
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
+  Future,
   getContext,
   type ProcessPoolExecutor,
   TimeoutError,
@@ -269,6 +270,19 @@ for (const method of METHODS) {
     } finally {
       process.off("unhandledRejection", onUnhandled);
     }
+  });
+
+  test(`a Future is a Promise: awaited and gathered as it is; then gives plain promises [${method}]`, async () => {
+    await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+    const f = executor.submit(twice, 4);
+    assert.ok(f instanceof Future && f instanceof Promise);
+    assert.equal(Promise.resolve(f), f, "Promise.resolve takes it as it is");
+    const derived = f.then((x) => x + 1);
+    assert.ok(!(derived instanceof Future), "then gives a plain promise");
+    assert.equal(await derived, 9);
+    assert.deepEqual(await Promise.all([f, executor.submit(twice, 5)]), [8, 10]);
+    assert.equal(await f.catch(() => 0).finally(() => {}), 8);
+    assert.throws(() => Future.resolve(1), /made by executors .* use Promise\.resolve\(\)/);
   });
 
   test(`wait: FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, timeout [${method}]`, async () => {

@@ -1,5 +1,5 @@
 /**
- * `Future`: the pending result of a task (CPython's `concurrent.futures.Future`), awaitable.
+ * `Future`: the pending result of a task (CPython's `concurrent.futures.Future`), a `Promise`.
  * @module
  */
 import { Deadline } from "../core/deadline.ts";
@@ -7,6 +7,8 @@ import { CancelledError, TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 
 type State = "pending" | "running" | "cancelled" | "finished";
+
+const ignore = () => {};
 
 /**
  * @internal What runs a future's task and can take it back: its pool or executor, one object for
@@ -20,7 +22,9 @@ export interface TaskOwner<T> {
 }
 
 /**
- * The result of a task submitted to an executor: `await future` or `future.result(ms)`.
+ * The result of a task submitted to an executor: `await future` or `future.result(ms)`. A
+ * `Promise`, which `Promise.all()` and `await` take as it is; its `then`, `catch` and `finally`
+ * give plain promises. A failed future nobody awaits is no unhandled rejection.
  * @example
  * ```ts
  * import { ProcessPoolExecutor, task } from "multiproc";
@@ -31,7 +35,12 @@ export interface TaskOwner<T> {
  * console.log(future.done()); // true
  * ```
  */
-export class Future<R = unknown> implements PromiseLike<R> {
+export class Future<R = unknown> extends Promise<R> implements PromiseLike<R> {
+  /** `then`, `catch` and `finally` give plain promises, not futures. */
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+
   #state: State = "pending";
   #value: R | undefined;
   #error: unknown;
@@ -40,11 +49,32 @@ export class Future<R = unknown> implements PromiseLike<R> {
   #callbacks: ((f: never) => void)[] | null = null;
   /** The `onProgress` callbacks, until the future settles. */
   #progress: ((value: unknown) => void)[] | null = null;
-  #promise: Promise<R> | undefined;
-  #resolve: ((v: never) => void) | undefined;
-  #reject: ((e: unknown) => void) | undefined;
+  #resolve: (v: never) => void;
+  #reject: (e: unknown) => void;
   #owner: TaskOwner<never> | undefined;
   #task: unknown;
+
+  /**
+   * @internal Made by the pools and executors, pending. (Not by `Future.resolve()`,
+   * `Future.all()` and the like, which Promise's statics reach through this constructor: they
+   * are refused, as a future is a task's.)
+   */
+  constructor(executor?: unknown) {
+    if (executor !== undefined) {
+      throw new TypeError(
+        "Future: futures are made by executors (submit, map), not by Future.resolve(), "
+          + "Future.all() or new Future(executor); use Promise.resolve(), Promise.all() and the like",
+      );
+    }
+    let resolve!: (v: never) => void;
+    let reject!: (e: unknown) => void;
+    super((yes, no) => {
+      resolve = yes as (v: never) => void;
+      reject = no;
+    });
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
 
   /** @internal Ties the future to its `task` in `owner`, which `cancel()` asks to drop or stop it. */
   _attach<T>(owner: TaskOwner<T>, task: T): void {
@@ -127,8 +157,11 @@ export class Future<R = unknown> implements PromiseLike<R> {
 
   #settle(): void {
     this.#progress = null; // reports after settlement are dropped
-    if (this.#failed) this.#reject?.(this.#error);
-    else this.#resolve?.(this.#value as never);
+    if (this.#failed) {
+      // A failed future nobody awaits is not an unhandled rejection (as CPython's is not).
+      Promise.prototype.then.call(this, undefined, ignore);
+      this.#reject(this.#error);
+    } else this.#resolve(this.#value as never);
     this.#owner = this.#task = undefined;
     const callbacks = this.#callbacks;
     this.#callbacks = null;
@@ -205,39 +238,11 @@ export class Future<R = unknown> implements PromiseLike<R> {
     }
   }
 
-  /**
-   * The promise of the outcome, made on first need. Every caller attaches its handlers at once
-   * (`then`, `Deadline.within`), so a failed future is never an unhandled rejection of its own.
-   */
-  #settled(): Promise<R> {
-    if (!this.#promise) {
-      if (this.done()) {
-        this.#promise = this.#failed
-          ? Promise.reject(this.#error)
-          : Promise.resolve(this.#value as R);
-      } else {
-        this.#promise = new Promise<R>((resolve, reject) => {
-          this.#resolve = resolve as (v: never) => void;
-          this.#reject = reject;
-        });
-      }
-    }
-    return this.#promise;
-  }
-
-  /** Awaits the future: resolves with its result, rejects with its error. */
-  then<T1 = R, T2 = never>(
-    onFulfilled?: ((value: R) => T1 | PromiseLike<T1>) | null,
-    onRejected?: ((reason: unknown) => T2 | PromiseLike<T2>) | null,
-  ): Promise<T1 | T2> {
-    return this.#settled().then(onFulfilled, onRejected);
-  }
-
   /** Waits at most `timeoutMs` for settlement; rejects with `TimeoutError` after it. */
   async #waitFor(timeoutMs: number | undefined, what: string): Promise<void> {
     const deadline = new Deadline(what, timeoutMs);
     if (this.done()) return;
-    if (!(await keepAlive(deadline.within(this.#settled())))) {
+    if (!(await keepAlive(deadline.within(this)))) {
       throw new TimeoutError(`${what}: the future did not finish within ${deadline.timeout} ms`);
     }
   }
@@ -257,9 +262,13 @@ export class Future<R = unknown> implements PromiseLike<R> {
   }
 
   /** For `console.log`. */
-  toString(): string {
+  override toString(): string {
     return `Future(${this.#state}${
       this.#state === "finished" ? (this.#failed ? ", raised" : ", returned") : ""
     })`;
   }
 }
+
+// `Promise.resolve(future)` and `await future` take a future as it is (no promise around it, no
+// job that calls its `then`) only where its `constructor` is `Promise` itself.
+Object.defineProperty(Future.prototype, "constructor", { value: Promise, writable: true });
