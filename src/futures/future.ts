@@ -63,7 +63,8 @@ export class Future<R = unknown> extends Promise<R> implements PromiseLike<R> {
     if (executor !== undefined) {
       throw new TypeError(
         "Future: futures are made by executors (submit, map), not by Future.resolve(), "
-          + "Future.all() or new Future(executor); use Promise.resolve(), Promise.all() and the like",
+          + "Future.all() or new Future(executor); use Promise.resolve(), Promise.all() "
+          + "and the like",
       );
     }
     let resolve!: (v: never) => void;

@@ -2,9 +2,9 @@
  * A chunk's column (the values of one argument across its calls, or its calls' results) as it
  * crosses to or from a worker. Every channel clones an array item by item, so where the data allow
  * a column crosses in fewer, larger pieces: numbers as the bytes of one typed array (copied in
- * one go), strings as one string and their lengths, records — plain objects of one shape whose fields
- * are primitives, the rows of a table — as one column per field. The other side rebuilds the same
- * values.
+ * one go), strings as one string and their lengths, records — plain objects of one shape whose
+ * fields are primitives, the rows of a table — as one column per field. The other side rebuilds
+ * the same values.
  * @module
  */
 
