@@ -153,7 +153,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
     const flags = queue[head + 3] as number;
     head += JOB_FIELDS;
     current = id;
-    let t0 = performance.now();
+    const t0 = performance.now();
     let fn = fns.get(fnId)!;
     try {
       if (flags & JOB_HANDLES) {
@@ -163,9 +163,6 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
       if (fn instanceof Promise) {
         flush();
         fns.set(fnId, fn = await fn);
-        // Loading the function (importing its module) is not the task's time: counted, a pool's
-        // first tasks looked long, and the parent sent tasks one at a time for a while.
-        t0 = performance.now();
       }
       if (flags & JOB_TIMED) {
         channel.send({ op: "started", id: id as number } satisfies StartedMessage);
