@@ -9,6 +9,7 @@ import { test } from "node:test";
 import { Future } from "../src/futures/future.ts";
 import type { AnyFn } from "../src/pool/calls.ts";
 import { type Job, type JobHome, newJob, triageUnsent } from "../src/pool/jobs.ts";
+import { SendWindow } from "../src/pool/send_window.ts";
 
 const WHAT = "ProcessPoolExecutor.map()";
 
@@ -16,7 +17,7 @@ const home: JobHome<string> = {
   method: "thread",
   what: WHAT,
   owner: { cancelQueued: () => false, stopRunning: () => false },
-  entry: () => ({ id: 1, ref: null, error: null }),
+  entry: () => ({ id: 1, ref: null, error: null, window: new SendWindow() }),
   stop: () => {},
 };
 const fn: AnyFn = (x: unknown) => x;

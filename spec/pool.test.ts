@@ -179,6 +179,21 @@ for (const method of METHODS) {
     assert.deepEqual(order, Array.from({ length: 10 }, (_, i) => `${9 - i}--Woke Up`));
   });
 
+  test(`a pool busy with quick tasks before runs a quick task beside a slow one [${method}]`, async () => {
+    await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
+    // Thousands of quick tasks: the pool has learnt to send its workers many at a time.
+    const quick = await Promise.all(
+      Array.from({ length: 2000 }, (_, i) => executor.submit(twice, i)),
+    );
+    assert.equal(quick[1999], 3998);
+    // The notebook's cell on that pool: a task of another function that is slow does not hold the
+    // quick ones behind it in its worker; they run on the other worker, one after the other.
+    const tasks = [[0, 1500], [1, 30], [2, 60]].map(([i, ms]) => executor.submit(something, i, ms));
+    const order: string[] = [];
+    for await (const task of asCompleted(tasks)) order.push((await task.result()).text);
+    assert.deepEqual(order, ["1--Woke Up", "2--Woke Up", "0--Woke Up"]);
+  });
+
   test(`notebook: map over two zipped iterables yields in input order [${method}]`, async () => {
     await using executor = new ctx.ProcessPoolExecutor();
     const ids = Array.from({ length: 10 }, (_, i) => i);

@@ -6,12 +6,18 @@
 import { callerOf } from "../targets/callsite.ts";
 import { resolveTarget, type TargetRef } from "../targets/task.ts";
 import type { AnyFn } from "./calls.ts";
+import { SendWindow } from "./send_window.ts";
 
 /** A function as workers know it: an id, and its module and export once found. */
 export interface FnEntry {
   readonly id: number;
   ref: TargetRef | null;
   error: Error | null;
+  /**
+   * How many of its tasks a worker is sent at once, from its own tasks' durations: a function's
+   * tasks do not wait behind another's in a worker because that one's were quick.
+   */
+  readonly window: SendWindow;
 }
 
 /** The functions of one pool. */
@@ -41,7 +47,7 @@ export class Functions {
     const key = typeof fn === "function" ? fn : JSON.stringify(fn);
     const known = this.#fns.get(key);
     if (known) return known;
-    const e: FnEntry = { id: this.#next++, ref: null, error: null };
+    const e: FnEntry = { id: this.#next++, ref: null, error: null, window: new SendWindow() };
     this.#fns.set(key, e);
     if (typeof fn !== "function") {
       e.ref = fn;

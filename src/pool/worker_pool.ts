@@ -9,7 +9,7 @@ import { BrokenProcessPool, CancelledError } from "../core/errors.ts";
 import { Future } from "../futures/future.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
-import { Functions } from "./functions.ts";
+import { type FnEntry, Functions } from "./functions.ts";
 import { Growth } from "./growth.ts";
 import { JobQueue } from "./job_queue.ts";
 import {
@@ -31,7 +31,7 @@ import {
   RESULT_FIELDS,
   type StartedMessage,
 } from "./protocol.ts";
-import { SendWindow } from "./send_window.ts";
+import { TaskTimes, windowFor } from "./send_window.ts";
 import { fromWire, type WireError } from "./wire.ts";
 import { type Worker, WorkerSet, type WorkerSpec } from "./workers.ts";
 
@@ -56,7 +56,6 @@ export class WorkerPool {
   readonly #workers: WorkerSet;
   readonly #functions: Functions;
   #nextId = 1;
-  readonly #window = new SendWindow();
   /** Dispatches at the end of this turn: the tasks submitted in one go are sent in one batch. */
   readonly #schedule = coalesced(() => this.#dispatch());
   /** What this pool's tasks need from it. */
@@ -148,9 +147,10 @@ export class WorkerPool {
     return job.future as Future<R>;
   }
 
-  #room(w: Worker, window: number): number {
+  /** How many more tasks `w` may be sent now, the first of them `job`. */
+  #room(w: Worker, job: Job): number {
     if (w.inFlight[0]?.limits) return 0; // nothing waits behind a task that can be stopped
-    let room = window - w.inFlight.length;
+    let room = windowFor(w, job) - w.inFlight.length;
     const max = this.#o.maxTasksPerChild;
     if (max !== undefined) room = Math.min(room, max - w.sent);
     return w.ready && !w.exiting ? room : 0;
@@ -162,21 +162,24 @@ export class WorkerPool {
       const failed = this.#queue.takeWhere((job) => job.fn.error !== null);
       for (const job of failed) this.#finish(job, false, job.fn.error);
     }
-    if (this.#queue.size === 0) return;
-    const window = this.#window.size();
+    const head = this.#queue.peek();
+    if (!head) return;
     // Fill the ready workers, least loaded first.
-    const workers = [...this.#workers].filter((w) => this.#room(w, window) > 0)
+    const workers = [...this.#workers].filter((w) => this.#room(w, head) > 0)
       .sort((a, b) => a.inFlight.length - b.inFlight.length);
     for (const w of workers) {
-      if (this.#queue.size === 0) break;
+      const first = this.#queue.peek();
+      if (!first) break;
       // Share the queue among the workers with room, at most `room` each.
       const share = Math.ceil(this.#queue.size / workers.length);
-      this.#send(w, Math.min(this.#room(w, window), share));
+      this.#send(w, Math.min(this.#room(w, first), share));
     }
     // Start workers for what is left, up to the limit.
     const starting = this.#workers.starting();
+    const next = this.#queue.peek();
+    if (!next) return;
     // A task that can be stopped runs alone: one worker for each.
-    const perWorker = this.#queue.peek()?.limits ? 1 : window;
+    const perWorker = next.limits ? 1 : next.fn.window.size();
     let needed = Math.ceil(this.#queue.size / perWorker) - starting;
     while (needed-- > 0 && this.#workers.size < this.#o.maxWorkers && !this.#broken) {
       if (this.#workers.size >= this.#eager && !this.#growth?.mayGrow(this.#workers)) break;
@@ -188,6 +191,7 @@ export class WorkerPool {
     const fns: [number, TargetRef][] = [];
     const jobs: unknown[] = [];
     let n = 0;
+    let fn: FnEntry | undefined;
     for (let job = this.#queue.peek(); n < max && job; job = this.#queue.peek()) {
       if (job.fn.error) {
         this.#queue.shift();
@@ -195,6 +199,9 @@ export class WorkerPool {
         continue;
       }
       if (!job.fn.ref) break; // keep order: wait for this function's module to be found
+      // A task of a slower function than the one before it waits for a worker with room for it.
+      if (job.fn !== fn && n > 0 && w.inFlight.length >= windowFor(w, job)) break;
+      fn = job.fn;
       if (job.limits && (n > 0 || w.inFlight.length > 0)) break; // alone, on an idle worker
       this.#queue.shift();
       if (!job.future._setRunning()) {
@@ -299,19 +306,21 @@ export class WorkerPool {
   #onDone(w: Worker, m: DoneMessage): void {
     this.#growth?.progress();
     const r = m.results;
-    this.#window.observe(m.busyMs, r.length / RESULT_FIELDS);
+    const timed = new TaskTimes(m.busyMs);
     for (let i = 0; i < r.length; i += RESULT_FIELDS) {
       const id = r[i] as number;
       // Results come back in the order sent: the first in flight, almost always.
       const k = w.inFlight[0]?.id === id ? 0 : w.inFlight.findIndex((j) => j.id === id);
       if (k < 0) continue;
       const job = k === 0 ? w.inFlight.shift()! : w.inFlight.splice(k, 1)[0];
+      timed.add(job);
       this.#finish(
         job,
         r[i + 1] === 1,
         r[i + 1] === 1 ? r[i + 2] : fromWire(r[i + 2] as WireError),
       );
     }
+    timed.observe();
     this.#dispatch();
   }
 
