@@ -257,6 +257,8 @@ test(
             poolArgv: argv,
             // (h) records through map by field; an argument that cannot cross fails its task.
             records: { labels: 64, unsendable: "TypeError: true" },
+            // (i) after quick tasks, a slow one does not hold quick ones behind it.
+            completionOrder: [1, 2, 0],
             // (g) a fresh worker's first task within a 300 ms limit; an endless one stopped.
             timeLimits: { first: 25, endless: "TimeoutError", stoppedIn: true, after: 16 },
             // (f) a manager used by a child and the parent, its lock held 400 times; then killed
