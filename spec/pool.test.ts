@@ -15,6 +15,7 @@ import {
   Future,
   getContext,
   type ProcessPoolExecutor,
+  sleep,
   TimeoutError,
   wait,
 } from "../mod.ts";
@@ -28,6 +29,7 @@ import {
   hiddenRef,
   maybeLater,
   meet,
+  napOrNot,
   pair,
   recall,
   remember,
@@ -192,6 +194,18 @@ for (const method of METHODS) {
     const order: string[] = [];
     for await (const task of asCompleted(tasks)) order.push((await task.result()).text);
     assert.deepEqual(order, ["1--Woke Up", "2--Woke Up", "0--Woke Up"]);
+  });
+
+  test(`a task that runs long holds no task sent after it: they go to a free worker [${method}]`, async () => {
+    await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
+    // Quick calls of the function: the pool has learnt to send its workers many at a time.
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => executor.submit(napOrNot, i, 0)));
+    const slow = executor.submit(napOrNot, 0, 1500);
+    await sleep(300); // it runs, longer than the function's calls so far
+    const tasks = [slow, executor.submit(napOrNot, 1, 20), executor.submit(napOrNot, 2, 40)];
+    const order: number[] = [];
+    for await (const task of asCompleted(tasks)) order.push(await task.result());
+    assert.deepEqual(order, [1, 2, 0]);
   });
 
   test(`notebook: map over two zipped iterables yields in input order [${method}]`, async () => {

@@ -9,6 +9,13 @@
  * @module
  */
 
+/**
+ * A worker with tasks in flight that has given no results for this long (ms) is sent no more
+ * until it does: its window expected results within a few milliseconds, so it runs a task slower
+ * than its function's others, and what is sent now would wait behind it.
+ */
+export const STALLED_MS = 50;
+
 /** Keep about this many milliseconds of work in flight per worker. */
 const WINDOW_MS = 4;
 const MAX_WINDOW = 1024;

@@ -31,7 +31,7 @@ import {
   RESULT_FIELDS,
   type StartedMessage,
 } from "./protocol.ts";
-import { TaskTimes, windowFor } from "./send_window.ts";
+import { STALLED_MS, TaskTimes, windowFor } from "./send_window.ts";
 import { fromWire, type WireError } from "./wire.ts";
 import { type Worker, WorkerSet, type WorkerSpec } from "./workers.ts";
 
@@ -150,6 +150,10 @@ export class WorkerPool {
   /** How many more tasks `w` may be sent now, the first of them `job`. */
   #room(w: Worker, job: Job): number {
     if (w.inFlight[0]?.limits) return 0; // nothing waits behind a task that can be stopped
+    // Nothing heard for long: it runs a task slower than its function's window expected, and a
+    // task sent now would wait behind it (a worker that has room, or one the pool starts, takes
+    // it instead; CPython's workers take a task each when free).
+    if (w.inFlight.length > 0 && performance.now() - w.heardAt > STALLED_MS) return 0;
     let room = windowFor(w, job) - w.inFlight.length;
     const max = this.#o.maxTasksPerChild;
     if (max !== undefined) room = Math.min(room, max - w.sent);
@@ -220,6 +224,7 @@ export class WorkerPool {
           | (job.handles ? JOB_HANDLES : 0),
       );
       job.worker = w;
+      if (w.inFlight.length === 0) w.heardAt = performance.now();
       w.inFlight.push(job);
       n++;
       if (job.limits) {
@@ -305,6 +310,7 @@ export class WorkerPool {
 
   #onDone(w: Worker, m: DoneMessage): void {
     this.#growth?.progress();
+    w.heardAt = performance.now();
     const r = m.results;
     const timed = new TaskTimes(m.busyMs);
     for (let i = 0; i < r.length; i += RESULT_FIELDS) {

@@ -22,6 +22,11 @@ export interface Worker {
   ready: boolean;
   /** When it said hello (`performance.now()`). */
   readyAt: number;
+  /**
+   * When it last gave results, or was sent a task while it had none (`performance.now()`): with
+   * tasks in flight and nothing heard for long, it is busy with a slow one.
+   */
+  heardAt: number;
   /** The functions it was sent (by id). */
   known: Set<number>;
   /** Tasks sent to it and not yet settled, in the order sent. */
@@ -79,6 +84,7 @@ class WorkerStarter {
       }),
       ready: false,
       readyAt: 0,
+      heardAt: 0,
       known: new Set(),
       inFlight: [],
       sent: 0,
