@@ -277,6 +277,16 @@ for (const method of METHODS) {
     let late = "";
     failing.addDoneCallback(() => (late = "called at once"));
     assert.equal(late, "called at once");
+    // What console.log shows of each state.
+    assert.deepEqual(
+      [slow, failing, queued, executor.submit(wokeUp, 1, 100)].map(String),
+      [
+        "Future(finished, returned)",
+        "Future(finished, raised)",
+        "Future(cancelled)",
+        "Future(pending)",
+      ],
+    );
   });
 
   test(`a failed future left unawaited is no unhandled rejection; awaited, it rejects [${method}]`, async () => {

@@ -6,9 +6,28 @@ import { Deadline } from "../core/deadline.ts";
 import { CancelledError, TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 
-type State = "pending" | "running" | "cancelled" | "finished";
+/** A future's state, in the order it goes through them: settled from `CANCELLED` on. */
+const PENDING = 0;
+const RUNNING = 1;
+const CANCELLED = 2;
+const RETURNED = 3;
+const RAISED = 4;
+type State = typeof PENDING | typeof RUNNING | typeof CANCELLED | typeof RETURNED | typeof RAISED;
+const STATE_NAMES = ["pending", "running", "cancelled", "finished, returned", "finished, raised"];
 
 const ignore = () => {};
+
+/**
+ * The resolving functions of the promise being made (`Future`'s constructor reads them at once):
+ * one executor for every future, not a closure and its context each (~100 bytes of garbage per
+ * task, which a program submitting thousands in one turn pays in collections).
+ */
+let resolveNext: ((v: never) => void) | undefined;
+let rejectNext: ((e: unknown) => void) | undefined;
+function capture(resolve: (v: never) => void, reject: (e: unknown) => void): void {
+  resolveNext = resolve;
+  rejectNext = reject;
+}
 
 /**
  * @internal What runs a future's task and can take it back: its pool or executor, one object for
@@ -41,10 +60,9 @@ export class Future<R = unknown> extends Promise<R> implements PromiseLike<R> {
     return Promise;
   }
 
-  #state: State = "pending";
-  #value: R | undefined;
-  #error: unknown;
-  #failed = false;
+  #state: State = PENDING;
+  /** The result (`RETURNED`) or the error (`RAISED`, `CANCELLED`). */
+  #outcome: unknown;
   // Typed without R, so that a Future<number> is a Future<unknown> (covariance).
   #callbacks: ((f: never) => void)[] | null = null;
   /** The `onProgress` callbacks, until the future settles. */
@@ -67,14 +85,10 @@ export class Future<R = unknown> extends Promise<R> implements PromiseLike<R> {
           + "and the like",
       );
     }
-    let resolve!: (v: never) => void;
-    let reject!: (e: unknown) => void;
-    super((yes, no) => {
-      resolve = yes as (v: never) => void;
-      reject = no;
-    });
-    this.#resolve = resolve;
-    this.#reject = reject;
+    super(capture);
+    this.#resolve = resolveNext!;
+    this.#reject = rejectNext!;
+    resolveNext = rejectNext = undefined;
   }
 
   /** @internal Ties the future to its `task` in `owner`, which `cancel()` asks to drop or stop it. */
@@ -85,17 +99,17 @@ export class Future<R = unknown> extends Promise<R> implements PromiseLike<R> {
 
   /** Whether the task is running (handed to a worker) now. */
   running(): boolean {
-    return this.#state === "running";
+    return this.#state === RUNNING;
   }
 
   /** Whether the future was cancelled. */
   cancelled(): boolean {
-    return this.#state === "cancelled";
+    return this.#state === CANCELLED;
   }
 
   /** Whether the future has settled: finished, failed or cancelled. */
   done(): boolean {
-    return this.#state === "cancelled" || this.#state === "finished";
+    return this.#state >= CANCELLED;
   }
 
   /**
@@ -104,65 +118,62 @@ export class Future<R = unknown> extends Promise<R> implements PromiseLike<R> {
    * `CancelledError`.
    */
   cancel(options: { force?: boolean } = {}): boolean {
-    if (this.#state === "cancelled") return true;
+    if (this.#state === CANCELLED) return true;
     const owner = this.#owner;
-    if (this.#state === "running" && options.force && owner) {
+    if (this.#state === RUNNING && options.force && owner) {
       return owner.stopRunning(this.#task as never);
     }
-    if (this.#state !== "pending") return false;
+    if (this.#state !== PENDING) return false;
     if (owner && !owner.cancelQueued(this.#task as never)) return false;
-    this.#state = "cancelled";
-    this.#error = new CancelledError("the future was cancelled before it ran");
-    this.#failed = true;
+    this.#state = CANCELLED;
+    this.#outcome = new CancelledError("the future was cancelled before it ran");
     this.#settle();
     return true;
   }
 
   /** @internal Whether it finished with an error (not cancelled). */
   _failed(): boolean {
-    return this.#state === "finished" && this.#failed;
+    return this.#state === RAISED;
   }
 
   /** @internal Marks the task as handed to a worker; false if it was cancelled meanwhile. */
   _setRunning(): boolean {
-    if (this.#state !== "pending") return this.#state === "running";
-    this.#state = "running";
+    if (this.#state !== PENDING) return this.#state === RUNNING;
+    this.#state = RUNNING;
     return true;
   }
 
   /** @internal Settles with a result. */
   _setResult(value: R): void {
     if (this.done()) return;
-    this.#state = "finished";
-    this.#value = value;
+    this.#state = RETURNED;
+    this.#outcome = value;
     this.#settle();
   }
 
   /** @internal Settles as cancelled with `error` (a task stopped by its signal or by force). */
   _setCancelled(error: Error): void {
     if (this.done()) return;
-    this.#state = "cancelled";
-    this.#error = error;
-    this.#failed = true;
+    this.#state = CANCELLED;
+    this.#outcome = error;
     this.#settle();
   }
 
   /** @internal Settles with an error. */
   _setException(error: unknown): void {
     if (this.done()) return;
-    this.#state = "finished";
-    this.#error = error;
-    this.#failed = true;
+    this.#state = RAISED;
+    this.#outcome = error;
     this.#settle();
   }
 
   #settle(): void {
     this.#progress = null; // reports after settlement are dropped
-    if (this.#failed) {
+    if (this.#state !== RETURNED) {
       // A failed future nobody awaits is not an unhandled rejection (as CPython's is not).
       Promise.prototype.then.call(this, undefined, ignore);
-      this.#reject(this.#error);
-    } else this.#resolve(this.#value as never);
+      this.#reject(this.#outcome);
+    } else this.#resolve(this.#outcome as never);
     this.#owner = this.#task = undefined;
     const callbacks = this.#callbacks;
     this.#callbacks = null;
@@ -251,22 +262,20 @@ export class Future<R = unknown> extends Promise<R> implements PromiseLike<R> {
   /** The task's result, waiting at most `timeoutMs` (`TimeoutError` after); rejects with its error. */
   async result(timeoutMs?: number): Promise<R> {
     await this.#waitFor(timeoutMs, "Future.result()");
-    if (this.#failed) throw this.#error;
-    return this.#value as R;
+    if (this.#state !== RETURNED) throw this.#outcome;
+    return this.#outcome as R;
   }
 
   /** The task's error (or null if it succeeded), waiting at most `timeoutMs`. */
   async exception(timeoutMs?: number): Promise<unknown> {
     await this.#waitFor(timeoutMs, "Future.exception()");
-    if (this.#state === "cancelled") throw this.#error;
-    return this.#failed ? this.#error : null;
+    if (this.#state === CANCELLED) throw this.#outcome;
+    return this.#state === RAISED ? this.#outcome : null;
   }
 
   /** For `console.log`. */
   override toString(): string {
-    return `Future(${this.#state}${
-      this.#state === "finished" ? (this.#failed ? ", raised" : ", returned") : ""
-    })`;
+    return `Future(${STATE_NAMES[this.#state]})`;
   }
 }
 
