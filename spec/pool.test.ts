@@ -27,6 +27,7 @@ import {
   failingInit,
   failOn,
   hiddenRef,
+  listed,
   maybeLater,
   meet,
   napOrNot,
@@ -143,6 +144,38 @@ for (const method of METHODS) {
     assert.deepEqual((await first).value, rows[0]);
     assert.deepEqual((await it.next()).value, rows[1]);
     await it.return?.();
+  });
+
+  test(`a long batch of tasks keeps every argument and result as sent [${method}]`, async () => {
+    await using ex = new ctx.ProcessPoolExecutor({ maxWorkers: 2 });
+    // Thousands of tiny tasks at once go in long batches (by field on Bun's child processes).
+    const n = 3000;
+    const special = [-0, NaN, Infinity, 2 ** 31, 0.5, "s", "\ud800 é", "", null, undefined, 1n];
+    const rounds: ((i: number) => unknown)[] = [
+      (i) => i,
+      (i) => i / 7,
+      (i) => `item ${i}`,
+      (i) => ({ x: i, name: `r${i}` }),
+      (i) => special[i % special.length],
+    ];
+    for (const [r, valueOf] of rounds.entries()) {
+      const xs = Array.from({ length: n }, (_, i) => valueOf(i));
+      const back = await Promise.all(xs.map((x) => ex.submit(same, x)));
+      xs.forEach((x, i) =>
+        assert.ok(
+          typeof x === "object" && x !== null
+            ? assert.deepEqual(back[i], x) ?? true
+            : Object.is(back[i], x),
+          `round ${r}, item ${i}: ${String(back[i])} for ${String(x)}`,
+        )
+      );
+    }
+    // None, one or two arguments, in one batch.
+    const argsOf = (i: number) => [[], [i], [i, -i]][i % 3];
+    const lists = await Promise.all(
+      Array.from({ length: n }, (_, i) => ex.submit(listed, ...argsOf(i))),
+    );
+    lists.forEach((list, i) => assert.deepEqual(list, argsOf(i), `arguments of task ${i}`));
   });
 
   test(`map: a chunk's calls may return promises; errors, sync or not, stop at their item [${method}]`, async () => {

@@ -25,7 +25,23 @@ export const RESULT_FIELDS = 3;
 export interface RunMessage {
   op: "run";
   fns?: [number, TargetRef][];
-  jobs: unknown[];
+  /** Flat (`JOB_FIELDS` per task), or by field (a long batch: batch_wire.ts). */
+  jobs: unknown[] | JobFields;
+}
+/** Tasks by field: their ids, function ids, flags, how many arguments each, all arguments. */
+export interface JobFields {
+  readonly ids: WireColumn;
+  readonly fns: WireColumn;
+  readonly flags: WireColumn;
+  readonly arity: WireColumn;
+  readonly args: WireColumn;
+}
+
+/** Results by field: their task ids, whether each returned (1) or raised (0), the values. */
+export interface ResultFields {
+  readonly ids: WireColumn;
+  readonly ok: WireColumn;
+  readonly values: WireColumn;
 }
 
 /** Parent → worker: finish what was sent, then end. */
@@ -56,7 +72,8 @@ export interface StartedMessage {
 /** Worker → parent: results, and how long the worker was busy computing them. */
 export interface DoneMessage {
   op: "done";
-  results: unknown[];
+  /** Flat (`RESULT_FIELDS` per task), or by field (a long batch: batch_wire.ts). */
+  results: unknown[] | ResultFields;
   busyMs: number;
 }
 

@@ -6,6 +6,7 @@
 import { decodeValue } from "../handles/handle.ts";
 import { state, whileBootstrapping } from "../state/state.ts";
 import { findTarget, type TargetRef } from "../targets/task.ts";
+import { pushJobsFromWire, resultsToWire } from "./batch_wire.ts";
 import { type ChunkRun, chunkRun, isThenable, runChunk } from "./chunk_run.ts";
 import { fromWireColumn, type WireColumn, wireColumn } from "./columns.ts";
 import { installReporter } from "./progress.ts";
@@ -90,7 +91,11 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
     const batch = results;
     results = [];
     pending = 0;
-    const message = { op: "done", results: batch, busyMs };
+    const message = {
+      op: "done",
+      results: channel.walksMessages ? resultsToWire(batch) : batch,
+      busyMs,
+    };
     busyMs = 0;
     try {
       channel.send(message);
@@ -118,7 +123,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
       for (const [id, ref] of run.fns ?? []) {
         fns.set(id, first ? whileBootstrapping(ref.url, () => load(ref)) : load(ref));
       }
-      for (const x of run.jobs) queue.push(x);
+      pushJobsFromWire(run.jobs, queue);
     } else if (m.op === "exit") exiting = true;
     else return;
     wakeUp?.();

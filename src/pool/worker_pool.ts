@@ -8,6 +8,7 @@ import { coalesced } from "../core/coalesce.ts";
 import { BrokenProcessPool, CancelledError } from "../core/errors.ts";
 import { Future } from "../futures/future.ts";
 import type { TargetRef } from "../targets/task.ts";
+import { jobsToWire, resultsFromWire } from "./batch_wire.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
 import { type FnEntry, Functions } from "./functions.ts";
 import { Growth } from "./growth.ts";
@@ -234,7 +235,8 @@ export class WorkerPool {
     }
     if (n === 0) return;
     try {
-      w.child.send(fns.length ? { op: "run", fns, jobs } : { op: "run", jobs });
+      const wire = w.child.walksMessages ? jobsToWire(jobs) : jobs;
+      w.child.send(fns.length ? { op: "run", fns, jobs: wire } : { op: "run", jobs: wire });
     } catch (error) {
       return this.#unsent(w, n, fns, error);
     }
@@ -311,7 +313,7 @@ export class WorkerPool {
   #onDone(w: Worker, m: DoneMessage): void {
     this.#growth?.progress();
     w.heardAt = performance.now();
-    const r = m.results;
+    const r = resultsFromWire(m.results);
     const timed = new TaskTimes(m.busyMs);
     for (let i = 0; i < r.length; i += RESULT_FIELDS) {
       const id = r[i] as number;

@@ -234,6 +234,11 @@ export class Child {
     } else if (this.#phase === "starting") this.#pendingSignal ??= kind;
   }
 
+  /** Whether its channel walks every array and object sent (`Popen.walksMessages`). */
+  get walksMessages(): boolean {
+    return this.#popen?.walksMessages ?? false;
+  }
+
   /** Sends `message` to the running child. */
   send(message: unknown): void {
     this.#popen?.send(message);

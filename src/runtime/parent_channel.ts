@@ -13,6 +13,8 @@ import { openedNative } from "./native/mod.ts";
 /** How a child sends to and hears from its parent. */
 export interface ParentChannel {
   send(message: unknown): void;
+  /** As `Popen.walksMessages`, for what this child sends. */
+  readonly walksMessages?: boolean;
   onMessage(handler: (message: unknown) => void): void;
   /** Resolves once everything sent so far has left this process (before an exit). */
   flush(): Promise<void>;
@@ -42,6 +44,7 @@ function ipcChannel(): ParentChannel {
   proc.on("error", ignoreChannelError);
   return {
     send: (m) => void proc.send!(m),
+    walksMessages: runtime === "bun",
     onMessage: (h) => void proc.on("message", h),
     // IPC is ordered: once a last message has been written, so has everything before it.
     flush: () =>

@@ -20,6 +20,12 @@ export interface Popen {
   readonly exited: Promise<number>;
   /** Sends a structured-cloneable message to the child. */
   send(message: unknown): void;
+  /**
+   * Its channel walks every array and object of a message before cloning it (Bun's child-process
+   * IPC, for the Buffers to restore): a long array costs it per item, a typed array nothing.
+   * Absent: it does not.
+   */
+  readonly walksMessages?: boolean;
   /** Ends the child as SIGTERM would (exit code -15). */
   terminate(): void;
   /** Ends the child as SIGKILL would (exit code -9). */

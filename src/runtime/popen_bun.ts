@@ -29,6 +29,7 @@ export function launchBunSpawn(options: LaunchOptions): Popen {
     pid: child.pid,
     ident: child.pid,
     exited,
+    walksMessages: true,
     send(message) {
       try {
         child.send(message);
