@@ -12,12 +12,20 @@ import {
   resultsFromWire,
   resultsToWire,
 } from "../src/pool/batch_wire.ts";
-import { JOB_FIELDS, RESULT_FIELDS } from "../src/pool/protocol.ts";
+import { JOB_FIELDS, JOB_ONE, RESULT_FIELDS } from "../src/pool/protocol.ts";
 
-/** `n` tasks (flat: id, function id, args, flags), their args from `argsOf(i)`. */
+/**
+ * `n` tasks (flat: id, function id, args, flags), their args from `argsOf(i)`: a call of one
+ * primitive as the pool sends it, the argument itself (`JOB_ONE`), every third such call.
+ */
 function jobs(n: number, argsOf: (i: number) => unknown[]): unknown[] {
   const flat: unknown[] = [];
-  for (let i = 0; i < n; i++) flat.push(1000 + i, i % 3, argsOf(i), i % 5 === 0 ? 2 : 0);
+  for (let i = 0; i < n; i++) {
+    const args = argsOf(i);
+    const flags = i % 5 === 0 ? 2 : 0;
+    const one = i % 3 === 0 && args.length === 1 && Object(args[0]) !== args[0];
+    flat.push(1000 + i, i % 3, one ? args[0] : args, one ? flags | JOB_ONE : flags);
+  }
   return flat;
 }
 
@@ -47,6 +55,10 @@ test("batch wire: a long batch of tasks crosses by field and back, whatever thei
     assert.equal(back.length, flat.length, what);
     for (let i = 0; i < flat.length; i += JOB_FIELDS) {
       assert.ok(Object.is(back[i], flat[i]) && back[i + 1] === flat[i + 1], `${what}: task ${i}`);
+      if ((flat[i + 3] as number) & JOB_ONE) {
+        assert.ok(Object.is(back[i + 2], flat[i + 2]), `${what}: the one argument of task ${i}`);
+        continue;
+      }
       assert.deepEqual(back[i + 2], flat[i + 2], `${what}: arguments of task ${i}`);
       (flat[i + 2] as unknown[]).forEach((a, k) =>
         typeof a === "number" && assert.ok(Object.is((back[i + 2] as unknown[])[k], a))
@@ -54,6 +66,10 @@ test("batch wire: a long batch of tasks crosses by field and back, whatever thei
       assert.equal(back[i + 3], flat[i + 3], `${what}: flags of task ${i}`);
     }
   }
+  const ones = crossed(jobs(40, (i) => [i])).filter((x, i) =>
+    i % JOB_FIELDS === 3 && (x as number) & JOB_ONE
+  );
+  assert.equal(ones.length, 14, "calls of one primitive crossed as the argument itself");
   const ints = jobsToWire(jobs(40, (i) => [i])) as { args: object };
   assert.ok("i32" in ints.args, "integer arguments as the bytes of an Int32Array");
 });

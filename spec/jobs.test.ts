@@ -9,6 +9,7 @@ import { test } from "node:test";
 import { Future } from "../src/futures/future.ts";
 import type { AnyFn } from "../src/pool/calls.ts";
 import { type Job, type JobHome, newJob, triageUnsent } from "../src/pool/jobs.ts";
+import { JOB_ONE } from "../src/pool/protocol.ts";
 import { SendWindow } from "../src/pool/send_window.ts";
 
 const WHAT = "ProcessPoolExecutor.map()";
@@ -42,20 +43,29 @@ test("jobs: newJob gives the settled future instead of a task it cannot make", a
   const made = job(3, [1, { a: [2] }]);
   assert.equal(made.chunk, undefined);
   assert.equal(made.future.done(), false);
+  // A call of one primitive keeps the argument itself (JOB_ONE), no array; any other, a list.
+  const one = job(4, ["x"]);
+  assert.equal(one.args, "x");
+  assert.equal(one.flags & JOB_ONE, JOB_ONE);
+  for (const args of [[], [1, 2], [{ a: 1 }], [[1]]]) {
+    const other = job(5, args);
+    assert.equal(other.flags & JOB_ONE, 0, `${JSON.stringify(args)}`);
+    assert.deepEqual(other.args, args);
+  }
 });
 
 test("jobs: an unsent batch fails the tasks that do not clone, naming the map's item", () => {
   // Arguments the encoding let through but the send refused (changed after the check here).
   const rows = job(1, [], { kind: "rows", rows: [[1], [2], [3]], first: 1000 });
-  (rows.args[1] as unknown[][])[2] = [Symbol("not sendable")];
+  ((rows.args as unknown[])[1] as unknown[][])[2] = [Symbol("not sendable")];
   const cols = job(2, [], {
     kind: "cols",
     cols: [[{ a: 1 }, { a: 2 }], [{ b: 1 }, { b: 2 }]],
     first: 5,
   });
-  ((cols.args[1] as unknown[][])[1] as unknown[])[1] = () => 1;
+  (((cols.args as unknown[])[1] as unknown[][])[1] as unknown[])[1] = () => 1;
   const call = job(3, [{ x: 1 }, { y: 2 }]);
-  call.args[1] = new WeakMap();
+  (call.args as unknown[])[1] = new WeakMap();
   const fine = job(4, [{ x: 1 }]);
   const { failed, again } = triageUnsent([rows, cols, call, fine], new Error("send"), WHAT);
   assert.deepEqual(again, [fine]);

@@ -10,7 +10,13 @@
  * @module
  */
 import { fromWireColumn, wireColumn } from "./columns.ts";
-import { JOB_FIELDS, type JobFields, RESULT_FIELDS, type ResultFields } from "./protocol.ts";
+import {
+  JOB_FIELDS,
+  JOB_ONE,
+  type JobFields,
+  RESULT_FIELDS,
+  type ResultFields,
+} from "./protocol.ts";
 
 /** Batches shorter than this cross flat: columns pay off on longer ones (`TYPED_MIN`). */
 const BY_FIELDS_MIN = 32;
@@ -25,10 +31,16 @@ export function jobsToWire(jobs: unknown[]): unknown[] | JobFields {
   for (let i = 0, j = 0; i < n; i++, j += JOB_FIELDS) {
     ids[i] = jobs[j];
     fns[i] = jobs[j + 1];
+    const f = jobs[j + 3] as number;
+    flags[i] = f;
+    if (f & JOB_ONE) {
+      arity[i] = 1; // the argument itself, not a list
+      args.push(jobs[j + 2]);
+      continue;
+    }
     const a = jobs[j + 2] as unknown[];
     arity[i] = a.length;
     for (let k = 0; k < a.length; k++) args.push(a[k]);
-    flags[i] = jobs[j + 3];
   }
   return {
     ids: wireColumn(ids),
@@ -49,6 +61,10 @@ export function pushJobsFromWire(wire: unknown[] | JobFields, queue: unknown[]):
   const flags = fromWireColumn(wire.flags), arity = fromWireColumn(wire.arity);
   const args = fromWireColumn(wire.args);
   for (let i = 0, at = 0; i < ids.length; i++) {
+    if ((flags[i] as number) & JOB_ONE) {
+      queue.push(ids[i], fns[i], args[at++], flags[i]);
+      continue;
+    }
     const m = arity[i] as number;
     const a = new Array<unknown>(m);
     for (let k = 0; k < m; k++) a[k] = args[at++];

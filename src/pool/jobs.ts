@@ -12,7 +12,7 @@ import type { TargetRef } from "../targets/task.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
 import { fromWireColumn, wireColumn } from "./columns.ts";
 import type { FnEntry } from "./functions.ts";
-import type { ChunkResult, ChunkWire } from "./protocol.ts";
+import { type ChunkResult, type ChunkWire, JOB_CHUNKED, JOB_HANDLES, JOB_ONE } from "./protocol.ts";
 import { TimeLimit } from "./time_limit.ts";
 import { fromWire } from "./wire.ts";
 
@@ -20,12 +20,15 @@ import { fromWire } from "./wire.ts";
 export interface Job<W> {
   id: number;
   fn: FnEntry;
-  /** Encoded: the call's arguments, or `[0, rows]` / `[1, columns]` of a chunk's. */
-  args: unknown[];
+  /**
+   * Encoded: the call's arguments, its one argument itself (`JOB_ONE`), or `[0, rows]` /
+   * `[1, columns]` of a chunk's.
+   */
+  args: unknown;
   /** Set for a chunk: its place, the index of its first call among its map's items. */
   chunk: { readonly first: number } | undefined;
-  /** Its arguments hold handles (shared objects), which the worker revives. */
-  handles: boolean;
+  /** `JOB_CHUNKED`, `JOB_HANDLES` (the worker revives shared objects), `JOB_ONE`, as sent. */
+  flags: number;
   future: Future<unknown>;
   /** The worker it was sent to, while it is there. */
   worker: W | undefined;
@@ -75,9 +78,12 @@ export function newJob<W>(
   home: JobHome<W>,
 ): Job<W> | Future<unknown> {
   const future = new Future<unknown>();
-  let encoded = args; // a call of primitives (the common case) goes as it is
-  let handles = false;
-  if (chunk || !args.every(crossesAsIs)) {
+  let encoded: unknown = args; // a call of primitives (the common case) goes as it is
+  let flags = chunk ? JOB_CHUNKED : 0;
+  if (!chunk && args.length === 1 && crossesAsIs(args[0])) {
+    encoded = args[0];
+    flags |= JOB_ONE;
+  } else if (chunk || !args.every(crossesAsIs)) {
     const encoding: Encoding = { handles: false }; // its own: a getter may submit meanwhile
     try {
       encoded = encodeJobArgs(args, chunk, home.method, home.what, encoding);
@@ -85,7 +91,7 @@ export function newJob<W>(
       future._setException(error);
       return future;
     }
-    handles = encoding.handles;
+    if (encoding.handles) flags |= JOB_HANDLES;
   }
   if (limits?.signal?.aborted) {
     future._setCancelled(cancelledBy(limits.signal));
@@ -96,7 +102,7 @@ export function newJob<W>(
     fn: home.entry(fn),
     args: encoded,
     chunk: chunk && { first: chunk.first },
-    handles,
+    flags,
     future,
     worker: undefined,
     live: true,
@@ -184,7 +190,10 @@ function unsendable<W>(job: Job<W>, what: string): TypeError | null {
     }
     return null;
   };
-  if (!job.chunk) return first(job.args, (j) => `argument ${j}`);
+  if (!job.chunk) {
+    const args = job.flags & JOB_ONE ? [job.args] : job.args as unknown[];
+    return first(args, (j) => `argument ${j}`);
+  }
   const [byColumns, data] = job.args as [number, unknown[][]];
   const { first: start } = job.chunk;
   const item = (k: number) => `item ${start + k}`;

@@ -9,7 +9,7 @@ import type { WireError } from "./wire.ts";
 
 /**
  * Fields per task in `RunMessage.jobs`: id, function id, args, flags (`JOB_CHUNKED` | `JOB_TIMED`
- * | `JOB_HANDLES`).
+ * | `JOB_HANDLES` | `JOB_ONE`).
  */
 export const JOB_FIELDS = 4;
 /** Job flag: the args are a chunk's (a list of arg lists). */
@@ -18,6 +18,11 @@ export const JOB_CHUNKED = 1;
 export const JOB_TIMED = 2;
 /** Job flag: the args hold handles of shared objects, to revive before the call. */
 export const JOB_HANDLES = 4;
+/**
+ * Job flag: the args are the call's one argument itself, a primitive (the common tiny task): no
+ * array of its own to keep while queued, or to clone.
+ */
+export const JOB_ONE = 8;
 /** Fields per result in `DoneMessage.results`: id, ok (1/0), value or WireError. */
 export const RESULT_FIELDS = 3;
 

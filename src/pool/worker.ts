@@ -15,6 +15,7 @@ import {
   JOB_CHUNKED,
   JOB_FIELDS,
   JOB_HANDLES,
+  JOB_ONE,
   JOB_TIMED,
   type ProgressMessage,
   REPORT_FIELDS,
@@ -154,7 +155,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
       continue;
     }
     const id = queue[head], fnId = queue[head + 1] as number;
-    let args = queue[head + 2] as unknown[];
+    let args = queue[head + 2];
     const flags = queue[head + 3] as number;
     head += JOB_FIELDS;
     current = id;
@@ -163,7 +164,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
     try {
       if (flags & JOB_HANDLES) {
         flush();
-        args = await revive(args);
+        args = await revive(args as unknown[]);
       }
       if (fn instanceof Promise) {
         flush();
@@ -183,7 +184,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
         results.push(id, 1, [wire ? values : wireColumn(values), wire] satisfies ChunkWire);
         pending += values.length - 1;
       } else {
-        let v = fn(...args);
+        let v = flags & JOB_ONE ? fn(args) : fn(...args as unknown[]);
         if (isThenable(v)) {
           flush();
           v = await v;

@@ -24,8 +24,6 @@ import {
 import {
   type DoneMessage,
   type InitFailedMessage,
-  JOB_CHUNKED,
-  JOB_HANDLES,
   JOB_TIMED,
   type ProgressMessage,
   REPORT_FIELDS,
@@ -217,13 +215,7 @@ export class WorkerPool {
         w.known.add(job.fn.id);
         fns.push([job.fn.id, job.fn.ref]);
       }
-      jobs.push(
-        job.id,
-        job.fn.id,
-        job.args,
-        (job.chunk ? JOB_CHUNKED : 0) | (job.clock ? JOB_TIMED : 0)
-          | (job.handles ? JOB_HANDLES : 0),
-      );
+      jobs.push(job.id, job.fn.id, job.args, job.clock ? job.flags | JOB_TIMED : job.flags);
       job.worker = w;
       if (w.inFlight.length === 0) w.heardAt = performance.now();
       w.inFlight.push(job);
