@@ -14,6 +14,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { $, cd } from "zx";
 import { cpuSeconds, freePort, start, startRedis, stop } from "./processes.mjs";
+import { quietGate } from "./quiet.mjs";
 import { ENTRY, JS, ROOT } from "./runtimes.mjs";
 
 cd(ROOT);
@@ -35,6 +36,8 @@ const PROCESSES = process.env.PROCESSES;
 const PARAMS = [P.WORKERS, P.N_SUBMIT, P.N_MAP, P.CHUNK, P.N_CPU, P.CPU_MS].map(String);
 const RUN_TIMEOUT = "90s";
 const load0 = loadavg()[0];
+// Each measure starts on idle CPUs (the one before it may still be ending: quiet.mjs).
+const quiet = quietGate();
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -106,6 +109,7 @@ async function bareBullmq(url, runtime) {
   const runs = [];
   for (let r = 0; r < REPEAT; r++) {
     const argv = [...JS[runtime], "bench/fixtures/cluster_bullmq.mjs", url, ...PARAMS];
+    await quiet.wait();
     runs.push(lastJson((await $`${argv}`.timeout(RUN_TIMEOUT)).stdout));
     console.log(`bare BullMQ on ${runtime}: ${JSON.stringify(runs.at(-1))}`);
   }
@@ -124,6 +128,7 @@ try {
   const redisVersion = (await $`redis-server --version`).stdout.match(/v=(\S+)/)?.[1];
   console.log(`redis-server ${redisVersion} on ${url}`);
 
+  await quiet.wait();
   const dask = lastJson(
     (await $`/usr/bin/python3 bench/fixtures/cluster_dask.py ${PARAMS}`.timeout("120s")).stdout,
   );
@@ -189,6 +194,7 @@ try {
         cpuQueue,
         ...PARAMS.slice(1),
       ];
+      await quiet.wait();
       runs.push(lastJson((await $({ env })`${argv}`.timeout(RUN_TIMEOUT)).stdout));
       console.log(`multiproc ${runtime}: ${JSON.stringify(runs.at(-1))}`);
     }
@@ -281,7 +287,7 @@ try {
         + "first rounds are shown beside them): submit ≥ Dask, map ≥ 5 × Dask, overhead over bare "
         + "BullMQ (bare rate / ours) ≤ 1.3×, CPU speedup ≥ "
         + `0.9 × workers = ${speedTarget.toFixed(1)}. Load average at the start: `
-        + `${load0.toFixed(2)} (other work may run beside: noise).`,
+        + `${load0.toFixed(2)}; ${quiet.summary()} (each measure waits up to 30 s for 90%).`,
     ),
     "",
     `Anchors: Dask ${dask.dask} on Python ${dask.python} (plain client.map, no chunks: ${

@@ -7,6 +7,7 @@
 // just made, its workers' start included, against CPython's the same. Writes bench/results/pool.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { $, cd } from "zx";
+import { quietGate } from "./quiet.mjs";
 import {
   CA_VARIABLE,
   ROOT,
@@ -21,6 +22,8 @@ cd(ROOT);
 await $`zx scripts/build.mjs`;
 const N = 100_000;
 const FRESH = 20_000;
+// Each measure starts on idle CPUs (the one before it may still be ending: quiet.mjs).
+const quiet = quietGate();
 const rate = (ms, n = N) => `${Math.round(n / (ms / 1000) / 1000)}k/s`;
 
 /** One full run: CPython, the peers and every runtime × method, measured one after another. */
@@ -28,11 +31,13 @@ async function measure(run) {
   console.log(`── run ${run} of ${RUNS}`);
   const py = {};
   for (const m of ["fork", "spawn"]) {
+    await quiet.wait();
     py[m] = await runJson(["python3", "bench/fixtures/pool_cpython.py", m]);
     console.log(`CPython ${m}: submit ${rate(py[m].submit)}, map ${rate(py[m].map)}`);
   }
   const peers = {};
   for (const runtime of ["node", "bun"]) {
+    await quiet.wait();
     peers[runtime] = await runFixture(runtime, "pool_peers.mjs");
     console.log(
       `${runtime}: piscina ${rate(peers[runtime].piscina)}, tinypool ${
@@ -43,6 +48,7 @@ async function measure(run) {
   const rows = [];
   for (const runtime of RUNTIMES) {
     for (const method of ["thread", "process"]) {
+      await quiet.wait();
       const r = await runFixture(runtime, "pool_lib.mjs", method);
       rows.push({ runtime, method, ...r });
       console.log(
@@ -95,6 +101,7 @@ const lines = [
   `Fresh: ${FRESH} submits on a pool just made, from \`new ProcessPoolExecutor\` to the last`,
   "result (the workers' start included), once a run. Targets: thread ≥ 1.5 × piscina (submit),",
   "submit ≥ 10 × CPython on every row (steady and fresh), map ≥ 2 × CPython, speedup ≥ 0.9 × cores.",
+  `Each measure waits (up to 30 s) for the CPUs to be 90% idle; ${quiet.summary()}.`,
   "",
   `Anchors: CPython ${(await $`python3 --version`).stdout.trim()} ProcessPoolExecutor submit fork ${
     rate(py.fork.submit)
