@@ -37,7 +37,7 @@ export function quietGate(options) {
       const fraction = await waitForQuiet(options);
       if (fraction !== null) seen.push(fraction);
     },
-    /** "CPUs idle before each measure: 93–100%" (or "" if nothing was measured). */
+    /** "CPUs idle over the second before each measure: 93–100%" ("" if none was measured). */
     summary() {
       if (seen.length === 0) return "";
       const pct = (x) => `${Math.round(x * 100)}%`;
