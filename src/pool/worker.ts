@@ -48,7 +48,12 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
   let results: unknown[] = [];
   /** How many values `results` holds (a chunk's count one each). */
   let pending = 0;
-  let busyMs = 0;
+  /**
+   * Since when the worker has been busy without sending results: a batch's busy time is the
+   * time since the last batch or since it woke up with work (one clock read per batch, not two
+   * per task: cold, 20 000 reads cost 7 ms on Node, 13 on Deno).
+   */
+  let busySince = 0;
   let done = 0;
   /** The id of the task running now (progress() reports on it), or null between tasks. */
   let current: unknown = null;
@@ -92,12 +97,13 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
     const batch = results;
     results = [];
     pending = 0;
+    const now = performance.now();
     const message = {
       op: "done",
       results: channel.walksMessages ? resultsToWire(batch) : batch,
-      busyMs,
+      busyMs: now - busySince,
     };
-    busyMs = 0;
+    busySince = now;
     try {
       channel.send(message);
     } catch {
@@ -152,6 +158,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
       if (exiting || (config.maxTasks !== null && done >= config.maxTasks)) break;
       await new Promise<void>((resolve) => (wakeUp = resolve));
       wakeUp = undefined;
+      busySince = performance.now();
       continue;
     }
     const id = queue[head], fnId = queue[head + 1] as number;
@@ -159,7 +166,6 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
     const flags = queue[head + 3] as number;
     head += JOB_FIELDS;
     current = id;
-    const t0 = performance.now();
     let fn = fns.get(fnId)!;
     try {
       if (flags & JOB_HANDLES) {
@@ -195,7 +201,6 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
       results.push(id, 0, toWire(error));
     }
     current = null;
-    busyMs += performance.now() - t0;
     done++;
     if (++pending >= BATCH) flush();
   }
