@@ -297,8 +297,11 @@ export async function prepareImport(url: string): Promise<void> {
   const clean = cleanModuleUrl(url);
   const typeScript = TS_EXTENSION.test(clean);
   if (!typeScript && !(clean.startsWith("file:") && !clean.includes("/node_modules/"))) return;
-  const { isMainThread } = builtin<typeof import("node:worker_threads")>("node:worker_threads");
   const deferred = deferredFlags();
+  // No loader to take up on any thread (a JavaScript program): done, without loading
+  // node:worker_threads to ask which thread this is (4-5 ms of a Node child's start).
+  if (deferred.length === 0 && programTsx() === undefined) return;
+  const { isMainThread } = builtin<typeof import("node:worker_threads")>("node:worker_threads");
   if (isMainThread) {
     if (deferred.length) {
       await (loading ??= retryable(loadDeferred(deferred), () => loading = undefined));
