@@ -101,6 +101,26 @@ test("Node children reuse the parent's loader as given (tsx by path, not resolva
   }
 });
 
+test("a process child of a JavaScript program run with no loader loads no node:worker_threads", {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  // Asking which thread imports the user's module loads node:worker_threads (4-5 ms of a child's
+  // start on Node 20): with no loader to take up, the child does not ask.
+  const dir = tempDir();
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module", private: true }));
+  copyFileSync(
+    new URL("./fixtures/node_loader/builtins.mjs", import.meta.url),
+    join(dir, "app.mjs"),
+  );
+  mkdirSync(join(dir, "pkg", "dist"), { recursive: true });
+  const entry = await bundle(join(dir, "pkg", "dist"));
+  const r = await run(["app.mjs"], dir, { MULTIPROC_ENTRY: entry });
+  const out = `exit code ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+  assert.equal(r.code, 0, out);
+  assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").pop() ?? ""), { child: false }, out);
+});
+
 test("a process child of the package defers tsx until it imports TypeScript; of the sources, not", {
   skip,
 }, () => {
