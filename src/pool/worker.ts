@@ -53,7 +53,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
    * time since the last batch or since it woke up with work (one clock read per batch, not two
    * per task: cold, 20 000 reads cost 7 ms on Node, 13 on Deno).
    */
-  let busySince = 0;
+  let busySince: number;
   let done = 0;
   /** The id of the task running now (progress() reports on it), or null between tasks. */
   let current: unknown = null;
@@ -151,6 +151,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
   }
   channel.send({ op: "hello" });
 
+  busySince = performance.now();
   for (;;) {
     if (head === queue.length) {
       flush();
