@@ -156,14 +156,15 @@ export function programMainModule(
 ): { url: string; watchable: boolean } | undefined {
   const path = mainScript().path;
   if (path === undefined) return undefined;
+  const entryPath = childEntry.startsWith("file:") ? fileUrlToPath(childEntry) : null;
   // A process child's main is the entry path its parent gave it: told apart as given, with no
   // realpath (on Bun, the first use of node:fs costs a child ~3.8 MB of resident memory).
-  if (childEntry.startsWith("file:") && path === fileUrlToPath(childEntry)) return undefined;
+  if (path === entryPath) return undefined;
   let real: string;
   try {
     real = realpath(path);
-    const child = childEntry.startsWith("file:") ? realpath(fileUrlToPath(childEntry)) : null;
-    if (real === child) return undefined; // first: a process child loads no more for this
+    // first: a process child loads no more for this
+    if (entryPath !== null && real === realpath(entryPath)) return undefined;
   } catch {
     return undefined; // no such file: an eval's name, say
   }
