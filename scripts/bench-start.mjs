@@ -54,14 +54,28 @@ for (const [lane, { bin, loader }] of Object.entries(NODES)) {
     console.log(`${runtime} ${method}: library ${lib.toFixed(1)} ms, bare ${bare.toFixed(1)} ms`);
   }
 }
-// Resident memory of an idle child (median of 4, read 0.8 s after start), library and bare.
+// Resident memory of an idle child (median of 4, read 0.8 s after it runs), library and bare:
+// RSS_RUNS runs of each, alternated, and the median of each figure over them (a thread row is its
+// process's growth, which one collection more or less moves by megabytes).
+const RSS_RUNS = 3;
 const memory = [];
 const mb = ({ rss, anon, files }) =>
   `${rss.toFixed(1)} MB (own ${anon.toFixed(1)}, files ${files.toFixed(1)})`;
+const memoryRow = async (run) => {
+  const runs = { lib: [], bare: [] };
+  for (let i = 0; i < RSS_RUNS; i++) {
+    for (const which of ["lib", "bare"]) runs[which].push(await run(which));
+  }
+  const mid = (xs) => ({
+    rss: median(xs.map((x) => x.rss)),
+    anon: median(xs.map((x) => x.anon)),
+    files: median(xs.map((x) => x.files)),
+  });
+  return { lib: mid(runs.lib), bare: mid(runs.bare) };
+};
 for (const runtime of [...BENCHED, "node22", "node24"]) {
   for (const method of ["thread", "process"]) {
-    const lib = await runFixture(runtime, "rss.mjs", "lib", method);
-    const bare = await runFixture(runtime, "rss.mjs", "bare", method);
+    const { lib, bare } = await memoryRow((which) => runFixture(runtime, "rss.mjs", which, method));
     memory.push({ runtime: rowName(runtime), method, lib, bare });
     console.log(`${runtime} ${method}: child RSS ${mb(lib)}, bare ${mb(bare)}`);
   }
@@ -71,10 +85,9 @@ for (const [lane, { bin, loader }] of Object.entries(NODES)) {
   const runtime = tsProgramRow(lane, loader);
   const env = { ...process.env, MULTIPROC_ENTRY: ENTRY.node };
   for (const method of ["thread", "process"]) {
-    const rss = (which) =>
-      runJson([bin, ...loader, "bench/fixtures/rss.mjs", which, method, "ts"], env);
-    const lib = await rss("lib");
-    const bare = await rss("bare");
+    const { lib, bare } = await memoryRow((which) =>
+      runJson([bin, ...loader, "bench/fixtures/rss.mjs", which, method, "ts"], env)
+    );
     memory.push({ runtime, method, lib, bare });
     console.log(`${runtime} ${method}: child RSS ${mb(lib)}, bare ${mb(bare)}`);
   }
@@ -109,9 +122,11 @@ const lines = [
   "",
   "## Resident memory of an idle child (MB)",
   "",
-  "Four children whose target sleeps, VmRSS of /proc/<pid>/status read 0.8 s after they were",
-  "started, median; a thread child: its process's growth divided by 4. Bare: a child or worker of",
-  "the same runtime running a script that only sleeps (Node and Bun run the built package, Deno",
+  "Four children whose target sleeps, VmRSS of /proc/<pid>/status read 0.8 s after they run",
+  "(a Process's start() resolves once its child runs; a bare child says so when it runs), median",
+  `of the 4, then of ${RSS_RUNS} runs; a thread child: its process's growth divided by 4. Bare: a`,
+  "child or worker of the same runtime running a script that says it runs and sleeps (Node and",
+  "Bun run the built package, Deno",
   "mod.ts, and the built package on its \"npm package\" rows). The TypeScript program rows: the",
   "target is in a TypeScript module, and the bare child runs a TypeScript script under the same",
   "loader (a bare Node 20 worker thread registers tsx's hooks itself, as tsx does not register",
