@@ -5,6 +5,7 @@
  * The detection is a function of the host, so other platforms' errors are checked here too.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -178,3 +179,21 @@ test("platform: on Node, koffi loads itself where its native module is not found
     rmSync(empty, { recursive: true, force: true });
   }
 });
+
+test(
+  "platform: Deno's module graph of mod.ts takes in no npm package (koffi: Node's, by name)",
+  { skip: runtime !== "deno" && "Deno's module graph" },
+  () => {
+    // A package a literal `require("…")` names is in the graph of every Deno program that imports
+    // the module (as a dynamic dependency, which Deno resolves): ~0.8 MB more in every Deno
+    // process child, for Node's FFI.
+    const mod = new URL("../mod.ts", import.meta.url).href;
+    const graph = JSON.parse(
+      execFileSync(process.execPath, ["info", "--json", mod], { encoding: "utf8" }),
+    ) as { modules: { dependencies?: { code?: { specifier: string } }[] }[] };
+    const code = graph.modules.flatMap((m) => m.dependencies ?? [])
+      .map((d) => d.code?.specifier ?? "")
+      .filter((s) => s.includes("/node_modules/"));
+    assert.deepEqual(code, []);
+  },
+);
