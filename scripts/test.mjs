@@ -16,6 +16,27 @@ const specs = readdirSync("spec").filter((f) => f.endsWith(".test.ts")).map((f) 
 const only = process.argv.slice(3).filter((a) => !a.startsWith("-"));
 const rows = [];
 const skipped = [];
+/** Each failed lane's failure reports, printed again before the summary (a CI log's tail). */
+const failures = [];
+const MAX_FAILURE_LINES = 200;
+
+/**
+ * The failure reports in a runner's output: node:test's list after "failing tests:", Deno's
+ * "ERRORS" section, the lines before each of Bun's "(fail)"; else the output's last lines.
+ */
+function failureReport(text) {
+  const lines = text.split("\n");
+  const plain = lines.map((l) => l.replace(/\x1b\[[0-9;]*m/g, ""));
+  const node = plain.findIndex((l) => l.startsWith("✖ failing tests:"));
+  if (node >= 0) return lines.slice(node);
+  const deno = plain.findIndex((l) => l.trim() === "ERRORS");
+  if (deno >= 0) return lines.slice(deno);
+  const bun = plain.flatMap((l, i) => (l.startsWith("(fail) ") ? [i] : []));
+  if (bun.length) {
+    return bun.flatMap((i) => [...lines.slice(Math.max(0, i - 30), i + 1), ""]);
+  }
+  return lines.slice(-60);
+}
 
 async function step(name, command, parse) {
   console.log(chalk.bold(`\n── ${name}`));
@@ -27,6 +48,7 @@ async function step(name, command, parse) {
   // A runner that failed without a count of failures still counts as one failure.
   if (out.exitCode !== 0 && counts.failed === 0) counts.failed = 1;
   rows.push({ name, seconds, ...counts });
+  if (counts.failed > 0) failures.push({ name, lines: failureReport(text) });
   console.log(
     `${name}: ${counts.passed} passed, ${counts.failed} failed (${seconds.toFixed(0)} s)`,
   );
@@ -121,6 +143,12 @@ if (arm64Check && arm64Check.exitCode !== 0) {
 
 const passed = rows.reduce((n, r) => n + r.passed, 0);
 const failed = rows.reduce((n, r) => n + r.failed, 0);
+for (const { name, lines } of failures) {
+  console.log(chalk.bold(`\n── failures: ${name} (as above, in its output)`));
+  const shown = lines.slice(0, MAX_FAILURE_LINES);
+  console.log(shown.join("\n"));
+  if (lines.length > shown.length) console.log(`[${lines.length - shown.length} more lines above]`);
+}
 console.log(chalk.bold("\n── summary"));
 for (const r of rows) {
   console.log(
