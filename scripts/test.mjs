@@ -5,7 +5,8 @@
 // (needs redis-server). `npm test -- node` runs the three Node
 // lanes, `-- node20` (`node22`, `node24`) one of them, `-- arm64` the arm64 lane (scripts/arm64.mjs:
 // Node for arm64 under qemu-user-static, which .ci/run installs; without it the default run says
-// plainly that it skipped the lane).
+// plainly that it skipped the lane). A lane with failures has its failure reports printed again
+// before the summary, so that the end of a log says why, not only which.
 import { readdirSync } from "node:fs";
 import { $, cd, chalk } from "zx";
 import { NODES, ROOT } from "./runtimes.mjs";
@@ -147,7 +148,9 @@ for (const { name, lines } of failures) {
   console.log(chalk.bold(`\n── failures: ${name} (as above, in its output)`));
   const shown = lines.slice(0, MAX_FAILURE_LINES);
   console.log(shown.join("\n"));
-  if (lines.length > shown.length) console.log(`[${lines.length - shown.length} more lines above]`);
+  if (lines.length > shown.length) {
+    console.log(`[${lines.length - shown.length} more lines: in the lane's output above]`);
+  }
 }
 console.log(chalk.bold("\n── summary"));
 for (const r of rows) {
