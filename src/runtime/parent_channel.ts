@@ -22,7 +22,7 @@ export interface ParentChannel {
   exit(code: number): never;
   /**
    * Lets the parent, just woken by a message, run before this child goes on, where it would
-   * otherwise wait for this child's CPU (see `denoPipeChannel`).
+   * otherwise wait for this child's CPU (see `yieldToParent` below).
    */
   yieldToParent?(): void;
 }
@@ -56,11 +56,7 @@ function ipcChannel(): ParentChannel {
         }
       }),
     exit: (code) => exitNow(code),
-    // As on Deno (denoPipeChannel): a Bun parent woken onto this child's CPU waited for it to go
-    // on to its target and exit, ~1 ms more on about half of the warm starts (start() to "ready":
-    // median 1.4–2.0 ms against 1.05–1.09 with the yield, in 6 alternated runs of 30 each). On
-    // Node the same runs are alike with and without (1.09–1.14 ms).
-    yieldToParent: () => openedNative()?.yieldCpu(),
+    yieldToParent,
   };
 }
 
@@ -96,14 +92,22 @@ function denoPipeChannel(): ParentChannel {
     onMessage: (h) => void handlers.push(h),
     flush: () => Promise.resolve(), // writes are synchronous
     exit: (code) => exitNow(code),
-    // A pipe's write wakes the parent onto this child's CPU (a sync wakeup, the other core idle or
-    // not), where a Deno child, unlike Node's, is not preempted: the parent waited there until
-    // this child slept or ended, ~1 ms (perf sched traces; a warm start's "ready" took 1.0–1.2 ms
-    // to be read, against ~0.1 on Node and Bun). A sched_yield lets it in; through the native
-    // layer if it is open (a spare opens it while it waits), never opened for this alone: its
-    // dlopen would cost the child more than the wait.
-    yieldToParent: () => openedNative()?.yieldCpu(),
+    yieldToParent,
   };
+}
+
+/**
+ * A process child's `yieldToParent`. A message's write wakes the parent onto this child's CPU (a
+ * sync wakeup, the other core idle or not), where the parent may wait until this child sleeps or
+ * ends. A Deno child is not preempted: there it waited ~1 ms every time (perf sched traces; a warm
+ * start's "ready" took 1.0–1.2 ms to be read). A Bun parent waited ~1 ms on about half of the warm
+ * starts (start() to "ready": median 1.4–2.0 ms without the yield, 1.05–1.09 with, in 6 alternated
+ * runs of 30); Node's are alike with and without (1.09–1.14 ms). A sched_yield lets the parent in;
+ * through the native layer if it is open (a spare opens it while it waits), never opened for this
+ * alone: its dlopen would cost the child more than the wait.
+ */
+function yieldToParent(): void {
+  openedNative()?.yieldCpu();
 }
 
 /** Belt and braces: if this process is re-parented (the parent died), end it. */
