@@ -1,10 +1,10 @@
 /** Finding a child's code: task() marks, the module option, the call site; bad targets refused. */
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { getContext } from "../mod.ts";
 import { startHere, startNotExported } from "./fixtures/caller.ts";
 import { syncWrite, unmarked } from "./fixtures/targets.ts";
@@ -138,3 +138,22 @@ test("isMain() is true only in the entry module of the main process", async () =
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /entry=true imported=false/);
 });
+
+// A `multiproc worker` on Bun whose task module loaded another copy of the library: that copy
+// took the child's "no main module" for "not looked for yet", looked again after the child had
+// taken its parent's command line, and imported the parent's main script, the CLI: every child
+// became a worker with children of its own. Not "forkserver": a spare imports the program on
+// purpose (with isMain false), as documented.
+for (const method of METHODS) {
+  test(`a child whose target loads another copy of the library does not run the program (${method})`, async () => {
+    const dir = tempDir(); // the copy: mod.ts and src/, as another install has them
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    cpSync(join(root, "mod.ts"), join(dir, "mod.ts"));
+    cpSync(join(root, "src"), join(dir, "src"), { recursive: true });
+    const r = await runScript("two_copies.ts", [method, pathToFileURL(join(dir, "mod.ts")).href]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^the copy counts \d+ cores$/m);
+    assert.match(r.stdout, /^process exit code 0$/m);
+    assert.equal(r.stdout.match(/^program evaluated/gm)?.length, 1, r.stdout);
+  });
+}

@@ -61,8 +61,14 @@ export function writeGlobal<T>(name: GlobalName, value: T): T {
   return value;
 }
 
-/** The value of `name`, made by `init` by the first copy that asks. */
+/**
+ * The value of `name`, made by `init` by the first copy that asks, null or undefined included:
+ * no later copy makes it again. (A child's main module is none; a second copy of the library,
+ * loaded by the child's target after the child took its parent's command line, once took that
+ * for "not made yet" and found the parent's main script: the child imported and ran it.)
+ */
 export function processWide<T>(name: GlobalName, init: () => T): T {
   const key = globalKey(name);
-  return (g[key] ??= init()) as T;
+  if (!(key in g)) g[key] = init();
+  return g[key] as T;
 }
