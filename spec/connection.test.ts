@@ -128,6 +128,33 @@ test("Listener/Client: a Unix socket by default, removed on close; address error
   await assert.rejects(listener.accept(), EOFError);
 });
 
+test("Listener: port 0 on an IP address tells its port at once (listener.address, no await)", async () => {
+  for (const host of ["127.0.0.1", "::1"]) {
+    const listener = new Listener({ address: { host, port: 0 }, authkey: "k" });
+    const at = listener.address as { host: string; port: number };
+    assert.equal(at.host, host);
+    assert.ok(at.port > 0, `port 0 on ${host} gives the port the OS picked, before any await`);
+    assert.deepEqual(await listener.ready, at);
+    const accepted = listener.accept();
+    const client = await Client({ address: at, authkey: "k" });
+    (await accepted).send(host);
+    assert.equal(await client.recvAsync(), host);
+    client.close();
+    // A port in use: the constructor returns, `ready` and `accept()` say which address failed.
+    const taken = new Listener({ address: at });
+    await assert.rejects(taken.ready, new RegExp(`cannot listen on .*${at.port}`));
+    await assert.rejects(taken.accept(), /cannot listen on/);
+    listener.close();
+  }
+  // A host name is looked up first: its port is known once `ready` settles.
+  const named = new Listener({ address: { host: "localhost", port: 0 } });
+  const namedAt = (await named.ready) as { host: string; port: number };
+  assert.equal(namedAt.host, "localhost");
+  assert.ok(namedAt.port > 0);
+  assert.deepEqual(named.address, namedAt);
+  named.close();
+});
+
 test("authkey: a wrong, missing or unexpected key fails on both sides with AuthenticationError", async () => {
   const listener = new Listener({ address: LOOPBACK, authkey: "right" });
   const address = await listener.ready;

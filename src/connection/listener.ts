@@ -26,7 +26,7 @@ export type { AuthKey } from "./auth.ts";
  * ```ts
  * import { Listener } from "multiproc";
  * await using listener = new Listener({ address: { host: "127.0.0.1", port: 0 }, authkey: "k" });
- * console.log(await listener.ready); // { host: "127.0.0.1", port: ... }
+ * console.log(listener.address); // { host: "127.0.0.1", port: ... }
  * ```
  */
 export interface ListenerOptions {
@@ -64,7 +64,7 @@ export function checkAddress(address: unknown, what: string): SocketAddress {
  * ```ts
  * import { Client, Listener } from "multiproc";
  * await using listener = new Listener({ address: { host: "127.0.0.1", port: 0 }, authkey: "secret" });
- * const address = await listener.ready;
+ * const address = listener.address;
  * const [server, client] = await Promise.all([
  *   listener.accept(),
  *   Client({ address, authkey: "secret" }),
@@ -114,8 +114,9 @@ export class Listener {
   }
 
   /**
-   * The address it listens on. With TCP port 0 on Node and Deno the OS picks the port after the
-   * constructor returns: `await listener.ready` gives it.
+   * The address it listens on, with the port the OS picked for port 0: there once the constructor
+   * returns for a Unix path or an IP address (on Bun for any host). A host name such as
+   * `"localhost"` is looked up first on Node and Deno: `await listener.ready` gives it then.
    */
   get address(): SocketAddress {
     const bound = this.#server.address;

@@ -5,6 +5,7 @@
  * unless asked (`ref`).
  * @module
  */
+import { runtime } from "./detect.ts";
 import { builtin } from "./host.ts";
 import { onProcessExit, runExitCallbacksOnSignals } from "./os.ts";
 
@@ -114,9 +115,11 @@ export class SocketServer {
       });
     });
     this.ready.catch(() => {});
-    if (typeof address === "string") this.#server.listen(address);
+    const handle = typeof address === "string" ? null : boundTcpHandle(address);
+    if (handle) this.#server.listen(handle);
+    else if (typeof address === "string") this.#server.listen(address);
     else this.#server.listen(address.port, address.host);
-    // Bun and Unix sockets bind at once; Node's TCP after a lookup.
+    // Unix sockets, IP addresses and anything on Bun bind at once; a host name after its lookup.
     if (this.#server.listening) this.#bound = this.#boundAddress();
   }
 
@@ -144,6 +147,43 @@ export class SocketServer {
   close(): void {
     this.#server.close();
   }
+}
+
+/** What `process.binding("tcp_wrap")` gives on Node and Deno: libuv's TCP handle. */
+interface TcpWrap {
+  TCP: new(kind: number) => {
+    bind(host: string, port: number): number;
+    bind6(host: string, port: number, flags: number): number;
+    close(): void;
+  };
+  constants: { SERVER: number };
+}
+
+/**
+ * A TCP server handle already bound to an IP address, for `server.listen(handle)`, so that
+ * `Listener.address` tells an OS-chosen port as soon as the constructor returns (Python's
+ * `Listener(("127.0.0.1", 0)).address`). Node's and Deno's `listen(port, host)` bind only after a
+ * `dns.lookup`, a tick later, even for an IP address. Null where there is no such handle (Bun,
+ * which binds at once anyway), for a host name, or when the bind fails: `listen` then binds and
+ * reports the error the usual way.
+ */
+function boundTcpHandle(address: { host: string; port: number }): object | null {
+  const family = net().isIP(address.host);
+  if (family === 0 || runtime === "bun") return null;
+  try {
+    const proc = globalThis.process as unknown as { binding?: (name: string) => unknown };
+    const wrap = proc.binding?.("tcp_wrap") as TcpWrap | undefined;
+    if (!wrap?.TCP || wrap.constants?.SERVER === undefined) return null;
+    const handle = new wrap.TCP(wrap.constants.SERVER);
+    const status = family === 4
+      ? handle.bind(address.host, address.port)
+      : handle.bind6(address.host, address.port, 0);
+    if (status === 0) return handle;
+    handle.close();
+  } catch {
+    // A runtime without it (or one that refuses it) binds through `listen`.
+  }
+  return null;
 }
 
 /** A stream connected to `address`; rejects with the OS error if nobody listens there. */
