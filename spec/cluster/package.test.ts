@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
@@ -96,6 +96,17 @@ test("the installed package: multiproc worker from its bin, a client importing *
     stdio: "pipe",
     timeout: 240_000,
   });
+  // A second install, as a worker installed apart from the project (globally, or in a tool's
+  // folder): its tasks load the project's copy of the package, a second copy in the child.
+  const tool = join(dir, "tool");
+  mkdirSync(tool);
+  writeFileSync(join(tool, "package.json"), readFileSync(join(app, "package.json")));
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", join(dir, tgz)], {
+    cwd: tool,
+    env: env(),
+    stdio: "pipe",
+    timeout: 240_000,
+  });
   writeFileSync(join(app, "tasks.mjs"), TASKS);
   writeFileSync(join(app, "pool.mjs"), POOL);
   writeFileSync(join(app, "client.mjs"), CLIENT);
@@ -116,6 +127,7 @@ test("the installed package: multiproc worker from its bin, a client importing *
   // With them (linked from this checkout: no network), a worker and a client.
   for (const name of ["bullmq", "ioredis", "msgpackr"]) {
     symlinkSync(join(MODULES, name), join(app, "node_modules", name), "dir");
+    symlinkSync(join(MODULES, name), join(tool, "node_modules", name), "dir");
   }
   const redis = await RedisServer.start();
   // As the README advises: a password, which the workers' output must not show.
@@ -194,6 +206,28 @@ test("the installed package: multiproc worker from its bin, a client importing *
       assert.equal(ts.stdout.trim(), "20");
     } finally {
       await bunx.stop();
+    }
+    // The tool's worker, on Node and on Bun: the child that runs a task loads the project's copy
+    // too, and must not run the worker's program again (one "connected:" line, no more workers).
+    const toolCli = join(tool, "node_modules", "multiproc", "dist", "cli.js");
+    for (const [name, cmd] of [["node", "node"], ["bun", join(MODULES, ".bin", "bun")]]) {
+      const queue = `tool-${name}`;
+      const apart = await startWorker(cmd, ["--queue", queue], [toolCli]);
+      try {
+        const client = await runCommand("node", ["client.mjs", url, queue], {
+          cwd: app,
+          timeoutMs: 60_000,
+        });
+        assert.equal(client.code, 0, `${queue} worker: ${client.stderr}\n${apart.log()}`);
+        assert.deepEqual(JSON.parse(client.stdout).mapped, [3, 6, 9, 12]);
+        assert.equal(
+          apart.log().match(/^connected: /gm)?.length,
+          1,
+          `${queue}: a task's child ran the worker program again:\n${apart.log()}`,
+        );
+      } finally {
+        await apart.stop();
+      }
     }
   } finally {
     await worker?.stop();
