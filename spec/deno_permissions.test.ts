@@ -24,4 +24,21 @@ if (RUNTIME === "deno") {
       /PERMS read=granted run=granted write=prompt net=prompt env=prompt envHOME=granted/,
     );
   });
+
+  test("Deno without --allow-net: new Listener on TCP throws the permission error, Client rejects with it", () => {
+    const script = fileURLToPath(new URL("./fixtures/scripts/deno_no_net.ts", import.meta.url));
+    const r = spawnSync(process.execPath, ["run", "--allow-read", "--allow-env", script], {
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^refused: NotCapable: Requires net access to "127\.0\.0\.1:0".*--allow-net/m,
+    );
+    // Client(), too, rejects with Deno's words alone (no hint that nobody listens there).
+    assert.match(
+      r.stdout,
+      /^client: Client\(\): cannot connect to 127\.0\.0\.1:9: Requires net .*flag$/m,
+    );
+  });
 }

@@ -199,9 +199,11 @@ export async function Client(
   try {
     stream = await connect(address);
   } catch (error) {
+    // Deno's missing permission says what to do itself; otherwise nobody may be listening.
+    const refused = /^(NotCapable|PermissionDenied)$/.test((error as Error).name);
     throw new Error(
-      `Client(): cannot connect to ${describeAddress(address)}: ${(error as Error).message} `
-        + `(is a Listener running there?)`,
+      `Client(): cannot connect to ${describeAddress(address)}: ${(error as Error).message}`
+        + (refused ? "" : " (is a Listener running there?)"),
       { cause: error },
     );
   }

@@ -165,7 +165,7 @@ interface TcpWrap {
  * `Listener(("127.0.0.1", 0)).address`). Node's and Deno's `listen(port, host)` bind only after a
  * `dns.lookup`, a tick later, even for an IP address. Null where there is no such handle (Bun,
  * which binds at once anyway), for a host name, or when the bind fails: `listen` then binds and
- * reports the error the usual way.
+ * reports the error the usual way. Throws Deno's error for a missing permission.
  */
 function boundTcpHandle(address: { host: string; port: number }): object | null {
   const family = net().isIP(address.host);
@@ -180,8 +180,11 @@ function boundTcpHandle(address: { host: string; port: number }): object | null 
       : handle.bind6(address.host, address.port, 0);
     if (status === 0) return handle;
     handle.close();
-  } catch {
-    // A runtime without it (or one that refuses it) binds through `listen`.
+  } catch (error) {
+    // Deno without --allow-net: said now, as a Unix path's missing permission is (listen would
+    // throw it a tick later, uncaught, ending the program).
+    if (/^(NotCapable|PermissionDenied)$/.test((error as Error)?.name)) throw error;
+    // A runtime without the binding (or one that refuses it) binds through `listen`.
   }
   return null;
 }
