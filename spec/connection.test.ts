@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { connect } from "node:net";
+import process from "node:process";
 import { test } from "node:test";
 import {
   AuthenticationError,
@@ -19,7 +20,7 @@ import {
   Value,
 } from "../mod.ts";
 import { exitAfter, talk, talkForever } from "./fixtures/connection_targets.ts";
-import { METHODS } from "./helpers.ts";
+import { METHODS, runCommand, scriptCommand } from "./helpers.ts";
 
 const LOOPBACK = { host: "127.0.0.1", port: 0 };
 
@@ -153,6 +154,16 @@ test("Listener: port 0 on an IP address tells its port at once (listener.address
   assert.ok(namedAt.port > 0);
   assert.deepEqual(named.address, namedAt);
   named.close();
+});
+
+test("Listener: a program that asked for pending deprecation warnings gets none from it", async () => {
+  const [cmd, argv] = scriptCommand("listener_quiet.ts");
+  const r = await runCommand(cmd, argv, {
+    env: { ...process.env, NODE_PENDING_DEPRECATION: "1" },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^listening on port chosen$/m);
+  assert.doesNotMatch(r.stderr, /DEP0111|process\.binding/);
 });
 
 test("authkey: a wrong, missing or unexpected key fails on both sides with AuthenticationError", async () => {

@@ -116,7 +116,8 @@ export class Listener {
   /**
    * The address it listens on, with the port the OS picked for port 0: there once the constructor
    * returns for a Unix path or an IP address (on Bun for any host). A host name such as
-   * `"localhost"` is looked up first on Node and Deno: `await listener.ready` gives it then.
+   * `"localhost"` is looked up first on Node and Deno (and on Node the bind waits a tick too in a
+   * program run with pending deprecation warnings): `await listener.ready` gives it then.
    */
   get address(): SocketAddress {
     const bound = this.#server.address;

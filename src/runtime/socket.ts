@@ -169,7 +169,7 @@ interface TcpWrap {
  */
 function boundTcpHandle(address: { host: string; port: number }): object | null {
   const family = net().isIP(address.host);
-  if (family === 0 || runtime === "bun") return null;
+  if (family === 0 || runtime === "bun" || pendingDeprecations()) return null;
   try {
     const proc = globalThis.process as unknown as { binding?: (name: string) => unknown };
     const wrap = proc.binding?.("tcp_wrap") as TcpWrap | undefined;
@@ -187,6 +187,17 @@ function boundTcpHandle(address: { host: string; port: number }): object | null 
     // A runtime without the binding (or one that refuses it) binds through `listen`.
   }
   return null;
+}
+
+/**
+ * Whether Node warns of pending deprecations (`process.binding` among them, DEP0111): a program
+ * that asked for those warnings gets none from this library; its TCP listener binds a tick later.
+ */
+function pendingDeprecations(): boolean {
+  if (runtime !== "node") return false;
+  const { execArgv, env } = globalThis.process;
+  return execArgv.includes("--pending-deprecation") || env.NODE_PENDING_DEPRECATION === "1"
+    || (env.NODE_OPTIONS ?? "").includes("--pending-deprecation");
 }
 
 /** A stream connected to `address`; rejects with the OS error if nobody listens there. */
