@@ -9,6 +9,7 @@ import type { Extensions } from "../core/portable.ts";
 import {
   connect,
   describeAddress,
+  permissionDenied,
   privateSocketPath,
   type SocketAddress,
   SocketServer,
@@ -201,10 +202,9 @@ export async function Client(
     stream = await connect(address);
   } catch (error) {
     // Deno's missing permission says what to do itself; otherwise nobody may be listening.
-    const refused = /^(NotCapable|PermissionDenied)$/.test((error as Error).name);
     throw new Error(
       `Client(): cannot connect to ${describeAddress(address)}: ${(error as Error).message}`
-        + (refused ? "" : " (is a Listener running there?)"),
+        + (permissionDenied(error) ? "" : " (is a Listener running there?)"),
       { cause: error },
     );
   }

@@ -183,7 +183,7 @@ function boundTcpHandle(address: { host: string; port: number }): object | null 
   } catch (error) {
     // Deno without --allow-net: said now, as a Unix path's missing permission is (listen would
     // throw it a tick later, uncaught, ending the program).
-    if (/^(NotCapable|PermissionDenied)$/.test((error as Error)?.name)) throw error;
+    if (permissionDenied(error)) throw error;
     // A runtime without the binding (or one that refuses it) binds through `listen`.
   }
   return null;
@@ -198,6 +198,11 @@ function pendingDeprecations(): boolean {
   const { execArgv, env } = globalThis.process;
   return execArgv.includes("--pending-deprecation") || env.NODE_PENDING_DEPRECATION === "1"
     || (env.NODE_OPTIONS ?? "").includes("--pending-deprecation");
+}
+
+/** Whether `error` is Deno's refusal for a missing permission (its message names the flag). */
+export function permissionDenied(error: unknown): boolean {
+  return /^(NotCapable|PermissionDenied)$/.test((error as Error | undefined)?.name ?? "");
 }
 
 /** A stream connected to `address`; rejects with the OS error if nobody listens there. */
