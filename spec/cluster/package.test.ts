@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
@@ -79,34 +79,31 @@ test("the installed package: multiproc worker from its bin, a client importing *
   });
   const tgz = readdirSync(dir).find((f) => f.endsWith(".tgz"));
   assert.ok(tgz, "npm pack made no tarball");
-  const app = join(dir, "app");
-  mkdirSync(app);
-  writeFileSync(
-    join(app, "package.json"),
-    JSON.stringify({
-      name: "cluster-app",
-      type: "module",
-      private: true,
-      overrides: { koffi: `file:${join(MODULES, "koffi")}` },
-    }),
-  );
-  execFileSync("npm", ["install", "--no-audit", "--no-fund", join(dir, tgz)], {
-    cwd: app,
-    env: env(),
-    stdio: "pipe",
-    timeout: 240_000,
-  });
+  /** A new project folder `name` with the tarball installed (koffi from this checkout: offline). */
+  const installIn = (name: string): string => {
+    const folder = join(dir, name);
+    mkdirSync(folder);
+    writeFileSync(
+      join(folder, "package.json"),
+      JSON.stringify({
+        name: `cluster-${name}`,
+        type: "module",
+        private: true,
+        overrides: { koffi: `file:${join(MODULES, "koffi")}` },
+      }),
+    );
+    execFileSync("npm", ["install", "--no-audit", "--no-fund", join(dir, tgz)], {
+      cwd: folder,
+      env: env(),
+      stdio: "pipe",
+      timeout: 240_000,
+    });
+    return folder;
+  };
+  const app = installIn("app");
   // A second install, as a worker installed apart from the project (globally, or in a tool's
   // folder): its tasks load the project's copy of the package, a second copy in the child.
-  const tool = join(dir, "tool");
-  mkdirSync(tool);
-  writeFileSync(join(tool, "package.json"), readFileSync(join(app, "package.json")));
-  execFileSync("npm", ["install", "--no-audit", "--no-fund", join(dir, tgz)], {
-    cwd: tool,
-    env: env(),
-    stdio: "pipe",
-    timeout: 240_000,
-  });
+  const tool = installIn("tool");
   writeFileSync(join(app, "tasks.mjs"), TASKS);
   writeFileSync(join(app, "pool.mjs"), POOL);
   writeFileSync(join(app, "client.mjs"), CLIENT);

@@ -6,7 +6,7 @@
  * @module
  */
 import { runtime } from "./detect.ts";
-import { builtin } from "./host.ts";
+import { builtin, envVar } from "./host.ts";
 import { onProcessExit, runExitCallbacksOnSignals } from "./os.ts";
 
 type Net = typeof import("node:net");
@@ -195,9 +195,9 @@ function boundTcpHandle(address: { host: string; port: number }): object | null 
  */
 function pendingDeprecations(): boolean {
   if (runtime !== "node") return false;
-  const { execArgv, env } = globalThis.process;
-  return execArgv.includes("--pending-deprecation") || env.NODE_PENDING_DEPRECATION === "1"
-    || (env.NODE_OPTIONS ?? "").includes("--pending-deprecation");
+  return globalThis.process.execArgv.includes("--pending-deprecation")
+    || envVar("NODE_PENDING_DEPRECATION") === "1"
+    || (envVar("NODE_OPTIONS") ?? "").includes("--pending-deprecation");
 }
 
 /** Whether `error` is Deno's refusal for a missing permission (its message names the flag). */
