@@ -59,7 +59,7 @@ function room(n: number): Uint8Array {
   return WRITE.bytes;
 }
 
-/** Encodes `value` (already stripped of shared objects) as a message of `kind` (0–63). */
+/** Encodes `value` (already stripped of shared objects) as a message of `kind` (0-63). */
 function encodeMessage(kind: number, value: unknown): Encoded {
   let out: Uint8Array;
   switch (typeof value) {
@@ -119,7 +119,7 @@ export function decodeItem(bytes: Uint8Array, view: DataView, length: number): u
   return typeof value === "object" && hasHandles(value) ? decodeValue(value) : value;
 }
 
-/** Encodes raw bytes as a message of `kind` (0–63). */
+/** Encodes raw bytes as a message of `kind` (0-63). */
 export function encodeRawMessage(kind: number, body: Uint8Array): Encoded {
   const out = room(1 + body.length);
   out[0] = kind | RAW;

@@ -1,8 +1,8 @@
 /**
  * `Pipe` and `Connection` (CPython's `multiprocessing.Pipe`): two ends over rings of shared
  * memory, one per direction. Each ring counts the objects that can write into it, with the
- * owner token of each holder (up to 32); when the last one closes — or its process ends, or it
- * dies (killed: a waiting reader finds its holder gone) — the reader gets `EOFError` once the
+ * owner token of each holder (up to 32); when the last one closes -- or its process ends, or it
+ * dies (killed: a waiting reader finds its holder gone) -- the reader gets `EOFError` once the
  * ring is empty. Limit: a copy sent to a child that dies before it has started holds the stream
  * open.
  * @module
@@ -118,7 +118,7 @@ export class RingConnection<T = unknown> extends Connection<T> {
   }
 
   /**
-   * End of stream: every copy of the other side's write end is closed — or held by a process or
+   * End of stream: every copy of the other side's write end is closed -- or held by a process or
    * thread that died (as an OS pipe's last writer dying ends the stream).
    */
   #eof(ring: Ring): () => boolean {

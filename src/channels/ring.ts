@@ -279,7 +279,7 @@ export class Ring extends RingStore {
   }
 
   /**
-   * With the get lock: the message being read is done — read to its end, or (`complete` false)
+   * With the get lock: the message being read is done -- read to its end, or (`complete` false)
    * dropped where its writer stopped. Frees its slot.
    */
   #endMessage(complete: boolean): void {

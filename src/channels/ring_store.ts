@@ -11,7 +11,7 @@
  * - 7, 8, 9: `ITEMS` (messages put and not taken), `RESERVED` (slots held, bounded queue) and
  *   `MAXSIZE` (the bound; 0: none);
  * - 12 to 15: free for the users of a ring (from `USER_WORDS`);
- * - 16 to 21: where each side is — the message being written (`MSG_START`, `MSG_END`,
+ * - 16 to 21: where each side is -- the message being written (`MSG_START`, `MSG_END`,
  *   `PUT_SLOT`) and the one being read (`GET_END`, `GET_SLOT`, `GET_SLOT_AT`);
  * - 32 to 63: free for users, for a table of holders (`HOLDER_WORDS`, `HOLDER_SLOTS`).
  *

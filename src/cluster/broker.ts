@@ -1,5 +1,5 @@
 /**
- * The engine under the cluster: BullMQ on Redis (or Valkey), loaded on first use — a program
+ * The engine under the cluster: BullMQ on Redis (or Valkey), loaded on first use -- a program
  * that never makes a `ClusterExecutor` or runs `multiproc worker` never loads it. Only the few
  * calls the cluster makes are typed here.
  * @module
@@ -31,9 +31,9 @@ export interface BullJob<D = unknown> {
   id?: string;
   name: string;
   data: D;
-  /** How many times it was moved back to waiting after its worker died (BullMQ ≥ 5). */
+  /** How many times it was moved back to waiting after its worker died (BullMQ >= 5). */
   stalledCounter?: number;
-  /** How many times a worker started it (BullMQ ≥ 5). */
+  /** How many times a worker started it (BullMQ >= 5). */
   attemptsStarted?: number;
 }
 
@@ -98,7 +98,7 @@ type IORedis = new(url: string, options: Record<string, unknown>) => Redis;
 /** BullMQ and ioredis, loaded once. */
 export interface Broker {
   readonly bullmq: BullMQ;
-  /** A connection to `url`: reconnects every ≤ 1 s while Redis is away. */
+  /** A connection to `url`: reconnects every <= 1 s while Redis is away. */
   connect(url: string, options?: { blocking?: boolean }): Redis;
 }
 
@@ -196,7 +196,7 @@ export function connectionFailed(error: unknown, url: string): Error {
 }
 
 /**
- * Ends connection `r`: politely (QUIT) when it is up, at once when it is not — a QUIT queued on a
+ * Ends connection `r`: politely (QUIT) when it is up, at once when it is not -- a QUIT queued on a
  * connection that is away would keep it reconnecting, and the program alive, until Redis is back.
  */
 export async function hangUp(r: Redis): Promise<void> {
@@ -206,7 +206,7 @@ export async function hangUp(r: Redis): Promise<void> {
 
 /**
  * Waits for `closing` (a BullMQ close: it waits for its connections to be ready) unless Redis is
- * away — one of `connections` not ready — once `idle` has resolved: then resolves false without
+ * away -- one of `connections` not ready -- once `idle` has resolved: then resolves false without
  * it (a Redis that is away would keep it waiting); true once `closing` has settled.
  */
 export async function closeUnlessAway(

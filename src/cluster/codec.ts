@@ -77,7 +77,7 @@ function define(target: object, key: string, value: unknown): void {
 }
 
 /**
- * Values that JSON gives back as MessagePack would (finite numbers — -0 comes back 0 from both —,
+ * Values that JSON gives back as MessagePack would (finite numbers -- -0 comes back 0 from both --,
  * strings, booleans, null, and plain arrays and objects of them, each object met once) go as JSON
  * text after this mark, which base64 never holds: JSON.parse and JSON.stringify are the runtime's
  * own code, where msgpackr's large functions must be compiled by each process's JIT (on Bun, a

@@ -381,7 +381,7 @@ export class ClusterExecutor implements AsyncDisposable {
     if (wait) await keepAlive(this.#closed);
   }
 
-  /** `await using cluster = new ClusterExecutor(…)`: shuts down and waits. */
+  /** `await using cluster = new ClusterExecutor(...)`: shuts down and waits. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown({ wait: true });
   }

@@ -39,7 +39,7 @@ export function lazyMap<R>(source: MapSource): AsyncIterableIterator<R> {
 
 /**
  * The results of `map`: an async iterator written out rather than a generator, so that a value
- * already at hand (the rest of a chunk) is handed over with one settled promise — a generator
+ * already at hand (the rest of a chunk) is handed over with one settled promise -- a generator
  * costs several promises and turns per item, most of a map's time in the client for small items.
  * Nothing is submitted before the first `next()`; the tasks still ahead are cancelled once the
  * caller stops reading (`return()`), a task fails, or the deadline passes.

@@ -1,6 +1,6 @@
 /**
- * Naming code across machines. A task's function is named by its module — a path relative to
- * the project root that every machine has checked out (as Dask and Celery expect), or a URL —
+ * Naming code across machines. A task's function is named by its module -- a path relative to
+ * the project root that every machine has checked out (as Dask and Celery expect), or a URL --
  * plus its export or `task()` mark, as on one machine. A module under the root travels with a
  * hash of its source: a worker whose copy differs fails the task instead of running other code,
  * and a worker imports nothing from outside its own root.

@@ -1,7 +1,7 @@
 /**
  * A cluster job as a child of a worker's local pool runs it: the child finds the function, decodes
  * the arguments, calls it (once, or once per call of a chunk) and encodes the result or the
- * task's own error — the worker process only passes text along, and values keep everything the
+ * task's own error -- the worker process only passes text along, and values keep everything the
  * codec keeps (no structured clone on the way). The codec and the functions found are kept: a
  * job whose function returns at once is run and answered in the same turn, with no promise.
  * @module

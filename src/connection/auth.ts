@@ -1,5 +1,5 @@
 /**
- * The handshake of `Listener` and `Client`, CPython's challenge–response: the listener sends
+ * The handshake of `Listener` and `Client`, CPython's challenge-response: the listener sends
  * `#CHALLENGE#{sha256}` and 32 random bytes, the client answers with the HMAC-SHA256 of that
  * message under the shared `authkey`, the listener says `#WELCOME#` or `#FAILURE#`; then the
  * client challenges the listener the same way, so each side knows the other holds the key. A

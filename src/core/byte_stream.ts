@@ -1,6 +1,6 @@
 /**
  * Bytes written and read in order: sizes as varints, floats, strings (UTF-8 with a size first) and
- * raw bytes — what portable.ts builds its format on. A writer grows its buffer as it goes.
+ * raw bytes -- what portable.ts builds its format on. A writer grows its buffer as it goes.
  * @module
  */
 

@@ -1,7 +1,7 @@
 /**
  * Process-wide values: the one place for what every copy of the library loaded in one isolate
- * must share. A program may load the library twice — its package and a Deno URL import, `dist/`
- * and `src/`, a bundle — and both copies must agree on who this process is, who owns its locks,
+ * must share. A program may load the library twice -- its package and a Deno URL import, `dist/`
+ * and `src/`, a bundle -- and both copies must agree on who this process is, who owns its locks,
  * which functions are marked, which loader is registered.
  *
  * The rule. A module-level variable holds what one copy of a module may keep to itself: caches,

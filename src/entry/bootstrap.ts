@@ -1,6 +1,6 @@
 /**
  * What every child does: learn who it is and the parent's command line, find the target (which
- * imports its module, with `isMain()` false), say it runs — or that the target is not there —,
+ * imports its module, with `isMain()` false), say it runs -- or that the target is not there --,
  * call it, and exit with the code the contract gives.
  * @module
  */
@@ -56,7 +56,7 @@ export function bootstrap(channel: ParentChannel): void {
 
 /**
  * What a spare does with its boot before it comes, short of running it: look for the target
- * (one no function matches) and decode the arguments, then answer — code that runs once per
+ * (one no function matches) and decode the arguments, then answer -- code that runs once per
  * child, and so would otherwise be compiled while `start()` waits (~1 ms on Bun). It also makes
  * ready what shared objects among the arguments need (their kinds, and the native layer they
  * attach through: on Node, koffi and libc's functions, ~3 ms the first time), which CPython's
@@ -98,7 +98,7 @@ function adopt(channel: ParentChannel, boot: BootMessage): void {
 }
 
 /**
- * Finds the target, says it runs (or why not), and runs it — unless a `rehearsal`; resolves with
+ * Finds the target, says it runs (or why not), and runs it -- unless a `rehearsal`; resolves with
  * the exit code.
  */
 async function runTarget(

@@ -119,8 +119,8 @@ export class BaseManager {
 
   /**
    * Registers a type: `factory(...args)` (an exported function, found as a `Process` target is)
-   * makes an object in the manager, and `create(typeid, ...args)` — or the method `typeid` this
-   * adds to the class — returns a proxy to it. A factory that returns the same object each time
+   * makes an object in the manager, and `create(typeid, ...args)` -- or the method `typeid` this
+   * adds to the class -- returns a proxy to it. A factory that returns the same object each time
    * shares that object (CPython's `register('get_queue', callable=lambda: queue)`). Without a
    * factory, the type is one a server started elsewhere has (for `connect()`).
    */

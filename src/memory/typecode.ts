@@ -4,7 +4,7 @@
  */
 
 /**
- * A typecode: `b B h H i I` (8–32-bit ints), `l L q Q` (64-bit, read as bigint), `f d`.
+ * A typecode: `b B h H i I` (8-32-bit ints), `l L q Q` (64-bit, read as bigint), `f d`.
  * @example
  * ```ts
  * import { type Typecode, Value } from "multiproc";

@@ -4,8 +4,8 @@
  * IPC, looking for Buffers). The pool keeps a batch as one flat array (`JOB_FIELDS` or
  * `RESULT_FIELDS` per task); there a long batch crosses by fields instead, each field a column in
  * the form that crosses best (`wireColumn`: the ids, and most arguments and results of tiny tasks,
- * as the bytes of typed arrays, which the walk skips). Measured on Bun, 10 × 1000 tiny tasks sent
- * to a child: flat 11–13 ms once warm (45 ms cold), by fields 0.7 ms (3.9 ms cold). Elsewhere
+ * as the bytes of typed arrays, which the walk skips). Measured on Bun, 10 x 1000 tiny tasks sent
+ * to a child: flat 11-13 ms once warm (45 ms cold), by fields 0.7 ms (3.9 ms cold). Elsewhere
  * (V8's serializer, structured clone) arrays are cloned in native code, and the packing did worse.
  * @module
  */

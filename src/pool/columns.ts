@@ -2,8 +2,8 @@
  * A chunk's column (the values of one argument across its calls, or its calls' results) as it
  * crosses to or from a worker. Every channel clones an array item by item, so where the data allow
  * a column crosses in fewer, larger pieces: numbers as the bytes of one typed array (copied in
- * one go), strings as one string and their lengths, records — plain objects of one shape whose
- * fields are primitives, the rows of a table — as one column per field. The other side rebuilds
+ * one go), strings as one string and their lengths, records -- plain objects of one shape whose
+ * fields are primitives, the rows of a table -- as one column per field. The other side rebuilds
  * the same values.
  * @module
  */
@@ -48,14 +48,14 @@ const MAX_JOINED = 2 ** 26;
  * `values` as a typed array if every one is a number, else null: a chunk's column of numbers
  * (arguments or results) crosses as bytes, which every channel copies in one go, where an array
  * is cloned item by item. Integers of 32 bits (no `-0`) cross as an `Int32Array`, half the bytes
- * of a `Float64Array` (the rest): Bun's channels copy ~100–150 MB/s here, so bytes count. Reading
+ * of a `Float64Array` (the rest): Bun's channels copy ~100-150 MB/s here, so bytes count. Reading
  * it back gives the same numbers (`-0` and `NaN` included).
  */
 export function numberColumn(values: ArrayLike<unknown>): Float64Array | Int32Array | null {
   const n = values.length;
   if (n < TYPED_MIN || typeof values[0] !== "number") return null;
   // Written straight into an Int32Array while they are integers: converting a Float64Array into
-  // one (`new Int32Array(floats)`) ran ~20× slower on V8 than this loop, once warm.
+  // one (`new Int32Array(floats)`) ran ~20x slower on V8 than this loop, once warm.
   const ints = new Int32Array(n);
   let i = 0;
   for (; i < n; i++) {
@@ -76,7 +76,7 @@ export function numberColumn(values: ArrayLike<unknown>): Float64Array | Int32Ar
 
 /**
  * `values` as one string and their lengths if every one is a string, else null: one string
- * crosses in one copy, where an array of strings is cloned string by string (~4× slower on Bun).
+ * crosses in one copy, where an array of strings is cloned string by string (~4x slower on Bun).
  */
 export function stringColumn(values: ArrayLike<unknown>): StringColumn | null {
   const n = values.length;

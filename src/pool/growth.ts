@@ -1,6 +1,6 @@
 /**
  * When a pool grows beyond its eager workers: only while tasks wait and the workers make no
- * progress (no task done, no worker ready) for `GROW_MS` — quick tasks keep a few workers busy,
+ * progress (no task done, no worker ready) for `GROW_MS` -- quick tasks keep a few workers busy,
  * and their code warm, instead of spreading over many; slow tasks (a long call, an await) still
  * get a worker each. While every busy worker is on its first task (which may be loading its
  * module), that wait is `FIRST_TASK_MS` from its start.

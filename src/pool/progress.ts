@@ -20,15 +20,15 @@ export function installReporter(reporter: Reporter): void {
 
 /**
  * Reports `value` on the task running now, from inside it: the caller sees it through
- * `future.onProgress((value) => …)` of that task's future (`submit()` and `run()`), in the order
+ * `future.onProgress((value) => ...)` of that task's future (`submit()` and `run()`), in the order
  * reported, until the future settles. `value` crosses by structured clone, as results do
- * (numbers, strings, arrays, plain objects, `Map`, `Date`, …).
+ * (numbers, strings, arrays, plain objects, `Map`, `Date`, ...).
  *
  * - **Where it works.** In a task run by `ProcessPoolExecutor` (or `Pool`, whose results have no
  *   `onProgress`: reports are dropped there), under every start method. A task of a
  *   `ClusterExecutor` may call it too; the report reaches the machine's `multiproc worker` and
  *   goes no further (not relayed through Redis): the call is harmless, the caller hears nothing.
- * - **Where it throws.** Anywhere no pool runs tasks — the main process, a `Process` child — it
+ * - **Where it throws.** Anywhere no pool runs tasks -- the main process, a `Process` child -- it
  *   throws `ProcessError`, as the call is a mistake there. A value that cannot cross (a function,
  *   a symbol, a class instance structured clone refuses, a shared object such as `Value`) throws
  *   `TypeError` at the call, and nothing is reported.

@@ -26,7 +26,7 @@ export const JOB_ONE = 8;
 /** Fields per result in `DoneMessage.results`: id, ok (1/0), value or WireError. */
 export const RESULT_FIELDS = 3;
 
-/** Parent → worker: functions it has not seen yet, and tasks to run in order. */
+/** Parent -> worker: functions it has not seen yet, and tasks to run in order. */
 export interface RunMessage {
   op: "run";
   fns?: [number, TargetRef][];
@@ -49,24 +49,24 @@ export interface ResultFields {
   readonly values: WireColumn;
 }
 
-/** Parent → worker: finish what was sent, then end. */
+/** Parent -> worker: finish what was sent, then end. */
 export interface ExitMessage {
   op: "exit";
 }
 
-/** Worker → parent: the initializer ran; send tasks. */
+/** Worker -> parent: the initializer ran; send tasks. */
 export interface HelloMessage {
   op: "hello";
 }
 
-/** Worker → parent: the initializer threw; the pool is broken. */
+/** Worker -> parent: the initializer threw; the pool is broken. */
 export interface InitFailedMessage {
   op: "initFailed";
   error: WireError;
 }
 
 /**
- * Worker → parent: the task `id` (sent with `JOB_TIMED`) starts now, its function loaded and its
+ * Worker -> parent: the task `id` (sent with `JOB_TIMED`) starts now, its function loaded and its
  * arguments read.
  */
 export interface StartedMessage {
@@ -74,7 +74,7 @@ export interface StartedMessage {
   id: number;
 }
 
-/** Worker → parent: results, and how long the worker was busy computing them. */
+/** Worker -> parent: results, and how long the worker was busy computing them. */
 export interface DoneMessage {
   op: "done";
   /** Flat (`RESULT_FIELDS` per task), or by field (a long batch: batch_wire.ts). */
@@ -86,7 +86,7 @@ export interface DoneMessage {
 export const REPORT_FIELDS = 2;
 
 /**
- * Worker → parent: what tasks reported with `progress()`, in order (sent as they come, or
+ * Worker -> parent: what tasks reported with `progress()`, in order (sent as they come, or
  * gathered when they come close together; always before the results of the same tasks).
  */
 export interface ProgressMessage {

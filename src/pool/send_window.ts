@@ -49,7 +49,7 @@ interface Windowed {
 
 /**
  * How many tasks a worker may have in flight with `task` among them: the smallest window of
- * `task`'s function, that of the task the worker runs and that of the one it was sent last — a
+ * `task`'s function, that of the task the worker runs and that of the one it was sent last -- a
  * task sent behind one of a slower function would wait for it, where a worker with room (or one
  * the pool may start) would run it now.
  */

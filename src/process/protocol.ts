@@ -8,7 +8,7 @@ import type { ProcessInfo } from "../state/state.ts";
 import type { ThreadIdentity } from "../sync/owner.ts";
 import type { TargetRef } from "../targets/task.ts";
 
-/** Parent → child: who you are and what to run. */
+/** Parent -> child: who you are and what to run. */
 export interface BootMessage {
   op: "boot";
   self: ProcessInfo;
@@ -26,7 +26,7 @@ export interface BootMessage {
 }
 
 /**
- * Parent → a spare child of the `"forkserver"` method, at once: whose child it is and the
+ * Parent -> a spare child of the `"forkserver"` method, at once: whose child it is and the
  * parent's command line, and the main module to import (with `isMain()` false) while it waits
  * for its boot message.
  */
@@ -44,15 +44,15 @@ export interface WarmMessage {
   rehearsal: BootMessage;
 }
 
-/** Spare → parent: it has rehearsed its boot (the parent ignores it). */
+/** Spare -> parent: it has rehearsed its boot (the parent ignores it). */
 export const WARMED = "warmed";
 
-/** Child → parent: the child has found its target and runs it. */
+/** Child -> parent: the child has found its target and runs it. */
 export interface ReadyMessage {
   op: "ready";
 }
 
-/** Child → parent: the target cannot be found (then the child exits with 1). */
+/** Child -> parent: the target cannot be found (then the child exits with 1). */
 export interface NotFoundMessage {
   op: "notFound";
   error: { name: string; message: string };

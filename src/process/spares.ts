@@ -1,6 +1,6 @@
 /**
- * The `"forkserver"` start method's spares: OS-process children booted ahead — runtime up,
- * library loaded, the parent's main module imported with `isMain()` false — that wait for a boot
+ * The `"forkserver"` start method's spares: OS-process children booted ahead -- runtime up,
+ * library loaded, the parent's main module imported with `isMain()` false -- that wait for a boot
  * message. `Process.start()` takes one and hands it its target, and a new spare boots in the
  * background. CPython's forkserver forks a server that forks each child; here the spare itself
  * is the child. Spares keep nothing alive (unref'd until taken), end with the program, and end

@@ -1,15 +1,15 @@
 /**
  * A proxy's fast lane to a manager on the same machine: 64 KB of shared memory per link that
  * carries one call at a time, its caller waiting for the answer in place, so a round trip costs
- * no wake-up of either event loop (a socket's costs 20–90 µs here, as much as CPython's whole
+ * no wake-up of either event loop (a socket's costs 20-90 us here, as much as CPython's whole
  * proxy call). The socket stays the way in: a link opens its lane through it, a manager that has gone idle is
  * woken through it, and an answer the caller stopped waiting for (a lock held for long) or that
  * does not fit comes back through it. Links that cannot share memory with their manager (another
  * machine, no native layer) simply never get a lane.
  *
- * The state word moves: IDLE → REQUEST (caller wrote) → RUNNING (manager took it) → DONE (answer
+ * The state word moves: IDLE -> REQUEST (caller wrote) -> RUNNING (manager took it) -> DONE (answer
  * written; the caller reads it and sets IDLE). A caller that stops waiting marks the call
- * PARKED (REQUEST → WAITING, RUNNING → PARKED), as does the manager when the call's method waits,
+ * PARKED (REQUEST -> WAITING, RUNNING -> PARKED), as does the manager when the call's method waits,
  * and the manager then answers through the socket; so does it when the answer does not fit,
  * setting IDLE first. A caller waits on the state word as every lock does (`Words`: a short spin,
  * then the futex) with SLEEPER set once it sleeps, and the manager wakes it at each move it makes. A manager about to sleep clears AWAKE and

@@ -1,6 +1,6 @@
 /**
  * Where the modules a child starts from are: the entry scripts (`src/entry/`) and the pool
- * worker, next to the library's own sources — TypeScript in a checkout or a URL import — or, in
+ * worker, next to the library's own sources -- TypeScript in a checkout or a URL import -- or, in
  * the built package, the bundle's entry files beside its chunks (`dist/`).
  * @module
  */

@@ -98,7 +98,7 @@ export function deno(): DenoNamespace {
 
 /**
  * Deno's internal `core` (`Deno[Deno.internal].core`) if it has every function of `names`, else
- * undefined: its serializer and resource ops, which Deno's own modules use, not a public API —
+ * undefined: its serializer and resource ops, which Deno's own modules use, not a public API --
  * each use has a public fallback for a Deno that changed them.
  */
 export function denoCore<T>(names: readonly (keyof T & string)[]): T | undefined {

@@ -1,6 +1,6 @@
 /**
- * The module loader a Node program was started with — its `--import`, `--require` and `--loader`
- * flags (in `process.execArgv` or `NODE_OPTIONS`) — reused by its children, so that they load
+ * The module loader a Node program was started with -- its `--import`, `--require` and `--loader`
+ * flags (in `process.execArgv` or `NODE_OPTIONS`) -- reused by its children, so that they load
  * modules as the parent does:
  *
  * - A `"process"` child gets the parent's flags. tsx among them waits when the child's entry is
@@ -14,8 +14,8 @@
  *   those cost a thread ~13 MB: tsx rewrites every chunk's dynamic imports and turns source maps
  *   on, and Node then reads the chunks' maps). tsx registers its hooks in worker threads only on
  *   recent Node (22.22.3+, 24.11.1+); elsewhere (Node 20) the thread registers the hooks of the
- *   parent's tsx — found from the flags, resolved against the working directory, never by the
- *   bare name `tsx` — before it imports a module of the program's own. On Node 20 that starts a
+ *   parent's tsx -- found from the flags, resolved against the working directory, never by the
+ *   bare name `tsx` -- before it imports a module of the program's own. On Node 20 that starts a
  *   module-hooks thread per worker (Node 20 has no in-thread hooks), ~14 MB: the price of
  *   TypeScript in a thread there.
  * - Where Node strips types itself (22.18+, 23.6+) and the parent has no loader, children have

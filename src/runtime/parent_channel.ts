@@ -39,7 +39,7 @@ function ipcChannel(): ParentChannel {
   // A write that fails finds the parent gone: "disconnect" ends this child, quietly. Node tells
   // of the failure as an "error" event on `process` (which, unheard, would throw first), Bun by
   // returning false. Sends take no completion callback: one costs a `process.nextTick` per send
-  // (Node's pool throughput on "process" children: submits +4–80%, map +6–40% without, in four
+  // (Node's pool throughput on "process" children: submits +4-80%, map +6-40% without, in four
   // A/B pairs) and on Bun its first use a sleeping child ~0.5 MB (bench/fixtures/rss.mjs).
   proc.on("error", ignoreChannelError);
   return {
@@ -100,9 +100,9 @@ function denoPipeChannel(): ParentChannel {
  * A process child's `yieldToParent`. A message's write wakes the parent onto this child's CPU (a
  * sync wakeup, the other core idle or not), where the parent may wait until this child sleeps or
  * ends. A Deno child is not preempted: there it waited ~1 ms every time (perf sched traces; a warm
- * start's "ready" took 1.0–1.2 ms to be read). A Bun parent waited ~1 ms on about half of the warm
- * starts (start() to "ready": median 1.4–2.0 ms without the yield, 1.05–1.09 with, in 6 alternated
- * runs of 30); Node's are alike with and without (1.09–1.14 ms). A sched_yield lets the parent in;
+ * start's "ready" took 1.0-1.2 ms to be read). A Bun parent waited ~1 ms on about half of the warm
+ * starts (start() to "ready": median 1.4-2.0 ms without the yield, 1.05-1.09 with, in 6 alternated
+ * runs of 30); Node's are alike with and without (1.09-1.14 ms). A sched_yield lets the parent in;
  * through the native layer if it is open (a spare opens it while it waits), never opened for this
  * alone: its dlopen would cost the child more than the wait.
  */

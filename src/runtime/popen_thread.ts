@@ -2,8 +2,8 @@
  * The `"thread"` start method: a Web Worker on Bun and Deno, `node:worker_threads` on Node. Deno's
  * Web Worker has no public `unref()`, which daemon children and idle pools need: a daemon there
  * uses the function Deno's own worker keeps for it (`denoWorkerRef`), or, where a Deno lacks it,
- * runs on `node:worker_threads` (whose `new Worker` holds the parent's thread ~40–80 ms here,
- * against ~12–20 ms for a Web Worker).
+ * runs on `node:worker_threads` (whose `new Worker` holds the parent's thread ~40-80 ms here,
+ * against ~12-20 ms for a Web Worker).
  * @module
  */
 import { globalKey } from "../core/process_wide.ts";

@@ -2,7 +2,7 @@
  * Structured serialization to bytes, for messages through shared memory and pipes: V8's format
  * on Deno and Node, JavaScriptCore's on Bun. Every process of one context runs the same runtime,
  * so both ends agree. Loaded on first use, without a `node:` import on Deno: there `node:v8`
- * costs a child ~6–10 ms of Node-compatibility start-up, while Deno's own serializer (the one
+ * costs a child ~6-10 ms of Node-compatibility start-up, while Deno's own serializer (the one
  * its `postMessage` uses, reached through `Deno[Deno.internal].core`) is already loaded. A Deno
  * that lacks it, or whose one fails a round trip, gets `node:v8`.
  * @module

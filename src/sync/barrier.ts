@@ -121,7 +121,7 @@ export class Barrier extends Primitive {
 
   /**
    * Waits until `parties` have called `wait()`; resolves with this caller's arrival index
-   * (0 … parties-1). Rejects with `BrokenBarrierError` if the barrier is or becomes broken or
+   * (0 ... parties-1). Rejects with `BrokenBarrierError` if the barrier is or becomes broken or
    * reset, or the timeout passes (which breaks it for everyone).
    */
   async wait(timeoutMs?: number): Promise<number> {

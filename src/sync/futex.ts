@@ -13,7 +13,7 @@ import { endIfTerminated, isThreadChild, LIVENESS_CHECK_MS } from "./owner.ts";
 
 const INT_MAX = 0x7fffffff;
 const PARENT_CHECK_MS = 250;
-/** How long a waiter spins before it sleeps (a time, not a count: loads cost 3–20 ns by runtime). */
+/** How long a waiter spins before it sleeps (a time, not a count: loads cost 3-20 ns by runtime). */
 const SPIN_MS = 0.02;
 
 /** Int32 words over a block, with wait and wake. */
@@ -45,7 +45,7 @@ export class Words {
   }
 
   /**
-   * Spins up to 20 µs while word `i` equals `expected`; true if it changed. A change that comes
+   * Spins up to 20 us while word `i` equals `expected`; true if it changed. A change that comes
    * that soon (a pipe's echo, a lock held briefly) then costs no sleep and no wake-up.
    */
   spin(i: number, expected: number): boolean {
@@ -59,7 +59,7 @@ export class Words {
 
   /**
    * Resolves when word `i` may no longer equal `expected` (or after `timeoutMs`), without
-   * blocking the event loop. On native memory it polls with a growing pause (≤ 4 ms).
+   * blocking the event loop. On native memory it polls with a growing pause (<= 4 ms).
    */
   async waitAsync(i: number, expected: number, timeoutMs?: number): Promise<void> {
     if (this.#address === null) {

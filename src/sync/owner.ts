@@ -1,13 +1,13 @@
 /**
  * Who holds a lock, and whether it still lives. An owner is a token of 31 bits: a process is its
- * pid (bits 0–21; Linux pids stay below 2^22); a thread child is its process's pid plus a slot
- * (bits 22–30) in that process's thread table, a small `SharedArrayBuffer` every thread of the
+ * pid (bits 0-21; Linux pids stay below 2^22); a thread child is its process's pid plus a slot
+ * (bits 22-30) in that process's thread table, a small `SharedArrayBuffer` every thread of the
  * process shares. A process is alive while `/proc` says so; a thread child while its slot is
  * set: its parent clears the slot when it kills or terminates the child and when the child ends.
  * A cleared slot also tells the child itself that termination was asked for, which its blocking
  * calls notice (Deno cannot stop a worker that is busy: denoland/deno#35657).
  *
- * Limits: a dead owner is seen only as what it is now — a pid reused by a new process within
+ * Limits: a dead owner is seen only as what it is now -- a pid reused by a new process within
  * the few milliseconds between checks would pass for the old owner; a thread slot is reused
  * only after the 511 others.
  * @module

@@ -81,12 +81,12 @@ export function* lock(
       if (Atomics.compareExchange(i32, i, v, me | WAITERS) === v) return TAKEN_FROM_DEAD;
       continue;
     }
-    // Held: back off first (10 µs, reading nothing shared). A waiter back at once (from a spin
+    // Held: back off first (10 us, reading nothing shared). A waiter back at once (from a spin
     // that saw the holder release and take again) touches the lock's word at each of the holder's
     // acquires and takes the lock from it every few of them: under contention a handoff and a
     // wake per few critical sections, not per several hundred. Measured on Deno thread children
-    // (1e6 against 1e6 locked updates): 20k–47k handoffs per child against 1k–2k in "process"
-    // children, whose liveness check (a read of /proc) happened to pause them; A/B 161 → 134 ms.
+    // (1e6 against 1e6 locked updates): 20k-47k handoffs per child against 1k-2k in "process"
+    // children, whose liveness check (a read of /proc) happened to pause them; A/B 161 -> 134 ms.
     yield { i, expected: v, deadline, pause: BACKOFF_MS };
     if (Atomics.load(i32, i) === 0) continue;
     if ((v & WAITERS) === 0 && Atomics.compareExchange(i32, i, v, v | WAITERS) !== v) continue;

@@ -79,7 +79,7 @@ export function bind(backend: Backend): Libc {
 
 /**
  * koffi's package name, kept out of the `require` calls: Deno takes a package that a literal
- * `require("…")` names into the module graph of every program that imports this module (a
+ * `require("...")` names into the module graph of every program that imports this module (a
  * dynamic dependency, resolved at start), though only Node runs this code. Measured: ~0.8 MB more
  * resident memory in every Deno process child (spec/platform.test.ts checks the graph).
  */
@@ -94,7 +94,7 @@ export interface Require {
 /**
  * koffi, through `require`. Its native module is opened directly when it is found where koffi's
  * own loader looks for it (its platform's package beside it, or its build directory): ~1 ms here,
- * against ~13 ms for `require("koffi")` on Node 20 and 24 — most of it koffi's JavaScript around
+ * against ~13 ms for `require("koffi")` on Node 20 and 24 -- most of it koffi's JavaScript around
  * that module (deprecation shims whose `node:util` import loads util's lazy parts, a read of the
  * Node binary's ELF header to tell glibc from musl, which this layer needs anyway). That is ~12 ms
  * less for every Node process that shares memory, a child started with a `Lock` included. koffi's

@@ -57,9 +57,9 @@ export const SYS_FUTEX: Readonly<Record<string, number>> = { x64: 202, arm64: 98
 
 /** The platform a native layer is asked for; `libc` is the library opened (`libc.so.6`). */
 export interface Host {
-  /** `process.platform`'s names: `linux`, `darwin`, `win32`, … */
+  /** `process.platform`'s names: `linux`, `darwin`, `win32`, ... */
   platform: string;
-  /** `process.arch`'s names: `x64`, `arm64`, … */
+  /** `process.arch`'s names: `x64`, `arm64`, ... */
   arch: string;
   /** The C library to open by name. */
   libc: string;
