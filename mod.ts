@@ -104,7 +104,7 @@ export { Lock } from "./src/sync/lock.ts";
 export type { AcquireOptions } from "./src/sync/primitive.ts";
 export { RLock } from "./src/sync/rlock.ts";
 export { BoundedSemaphore, Semaphore } from "./src/sync/semaphore.ts";
-export { task } from "./src/targets/task.ts";
+export { type CommonJsModule, task } from "./src/targets/task.ts";
 export { RawArray, SharedArray } from "./src/values/array.ts";
 export {
   type ShareableItem,

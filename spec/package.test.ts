@@ -4,6 +4,7 @@
  * by Bun under every start method, the warm `"forkserver"` included (processes, shared memory, a
  * pool's map and task progress, ShareableList, a manager, Listener/Client); the published types
  * type-checked as a TypeScript project that checks its libraries does (npm install only);
+ * a CommonJS program too (`require()`, `task(module, fn)`, `isMain(module)`: package_app.cjs);
  * then `examples/zx-parallel.mjs` run there by the installed zx, on each runtime, under both
  * start methods. Nothing comes from the network: the registry is pointed at a closed loopback
  * port and koffi is taken from this checkout. Runs once, in the Node job (it builds and
@@ -29,6 +30,7 @@ import { ALL_METHODS, METHODS, OFFLINE, RUNTIME, tempDir } from "./helpers.ts";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "node_modules", ".bin");
 const APP = fileURLToPath(new URL("./fixtures/package_app.mjs", import.meta.url));
+const CJS_APP = fileURLToPath(new URL("./fixtures/package_app.cjs", import.meta.url));
 const ZX_EXAMPLE = fileURLToPath(new URL("../examples/zx-parallel.mjs", import.meta.url));
 const ZX_CLI = join(ROOT, "node_modules", "zx", "build", "cli.js");
 
@@ -52,6 +54,17 @@ const APP_RESULT = {
   managed: 40,
   greeting: [["over", "tcp"]],
   refused: "AuthenticationError",
+  codes: [0, 0],
+  loaded: "dist/mod.js",
+};
+
+/** What CJS_APP, a CommonJS program, prints on every runtime and start method. */
+const CJS_RESULT = {
+  squared: 49,
+  cubed: 27,
+  map: [1, 4, 9],
+  hidden: true,
+  total: 1000,
   codes: [0, 0],
   loaded: "dist/mod.js",
 };
@@ -86,6 +99,7 @@ test("npm pack, then npm install and bun add of the tarball, run with Node, Bun 
       }),
     );
     copyFileSync(APP, join(app, "app.mjs"));
+    copyFileSync(CJS_APP, join(app, "app.cjs"));
     run(tool, [...install, join(dir, tgz)], app);
     // The published types carry no internal member (tsc's stripInternal): only the contract.
     const types = join(app, "node_modules", "multiproc", "dist");
@@ -102,8 +116,15 @@ test("npm pack, then npm install and bun add of the tarball, run with Node, Bun 
     // default) type-checks against them: none names what the build stripped (@internal).
     if (tool === "npm") typeCheck(app, "tsc", process.execPath, [TSC, ...TSC_FLAGS, "types.ts"]);
     for (const method of ALL_METHODS) {
-      const out = run(runtime === "node" ? process.execPath : "bun", ["app.mjs", method], app);
+      const exe = runtime === "node" ? process.execPath : "bun";
+      const out = run(exe, ["app.mjs", method], app);
       assert.deepEqual(lastJson(out), APP_RESULT, `${tool} install, ${runtime}, ${method}`);
+      const cjs = run(exe, ["app.cjs", method], app);
+      assert.deepEqual(
+        lastJson(cjs),
+        CJS_RESULT,
+        `${tool} install, ${runtime}, ${method}, CommonJS`,
+      );
     }
     if (tool === "npm") runWithDeno(app);
     checkZxExample(app, runtime);
@@ -121,6 +142,8 @@ function runWithDeno(app: string): void {
   for (const method of ALL_METHODS) {
     const out = run("deno", ["run", "-A", "app.ts", method], app);
     assert.deepEqual(lastJson(out), APP_RESULT, `npm install, deno, ${method}`);
+    const cjs = run("deno", ["run", "-A", "app.cjs", method], app);
+    assert.deepEqual(lastJson(cjs), CJS_RESULT, `npm install, deno, ${method}, CommonJS`);
   }
   typeCheck(app, "deno check", "deno", ["check", "types.ts"]);
 }

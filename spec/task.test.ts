@@ -5,7 +5,7 @@ import { join, relative } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { getContext } from "../mod.ts";
+import { getContext, isMain, task } from "../mod.ts";
 import { startHere, startNotExported } from "./fixtures/caller.ts";
 import { syncWrite, unmarked } from "./fixtures/targets.ts";
 import { ALL_METHODS, METHODS, readJson, runScript, tempDir } from "./helpers.ts";
@@ -132,6 +132,32 @@ for (const method of ALL_METHODS) {
     assert.match(r.stdout, /^process exit code 1$/m);
   });
 }
+
+// CommonJS has no import.meta: its `module` marks targets and guards the main code instead.
+for (const method of ALL_METHODS) {
+  test(`a CommonJS program: require(), task(module, fn), isMain(module) (${method})`, async () => {
+    const r = await runScript("commonjs.cjs", [method]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").pop()!), {
+      cubed: 27,
+      squared: 16,
+      code: 0,
+    });
+  });
+}
+
+test("task() and isMain() take import.meta or a CommonJS module, and refuse the rest", () => {
+  const fn = (x: number) => x;
+  const path = fileURLToPath(TARGETS_URL);
+  assert.equal(task({ filename: path, exports: {} }, fn), fn);
+  assert.equal(isMain({ filename: path, exports: {} }), false, "not the entry module");
+  for (const bad of [undefined, null, {}, { filename: "", exports: {} }, { filename: path }]) {
+    const cjs =
+      /the first argument must be the module's import\.meta \(in CommonJS, its `module`\)/;
+    assert.throws(() => task(bad as never, fn), cjs);
+    assert.throws(() => isMain(bad as never), cjs);
+  }
+});
 
 test("isMain() is true only in the entry module of the main process", async () => {
   const r = await runScript("ismain.ts");

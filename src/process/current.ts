@@ -8,6 +8,7 @@ import { cleanModuleUrl, exitNow } from "../runtime/host.ts";
 import { hostCpuCount, isEntryUrl } from "../runtime/os.ts";
 import { type ProcessInfo, runChildExit, state } from "../state/state.ts";
 import { noteEntryEvaluating } from "../targets/evaluating.ts";
+import { type CommonJsModule, moduleOf } from "../targets/task.ts";
 import { activeProcesses, type Process } from "./process.ts";
 
 export type { ProcessInfo };
@@ -63,17 +64,18 @@ export function cpuCount(): number {
 /**
  * True only in the entry module of the main process: the guard around a program's main code,
  * so that a child importing the module does not run it again (Python's
- * `if __name__ == "__main__"`).
+ * `if __name__ == "__main__"`). In CommonJS, pass the module's `module`: `isMain(module)`.
  * @example
  * ```ts
  * import { isMain } from "multiproc";
  * if (isMain(import.meta)) console.log("main program");
  * ```
  */
-export function isMain(importMeta: ImportMeta): boolean {
+export function isMain(importMeta: ImportMeta | CommonJsModule): boolean {
+  const { url, main: importMetaMain } = moduleOf(importMeta, "isMain(import.meta)");
   if (state().parent !== null) return false;
-  const main = isEntryUrl(importMeta.url, (importMeta as { main?: unknown }).main);
-  if (main) noteEntryEvaluating(cleanModuleUrl(importMeta.url));
+  const main = isEntryUrl(url, importMetaMain);
+  if (main) noteEntryEvaluating(cleanModuleUrl(url));
   return main;
 }
 

@@ -56,29 +56,60 @@ const marks: Marks = processWide<Marks>("taskMarks.v2", () => ({
 }));
 
 /**
+ * A CommonJS module's `module` object, which `task()` and `isMain()` take where a module has no
+ * `import.meta` (a `.cjs` file, or a `.js` one in a package without `"type": "module"`).
+ * @example
+ * ```ts
+ * import { type CommonJsModule, isMain, task } from "multiproc";
+ * declare const module: CommonJsModule; // what every CommonJS module has (main.cjs, say)
+ * const square = task(module, (x: number) => x * x);
+ * module.exports = { square };
+ * if (isMain(module)) console.log("main program");
+ * ```
+ */
+export interface CommonJsModule {
+  /** The module's file, an absolute path. */
+  readonly filename: string;
+  exports: unknown;
+}
+
+/**
+ * The URL of the module whose `import.meta` (or CommonJS `module`) `where` is, and its
+ * `import.meta.main` where the runtime has one; throws a `TypeError` naming `call` otherwise.
+ */
+export function moduleOf(
+  where: ImportMeta | CommonJsModule,
+  call: string,
+): { url: string; main?: unknown } {
+  const w = where as Partial<ImportMeta & CommonJsModule> | null | undefined;
+  if (typeof w?.url === "string") return { url: w.url, main: (w as { main?: unknown }).main };
+  if (typeof w?.filename === "string" && w.filename.length > 0 && "exports" in w) {
+    return { url: pathToFileUrl(w.filename).href };
+  }
+  throw new TypeError(
+    `${call}: the first argument must be the module's import.meta (in CommonJS, its \`module\`), `
+      + `got ${describe(where)}.`,
+  );
+}
+
+/**
  * Marks `fn` as belonging to the module of `importMeta`, so children can find it wherever it is
  * used from: they import that module and take the function its same `task()` call marks there.
  * Call it at the module's top level (not under `isMain`), exported or not. Returns `fn` itself.
+ * In CommonJS, pass the module's `module` instead: `const square = task(module, (x) => x * x)`.
  * @example
  * ```ts
  * import { task } from "multiproc";
  * export const square = task(import.meta, (x: number) => x * x);
  * ```
  */
-export function task<F extends AnyFunction>(importMeta: ImportMeta, fn: F): F {
+export function task<F extends AnyFunction>(importMeta: ImportMeta | CommonJsModule, fn: F): F {
   if (typeof fn !== "function") {
     throw new TypeError(
       `task(import.meta, fn) needs a function, got ${describe(fn)}: pass the function to mark.`,
     );
   }
-  if (typeof importMeta?.url !== "string") {
-    throw new TypeError(
-      `task(import.meta, fn): the first argument must be the module's import.meta, got ${
-        describe(importMeta)
-      }.`,
-    );
-  }
-  const url = cleanModuleUrl(importMeta.url);
+  const url = cleanModuleUrl(moduleOf(importMeta, "task(import.meta, fn)").url);
   let list = marks.byModule.get(url);
   if (!list) marks.byModule.set(url, list = []);
   list.push(fn);
@@ -152,7 +183,8 @@ function notExported(what: string, name: string, searched: string[]): TargetNotF
       + `function's module, so the function must be exported, and the module found in one of `
       + `three ways: mark it where it is defined with \`export const f = task(import.meta, ...)\`; `
       + `pass \`module: import.meta.url\` (or a URL or path) naming the module that exports it; `
-      + `or export it from the module that makes this call.`,
+      + `or export it from the module that makes this call. (In CommonJS: \`task(module, ...)\`, `
+      + `\`module: __filename\`, and \`module.exports\`.)`,
   );
 }
 
