@@ -109,7 +109,9 @@ function makeProject(): string {
   const tgz = readdirSync(dir).find((f) => f.endsWith(".tgz"));
   assert.ok(tgz, "npm pack made no tarball");
 
-  const app = join(dir, "user-app");
+  // A folder name as users have them: a space, a `#` (a URL's fragment mark), parentheses and
+  // a letter outside ASCII, in every path the runtimes write (stack frames, module URLs).
+  const app = join(dir, "user app #1 (\u00fc)");
   mkdirSync(app);
   writeFileSync(
     join(app, "package.json"),

@@ -12,7 +12,11 @@ import { cleanModuleUrl, pathToFileUrl } from "../runtime/host.ts";
 const ROOT = cleanModuleUrl(libraryRootUrl());
 const OWN_DIRS = [`${ROOT}src/`, `${ROOT}dist/`];
 const OWN_FILES = [`${ROOT}mod.ts`, `${ROOT}mod.js`];
-const FRAME = /(?:^|[\s(@])((?:file|https?):\/\/[^\s()]+?|\/[^\s()]+?):(\d+)(?::\d+)?\)?\s*$/;
+/** A stack frame's text up to its location's `:line:column` (and the `)` closing it). */
+const FRAME_END = /^(.*?):\d+(?::\d+)?\)?\s*$/;
+/** Where a frame's location may start: after `at `, ` (` or JSC's `@`. */
+const LOCATION_START = /(?:^\s*at |\s\(|@)/g;
+const LOCATION = /^(?:file:\/\/|https?:\/\/|\/)/;
 
 /** Whether `url` is one of this library's own modules. */
 export function isLibraryUrl(url: string): boolean {
@@ -37,10 +41,37 @@ export function callerOf(): Caller {
 /** URL of the first module on `stack` (by default, the current one) outside this library. */
 export function callerModule(stack = new Error().stack ?? ""): string | undefined {
   for (const line of stack.split("\n").slice(1)) {
-    const m = FRAME.exec(line);
-    if (!m) continue;
-    const url = cleanModuleUrl(m[1].startsWith("/") ? pathToFileUrl(m[1]).href : m[1]);
+    const location = frameLocation(line);
+    if (location === undefined) continue;
+    const url = cleanModuleUrl(location.startsWith("/") ? pathToFileUrl(location).href : location);
     if (!isLibraryUrl(url)) return url;
   }
   return undefined;
+}
+
+/**
+ * The module a stack frame is in, as the runtime wrote it (a URL, or an absolute path on Bun and
+ * for CommonJS on Node), or undefined for a frame of no module file (a runtime's internals,
+ * `eval`, `<anonymous>`). A path may hold spaces and parentheses (`at f (/home/me/My Code
+ * (2)/app.cjs:3:7)`): the location is the earliest candidate after `at `, ` (` or `@` that
+ * starts like one and has its parentheses balanced.
+ */
+export function frameLocation(line: string): string | undefined {
+  const head = FRAME_END.exec(line)?.[1];
+  if (head === undefined) return undefined;
+  for (const m of head.matchAll(LOCATION_START)) {
+    const location = head.slice(m.index + m[0].length);
+    if (LOCATION.test(location) && balanced(location)) return location;
+  }
+  return undefined;
+}
+
+/** Whether every `)` of `text` closes a `(` before it, and every `(` is closed. */
+function balanced(text: string): boolean {
+  let depth = 0;
+  for (const c of text) {
+    if (c === "(") depth++;
+    else if (c === ")" && --depth < 0) return false;
+  }
+  return depth === 0;
 }
