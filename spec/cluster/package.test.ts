@@ -86,7 +86,7 @@ test("the installed package: multiproc worker from its bin, a client importing *
     writeFileSync(
       join(folder, "package.json"),
       JSON.stringify({
-        name: `cluster-${name}`,
+        name: `cluster-${name.replace(/[^a-z]/g, "")}`,
         type: "module",
         private: true,
         overrides: { koffi: `file:${join(MODULES, "koffi")}` },
@@ -100,7 +100,9 @@ test("the installed package: multiproc worker from its bin, a client importing *
     });
     return folder;
   };
-  const app = installIn("app");
+  // The project in a folder named as users' are: a space, a `#`, parentheses, a letter outside
+  // ASCII (in module URLs and paths relative to --root, on both sides).
+  const app = installIn("cluster app #1 (\u00fc)");
   // A second install, as a worker installed apart from the project (globally, or in a tool's
   // folder): its tasks load the project's copy of the package, a second copy in the child.
   const tool = installIn("tool");
