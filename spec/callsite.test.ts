@@ -4,8 +4,12 @@
  * letters outside ASCII), and the frames of no module file skipped.
  */
 import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
+import { pathToFileURL } from "node:url";
 import { callerModule, frameLocation } from "../src/targets/callsite.ts";
+import { tempDir } from "./helpers.ts";
 
 const DIR = "/home/me/My Code #1 (\u00fc)";
 
@@ -65,4 +69,17 @@ test("callerModule() gives the first module outside the library, as a URL", () =
     "file:///home/me/My%20Code%20%231%20(%C3%BC)/app.cjs",
   );
   assert.equal(callerModule(stack.slice(0, 3).join("\n")), undefined, "no caller outside");
+});
+
+// tsx's source maps call a .mts or .cts module .ts when its path has a letter outside ASCII.
+test("callerModule() takes the .mts or .cts module a frame names .ts when only that exists", () => {
+  const dir = join(tempDir(), "\u00fc");
+  mkdirSync(dir);
+  for (const name of ["a.mts", "b.cts", "c.ts", "c.mts"]) writeFileSync(join(dir, name), "");
+  const frame = (name: string) => ["Error", `    at f (${join(dir, name)}:1:2)`].join("\n");
+  const url = (name: string) => pathToFileURL(join(dir, name)).href;
+  assert.equal(callerModule(frame("a.ts")), url("a.mts"));
+  assert.equal(callerModule(frame("b.ts")), url("b.cts"));
+  assert.equal(callerModule(frame("c.ts")), url("c.ts"), "the .ts file exists: taken");
+  assert.equal(callerModule(frame("d.ts")), url("d.ts"), "none exists: as named");
 });

@@ -6,7 +6,7 @@
  * @module
  */
 import { libraryRootUrl } from "../runtime/entry_url.ts";
-import { cleanModuleUrl, pathToFileUrl } from "../runtime/host.ts";
+import { cleanModuleUrl, pathToFileUrl, realpath } from "../runtime/host.ts";
 
 /** The library's root: of `src/` (source) and `dist/` (the bundle's chunks). */
 const ROOT = cleanModuleUrl(libraryRootUrl());
@@ -43,7 +43,9 @@ export function callerModule(stack = new Error().stack ?? ""): string | undefine
   for (const line of stack.split("\n").slice(1)) {
     const location = frameLocation(line);
     if (location === undefined) continue;
-    const url = cleanModuleUrl(location.startsWith("/") ? pathToFileUrl(location).href : location);
+    const url = cleanModuleUrl(
+      location.startsWith("/") ? pathToFileUrl(onDisk(location)).href : location,
+    );
     if (!isLibraryUrl(url)) return url;
   }
   return undefined;
@@ -64,6 +66,29 @@ export function frameLocation(line: string): string | undefined {
     if (LOCATION.test(location) && balanced(location)) return location;
   }
   return undefined;
+}
+
+/**
+ * A frame's module path as it is on disk. tsx's source maps name a `.mts` or `.cts` module `.ts`
+ * when its path has a letter outside ASCII (tsx 4.23, Node 20 and 24: `/home/\u00fc/x.ts` for
+ * /home/\u00fc/x.mts): where the `.ts` file is missing, the sibling that exists is taken.
+ */
+function onDisk(path: string): string {
+  if (!path.endsWith(".ts") || exists(path)) return path;
+  for (const extension of [".mts", ".cts"]) {
+    const sibling = `${path.slice(0, -3)}${extension}`;
+    if (exists(sibling)) return sibling;
+  }
+  return path;
+}
+
+function exists(path: string): boolean {
+  try {
+    realpath(path);
+    return true;
+  } catch {
+    return false; // missing, or not readable here: as it was
+  }
 }
 
 /** Whether every `)` of `text` closes a `(` before it, and every `(` is closed. */
