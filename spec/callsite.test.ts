@@ -48,6 +48,9 @@ test("frameLocation() skips frames of no module file", () => {
       "    at forEach (1:11)",
       "    at processTicksAndRejections (native:7:39)",
       "    at eval (eval at <anonymous> (file:///srv/app/main.ts:1:1), <anonymous>:1:1)",
+      "    at file:///srv/app/[eval1]:1:40",
+      "    at [eval]:1:12",
+      "    at f (file:///srv/app/[stdin]:2:3)",
       "Error: something",
     ]
   ) {

@@ -1,9 +1,10 @@
 /** Helpers shared by the spec files. */
-import { spawn } from "node:child_process";
+import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 
 export const METHODS = ["thread", "process"] as const;
@@ -90,12 +91,23 @@ export interface Ran {
 export function runCommand(
   cmd: string,
   argv: string[],
-  options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+  options: {
+    cwd?: string;
+    env?: Record<string, string | undefined>;
+    timeoutMs?: number;
+    /** Written to the command's standard input (else it has none). */
+    stdin?: string;
+  } = {},
 ): Promise<Ran> {
-  const { cwd, env, timeoutMs = 30_000 } = options;
+  const { cwd, env, timeoutMs = 30_000, stdin } = options;
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, argv, {
+      cwd,
+      env,
+      stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+    if (stdin !== undefined) child.stdin!.end(stdin);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

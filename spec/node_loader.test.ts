@@ -181,7 +181,9 @@ test("a thread child of the package defers tsx as a process child does; of the s
     ],
   );
   assert.deepEqual(built?.execArgv, ["--enable-source-maps", "--require=./setup.cjs", "--test"]);
-  assert.deepEqual(JSON.parse(built?.env[DEFERRED_LOADER_VARIABLE] ?? "[]"), [["--import", esm]]);
+  assert.deepEqual(JSON.parse(built?.env?.[DEFERRED_LOADER_VARIABLE] ?? "[]"), [
+    ["--import", esm],
+  ]);
   // The checkout's entry is TypeScript, or there is no tsx: the worker inherits the flags.
   const source = pathToFileURL(join(ROOT, "src/entry/worker_thread.ts")).href;
   assert.equal(threadChildLoader(source, argv), undefined);
@@ -189,4 +191,36 @@ test("a thread child of the package defers tsx as a process child does; of the s
     threadChildLoader("file:///x/worker_thread-entry.js", ["--import=./otel.mjs"]),
     undefined,
   );
+});
+
+// Under `node -e`, a "process" child given the parent's flags ran the parent's program again
+// (each one starting a pool: a fork bomb), and a worker thread refused `--input-type`.
+test("the parent's program given as text (-e, -p, --input-type, -i) reaches no child", {
+  skip,
+}, () => {
+  const keep = ["--enable-source-maps", "--import=./otel.mjs"];
+  for (
+    const program of [
+      ["-e", "code()"],
+      ["--eval", "code()"],
+      ["--eval=code()"],
+      ["-p", "code()"],
+      ["-pe", "code()"],
+      ["--print", "code()"],
+      ["--input-type=module", "-e", "code()"],
+      ["--input-type", "module"],
+      ["-i", "-e", "code()"],
+      ["--interactive"],
+      ["--check"],
+    ]
+  ) {
+    const argv = [keep[0], ...program, keep[1]];
+    const what = JSON.stringify(argv);
+    const child = processChildLoader("file:///x/process-entry.js", () => false, argv);
+    assert.deepEqual(child.execArgv, keep, what);
+    const thread = threadChildLoader("file:///x/worker_thread-entry.js", argv);
+    assert.deepEqual(thread?.execArgv, keep, what);
+    const source = pathToFileURL(join(ROOT, "src/entry/worker_thread.ts")).href;
+    assert.deepEqual(threadChildLoader(source, argv)?.execArgv, keep, `${what}, sources`);
+  }
 });

@@ -184,8 +184,16 @@ function withoutFlags(execArgv: readonly string[], drop: (flag: string) => boole
 }
 
 /**
+ * Flags that give the parent's program instead of a script (`-e`/`--eval`, `-p`/`--print`,
+ * `-pe`, `--input-type`, `-i`, `--check`), which a child must not get: with them it runs the
+ * parent's code again instead of its entry (under `node -e`, every `"process"` child ran the
+ * program and started a pool of its own, and so on), and a worker thread refuses to start.
+ */
+const INPUT_FLAG = /^(?:--(?:eval|print|input-type|interactive|check)(?:=|$)|-(?:[ep]{1,2}|i|c)$)/;
+
+/**
  * The `execArgv` and extra environment of a `"process"` child: the parent's flags (`execArgv`)
- * without those `isParentOnly` names, and without tsx's when the child's entry `entryUrl` is
+ * without the parent's program (`INPUT_FLAG`) and those `isParentOnly` names, and without tsx's when the child's entry `entryUrl` is
  * JavaScript: those go in the environment, loaded before the child first imports a module of
  * the program's (`prepareImport`). A TypeScript entry (a checkout's sources) starts under them: tsx's
  * cached transpilation of the library's ~70 modules is quicker than Node's own type stripping.
@@ -195,7 +203,7 @@ export function processChildLoader(
   isParentOnly: (flag: string) => boolean,
   execArgv: readonly string[] = globalThis.process.execArgv,
 ): { execArgv: string[]; env?: Record<string, string> } {
-  const argv = withoutFlags(execArgv, isParentOnly);
+  const argv = withoutFlags(execArgv, (flag) => INPUT_FLAG.test(flag) || isParentOnly(flag));
   if (TS_EXTENSION.test(cleanModuleUrl(entryUrl))) return { execArgv: argv };
   const tsx = loaderFlags(argv).filter((f) => {
     const path = f.kind === "--loader" ? undefined : loaderPath(f.specifier);
@@ -216,17 +224,17 @@ export function processChildLoader(
 
 /**
  * The `execArgv` and extra environment of a Node worker thread whose entry is `entryUrl`, when
- * they differ from what it would inherit: the parent's flags without tsx's, which go in the
- * environment (as `processChildLoader` does for a `"process"` child) for `prepareImport` to load
- * before the thread first imports a module of the program's own. `undefined` when the thread
- * inherits the parent's flags as they are (a TypeScript entry, or no tsx among the flags).
+ * they differ from what it would inherit: the parent's flags without its program's (`-e` and
+ * the like) and without tsx's, which go in the environment (as `processChildLoader` does for a
+ * `"process"` child) for `prepareImport` to load before the thread first imports a module of the
+ * program's own. `undefined` when the thread inherits the parent's flags as they are.
  */
 export function threadChildLoader(
   entryUrl: string,
   execArgv: readonly string[] = globalThis.process.execArgv,
-): { execArgv: string[]; env: Record<string, string> } | undefined {
-  const { execArgv: argv, env } = processChildLoader(entryUrl, () => false, execArgv);
-  return env ? { execArgv: argv, env } : undefined;
+): { execArgv: string[]; env?: Record<string, string> } | undefined {
+  const loader = processChildLoader(entryUrl, () => false, execArgv);
+  return loader.env || loader.execArgv.length !== execArgv.length ? loader : undefined;
 }
 
 /**
@@ -244,11 +252,11 @@ export function nodeWorker(
 ): import("node:worker_threads").Worker {
   const loader = entryUrl === undefined ? undefined : threadChildLoader(entryUrl);
   if (loader) {
-    const env = { ...globalThis.process.env, ...loader.env };
+    const env = loader.env && { env: { ...globalThis.process.env, ...loader.env } };
     let execArgv = loader.execArgv;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        return new Worker(source, { ...options, execArgv, env });
+        return new Worker(source, { ...options, execArgv, ...env });
       } catch (error) {
         const refused = refusedWorkerFlags(error);
         if (!refused) throw error;

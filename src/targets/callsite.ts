@@ -17,6 +17,8 @@ const FRAME_END = /^(.*?):\d+(?::\d+)?\)?\s*$/;
 /** Where a frame's location may start: after `at `, ` (` or JSC's `@`. */
 const LOCATION_START = /(?:^\s*at |\s\(|@)/g;
 const LOCATION = /^(?:file:\/\/|https?:\/\/|\/)/;
+/** Code of no file: Node names an ES module given by `-e` or stdin `[eval1]` in the cwd. */
+const NO_FILE = /\/\[(?:eval|stdin|worker eval)\d*\]$/;
 
 /** Whether `url` is one of this library's own modules. */
 export function isLibraryUrl(url: string): boolean {
@@ -54,7 +56,7 @@ export function callerModule(stack = new Error().stack ?? ""): string | undefine
 /**
  * The module a stack frame is in, as the runtime wrote it (a URL, or an absolute path on Bun and
  * for CommonJS on Node), or undefined for a frame of no module file (a runtime's internals,
- * `eval`, `<anonymous>`). A path may hold spaces and parentheses (`at f (/home/me/My Code
+ * `eval`, `<anonymous>`, Node's `[eval1]` for `-e` and stdin). A path may hold spaces and parentheses (`at f (/home/me/My Code
  * (2)/app.cjs:3:7)`): the location is the earliest candidate after `at `, ` (` or `@` that
  * starts like one and has its parentheses balanced.
  */
@@ -63,7 +65,9 @@ export function frameLocation(line: string): string | undefined {
   if (head === undefined) return undefined;
   for (const m of head.matchAll(LOCATION_START)) {
     const location = head.slice(m.index + m[0].length);
-    if (LOCATION.test(location) && balanced(location)) return location;
+    if (LOCATION.test(location) && balanced(location)) {
+      return NO_FILE.test(location) ? undefined : location;
+    }
   }
   return undefined;
 }

@@ -177,7 +177,10 @@ export class TargetNotFound extends TypeError {}
 
 /** The error for a target that is not where a child can find it. */
 function notExported(what: string, name: string, searched: string[]): TargetNotFound {
-  const where = searched.length ? searched.map((u) => `'${u}'`).join(" or ") : "no module";
+  const where = searched.length
+    ? searched.map((u) => `'${u}'`).join(" or ")
+    : "any module: it comes from code of no module file (\`node -e\`, an eval, the REPL, stdin), "
+      + "which a child cannot import";
   return new TargetNotFound(
     `${what}: target '${name}' is not exported from ${where}. A child imports the `
       + `function's module, so the function must be exported, and the module found in one of `
