@@ -144,3 +144,11 @@ const ERROR_CLASSES: Record<string, new(message?: string, options?: ErrorOptions
   ProcessError,
   AuthenticationError,
 };
+
+/**
+ * `cause`'s message as a clause to continue in a sentence of ours: without its closing period
+ * (structured clone's say "... could not be cloned.").
+ */
+export function clauseOf(cause: unknown): string {
+  return String((cause as Error | null)?.message ?? cause).replace(/\.+$/, "");
+}

@@ -8,6 +8,7 @@
  * argument, never from module state.
  * @module
  */
+import { clauseOf } from "../core/errors.ts";
 import { memoryOf } from "../core/start_method.ts";
 import {
   checkStartMethod,
@@ -166,7 +167,7 @@ export function crossesAsIs(arg: unknown): boolean {
  */
 export function notCloneable(what: string, cause: unknown): TypeError {
   return new TypeError(
-    `${what} cannot be sent to a child: ${(cause as Error)?.message ?? cause}. `
+    `${what} cannot be sent to a child: ${clauseOf(cause)}. `
       + `Pass data that structured clone accepts (no functions, class instances lose their `
       + `methods), or a shared object such as Value, SharedArray, Queue or Lock.`,
     { cause },

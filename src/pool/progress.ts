@@ -5,7 +5,7 @@
  * the reporter is process-wide (`core/process_wide.ts`).
  * @module
  */
-import { ProcessError } from "../core/errors.ts";
+import { clauseOf, ProcessError } from "../core/errors.ts";
 import { readGlobal, writeGlobal } from "../core/process_wide.ts";
 import { sharedKindIn } from "../handles/handle.ts";
 import { state } from "../state/state.ts";
@@ -90,7 +90,7 @@ function checkSendable(value: unknown): void {
     structuredClone(value);
   } catch (error) {
     throw new TypeError(
-      `progress(): the value cannot be sent to the parent: ${(error as Error).message}. `
+      `progress(): the value cannot be sent to the parent: ${clauseOf(error)}. `
         + `Report data that structured clone accepts (no functions; class instances lose their `
         + `methods).`,
       { cause: error },

@@ -3,6 +3,7 @@
  * sent, one at a time and in order, and sends results back in batches.
  * @module
  */
+import { clauseOf } from "../core/errors.ts";
 import { decodeValue } from "../handles/handle.ts";
 import { state, whileBootstrapping } from "../state/state.ts";
 import { findTarget, type TargetRef } from "../targets/task.ts";
@@ -114,7 +115,9 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
           channel.send({ op: "done", results: one, busyMs: 0 });
         } catch (error) {
           const wire = toWire(error);
-          wire.message = `the task's result cannot be sent back to the parent: ${wire.message}`;
+          wire.message = `the task's result cannot be sent back to the parent: `
+            + `${clauseOf(wire.message)}. Return data that structured clone accepts (no `
+            + `functions or symbols; class instances lose their methods).`;
           channel.send({ op: "done", results: [one[0], 0, wire], busyMs: 0 });
         }
       }
