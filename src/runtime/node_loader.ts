@@ -193,10 +193,11 @@ const INPUT_FLAG = /^(?:--(?:eval|print|input-type|interactive|check)(?:=|$)|-(?
 
 /**
  * The `execArgv` and extra environment of a `"process"` child: the parent's flags (`execArgv`)
- * without the parent's program (`INPUT_FLAG`) and those `isParentOnly` names, and without tsx's when the child's entry `entryUrl` is
- * JavaScript: those go in the environment, loaded before the child first imports a module of
- * the program's (`prepareImport`). A TypeScript entry (a checkout's sources) starts under them: tsx's
- * cached transpilation of the library's ~70 modules is quicker than Node's own type stripping.
+ * without the parent's program (`INPUT_FLAG`) and those `isParentOnly` names, and without tsx's
+ * when the child's entry `entryUrl` is JavaScript: those go in the environment, loaded before the
+ * child first imports a module of the program's (`prepareImport`). A TypeScript entry (a
+ * checkout's sources) starts under them: tsx's cached transpilation of the library's ~70 modules
+ * is quicker than Node's own type stripping.
  */
 export function processChildLoader(
   entryUrl: string,

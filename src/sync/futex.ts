@@ -13,7 +13,10 @@ import { endIfTerminated, isThreadChild, LIVENESS_CHECK_MS } from "./owner.ts";
 
 const INT_MAX = 0x7fffffff;
 const PARENT_CHECK_MS = 250;
-/** How long a waiter spins before it sleeps (a time, not a count: loads cost 3-20 ns by runtime). */
+/**
+ * How long a waiter spins before it sleeps (a time, not a count: a load costs 3-20 ns, by
+ * runtime).
+ */
 const SPIN_MS = 0.02;
 
 /** Int32 words over a block, with wait and wake. */

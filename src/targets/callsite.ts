@@ -56,9 +56,9 @@ export function callerModule(stack = new Error().stack ?? ""): string | undefine
 /**
  * The module a stack frame is in, as the runtime wrote it (a URL, or an absolute path on Bun and
  * for CommonJS on Node), or undefined for a frame of no module file (a runtime's internals,
- * `eval`, `<anonymous>`, Node's `[eval1]` for `-e` and stdin). A path may hold spaces and parentheses (`at f (/home/me/My Code
- * (2)/app.cjs:3:7)`): the location is the earliest candidate after `at `, ` (` or `@` that
- * starts like one and has its parentheses balanced.
+ * `eval`, `<anonymous>`, Node's `[eval1]` for `-e` and stdin). A path may hold spaces and
+ * parentheses (`at f (/home/me/My Code (2)/app.cjs:3:7)`): the location is the earliest
+ * candidate after `at `, ` (` or `@` that starts like one and has its parentheses balanced.
  */
 export function frameLocation(line: string): string | undefined {
   const head = FRAME_END.exec(line)?.[1];
@@ -86,6 +86,7 @@ function onDisk(path: string): string {
   return path;
 }
 
+/** Whether `path` is there (and readable here). */
 function exists(path: string): boolean {
   try {
     realpath(path);
