@@ -72,6 +72,16 @@ test("callerModule() gives the first module outside the library, as a URL", () =
     "file:///home/me/My%20Code%20%231%20(%C3%BC)/app.cjs",
   );
   assert.equal(callerModule(stack.slice(0, 3).join("\n")), undefined, "no caller outside");
+  // Deno's frames in a Web Worker hold file URLs decoded: taken as the same module's URL.
+  const inWorker = [
+    "Error",
+    `    at resolveTarget (${own}:1:1)`,
+    `    at file://${DIR}/app.ts:3:7`,
+  ];
+  assert.equal(
+    callerModule(inWorker.join("\n")),
+    "file:///home/me/My%20Code%20%231%20(%C3%BC)/app.ts",
+  );
 });
 
 // tsx's source maps call a .mts or .cts module .ts when its path has a letter outside ASCII.

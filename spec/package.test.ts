@@ -63,6 +63,7 @@ const CJS_RESULT = {
   squared: 49,
   cubed: 27,
   map: [1, 4, 9],
+  nested: 25,
   hidden: true,
   total: 1000,
   codes: [0, 0],
@@ -86,7 +87,8 @@ test("npm pack, then npm install and bun add of the tarball, run with Node, Bun 
       ["bun", ["add"], "bun"],
     ] as const
   ) {
-    const app = join(dir, `${tool}-app`);
+    // A folder named as users' are: a space, `#`, parentheses, a letter outside ASCII.
+    const app = join(dir, `${tool} app #1 (\u00fc)`);
     mkdirSync(app);
     // The one runtime dependency comes from this checkout's node_modules, not the registry.
     writeFileSync(

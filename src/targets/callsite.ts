@@ -17,6 +17,12 @@ const FRAME_END = /^(.*?):\d+(?::\d+)?\)?\s*$/;
 /** Where a frame's location may start: after `at `, ` (` or JSC's `@`. */
 const LOCATION_START = /(?:^\s*at |\s\(|@)/g;
 const LOCATION = /^(?:file:\/\/|https?:\/\/|\/)/;
+/**
+ * A `file:` URL written decoded (a space, `#` or a letter outside ASCII as it is): Deno's frames
+ * in a Web Worker are (`at file:///home/me/My Code/app.ts:3:7`, where `import.meta.url` has
+ * `My%20Code`).
+ */
+const DECODED_FILE_URL = /^file:\/\/[^\s#\u0080-\uffff]*[\s#\u0080-\uffff]/;
 /** Code of no file: Node names an ES module given by `-e` or stdin `[eval1]` in the cwd. */
 const NO_FILE = /\/\[(?:eval|stdin|worker eval)\d*\]$/;
 
@@ -46,7 +52,11 @@ export function callerModule(stack = new Error().stack ?? ""): string | undefine
     const location = frameLocation(line);
     if (location === undefined) continue;
     const url = cleanModuleUrl(
-      location.startsWith("/") ? pathToFileUrl(onDisk(location)).href : location,
+      location.startsWith("/")
+        ? pathToFileUrl(onDisk(location)).href
+        : DECODED_FILE_URL.test(location)
+        ? pathToFileUrl(location.slice("file://".length)).href
+        : location,
     );
     if (!isLibraryUrl(url)) return url;
   }
