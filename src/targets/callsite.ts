@@ -50,17 +50,20 @@ export function callerOf(): Caller {
 export function callerModule(stack = new Error().stack ?? ""): string | undefined {
   for (const line of stack.split("\n").slice(1)) {
     const location = frameLocation(line);
-    if (location === undefined) continue;
-    const url = cleanModuleUrl(
-      location.startsWith("/")
-        ? pathToFileUrl(onDisk(location)).href
-        : DECODED_FILE_URL.test(location)
-        ? pathToFileUrl(location.slice("file://".length)).href
-        : location,
-    );
-    if (!isLibraryUrl(url)) return url;
+    if (location === undefined || isLibraryUrl(urlOf(location))) continue;
+    // Only the caller's own path is looked for on disk (not each of the library's frames).
+    return urlOf(location.startsWith("/") ? onDisk(location) : location);
   }
   return undefined;
+}
+
+/** A frame's location as a module URL, encoded as `import.meta.url` is. */
+function urlOf(location: string): string {
+  if (location.startsWith("/")) return cleanModuleUrl(pathToFileUrl(location).href);
+  if (DECODED_FILE_URL.test(location)) {
+    return cleanModuleUrl(pathToFileUrl(location.slice("file://".length)).href);
+  }
+  return cleanModuleUrl(location);
 }
 
 /**
