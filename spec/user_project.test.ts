@@ -39,6 +39,7 @@ const BUSY_ORPHAN = fileURLToPath(
   new URL("./fixtures/user_project/busy_orphan.ts", import.meta.url),
 );
 const UNGUARDED = fileURLToPath(new URL("./fixtures/user_project/unguarded.ts", import.meta.url));
+const VITEST_PROJECT = fileURLToPath(new URL("./fixtures/vitest_project/", import.meta.url));
 const NODE20 = process.execPath;
 const NODE22 = join(MODULES, "node22", "bin", "node");
 const NODE24 = join(MODULES, "node24", "bin", "node");
@@ -96,8 +97,8 @@ function setup(cmd: string, args: string[], cwd: string): string {
   }
 }
 
-/** Packs a copy of the checkout's sources; installs the tarball and tsx in a fresh project. */
-function makeProject(): string {
+/** Packs a copy of the checkout's sources, in a new temporary folder; the tarball's path. */
+function pack(): string {
   const dir = tempDir();
   const copy = join(dir, "checkout");
   mkdirSync(copy);
@@ -108,11 +109,16 @@ function makeProject(): string {
   setup("npm", ["pack", "--pack-destination", dir], copy);
   const tgz = readdirSync(dir).find((f) => f.endsWith(".tgz"));
   assert.ok(tgz, "npm pack made no tarball");
+  return join(dir, tgz);
+}
 
-  // A folder name as users have them: a space, a `#` (a URL's fragment mark), parentheses and
-  // a letter outside ASCII, in every path the runtimes write (stack frames, module URLs).
-  const app = join(dir, "user app #1 (\u00fc)");
-  mkdirSync(app);
+/**
+ * Installs the tarball `tgz` in the project folder `app` (made if missing), and links the tools
+ * `tools` from this checkout's node_modules after the install (an install would prune them);
+ * their own dependencies resolve from the links' targets.
+ */
+function install(app: string, tgz: string, tools: string[]): void {
+  mkdirSync(app, { recursive: true });
   writeFileSync(
     join(app, "package.json"),
     JSON.stringify({
@@ -123,15 +129,35 @@ function makeProject(): string {
       overrides: { koffi: `file:${join(MODULES, "koffi")}` },
     }),
   );
-  setup("npm", ["install", "--no-audit", "--no-fund", join(dir, tgz)], app);
-  // tsx, linked after the install (an install would prune it); its dependencies resolve from
-  // the link's target, this checkout's node_modules.
-  symlinkSync(join(MODULES, "tsx"), join(app, "node_modules", "tsx"), "dir");
+  setup("npm", ["install", "--no-audit", "--no-fund", tgz], app);
+  for (const tool of tools) {
+    symlinkSync(join(MODULES, tool), join(app, "node_modules", tool), "dir");
+  }
+}
+
+/** The tarball installed with tsx in a fresh project, and the programs it runs. */
+function makeProject(tgz: string): string {
+  // A folder name as users have them: a space, a `#` (a URL's fragment mark), parentheses and
+  // a letter outside ASCII, in every path the runtimes write (stack frames, module URLs).
+  const app = join(dirname(tgz), "user app #1 (\u00fc)");
+  install(app, tgz, ["tsx"]);
   mkdirSync(join(app, "node_modules", ".bin"), { recursive: true });
   symlinkSync("../tsx/dist/cli.mjs", join(app, "node_modules", ".bin", "tsx"));
   copyFileSync(APP, join(app, "app.ts"));
   copyFileSync(BUSY_ORPHAN, join(app, "busy_orphan.ts"));
   copyFileSync(UNGUARDED, join(app, "unguarded.ts"));
+  return app;
+}
+
+/**
+ * The tarball installed with vitest (and tsx) in a fresh project of targets and their tests
+ * (fixtures/vitest_project). Its folder has a space, parentheses and a letter outside ASCII but
+ * no `#`, in which vitest 4 itself finds no test file ("Cannot find module '/test/...'").
+ */
+function makeVitestProject(tgz: string): string {
+  const app = join(dirname(tgz), "vitest app (\u00fc)");
+  cpSync(VITEST_PROJECT, app, { recursive: true });
+  install(app, tgz, ["vitest", "tsx"]);
   return app;
 }
 
@@ -160,6 +186,9 @@ const MORE_ARGS = ["a b", "--label=ü"];
 
 const RUN_TIMEOUT_MS = 90_000;
 
+/** Node's options that load tsx in every process, as a user runs a tool under tsx. */
+const TSX_OPTIONS = { NODE_OPTIONS: "--import tsx" };
+
 interface Run {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -168,14 +197,14 @@ interface Run {
 }
 
 /**
- * Runs `argv` in `cwd` to its end. Past the timeout the whole process group (the program and
+ * Runs `argv` in `cwd` to its end, with the variables `more` added to the environment. Past the timeout the whole process group (the program and
  * any children it started) is killed and the run fails.
  */
-function run(argv: string[], cwd: string): Promise<Run> {
+function run(argv: string[], cwd: string, more: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), {
       cwd,
-      env: env(),
+      env: { ...env(), ...more },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
@@ -231,7 +260,8 @@ test(
   },
   async (t) => {
     const t0 = performance.now();
-    const app = makeProject();
+    const tgz = pack();
+    const app = makeProject(tgz);
     t.diagnostic(`packed and installed in ${Math.round(performance.now() - t0)} ms: ${app}`);
 
     for (const way of WAYS) {
@@ -327,6 +357,41 @@ test(
             // ended
           }
         }
+      });
+    }
+
+    // A user's vitest tests of code that uses the library: its targets in src/, loaded by the
+    // runtime (vitest.config.ts lists them in `test.server.deps.external`), every start method.
+    const tests = makeVitestProject(tgz);
+    const vitest = join(tests, "node_modules", "vitest", "vitest.mjs");
+    const VITEST_WAYS = [
+      { name: "Node 20, NODE_OPTIONS=--import tsx", node: NODE20, more: TSX_OPTIONS },
+      { name: "Node 22, no loader", node: NODE22, more: {} },
+      { name: "Node 24, no loader", node: NODE24, more: {} },
+    ];
+    for (const way of VITEST_WAYS) {
+      const name = `${way.name}: vitest run, the targets' modules external`;
+      await t.test(name, { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+        const r = await run([way.node, vitest, "run"], tests, way.more);
+        assert.match(r.stdout, /Tests\s+6 passed \(6\)/, `${name}\n${output(r)}`);
+        assert.equal(r.code, 0, `${name}\n${output(r)}`);
+      });
+    }
+    // Without that setting, vitest's module runner loads src/ as well: every test fails, with an
+    // error that says what to change (on Node 20 with no loader, also for TypeScript).
+    for (const way of [VITEST_WAYS[2], { name: "Node 20, no loader", node: NODE20, more: {} }]) {
+      const name = `${way.name}: vitest run, the targets' modules in vitest's runner`;
+      await t.test(name, { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+        const r = await run(
+          [way.node, vitest, "run", "--config", "vitest.runner.config.ts"],
+          tests,
+        );
+        assert.match(r.stdout, /Tests\s+6 failed \(6\)/, `${name}\n${output(r)}`);
+        const advice = (r.stdout + r.stderr).match(
+          /Under vitest, .*?test\.server\.deps\.external/g,
+        );
+        assert.ok(advice && advice.length >= 6, `${name}: no advice in each error\n${output(r)}`);
+        assert.equal(r.code, 1, `${name}\n${output(r)}`);
       });
     }
     t.diagnostic(`all cases in ${Math.round(performance.now() - t0)} ms`);

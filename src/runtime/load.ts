@@ -6,6 +6,7 @@
  */
 import { runtime } from "./detect.ts";
 import { cleanModuleUrl } from "./host.ts";
+import { moduleRunnerAdvice } from "./module_runner.ts";
 import { nodeStripsTypes, prepareImport, TS_EXTENSION } from "./node_loader.ts";
 
 /** Namespaces imported so far: a second import of one (a warm spare's target) takes no trip. */
@@ -33,7 +34,8 @@ async function importFresh(url: string): Promise<Record<string, unknown>> {
       `Cannot load TypeScript module '${url}': Node ${globalThis.process.version} `
         + (nodeStripsTypes() ? "" : "does not strip types and ")
         + `the program runs under no TypeScript loader its children could reuse. Run it under `
-        + `tsx (node --import tsx), on Node 22.18 or later, or as compiled JavaScript.`,
+        + `tsx (node --import tsx), on Node 22.18 or later, or as compiled JavaScript.`
+        + moduleRunnerAdvice(),
       { cause: error },
     );
   }

@@ -14,6 +14,7 @@
 import { processWide } from "../core/process_wide.ts";
 import { cleanModuleUrl, pathToFileUrl } from "../runtime/host.ts";
 import { importModule } from "../runtime/load.ts";
+import { moduleRunnerAdvice } from "../runtime/module_runner.ts";
 import { refuseStartWhileBootstrapping } from "../state/state.ts";
 import type { Caller } from "./callsite.ts";
 import { isEvaluating } from "./evaluating.ts";
@@ -161,9 +162,10 @@ export async function resolveTarget(
     try {
       ns = await importModule(url);
     } catch (error) {
-      throw new Error(`${what}: cannot import module '${url}' to find '${fnName(fn)}'.`, {
-        cause: error,
-      });
+      throw new Error(
+        `${what}: cannot import module '${url}' to find '${fnName(fn)}'.${moduleRunnerAdvice()}`,
+        { cause: error },
+      );
     }
     for (const [exportName, value] of Object.entries(ns)) {
       if (value === fn) return { url, name: fn.name, exportName };
@@ -187,7 +189,7 @@ function notExported(what: string, name: string, searched: string[]): TargetNotF
       + `three ways: mark it where it is defined with \`export const f = task(import.meta, ...)\`; `
       + `pass \`module: import.meta.url\` (or a URL or path) naming the module that exports it; `
       + `or export it from the module that makes this call. (In CommonJS: \`task(module, ...)\`, `
-      + `\`module: __filename\`, and \`module.exports\`.)`,
+      + `\`module: __filename\`, and \`module.exports\`.)${moduleRunnerAdvice()}`,
   );
 }
 
@@ -217,8 +219,11 @@ export async function findTarget(ref: TargetRef, what: string): Promise<AnyFunct
     if (found) return found;
     throw new TargetNotFound(
       `${what}: the function '${name}' marked by task() in '${ref.url}' was not marked when the `
-        + `child imported that module. Call task(import.meta, fn) at the module's top level, `
-        + `not under isMain(import.meta) or inside a function that only the main program calls.`,
+        + `child imported that module.${
+          moduleRunnerAdvice()
+          || ` Call task(import.meta, fn) at the module's top level, not under `
+            + `isMain(import.meta) or inside a function that only the main program calls.`
+        }`,
     );
   }
   const exported = Object.values(ns).filter((v): v is AnyFunction =>
