@@ -6,13 +6,14 @@
  * type-checked as a TypeScript project that checks its libraries does (npm install only);
  * a CommonJS program too (`require()`, `task(module, fn)`, `isMain(module)`: package_app.cjs);
  * then `examples/zx-parallel.mjs` run there by the installed zx, on each runtime, under both
- * start methods. Nothing comes from the network: the registry is pointed at a closed loopback
+ * start methods; and the program bundled by esbuild (the package external; inside, where
+ * starting a child must fail clearly) and by `bun build --compile`. Nothing comes from the network: the registry is pointed at a closed loopback
  * port and koffi is taken from this checkout. Runs once, in the Node job (it builds and
  * installs). Deno runs the npm-installed program too (under every start method) and checks the
  * published types (deno check).
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import {
   copyFileSync,
   mkdirSync,
@@ -130,8 +131,54 @@ test("npm pack, then npm install and bun add of the tarball, run with Node, Bun 
     }
     if (tool === "npm") runWithDeno(app);
     checkZxExample(app, runtime);
+    checkBundled(app, runtime);
   }
 });
+
+/**
+ * The program bundled by esbuild, as apps are for deployment: with the package external it runs
+ * as before; with the library bundled in, the files a child starts from are not there, and
+ * starting one fails with an error that says so and what to do (no "module not found" from a
+ * child that died). Bun's single-file executable (`bun build --compile`) likewise.
+ */
+function checkBundled(app: string, runtime: "node" | "bun"): void {
+  const exe = runtime === "node" ? process.execPath : "bun";
+  const esbuild = (out: string, ...flags: string[]) => {
+    const options = ["--bundle", "--platform=node", "--format=esm", "--log-level=error"];
+    run(join(BIN, "esbuild"), ["app.mjs", ...options, `--outfile=${out}`, ...flags], app);
+  };
+  esbuild("out/external.mjs", "--external:multiproc");
+  esbuild("out/inside.mjs");
+  const inside = [{
+    where: `${runtime}, esbuild, multiproc inside`,
+    argv: [exe, "out/inside.mjs"],
+  }];
+  if (runtime === "bun") {
+    run("bun", ["build", "--compile", "app.mjs", "--outfile", "out/app-exe"], app);
+    inside.push({ where: "bun build --compile", argv: [join(app, "out", "app-exe")] });
+  }
+  for (const method of ALL_METHODS) {
+    const out = run(exe, ["out/external.mjs", method], app);
+    assert.deepEqual(lastJson(out), APP_RESULT, `${runtime}, esbuild, external, ${method}`);
+    for (const { where, argv: [cmd, ...args] } of inside) {
+      const r = spawnSync(cmd, [...args, method], {
+        cwd: app,
+        encoding: "utf8",
+        env: { ...process.env, ...OFFLINE },
+        timeout: 60_000,
+      });
+      const said = `${where}, ${method}: exit ${r.status}\n${r.stdout}\n${r.stderr}`;
+      assert.equal(r.signal, null, `${said}\n(ended by a signal: the timeout?)`);
+      assert.notEqual(r.status, 0, said);
+      assert.match(
+        r.stderr,
+        /multiproc cannot start a child: its entry script '[^']+' is missing/,
+        said,
+      );
+      assert.match(r.stderr, /--external:multiproc/, said);
+    }
+  }
+}
 
 /**
  * Deno running the npm-installed package (a project with a package.json: Deno resolves

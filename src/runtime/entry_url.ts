@@ -4,7 +4,7 @@
  * the built package, the bundle's entry files beside its chunks (`dist/`).
  * @module
  */
-import { libraryExtension } from "./host.ts";
+import { fileExists, fileUrlToPath, libraryExtension } from "./host.ts";
 
 /** Set to `true` by the package build (scripts/build.mjs), which bundles into one directory. */
 declare const MULTIPROC_BUNDLED: boolean | undefined;
@@ -25,6 +25,36 @@ export function entryUrl(kind: keyof typeof ENTRIES): string {
   const name = ENTRIES[kind];
   if (bundled) return new URL(`./${name}-entry.js`, import.meta.url).href;
   return new URL(`../entry/${name}${libraryExtension(import.meta.url)}`, import.meta.url).href;
+}
+
+/** `entryUrl(kind)` for a child about to start: throws if its file is missing (`present`). */
+export function entryToStart(kind: keyof typeof ENTRIES): string {
+  return present(entryUrl(kind));
+}
+
+/** Entry scripts found where `entryUrl` says. */
+const found = new Set<string>();
+
+/**
+ * `url`, once its file is known to be there (or cannot be checked: not a file, or Deno without
+ * read access). A program that bundled the library into its own code (esbuild, webpack, `bun
+ * build`, `deno compile`) left the entry scripts behind: a child would fail to start, with only the
+ * runtime's "module not found" to say why.
+ */
+function present(url: string): string {
+  if (found.has(url) || !url.startsWith("file:")) return url;
+  const path = fileUrlToPath(url);
+  if (fileExists(path) === false) {
+    throw new Error(
+      `multiproc cannot start a child: its entry script '${path}' is missing. The library's `
+        + `code was bundled into the program (by esbuild, webpack, rollup, \`bun build\`, \`deno `
+        + `compile\`, ...), which leaves out the files a child starts from: keep "multiproc" `
+        + `external to the bundle (esbuild: --external:multiproc) and install it beside the `
+        + `program (node_modules/multiproc).`,
+    );
+  }
+  found.add(url);
+  return url;
 }
 
 /** URL of the module that exports `poolWorker`, the target of every pool worker. */

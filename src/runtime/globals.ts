@@ -37,6 +37,7 @@ export interface DenoNamespace {
     };
   };
   readonly build: { readonly os: string };
+  readonly errors: { readonly NotFound: abstract new(...args: never[]) => Error };
   readFileSync(path: string): Uint8Array;
   statSync(path: string): { isFile: boolean };
   readTextFileSync(path: string): string;

@@ -79,6 +79,18 @@ export function realpath(path: string): string {
   return fs ? fs.realpathSync(path) : deno().realPathSync(path);
 }
 
+/** Whether a file is at `path`; `undefined` when that cannot be known (Deno without read access). */
+export function fileExists(path: string): boolean | undefined {
+  const fs = nodeFs();
+  if (fs) return fs.existsSync(path);
+  try {
+    deno().statSync(path);
+    return true;
+  } catch (error) {
+    return error instanceof deno().errors.NotFound ? false : undefined;
+  }
+}
+
 /** The contents of the UTF-8 text file at `path`. */
 export function readTextFile(path: string): string {
   const fs = nodeFs();

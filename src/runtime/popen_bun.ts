@@ -3,7 +3,7 @@
  * @module
  */
 import { deathSignalPrefix } from "./death_signal.ts";
-import { entryUrl } from "./entry_url.ts";
+import { entryToStart } from "./entry_url.ts";
 import { bun } from "./globals.ts";
 import { fileUrlToPath } from "./host.ts";
 import { signalExitCode } from "./os.ts";
@@ -17,7 +17,7 @@ export function launchBunSpawn(options: LaunchOptions): Popen {
     cmd: [
       ...deathSignalPrefix(), // killed with this process, even while busy (death_signal.ts)
       globalThis.process.execPath,
-      fileUrlToPath(entryUrl("process")),
+      fileUrlToPath(entryToStart("process")),
     ],
     stdio: ["ignore", "inherit", "inherit"],
     serialization: "advanced",

@@ -5,7 +5,7 @@
  * @module
  */
 import { deathSignalPrefix } from "./death_signal.ts";
-import { entryUrl } from "./entry_url.ts";
+import { entryToStart } from "./entry_url.ts";
 import { encodeFrame, FrameDecoder } from "./frame.ts";
 import { deno, type DenoChildProcess, denoCore } from "./globals.ts";
 import { writeStdoutSync } from "./host.ts";
@@ -29,7 +29,7 @@ export function launchDenoCommand(options: LaunchOptions): Popen {
       "run",
       "--no-prompt",
       ...permissionFlags(),
-      entryUrl("process"),
+      entryToStart("process"),
       ...d.args,
     ],
     stdin: "piped",

@@ -3,7 +3,7 @@
  * @module
  */
 import { deathSignalPrefix } from "./death_signal.ts";
-import { entryUrl } from "./entry_url.ts";
+import { entryToStart } from "./entry_url.ts";
 import { builtin, fileUrlToPath } from "./host.ts";
 import { processChildLoader } from "./node_loader.ts";
 import { signalExitCode } from "./os.ts";
@@ -20,7 +20,7 @@ const PARENT_ONLY_FLAG =
 export function launchNodeFork(options: LaunchOptions): Popen {
   const { fork } = builtin<typeof import("node:child_process")>("node:child_process");
   const process = globalThis.process;
-  const entry = entryUrl("process");
+  const entry = entryToStart("process");
   const { execArgv, env } = processChildLoader(entry, (flag) => PARENT_ONLY_FLAG.test(flag));
   // Through setpriv where it can be (death_signal.ts): fork runs [execPath, ...execArgv, entry].
   const [wrapper, ...wrapperArgs] = deathSignalPrefix();

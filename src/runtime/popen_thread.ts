@@ -8,7 +8,7 @@
  */
 import { globalKey } from "../core/process_wide.ts";
 import { runtime } from "./detect.ts";
-import { entryUrl } from "./entry_url.ts";
+import { entryToStart } from "./entry_url.ts";
 import { builtin, mainScript, pid, unrefTimer } from "./host.ts";
 import { nodeWorker, threadEntryTsx, TSX_REGISTERED } from "./node_loader.ts";
 import { THREAD_PORT, WORKER_EXIT, WORKER_STOP } from "./parent_channel_worker.ts";
@@ -32,9 +32,9 @@ interface WebWorker {
 /** Starts a worker thread running the library's thread entry. */
 export function launchThread(options: LaunchOptions): Popen {
   if (runtime === "bun" || (runtime === "deno" && (!options.daemon || denoWorkerRef()))) {
-    return webWorker(entryUrl("worker"), options);
+    return webWorker(entryToStart("worker"), options);
   }
-  return nodeThread(entryUrl("thread"), options);
+  return nodeThread(entryToStart("thread"), options);
 }
 
 /**
