@@ -4,10 +4,10 @@
  * segment-making child was killed. Segments are created mode 0600.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, unlinkSync } from "node:fs";
 import { test } from "node:test";
-import { METHODS, runScript, scriptCommand } from "./helpers.ts";
+import { METHODS, runCommand, runScript, scriptCommand } from "./helpers.ts";
 
 function segments(stdout: string): { name: string; mode: string }[] {
   return [...stdout.matchAll(/^segment (\S+) (\d+)$/gm)].map((m) => ({ name: m[1], mode: m[2] }));
@@ -78,4 +78,39 @@ test("a program whose thread children make no shared object makes no memory file
   const r = await runScript("lazy_tracker.ts", ["thread"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /exitCode 0 memoryFiles 0/);
+});
+
+/** Mounts an 8 MB /dev/shm, as small as a container's (Docker's default is 64 MB). */
+const SMALL_SHM = "mount -t tmpfs -o size=8m tmpfs /dev/shm";
+/** Why a private mount namespace cannot be had here, or false. */
+function noMountNamespace(): string | false {
+  const r = spawnSync("unshare", ["-m", "sh", "-c", SMALL_SHM], { encoding: "utf8" });
+  if (r.status === 0) return false;
+  return `cannot mount a small /dev/shm here (unshare -m needs CAP_SYS_ADMIN): ${
+    r.error?.message ?? r.stderr.trim()
+  }`;
+}
+
+test("a named segment bigger than the room left in /dev/shm fails at once, none left", {
+  skip: noMountNamespace(),
+}, async () => {
+  const [cmd, argv] = scriptCommand("shm_room.ts");
+  const r = await runCommand("unshare", [
+    "-m",
+    "sh",
+    "-c",
+    `${SMALL_SHM} && exec "$0" "$@"`,
+    cmd,
+    ...argv,
+  ], { timeoutMs: 30_000 });
+  // Before: the 32 MB segment was made (ftruncate is lazy) and the process died of SIGBUS
+  // (exit 135) writing past 8 MB, its segment left behind.
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const got = JSON.parse(r.stdout.trim().split("\n").pop()!);
+  assert.equal(got.filled, true);
+  for (const failed of [got.tooBig, got.noRoomLeft]) {
+    assert.equal(failed?.code, "ENOSPC", r.stdout);
+    assert.match(failed.message, /has not that much room left .*--shm-size/, r.stdout);
+  }
+  assert.deepEqual(got.left, [], "segments left in /dev/shm");
 });

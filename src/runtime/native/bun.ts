@@ -29,6 +29,7 @@ export function bind(backend: Backend): Libc {
       shm_open: { args: ["cstring", "i32", "u32"], returns: "i32" },
       shm_unlink: { args: ["cstring"], returns: "i32" },
       ftruncate: { args: ["i32", "i64"], returns: "i32" },
+      fallocate: { args: ["i32", "i32", "i64", "i64"], returns: "i32" },
       lseek: { args: ["i32", "i64", "i32"], returns: "i64" },
       close: { args: ["i32"], returns: "i32" },
       mmap: { args: ["u64", "u64", "i32", "i32", "i32", "i64"], returns: "u64" },
@@ -50,6 +51,7 @@ export function bind(backend: Backend): Libc {
     shmOpen: (name, flags, mode) => Number(c.shm_open(cstr(name), flags, mode)),
     shmUnlink: (name) => Number(c.shm_unlink(cstr(name))),
     ftruncate: (fd, size) => Number(c.ftruncate(fd, size)),
+    fallocate: (fd, size) => Number(c.fallocate(fd, 0, 0, size)),
     lseek: (fd, offset, whence) => Number(c.lseek(fd, offset, whence)),
     close: (fd) => Number(c.close(fd)),
     mapShared(fd, size) {

@@ -17,6 +17,7 @@ export function bind(backend: Backend): Libc {
       shm_open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
       shm_unlink: { parameters: ["buffer"], result: "i32" },
       ftruncate: { parameters: ["i32", "i64"], result: "i32" },
+      fallocate: { parameters: ["i32", "i32", "i64", "i64"], result: "i32" },
       lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
       close: { parameters: ["i32"], result: "i32" },
       mmap: { parameters: ["u64", "u64", "i32", "i32", "i32", "i64"], result: "pointer" },
@@ -43,6 +44,7 @@ export function bind(backend: Backend): Libc {
     shmOpen: (name, flags, mode) => n(c.shm_open(cstr(name), flags, mode)),
     shmUnlink: (name) => n(c.shm_unlink(cstr(name))),
     ftruncate: (fd, size) => n(c.ftruncate(fd, BigInt(size))),
+    fallocate: (fd, size) => n(c.fallocate(fd, 0, 0n, BigInt(size))),
     lseek: (fd, offset, whence) => n(c.lseek(fd, BigInt(offset), whence)),
     close: (fd) => n(c.close(fd)),
     mapShared(fd, size) {

@@ -43,6 +43,7 @@ export function bind(backend: Backend): Libc {
     shm_open: lib.func("int shm_open(const char *name, int flags, unsigned int mode)"),
     shm_unlink: lib.func("int shm_unlink(const char *name)"),
     ftruncate: lib.func("int ftruncate(int fd, int64_t len)"),
+    fallocate: lib.func("int fallocate(int fd, int mode, int64_t offset, int64_t len)"),
     lseek: lib.func("int64_t lseek(int fd, int64_t off, int whence)"),
     close: lib.func("int close(int fd)"),
     mmap: lib.func("void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)"),
@@ -59,6 +60,7 @@ export function bind(backend: Backend): Libc {
     shmOpen: (name, flags, mode) => Number(c.shm_open(name, flags, mode)),
     shmUnlink: (name) => Number(c.shm_unlink(name)),
     ftruncate: (fd, size) => Number(c.ftruncate(fd, size)),
+    fallocate: (fd, size) => Number(c.fallocate(fd, 0, 0, size)),
     lseek: (fd, offset, whence) => Number(c.lseek(fd, offset, whence)),
     close: (fd) => Number(c.close(fd)),
     mapShared(fd, size) {

@@ -25,6 +25,8 @@ export interface Libc {
   shmOpen(name: string, flags: number, mode: number): number;
   shmUnlink(name: string): number;
   ftruncate(fd: number, size: number): number;
+  /** `fallocate(fd, 0, 0, size)`: the segment's pages reserved now, not at first touch. */
+  fallocate(fd: number, size: number): number;
   lseek(fd: number, offset: number, whence: number): number;
   close(fd: number): number;
   /** `mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)`, or null if it failed. */
@@ -102,10 +104,24 @@ export function posixNative(c: Libc): Native {
         EEXIST: "a segment of that name may exist already",
         ENOENT: "is /dev/shm mounted?",
       });
-      return closing(fd, () => {
-        check(c.ftruncate(fd, size), "ftruncate", "ftruncate");
-        return map(fd, size);
-      });
+      try {
+        return closing(fd, () => {
+          check(c.ftruncate(fd, size), "ftruncate", "ftruncate");
+          // Its pages taken now: /dev/shm too small for them (Docker gives 64 MB) fails here,
+          // not with SIGBUS, which kills the process, at the first write past the room left.
+          const reserved = c.fallocate(fd, size);
+          if (reserved < 0 && errnoName(c.errno()) !== "EOPNOTSUPP") {
+            check(reserved, `reserving ${size} bytes of shared memory for '${name}'`, "fallocate", {
+              ENOSPC: "/dev/shm has not that much room left (its size is the limit: df -h "
+                + "/dev/shm; in Docker, --shm-size)",
+            });
+          }
+          return map(fd, size);
+        });
+      } catch (error) {
+        c.shmUnlink(name); // made here: nothing left behind
+        throw error;
+      }
     },
     attachNamed(name) {
       const fd = c.shmOpen(name, O_RDWR, 0);
