@@ -41,7 +41,18 @@ export function launchDenoCommand(options: LaunchOptions): Popen {
   // added ~0.2 ms to a warm start's round trip here (its boot out, its "ready" back).
   const rids = ops && childPipeRids(ops, before);
   const pipes = rids ? resourcePipes(child, ops!, rids) : streamPipes(child);
-  const decoder = new FrameDecoder(options.onMessage, (text) => writeStdoutSync(text));
+  // The child's console text, passed on to this process's stdout. Once that fails (its reader
+  // went away: `| head`), the text is dropped and the child's messages are still read: a
+  // failure here ended the pump, and every task of the child waited forever.
+  let passOn = true;
+  const decoder = new FrameDecoder(options.onMessage, (text) => {
+    if (!passOn) return;
+    try {
+      writeStdoutSync(text);
+    } catch {
+      passOn = false;
+    }
+  });
   const pump = (async () => {
     try {
       for await (const chunk of pipes.output) decoder.push(chunk);
