@@ -12,6 +12,7 @@ import {
   type WarmMessage,
 } from "../process/protocol.ts";
 import { adoptCommandLine } from "../runtime/argv.ts";
+import { enterDir } from "../runtime/host.ts";
 import { importModule } from "../runtime/load.ts";
 import { native } from "../runtime/native/mod.ts";
 import type { ParentChannel } from "../runtime/parent_channel.ts";
@@ -34,6 +35,7 @@ export function bootstrap(channel: ParentChannel): void {
       s.parent = w.parent;
       s.startMethod = w.method;
       adoptCommandLine(w.argv);
+      if (w.dir !== null) enterDir(w.dir);
       warmed = (w.main
         ? whileBootstrapping(w.main, () => importModule(w.main!))
         : Promise.resolve())
@@ -90,6 +92,9 @@ function adopt(channel: ParentChannel, boot: BootMessage): void {
   s.channel = channel;
   s.shmTracker = boot.shmTracker;
   adoptCommandLine(boot.argv);
+  // A process child, started where its parent's loader flags resolve (popen_node.ts), works in
+  // its parent's directory; a thread's is its process's, the parent's own.
+  if (boot.method !== "thread" && boot.dir !== null) enterDir(boot.dir);
   if (boot.thread) {
     adoptThreadIdentity(boot.thread);
     // Killed or terminated while blocked in the library: end here (the parent reports the code).

@@ -8,6 +8,7 @@ import { ProcessError } from "../core/errors.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { trackerRef } from "../memory/tracker.ts";
 import { commandLine } from "../runtime/argv.ts";
+import { currentDir } from "../runtime/host.ts";
 import { onProcessExit } from "../runtime/os.ts";
 import { launch, type Popen, sendOrKill } from "../runtime/popen.ts";
 import { refuseStartWhileBootstrapping, state } from "../state/state.ts";
@@ -153,6 +154,7 @@ export class Child {
       target,
       args,
       argv: commandLine(),
+      dir: currentDir(),
       thread: this.#thread,
     };
     let ready!: () => void;

@@ -19,6 +19,11 @@ export interface BootMessage {
   args: unknown[];
   /** The parent's command line (`commandLine()`), seen by the child before any import. */
   argv: string[];
+  /**
+   * The parent's working directory at `start()` (null if unreadable), which a process child
+   * makes its own before any import (CPython's preparation data `dir`).
+   */
+  dir: string | null;
   /** A thread child's place in its process's thread table (its owner token for locks). */
   thread: ThreadIdentity | null;
   /** The registry of named shared-memory segments, when this runtime can make them. */
@@ -35,6 +40,8 @@ export interface WarmMessage {
   parent: ProcessInfo;
   method: StartMethod;
   argv: string[];
+  /** The parent's working directory now: the spare's while it imports the main module. */
+  dir: string | null;
   /** The URL of the parent's main module, if it is a file the spare can import. */
   main: string | null;
   /**

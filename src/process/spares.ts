@@ -8,6 +8,7 @@
  * @module
  */
 import { commandLine } from "../runtime/argv.ts";
+import { currentDir } from "../runtime/host.ts";
 import { onProcessExit } from "../runtime/os.ts";
 import { launch, type Popen } from "../runtime/popen.ts";
 import { state } from "../state/state.ts";
@@ -44,12 +45,14 @@ function boot(): Spare {
   const spare: Spare = { popen: undefined as unknown as Promise<Popen>, onMessage: () => {} };
   const parent = state().self;
   const argv = commandLine();
+  const dir = currentDir();
   const main = mainModule();
   const warm: WarmMessage = {
     op: "warm",
     parent,
     method: "forkserver",
     argv,
+    dir,
     main,
     rehearsal: {
       op: "boot",
@@ -61,6 +64,7 @@ function boot(): Spare {
       target: { url: main ?? "", name: "", source: "" },
       args: [],
       argv,
+      dir,
       thread: null,
       shmTracker: { ref: null, cell: null },
     },

@@ -43,6 +43,7 @@ export interface DenoNamespace {
   readTextFileSync(path: string): string;
   realPathSync(path: string): string;
   cwd(): string;
+  chdir(dir: string): void;
   kill(pid: number, signal: string): void;
   addSignalListener(signal: string, handler: () => void): void;
   removeSignalListener(signal: string, handler: () => void): void;
@@ -61,6 +62,7 @@ export interface DenoNamespace {
       stdout: "piped" | "null" | "inherit";
       stderr: "piped" | "null" | "inherit";
       env?: Record<string, string>;
+      cwd?: string;
     },
   ) => { spawn(): DenoChildProcess; outputSync(): { success: boolean; stdout: Uint8Array } };
 }
@@ -83,6 +85,7 @@ export interface BunNamespace {
     cmd: string[];
     stdio: ["ignore" | "inherit", "inherit", "inherit"];
     env?: Record<string, string | undefined>;
+    cwd?: string;
     serialization?: "advanced" | "json";
     ipc?: (message: unknown) => void;
     onExit?: (proc: BunSubprocess, exitCode: number | null, signalCode: number | null) => void;

@@ -73,6 +73,54 @@ export function cwd(): string {
   return runtime === "deno" ? deno().cwd() : globalThis.process.cwd();
 }
 
+/**
+ * The working directory when the library was loaded (CPython's `ORIGINAL_DIR`), where the
+ * program's loader flags (`--import tsx`, `-r dotenv/config`) were resolved: a child starts there
+ * and resolves them alike, then moves to its parent's directory of the moment. Undefined where
+ * it could not be read (Deno without read access).
+ */
+const ORIGINAL_DIR = currentDir() ?? undefined;
+
+/** The working directory now, or null if it cannot be read (removed, or no permission). */
+export function currentDir(): string | null {
+  try {
+    return cwd();
+  } catch {
+    return null;
+  }
+}
+
+/** `ORIGINAL_DIR`, else the working directory now. */
+export function originalDir(): string {
+  return ORIGINAL_DIR ?? cwd();
+}
+
+/**
+ * The directory a `"process"` child starts in: `originalDir()`, where the program's loader flags
+ * and configuration (Node's `--import tsx`, a `deno.json` or `bunfig.toml` found from there) were
+ * resolved, so that the child resolves them alike; it then works in its parent's directory of the
+ * moment (`enterDir`). Undefined (the current one) if that directory is gone.
+ */
+export function childHome(): string | undefined {
+  const home = originalDir();
+  return fileExists(home) ? home : undefined;
+}
+
+/**
+ * Makes `dir` this process's working directory, as its parent's is (a `"process"` child's
+ * first step; never in a thread, whose directory is its process's). Quietly stays where it is
+ * when that fails: the program's own paths then say what is missing.
+ */
+export function enterDir(dir: string): void {
+  try {
+    if (dir === cwd()) return;
+    if (runtime === "deno") deno().chdir(dir);
+    else globalThis.process.chdir(dir);
+  } catch {
+    // gone, or no permission: as a child of a parent in a removed directory would be
+  }
+}
+
 /** The canonical absolute path of `path` (symbolic links resolved); throws if it is missing. */
 export function realpath(path: string): string {
   const fs = nodeFs();

@@ -27,7 +27,15 @@
  */
 import { type GlobalName, readGlobal, writeGlobal } from "../core/process_wide.ts";
 import { libraryModTsUrl } from "./entry_url.ts";
-import { builtin, cleanModuleUrl, cwd, fileUrlToPath, pathToFileUrl, resolvePath } from "./host.ts";
+import {
+  builtin,
+  cleanModuleUrl,
+  currentDir,
+  fileUrlToPath,
+  originalDir,
+  pathToFileUrl,
+  resolvePath,
+} from "./host.ts";
 
 /** What a module path that only a TypeScript loader (or Node's type stripping) can load ends in. */
 export const TS_EXTENSION: RegExp = /\.[mc]?tsx?$/;
@@ -79,18 +87,19 @@ function nodeOptions(): string[] {
 }
 
 /**
- * The file a loader specifier names, resolved as Node resolves it at start-up: a path or
- * `file:` URL as it is, a relative path against the working directory, a package name from the
- * working directory's `node_modules`. `undefined` when it names no file.
+ * The file a loader specifier names, resolved as Node resolved it at start-up: a path or
+ * `file:` URL as it is, a relative path against the working directory of then
+ * (`originalDir()`), a package name from that directory's `node_modules`. `undefined` when it
+ * names no file.
  */
 function loaderPath(specifier: string): string | undefined {
   try {
     if (specifier.startsWith("file:")) return fileUrlToPath(specifier);
     if (specifier.startsWith("/")) return specifier;
-    if (/^\.\.?(\/|$)/.test(specifier)) return resolvePath(specifier);
+    if (/^\.\.?(\/|$)/.test(specifier)) return resolvePath(`${originalDir()}/${specifier}`);
     if (/^[a-z][a-z0-9+.-]*:/i.test(specifier)) return undefined; // node:, data:, http:
     const { createRequire } = builtin<typeof import("node:module")>("node:module");
-    return createRequire(`${cwd()}/`).resolve(specifier);
+    return createRequire(`${originalDir()}/`).resolve(specifier);
   } catch {
     return undefined;
   }
@@ -235,7 +244,21 @@ export function threadChildLoader(
   execArgv: readonly string[] = globalThis.process.execArgv,
 ): { execArgv: string[]; env?: Record<string, string> } | undefined {
   const loader = processChildLoader(entryUrl, () => false, execArgv);
+  // A thread resolves its flags against the process's directory of now: once the program has
+  // moved, each is given as the file it named at start-up.
+  if (currentDir() !== originalDir()) return { ...loader, execArgv: anchored(loader.execArgv) };
   return loader.env || loader.execArgv.length !== execArgv.length ? loader : undefined;
+}
+
+/** `argv` with each loader flag's specifier made absolute (`absoluteSpecifier`). */
+function anchored(argv: readonly string[]): string[] {
+  const out = [...argv];
+  for (const f of loaderFlags(argv)) {
+    const absolute = absoluteSpecifier(f.kind, f.specifier);
+    if (f.count === 2) out[f.start + 1] = absolute;
+    else out[f.start] = `${argv[f.start].slice(0, argv[f.start].indexOf("="))}=${absolute}`;
+  }
+  return out;
 }
 
 /**
@@ -351,7 +374,7 @@ async function loadDeferred(deferred: [LoaderKind, string][]): Promise<void> {
 /** Loads loader flags in their order, as if this thread had been started with them. */
 async function loadFlags(deferred: [LoaderKind, string][]): Promise<void> {
   const { createRequire } = builtin<typeof import("node:module")>("node:module");
-  const require = createRequire(`${cwd()}/`);
+  const require = createRequire(`${originalDir()}/`);
   const execArgv = globalThis.process.execArgv;
   for (const [kind, specifier] of deferred) {
     if (kind === "--require") require(specifier);

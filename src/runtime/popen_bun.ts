@@ -5,7 +5,7 @@
 import { deathSignalPrefix } from "./death_signal.ts";
 import { entryToStart } from "./entry_url.ts";
 import { bun } from "./globals.ts";
-import { fileUrlToPath } from "./host.ts";
+import { childHome, fileUrlToPath } from "./host.ts";
 import { signalExitCode } from "./os.ts";
 import type { LaunchOptions, Popen } from "./popen.ts";
 
@@ -20,6 +20,7 @@ export function launchBunSpawn(options: LaunchOptions): Popen {
       fileUrlToPath(entryToStart("process")),
     ],
     stdio: ["ignore", "inherit", "inherit"],
+    cwd: childHome(),
     serialization: "advanced",
     ipc: options.onMessage,
     onExit: (_proc, exitCode, signalCode) =>

@@ -8,7 +8,7 @@ import { deathSignalPrefix } from "./death_signal.ts";
 import { entryToStart } from "./entry_url.ts";
 import { encodeFrame, FrameDecoder } from "./frame.ts";
 import { deno, type DenoChildProcess, denoCore } from "./globals.ts";
-import { writeStdoutSync } from "./host.ts";
+import { childHome, writeStdoutSync } from "./host.ts";
 import { signalExitCode } from "./os.ts";
 import type { LaunchOptions, Popen } from "./popen.ts";
 
@@ -35,6 +35,7 @@ export function launchDenoCommand(options: LaunchOptions): Popen {
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
+    cwd: childHome(),
   }).spawn();
   // The child's pipes read and written with Deno's own resource ops where they are found (else
   // through the streams): a stream's read and write each take more turns of the event loop, which

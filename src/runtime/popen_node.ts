@@ -4,7 +4,7 @@
  */
 import { deathSignalPrefix } from "./death_signal.ts";
 import { entryToStart } from "./entry_url.ts";
-import { builtin, fileUrlToPath } from "./host.ts";
+import { builtin, childHome, fileUrlToPath } from "./host.ts";
 import { processChildLoader } from "./node_loader.ts";
 import { signalExitCode } from "./os.ts";
 import type { LaunchOptions, Popen } from "./popen.ts";
@@ -25,6 +25,7 @@ export function launchNodeFork(options: LaunchOptions): Popen {
   // Through setpriv where it can be (death_signal.ts): fork runs [execPath, ...execArgv, entry].
   const [wrapper, ...wrapperArgs] = deathSignalPrefix();
   const child = fork(fileUrlToPath(entry), [], {
+    cwd: childHome(),
     ...(wrapper ? { execPath: wrapper } : {}),
     execArgv: wrapper ? [...wrapperArgs, process.execPath, ...execArgv] : execArgv,
     env: env ? { ...process.env, ...env } : process.env,
