@@ -5,6 +5,7 @@
  * @module
  */
 import { deathSignalPrefix } from "./death_signal.ts";
+import { configFlags } from "./deno_config.ts";
 import { entryToStart } from "./entry_url.ts";
 import { encodeFrame, FrameDecoder } from "./frame.ts";
 import { deno, type DenoChildProcess, denoCore } from "./globals.ts";
@@ -29,6 +30,7 @@ export function launchDenoCommand(options: LaunchOptions): Popen {
       "run",
       "--no-prompt",
       ...permissionFlags(),
+      ...configFlags(),
       entryToStart("process"),
       ...d.args,
     ],

@@ -2,7 +2,6 @@
  * libc on Node, through koffi (Node has no built-in FFI).
  * @module
  */
-import type * as Koffi from "koffi";
 import { builtin } from "../host.ts";
 import type { Libc } from "./posix.ts";
 import {
@@ -15,11 +14,29 @@ import {
 } from "./types.ts";
 
 /**
+ * What this module uses of koffi, typed here rather than imported from koffi's declarations: a
+ * Deno program that imports the library and type-checks (`deno check`, `deno run --check`, the
+ * editor) would otherwise need koffi in its own configuration ("Import "koffi" not a
+ * dependency"), for code only Node runs.
+ */
+export interface Koffi {
+  load(path: string): KoffiLibrary;
+  address(pointer: unknown): number | bigint;
+  view(pointer: unknown, length: number): ArrayBuffer;
+  errno(): number;
+}
+
+/** A library koffi opened: `func` binds one of its functions from its C declaration. */
+export interface KoffiLibrary {
+  func(declaration: string): (...args: unknown[]) => unknown;
+}
+
+/**
  * Loads koffi (not every program needs it), opens `backend`'s libc and binds the calls; throws if
  * koffi does not load, or the platform error if libc does not open.
  */
 export function bind(backend: Backend): Libc {
-  let koffi: typeof Koffi;
+  let koffi: Koffi;
   try {
     const { createRequire } = builtin<typeof import("node:module")>("node:module");
     koffi = loadKoffi(createRequire(import.meta.url), backend.host);
@@ -31,7 +48,7 @@ export function bind(backend: Backend): Libc {
       { cause: error },
     );
   }
-  let lib: Koffi.LibraryHandle;
+  let lib: KoffiLibrary;
   try {
     lib = koffi.load(backend.host.libc);
   } catch (error) {
@@ -67,7 +84,7 @@ export function bind(backend: Backend): Libc {
       const ptr = c.mmap(null, size, PROT_READ_WRITE, MAP_SHARED, fd, 0);
       const address = BigInt(koffi.address(ptr));
       if (address === MAP_FAILED) return null;
-      return { address, buffer: koffi.view(ptr, size) as ArrayBuffer };
+      return { address, buffer: koffi.view(ptr, size) };
     },
     munmap: (address, size) => Number(c.munmap(address, size)),
     futex: (address, op, value, timeout) =>
@@ -102,7 +119,7 @@ export interface Require {
  * less for every Node process that shares memory, a child started with a `Lock` included. koffi's
  * own loading serves wherever that does not find a module with the functions used here.
  */
-export function loadKoffi(require: Require, host: Host): typeof Koffi {
+export function loadKoffi(require: Require, host: Host): Koffi {
   try {
     const { dirname, join } = builtin<typeof import("node:path")>("node:path");
     const { existsSync } = builtin<typeof import("node:fs")>("node:fs");
@@ -121,11 +138,11 @@ export function loadKoffi(require: Require, host: Host): typeof Koffi {
       const native = require(file) as Record<string, unknown>;
       const uses = ["load", "address", "view", "errno"];
       if (uses.every((name) => typeof native[name] === "function")) {
-        return native as unknown as typeof Koffi;
+        return native as unknown as Koffi;
       }
     }
   } catch {
     // koffi's own loader says what is wrong, below
   }
-  return require(KOFFI) as typeof Koffi;
+  return require(KOFFI) as Koffi;
 }

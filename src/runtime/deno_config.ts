@@ -1,0 +1,89 @@
+/**
+ * The configuration a Deno `"process"` child must share with its parent: the parent's
+ * `--config`, `--import-map` or `--no-config` flags, else the `deno.json` (or `deno.jsonc`) Deno
+ * found for the parent from its main module's directory up. A child's main module is the
+ * library's entry script, from which Deno would look elsewhere -- in a checkout, the library's
+ * own `deno.json` -- so that the program's bare imports (its `"imports"` map) failed in every
+ * `"process"` child, and an import map given on the command line never reached one. Deno has no
+ * API for its flags: they are read from `/proc/self/cmdline` (Linux; elsewhere, or without read
+ * access, the child gets none and finds its configuration itself, as before).
+ * @module
+ */
+import { deno } from "./globals.ts";
+import { fileExists, fileUrlToPath, originalDir, pathToFileUrl, resolvePath } from "./host.ts";
+
+/** Deno's flags that name a configuration, as they come (`--flag value` or `--flag=value`). */
+const VALUE_FLAGS = new Map([
+  ["--config", "--config"],
+  ["-c", "--config"],
+  ["--import-map", "--import-map"],
+]);
+
+/** The flags a Deno `"process"` child is given so that it resolves modules as its parent does. */
+export function configFlags(): string[] {
+  const d = deno();
+  const main = d.mainModule;
+  const argv = parentArgv();
+  if (argv === undefined) return [];
+  const out: string[] = [];
+  let chosen = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (isMain(arg, main)) break; // the program's own arguments follow
+    if (arg === "--no-config") {
+      out.push(arg);
+      chosen = true;
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = VALUE_FLAGS.get(eq === -1 ? arg : arg.slice(0, eq));
+    if (name === undefined) continue;
+    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined) break;
+    out.push(`${name}=${absolute(value)}`);
+    if (name === "--config") chosen = true;
+  }
+  if (!chosen && main.startsWith("file:")) {
+    const found = configFrom(fileUrlToPath(main));
+    if (found) out.push(`--config=${found}`);
+  }
+  return out;
+}
+
+/** This process's command line after `deno` and its subcommand, or undefined if unreadable. */
+function parentArgv(): string[] | undefined {
+  try {
+    const raw = new TextDecoder().decode(deno().readFileSync("/proc/self/cmdline"));
+    const argv = raw.split("\0").slice(1, -1); // without the executable; ends with a NUL
+    return argv.slice(argv[0] === "run" ? 1 : 0);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the command-line word `arg` names the main module `main` (a URL). */
+function isMain(arg: string, main: string): boolean {
+  if (arg === main) return true;
+  if (arg.startsWith("-") || /^[a-z][a-z0-9+.-]*:/i.test(arg)) return false;
+  return pathToFileUrl(absolute(arg)).href === main;
+}
+
+/** A path made absolute against the directory the program started in; URLs as they are. */
+function absolute(value: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(value) || value.startsWith("/")) return value;
+  return resolvePath(`${originalDir()}/${value}`);
+}
+
+/** The `deno.json` or `deno.jsonc` nearest above `file`, as Deno finds a main module's. */
+function configFrom(file: string): string | undefined {
+  for (
+    let dir = file.slice(0, file.lastIndexOf("/"));
+    dir;
+    dir = dir.slice(0, dir.lastIndexOf("/"))
+  ) {
+    for (const name of ["deno.json", "deno.jsonc"]) {
+      if (fileExists(`${dir}/${name}`)) return `${dir}/${name}`;
+    }
+  }
+  return undefined;
+}
