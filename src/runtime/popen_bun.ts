@@ -2,6 +2,7 @@
  * The `"process"` start method on Bun: `Bun.spawn` with an IPC channel.
  * @module
  */
+import { bunChildFlags } from "./bun_flags.ts";
 import { deathSignalPrefix } from "./death_signal.ts";
 import { entryToStart } from "./entry_url.ts";
 import { bun } from "./globals.ts";
@@ -17,6 +18,7 @@ export function launchBunSpawn(options: LaunchOptions): Popen {
     cmd: [
       ...deathSignalPrefix(), // killed with this process, even while busy (death_signal.ts)
       globalThis.process.execPath,
+      ...bunChildFlags(),
       fileUrlToPath(entryToStart("process")),
     ],
     stdio: ["ignore", "inherit", "inherit"],

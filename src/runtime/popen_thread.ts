@@ -7,6 +7,7 @@
  * @module
  */
 import { globalKey } from "../core/process_wide.ts";
+import { bunPreloads } from "./bun_flags.ts";
 import { runtime } from "./detect.ts";
 import { entryToStart } from "./entry_url.ts";
 import { builtin, mainScript, pid, unrefTimer } from "./host.ts";
@@ -44,9 +45,11 @@ export function launchThread(options: LaunchOptions): Popen {
  */
 function webWorker(url: string, options: LaunchOptions): Popen {
   const WorkerCtor = (globalThis as unknown as {
-    Worker: new(u: string, o: { type: "module" }) => WebWorker;
+    Worker: new(u: string, o: { type: "module"; preload?: string[] }) => WebWorker;
   }).Worker;
-  const worker = new WorkerCtor(url, { type: "module" });
+  // Bun's workers run no preload of the program's unless told (bun_flags.ts).
+  const preload = runtime === "bun" ? bunPreloads() : [];
+  const worker = new WorkerCtor(url, { type: "module", ...(preload.length ? { preload } : {}) });
   // Sent at once: a child's entry installs its listener as its modules are evaluated, and none
   // of them awaits at its top level (native/mod.ts: the native layer opens at its first use), so
   // no message can arrive before it listens.
