@@ -1,7 +1,7 @@
 /**
  * A Deno program whose bare imports its configuration maps -- a `deno.json` found beside it, an
  * `--import-map`, a `--config` elsewhere -- with the library from a checkout: its `"process"`
- * children resolve them as it does (deno_config.ts). They used to fail ("Import "helper" not a
+ * children resolve them as it does, and get its flags (`--unstable-kv`) (deno_config.ts). They used to fail ("Import "helper" not a
  * dependency"): Deno looked for a configuration from the library's entry script, and found the
  * checkout's own. Runs in the Deno job. (The fixture is left out of the checkout's type checks,
  * which know no "mp" or "helper": it is checked here, in its own configuration.)
@@ -23,10 +23,15 @@ function project(): { dir: string; map: string } {
   return { dir, map: JSON.stringify({ imports: { mp: MOD, helper: "./helper.ts" } }) };
 }
 
-const WAYS: { name: string; setUp(dir: string, map: string): string[] }[] = [
+const WAYS: { name: string; setUp(dir: string, map: string): string[]; kv?: string }[] = [
   {
     name: "deno.json beside the program",
     setUp: (dir, map) => (writeFileSync(join(dir, "deno.json"), map), []),
+  },
+  {
+    name: "deno.json, and --unstable-kv",
+    setUp: (dir, map) => (writeFileSync(join(dir, "deno.json"), map), ["--unstable-kv"]),
+    kv: "function",
   },
   {
     name: "--import-map map.json",
@@ -54,7 +59,8 @@ for (const way of WAYS) {
       });
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       const got = JSON.parse(r.stdout.trim().split("\n").pop()!);
-      assert.deepEqual(got, { pool: 42, process: 8, exitCode: 0 }, r.stderr);
+      const kv = way.kv ?? "undefined";
+      assert.deepEqual(got, { pool: 42, process: 8, exitCode: 0, kv }, r.stderr);
     });
   }
 }

@@ -1,10 +1,13 @@
 /**
- * The configuration a Deno `"process"` child must share with its parent: the parent's
- * `--config`, `--import-map` or `--no-config` flags, else the `deno.json` (or `deno.jsonc`) Deno
- * found for the parent from its main module's directory up. A child's main module is the
- * library's entry script, from which Deno would look elsewhere -- in a checkout, the library's
- * own `deno.json` -- so that the program's bare imports (its `"imports"` map) failed in every
- * `"process"` child, and an import map given on the command line never reached one. Deno has no
+ * What a Deno `"process"` child must share with its parent to load and run the program's
+ * modules as it does: its configuration -- the parent's `--config`, `--import-map` or
+ * `--no-config` flags, else the `deno.json` (or `deno.jsonc`) Deno found for the parent from its
+ * main module's directory up -- and its flags that change what the runtime provides or where
+ * modules come from (`--unstable-*`, `--v8-flags`, `--seed`, `--location`, `--cert`, `--lock`,
+ * `--node-modules-dir`, `--cached-only`, ...). A child's main module is the library's entry
+ * script, from which Deno would look elsewhere -- in a checkout, the library's own `deno.json`
+ * -- so that the program's bare imports (its `"imports"` map) failed in every `"process"` child,
+ * and no flag reached one (`Deno.openKv` was missing there under `--unstable-kv`). Deno has no
  * API for its flags: they are read from `/proc/self/cmdline` (Linux; elsewhere, or without read
  * access, the child gets none and finds its configuration itself, as before).
  * @module
@@ -12,12 +15,25 @@
 import { deno } from "./globals.ts";
 import { fileExists, fileUrlToPath, originalDir, pathToFileUrl, resolvePath } from "./host.ts";
 
-/** Deno's flags that name a configuration, as they come (`--flag value` or `--flag=value`). */
+/**
+ * Deno's flags that take a value (`--flag value` or `--flag=value`) and pass on, by the name
+ * the child gets; those that name a file are made absolute.
+ */
 const VALUE_FLAGS = new Map([
   ["--config", "--config"],
   ["-c", "--config"],
   ["--import-map", "--import-map"],
+  ["--cert", "--cert"],
+  ["--seed", "--seed"],
+  ["--location", "--location"],
 ]);
+
+/** The value flags above that name a file. */
+const FILE_FLAGS = new Set(["--config", "--import-map", "--cert"]);
+
+/** Flags passed on as they are (with an `=value` when given one). */
+const PLAIN_FLAG =
+  /^--(?:unstable(?:-[a-z-]+)?|v8-flags|cached-only|no-remote|no-npm|no-lock|lock|frozen|node-modules-dir|unsafely-ignore-certificate-errors|no-config)(?:=|$)/;
 
 /** The flags a Deno `"process"` child is given so that it resolves modules as its parent does. */
 export function configFlags(): string[] {
@@ -30,9 +46,9 @@ export function configFlags(): string[] {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (isMain(arg, main)) break; // the program's own arguments follow
-    if (arg === "--no-config") {
-      out.push(arg);
-      chosen = true;
+    if (PLAIN_FLAG.test(arg)) {
+      out.push(arg === "--lock" || arg.startsWith("--lock=") ? lockFlag(arg) : arg);
+      if (arg === "--no-config") chosen = true;
       continue;
     }
     const eq = arg.indexOf("=");
@@ -40,7 +56,7 @@ export function configFlags(): string[] {
     if (name === undefined) continue;
     const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
     if (value === undefined) break;
-    out.push(`${name}=${absolute(value)}`);
+    out.push(`${name}=${FILE_FLAGS.has(name) ? absolute(value) : value}`);
     if (name === "--config") chosen = true;
   }
   if (!chosen && main.startsWith("file:")) {
@@ -66,6 +82,11 @@ function isMain(arg: string, main: string): boolean {
   if (arg === main) return true;
   if (arg.startsWith("-") || /^[a-z][a-z0-9+.-]*:/i.test(arg)) return false;
   return pathToFileUrl(absolute(arg)).href === main;
+}
+
+/** `--lock=<file>` with the file made absolute (`--lock` alone as it is). */
+function lockFlag(arg: string): string {
+  return arg === "--lock" ? arg : `--lock=${absolute(arg.slice("--lock=".length))}`;
 }
 
 /** A path made absolute against the directory the program started in; URLs as they are. */
