@@ -1,10 +1,11 @@
 /**
  * A Deno program whose bare imports its configuration maps -- a `deno.json` found beside it, an
  * `--import-map`, a `--config` elsewhere -- with the library from a checkout: its `"process"`
- * children resolve them as it does, and get its flags (`--unstable-kv`) (deno_config.ts). They used to fail ("Import "helper" not a
- * dependency"): Deno looked for a configuration from the library's entry script, and found the
- * checkout's own. Runs in the Deno job. (The fixture is left out of the checkout's type checks,
- * which know no "mp" or "helper": it is checked here, in its own configuration.)
+ * children resolve them as it does, and get its flags (`--unstable-kv`) (runtime/deno_flags.ts).
+ * They used to fail ("Import "helper" not a dependency"): Deno looked for a configuration from the
+ * library's entry script, and found the checkout's own. Runs in the Deno job. (The fixture is left
+ * out of the checkout's type checks, which know no "mp" or "helper": it is checked here, in its own
+ * configuration.)
  */
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";

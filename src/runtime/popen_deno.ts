@@ -5,7 +5,7 @@
  * @module
  */
 import { deathSignalPrefix } from "./death_signal.ts";
-import { configFlags } from "./deno_config.ts";
+import { denoChildFlags } from "./deno_flags.ts";
 import { entryToStart } from "./entry_url.ts";
 import { encodeFrame, FrameDecoder } from "./frame.ts";
 import { deno, type DenoChildProcess, denoCore } from "./globals.ts";
@@ -30,7 +30,7 @@ export function launchDenoCommand(options: LaunchOptions): Popen {
       "run",
       "--no-prompt",
       ...permissionFlags(),
-      ...configFlags(),
+      ...denoChildFlags(),
       entryToStart("process"),
       ...d.args,
     ],

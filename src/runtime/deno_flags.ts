@@ -36,7 +36,7 @@ const PLAIN_FLAG =
   /^--(?:unstable(?:-[a-z-]+)?|v8-flags|cached-only|no-remote|no-npm|no-lock|lock|frozen|node-modules-dir|unsafely-ignore-certificate-errors|no-config)(?:=|$)/;
 
 /** The flags a Deno `"process"` child is given so that it resolves modules as its parent does. */
-export function configFlags(): string[] {
+export function denoChildFlags(): string[] {
   const d = deno();
   const main = d.mainModule;
   const argv = parentArgv();
