@@ -18,8 +18,10 @@ for (const method of ALL_METHODS) {
     // The reader takes the first output and goes away, as `| head -1` does.
     child.stdout.once("data", () => child.stdout.destroy());
     const ended = new Promise<number | null>((resolve) => child.on("close", resolve));
-    const timeout = new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), 30_000));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"hung">((resolve) => timer = setTimeout(resolve, 30_000, "hung"));
     const code = await Promise.race([ended, timeout]);
+    clearTimeout(timer);
     if (code === "hung") child.kill("SIGKILL");
     assert.notEqual(code, "hung", `the program did not end within 30 s:\n${stderr}`);
     const pids = (/^pids (\d+) (\d+)$/m.exec(stderr) ?? []).slice(1).map(Number);
