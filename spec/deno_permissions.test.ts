@@ -25,6 +25,24 @@ if (RUNTIME === "deno") {
     );
   });
 
+  test("Deno process children get a partial read grant, also run from a folder outside it", () => {
+    const script = fileURLToPath(
+      new URL("./fixtures/scripts/deno_permissions.ts", import.meta.url),
+    );
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    // Its reads outside the grant (the working directory "/") make Deno answer "denied" for
+    // read, where it said "prompt": the child used to get no --allow-read= flag and fail.
+    const r = spawnSync(process.execPath, [
+      "run",
+      `--allow-read=${root}`,
+      "--allow-run",
+      "--allow-env=HOME",
+      script,
+    ], { encoding: "utf8", cwd: "/" });
+    assert.match(r.stdout, /exitCode=0/, r.stderr);
+    assert.match(r.stdout, /PERMS read=(prompt|denied) run=granted write=prompt/, r.stderr);
+  });
+
   test("Deno without --allow-net: new Listener on TCP throws the permission error, Client rejects with it", () => {
     const script = fileURLToPath(new URL("./fixtures/scripts/deno_no_net.ts", import.meta.url));
     const r = spawnSync(process.execPath, ["run", "--allow-read", "--allow-env", script], {

@@ -39,8 +39,7 @@ const PLAIN_FLAG =
 export function denoChildFlags(): string[] {
   const d = deno();
   const main = d.mainModule;
-  const argv = parentArgv();
-  if (argv === undefined) return [];
+  const argv = parentArgv() ?? [];
   const out: string[] = [];
   let chosen = false;
   for (let i = 0; i < argv.length; i++) {
@@ -68,12 +67,41 @@ export function denoChildFlags(): string[] {
 
 /** This process's command line after `deno` and its subcommand, or undefined if unreadable. */
 function parentArgv(): string[] | undefined {
+  const argv = ownCommandLine().slice(1, -1); // without the executable; ends with a NUL
+  if (argv.length === 0) return undefined;
+  return argv.slice(argv[0] === "run" ? 1 : 0);
+}
+
+let cmdline: string[] | undefined;
+
+/**
+ * This process's command line, NUL-separated words (empty if it cannot be read). Deno lets a
+ * program read its own `/proc/self/cmdline` only with read access to it (`-A`, `--allow-read`);
+ * with `--allow-run`, `cat` can read it. Without either, partial grants and flags are not passed
+ * on: a child gets less than its parent, never more.
+ */
+export function ownCommandLine(): string[] {
+  return cmdline ??= readCommandLine();
+}
+
+function readCommandLine(): string[] {
+  const d = deno();
+  const split = (bytes: Uint8Array) => new TextDecoder().decode(bytes).split("\0");
   try {
-    const raw = new TextDecoder().decode(deno().readFileSync("/proc/self/cmdline"));
-    const argv = raw.split("\0").slice(1, -1); // without the executable; ends with a NUL
-    return argv.slice(argv[0] === "run" ? 1 : 0);
+    return split(d.readFileSync("/proc/self/cmdline"));
   } catch {
-    return undefined;
+    try {
+      if (d.permissions.querySync({ name: "run" }).state !== "granted") return [];
+      const out = new d.Command("cat", {
+        args: [`/proc/${d.pid}/cmdline`],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null",
+      }).outputSync();
+      return out.success ? split(out.stdout) : [];
+    } catch {
+      return [];
+    }
   }
 }
 
@@ -92,7 +120,11 @@ function lockFlag(arg: string): string {
 /** A path made absolute against the directory the program started in; URLs as they are. */
 function absolute(value: string): string {
   if (/^[a-z][a-z0-9+.-]*:/i.test(value) || value.startsWith("/")) return value;
-  return resolvePath(`${originalDir()}/${value}`);
+  try {
+    return resolvePath(`${originalDir()}/${value}`);
+  } catch {
+    return value; // the working directory is not readable here: the child resolves it alike
+  }
 }
 
 /** The `deno.json` or `deno.jsonc` nearest above `file`, as Deno finds a main module's. */

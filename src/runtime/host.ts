@@ -99,11 +99,12 @@ export function originalDir(): string {
  * The directory a `"process"` child starts in: `originalDir()`, where the program's loader flags
  * and configuration (Node's `--import tsx`, a `deno.json` or `bunfig.toml` found from there) were
  * resolved, so that the child resolves them alike; it then works in its parent's directory of the
- * moment (`enterDir`). Undefined (the current one) if that directory is gone.
+ * moment (`enterDir`). Undefined (the current one) if that directory is gone, or unreadable (Deno
+with read access elsewhere only).
  */
 export function childHome(): string | undefined {
-  const home = originalDir();
-  return fileExists(home) ? home : undefined;
+  const home = ORIGINAL_DIR ?? currentDir();
+  return home !== null && fileExists(home) ? home : undefined;
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { deathSignalPrefix } from "./death_signal.ts";
-import { denoChildFlags } from "./deno_flags.ts";
+import { denoChildFlags, ownCommandLine } from "./deno_flags.ts";
 import { entryToStart } from "./entry_url.ts";
 import { encodeFrame, FrameDecoder } from "./frame.ts";
 import { deno, type DenoChildProcess, denoCore } from "./globals.ts";
@@ -180,8 +180,6 @@ function childPipeRids(
   return { stdin: Number(stdin[0]), stdout: Number(stdout[0]) };
 }
 
-let ownCmdline: string[] | undefined;
-
 /** `--allow-*` flags for exactly what this process was granted. */
 function permissionFlags(): string[] {
   const d = deno();
@@ -194,37 +192,11 @@ function permissionFlags(): string[] {
       continue; // a permission kind this Deno does not know
     }
     if (state === "granted") flags.push(`--allow-${name}`);
-    else if (state === "prompt") {
-      // Possibly granted for some paths or hosts only: repeat the parent's own flag.
-      ownCmdline ??= ownCommandLine(d.permissions.querySync({ name: "run" }).state === "granted");
-      flags.push(...ownCmdline.filter((a) => a.startsWith(`--allow-${name}=`)));
+    else {
+      // Possibly granted for some paths or hosts only ("prompt"; "denied" once an access outside
+      // them was refused): repeat the parent's own flag, if it has one.
+      flags.push(...ownCommandLine().filter((a) => a.startsWith(`--allow-${name}=`)));
     }
   }
   return flags;
-}
-
-/**
- * This process's command line. Deno lets a program read its own `/proc/self/cmdline` only
- * under `-A`; with `--allow-run`, `cat` can read it. Without either, partial grants are not
- * passed on: the child gets less than the parent, never more.
- */
-function ownCommandLine(mayRun: boolean): string[] {
-  const d = deno();
-  const split = (bytes: Uint8Array) => new TextDecoder().decode(bytes).split("\0");
-  try {
-    return split(d.readFileSync("/proc/self/cmdline"));
-  } catch {
-    if (!mayRun) return [];
-    try {
-      const out = new d.Command("cat", {
-        args: [`/proc/${d.pid}/cmdline`],
-        stdin: "null",
-        stdout: "piped",
-        stderr: "null",
-      }).outputSync();
-      return out.success ? split(out.stdout) : [];
-    } catch {
-      return [];
-    }
-  }
 }
