@@ -35,8 +35,18 @@ const FILE_FLAGS = new Set(["--config", "--import-map", "--cert"]);
 const PLAIN_FLAG =
   /^--(?:unstable(?:-[a-z-]+)?|v8-flags|cached-only|no-remote|no-npm|no-lock|lock|frozen|node-modules-dir|unsafely-ignore-certificate-errors|no-config)(?:=|$)/;
 
-/** The flags a Deno `"process"` child is given so that it resolves modules as its parent does. */
+let childFlags: string[] | undefined;
+
+/**
+ * The flags a Deno `"process"` child is given so that it resolves modules as its parent does:
+ * worked out once (the command line and the configuration found do not change), not at every
+ * child's start.
+ */
 export function denoChildFlags(): string[] {
+  return childFlags ??= readChildFlags();
+}
+
+function readChildFlags(): string[] {
   const d = deno();
   const main = d.mainModule;
   const argv = parentArgv() ?? [];
