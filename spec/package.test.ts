@@ -66,6 +66,8 @@ const CJS_RESULT = {
   map: [1, 4, 9],
   nested: 25,
   hidden: true,
+  moduleSlip: true,
+  byFilename: 36,
   total: 1000,
   codes: [0, 0],
   loaded: "dist/mod.js",

@@ -5,7 +5,16 @@ import { join, relative } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { getContext, isMain, task } from "../mod.ts";
+import {
+  BaseManager,
+  ClusterExecutor,
+  getContext,
+  isMain,
+  Pool,
+  Process,
+  ProcessPoolExecutor,
+  task,
+} from "../mod.ts";
 import { startHere, startNotExported } from "./fixtures/caller.ts";
 import { syncWrite, unmarked } from "./fixtures/targets.ts";
 import { ALL_METHODS, METHODS, readJson, runScript, tempDir } from "./helpers.ts";
@@ -156,6 +165,44 @@ test("task() and isMain() take import.meta or a CommonJS module, and refuse the 
       /the first argument must be the module's import\.meta \(in CommonJS, its `module`\)/;
     assert.throws(() => task(bad as never, fn), cjs);
     assert.throws(() => isMain(bad as never), cjs);
+  }
+});
+
+test("the module option refuses what is not a URL or path, naming the remedy, at once", () => {
+  const cjs = { filename: fileURLToPath(TARGETS_URL), exports: {} };
+  class Things extends BaseManager {}
+  const makers: [string, (module: unknown) => unknown][] = [
+    ["Process 'P'", (module) => new Process({ name: "P", target: unmarked, module } as never)],
+    ["ProcessPoolExecutor", (module) => new ProcessPoolExecutor({ module } as never)],
+    ["Pool", (module) => new Pool({ module } as never)],
+    [
+      "Things.register(\"Thing\")",
+      (module) => Things.register("Thing", Object, { module } as never),
+    ],
+    [
+      "ClusterExecutor",
+      (module) =>
+        new ClusterExecutor(
+          { connection: "redis://127.0.0.1:1", queue: "q", root: ".", module } as never,
+        ),
+    ],
+  ];
+  const slips: [unknown, RegExp][] = [
+    [import.meta, /got object \(import\.meta itself: pass import\.meta\.url\)/],
+    [cjs, /got object \(a CommonJS module: pass its module\.filename \(or __filename\)\)/],
+    [42, /got number \(pass import\.meta\.url, a URL or a path\)/],
+    ["", /got an empty string/],
+    [null, /got null/],
+  ];
+  for (const [what, make] of makers) {
+    for (const [module, message] of slips) {
+      assert.throws(() => make(module), (e: Error) => {
+        assert.ok(e instanceof TypeError, `${what}: ${e}`);
+        assert.ok(e.message.startsWith(`${what}: the module option must be`), e.message);
+        assert.match(e.message, message);
+        return true;
+      });
+    }
   }
 });
 

@@ -4,6 +4,7 @@
  * @module
  */
 import { checkTimeout } from "../core/deadline.ts";
+import { checkModuleOption } from "../targets/task.ts";
 import { checkConnection } from "./broker.ts";
 import { realRoot } from "./naming.ts";
 
@@ -64,7 +65,7 @@ export function clusterConfig(options: ClusterOptions, what: string): ClusterCon
     url,
     queue: options.queue,
     root: realRoot(options.root, what),
-    module: options.module,
+    module: checkModuleOption(options.module, what),
     maxWaiting: positive(options.maxWaiting ?? 1000, "maxWaiting"),
     unreachableMs: positive(options.unreachableTimeout ?? 30_000, "unreachableTimeout"),
     taskTimeout: checkTimeout(`${what}: taskTimeout`, options.taskTimeout),

@@ -18,7 +18,7 @@ import { managerServerUrl } from "../runtime/entry_url.ts";
 import { privateSocketPath } from "../runtime/socket.ts";
 import type { ContextLike } from "../state/start_method.ts";
 import { type Caller, callerOf } from "../targets/callsite.ts";
-import { resolveTarget } from "../targets/task.ts";
+import { checkModuleOption, resolveTarget } from "../targets/task.ts";
 import type { Registered } from "./server.ts";
 
 /**
@@ -142,6 +142,10 @@ export class BaseManager {
     if (!Object.hasOwn(cls, REGISTRY)) {
       Object.defineProperty(cls, REGISTRY, { value: [...(cls[REGISTRY] ?? [])] });
     }
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`${cls.name}.register("${typeid}"): options must be an object`);
+    }
+    checkModuleOption(options.module, `${cls.name}.register("${typeid}")`);
     const registry = cls[REGISTRY]!;
     const at = registry.findIndex((r) => r.typeid === typeid);
     const entry = { typeid, factory, options, caller: callerOf() };

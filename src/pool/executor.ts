@@ -8,6 +8,7 @@ import type { Future } from "../futures/future.ts";
 import { methodFrom } from "../handles/handle.ts";
 import { cpuCount } from "../process/current.ts";
 import type { ContextLike } from "../state/start_method.ts";
+import { checkModuleOption } from "../targets/task.ts";
 import {
   type AnyFn,
   checkChunksize,
@@ -192,7 +193,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       initializer: options.initializer,
       initargs: options.initargs,
       maxTasksPerChild: options.maxTasksPerChild,
-      module: options.module,
+      module: checkModuleOption(options.module, "ProcessPoolExecutor"),
       what: "ProcessPoolExecutor",
       workerName: "PoolWorker",
     });

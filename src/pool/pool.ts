@@ -10,6 +10,7 @@ import type { Future } from "../futures/future.ts";
 import { methodFrom } from "../handles/handle.ts";
 import { cpuCount } from "../process/current.ts";
 import type { ContextLike } from "../state/start_method.ts";
+import { checkModuleOption } from "../targets/task.ts";
 import {
   type AnyFn,
   type Calls,
@@ -167,7 +168,7 @@ export class Pool implements AsyncDisposable {
       initializer: options.initializer,
       initargs: options.initargs,
       maxTasksPerChild: options.maxTasksPerChild,
-      module: options.module,
+      module: checkModuleOption(options.module, "Pool"),
       what: "Pool",
       workerName: "PoolWorker",
     });

@@ -10,7 +10,12 @@ import { withTimeout } from "../core/sleep.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { encodeArgs, methodOf } from "../handles/handle.ts";
 import { type Caller, callerOf } from "../targets/callsite.ts";
-import { describeTarget, resolveTarget, type TargetRef } from "../targets/task.ts";
+import {
+  checkModuleOption,
+  describeTarget,
+  resolveTarget,
+  type TargetRef,
+} from "../targets/task.ts";
 import { Child, nextIdentity } from "./child.ts";
 
 /**
@@ -104,7 +109,7 @@ export class Process<A extends unknown[] = unknown[]> {
         `Process '${this.name}': args must be an array, got ${typeof options.args}`,
       );
     }
-    this.#module = options.module;
+    this.#module = checkModuleOption(options.module, `Process '${this.name}'`);
     this.#caller = callerOf();
     this.#method = methodOf(new.target);
   }

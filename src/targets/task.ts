@@ -132,6 +132,27 @@ export function moduleUrl(module: string | URL): string {
 }
 
 /**
+ * Checks a `module` option (`Process`, the pools, `register()`, `ClusterExecutor`): absent,
+ * `import.meta.url`, a URL or a path; else a `TypeError` naming `what` and what to pass (the
+ * likely slips, `import.meta` itself and a CommonJS `module`, each get their remedy).
+ */
+export function checkModuleOption(module: unknown, what: string): string | URL | undefined {
+  if (module === undefined || module instanceof URL) return module;
+  if (typeof module === "string" && module !== "") return module;
+  const m = module as Partial<ImportMeta & CommonJsModule> | null;
+  const remedy = typeof m?.url === "string"
+    ? "import.meta itself: pass import.meta.url"
+    : typeof m?.filename === "string"
+    ? "a CommonJS module: pass its module.filename (or __filename)"
+    : "pass import.meta.url, a URL or a path";
+  throw new TypeError(
+    `${what}: the module option must be the module's URL or path, got ${
+      module === "" ? "an empty string" : describe(module)
+    } (${remedy}).`,
+  );
+}
+
+/**
  * Finds where a child finds `fn`: its `task()` mark, else an export of `module`, else of the
  * calling module (`caller`, asked only then). `what` names the caller for errors, e.g.
  * `Cannot start process 'P-3'`.
