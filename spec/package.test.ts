@@ -67,6 +67,7 @@ const CJS_RESULT = {
   nested: 25,
   hidden: true,
   moduleSlip: true,
+  typo: "ProcessPoolExecutor: unknown option 'max_workers' (did you mean 'maxWorkers'?)",
   byFilename: 36,
   total: 1000,
   codes: [0, 0],

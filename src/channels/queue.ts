@@ -6,6 +6,7 @@
  */
 import { Empty, Full } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
+import { shown } from "../core/options.ts";
 import { READY } from "../core/ready.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
@@ -88,8 +89,10 @@ export class Queue<T = unknown> {
     }
     const maxsize = a as number;
     if (!Number.isInteger(maxsize) || maxsize < 0) {
-      throw new RangeError(
-        `${new.target.name}(maxsize): maxsize must be an integer >= 0, got ${maxsize}`,
+      const Kind = typeof maxsize === "number" ? RangeError : TypeError;
+      throw new Kind(
+        `${new.target.name}(maxsize): maxsize must be an integer >= 0, given as itself (new `
+          + `${new.target.name}(10); 0: no limit), got ${shown(maxsize)}`,
       );
     }
     this.#method = origin.method;

@@ -30,7 +30,7 @@ export interface MapSource {
 /** The results of `map`, in input order (its arguments are checked at once). */
 export function lazyMap<R>(source: MapSource): AsyncIterableIterator<R> {
   const { what } = source;
-  const [iterables, options] = splitMapArgs(source.iterablesAndOptions);
+  const [iterables, options] = splitMapArgs(source.iterablesAndOptions, what);
   const chunksize = checkChunksize(options.chunksize ?? 1, what);
   const onProgress = checkOnProgress(options.onProgress, what);
   const deadline = new Deadline(what, options.timeout);

@@ -4,6 +4,7 @@
  * @module
  */
 import { checkTimeout } from "../core/deadline.ts";
+import { checkOptions, type OptionNames } from "../core/options.ts";
 import { checkModuleOption } from "../targets/task.ts";
 import { checkConnection } from "./broker.ts";
 import { realRoot } from "./naming.ts";
@@ -46,11 +47,22 @@ export interface ClusterConfig {
   readonly taskTimeout: number | undefined;
 }
 
+const CLUSTER_OPTIONS = {
+  connection: true,
+  queue: true,
+  root: true,
+  maxWaiting: true,
+  unreachableTimeout: true,
+  taskTimeout: true,
+  module: true,
+} as const satisfies OptionNames<ClusterOptions>;
+
 /** Checks `options` (errors name `what`, the option, the value and what to give). */
 export function clusterConfig(options: ClusterOptions, what: string): ClusterConfig {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`${what}: pass { connection, queue, root }`);
   }
+  checkOptions(options, CLUSTER_OPTIONS, what, "{ connection, queue, root }");
   const url = checkConnection(options.connection, what);
   if (typeof options.queue !== "string" || options.queue === "") {
     throw new TypeError(`${what}: queue must be a non-empty name, got ${String(options.queue)}`);

@@ -5,28 +5,18 @@
  * a check without waiting); `NaN` is a `RangeError` and anything but a number a `TypeError`,
  * each naming the call, the value and what to give instead.
  *
- * Imports nothing: every layer may use it.
+ * Imports only how a value is shown: every layer may use it.
  * @module
  */
+import { shown } from "./options.ts";
 
 /** `setTimeout`'s largest delay (2^31 - 1 ms, about 24.8 days): a longer one fires at once. */
 const MAX_DELAY_MS = 0x7fffffff;
 
-/** A value as an error message shows it: strings quoted, other non-numbers with their kind. */
-function show(value: unknown): string {
-  if (typeof value === "number" || value === undefined || value === null) return String(value);
-  if (typeof value === "string") return `${JSON.stringify(value)} (a string)`;
-  if (typeof value === "bigint") return `${value}n (a bigint)`;
-  if (typeof value === "function") return "a function";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return "an object";
-  return `${String(value)} (a ${typeof value})`;
-}
-
 /** Checks a number of milliseconds: a negative one is 0, `Infinity` stays; else it throws. */
 function checkMs(what: string, name: string, value: unknown, remedy: string): number {
   if (typeof value !== "number") {
-    throw new TypeError(`${what}: ${name} must be ${remedy}, got ${show(value)}`);
+    throw new TypeError(`${what}: ${name} must be ${remedy}, got ${shown(value)}`);
   }
   if (Number.isNaN(value)) throw new RangeError(`${what}: ${name} must be ${remedy}, got NaN`);
   return value > 0 ? value : 0;

@@ -9,6 +9,7 @@ import { makePipe } from "../channels/pipe.ts";
 import { keyBytes } from "../connection/auth.ts";
 import { type AuthKey, checkAddress, type SocketAddress } from "../connection/listener.ts";
 import { EOFError, ProcessError } from "../core/errors.ts";
+import { checkOptions, type OptionNames } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { BOUND_METHOD, methodFrom } from "../handles/handle.ts";
 import { Process } from "../process/process.ts";
@@ -62,6 +63,16 @@ export interface RegisterOptions {
   module?: string | URL;
 }
 
+const MANAGER_OPTIONS = {
+  address: true,
+  authkey: true,
+  context: true,
+} as const satisfies OptionNames<ManagerOptions>;
+
+const REGISTER_OPTIONS = { exposed: true, module: true } as const satisfies OptionNames<
+  RegisterOptions
+>;
+
 interface Registration {
   typeid: string;
   factory?: (...args: never[]) => unknown;
@@ -103,12 +114,13 @@ export class BaseManager {
   #state: "initial" | "started" | "connected" | "shutdown" = "initial";
   #link: ManagerLink | null = null;
 
-  constructor(options: ManagerOptions = {}) {
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `new ${new.target.name}(): give an options object { address?, authkey? }`,
-      );
-    }
+  constructor(given?: ManagerOptions) {
+    const options = checkOptions(
+      given,
+      MANAGER_OPTIONS,
+      `new ${new.target.name}()`,
+      "{ address, authkey }",
+    );
     this.#options = options;
     if (options.address !== undefined) checkAddress(options.address, `new ${new.target.name}()`);
     this.#authkey = options.authkey === undefined
@@ -142,10 +154,9 @@ export class BaseManager {
     if (!Object.hasOwn(cls, REGISTRY)) {
       Object.defineProperty(cls, REGISTRY, { value: [...(cls[REGISTRY] ?? [])] });
     }
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(`${cls.name}.register("${typeid}"): options must be an object`);
-    }
-    checkModuleOption(options.module, `${cls.name}.register("${typeid}")`);
+    const where = `${cls.name}.register("${typeid}")`;
+    checkOptions(options, REGISTER_OPTIONS, where, "{ exposed: [\"get\"] }");
+    checkModuleOption(options.module, where);
     const registry = cls[REGISTRY]!;
     const at = registry.findIndex((r) => r.typeid === typeid);
     const entry = { typeid, factory, options, caller: callerOf() };

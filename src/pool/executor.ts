@@ -3,6 +3,7 @@
  * @module
  */
 import { checkTimeout, Deadline } from "../core/deadline.ts";
+import { checkOptions, type OptionNames, shown } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
 import { methodFrom } from "../handles/handle.ts";
@@ -111,24 +112,47 @@ export interface MapOptions {
  * Splits `map`'s arguments into the iterables and the options: a last argument that is a plain
  * object (not iterable) is `{ timeout, chunksize, onProgress }`.
  */
-export function splitMapArgs(args: unknown[]): [iterables: unknown[], options: MapOptions] {
+export function splitMapArgs(
+  args: unknown[],
+  what: string,
+): [iterables: unknown[], options: MapOptions] {
   const last = args.at(-1);
   if (
     args.length > 1 && typeof last === "object" && last !== null
     && typeof (last as Iterable<unknown>)[Symbol.iterator] !== "function"
   ) {
-    return [args.slice(0, -1), last as MapOptions];
+    return [args.slice(0, -1), checkOptions(last as MapOptions, MAP_OPTIONS, what, MAP_EXAMPLE)];
   }
   return [args, {}];
 }
+
+const MAP_OPTIONS = {
+  timeout: true,
+  chunksize: true,
+  onProgress: true,
+} as const satisfies OptionNames<MapOptions>;
+const MAP_EXAMPLE = "{ chunksize: 1000, timeout: 5000 }";
+
+const RUN_OPTIONS = { signal: true, timeout: true } as const satisfies OptionNames<RunOptions>;
+
+const EXECUTOR_OPTIONS = {
+  maxWorkers: true,
+  context: true,
+  initializer: true,
+  initargs: true,
+  maxTasksPerChild: true,
+  module: true,
+  taskTimeout: true,
+} as const satisfies OptionNames<ExecutorOptions>;
 
 /** Checks `run()`'s arguments (`what` names the call); returns its time limit, if any. */
 export function checkRun(
   what: string,
   fn: unknown,
   args: unknown,
-  options: RunOptions,
+  given: RunOptions | undefined,
 ): number | undefined {
+  const options = checkOptions(given, RUN_OPTIONS, what, "{ timeout: 5000, signal }");
   if (typeof fn !== "function") {
     throw new TypeError(`${what}: fn must be a function, got ${typeof fn}`);
   }
@@ -144,7 +168,7 @@ export function checkRun(
 /** Checks a worker count: an integer of at least 1. */
 export function checkWorkers(n: unknown, what: string): number {
   if (!Number.isInteger(n) || (n as number) < 1) {
-    throw new RangeError(`${what} must be an integer >= 1, got ${String(n)}`);
+    throw new RangeError(`${what} must be an integer >= 1, got ${shown(n)}`);
   }
   return n as number;
 }
@@ -175,7 +199,13 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   readonly #taskTimeout: number | undefined;
   #shutdown = false;
 
-  constructor(options: ExecutorOptions = {}) {
+  constructor(given?: ExecutorOptions) {
+    const options = checkOptions(
+      given,
+      EXECUTOR_OPTIONS,
+      "ProcessPoolExecutor",
+      "{ maxWorkers: 4 }",
+    );
     const maxWorkers = checkWorkers(
       options.maxWorkers ?? cpuCount(),
       "ProcessPoolExecutor: maxWorkers",
@@ -242,7 +272,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     ...iterablesAndOptions: Iterable<unknown>[] | [...Iterable<unknown>[], MapOptions]
   ): AsyncIterableIterator<Awaited<R>> {
     this.#checkOpen("map");
-    const [iterables, options] = splitMapArgs(iterablesAndOptions);
+    const [iterables, options] = splitMapArgs(iterablesAndOptions, "ProcessPoolExecutor.map()");
     const chunksize = checkChunksize(options.chunksize ?? 1, "ProcessPoolExecutor.map()");
     const onProgress = checkOnProgress(options.onProgress, "ProcessPoolExecutor.map()");
     const deadline = new Deadline("ProcessPoolExecutor.map()", options.timeout);

@@ -5,6 +5,7 @@
 import { Deadline } from "../core/deadline.ts";
 import { CancelledError, ProcessError, TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
+import { checkOptions, type OptionNames } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
 import { methodFrom } from "../handles/handle.ts";
@@ -122,6 +123,20 @@ export interface PoolMapOptions {
   signal?: AbortSignal;
 }
 
+const POOL_MAP_OPTIONS = {
+  chunksize: true,
+  signal: true,
+} as const satisfies OptionNames<PoolMapOptions>;
+
+const POOL_OPTIONS = {
+  processes: true,
+  initializer: true,
+  initargs: true,
+  maxTasksPerChild: true,
+  context: true,
+  module: true,
+} as const satisfies OptionNames<PoolOptions>;
+
 /** `imap`'s options: a chunksize of 1 unless given (CPython's default there). */
 function oneByDefault(c: number | PoolMapOptions): number | PoolMapOptions {
   return typeof c === "object" && c !== null ? { chunksize: 1, ...c } : c;
@@ -154,7 +169,8 @@ export class Pool implements AsyncDisposable {
   readonly #processes: number;
   #state: "run" | "close" | "terminate" = "run";
 
-  constructor(options: PoolOptions = {}) {
+  constructor(given?: PoolOptions) {
+    const options = checkOptions(given, POOL_OPTIONS, "Pool", "{ processes: 4 }");
     this.#processes = checkWorkers(options.processes ?? cpuCount(), "Pool: processes");
     if (options.maxTasksPerChild !== undefined) {
       checkWorkers(options.maxTasksPerChild, "Pool: maxTasksPerChild");
@@ -190,7 +206,9 @@ export class Pool implements AsyncDisposable {
     what: string,
   ): { futures: Future<unknown>[]; chunked: boolean } {
     if (typeof fn !== "function") throw new TypeError(`Pool.${what}(): fn must be a function`);
-    const options = typeof chunksize === "object" && chunksize !== null ? chunksize : { chunksize };
+    const options = typeof chunksize === "object" && chunksize !== null
+      ? checkOptions(chunksize, POOL_MAP_OPTIONS, `Pool.${what}()`, "{ chunksize: 100, signal }")
+      : { chunksize };
     const size = options.chunksize === undefined
       ? defaultChunksize(calls.n, this.#processes)
       : checkChunksize(options.chunksize, `Pool.${what}()`);

@@ -5,6 +5,7 @@
  */
 import { ProcessError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
+import { checkOptions, type OptionNames, shown } from "../core/options.ts";
 import { READY } from "../core/ready.ts";
 import { withTimeout } from "../core/sleep.ts";
 import type { StartMethod } from "../core/start_method.ts";
@@ -45,6 +46,14 @@ export interface ProcessOptions<A extends unknown[] = unknown[]> {
   /** The module that exports `target` (`import.meta.url`, a URL or a path). */
   module?: string | URL;
 }
+
+const PROCESS_OPTIONS = {
+  target: true,
+  args: true,
+  name: true,
+  daemon: true,
+  module: true,
+} as const satisfies OptionNames<ProcessOptions>;
 
 /**
  * A child running `target(...args)`.
@@ -93,15 +102,17 @@ export class Process<A extends unknown[] = unknown[]> {
       this.#args = [];
       return;
     }
-    const options = a;
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        "new Process() needs an options object: { target, args?, name?, daemon? }",
-      );
+    const example = "{ target, args: [1] }";
+    if (a === undefined) {
+      throw new TypeError(`new Process(): options must be an object such as ${example}, got none`);
     }
+    const options = checkOptions(a, PROCESS_OPTIONS, "new Process()", example);
     this.#identity = nextIdentity();
+    if (options.name !== undefined && typeof options.name !== "string") {
+      throw new TypeError(`new Process(): name must be a string, got ${shown(options.name)}`);
+    }
     this.name = options.name ?? `Process-${this.#identity.join(":")}`;
-    this.#daemon = options.daemon ?? false;
+    this.#daemon = checkDaemon(options.daemon ?? false, this.name);
     this.#target = options.target as (...args: never[]) => unknown;
     this.#args = options.args ?? [];
     if (!Array.isArray(this.#args)) {
@@ -122,7 +133,7 @@ export class Process<A extends unknown[] = unknown[]> {
     if (this.#child) {
       throw new ProcessError(`Cannot set daemon of '${this.name}' after start(); set it before.`);
     }
-    this.#daemon = value;
+    this.#daemon = checkDaemon(value, this.name);
   }
 
   /** The child's OS pid (the parent's own for a thread child); `null` before it runs. */
@@ -266,4 +277,12 @@ function quietReject(error: Error): Promise<never> {
   const p = Promise.reject(error);
   p.catch(() => {});
   return p;
+}
+
+/** Checks a `daemon` flag of the process named `name`: a boolean. */
+function checkDaemon(value: unknown, name: string): boolean {
+  if (typeof value !== "boolean") {
+    throw new TypeError(`Process '${name}': daemon must be true or false, got ${shown(value)}`);
+  }
+  return value;
 }

@@ -17,13 +17,24 @@ export interface ContextLike {
   getStartMethod(): StartMethod;
 }
 
-/** Throws a `TypeError` naming the valid methods unless `method` is one. */
+/** What CPython's start methods that this library names otherwise are here. */
+const CPYTHON_METHODS: Readonly<Record<string, string>> = {
+  spawn: `CPython's "spawn" is "process" here: a fresh runtime per child.`,
+  fork: `JavaScript runtimes cannot fork: "forkserver" starts children as fast, from spares `
+    + `booted ahead, and "thread" runs them in this process.`,
+};
+
+/**
+ * Throws a `TypeError` naming the valid methods unless `method` is one (and, for CPython's
+ * `"spawn"` and `"fork"`, the one to use instead).
+ */
 export function checkStartMethod(method: unknown): StartMethod {
   if (START_METHODS.includes(method as StartMethod)) return method as StartMethod;
+  const cpython = typeof method === "string" ? CPYTHON_METHODS[method] : undefined;
   throw new TypeError(
     `Unknown start method ${JSON.stringify(method)}: use one of ${
       START_METHODS.map((m) => `"${m}"`).join(", ")
-    }.`,
+    }.${cpython ? ` ${cpython}` : ""}`,
   );
 }
 

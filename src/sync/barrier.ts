@@ -6,6 +6,7 @@
  * @module
  */
 import { BrokenBarrierError } from "../core/errors.ts";
+import { checkOptions, type OptionNames } from "../core/options.ts";
 import { Origin, registerKind } from "../handles/handle.ts";
 import { findTarget, markedTarget, type TargetRef } from "../targets/task.ts";
 import { deadlineOf, remaining } from "./futex.ts";
@@ -34,6 +35,11 @@ export interface BarrierOptions {
 }
 
 type ActionRef = TargetRef | null;
+
+const BARRIER_OPTIONS = {
+  action: true,
+  timeout: true,
+} as const satisfies OptionNames<BarrierOptions>;
 
 /**
  * A barrier for a fixed number of parties.
@@ -69,7 +75,12 @@ export class Barrier extends Primitive {
     if (!Number.isInteger(parties) || parties < 1 || parties > 0xffff) {
       throw new RangeError(`Barrier(parties): parties must be an integer >= 1, got ${parties}`);
     }
-    const { action, timeout } = options;
+    const { action, timeout } = checkOptions(
+      options,
+      BARRIER_OPTIONS,
+      "Barrier",
+      "{ timeout: 5000 }",
+    );
     if (action !== undefined && typeof action !== "function") {
       throw new TypeError("Barrier: action must be a function");
     }

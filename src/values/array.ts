@@ -3,6 +3,7 @@
  * `multiprocessing.Array`). Index access `a[i]` goes through a Proxy; `get`/`set` are direct.
  * @module
  */
+import { checkOptions } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
 import { allocate, attach, type BlockRef } from "../memory/arena.ts";
@@ -10,7 +11,7 @@ import { coerce, type Typecode, type TypedView, type ValueOf, viewOf } from "../
 import type { Lock } from "../sync/lock.ts";
 import type { RLock } from "../sync/rlock.ts";
 import { indexed } from "./indexed.ts";
-import { makeLock, type ValueOptions } from "./value.ts";
+import { makeLock, VALUE_OPTIONS, type ValueOptions } from "./value.ts";
 
 interface ArrayData {
   ref: BlockRef;
@@ -172,7 +173,11 @@ export class SharedArray<T extends Typecode = Typecode> extends RawArray<T> {
   ) {
     super(a as T, lengthOrValues as number);
     const revived = a instanceof Origin ? a.revived : undefined;
-    this._lockOf = revived ? revived.lock : makeLock(options.lock, this._method, "SharedArray");
+    this._lockOf = revived ? revived.lock : makeLock(
+      checkOptions(options, VALUE_OPTIONS, "SharedArray", "{ lock: false }").lock,
+      this._method,
+      "SharedArray",
+    );
   }
 
   /** The lock that guards this array; throws if it was made with `lock: false`. */

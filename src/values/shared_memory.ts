@@ -3,6 +3,7 @@
  * (CPython's `multiprocessing.shared_memory.SharedMemory`).
  * @module
  */
+import { checkOptions, type OptionNames } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
 import { track, untrack } from "../memory/tracker.ts";
@@ -34,6 +35,13 @@ export interface SharedMemoryOptions {
    */
   track?: boolean;
 }
+
+const SHM_OPTIONS = {
+  name: true,
+  create: true,
+  size: true,
+  track: true,
+} as const satisfies OptionNames<SharedMemoryOptions>;
 
 const NAME = /^[^/\0]{1,200}$/;
 
@@ -68,7 +76,9 @@ export class SharedMemory {
   constructor(a: SharedMemoryOptions | Origin<{ name: string }> = {}) {
     const origin = Origin.of<{ name: string }>(a, new.target);
     const revived = origin.revived;
-    const options = a instanceof Origin ? {} : a;
+    const options = a instanceof Origin
+      ? {}
+      : checkOptions(a, SHM_OPTIONS, "SharedMemory", "{ create: true, size: 1024 }");
     this.#method = origin.method;
     const { create = false, track: tracked = true } = options;
     let name = revived?.name ?? options.name;

@@ -2,6 +2,7 @@
  * `Value` and `RawValue`: one number in shared memory (CPython's `multiprocessing.Value`).
  * @module
  */
+import { checkOptions, type OptionNames } from "../core/options.ts";
 import { memoryOf, type StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
 import { allocate, attach, type BlockRef } from "../memory/arena.ts";
@@ -31,6 +32,9 @@ export interface ValueOptions {
   /** `true` (default): a new `RLock`; a `Lock`/`RLock` of the same context; `false`: none. */
   lock?: boolean | Lock | RLock;
 }
+
+/** The names `ValueOptions` takes (`SharedArray`'s too). */
+export const VALUE_OPTIONS = { lock: true } as const satisfies OptionNames<ValueOptions>;
 
 interface ValueData {
   ref: BlockRef;
@@ -133,7 +137,11 @@ export class Value<T extends Typecode = Typecode> extends RawValue<T> {
   constructor(a: T | Origin<ValueData>, initial?: ValueOf<T>, options: ValueOptions = {}) {
     super(a as T, initial);
     const revived = a instanceof Origin ? a.revived : undefined;
-    this.#lock = revived ? revived.lock : makeLock(options.lock, this._method, "Value");
+    this.#lock = revived ? revived.lock : makeLock(
+      checkOptions(options, VALUE_OPTIONS, "Value", "{ lock: false }").lock,
+      this._method,
+      "Value",
+    );
   }
 
   /** The lock that guards this value; throws if it was made with `lock: false`. */
