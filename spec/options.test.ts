@@ -11,10 +11,12 @@ import {
   BaseManager,
   ClusterExecutor,
   getContext,
+  Lock,
   Pool,
   Process,
   ProcessPoolExecutor,
   Queue,
+  Semaphore,
   setStartMethod,
   SharedArray,
   SharedMemory,
@@ -122,6 +124,38 @@ test("an unknown option is refused at the call, with the name meant", async () =
   } finally {
     await old.terminate();
   }
+});
+
+test("per-call options of locks and queues are checked at every call, not only on waits", () => {
+  const lock = new Lock();
+  refuses(
+    () => lock.acquire({ block: false } as never),
+    "Lock.acquire(): unknown option 'block'",
+    /\(did you mean 'blocking'\?\)$/,
+  );
+  assert.equal(lock.locked(), false, "the refused call took nothing");
+  const sem = new Semaphore(1);
+  refuses(
+    () => sem.acquire({ timeOut: 5 } as never),
+    "Semaphore.acquire(): unknown option 'timeOut'",
+    /\(did you mean 'timeout'\?\)$/,
+  );
+  assert.equal(sem.getValue(), 1);
+  const q = new Queue<number>();
+  // Room to put, an item to get: the typo is refused all the same.
+  refuses(
+    () => q.put(1, { timeOut: 5 } as never),
+    "Queue.put(): unknown option 'timeOut'",
+    /\(did you mean 'timeout'\?\)$/,
+  );
+  q.put(1);
+  refuses(
+    () => q.get({ blocking: false } as never),
+    "Queue.get(): unknown option 'blocking'",
+    /\(did you mean 'block'\?\)$/,
+  );
+  assert.equal(q.get({ block: false }), 1, "the refused get took nothing");
+  q.close();
 });
 
 test("options that are not an object say what to pass; undefined values pass", async () => {

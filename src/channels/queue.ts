@@ -6,7 +6,7 @@
  */
 import { Empty, Full } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
-import { shown } from "../core/options.ts";
+import { checkOptions, type OptionNames, shown } from "../core/options.ts";
 import { READY } from "../core/ready.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
@@ -40,17 +40,25 @@ export interface QueueOptions {
 const CAPACITY = 1 << 20;
 const UNFINISHED = USER_WORDS, SEQ_UNFINISHED = USER_WORDS + 1;
 
-function deadline(options: QueueOptions | undefined, what: string): number | undefined {
-  const block = options?.block ?? true;
+const QUEUE_OPTIONS = { block: true, timeout: true } as const satisfies OptionNames<QueueOptions>;
+
+/** Checks the options of `Queue.<what>()` (before its first try: a typo fails every call). */
+function checked(options: QueueOptions | undefined, what: string): QueueOptions {
+  return checkOptions(options, QUEUE_OPTIONS, `Queue.${what}()`, "{ timeout: 100 }");
+}
+
+/** When a wait of `Queue.<what>()` with `options` (checked) gives up, if ever. */
+function deadline(options: QueueOptions, what: string): number | undefined {
+  const block = options.block ?? true;
   if (!block) {
-    if (options?.timeout !== undefined) {
+    if (options.timeout !== undefined) {
       throw new TypeError(
         `Queue.${what}(): a timeout needs block: true (a non-blocking call never waits)`,
       );
     }
     return performance.now();
   }
-  return deadlineOf(`Queue.${what}()`, options?.timeout);
+  return deadlineOf(`Queue.${what}()`, options.timeout);
 }
 
 interface QueueData {
@@ -111,8 +119,9 @@ export class Queue<T = unknown> {
   _onPut(): void {}
 
   /** Puts `obj`, blocking this thread while the queue is full (see `QueueOptions`). */
-  put(obj: T, options?: QueueOptions): void {
+  put(obj: T, given?: QueueOptions): void {
     this.#check("put");
+    const options = checked(given, "put");
     const m = this.#encode(obj);
     this._onPut();
     if (this._ring.tryPut(m.bytes, m.length)) return;
@@ -127,8 +136,9 @@ export class Queue<T = unknown> {
   }
 
   /** Like `put`, without blocking the event loop. */
-  async putAsync(obj: T, options?: QueueOptions): Promise<void> {
+  async putAsync(obj: T, given?: QueueOptions): Promise<void> {
     this.#check("putAsync");
+    const options = checked(given, "putAsync");
     const m = this.#encode(obj);
     this._onPut();
     if (this._ring.tryPut(m.bytes, m.length)) return;
@@ -150,8 +160,9 @@ export class Queue<T = unknown> {
   #decode = decodeItem as (bytes: Uint8Array, view: DataView, n: number) => T;
 
   /** Takes the next item, blocking this thread while the queue is empty (see `QueueOptions`). */
-  get(options?: QueueOptions): T {
+  get(given?: QueueOptions): T {
     this.#check("get");
+    const options = checked(given, "get");
     const n = this._ring.tryGet(READ);
     if (n >= 0) return this.#decode(READ.bytes, READ.view, n);
     const r = runSync(
@@ -165,8 +176,9 @@ export class Queue<T = unknown> {
   }
 
   /** Like `get`, without blocking the event loop. */
-  async getAsync(options?: QueueOptions): Promise<T> {
+  async getAsync(given?: QueueOptions): Promise<T> {
     this.#check("getAsync");
+    const options = checked(given, "getAsync");
     const n = this._ring.tryGet(READ);
     if (n >= 0) return this.#decode(READ.bytes, READ.view, n);
     const r = await keepAlive(

@@ -13,8 +13,18 @@
 /** Every name an options type takes, each once: `{ a: true, b: true } satisfies OptionNames<T>`. */
 export type OptionNames<T> = { readonly [K in keyof Required<T>]: true };
 
-/** Python's names for options that JavaScript spells otherwise than case and underscores do. */
-const PYTHON_NAMES: Readonly<Record<string, string>> = { mp_context: "context" };
+/**
+ * Names meant otherwise than case and underscores tell: Python's (`mp_context`), and those of
+ * sibling calls (CPython's locks take `blocking`, its queues `block`).
+ */
+const MEANT: Readonly<Record<string, string>> = {
+  mp_context: "context",
+  block: "blocking",
+  blocking: "block",
+};
+
+/** What `checkOptions` returns for options not given: the same object each time, unchanged. */
+const NONE = Object.freeze({});
 
 /**
  * Checks `options` of the call `what` (e.g. `"ProcessPoolExecutor"`): `undefined` (returned as
@@ -28,13 +38,14 @@ export function checkOptions<T extends object>(
   what: string,
   example: string,
 ): T {
-  if (options === undefined) return {} as T;
+  if (options === undefined) return NONE as T;
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new TypeError(
       `${what}: options must be an object such as ${example}, got ${shown(options)}`,
     );
   }
-  for (const name of Object.keys(options)) {
+  // for-in makes no array of the names: locks and queues check their options at every call.
+  for (const name in options) {
     if (Object.hasOwn(names, name)) continue;
     if ((options as Record<string, unknown>)[name] === undefined) continue;
     throw new TypeError(`${what}: unknown option '${name}'${remedy(name, Object.keys(names))}`);
@@ -46,7 +57,7 @@ export function checkOptions<T extends object>(
 function remedy(name: string, known: string[]): string {
   const bare = (s: string) => s.replaceAll("_", "").toLowerCase();
   const meant = known.find((n) => bare(n) === bare(name))
-    ?? (known.includes(PYTHON_NAMES[name]) ? PYTHON_NAMES[name] : undefined);
+    ?? (known.includes(MEANT[name]) ? MEANT[name] : undefined);
   if (meant) return ` (did you mean '${meant}'?)`;
   return `: it takes ${known.map((n) => `'${n}'`).join(", ")}`;
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { checkTimeout } from "../core/deadline.ts";
+import { checkOptions, type OptionNames } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin } from "../handles/handle.ts";
 import { allocate, attach, type Block, type BlockRef } from "../memory/arena.ts";
@@ -68,13 +69,19 @@ export abstract class Primitive {
   }
 }
 
+const ACQUIRE_OPTIONS = {
+  blocking: true,
+  timeout: true,
+} as const satisfies OptionNames<AcquireOptions>;
+
 /** Checks acquire options the way CPython does; `what` names the call in errors. */
 export function acquireArgs(options: AcquireOptions | undefined, what = "acquire()"): {
   blocking: boolean;
   timeout: number | undefined;
 } {
-  const blocking = options?.blocking ?? true;
-  const timeout = options?.timeout;
+  const o = checkOptions(options, ACQUIRE_OPTIONS, what, "{ blocking: false } or { timeout: 100 }");
+  const blocking = o.blocking ?? true;
+  const timeout = o.timeout;
   if (!blocking && timeout !== undefined) {
     throw new TypeError(
       `${what}: a timeout needs blocking: true (a non-blocking call never waits)`,
