@@ -40,6 +40,7 @@ const BUSY_ORPHAN = fileURLToPath(
 );
 const UNGUARDED = fileURLToPath(new URL("./fixtures/user_project/unguarded.ts", import.meta.url));
 const VITEST_PROJECT = fileURLToPath(new URL("./fixtures/vitest_project/", import.meta.url));
+const JEST_PROJECT = fileURLToPath(new URL("./fixtures/jest_project/", import.meta.url));
 const NODE20 = process.execPath;
 const NODE22 = join(MODULES, "node22", "bin", "node");
 const NODE24 = join(MODULES, "node24", "bin", "node");
@@ -158,6 +159,17 @@ function makeVitestProject(tgz: string): string {
   const app = join(dirname(tgz), "vitest app (\u00fc)");
   cpSync(VITEST_PROJECT, app, { recursive: true });
   install(app, tgz, ["vitest", "tsx"]);
+  return app;
+}
+
+/**
+ * The tarball installed with Jest in a fresh project of targets and their tests
+ * (fixtures/jest_project), in a folder with a space, parentheses and a letter outside ASCII.
+ */
+function makeJestProject(tgz: string): string {
+  const app = join(dirname(tgz), "jest app (\u00fc)");
+  cpSync(JEST_PROJECT, app, { recursive: true });
+  install(app, tgz, ["jest"]);
   return app;
 }
 
@@ -392,6 +404,35 @@ test(
         );
         assert.ok(advice && advice.length >= 6, `${name}: no advice in each error\n${output(r)}`);
         assert.equal(r.code, 1, `${name}\n${output(r)}`);
+      });
+    }
+
+    // A user's Jest tests (Jest on ES modules, as Jest runs them with
+    // --experimental-vm-modules): targets in src/ run under every start method; a target in a
+    // test file fails with advice; the run ends cleanly (the library once imported Jest's own
+    // command inside the test, which ran it again there and crashed Jest after the tests). A
+    // CommonJS test require()s the package where Jest can (Node 24.9+).
+    const jestApp = makeJestProject(tgz);
+    const jest = join(jestApp, "node_modules", "jest", "bin", "jest.js");
+    const JEST_WAYS = [
+      { name: "Node 20", node: NODE20, cjs: false },
+      { name: "Node 22", node: NODE22, cjs: false },
+      { name: "Node 24", node: NODE24, cjs: true },
+    ];
+    for (const way of JEST_WAYS) {
+      const name = `${way.name}: jest, the tests on ES modules`;
+      await t.test(name, { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+        const skipCjs = way.cjs ? [] : ["--testPathIgnorePatterns", "\\.cjs$"];
+        const r = await run(
+          [way.node, "--experimental-vm-modules", jest, "--ci", ...skipCjs],
+          jestApp,
+          { NODE_NO_WARNINGS: "1" },
+        );
+        const all = r.stdout + r.stderr;
+        const passed = way.cjs ? 10 : 9;
+        assert.match(all, new RegExp(`Tests:\\s+${passed} passed, ${passed} total`), output(r));
+        assert.doesNotMatch(all, /torn down|clearLine/, output(r));
+        assert.equal(r.code, 0, `${name}\n${output(r)}`);
       });
     }
     t.diagnostic(`all cases in ${Math.round(performance.now() - t0)} ms`);

@@ -3,8 +3,9 @@
  * takes. A misspelt name is bad input that nothing shows: ignored, it changes only the outcome
  * (`{ chunkSize: 1000 }` maps one item per task; `{ max_workers: 2 }`, Python's spelling, starts
  * `cpuCount()` workers). So a name the call does not take is a `TypeError`, with the name meant
- * when it differs only in case and underscores (or is Python's for it); a name whose value is
- * `undefined` passes (a spread of optional settings). And how a value is shown in a message.
+ * when it differs only in case and underscores, or is Python's or a sibling call's for it; a name
+ * whose value is `undefined` passes (a spread of optional settings). And how a value is shown in
+ * a message.
  *
  * Imports nothing: every layer may use it.
  * @module
@@ -28,7 +29,7 @@ const NONE = Object.freeze({});
 
 /**
  * Checks `options` of the call `what` (e.g. `"ProcessPoolExecutor"`): `undefined` (returned as
- * `{}`) or an object whose names are all in `names`. Throws a `TypeError` naming the call, the
+ * an empty object) or an object whose names are all in `names`. Throws a `TypeError` naming the call, the
  * value or the name, and what to give; `example` is the options as a call writes them, such as
  * `{ maxWorkers: 4 }`.
  */

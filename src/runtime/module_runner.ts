@@ -1,12 +1,24 @@
 /**
  * Programs whose modules a test runner loads itself. Vitest runs a test's imports in its own
- * module runner (Vite's transform, evaluated apart from the runtime's module loader); a child
- * imports the same files with the runtime's loader, so the functions a test holds are never the
- * exports a child finds, and a test file imported again runs its suites outside the runner.
- * Errors about finding a target then say how to let the runtime load those modules itself.
+ * module runner (Vite's transform, evaluated apart from the runtime's module loader), Jest in its
+ * own module registry (a `vm` context); a child imports the same files with the runtime's
+ * loader, so the functions a test holds are never the exports a child finds, and a test file
+ * imported again runs its suites outside the runner. Errors about finding a target then say how
+ * to let the runtime load those modules itself. And an `import()` of the program's main module
+ * there (the runner's command) would run that command again inside the runner.
  * @module
  */
 import { envVar } from "./host.ts";
+
+/**
+ * The test runner that loads this program's modules itself, if one does: told by the variable
+ * each sets in the processes that run tests (`VITEST`, `JEST_WORKER_ID`).
+ */
+export function moduleRunner(): "vitest" | "jest" | undefined {
+  if (envVar("VITEST") !== undefined) return "vitest";
+  if (envVar("JEST_WORKER_ID") !== undefined) return "jest";
+  return undefined;
+}
 
 /**
  * A sentence to add to an error about finding a child's code when the program runs under vitest
@@ -19,7 +31,15 @@ import { envVar } from "./host.ts";
  * ```
  */
 export function moduleRunnerAdvice(): string {
-  if (envVar("VITEST") === undefined) return "";
+  const runner = moduleRunner();
+  if (runner === "jest") {
+    return " Under Jest, the modules a test imports run in Jest's own module registry, which a "
+      + "child does not have: their functions are not the ones a child imports. Define targets "
+      + "in modules of their own, not in a test file, exported or marked with task(), and name "
+      + "such a module in the `module` option (its URL or path) where a test makes the call; run "
+      + "Jest on ES modules (node --experimental-vm-modules), with no transform of those modules.";
+  }
+  if (runner !== "vitest") return "";
   return " Under vitest, the modules a test imports run in vitest's own module runner, which a "
     + "child does not have: their functions are not the ones a child imports. List the modules "
     + "that define targets in vitest's `test.server.deps.external` (for example "

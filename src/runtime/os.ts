@@ -13,6 +13,7 @@ import {
   pathToFileUrl,
   realpath,
 } from "./host.ts";
+import { moduleRunner } from "./module_runner.ts";
 
 /** Node's `os` (not on Deno, where Deno's own APIs serve). */
 const nodeOs = () => (runtime === "deno" ? null : builtin<typeof import("node:os")>("node:os"));
@@ -146,10 +147,10 @@ export function isEntryUrl(url: string, importMetaMain: unknown): boolean {
  * key modules by real path, the script's), where it is an ES module: in the main thread of a
  * process that is not a child of this library (a child's main is `childEntry`, the library's
  * entry script, until it takes its parent's command line), and neither a CommonJS main
- * (`process.mainModule`), a script run by a launcher, a REPL nor an eval. `watchable`: whether
- * importing it while it evaluates gives a promise of its evaluation's end. Not on Deno, where
- * such an import issued before the module's body runs made later imports wait on it (measured:
- * spec/fixtures/scripts/argv.ts hung).
+ * (`process.mainModule`), a script run by a launcher, a test runner's command (vitest, Jest), a
+ * REPL nor an eval. `watchable`: whether importing it while it evaluates gives a promise of its
+ * evaluation's end. Not on Deno, where such an import issued before the module's body runs made
+ * later imports wait on it (measured: spec/fixtures/scripts/argv.ts hung).
  */
 export function programMainModule(
   childEntry: string,
@@ -169,6 +170,8 @@ export function programMainModule(
     return undefined; // no such file: an eval's name, say
   }
   if (!isMainThread() || entryFiles().launcher) return undefined;
+  // A test runner's command, which an import() from a module the runner loads would run again.
+  if (moduleRunner() !== undefined) return undefined;
   if (runtime !== "deno" && globalThis.process.mainModule !== undefined) return undefined;
   if (runtime === "deno") return { url: deno().mainModule, watchable: false };
   return { url: pathToFileUrl(real).href, watchable: true };

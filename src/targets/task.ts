@@ -220,7 +220,15 @@ function notExported(what: string, name: string, searched: string[]): TargetNotF
  * when the module does not have it (and the module's own error when importing it fails).
  */
 export async function findTarget(ref: TargetRef, what: string): Promise<AnyFunction> {
-  const ns = await importModule(ref.url);
+  const ns = await importModule(ref.url).catch((error) => {
+    // A test file run outside its runner fails on the runner's globals (`test is not defined`).
+    const advice = moduleRunnerAdvice();
+    if (!advice) throw error;
+    throw new TargetNotFound(
+      `${what}: the child could not import '${ref.url}' (${error}).${advice}`,
+      { cause: error },
+    );
+  });
   if (ref.exportName !== undefined) {
     const fn = ns[ref.exportName];
     if (typeof fn === "function") return fn as AnyFunction;
