@@ -47,14 +47,17 @@ export function denoChildFlags(): string[] {
 }
 
 function readChildFlags(): string[] {
-  const d = deno();
-  const main = d.mainModule;
+  // A Web Worker has no main module: the command line's first word that is no flag names it.
+  let main = deno().mainModule;
   const argv = parentArgv() ?? [];
   const out: string[] = [];
   let chosen = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (isMain(arg, main)) break; // the program's own arguments follow
+    if (main === undefined && !arg.startsWith("-")) {
+      main = /^[a-z][a-z0-9+.-]*:/i.test(arg) ? arg : pathToFileUrl(absolute(arg)).href;
+    }
+    if (isMain(arg, main!)) break; // the program's own arguments follow
     if (PLAIN_FLAG.test(arg)) {
       out.push(arg === "--lock" || arg.startsWith("--lock=") ? lockFlag(arg) : arg);
       if (arg === "--no-config") chosen = true;
@@ -68,7 +71,7 @@ function readChildFlags(): string[] {
     out.push(`${name}=${FILE_FLAGS.has(name) ? absolute(value) : value}`);
     if (name === "--config") chosen = true;
   }
-  if (!chosen && main.startsWith("file:")) {
+  if (!chosen && main?.startsWith("file:")) {
     const found = configFrom(fileUrlToPath(main));
     if (found) out.push(`--config=${found}`);
   }

@@ -28,7 +28,8 @@ export interface DenoNamespace {
   exit(code?: number): never;
   readonly args: string[];
   readonly env: { get(name: string): string | undefined };
-  readonly mainModule: string;
+  /** Undefined in a Web Worker. */
+  readonly mainModule: string | undefined;
   readonly stdout: { writeSync(p: Uint8Array): number };
   readonly stdin: { read(p: Uint8Array): Promise<number | null> };
   readonly permissions: {

@@ -173,7 +173,10 @@ export function programMainModule(
   // A test runner's command, which an import() from a module the runner loads would run again.
   if (moduleRunner() !== undefined) return undefined;
   if (runtime !== "deno" && globalThis.process.mainModule !== undefined) return undefined;
-  if (runtime === "deno") return { url: deno().mainModule, watchable: false };
+  if (runtime === "deno") {
+    const url = deno().mainModule; // (none in a Web Worker)
+    return url === undefined ? undefined : { url, watchable: false };
+  }
   return { url: pathToFileUrl(real).href, watchable: true };
 }
 

@@ -179,20 +179,47 @@ export async function resolveTarget(
     if (isEvaluating(cleanModuleUrl(url))) {
       return { url: cleanModuleUrl(url), name: fn.name, source: sourceHash(fn) };
     }
-    let ns: Record<string, unknown>;
+    let ns: Record<string, unknown> | undefined;
     try {
-      ns = await importModule(url);
+      ns = await importUnlessStuck(url);
     } catch (error) {
       throw new Error(
         `${what}: cannot import module '${url}' to find '${fnName(fn)}'.${moduleRunnerAdvice()}`,
         { cause: error },
       );
     }
+    // Still evaluating, as far as can be told: the child confirms the export.
+    if (ns === undefined) {
+      return { url: cleanModuleUrl(url), name: fn.name, source: sourceHash(fn) };
+    }
     for (const [exportName, value] of Object.entries(ns)) {
       if (value === fn) return { url, name: fn.name, exportName };
     }
   }
   throw notExported(what, fnName(fn), searched);
+}
+
+/**
+ * How long the parent waits for a module it imports to find a target before it leaves the check
+ * to the child: a module still evaluating whose top-level code awaits this very call (a worker
+ * thread's entry module, which no `isMain()` noted, at a top-level `await`) never finishes
+ * importing. A module slower to load than this is checked by the child too.
+ */
+const IMPORT_PATIENCE_MS = 1000;
+
+/** `importModule(url)`, or `undefined` if it has not settled within `IMPORT_PATIENCE_MS`. */
+async function importUnlessStuck(url: string): Promise<Record<string, unknown> | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stuck = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, IMPORT_PATIENCE_MS, undefined);
+  });
+  const imported = importModule(url);
+  imported.catch(() => {}); // once the patience has run out, nothing waits for its failure
+  try {
+    return await Promise.race([imported, stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A target that is not where a child can find it (a child reports it to its parent). */
