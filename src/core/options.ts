@@ -29,9 +29,9 @@ const NONE = Object.freeze({});
 
 /**
  * Checks `options` of the call `what` (e.g. `"ProcessPoolExecutor"`): `undefined` (returned as
- * an empty object) or an object whose names are all in `names`. Throws a `TypeError` naming the call, the
- * value or the name, and what to give; `example` is the options as a call writes them, such as
- * `{ maxWorkers: 4 }`.
+ * an empty object) or an object whose names are all in `names`. Throws a `TypeError` naming the
+ * call, the value or the name, and what to give; `example` is the options as a call writes them,
+ * such as `{ maxWorkers: 4 }`.
  */
 export function checkOptions<T extends object>(
   options: T | undefined,
