@@ -150,13 +150,13 @@ export class BaseManager {
     if (factory !== undefined && typeof factory !== "function") {
       throw new TypeError(`${cls.name}.register("${typeid}"): the factory must be a function`);
     }
+    const where = `${cls.name}.register("${typeid}")`;
+    checkOptions(options, REGISTER_OPTIONS, where, "{ exposed: [\"get\"] }");
+    checkModuleOption(options.module, where);
     // A subclass has its own registry, starting from its parent's (CPython copies it too).
     if (!Object.hasOwn(cls, REGISTRY)) {
       Object.defineProperty(cls, REGISTRY, { value: [...(cls[REGISTRY] ?? [])] });
     }
-    const where = `${cls.name}.register("${typeid}")`;
-    checkOptions(options, REGISTER_OPTIONS, where, "{ exposed: [\"get\"] }");
-    checkModuleOption(options.module, where);
     const registry = cls[REGISTRY]!;
     const at = registry.findIndex((r) => r.typeid === typeid);
     const entry = { typeid, factory, options, caller: callerOf() };
