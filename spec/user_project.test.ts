@@ -41,10 +41,14 @@ const BUSY_ORPHAN = fileURLToPath(
 const UNGUARDED = fileURLToPath(new URL("./fixtures/user_project/unguarded.ts", import.meta.url));
 const VITEST_PROJECT = fileURLToPath(new URL("./fixtures/vitest_project/", import.meta.url));
 const JEST_PROJECT = fileURLToPath(new URL("./fixtures/jest_project/", import.meta.url));
+const TEST_RUNNER_PROJECT = fileURLToPath(
+  new URL("./fixtures/test_runner_project/", import.meta.url),
+);
 const NODE20 = process.execPath;
 const NODE22 = join(MODULES, "node22", "bin", "node");
 const NODE24 = join(MODULES, "node24", "bin", "node");
 const BUN = join(MODULES, ".bin", "bun");
+const DENO = join(MODULES, ".bin", "deno");
 
 const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
 const skip = RUNTIME !== "node"
@@ -170,6 +174,18 @@ function makeJestProject(tgz: string): string {
   const app = join(dirname(tgz), "jest app (\u00fc)");
   cpSync(JEST_PROJECT, app, { recursive: true });
   install(app, tgz, ["jest"]);
+  return app;
+}
+
+/**
+ * The tarball installed with tsx in a fresh project of targets and their tests written for the
+ * runtimes' own test runners (fixtures/test_runner_project), in a folder with a space,
+ * parentheses and a letter outside ASCII.
+ */
+function makeTestRunnerProject(tgz: string): string {
+  const app = join(dirname(tgz), "runner app (\u00fc)");
+  cpSync(TEST_RUNNER_PROJECT, app, { recursive: true });
+  install(app, tgz, ["tsx"]);
   return app;
 }
 
@@ -432,6 +448,76 @@ test(
         const passed = way.cjs ? 10 : 9;
         assert.match(all, new RegExp(`Tests:\\s+${passed} passed, ${passed} total`), output(r));
         assert.doesNotMatch(all, /torn down|clearLine/, output(r));
+        assert.equal(r.code, 0, `${name}\n${output(r)}`);
+      });
+    }
+    // A user's tests on the runtimes' own runners, with targets defined in the test file itself
+    // (test/local.test.ts: every start method) and in a module of its own (test/src.test.ts).
+    // A child imports the test file for its target: Node's runner (and a test file run with no
+    // runner) must not run the file's tests there again nor count them with the file's; Deno's
+    // declares nothing outside `deno test`; under `bun test` a target in a test file fails with
+    // advice.
+    const runnerApp = makeTestRunnerProject(tgz);
+    const FILES = ["test/local.test.ts", "test/src.test.ts"];
+    const TAP = ["--test-reporter=tap"];
+    const tapCounts = (r: Run, tests: number) => {
+      assert.equal(r.stdout.match(/^# tests \d+$/gm)?.length, 1, `one summary\n${output(r)}`);
+      assert.match(
+        r.stdout,
+        new RegExp(`^# tests ${tests}\n# suites 3\n# pass ${tests}\n# fail 0\n`, "m"),
+        output(r),
+      );
+    };
+    const RUNNER_WAYS = [
+      {
+        name: "Node 20, node --import tsx --test",
+        argv: [NODE20, "--import", "tsx", "--test", ...TAP, ...FILES],
+        check: (r: Run) => tapCounts(r, 9),
+      },
+      {
+        name: "Node 22, node --import tsx --test",
+        argv: [NODE22, "--import", "tsx", "--test", ...TAP, ...FILES],
+        check: (r: Run) => tapCounts(r, 9),
+      },
+      {
+        name: "Node 24, node --test",
+        argv: [NODE24, "--test", ...TAP, ...FILES],
+        check: (r: Run) => tapCounts(r, 9),
+      },
+      {
+        name: "Node 24, a test file run with no runner",
+        argv: [NODE24, ...TAP, FILES[0]],
+        check: (r: Run) => tapCounts(r, 6),
+      },
+      {
+        name: "Bun, bun test",
+        argv: [BUN, "test", ...FILES.map((f) => `./${f}`)],
+        check: (r: Run) => assert.match(r.stderr, /^ 9 pass\n 0 fail\n/m, output(r)),
+      },
+      {
+        name: "Deno, deno test",
+        argv: [DENO, "test", "-A", "--no-check", ...FILES],
+        check: (r: Run) =>
+          assert.match(r.stdout, /ok \| 9 passed \(3 steps\) \| 0 failed/, output(r)),
+      },
+    ];
+    // Each test body notes that it ran (fixtures: `ran`): once each, none again in a child (there
+    // they started pools of their own, whose children imported the file again: 11 runs of one).
+    const bodies = (argv: string[]) => {
+      const has = (file: string) => argv.some((arg) => arg.endsWith(file));
+      return ALL_METHODS.flatMap((m) => [
+        ...(has(FILES[0]) ? [`${m} pool`, `${m} processes`] : []),
+        ...(has(FILES[1]) ? [`${m} src`] : []),
+      ]).sort();
+    };
+    for (const [i, way] of RUNNER_WAYS.entries()) {
+      const name = `${way.name}: targets in the test file and in src/`;
+      await t.test(name, { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+        const log = join(runnerApp, `runs-${i}.log`);
+        const r = await run(way.argv, runnerApp, { RUNS_LOG: log });
+        way.check(r);
+        const ran = readFileSync(log, "utf8").trim().split("\n").sort();
+        assert.deepEqual(ran, bodies(way.argv), `${name}: the test bodies run\n${output(r)}`);
         assert.equal(r.code, 0, `${name}\n${output(r)}`);
       });
     }

@@ -5,7 +5,9 @@
  * loader, so the functions a test holds are never the exports a child finds, and a test file
  * imported again runs its suites outside the runner. Errors about finding a target then say how
  * to let the runtime load those modules itself. And an `import()` of the program's main module
- * there (the runner's command) would run that command again inside the runner.
+ * there (the runner's command) would run that command again inside the runner. Bun's runner
+ * refuses tests declared outside it: a child importing a test file fails, and the error says to
+ * move the target. (Node's own runner: node_test.ts.)
  * @module
  */
 import { envVar } from "./host.ts";
@@ -21,8 +23,15 @@ export function moduleRunner(): "vitest" | "jest" | undefined {
 }
 
 /**
+ * Bun's errors for `test()`, `beforeAll()` and the like called outside `bun test` or in a worker
+ * there: a child importing a test file.
+ */
+const BUN_TEST_REFUSAL = /Cannot use \S+ (?:outside of the test runner|in a Worker)/;
+
+/**
  * A sentence to add to an error about finding a child's code when the program runs under vitest
- * (which sets `VITEST` in its workers), else "".
+ * or Jest (told by the variable each sets), or when `error` is Bun's refusal of a test declared
+ * outside `bun test` (a child importing a test file), else "".
  * @example
  * ```ts
  * import { moduleRunnerAdvice } from "./module_runner.ts";
@@ -30,8 +39,13 @@ export function moduleRunner(): "vitest" | "jest" | undefined {
  * console.assert(message.startsWith("target"));
  * ```
  */
-export function moduleRunnerAdvice(): string {
+export function moduleRunnerAdvice(error?: unknown): string {
   const runner = moduleRunner();
+  if (runner === undefined && BUN_TEST_REFUSAL.test(String((error as Error | null)?.message))) {
+    return " Under `bun test`, a child imports the module that defines its target outside the "
+      + "test runner, and Bun refuses to declare tests there: define targets in a module of "
+      + "their own, not in a test file, and import them into the test.";
+  }
   if (runner === "jest") {
     return " Under Jest, the modules a test imports run in Jest's own module registry, which a "
       + "child does not have: their functions are not the ones a child imports. Define targets "

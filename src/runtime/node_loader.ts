@@ -36,6 +36,7 @@ import {
   pathToFileUrl,
   resolvePath,
 } from "./host.ts";
+import { quietTestFlags, TEST_FLAG, withoutTestContext } from "./node_test.ts";
 
 /** What a module path that only a TypeScript loader (or Node's type stripping) can load ends in. */
 export const TS_EXTENSION: RegExp = /\.[mc]?tsx?$/;
@@ -274,9 +275,9 @@ export function nodeWorker(
   options: import("node:worker_threads").WorkerOptions,
   entryUrl: string | undefined,
 ): import("node:worker_threads").Worker {
-  const loader = entryUrl === undefined ? undefined : threadChildLoader(entryUrl);
+  const loader = entryUrl === undefined ? undefined : testQuietThread(threadChildLoader(entryUrl));
   if (loader) {
-    const env = loader.env && { env: { ...globalThis.process.env, ...loader.env } };
+    const env = loader.env && { env: loader.env };
     let execArgv = loader.execArgv;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
@@ -289,6 +290,26 @@ export function nodeWorker(
     }
   }
   return new Worker(source, options);
+}
+
+/**
+ * A Node thread's flags and whole environment (from `threadChildLoader`'s): where the program has
+ * tests, without its test flags and the runner's variable, and with the flags that keep the
+ * program's tests quiet in the thread (node_test.ts); as they were (or inherited) where not.
+ */
+function testQuietThread(
+  loader: { execArgv: string[]; env?: Record<string, string> } | undefined,
+): { execArgv: string[]; env?: Record<string, string | undefined> } | undefined {
+  const env = loader?.env && { ...globalThis.process.env, ...loader.env };
+  const quiet = quietTestFlags();
+  if (quiet.length === 0) return loader && { execArgv: loader.execArgv, env };
+  return {
+    execArgv: [
+      ...withoutFlags(loader?.execArgv ?? globalThis.process.execArgv, (f) => TEST_FLAG.test(f)),
+      ...quiet,
+    ],
+    env: withoutTestContext(env ?? globalThis.process.env),
+  };
 }
 
 /** The flags an ERR_WORKER_INVALID_EXEC_ARGV error names, or `undefined` for another error. */

@@ -6,12 +6,12 @@ import { deathSignalPrefix } from "./death_signal.ts";
 import { entryToStart } from "./entry_url.ts";
 import { builtin, childHome, fileUrlToPath } from "./host.ts";
 import { processChildLoader } from "./node_loader.ts";
+import { quietTestFlags, TEST_FLAG, withoutTestContext } from "./node_test.ts";
 import { signalExitCode } from "./os.ts";
 import type { LaunchOptions, Popen } from "./popen.ts";
 
 /** Flags of the parent that must not reach a child (they would run tests or open debuggers). */
-const PARENT_ONLY_FLAG =
-  /^--(test|inspect|debug|watch|experimental-test|experimental-default-type)/;
+const PARENT_ONLY_FLAG = /^--(inspect|debug|watch|experimental-default-type)/;
 
 /**
  * Forks a Node child running the library's process entry, with the parent's flags (its loader
@@ -21,14 +21,23 @@ export function launchNodeFork(options: LaunchOptions): Popen {
   const { fork } = builtin<typeof import("node:child_process")>("node:child_process");
   const process = globalThis.process;
   const entry = entryToStart("process");
-  const { execArgv, env } = processChildLoader(entry, (flag) => PARENT_ONLY_FLAG.test(flag));
+  const { execArgv, env } = processChildLoader(
+    entry,
+    (flag) => PARENT_ONLY_FLAG.test(flag) || TEST_FLAG.test(flag),
+  );
   // Through setpriv where it can be (death_signal.ts): fork runs [execPath, ...execArgv, entry].
   const [wrapper, ...wrapperArgs] = deathSignalPrefix();
   const child = fork(fileUrlToPath(entry), [], {
     cwd: childHome(),
     ...(wrapper ? { execPath: wrapper } : {}),
-    execArgv: wrapper ? [...wrapperArgs, process.execPath, ...execArgv] : execArgv,
-    env: env ? { ...process.env, ...env } : process.env,
+    // The program's tests, if it has any, stay skipped and unreported where a child imports
+    // their file for a target (node_test.ts).
+    execArgv: [
+      ...(wrapper ? [...wrapperArgs, process.execPath] : []),
+      ...execArgv,
+      ...quietTestFlags(),
+    ],
+    env: withoutTestContext(env ? { ...process.env, ...env } : process.env),
     serialization: "advanced",
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

@@ -248,8 +248,9 @@ function notExported(what: string, name: string, searched: string[]): TargetNotF
  */
 export async function findTarget(ref: TargetRef, what: string): Promise<AnyFunction> {
   const ns = await importModule(ref.url).catch((error) => {
-    // A test file run outside its runner fails on the runner's globals (`test is not defined`).
-    const advice = moduleRunnerAdvice();
+    // A test file run outside its runner fails on the runner's globals (`test is not defined`),
+    // or on the runner's refusal (Bun's `test()` outside `bun test`).
+    const advice = moduleRunnerAdvice(error);
     if (!advice) throw error;
     throw new TargetNotFound(
       `${what}: the child could not import '${ref.url}' (${error}).${advice}`,
