@@ -178,14 +178,14 @@ function makeJestProject(tgz: string): string {
 }
 
 /**
- * The tarball installed with tsx in a fresh project of targets and their tests written for the
- * runtimes' own test runners (fixtures/test_runner_project), in a folder with a space,
- * parentheses and a letter outside ASCII.
+ * The tarball installed with tsx and Mocha in a fresh project of targets and their tests written
+ * for the runtimes' own test runners and for Mocha (fixtures/test_runner_project), in a folder
+ * with a space, parentheses and a letter outside ASCII.
  */
 function makeTestRunnerProject(tgz: string): string {
   const app = join(dirname(tgz), "runner app (\u00fc)");
   cpSync(TEST_RUNNER_PROJECT, app, { recursive: true });
-  install(app, tgz, ["tsx"]);
+  install(app, tgz, ["tsx", "mocha"]);
   return app;
 }
 
@@ -456,9 +456,18 @@ test(
     // A child imports the test file for its target: Node's runner (and a test file run with no
     // runner) must not run the file's tests there again nor count them with the file's; Deno's
     // declares nothing outside `deno test`; under `bun test` a target in a test file fails with
-    // advice.
+    // advice (test/globals.bun.test.js: also with Bun's implicit globals). Mocha's globals
+    // (test/mocha.spec.mjs) are made inert in a child, which could not import the file before.
     const runnerApp = makeTestRunnerProject(tgz);
     const FILES = ["test/local.test.ts", "test/src.test.ts"];
+    const MOCHA = [
+      join(runnerApp, "node_modules", "mocha", "bin", "mocha.js"),
+      "test/mocha.spec.mjs",
+    ];
+    const mochaCounts = (r: Run) => {
+      assert.match(r.stdout, /^ {2}6 passing/m, output(r));
+      assert.doesNotMatch(r.stdout, /failing|pending/, output(r));
+    };
     const TAP = ["--test-reporter=tap"];
     const tapCounts = (r: Run, tests: number) => {
       assert.equal(r.stdout.match(/^# tests \d+$/gm)?.length, 1, `one summary\n${output(r)}`);
@@ -491,8 +500,8 @@ test(
       },
       {
         name: "Bun, bun test",
-        argv: [BUN, "test", ...FILES.map((f) => `./${f}`)],
-        check: (r: Run) => assert.match(r.stderr, /^ 9 pass\n 0 fail\n/m, output(r)),
+        argv: [BUN, "test", ...[...FILES, "test/globals.bun.test.js"].map((f) => `./${f}`)],
+        check: (r: Run) => assert.match(r.stderr, /^ 12 pass\n 0 fail\n/m, output(r)),
       },
       {
         name: "Deno, deno test",
@@ -500,6 +509,9 @@ test(
         check: (r: Run) =>
           assert.match(r.stdout, /ok \| 9 passed \(3 steps\) \| 0 failed/, output(r)),
       },
+      { name: "Node 20, Mocha", argv: [NODE20, ...MOCHA], check: mochaCounts },
+      { name: "Node 22, Mocha", argv: [NODE22, ...MOCHA], check: mochaCounts },
+      { name: "Node 24, Mocha", argv: [NODE24, ...MOCHA], check: mochaCounts },
     ];
     // Each test body notes that it ran (fixtures: `ran`): once each, none again in a child (there
     // they started pools of their own, whose children imported the file again: 11 runs of one).
@@ -508,10 +520,11 @@ test(
       return ALL_METHODS.flatMap((m) => [
         ...(has(FILES[0]) ? [`${m} pool`, `${m} processes`] : []),
         ...(has(FILES[1]) ? [`${m} src`] : []),
+        ...(has(MOCHA[1]) ? [`${m} mocha pool`, `${m} mocha processes`] : []),
       ]).sort();
     };
     for (const [i, way] of RUNNER_WAYS.entries()) {
-      const name = `${way.name}: targets in the test file and in src/`;
+      const name = `${way.name}: targets in a test file and in src/`;
       await t.test(name, { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
         const log = join(runnerApp, `runs-${i}.log`);
         const r = await run(way.argv, runnerApp, { RUNS_LOG: log });

@@ -16,6 +16,7 @@ import { enterDir } from "../runtime/host.ts";
 import { importModule } from "../runtime/load.ts";
 import { native } from "../runtime/native/mod.ts";
 import type { ParentChannel } from "../runtime/parent_channel.ts";
+import { declareInertGlobals } from "../runtime/test_globals.ts";
 import { runChildExit, state, whileBootstrapping } from "../state/state.ts";
 import { adoptThreadIdentity, onTerminationRequested } from "../sync/owner.ts";
 import { findTarget, TargetNotFound } from "../targets/task.ts";
@@ -112,6 +113,7 @@ async function runTarget(
   rehearsal = false,
 ): Promise<number> {
   let fn: (...args: unknown[]) => unknown;
+  declareInertGlobals(boot.testGlobals);
   try {
     const what = `Cannot start process '${boot.self.name}'`;
     fn = await whileBootstrapping(boot.target.url, () => findTarget(boot.target, what));

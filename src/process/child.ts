@@ -11,6 +11,7 @@ import { commandLine } from "../runtime/argv.ts";
 import { currentDir } from "../runtime/host.ts";
 import { onProcessExit } from "../runtime/os.ts";
 import { launch, type Popen, sendOrKill } from "../runtime/popen.ts";
+import { testGlobalsInUse } from "../runtime/test_globals.ts";
 import { refuseStartWhileBootstrapping, state } from "../state/state.ts";
 import { endThread, newThreadIdentity, type ThreadIdentity } from "../sync/owner.ts";
 import type { TargetRef } from "../targets/task.ts";
@@ -156,6 +157,7 @@ export class Child {
       argv: commandLine(),
       dir: currentDir(),
       thread: this.#thread,
+      testGlobals: testGlobalsInUse(),
     };
     let ready!: () => void;
     let notFound!: (error: Error) => void;

@@ -28,6 +28,11 @@ export interface BootMessage {
   thread: ThreadIdentity | null;
   /** The registry of named shared-memory segments, when this runtime can make them. */
   shmTracker: TrackerRef;
+  /**
+   * The test runner's globals the parent has (`describe`, `it`, ...): the child makes those it
+   * lacks inert before it imports a target's module, which may be a test file (test_globals.ts).
+   */
+  testGlobals: string[];
 }
 
 /**

@@ -11,6 +11,7 @@ import { commandLine } from "../runtime/argv.ts";
 import { currentDir } from "../runtime/host.ts";
 import { onProcessExit } from "../runtime/os.ts";
 import { launch, type Popen } from "../runtime/popen.ts";
+import { testGlobalsInUse } from "../runtime/test_globals.ts";
 import { state } from "../state/state.ts";
 import { entryModules } from "../targets/evaluating.ts";
 import { WARMED, type WarmMessage } from "./protocol.ts";
@@ -67,6 +68,7 @@ function boot(): Spare {
       dir,
       thread: null,
       shmTracker: { ref: null, cell: null },
+      testGlobals: testGlobalsInUse(),
     },
   };
   // In a promise, so that a launch that throws (a spawn refused) is this spare's rejection.

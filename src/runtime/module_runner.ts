@@ -6,8 +6,9 @@
  * imported again runs its suites outside the runner. Errors about finding a target then say how
  * to let the runtime load those modules itself. And an `import()` of the program's main module
  * there (the runner's command) would run that command again inside the runner. Bun's runner
- * refuses tests declared outside it: a child importing a test file fails, and the error says to
- * move the target. (Node's own runner: node_test.ts.)
+ * refuses tests declared outside it, and its globals (`describe`, `expect`) are not globals a
+ * parent can see and hand on (test_globals.ts): a child importing a test file fails, and the
+ * error says to move the target. (Node's own runner: node_test.ts.)
  * @module
  */
 import { envVar } from "./host.ts";
@@ -22,6 +23,20 @@ export function moduleRunner(): "vitest" | "jest" | undefined {
   return undefined;
 }
 
+/** The globals through which runners declare tests, suites and hooks. */
+export const TEST_GLOBALS: readonly string[] = (
+  "describe it test suite context specify before after beforeEach afterEach beforeAll afterAll "
+  + "setup teardown suiteSetup suiteTeardown xdescribe xit xcontext xspecify fdescribe fit expect"
+).split(" ");
+
+/** The test global that `error` says is not defined, if it is such a ReferenceError. */
+function undefinedTestGlobal(error: unknown): string | undefined {
+  if (!(error instanceof ReferenceError)) return undefined;
+  const m = /^(?:(\w+) is not defined|Can't find variable: (\w+))$/.exec(error.message);
+  const name = m?.[1] ?? m?.[2];
+  return name !== undefined && TEST_GLOBALS.includes(name) ? name : undefined;
+}
+
 /**
  * Bun's errors for `test()`, `beforeAll()` and the like called outside `bun test` or in a worker
  * there: a child importing a test file.
@@ -30,8 +45,9 @@ const BUN_TEST_REFUSAL = /Cannot use \S+ (?:outside of the test runner|in a Work
 
 /**
  * A sentence to add to an error about finding a child's code when the program runs under vitest
- * or Jest (told by the variable each sets), or when `error` is Bun's refusal of a test declared
- * outside `bun test` (a child importing a test file), else "".
+ * or Jest (told by the variable each sets), or when `error` says a child imported a test file
+ * outside its runner (Bun's refusal of a test declared outside `bun test`, or a runner's global
+ * not defined), else "".
  * @example
  * ```ts
  * import { moduleRunnerAdvice } from "./module_runner.ts";
@@ -45,6 +61,12 @@ export function moduleRunnerAdvice(error?: unknown): string {
     return " Under `bun test`, a child imports the module that defines its target outside the "
       + "test runner, and Bun refuses to declare tests there: define targets in a module of "
       + "their own, not in a test file, and import them into the test.";
+  }
+  const global = runner === undefined ? undefinedTestGlobal(error) : undefined;
+  if (global !== undefined) {
+    return ` The module uses \`${global}\`, which its test runner declares but does not make a `
+      + "global of (a child imports the module outside the runner): define targets in a module "
+      + "of their own, not in a test file, and import them into the test.";
   }
   if (runner === "jest") {
     return " Under Jest, the modules a test imports run in Jest's own module registry, which a "
