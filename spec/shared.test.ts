@@ -62,7 +62,10 @@ for (const method of METHODS) {
       /64-bit integers; give a bigint/,
     );
     const v = new ctx.Value("i", 1);
-    assert.throws(() => (v.value = "2" as unknown as number), /holds numbers, got string/);
+    assert.throws(
+      () => (v.value = "2" as unknown as number),
+      /holds numbers, got "2" \(a string\)/,
+    );
     assert.equal(
       new ctx.Value("q", 5 as unknown as bigint).value,
       5n,

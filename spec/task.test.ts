@@ -188,9 +188,9 @@ test("the module option refuses what is not a URL or path, naming the remedy, at
     ],
   ];
   const slips: [unknown, RegExp][] = [
-    [import.meta, /got object \(import\.meta itself: pass import\.meta\.url\)/],
-    [cjs, /got object \(a CommonJS module: pass its module\.filename \(or __filename\)\)/],
-    [42, /got number \(pass import\.meta\.url, a URL or a path\)/],
+    [import.meta, /got an object \(import\.meta itself: pass import\.meta\.url\)/],
+    [cjs, /got an object \(a CommonJS module: pass its module\.filename \(or __filename\)\)/],
+    [42, /got 42 \(pass import\.meta\.url, a URL or a path\)/],
     ["", /got an empty string/],
     [null, /got null/],
   ];

@@ -6,6 +6,7 @@
 import { coalesced } from "../core/coalesce.ts";
 import { BrokenProcessPool, cancelledBy, CancelledError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
+import { shown } from "../core/options.ts";
 import { Future, type TaskOwner } from "../futures/future.ts";
 import { Deque } from "../pool/deque.ts";
 import { checkRun, type RunOptions } from "../pool/executor.ts";
@@ -346,7 +347,7 @@ export class ClusterExecutor implements AsyncDisposable {
   ): AsyncIterableIterator<Awaited<R>> {
     this.#checkOpen("map");
     if (typeof fn !== "function") {
-      throw new TypeError(`${WHAT}.map(): fn must be a function, got ${typeof fn}`);
+      throw new TypeError(`${WHAT}.map(): fn must be a function, got ${shown(fn)}`);
     }
     return lazyMap<Awaited<R>>({
       what: `${WHAT}.map()`,

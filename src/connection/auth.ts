@@ -8,6 +8,7 @@
  * @module
  */
 import { AuthenticationError, EOFError } from "../core/errors.ts";
+import { shown } from "../core/options.ts";
 import type { SocketConnection } from "./socket_connection.ts";
 
 /**
@@ -31,7 +32,7 @@ const untext = new TextDecoder();
 export function keyBytes(key: AuthKey, what: string): Uint8Array {
   if (typeof key === "string") return text.encode(key);
   if (key instanceof Uint8Array) return key;
-  throw new TypeError(`${what}: authkey must be a string or a Uint8Array, got ${typeof key}`);
+  throw new TypeError(`${what}: authkey must be a string or a Uint8Array, got ${shown(key)}`);
 }
 
 async function hmac(key: Uint8Array, message: Uint8Array): Promise<Uint8Array> {

@@ -5,6 +5,7 @@
 import { Deadline } from "../core/deadline.ts";
 import { CancelledError, TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
+import { shown } from "../core/options.ts";
 
 /** A future's state, in the order it goes through them: settled from `CANCELLED` on. */
 const PENDING = 0;
@@ -236,7 +237,7 @@ export class Future<R = unknown> extends Promise<R> implements PromiseLike<R> {
   onProgress(callback: (value: unknown) => void): this {
     if (typeof callback !== "function") {
       throw new TypeError(
-        `Future.onProgress(): callback must be a function, got ${typeof callback}`,
+        `Future.onProgress(): callback must be a function, got ${shown(callback)}`,
       );
     }
     if (!this.done()) (this.#progress ??= []).push(callback);

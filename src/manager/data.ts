@@ -4,6 +4,7 @@
  * @module
  */
 import { Empty, Full } from "../core/errors.ts";
+import { shown } from "../core/options.ts";
 import { coerce, viewOf } from "../memory/typecode.ts";
 import { type Caller, Managed } from "./caller.ts";
 
@@ -83,7 +84,7 @@ function entriesOf(init: unknown, what: string): Iterable<[unknown, unknown]> {
   if (init instanceof Map) return init;
   if (Array.isArray(init)) return init as [unknown, unknown][];
   if (typeof init === "object") return Object.entries(init);
-  throw new TypeError(`${what}: give an object, a Map or [key, value] pairs, got ${typeof init}`);
+  throw new TypeError(`${what}: give an object, a Map or [key, value] pairs, got ${shown(init)}`);
 }
 
 function indexIn(length: number, i: unknown, what: string): number {
@@ -102,7 +103,7 @@ export class ManagedList extends Managed {
   constructor(init?: unknown) {
     super();
     if (init !== undefined && init !== null && !Array.isArray(init)) {
-      throw new TypeError(`manager.list(): give an array, got ${typeof init}`);
+      throw new TypeError(`manager.list(): give an array, got ${shown(init)}`);
     }
     this.items = [...((init as unknown[] | undefined) ?? [])];
   }

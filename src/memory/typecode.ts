@@ -2,6 +2,7 @@
  * Typecodes of `Value` and `SharedArray`, as in ctypes and Python's `array` module.
  * @module
  */
+import { shown } from "../core/options.ts";
 
 /**
  * A typecode: `b B h H i I` (8-32-bit ints), `l L q Q` (64-bit, read as bigint), `f d`.
@@ -93,5 +94,5 @@ export function coerce(typecode: string, v: unknown, what: string): number | big
   }
   if (typeof v === "number") return v;
   if (typeof v === "boolean") return Number(v);
-  throw new TypeError(`${what}: typecode '${typecode}' holds numbers, got ${typeof v}`);
+  throw new TypeError(`${what}: typecode '${typecode}' holds numbers, got ${shown(v)}`);
 }

@@ -6,6 +6,7 @@
 import type { Deadline } from "../core/deadline.ts";
 import { TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
+import { shown } from "../core/options.ts";
 import type { Future } from "../futures/future.ts";
 import type { Column } from "./columns.ts";
 import type { TaskLimits } from "./jobs.ts";
@@ -107,7 +108,7 @@ export function checkOnProgress(
   what: string,
 ): ((done: number) => void) | undefined {
   if (onProgress !== undefined && typeof onProgress !== "function") {
-    throw new TypeError(`${what}: onProgress must be a function, got ${typeof onProgress}`);
+    throw new TypeError(`${what}: onProgress must be a function, got ${shown(onProgress)}`);
   }
   return onProgress as ((done: number) => void) | undefined;
 }

@@ -154,10 +154,10 @@ export function checkRun(
 ): number | undefined {
   const options = checkOptions(given, RUN_OPTIONS, what, "{ timeout: 5000, signal }");
   if (typeof fn !== "function") {
-    throw new TypeError(`${what}: fn must be a function, got ${typeof fn}`);
+    throw new TypeError(`${what}: fn must be a function, got ${shown(fn)}`);
   }
   if (!Array.isArray(args)) {
-    throw new TypeError(`${what}: args must be an array of arguments, got ${typeof args}`);
+    throw new TypeError(`${what}: args must be an array of arguments, got ${shown(args)}`);
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new TypeError(`${what}: signal must be an AbortSignal`);
@@ -240,7 +240,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Future<Awaited<R>> {
     this.#checkOpen("submit");
     if (typeof fn !== "function") {
-      throw new TypeError(`ProcessPoolExecutor.submit(): fn must be a function, got ${typeof fn}`);
+      throw new TypeError(`ProcessPoolExecutor.submit(): fn must be a function, got ${shown(fn)}`);
     }
     if (this.#taskTimeout !== undefined) return this.run(fn, args);
     return this.#pool.submit<Awaited<R>>(fn, args); // `...args`: an array of its own

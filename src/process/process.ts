@@ -117,7 +117,7 @@ export class Process<A extends unknown[] = unknown[]> {
     this.#args = options.args ?? [];
     if (!Array.isArray(this.#args)) {
       throw new TypeError(
-        `Process '${this.name}': args must be an array, got ${typeof options.args}`,
+        `Process '${this.name}': args must be an array, got ${shown(options.args)}`,
       );
     }
     this.#module = checkModuleOption(options.module, `Process '${this.name}'`);

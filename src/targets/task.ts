@@ -11,6 +11,7 @@
  *   source text; if there is none, the child reports it and `start()` rejects.
  * @module
  */
+import { shown } from "../core/options.ts";
 import { processWide } from "../core/process_wide.ts";
 import { cleanModuleUrl, pathToFileUrl } from "../runtime/host.ts";
 import { importModule } from "../runtime/load.ts";
@@ -89,7 +90,7 @@ export function moduleOf(
   }
   throw new TypeError(
     `${call}: the first argument must be the module's import.meta (in CommonJS, its \`module\`), `
-      + `got ${describe(where)}.`,
+      + `got ${shown(where)}.`,
   );
 }
 
@@ -107,7 +108,7 @@ export function moduleOf(
 export function task<F extends AnyFunction>(importMeta: ImportMeta | CommonJsModule, fn: F): F {
   if (typeof fn !== "function") {
     throw new TypeError(
-      `task(import.meta, fn) needs a function, got ${describe(fn)}: pass the function to mark.`,
+      `task(import.meta, fn) needs a function, got ${shown(fn)}: pass the function to mark.`,
     );
   }
   const url = cleanModuleUrl(moduleOf(importMeta, "task(import.meta, fn)").url);
@@ -147,7 +148,7 @@ export function checkModuleOption(module: unknown, what: string): string | URL |
     : "pass import.meta.url, a URL or a path";
   throw new TypeError(
     `${what}: the module option must be the module's URL or path, got ${
-      module === "" ? "an empty string" : describe(module)
+      module === "" ? "an empty string" : shown(module)
     } (${remedy}).`,
   );
 }
@@ -164,7 +165,7 @@ export async function resolveTarget(
   what: string,
 ): Promise<TargetRef> {
   if (typeof fn !== "function") {
-    throw new TypeError(`${what}: the target must be a function, got ${describe(fn)}.`);
+    throw new TypeError(`${what}: the target must be a function, got ${shown(fn)}.`);
   }
   // Before the import below, which would wait on the very module whose evaluation calls this.
   refuseStartWhileBootstrapping(what);
@@ -339,8 +340,4 @@ export async function describeTarget(fn: AnyFunction): Promise<string> {
     // named as anonymous
   }
   return fnName(fn);
-}
-
-function describe(v: unknown): string {
-  return v === null ? "null" : typeof v;
 }
