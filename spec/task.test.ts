@@ -155,6 +155,24 @@ for (const method of ALL_METHODS) {
   });
 }
 
+test("a child that cannot import a test file for its target says to move the target", async () => {
+  (globalThis as { UNDER_RUNNER?: boolean }).UNDER_RUNNER = true; // the runner: this process
+  const module = new URL("./fixtures/refusing.spec.ts", import.meta.url);
+  const { inSpec } = await import(module.href);
+  for (const method of ALL_METHODS) {
+    const pool = new (getContext(method).ProcessPoolExecutor)({ maxWorkers: 1, module });
+    try {
+      await assert.rejects(
+        pool.submit(inSpec, 1),
+        /must be run by its test runner.*named as a test file is.* module of their own/s,
+        method,
+      );
+    } finally {
+      await pool.shutdown();
+    }
+  }
+});
+
 test("task() and isMain() take import.meta or a CommonJS module, and refuse the rest", () => {
   const fn = (x: number) => x;
   const path = fileURLToPath(TARGETS_URL);

@@ -11,7 +11,7 @@
  * error says to move the target. (Node's own runner: node_test.ts.)
  * @module
  */
-import { envVar } from "./host.ts";
+import { cleanModuleUrl, envVar } from "./host.ts";
 
 /**
  * The test runner that loads this program's modules itself, if one does: told by the variable
@@ -82,4 +82,24 @@ export function moduleRunnerAdvice(error?: unknown): string {
     + "`external: [/\\/src\\//]` in vitest.config.ts) so that the runtime loads them itself "
     + "(before Node 22.18, run vitest with NODE_OPTIONS='--import tsx' for TypeScript), and "
     + "define targets there, not in a test file.";
+}
+
+/** A module path as test runners name test files: `*.test.*`, `*.spec.*`, in `__tests__/`. */
+const TEST_FILE = /(?:[._-](?:test|spec)\.[cm]?[jt]sx?$|\/__tests__\/)/;
+
+/**
+ * A sentence to add to a child's failure to import `url`, when `url` is named as a test file is
+ * (a runner such as AVA fails outside its command, on its own internal assertion), else "".
+ * @example
+ * ```ts
+ * import { testFileAdvice } from "./module_runner.ts";
+ * console.assert(testFileAdvice("file:///app/test/a.test.js") !== "");
+ * console.assert(testFileAdvice("file:///app/src/a.js") === "");
+ * ```
+ */
+export function testFileAdvice(url: string): string {
+  if (!TEST_FILE.test(cleanModuleUrl(url))) return "";
+  return " The module is named as a test file is: a child imports it outside its test runner, "
+    + "which may refuse to run there (AVA, bun test) or lack its globals. Define targets in a "
+    + "module of their own, not in a test file, and import them into the test.";
 }

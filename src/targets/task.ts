@@ -15,7 +15,7 @@ import { shown } from "../core/options.ts";
 import { processWide } from "../core/process_wide.ts";
 import { cleanModuleUrl, pathToFileUrl } from "../runtime/host.ts";
 import { importModule } from "../runtime/load.ts";
-import { moduleRunnerAdvice } from "../runtime/module_runner.ts";
+import { moduleRunnerAdvice, testFileAdvice } from "../runtime/module_runner.ts";
 import { refuseStartWhileBootstrapping } from "../state/state.ts";
 import type { Caller } from "./callsite.ts";
 import { isEvaluating } from "./evaluating.ts";
@@ -250,8 +250,8 @@ function notExported(what: string, name: string, searched: string[]): TargetNotF
 export async function findTarget(ref: TargetRef, what: string): Promise<AnyFunction> {
   const ns = await importModule(ref.url).catch((error) => {
     // A test file run outside its runner fails on the runner's globals (`test is not defined`),
-    // or on the runner's refusal (Bun's `test()` outside `bun test`).
-    const advice = moduleRunnerAdvice(error);
+    // or on the runner's refusal (Bun's `test()` outside `bun test`, AVA's assertion).
+    const advice = moduleRunnerAdvice(error) || testFileAdvice(ref.url);
     if (!advice) throw error;
     throw new TargetNotFound(
       `${what}: the child could not import '${ref.url}' (${error}).${advice}`,
