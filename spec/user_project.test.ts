@@ -534,6 +534,19 @@ test(
         assert.equal(r.code, 0, `${name}\n${output(r)}`);
       });
     }
+    // A tool that shards test files over a pool, its children running node:test's run(): it
+    // declares no tests, so its children's runs are not skipped (with the flags that quiet a
+    // test file's children, every share's tests would be).
+    const share = { pass: 2, fail: 0, skip: 0 };
+    const shares = [share, { ...share, pass: 1 }];
+    for (const [name, node] of [["Node 20", NODE20], ["Node 22", NODE22], ["Node 24", NODE24]]) {
+      await t.test(`${name}: a pool's children run test files with node:test's run()`, async () => {
+        const r = await run([node, "shard.mjs"], runnerApp);
+        const expected = Object.fromEntries(ALL_METHODS.map((m) => [m, shares]));
+        assert.deepEqual(lastJson(r, name), expected, output(r));
+        assert.equal(r.code, 0, output(r));
+      });
+    }
     t.diagnostic(`all cases in ${Math.round(performance.now() - t0)} ms`);
   },
 );

@@ -85,7 +85,7 @@ export function moduleRunnerAdvice(error?: unknown): string {
 }
 
 /** A module path as test runners name test files: `*.test.*`, `*.spec.*`, in `__tests__/`. */
-const TEST_FILE = /(?:[._-](?:test|spec)\.[cm]?[jt]sx?$|\/__tests__\/)/;
+export const TEST_FILE: RegExp = /(?:[._-](?:test|spec)\.[cm]?[jt]sx?$|\/__tests__\/)/;
 
 /**
  * A sentence to add to a child's failure to import `url`, when `url` is named as a test file is
