@@ -293,9 +293,9 @@ export function nodeWorker(
 }
 
 /**
- * A Node thread's flags and whole environment (from `threadChildLoader`'s): where the program has
- * tests, without its test flags and the runner's variable, and with the flags that keep the
- * program's tests quiet in the thread (node_test.ts); as they were (or inherited) where not.
+ * A Node thread's flags and whole environment (from `threadChildLoader`'s): in a test file's
+ * process, without its test flags and the runner's variable, and with the flags that keep tests
+ * quiet in the thread (node_test.ts); elsewhere as they were (or inherited).
  */
 function testQuietThread(
   loader: { execArgv: string[]; env?: Record<string, string> } | undefined,
