@@ -37,6 +37,10 @@ function undefinedTestGlobal(error: unknown): string | undefined {
   return name !== undefined && TEST_GLOBALS.includes(name) ? name : undefined;
 }
 
+/** The remedy for a target defined in a test file that a child cannot import. */
+const MOVE_TARGETS = "targets in a module of their own, not in a test file, and import them into "
+  + "the test.";
+
 /**
  * Bun's errors for `test()`, `beforeAll()` and the like called outside `bun test` or in a worker
  * there: a child importing a test file.
@@ -59,14 +63,12 @@ export function moduleRunnerAdvice(error?: unknown): string {
   const runner = moduleRunner();
   if (runner === undefined && BUN_TEST_REFUSAL.test(String((error as Error | null)?.message))) {
     return " Under `bun test`, a child imports the module that defines its target outside the "
-      + "test runner, and Bun refuses to declare tests there: define targets in a module of "
-      + "their own, not in a test file, and import them into the test.";
+      + `test runner, and Bun refuses to declare tests there: define ${MOVE_TARGETS}`;
   }
   const global = runner === undefined ? undefinedTestGlobal(error) : undefined;
   if (global !== undefined) {
     return ` The module uses \`${global}\`, which its test runner declares but does not make a `
-      + "global of (a child imports the module outside the runner): define targets in a module "
-      + "of their own, not in a test file, and import them into the test.";
+      + `global of (a child imports the module outside the runner): define ${MOVE_TARGETS}`;
   }
   if (runner === "jest") {
     return " Under Jest, the modules a test imports run in Jest's own module registry, which a "
@@ -100,6 +102,5 @@ export const TEST_FILE: RegExp = /(?:[._-](?:test|spec)\.[cm]?[jt]sx?$|\/__tests
 export function testFileAdvice(url: string): string {
   if (!TEST_FILE.test(cleanModuleUrl(url))) return "";
   return " The module is named as a test file is: a child imports it outside its test runner, "
-    + "which may refuse to run there (AVA, bun test) or lack its globals. Define targets in a "
-    + "module of their own, not in a test file, and import them into the test.";
+    + `which may refuse to run there (AVA, bun test) or lack its globals. Define ${MOVE_TARGETS}`;
 }
