@@ -24,7 +24,7 @@ export async function bundle(root, outdir, { sourcemap = true } = {}) {
     // import in a child 15 ms instead of 23, its resident memory 45.7 MB instead of 50.3 (the
     // module loader's own hot paths are no longer optimized by TurboFan).
     entryPoints: {
-      "mod": join(root, "mod.ts"),
+      "mod": "entry:mod",
       ...Object.fromEntries(Object.keys(entries).map((name) => [name, `entry:${name}`])),
       // The command keeps its own first line (`#!/usr/bin/env node`), which a wrapper would lose.
       "cli": join(root, "src/entry/cli.ts"),
@@ -34,7 +34,20 @@ export async function bundle(root, outdir, { sourcemap = true } = {}) {
       setup(b) {
         b.onResolve({ filter: /^entry:/ }, (args) => ({ path: args.path, namespace: "entry" }));
         b.onLoad({ filter: /.*/, namespace: "entry" }, (args) => {
-          const file = join(root, entries[args.path.slice("entry:".length)]);
+          const name = args.path.slice("entry:".length);
+          if (name === "mod") {
+            // The package's main module: the library, and what makes a child of a single-file
+            // executable that bundles it (`bun build --compile`; src/entry/frozen.ts), which
+            // mod.ts leaves out: Deno, which imports mod.ts, has no such executable to support
+            // here, and would load the modules it reaches in every process.
+            return {
+              contents: `export * from ${JSON.stringify(join(root, "mod.ts"))};\n`
+                + `import ${JSON.stringify(join(root, "src/entry/frozen.ts"))};\n`,
+              loader: "ts",
+              resolveDir: root,
+            };
+          }
+          const file = join(root, entries[name]);
           return {
             // The entry's code runs after the library's (none of which awaits at its top
             // level: a Web Worker child's listener is installed before any message can come).

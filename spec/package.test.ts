@@ -15,6 +15,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import {
+  chmodSync,
   copyFileSync,
   mkdirSync,
   readdirSync,
@@ -32,6 +33,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "node_modules", ".bin");
 const APP = fileURLToPath(new URL("./fixtures/package_app.mjs", import.meta.url));
 const CJS_APP = fileURLToPath(new URL("./fixtures/package_app.cjs", import.meta.url));
+const UNGUARDED = fileURLToPath(new URL("./fixtures/package_unguarded.mjs", import.meta.url));
 const ZX_EXAMPLE = fileURLToPath(new URL("../examples/zx-parallel.mjs", import.meta.url));
 const ZX_CLI = join(ROOT, "node_modules", "zx", "build", "cli.js");
 
@@ -142,7 +144,8 @@ test("npm pack, then npm install and bun add of the tarball, run with Node, Bun 
  * The program bundled by esbuild, as apps are for deployment: with the package external it runs
  * as before; with the library bundled in, the files a child starts from are not there, and
  * starting one fails with an error that says so and what to do (no "module not found" from a
- * child that died). Bun's single-file executable (`bun build --compile`) likewise.
+ * child that died). Bun's single-file executable (`bun build --compile`) runs it all: its children
+ * are the executable again (src/runtime/standalone.ts).
  */
 function checkBundled(app: string, runtime: "node" | "bun"): void {
   const exe = runtime === "node" ? process.execPath : "bun";
@@ -152,34 +155,96 @@ function checkBundled(app: string, runtime: "node" | "bun"): void {
   };
   esbuild("out/external.mjs", "--external:multiproc");
   esbuild("out/inside.mjs");
-  const inside = [{
-    where: `${runtime}, esbuild, multiproc inside`,
-    argv: [exe, "out/inside.mjs"],
-  }];
-  if (runtime === "bun") {
-    run("bun", ["build", "--compile", "app.mjs", "--outfile", "out/app-exe"], app);
-    inside.push({ where: "bun build --compile", argv: [join(app, "out", "app-exe")] });
-  }
   for (const method of ALL_METHODS) {
     const out = run(exe, ["out/external.mjs", method], app);
     assert.deepEqual(lastJson(out), APP_RESULT, `${runtime}, esbuild, external, ${method}`);
-    for (const { where, argv: [cmd, ...args] } of inside) {
-      const r = spawnSync(cmd, [...args, method], {
-        cwd: app,
-        encoding: "utf8",
-        env: { ...process.env, ...OFFLINE },
-        timeout: 60_000,
-      });
-      const said = `${where}, ${method}: exit ${r.status}\n${r.stdout}\n${r.stderr}`;
-      assert.equal(r.signal, null, `${said}\n(ended by a signal: the timeout?)`);
-      assert.notEqual(r.status, 0, said);
-      assert.match(
-        r.stderr,
-        /multiproc cannot start a child: its entry script '[^']+' is missing/,
-        said,
-      );
-      assert.match(r.stderr, /--external:multiproc/, said);
-    }
+    const r = spawnSync(exe, ["out/inside.mjs", method], {
+      cwd: app,
+      encoding: "utf8",
+      env: { ...process.env, ...OFFLINE },
+      timeout: 60_000,
+    });
+    const said =
+      `${runtime}, esbuild, multiproc inside, ${method}: exit ${r.status}\n${r.stdout}\n${r.stderr}`;
+    assert.equal(r.signal, null, `${said}\n(ended by a signal: the timeout?)`);
+    assert.notEqual(r.status, 0, said);
+    assert.match(
+      r.stderr,
+      /multiproc cannot start a child: its entry script '[^']+' is missing/,
+      said,
+    );
+    assert.match(r.stderr, /--external:multiproc/, said);
+  }
+  if (runtime === "bun") checkExecutable(app);
+}
+
+/**
+ * `bun build --compile`: the program, every start method, as one executable with nothing beside
+ * it (copied alone to a directory of its own); a module that starts a child at its top level,
+ * unguarded, is refused in the child as it is elsewhere (not a child started by every child);
+ * and the program killed leaves none of its children (nor a warm spare) running.
+ */
+function checkExecutable(app: string): void {
+  const dir = tempDir();
+  const build = (source: string, name: string) => {
+    run("bun", ["build", "--compile", source, "--outfile", join(app, "out", name)], app);
+    copyFileSync(join(app, "out", name), join(dir, name));
+    chmodSync(join(dir, name), 0o755);
+    return join(dir, name);
+  };
+  const exe = build("app.mjs", "app-exe");
+  for (const method of ALL_METHODS) {
+    const out = execFileSync(exe, [method], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+    assert.deepEqual(
+      lastJson(out),
+      { ...APP_RESULT, loaded: "(in the executable)" },
+      `bun build --compile, ${method}`,
+    );
+  }
+  copyFileSync(UNGUARDED, join(app, "unguarded.mjs"));
+  const unguarded = build("unguarded.mjs", "unguarded-exe");
+  for (const method of ALL_METHODS) {
+    const r = spawnSync(unguarded, [method], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+    const said = `unguarded executable, ${method}: exit ${r.status}\n${r.stdout}\n${r.stderr}`;
+    assert.equal(r.signal, null, `${said}\n(ended by a signal: the timeout?)`);
+    assert.match(r.stdout, /^exit code 1$/m, said); // its one child refused, and no other started
+    assert.match(r.stderr, /this child is still importing '[^']+' to find its target/, said);
+  }
+  for (const method of ["process", "forkserver"]) {
+    const r = spawnSync(unguarded, [method, "kill"], {
+      cwd: dir,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    const said = `killed executable, ${method}: ${r.signal}\n${r.stdout}\n${r.stderr}`;
+    assert.equal(r.signal, "SIGKILL", said);
+    const pids = r.stdout.match(/^children (.*)$/m)?.[1].split(" ").map(Number) ?? [];
+    assert.equal(pids.length, 2, said);
+    for (const pid of pids) waitGone(pid, said);
+    // Nor a warm spare: no process runs the executable any more.
+    const left = spawnSync("pgrep", ["-f", unguarded], { encoding: "utf8" }).stdout.trim();
+    assert.equal(left, "", `${said}\nstill running: ${left}`);
+  }
+}
+
+/** Waits (up to 5 s) for process `pid` to have ended; fails the test if it has not. */
+function waitGone(pid: number, said: string): void {
+  const until = Date.now() + 5000;
+  while (alive(pid)) {
+    assert.ok(
+      Date.now() < until,
+      `${said}\nchild ${pid} still runs 5 s after its parent was killed`,
+    );
+    spawnSync("sleep", ["0.1"]);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -73,7 +73,8 @@ export function cpuCount(): number {
  */
 export function isMain(importMeta: ImportMeta | CommonJsModule): boolean {
   const { url, main: importMetaMain } = moduleOf(importMeta, "isMain(import.meta)");
-  if (state().parent !== null) return false;
+  // A child, or a single-file executable's child importing its main module before its boot.
+  if (state().parent !== null || state().bootstrapping.length > 0) return false;
   const main = isEntryUrl(url, importMetaMain);
   if (main) noteEntryEvaluating(cleanModuleUrl(url));
   return main;

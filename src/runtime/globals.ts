@@ -82,6 +82,8 @@ export interface BunSubprocess {
 
 /** The part of `Bun` the runtime layer uses. */
 export interface BunNamespace {
+  /** The path of the program's main module (in a single-file executable, under `/$bunfs/`). */
+  readonly main: string;
   spawn(options: {
     cmd: string[];
     stdio: ["ignore" | "inherit", "inherit", "inherit"];

@@ -12,11 +12,22 @@ import { nodeStripsTypes, prepareImport, TS_EXTENSION } from "./node_loader.ts";
 /** Namespaces imported so far: a second import of one (a warm spare's target) takes no trip. */
 const imported = new Map<string, Record<string, unknown>>();
 
+/** Modules the program holds in place of a file, by URL (`provideModule`). */
+const provided = new Map<string, () => Promise<Record<string, unknown>>>();
+
+/**
+ * Makes `load()` what `importModule(url)` imports: a single-file executable holds the library's
+ * own modules that children run (the pool worker, ...) in itself, not at their URLs.
+ */
+export function provideModule(url: string, load: () => Promise<Record<string, unknown>>): void {
+  provided.set(url, load);
+}
+
 /** Imports `url` and returns its namespace object. */
 export async function importModule(url: string): Promise<Record<string, unknown>> {
   const known = imported.get(url);
   if (known) return known;
-  const ns = await importFresh(url);
+  const ns = await (provided.get(url)?.() ?? importFresh(url));
   imported.set(url, ns);
   return ns;
 }

@@ -9,18 +9,25 @@ import { bun } from "./globals.ts";
 import { childHome, fileUrlToPath } from "./host.ts";
 import { signalExitCode } from "./os.ts";
 import type { LaunchOptions, Popen } from "./popen.ts";
+import { frozenChildEnv, standaloneMain } from "./standalone.ts";
 
-/** Spawns a Bun child running the library's process entry. */
+/**
+ * Spawns a Bun child running the library's process entry; in a single-file executable, the
+ * executable again, as a child (standalone.ts), with the program's arguments.
+ */
 export function launchBunSpawn(options: LaunchOptions): Popen {
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => (resolveExit = r));
+  const frozen = standaloneMain() !== null;
   const child = bun().spawn({
     cmd: [
       ...deathSignalPrefix(), // killed with this process, even while busy (death_signal.ts)
       globalThis.process.execPath,
-      ...bunChildFlags(),
-      fileUrlToPath(entryToStart("process")),
+      ...(frozen
+        ? globalThis.process.argv.slice(2)
+        : [...bunChildFlags(), fileUrlToPath(entryToStart("process"))]),
     ],
+    ...(frozen ? { env: frozenChildEnv("process") } : {}),
     stdio: ["ignore", "inherit", "inherit"],
     cwd: childHome(),
     serialization: "advanced",

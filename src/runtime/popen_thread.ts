@@ -13,6 +13,7 @@ import { entryToStart } from "./entry_url.ts";
 import { builtin, mainScript, pid, unrefTimer } from "./host.ts";
 import { nodeWorker, threadEntryTsx, TSX_REGISTERED } from "./node_loader.ts";
 import { THREAD_PORT, WORKER_EXIT, WORKER_STOP } from "./parent_channel_worker.ts";
+import { frozenChildEnv, standaloneMain } from "./standalone.ts";
 
 /** How long a Deno Web Worker child is given to end itself before `terminate()` (see stop). */
 const STOP_GRACE_MS = 500;
@@ -30,12 +31,28 @@ interface WebWorker {
   unref?(): void;
 }
 
-/** Starts a worker thread running the library's thread entry. */
+/**
+ * Starts a worker thread running the library's thread entry; in a single-file executable, a Web
+ * Worker on its main module, as a child (standalone.ts).
+ */
 export function launchThread(options: LaunchOptions): Popen {
+  const main = standaloneMain();
+  if (main !== null) {
+    return webWorker(main, options, {
+      env: frozenChildEnv("worker"),
+      argv: globalThis.process.argv.slice(2), // what the main module sees as it is evaluated
+    });
+  }
   if (runtime === "bun" || (runtime === "deno" && (!options.daemon || denoWorkerRef()))) {
     return webWorker(entryToStart("worker"), options);
   }
   return nodeThread(entryToStart("thread"), options);
+}
+
+/** Bun's own options of a Web Worker: its `process.env` and the arguments after its script. */
+interface BunWorkerOptions {
+  env?: Record<string, string | undefined>;
+  argv?: string[];
 }
 
 /**
@@ -43,13 +60,20 @@ export function launchThread(options: LaunchOptions): Popen {
  * (after a raw `process.exit()` in the child, only that), Deno reports no end at all. An
  * uncaught error ends the child with 1, as it would a process (Bun would report 0).
  */
-function webWorker(url: string, options: LaunchOptions): Popen {
+function webWorker(url: string, options: LaunchOptions, bunOptions: BunWorkerOptions = {}): Popen {
   const WorkerCtor = (globalThis as unknown as {
-    Worker: new(u: string, o: { type: "module"; preload?: string[] }) => WebWorker;
+    Worker: new(
+      u: string,
+      o: { type: "module"; preload?: string[] } & BunWorkerOptions,
+    ) => WebWorker;
   }).Worker;
   // Bun's workers run no preload of the program's unless told (bun_flags.ts).
   const preload = runtime === "bun" ? bunPreloads() : [];
-  const worker = new WorkerCtor(url, { type: "module", ...(preload.length ? { preload } : {}) });
+  const worker = new WorkerCtor(url, {
+    type: "module",
+    ...(preload.length ? { preload } : {}),
+    ...bunOptions,
+  });
   // Sent at once: a child's entry installs its listener as its modules are evaluated, and none
   // of them awaits at its top level (native/mod.ts: the native layer opens at its first use), so
   // no message can arrive before it listens.
