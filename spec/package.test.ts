@@ -180,26 +180,30 @@ function checkBundled(app: string, runtime: "node" | "bun"): void {
 
 /**
  * `bun build --compile`: the program, every start method, as one executable with nothing beside
- * it (copied alone to a directory of its own); a module that starts a child at its top level,
+ * it (copied alone to a directory of its own), plain and minified; a module that starts a child at its top level,
  * unguarded, is refused in the child as it is elsewhere (not a child started by every child);
  * and the program killed leaves none of its children (nor a warm spare) running.
  */
 function checkExecutable(app: string): void {
   const dir = tempDir();
-  const build = (source: string, name: string) => {
-    run("bun", ["build", "--compile", source, "--outfile", join(app, "out", name)], app);
+  const build = (source: string, name: string, ...flags: string[]) => {
+    run("bun", ["build", "--compile", ...flags, source, "--outfile", join(app, "out", name)], app);
     copyFileSync(join(app, "out", name), join(dir, name));
     chmodSync(join(dir, name), 0o755);
     return join(dir, name);
   };
-  const exe = build("app.mjs", "app-exe");
-  for (const method of ALL_METHODS) {
-    const out = execFileSync(exe, [method], { cwd: dir, encoding: "utf8", timeout: 60_000 });
-    assert.deepEqual(
-      lastJson(out),
-      { ...APP_RESULT, loaded: "(in the executable)" },
-      `bun build --compile, ${method}`,
-    );
+  // Minified too (the library's error classes keep their names), with a source map (its stack
+  // frames then name the relative paths it was built from, no module).
+  for (const flags of [[], ["--minify", "--sourcemap"]]) {
+    const exe = build("app.mjs", `app${flags.join("")}-exe`, ...flags);
+    for (const method of ALL_METHODS) {
+      const out = execFileSync(exe, [method], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+      assert.deepEqual(
+        lastJson(out),
+        { ...APP_RESULT, loaded: "(in the executable)" },
+        `bun build --compile ${flags.join(" ")}, ${method}`,
+      );
+    }
   }
   copyFileSync(UNGUARDED, join(app, "unguarded.mjs"));
   const unguarded = build("unguarded.mjs", "unguarded-exe");

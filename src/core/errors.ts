@@ -13,6 +13,14 @@ export class MultiprocError extends Error {
 }
 
 /**
+ * Fixes the name of class `cls`, and so of its errors, to `name`: a minifier (`bun build --compile
+ * --minify`, esbuild's `--minify`) renames classes, and an error's name is its class's.
+ */
+function named(cls: typeof MultiprocError, name: string): void {
+  Object.defineProperty(cls, "name", { value: name });
+}
+
+/**
  * A wait ran out of time.
  * @example
  * ```ts
@@ -22,6 +30,7 @@ export class MultiprocError extends Error {
  * ```
  */
 export class TimeoutError extends MultiprocError {}
+named(TimeoutError, "TimeoutError");
 
 /**
  * A future was cancelled before it ran.
@@ -32,6 +41,7 @@ export class TimeoutError extends MultiprocError {}
  * ```
  */
 export class CancelledError extends MultiprocError {}
+named(CancelledError, "CancelledError");
 
 /**
  * A pool's worker died while running a task, or could not start.
@@ -42,6 +52,7 @@ export class CancelledError extends MultiprocError {}
  * ```
  */
 export class BrokenProcessPool extends MultiprocError {}
+named(BrokenProcessPool, "BrokenProcessPool");
 
 /**
  * A barrier was reset or aborted while parties were waiting.
@@ -52,6 +63,7 @@ export class BrokenProcessPool extends MultiprocError {}
  * ```
  */
 export class BrokenBarrierError extends MultiprocError {}
+named(BrokenBarrierError, "BrokenBarrierError");
 
 /**
  * A non-blocking or timed `get()` found the queue empty.
@@ -62,6 +74,7 @@ export class BrokenBarrierError extends MultiprocError {}
  * ```
  */
 export class Empty extends MultiprocError {}
+named(Empty, "Empty");
 
 /**
  * A non-blocking or timed `put()` found the queue full.
@@ -72,6 +85,7 @@ export class Empty extends MultiprocError {}
  * ```
  */
 export class Full extends MultiprocError {}
+named(Full, "Full");
 
 /**
  * The other end of a pipe or queue was closed and nothing is left to read.
@@ -82,6 +96,7 @@ export class Full extends MultiprocError {}
  * ```
  */
 export class EOFError extends MultiprocError {}
+named(EOFError, "EOFError");
 
 /**
  * A process object was used the wrong way: started twice, joined before start, and so on.
@@ -92,6 +107,7 @@ export class EOFError extends MultiprocError {}
  * ```
  */
 export class ProcessError extends MultiprocError {}
+named(ProcessError, "ProcessError");
 
 /**
  * Reserved: a connection failed authentication.
@@ -102,6 +118,7 @@ export class ProcessError extends MultiprocError {}
  * ```
  */
 export class AuthenticationError extends MultiprocError {}
+named(AuthenticationError, "AuthenticationError");
 
 /**
  * The error of a task stopped by `signal`: its reason if that is a `CancelledError`, else a

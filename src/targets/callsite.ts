@@ -7,6 +7,7 @@
  */
 import { libraryRootUrl } from "../runtime/entry_url.ts";
 import { cleanModuleUrl, pathToFileUrl, realpath } from "../runtime/host.ts";
+import { standaloneMain } from "../runtime/standalone.ts";
 
 /** The library's root: of `src/` (source) and `dist/` (the bundle's chunks). */
 const ROOT = cleanModuleUrl(libraryRootUrl());
@@ -54,7 +55,9 @@ export function callerModule(stack = new Error().stack ?? ""): string | undefine
     // Only the caller's own path is looked for on disk (not each of the library's frames).
     return urlOf(location.startsWith("/") ? onDisk(location) : location);
   }
-  return undefined;
+  // A single-file executable built with a source map names its frames by the relative paths it
+  // was built from (`app.ts:3:7`), no module's: there the program is its main module.
+  return standaloneMain() ?? undefined;
 }
 
 /** A frame's location as a module URL, encoded as `import.meta.url` is. */
