@@ -27,7 +27,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { ALL_METHODS, METHODS, OFFLINE, RUNTIME, tempDir } from "./helpers.ts";
+import { ALL_METHODS, METHODS, OFFLINE, pidAlive, RUNTIME, tempDir } from "./helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "node_modules", ".bin");
@@ -180,9 +180,9 @@ function checkBundled(app: string, runtime: "node" | "bun"): void {
 
 /**
  * `bun build --compile`: the program, every start method, as one executable with nothing beside
- * it (copied alone to a directory of its own), plain and minified; a module that starts a child at its top level,
- * unguarded, is refused in the child as it is elsewhere (not a child started by every child);
- * and the program killed leaves none of its children (nor a warm spare) running.
+ * it (copied alone to a directory of its own), plain and minified; a module that starts a child
+ * at its top level, unguarded, is refused in the child as it is elsewhere (not a child started by
+ * every child); and the program killed leaves none of its children (nor a warm spare) running.
  */
 function checkExecutable(app: string): void {
   const dir = tempDir();
@@ -234,21 +234,12 @@ function checkExecutable(app: string): void {
 /** Waits (up to 5 s) for process `pid` to have ended; fails the test if it has not. */
 function waitGone(pid: number, said: string): void {
   const until = Date.now() + 5000;
-  while (alive(pid)) {
+  while (pidAlive(pid)) {
     assert.ok(
       Date.now() < until,
       `${said}\nchild ${pid} still runs 5 s after its parent was killed`,
     );
     spawnSync("sleep", ["0.1"]);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
