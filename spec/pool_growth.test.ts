@@ -73,9 +73,11 @@ for (const method of METHODS) {
       try {
         await p.submit(twice, [1], undefined, {}); // the eager worker is up
         // 4 workers ran them: the last ones started before the first was done (else the worker
-        // that was done would have taken one).
+        // that was done would have taken one). The pool adds one worker at a time, each once the
+        // one before is up: 4 s leaves each boot 1.3 s (2.5 s was too short for Node 20 + tsx + c8
+        // on shared CPUs: 4 tasks on 3 workers, with two CI runs at once).
         const names = await Promise.all(
-          Array.from({ length: 4 }, () => p.submit<string>(nameAfter, [2500], undefined, {})),
+          Array.from({ length: 4 }, () => p.submit<string>(nameAfter, [4000], undefined, {})),
         );
         assert.equal(new Set(names).size, 4, `4 slow tasks ran on ${names}`);
       } finally {
