@@ -6,7 +6,7 @@ import { bunChildFlags } from "./bun_flags.ts";
 import { deathSignalPrefix } from "./death_signal.ts";
 import { entryToStart } from "./entry_url.ts";
 import { bun } from "./globals.ts";
-import { childHome, fileUrlToPath } from "./host.ts";
+import { childHome, fileUrlToPath, mainScript } from "./host.ts";
 import { signalExitCode } from "./os.ts";
 import type { LaunchOptions, Popen } from "./popen.ts";
 import { frozenChildEnv, standaloneMain } from "./standalone.ts";
@@ -24,7 +24,7 @@ export function launchBunSpawn(options: LaunchOptions): Popen {
       ...deathSignalPrefix(), // killed with this process, even while busy (death_signal.ts)
       globalThis.process.execPath,
       ...(frozen
-        ? globalThis.process.argv.slice(2)
+        ? mainScript().args
         : [...bunChildFlags(), fileUrlToPath(entryToStart("process"))]),
     ],
     ...(frozen ? { env: frozenChildEnv("process") } : {}),

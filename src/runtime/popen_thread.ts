@@ -40,7 +40,7 @@ export function launchThread(options: LaunchOptions): Popen {
   if (main !== null) {
     return webWorker(main, options, {
       env: frozenChildEnv("worker"),
-      argv: globalThis.process.argv.slice(2), // what the main module sees as it is evaluated
+      argv: mainScript().args, // what the main module sees as it is evaluated
     });
   }
   if (runtime === "bun" || (runtime === "deno" && (!options.daemon || denoWorkerRef()))) {

@@ -25,9 +25,14 @@ const BUN_EXECUTABLE = /^file:\/\/\/(?:\$bunfs|[A-Za-z]:\/~BUN)\//;
  * null. (`deno compile` is not recognised: its runtime could not be fetched here to test with.)
  */
 export function standaloneMain(): string | null {
-  if (runtime !== "bun" || !BUN_EXECUTABLE.test(import.meta.url)) return null;
-  return pathToFileUrl(bun().main).href;
+  if (executableMain === undefined) {
+    const bunExecutable = runtime === "bun" && BUN_EXECUTABLE.test(import.meta.url);
+    executableMain = bunExecutable ? pathToFileUrl(bun().main).href : null;
+  }
+  return executableMain;
 }
+/** `standaloneMain()`'s answer, once worked out (asked at every launch). */
+let executableMain: string | null | undefined;
 
 /** The environment of a child of `kind` started from the executable: this one's, marked. */
 export function frozenChildEnv(kind: FrozenKind): Record<string, string | undefined> {
