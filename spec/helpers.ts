@@ -1,6 +1,6 @@
 /** Helpers shared by the spec files. */
 import { type ChildProcessByStdio, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -159,4 +159,20 @@ export async function eventually(predicate: () => boolean, ms: number): Promise<
     await new Promise((r) => setTimeout(r, 20));
   }
   return predicate();
+}
+
+/** Processes whose environment carries `MULTIPROC_SPEC_TAG=tag` (a program and its children). */
+export function tagged(tag: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, "latin1").includes(`MULTIPROC_SPEC_TAG=${tag}\0`)) {
+        pids.push(Number(name));
+      }
+    } catch {
+      // ended meanwhile, or not ours to read
+    }
+  }
+  return pids;
 }

@@ -5,26 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
-import { eventually, pidAlive, runCommand, RUNTIME, scriptCommand } from "./helpers.ts";
-
-/** Processes whose environment carries `MULTIPROC_SPEC_TAG=tag` (a program and its children). */
-function tagged(tag: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/environ`, "latin1").includes(`MULTIPROC_SPEC_TAG=${tag}\0`)) {
-        pids.push(Number(name));
-      }
-    } catch {
-      // ended meanwhile, or not ours to read
-    }
-  }
-  return pids;
-}
+import { eventually, pidAlive, runCommand, RUNTIME, scriptCommand, tagged } from "./helpers.ts";
 
 for (const mode of ["running", "blocked", "busy"]) {
   test(`process children exit within a second of their parent's SIGKILL (${mode} child)`, async () => {

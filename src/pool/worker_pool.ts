@@ -34,6 +34,9 @@ import { STALLED_MS, TaskTimes, windowFor } from "./send_window.ts";
 import { fromWire, type WireError } from "./wire.ts";
 import { type Worker, WorkerSet, type WorkerSpec } from "./workers.ts";
 
+/** How long the failure of a task whose worker SIGINT ended waits for this process's own end. */
+const INTERRUPT_GRACE_MS = 250;
+
 /** Options of a `WorkerPool`: what its workers start with, and how many at most. */
 export interface WorkerPoolOptions extends WorkerSpec {
   maxWorkers: number;
@@ -350,8 +353,15 @@ export class WorkerPool {
     this.#checkDrained();
   }
 
-  #onExit(w: Worker): void {
+  #onExit(w: Worker, interrupted = false): void {
     const code = w.child.exitCode;
+    // Ended by SIGINT: most likely a terminal's Ctrl-C, which reached the whole process group, and
+    // this process's own end by it (after its exit callbacks) is on its way: its task fails a
+    // moment later, so that the program ends by the signal rather than by this failure first.
+    if (code === -2 && !interrupted) {
+      setTimeout(() => this.#onExit(w, true), INTERRUPT_GRACE_MS);
+      return;
+    }
     const [running, ...unstarted] = w.inFlight.splice(0);
     if (running) {
       this.#finish(
