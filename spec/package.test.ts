@@ -17,6 +17,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import {
   chmodSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -182,7 +183,8 @@ function checkBundled(app: string, runtime: "node" | "bun"): void {
  * `bun build --compile`: the program, every start method, as one executable with nothing beside
  * it (copied alone to a directory of its own), plain and minified; a module that starts a child
  * at its top level, unguarded, is refused in the child as it is elsewhere (not a child started by
- * every child); and the program killed leaves none of its children (nor a warm spare) running.
+ * every child); and the program killed leaves none of its children (nor a warm spare) running,
+ * and no named segment.
  */
 function checkExecutable(app: string): void {
   const dir = tempDir();
@@ -225,6 +227,13 @@ function checkExecutable(app: string): void {
     const pids = r.stdout.match(/^children (.*)$/m)?.[1].split(" ").map(Number) ?? [];
     assert.equal(pids.length, 2, said);
     for (const pid of pids) waitGone(pid, said);
+    // Its named segment unlinked by the registry's sweeper, which outlives the program.
+    const name = r.stdout.match(/^segment (\S+)$/m)?.[1];
+    assert.ok(name, said);
+    const segment = `/dev/shm/${name}`;
+    const until = Date.now() + 5000;
+    while (existsSync(segment) && Date.now() < until) spawnSync("sleep", ["0.1"]);
+    assert.equal(existsSync(segment), false, `${said}\n${segment} left 5 s after the kill`);
     // Nor a warm spare: no process runs the executable any more.
     const left = spawnSync("pgrep", ["-f", unguarded], { encoding: "utf8" }).stdout.trim();
     assert.equal(left, "", `${said}\nstill running: ${left}`);

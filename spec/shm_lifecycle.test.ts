@@ -1,19 +1,45 @@
 /**
  * No named segment outlives the main process unless asked: lists /dev/shm before and after a
- * program that made segments and ended normally, by an uncaught error, by SIGTERM, or whose
- * segment-making child was killed. Segments are created mode 0600.
+ * program that made segments and ended normally, by an uncaught error, by SIGTERM or SIGKILL, or
+ * whose segment-making child was killed. Segments are created mode 0600.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, unlinkSync } from "node:fs";
 import { test } from "node:test";
-import { METHODS, runCommand, runScript, scriptCommand } from "./helpers.ts";
+import { eventually, METHODS, runCommand, runScript, scriptCommand } from "./helpers.ts";
 
 function segments(stdout: string): { name: string; mode: string }[] {
   return [...stdout.matchAll(/^segment (\S+) (\d+)$/gm)].map((m) => ({ name: m[1], mode: m[2] }));
 }
 
 const listShm = () => new Set(readdirSync("/dev/shm"));
+
+/**
+ * Runs the fixture in mode `how` until it has made a segment (which must exist), then sends
+ * `signal` to the main process: the segment's name, and the signal it ended by.
+ */
+async function segmentMade(
+  method: string,
+  how: string,
+  signal: "SIGTERM" | "SIGKILL",
+): Promise<{ name: string; ended: Promise<string | null> }> {
+  const [cmd, argv] = scriptCommand("shm_lifecycle.ts", [method, how]);
+  const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] });
+  const ended = new Promise<string | null>((r) => child.on("close", (_code, sig) => r(sig)));
+  let stdout = "";
+  const name = await new Promise<string>((resolve, reject) => {
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      const made = segments(stdout);
+      if (made.length) resolve(made[0].name);
+    });
+    ended.then(() => reject(new Error(`ended before making a segment:\n${stdout}`)));
+  });
+  assert.ok(existsSync(`/dev/shm/${name}`));
+  child.kill(signal);
+  return { name, ended };
+}
 
 for (const method of METHODS) {
   for (const how of ["normal", "error", "exit", "killed", "child-exit"]) {
@@ -44,24 +70,23 @@ for (const method of METHODS) {
   }
 
   test(`shared memory: no segment left after SIGTERM [${method}]`, async () => {
-    const [cmd, argv] = scriptCommand("shm_lifecycle.ts", [method, "term"]);
-    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] });
-    let stdout = "";
-    const name = await new Promise<string>((resolve, reject) => {
-      child.stdout.on("data", (d) => {
-        stdout += d;
-        const made = segments(stdout);
-        if (made.length) resolve(made[0].name);
-      });
-      child.on("close", () => reject(new Error(`ended before making a segment:\n${stdout}`)));
-    });
-    assert.ok(existsSync(`/dev/shm/${name}`));
-    child.kill("SIGTERM");
-    const signal = await new Promise((r) => child.on("close", (_code, sig) => r(sig)));
-    assert.equal(signal, "SIGTERM", "the program still ends by the signal");
+    const { name, ended } = await segmentMade(method, "term", "SIGTERM");
+    assert.equal(await ended, "SIGTERM", "the program still ends by the signal");
     assert.equal(existsSync(`/dev/shm/${name}`), false, `${name} was left behind`);
   });
 
+  // No exit callback runs on SIGKILL: the registry's sweeper, a helper process, unlinks them.
+  for (const [how, who] of [["term", "the main process"], ["child-wait", "a child"]]) {
+    const name = `shared memory: no segment left after SIGKILL, made by ${who} [${method}]`;
+    test(name, async () => {
+      const { name, ended } = await segmentMade(method, how, "SIGKILL");
+      assert.equal(await ended, "SIGKILL");
+      assert.ok(
+        await eventually(() => !existsSync(`/dev/shm/${name}`), 2000),
+        `${name} was left behind`,
+      );
+    });
+  }
   test(`shared memory: track: false keeps a segment after exit [${method}]`, async () => {
     const { stdout } = await runScript("shm_lifecycle.ts", [method, "untracked"]);
     const [made] = segments(stdout);

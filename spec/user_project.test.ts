@@ -20,6 +20,7 @@ import { execFileSync, spawn } from "node:child_process";
 import {
   copyFileSync,
   cpSync,
+  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -357,7 +358,8 @@ test(
       });
     }
     for (const way of WAYS) {
-      const name = `${way.name}: a child busy in a loop ends with its parent's SIGKILL`;
+      const name = `${way.name}: a child busy in a loop ends with its parent's SIGKILL, its `
+        + "named segment unlinked";
       await t.test(name, { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
         const [cmd, ...args] = [...way.argv(app), "busy_orphan.ts"];
         const program = spawn(cmd, args, {
@@ -369,14 +371,19 @@ test(
         let out = "";
         program.stdout.on("data", (d) => (out += d));
         program.stderr.on("data", (d) => (out += d));
-        const seen = await eventually(() => /PARENT \d+ CHILD \d+/.test(out), RUN_TIMEOUT_MS);
-        const [, parent, child] = (/PARENT (\d+) CHILD (\d+)/.exec(out) ?? []).map(Number);
+        const said = /PARENT (\d+) CHILD (\d+) SEGMENT (\S+)/;
+        const seen = await eventually(() => said.test(out), RUN_TIMEOUT_MS);
+        const [, parentPid, childPid, segment] = said.exec(out) ?? [];
+        const [parent, child] = [Number(parentPid), Number(childPid)];
         try {
           assert.ok(seen, `${name}: the program never said its pids\n${out}`);
           // The program itself (under the tsx command, a child of tsx's), not its group.
           process.kill(parent, "SIGKILL");
           const gone = await eventually(() => !pidAlive(child), 2000);
           assert.ok(gone, `${name}: child ${child} still ran 2 s after its parent's SIGKILL`);
+          // Unlinked by the registry's sweeper (memory/tracker.ts), which outlives the program.
+          const swept = await eventually(() => !existsSync(`/dev/shm/${segment}`), 2000);
+          assert.ok(swept, `${name}: segment ${segment} left 2 s after the program's SIGKILL`);
         } finally {
           if (child && pidAlive(child)) process.kill(child, "SIGKILL");
           try {

@@ -15,6 +15,7 @@ import type { StartMethod } from "../core/start_method.ts";
 import { pid } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";
 import { onProcessExit, runExitCallbacksOnSignals } from "../runtime/os.ts";
+import { spawnWatcher } from "../runtime/watcher.ts";
 import { state } from "../state/state.ts";
 import { allocate, attach, type Block, type BlockRef } from "./arena.ts";
 
@@ -56,8 +57,14 @@ function cell(): Int32Array | null {
   return shared ? setCell(new Int32Array(shared)) : null;
 }
 
+/**
+ * When the sweeper of a registry made now starts: `"now"`, before a segment is registered;
+ * `"soon"`, once the code running now is done (a child's boot sent first: it waits for it).
+ */
+type SweeperStart = "now" | "soon";
+
 /** The registry through the cell: made here if nobody has, else attached. */
-function viaCell(c: Int32Array): Block | null {
+function viaCell(c: Int32Array, start: SweeperStart): Block | null {
   for (;;) {
     const was = Atomics.compareExchange(c, 0, NONE, MAKING);
     if (was === NONE) {
@@ -68,6 +75,8 @@ function viaCell(c: Int32Array): Block | null {
         c[2] = ref.slab;
         c[3] = ref.offset;
         Atomics.store(c, 0, MADE);
+        if (start === "now") startSweeper(ref);
+        else queueMicrotask(() => startSweeper(ref));
         return block;
       } catch {
         Atomics.store(c, 0, FAILED); // no native layer: named segments cannot be made either
@@ -84,7 +93,7 @@ function viaCell(c: Int32Array): Block | null {
   }
 }
 
-function open(): Tracker | null {
+function open(start: SweeperStart = "now"): Tracker | null {
   const known = opened();
   if (known !== undefined) return known;
   let block: Block | null = null;
@@ -93,7 +102,7 @@ function open(): Tracker | null {
     if (ref) block = attach(ref);
     else {
       const c = cell();
-      block = c && viaCell(c);
+      block = c && viaCell(c, start);
     }
   } catch {
     block = null;
@@ -116,7 +125,7 @@ export function trackerRef(method: StartMethod): TrackerRef {
   if (inherited) return { ref: inherited, cell: null };
   const open_ = opened();
   if (open_) return { ref: open_.block.ref, cell: null };
-  if (method !== "thread") return { ref: open()?.block.ref ?? null, cell: null };
+  if (method !== "thread") return { ref: open("soon")?.block.ref ?? null, cell: null };
   return { ref: null, cell: (cell()?.buffer as SharedArrayBuffer | undefined) ?? null };
 }
 
@@ -161,6 +170,44 @@ export function untrack(name: string): void {
       if (Atomics.compareExchange(t.i32, w, LIVE, FREE) === LIVE) return;
     }
   }
+}
+
+/**
+ * The part of the registry's sweep that survives the main process: a helper (runtime/watcher.ts)
+ * holds the registry's file (its fd 3) from its start, which keeps the registry's memory past the
+ * main process, and once that has ended (SIGKILL included: no exit callback runs then) unlinks
+ * every segment still registered. It reads the registry's bytes with `od`, one entry per line:
+ * state 2 (live; little-endian), the name's length, the name. After a normal end the main process
+ * has swept already: none is live. The end of its stdin comes as the main process ends, a little
+ * before it is gone (its files are closed first), or when a thread child that made the registry
+ * ends: the helper then looks for the main process's end every 50 ms for 2 s, then every second.
+ * Arguments: the registry's offset and size in its file, the main process's pid.
+ */
+const SWEEPER = `while read -r _; do :; done
+alive() {
+  [ -r "/proc/$1/status" ] || return 1
+  while read -r key value _; do
+    if [ "$key" = State: ]; then [ "$value" != Z ]; return; fi
+  done <"/proc/$1/status"
+  return 1
+}
+n=0
+while alive "$3"; do
+  if [ "$n" -lt 40 ]; then n=$((n + 1)); sleep 0.05; else sleep 1; fi
+done
+od -An -v -tx1 -w${ENTRY} -j "$1" -N "$2" <&3 | awk '
+  BEGIN { for (i = 0; i < 256; i++) hex[sprintf("%02x", i)] = i }
+  $1 == "0${LIVE}" && $2 == "00" && $3 == "00" && $4 == "00" {
+    n = hex[$5] + 256 * hex[$6]; name = ""
+    for (i = 9; i < 9 + n && i <= NF; i++) name = name sprintf("%c", hex[$i])
+    sub(/^\\/+/, "", name)
+    if (name != "" && index(name, "/") == 0) print name
+  }' | while IFS= read -r name; do rm -f -- "/dev/shm/$name"; done
+`;
+
+/** Starts the sweeper of the registry at `ref`, which the main process has just made. */
+function startSweeper(ref: Extract<BlockRef, { kind: "memfd" }>): void {
+  spawnWatcher(SWEEPER, [`${ref.offset}`, `${SIZE}`, `${pid}`], ref.fd);
 }
 
 /** Unlinks every segment still registered (the main process, at exit). */

@@ -7,6 +7,7 @@
  * by themselves if it is killed (every process child watches its parent).
  * @module
  */
+import { trackerRef } from "../memory/tracker.ts";
 import { commandLine } from "../runtime/argv.ts";
 import { currentDir } from "../runtime/host.ts";
 import { onProcessExit } from "../runtime/os.ts";
@@ -94,6 +95,7 @@ function boot(): Spare {
 /** Boots spares up to `SPARES` (the forkserver context does it when it is first made). */
 export function fillSpares(): void {
   if (state().bootstrapping.length > 0) return; // its start is refused: no spare for it
+  trackerRef("forkserver"); // the segment registry (and its sweeper) made now, not at a first start
   while (!exiting && waiting.length < SPARES) waiting.push(boot());
 }
 

@@ -41,6 +41,7 @@ export interface DenoNamespace {
   readonly errors: { readonly NotFound: abstract new(...args: never[]) => Error };
   readFileSync(path: string): Uint8Array;
   statSync(path: string): { isFile: boolean };
+  readLinkSync(path: string): string;
   readTextFileSync(path: string): string;
   realPathSync(path: string): string;
   cwd(): string;
@@ -86,7 +87,10 @@ export interface BunNamespace {
   readonly main: string;
   spawn(options: {
     cmd: string[];
-    stdio: ["ignore" | "inherit", "inherit", "inherit"];
+    /** Past the standard three, files of this process the child gets as its fds 3, 4, ... */
+    stdio:
+      | ["ignore" | "inherit", "inherit", "inherit"]
+      | ["pipe", "ignore", "ignore", ...number[]];
     env?: Record<string, string | undefined>;
     cwd?: string;
     serialization?: "advanced" | "json";
