@@ -11,9 +11,7 @@
  * before, with only their own watch.
  * @module
  */
-import { runtime } from "./detect.ts";
-import { deno } from "./globals.ts";
-import { builtin } from "./host.ts";
+import { mayRun } from "./host.ts";
 
 const CANDIDATES = ["/usr/bin/setpriv", "/bin/setpriv"];
 
@@ -28,22 +26,6 @@ export function deathSignalPrefix(): string[] {
 }
 
 function find(): string[] {
-  const path = CANDIDATES.find(runnable);
+  const path = CANDIDATES.find(mayRun);
   return path ? [path, "--pdeathsig", "TERM", "--"] : [];
-}
-
-function runnable(path: string): boolean {
-  try {
-    if (runtime === "deno") {
-      const d = deno();
-      return d.build.os === "linux" && d.statSync(path).isFile
-        && d.permissions.querySync({ name: "run", command: path }).state === "granted";
-    }
-    if (globalThis.process.platform !== "linux") return false;
-    const fs = builtin<typeof import("node:fs")>("node:fs");
-    fs.accessSync(path, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -205,3 +205,23 @@ export function resolvePath(path: string): string {
   }
   return `/${parts.join("/")}`;
 }
+
+/**
+ * Whether this process may run the executable at `path` with no prompt: Linux only (the helpers
+ * started this way are Linux tools), the file there and, on Deno, `--allow-run` granted for it.
+ */
+export function mayRun(path: string): boolean {
+  try {
+    if (runtime === "deno") {
+      const d = deno();
+      return d.build.os === "linux" && d.statSync(path).isFile
+        && d.permissions.querySync({ name: "run", command: path }).state === "granted";
+    }
+    if (globalThis.process.platform !== "linux") return false;
+    const fs = builtin<typeof import("node:fs")>("node:fs");
+    fs.accessSync(path, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -10,7 +10,7 @@
  */
 import { runtime } from "./detect.ts";
 import { bun, deno } from "./globals.ts";
-import { builtin } from "./host.ts";
+import { builtin, mayRun } from "./host.ts";
 
 const SH = "/bin/sh";
 
@@ -28,9 +28,9 @@ const helpers: unknown[] = [];
  * (`open3`, below), which this waits for: this process may be killed the next moment.
  */
 export function spawnWatcher(script: string, args: string[], fd: number): boolean {
+  if (!mayRun(SH)) return false;
   try {
     if (runtime === "deno") return spawnOnDeno(script, args, fd);
-    if (globalThis.process.platform !== "linux") return false;
     if (runtime === "bun") {
       // Bun's own spawn: its node:child_process took ~20 ms more to load and spawn the first time.
       const child = bun().spawn({
@@ -60,8 +60,6 @@ function shArgs(script: string, args: string[]): string[] {
 
 function spawnOnDeno(script: string, args: string[], fd: number): boolean {
   const d = deno();
-  if (d.build.os !== "linux") return false;
-  if (d.permissions.querySync({ name: "run", command: SH }).state !== "granted") return false;
   const open3 = `exec 3<"/proc/${d.pid}/fd/${fd}" || exit 0\n`;
   const child = new d.Command(SH, {
     args: shArgs(open3 + script, args),
