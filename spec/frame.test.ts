@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { encodeFrame, FrameDecoder } from "../src/runtime/frame.ts";
+import { patternedBytes, sameBytes } from "./helpers.ts";
 
 const MAGIC = [0x1e, 0x1d, 0x4d, 0x50, 0x58];
 const enc = new TextEncoder();
@@ -227,4 +228,40 @@ test("frame: at the end of the stream, held bytes that began no frame are text; 
   decoder.push(encodeFrame({ cut: true }).subarray(0, 12));
   decoder.end();
   assert.deepEqual(events, [], "a frame cut off by the end is neither a message nor text");
+});
+
+test(
+  "frame: a 32 MiB message from 64 KiB chunks, a frame and text after it: joined once, in linear time",
+  {
+    timeout: 60_000,
+  },
+  () => {
+    const big = patternedBytes(32 << 20);
+    const s = stream(["start ", { message: { big } }, { message: "next" }, " end"]);
+    const chunks: Uint8Array[] = [];
+    for (let at = 0; at < s.bytes.length; at += 65536) {
+      chunks.push(s.bytes.subarray(at, at + 65536));
+    }
+    const t0 = performance.now();
+    const events = decode(chunks);
+    const ms = performance.now() - t0;
+    // Joining each chunk to the bytes before it took ~20 s for this message through a pipe.
+    assert.ok(ms < 5000, `decoded in ${Math.round(ms)} ms`);
+    assert.equal(events.length, 4);
+    assert.deepEqual(events[0], { text: [...enc.encode("start ")] });
+    assert.ok(sameBytes((events[1] as { message: { big: unknown } }).message.big, big));
+    assert.deepEqual(events.slice(2), [{ message: "next" }, { text: [...enc.encode(" end")] }]);
+  },
+);
+
+test("frame: a handler that throws does not get its message again; the next ones follow", () => {
+  const got: unknown[] = [];
+  const decoder = new FrameDecoder((m) => {
+    got.push(m);
+    if (m === 1) throw new Error("handler failed");
+  });
+  const a = encodeFrame(1), b = encodeFrame(2);
+  assert.throws(() => decoder.push(new Uint8Array([...a, ...b])), /handler failed/);
+  decoder.push(encodeFrame(3));
+  assert.deepEqual(got, [1, 2, 3]);
 });

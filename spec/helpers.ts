@@ -176,3 +176,17 @@ export function tagged(tag: string): number[] {
   }
   return pids;
 }
+
+/** `n` bytes in a pattern that no shifted or truncated copy matches (for large messages). */
+export function patternedBytes(n: number): Uint8Array {
+  const bytes = new Uint8Array(n);
+  for (let i = 0; i < n; i++) bytes[i] = (i * 7 + (i >>> 12)) & 0xff;
+  return bytes;
+}
+
+/** Whether `got` is a `Uint8Array` with exactly the bytes of `expected`. */
+export function sameBytes(got: unknown, expected: Uint8Array): boolean {
+  if (!(got instanceof Uint8Array) || got.length !== expected.length) return false;
+  for (let i = 0; i < got.length; i++) if (got[i] !== expected[i]) return false;
+  return true;
+}

@@ -42,7 +42,7 @@ import {
   wokeUp,
 } from "./fixtures/pool_targets.ts";
 import { inWebWorker } from "./fixtures/scripts/idle_pool.ts";
-import { eventually, METHODS, runScript } from "./helpers.ts";
+import { eventually, METHODS, patternedBytes, runScript, sameBytes } from "./helpers.ts";
 
 /** Starts `n` workers of `executor` (awaiting a short task on each), so that timings below are
  * about tasks, not about worker start-up (slow under tsx on Node). */
@@ -487,6 +487,19 @@ for (const method of METHODS) {
       m: new Map([["k", { v: 1n }]]),
       s: new Set([1]),
     });
+  });
+
+  test(`a 32 MiB argument and result cross whole, in linear time [${method}]`, {
+    timeout: 60_000,
+  }, async () => {
+    await using executor = new ctx.ProcessPoolExecutor({ maxWorkers: 1 });
+    await executor.submit(twice, 1);
+    const big = patternedBytes(32 << 20);
+    const t0 = performance.now();
+    // Before: a Deno "process" child read it in ~20 s (each pipe chunk joined to those before).
+    const back = await executor.submit(same, big).result(20_000);
+    assert.ok(sameBytes(back, big), "every byte, there and back");
+    assert.ok(performance.now() - t0 < 20_000);
   });
 
   test(`a result that cannot be sent back fails that task only [${method}]`, async () => {

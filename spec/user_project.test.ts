@@ -325,6 +325,8 @@ test(
             // (f) a manager used by a child and the parent, its lock held 400 times; then killed
             // while a queue's get waits: EOFError at once, not at the get's 20 s timeout.
             manager: { count: 400, childExit: 0, killed: "EOFError", withinTimeout: true },
+            // (j) 32 MiB of bytes through a pool task and a manager's dict, whole, within 10 s.
+            largeData: { pool: true, manager: true, within10s: true },
           }, `${name}\n${output(r)}`);
           assert.equal(r.code, 0, `${name}\n${output(r)}`);
         });

@@ -8,6 +8,7 @@
  */
 import { bytesOf, checkMaxLength, Connection } from "../channels/connection.ts";
 import { EOFError, TimeoutError } from "../core/errors.ts";
+import { Gathered } from "../core/gather.ts";
 import { decodePortable, encodePortable, type Extensions } from "../core/portable.ts";
 import { READY } from "../core/ready.ts";
 import { HANDLE } from "../handles/handle.ts";
@@ -39,7 +40,8 @@ export class SocketConnection<T = unknown> extends Connection<T> {
   readonly #stream: Stream;
   readonly #peer: string;
   readonly #ext: Extensions;
-  #buffer = new Uint8Array(0);
+  /** Bytes read and not yet split into frames. */
+  readonly #held = new Gathered();
   #frames: Uint8Array[] = [];
   #ended = false;
   #closed = false;
@@ -60,23 +62,23 @@ export class SocketConnection<T = unknown> extends Connection<T> {
   }
 
   #take(chunk: Uint8Array): void {
-    let buf = chunk;
-    if (this.#buffer.length) {
-      buf = new Uint8Array(this.#buffer.length + chunk.length);
-      buf.set(this.#buffer);
-      buf.set(chunk, this.#buffer.length);
-    }
+    const buf = this.#held.add(chunk);
+    if (!buf) return; // inside a frame that is not whole yet
     let at = 0;
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let got = false;
+    let need = 0;
     while (buf.length - at >= 4) {
       const n = view.getUint32(at);
-      if (buf.length - at - 4 < n) break;
+      if (buf.length - at - 4 < n) {
+        need = 4 + n;
+        break;
+      }
       this.#frames.push(buf.subarray(at + 4, at + 4 + n));
       at += 4 + n;
       got = true;
     }
-    this.#buffer = at === buf.length ? new Uint8Array(0) : buf.slice(at);
+    this.#held.keep(buf.subarray(at), need);
     if (got) this.#wake();
   }
 

@@ -5,6 +5,7 @@
  * text.
  * @module
  */
+import { Gathered } from "../core/gather.ts";
 import { fromBytes, toBytes } from "./serialize.ts";
 
 const MAGIC = new Uint8Array([0x1e, 0x1d, 0x4d, 0x50, 0x58]); // RS GS "MPX"
@@ -20,9 +21,9 @@ export function encodeFrame(message: unknown): Uint8Array {
   return out;
 }
 
-/** Splits a byte stream into messages and the text between them. */
+/** Splits a byte stream into messages and the text between them (linear in its bytes). */
 export class FrameDecoder {
-  #buf: Uint8Array = new Uint8Array(0);
+  readonly #held = new Gathered();
   readonly #onMessage: (message: unknown) => void;
   readonly #onText: (text: Uint8Array) => void;
 
@@ -36,26 +37,33 @@ export class FrameDecoder {
 
   /** Feeds the next chunk of the stream. */
   push(chunk: Uint8Array): void {
-    this.#buf = this.#buf.length === 0 ? chunk : concat(this.#buf, chunk);
+    let buf = this.#held.add(chunk);
+    if (!buf) return; // inside a frame that is not whole yet
     for (;;) {
-      const at = indexOfMagic(this.#buf);
+      const at = indexOfMagic(buf);
       if (at === -1) {
         // Keep a tail that may be the start of a magic split across chunks.
-        const keep = partialMagicTail(this.#buf);
-        if (this.#buf.length > keep) this.#onText(this.#buf.subarray(0, this.#buf.length - keep));
-        this.#buf = this.#buf.slice(this.#buf.length - keep);
+        const keep = partialMagicTail(buf);
+        if (buf.length > keep) this.#onText(buf.subarray(0, buf.length - keep));
+        this.#held.keep(buf.subarray(buf.length - keep));
         return;
       }
       if (at > 0) {
-        this.#onText(this.#buf.subarray(0, at));
-        this.#buf = this.#buf.subarray(at);
+        this.#onText(buf.subarray(0, at));
+        buf = buf.subarray(at);
       }
-      if (this.#buf.length < HEADER) return;
-      const view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
+      if (buf.length < HEADER) {
+        this.#held.keep(buf);
+        return;
+      }
+      const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
       const length = view.getUint32(MAGIC.length, true);
-      if (this.#buf.length < HEADER + length) return;
-      const body = this.#buf.subarray(HEADER, HEADER + length);
-      this.#buf = this.#buf.slice(HEADER + length);
+      if (buf.length < HEADER + length) {
+        this.#held.keep(buf, HEADER + length); // gathered until it is whole
+        return;
+      }
+      const body = buf.subarray(HEADER, HEADER + length);
+      buf = this.#held.keep(buf.subarray(HEADER + length)); // taken, whatever the handler does
       this.#onMessage(fromBytes(body));
     }
   }
@@ -66,16 +74,10 @@ export class FrameDecoder {
    * whole or absent.
    */
   end(): void {
-    if (this.#buf.length > 0 && this.#buf.length < MAGIC.length) this.#onText(this.#buf);
-    this.#buf = new Uint8Array(0);
+    const held = this.#held.all();
+    if (held.length > 0 && held.length < MAGIC.length) this.#onText(held);
+    this.#held.keep(new Uint8Array(0));
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
 
 function indexOfMagic(buf: Uint8Array): number {
