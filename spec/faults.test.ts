@@ -36,7 +36,7 @@ import {
   slow,
   takeWithoutDone,
 } from "./fixtures/fault_targets.ts";
-import { ALL_METHODS, runScript, RUNTIME } from "./helpers.ts";
+import { ALL_METHODS, runCommand, runScript, RUNTIME, scriptCommand } from "./helpers.ts";
 
 /** What a survivor may take beyond its timeout (a wake, a liveness check, a loaded machine). */
 const SLACK_MS = 500;
@@ -434,6 +434,38 @@ for (const method of ALL_METHODS) {
         : { exitCode: -9, alive: false, counting: false },
     );
   });
+
+  test(
+    `faults: a task out of memory fails with BrokenProcessPool; a Deno thread ends the program ${tag}`,
+    {
+      timeout: 90_000,
+      skip: RUNTIME === "bun" && "Bun's heap has no limit to set: it grows until the OOM killer",
+    },
+    async () => {
+      // A 64 MB heap limit, which the program's children inherit (V8's flag, through the environment).
+      const limit = "--max-old-space-size=64";
+      const env = RUNTIME === "deno"
+        ? { ...process.env, DENO_V8_FLAGS: limit }
+        : { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${limit}`.trim() };
+      const [cmd, argv] = scriptCommand("out_of_memory.ts", [method]);
+      const r = await runCommand(cmd, argv, { env, timeoutMs: 60_000 });
+      if (RUNTIME === "deno" && method === "thread") {
+        // V8 aborts the whole process when any of its isolates runs out of memory, and Deno gives
+        // a Web Worker no heap limit of its own (README: When a process dies).
+        assert.notEqual(r.code, 0, "the program ended with the worker");
+        assert.match(r.stderr, /out of memory/i);
+        assert.doesNotMatch(r.stdout, /"failed"/);
+        return;
+      }
+      assert.equal(r.code, 0, r.stderr.slice(-2000));
+      const seen = JSON.parse(r.stdout.trim().split("\n").pop()!);
+      assert.match(
+        seen.failed,
+        /^BrokenProcessPool: .* ended while running this task \((signal \d+|exit code 1)\); the pool replaced it\.$/,
+      );
+      assert.equal(seen.after, 2, "the pool goes on with a new worker");
+    },
+  );
 
   test(`faults: no memory file left after writers of large messages were killed ${tag}`, {
     timeout: 120_000,
