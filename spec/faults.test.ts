@@ -442,7 +442,7 @@ for (const method of ALL_METHODS) {
       skip: RUNTIME === "bun" && "Bun's heap has no limit to set: it grows until the OOM killer",
     },
     async () => {
-      // A 64 MB heap limit, which the program's children inherit (V8's flag, through the environment).
+      // A 64 MB heap limit (V8's flag, through the environment: the program's children inherit it).
       const limit = "--max-old-space-size=64";
       const env = RUNTIME === "deno"
         ? { ...process.env, DENO_V8_FLAGS: limit }
