@@ -191,7 +191,13 @@ for (const method of METHODS) {
     } finally {
       shm.unlink();
     }
-    assert.throws(() => new ctx.SharedMemory({ name: shm.name }), /no segment of that name exists/);
+    assert.throws(
+      () => new ctx.SharedMemory({ name: shm.name }),
+      (e: Error & { code?: string }) =>
+        e.code === "ENOENT"
+        && /^multiproc: SharedMemory\(\{ name: '[^']+' \}\): shm_open failed: ENOENT .*no segment of that name exists .*make one with \{ create: true, size \}$/
+          .test(e.message),
+    );
     assert.throws(() => new ctx.SharedMemory({ create: true }), /needs size: a positive integer/);
     assert.throws(
       () => new ctx.SharedMemory({ create: true, size: 8, name: "a/b" }),

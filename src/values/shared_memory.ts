@@ -7,7 +7,7 @@ import { checkOptions, type OptionNames } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
 import { track, untrack } from "../memory/tracker.ts";
-import { native } from "../runtime/native/mod.ts";
+import { native, NativeError } from "../runtime/native/mod.ts";
 
 /**
  * Options of `new SharedMemory()`: create a segment (`create: true`, `size` bytes, an optional
@@ -116,7 +116,7 @@ export class SharedMemory {
           "SharedMemory: give the name of a segment to attach to, or create: true to make one",
         );
       }
-      const mapping = native().attachNamed(`/${name}`);
+      const mapping = attach(name);
       this.#buf = new Uint8Array(mapping.buffer, 0, mapping.size);
       this.size = mapping.size;
     }
@@ -161,3 +161,19 @@ export class SharedMemory {
 }
 
 registerKind(SharedMemory);
+
+/** Maps the segment named `name`; a name no segment has fails saying what may have happened. */
+function attach(name: string): ReturnType<ReturnType<typeof native>["attachNamed"]> {
+  try {
+    return native().attachNamed(`/${name}`);
+  } catch (error) {
+    if (!(error instanceof NativeError) || error.code !== "ENOENT") throw error;
+    throw new NativeError(
+      `SharedMemory({ name: '${name}' }): shm_open`,
+      "shm_open",
+      error.errno,
+      "no segment of that name exists (never made, or unlinked: by unlink() or at the end of the "
+        + "program that made it); make one with { create: true, size }",
+    );
+  }
+}
