@@ -15,11 +15,6 @@ export class Gathered {
   #size = 0;
   #need = 0;
 
-  /** Bytes held. */
-  get size(): number {
-    return this.#size;
-  }
-
   /**
    * Adds `chunk` (which is kept: it must not be reused by its reader). Returns every byte held,
    * in one buffer, once at least the number `keep` last asked for are held; else null.

@@ -7,7 +7,7 @@ import { checkOptions, type OptionNames } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
 import { track, untrack } from "../memory/tracker.ts";
-import { native, NativeError } from "../runtime/native/mod.ts";
+import { type Mapping, native, NativeError } from "../runtime/native/mod.ts";
 
 /**
  * Options of `new SharedMemory()`: create a segment (`create: true`, `size` bytes, an optional
@@ -163,7 +163,7 @@ export class SharedMemory {
 registerKind(SharedMemory);
 
 /** Maps the segment named `name`; a name no segment has fails saying what may have happened. */
-function attach(name: string): ReturnType<ReturnType<typeof native>["attachNamed"]> {
+function attach(name: string): Mapping & { size: number } {
   try {
     return native().attachNamed(`/${name}`);
   } catch (error) {
