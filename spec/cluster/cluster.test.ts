@@ -20,7 +20,7 @@ import {
 } from "../../mod.ts";
 import { RUNTIME, tempDir } from "../helpers.ts";
 import { clusterFixture, type ClusterWorkerProcess } from "./redis.ts";
-import { crash, double, echo, fail, napThenPid, pidOf, something, spin } from "./targets.ts";
+import { crash, double, echo, fail, napThenPid, pidOf, something, spin, zeros } from "./targets.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const fixture = clusterFixture("spec");
@@ -104,6 +104,77 @@ test("a task's error rejects its future with its name, message and remote stack,
   assert.ok(e.cause instanceof RangeError, "its cause");
   assert.equal((e.cause as Error).message, "out of range");
   assert.equal(w.lines.all.filter((l) => / started: /.test(l)).length, 1, "not retried");
+});
+
+test("arguments or a result over maxTaskBytes fail their task alone, saying what to do", {
+  timeout: 90_000,
+}, async () => {
+  const limit = 1 << 20;
+  const { executor, workers: [w] } = await cluster({ maxTaskBytes: limit }, 1);
+  await using _ = executor;
+  const started = (re: RegExp) => w.lines.all.filter((l) => / started: /.test(l) && re.test(l));
+  // Submitted together, as one batch for Redis: the large one fails before it, alone.
+  const before = executor.submit(double, 1);
+  const large = executor.submit(echo, new Uint8Array(limit).fill(7)); // 1.33 MiB in base64
+  const after = executor.submit(double, 2);
+  const e = await large.exception() as Error;
+  assert.ok(e instanceof RangeError, String(e));
+  assert.match(
+    e.message,
+    /^ClusterExecutor\.submit\(\): the arguments of 'echo' \(spec\/cluster\/targets\.ts\) take 1\.3 MiB encoded, more than maxTaskBytes \(1\.0 MiB\): put large data where every worker can read it .+; or raise maxTaskBytes \(at most 512 MiB\)\.$/,
+  );
+  assert.deepEqual([await before.result(), await after.result()], [2, 4]);
+  // Under the limit: there and back, whole.
+  const fits = new Uint8Array(limit / 2).fill(9);
+  assert.deepEqual(await executor.submit(echo, fits), fits);
+  const echoes = started(/ started: .*targets\.ts/).length;
+  // A result over it: its task fails in the worker, once (not retried); the worker goes on.
+  const r = await executor.submit(zeros, limit).exception() as Error;
+  assert.ok(r instanceof RangeError, String(r));
+  assert.match(
+    r.message,
+    /^the result of 'zeros' takes 1\.3 MiB encoded, more than maxTaskBytes \(1\.0 MiB\): write large results where the client can read them .+; or raise the client's maxTaskBytes \(at most 512 MiB\)\.$/,
+  );
+  assert.equal(started(/ started: .*targets\.ts/).length, echoes + 1, "run once");
+  assert.equal((await executor.submit(zeros, 10)).length, 10);
+  // In chunks of map: the chunk over it fails the map, saying so.
+  const halves = [new Uint8Array(limit / 2), new Uint8Array(limit / 2)];
+  await assert.rejects(
+    async () => {
+      for await (const _ of executor.map(echo, halves, { chunksize: 2 })) { /* none */ }
+    },
+    (x: Error) =>
+      x instanceof RangeError
+      && /^ClusterExecutor\.map\(\): the arguments of a chunk of 2 calls of 'echo' \(spec\/cluster\/targets\.ts\) take 1\.3 MiB encoded.+, or use a smaller chunksize; or raise maxTaskBytes/
+        .test(x.message),
+  );
+  await assert.rejects(
+    async () => {
+      for await (
+        const _ of executor.map(zeros, [limit / 2, limit / 2], { chunksize: 2 })
+      ) { /* none */ }
+    },
+    (x: Error) =>
+      x instanceof RangeError
+      && /^the results of a chunk of 2 calls of 'zeros' take 1\.3 MiB encoded.+, or use a smaller chunksize; or raise the client's maxTaskBytes/
+        .test(x.message),
+  );
+  const small: number[] = [];
+  for await (const y of executor.map(double, [1, 2, 3], { chunksize: 2 })) small.push(y);
+  assert.deepEqual(small, [2, 4, 6]);
+  // The option itself: a whole number of bytes up to Redis's limit for one value.
+  for (const maxTaskBytes of [0, 1.5, 2 ** 29 + 1, "1MB"]) {
+    assert.throws(
+      () =>
+        new ClusterExecutor({
+          connection: fixture.redis.url,
+          queue: "q",
+          root: ROOT,
+          maxTaskBytes: maxTaskBytes as number,
+        }),
+      /ClusterExecutor: maxTaskBytes must be a whole number of bytes from 1 to 536870912 \(512 MiB, Redis's limit for one value\), got .+; for larger data, put it where every worker can read it/,
+    );
+  }
 });
 
 test("a task that crashes its child fails with BrokenProcessPool; the worker goes on", {

@@ -26,6 +26,7 @@ const env = () => ({
 const TASKS = `import { task } from "multiproc";
 export const triple = task(import.meta, (x) => 3 * x);
 export const describe = task(import.meta, (m) => ({ keys: [...m.keys()], when: new Date(0) }));
+export const text = task(import.meta, (n) => "y".repeat(n));
 `;
 
 const POOL = `import * as mp from "multiproc";
@@ -38,7 +39,7 @@ if (mp.isMain(import.meta)) {
 `;
 
 const CLIENT = `import * as mp from "multiproc";
-import { describe, triple } from "./tasks.mjs";
+import { describe, text, triple } from "./tasks.mjs";
 if (mp.isMain(import.meta)) {
   const [connection, queue] = process.argv.slice(2);
   const cluster = new mp.ClusterExecutor({ connection, queue, root: new URL(".", import.meta.url) });
@@ -49,8 +50,18 @@ if (mp.isMain(import.meta)) {
   const mapped = [];
   for await (const y of cluster.map(triple, [1, 2, 3, 4], { chunksize: 2 })) mapped.push(y);
   const d = await cluster.submit(describe, new Map([["a", 1]]));
-  console.log(JSON.stringify({ done: done.sort(), mapped, keys: d.keys, date: d.when instanceof Date }));
   await cluster.shutdown();
+  // Arguments, then a result, over the limit: each fails its task alone, saying so.
+  const root = new URL(".", import.meta.url);
+  const tight = new mp.ClusterExecutor({ connection, queue, root, maxTaskBytes: 1000 });
+  const over = [
+    await tight.submit(triple, "x".repeat(2000)).exception(),
+    await tight.submit(text, 2000).exception(),
+  ].map((e) => e instanceof RangeError && /more than maxTaskBytes \\(1000 bytes\\)/.test(e.message));
+  over.push(await tight.submit(triple, 5) === 15);
+  await tight.shutdown();
+  const date = d.when instanceof Date;
+  console.log(JSON.stringify({ done: done.sort(), mapped, keys: d.keys, date, over }));
 }
 `;
 
@@ -176,6 +187,7 @@ test("the installed package: multiproc worker from its bin, a client importing *
         mapped: [3, 6, 9, 12],
         keys: ["a"],
         date: true,
+        over: [true, true, true],
       });
     }
     assert.match(worker.log(), /job \S+ finished in/);

@@ -51,3 +51,6 @@ export const failAt3 = task(import.meta, (x: number) => {
   if (x === 3) throw new ValueError(`bad value ${x}`);
   return 2 * x;
 });
+
+/** `n` zero bytes. */
+export const zeros = task(import.meta, (n: number) => new Uint8Array(n));

@@ -17,6 +17,8 @@ import { missingPackages } from "./broker.ts";
 export interface Codec {
   encode(value: unknown): string;
   decode(text: string): unknown;
+  /** How many bytes `text` takes as Redis keeps it (UTF-8). */
+  bytes(text: string): number;
 }
 
 interface Msgpackr {
@@ -153,8 +155,46 @@ export function loadCodec(): Promise<Codec> {
         text.charCodeAt(0) === JSON_MARK_CODE
           ? JSON.parse(text.slice(1))
           : packr.unpack(Buffer.from(text, "base64")),
+      bytes: (text) => Buffer.byteLength(text, "utf8"),
     };
   })();
+}
+
+/** `bytes` for a message: in MiB from 1 MiB on. */
+function sizeOf(bytes: number): string {
+  return bytes < 1 << 20 ? `${bytes} bytes` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+}
+
+/**
+ * How many bytes `text` (encoded data) takes if that is more than `limit` (a `maxTaskBytes`);
+ * else undefined, at once for a text that cannot be over it.
+ */
+export function bytesOver(codec: Codec, text: string, limit: number): number | undefined {
+  // Base64 and JSON are mostly ASCII; no character takes more than 3 bytes (a pair takes 4).
+  if (text.length * 3 <= limit) return undefined;
+  const bytes = codec.bytes(text);
+  return bytes > limit ? bytes : undefined;
+}
+
+/**
+ * The error of data (`what`: "the arguments of f", `plural`) that takes `bytes` encoded, over
+ * `limit` (a `maxTaskBytes`), or that cannot be encoded at all (`bytes` undefined: `cause`),
+ * saying what to do (`remedy`).
+ */
+export function tooLarge(
+  what: string,
+  plural: boolean,
+  bytes: number | undefined,
+  limit: number,
+  remedy: string,
+  cause?: unknown,
+): RangeError {
+  const size = bytes === undefined
+    ? `${plural ? "are" : "is"} too large to encode (${(cause as Error)?.message})`
+    : `${plural ? "take" : "takes"} ${sizeOf(bytes)} encoded, more than maxTaskBytes (${
+      sizeOf(limit)
+    })`;
+  return new RangeError(`${what} ${size}: ${remedy}.`, { cause });
 }
 
 /**

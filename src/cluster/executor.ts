@@ -12,14 +12,21 @@ import { Deque } from "../pool/deque.ts";
 import { checkRun, type RunOptions } from "../pool/executor.ts";
 import { unrefTimer } from "../runtime/host.ts";
 import { callerOf } from "../targets/callsite.ts";
-import { resolveTarget } from "../targets/task.ts";
+import { describeTarget, resolveTarget } from "../targets/task.ts";
 import { connectionFailed, connectionRemedy, loadBroker, safeUrl } from "./broker.ts";
-import { loadCodec, refuseShared, refuseSharedColumns } from "./codec.ts";
+import {
+  bytesOver,
+  type Codec,
+  loadCodec,
+  refuseShared,
+  refuseSharedColumns,
+  tooLarge,
+} from "./codec.ts";
 import { Connected } from "./connection.ts";
 import { lazyMap } from "./map.ts";
 import { type RemoteRef, remoteRef } from "./naming.ts";
 import { type ClusterConfig, clusterConfig, type ClusterOptions } from "./options.ts";
-import type { TaskData, TaskResult } from "./protocol.ts";
+import { DEFAULT_TASK_BYTES, type TaskData, type TaskResult } from "./protocol.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyFn = (...args: any[]) => unknown;
@@ -28,11 +35,14 @@ type AnyFn = (...args: any[]) => unknown;
 interface Pending {
   readonly id: string;
   readonly future: Future<unknown>;
+  readonly fn: AnyFn;
   /** The function's name across machines; the promise until it is known. */
   ref: Promise<RemoteRef> | RemoteRef;
   readonly args: unknown[];
   readonly chunk: boolean;
   readonly timeout?: number;
+  /** The call that made it, for errors: "ClusterExecutor.submit()". */
+  readonly what: string;
   /** Added to Redis (else waiting here). */
   added: boolean;
   /** Redis said it has it (the add resolved). */
@@ -161,7 +171,7 @@ export class ClusterExecutor implements AsyncDisposable {
   #run<R>(fn: AnyFn, args: unknown[], options: RunOptions, what: string): Future<R> {
     const timeout = checkRun(`${WHAT}.${what}()`, fn, args, options) ?? this.#o.taskTimeout;
     refuseShared(args, `${WHAT}.${what}()`);
-    const p = this.#add(fn, args, false, timeout);
+    const p = this.#add(fn, args, false, timeout, `${WHAT}.${what}()`);
     const signal = options.signal;
     if (signal) {
       if (signal.aborted) this.#stop(p.id, cancelledBy(signal));
@@ -181,15 +191,23 @@ export class ClusterExecutor implements AsyncDisposable {
   };
 
   /** Queues a task (a call, or a chunk of calls' rows) and returns its record. */
-  #add(fn: AnyFn, args: unknown[], chunk: boolean, timeout: number | undefined): Pending {
+  #add(
+    fn: AnyFn,
+    args: unknown[],
+    chunk: boolean,
+    timeout: number | undefined,
+    what: string,
+  ): Pending {
     const future = new Future<unknown>();
     const p: Pending = {
       id: `${this.#client}-${++this.#next}`,
       future,
+      fn,
       ref: this.#refOf(fn),
       args,
       chunk,
       timeout,
+      what,
       added: false,
     };
     if (p.ref instanceof Promise) p.ref.catch(() => {});
@@ -219,6 +237,8 @@ export class ClusterExecutor implements AsyncDisposable {
     this.#pumping = true;
     try {
       const conn = this.#conn ?? await this.#connected;
+      const limit = this.#o.maxTaskBytes;
+      const maxBytes = limit === DEFAULT_TASK_BYTES ? undefined : limit; // the default: not sent
       while (this.#buffer.size > 0 && this.#inRedis < this.#o.maxWaiting && !this.#broken) {
         const batch: Pending[] = [];
         while (this.#buffer.size > 0 && batch.length + this.#inRedis < this.#o.maxWaiting) {
@@ -230,9 +250,11 @@ export class ClusterExecutor implements AsyncDisposable {
         for (const p of batch) {
           try {
             const ref = p.ref instanceof Promise ? await p.ref : p.ref;
+            const args = this.#encode(conn.codec, p);
+            if (typeof args !== "string") throw await this.#tooLarge(p, ref, args);
             jobs.push({
               id: p.id,
-              data: { ref, args: conn.codec.encode(p.args), chunk: p.chunk, timeout: p.timeout },
+              data: { ref, args, chunk: p.chunk, timeout: p.timeout, maxBytes },
             });
             p.added = true;
             adding.push(p);
@@ -249,6 +271,42 @@ export class ClusterExecutor implements AsyncDisposable {
     } finally {
       this.#pumping = false;
     }
+  }
+
+  /**
+   * Task `p`'s arguments encoded; if they take more than `maxTaskBytes` (`bytes`), or more than a
+   * string can hold (`cause`), what to say instead: the task fails alone, before Redis -- where a
+   * value over its limit would fail every job added with it.
+   */
+  #encode(codec: Codec, p: Pending): string | { bytes?: number; cause?: unknown } {
+    try {
+      const text = codec.encode(p.args);
+      const bytes = bytesOver(codec, text, this.#o.maxTaskBytes);
+      return bytes === undefined ? text : { bytes };
+    } catch (cause) {
+      if (cause instanceof RangeError) return { cause }; // "Invalid string length"
+      throw cause;
+    }
+  }
+
+  /** The error of task `p`, whose arguments are too large (`over`, from `#encode`). */
+  async #tooLarge(
+    p: Pending,
+    ref: RemoteRef,
+    over: { bytes?: number; cause?: unknown },
+  ): Promise<RangeError> {
+    const name = `'${await describeTarget(p.fn)}' (${ref.module})`;
+    const calls = p.chunk ? `a chunk of ${(p.args[0] as unknown[]).length} calls of ${name}` : name;
+    return tooLarge(
+      `${p.what}: the arguments of ${calls}`,
+      true,
+      over.bytes,
+      this.#o.maxTaskBytes,
+      `put large data where every worker can read it (a file on shared storage, an object store) `
+        + `and pass its name${p.chunk ? ", or use a smaller chunksize" : ""}; or raise `
+        + `maxTaskBytes (at most 512 MiB)`,
+      over.cause,
+    );
   }
 
   #onResult(id: string, result: TaskResult): void {
@@ -357,7 +415,7 @@ export class ClusterExecutor implements AsyncDisposable {
         this.#checkOpen("map");
         refuseSharedColumns(columns, `${WHAT}.map()`);
         const args = chunked ? columns : columns.map((column) => column[0]);
-        return this.#add(fn as AnyFn, args, chunked, this.#o.taskTimeout)
+        return this.#add(fn as AnyFn, args, chunked, this.#o.taskTimeout, `${WHAT}.map()`)
           .future as Future<unknown>;
       },
     });

@@ -58,7 +58,10 @@ export class LocalPools {
    * its own, so that it can be stopped without ending another; without, as a quick job, in the
    * quick child, several sent at once.
    */
-  submit(args: [TargetRef, string, boolean], limits: TaskLimits | undefined): Future<RunOutcome> {
+  submit(
+    args: [TargetRef, string, boolean, number],
+    limits: TaskLimits | undefined,
+  ): Future<RunOutcome> {
     const pool = limits === undefined && this.#quick ? this.#quick : this.#alone;
     return pool.submit<RunOutcome>(RUNNER, args, undefined, limits);
   }

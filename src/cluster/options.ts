@@ -4,10 +4,11 @@
  * @module
  */
 import { checkTimeout } from "../core/deadline.ts";
-import { checkOptions, type OptionNames } from "../core/options.ts";
+import { checkOptions, type OptionNames, shown } from "../core/options.ts";
 import { checkModuleOption } from "../targets/task.ts";
 import { checkConnection } from "./broker.ts";
 import { realRoot } from "./naming.ts";
+import { DEFAULT_TASK_BYTES, MAX_TASK_BYTES } from "./protocol.ts";
 
 /**
  * Options of `new ClusterExecutor()`.
@@ -33,6 +34,11 @@ export interface ClusterOptions {
   taskTimeout?: number;
   /** The module that exports the functions submitted (`import.meta.url`, a URL or a path). */
   module?: string | URL;
+  /**
+   * At most this many bytes of a task's arguments, and of its result, encoded (default 64 MiB, at
+   * most 512 MiB, Redis's limit for one value): a task over it fails alone, with a `RangeError`.
+   */
+  maxTaskBytes?: number;
 }
 
 /** `ClusterOptions`, checked, with their defaults. */
@@ -45,6 +51,7 @@ export interface ClusterConfig {
   readonly maxWaiting: number;
   readonly unreachableMs: number;
   readonly taskTimeout: number | undefined;
+  readonly maxTaskBytes: number;
 }
 
 const CLUSTER_OPTIONS = {
@@ -55,6 +62,7 @@ const CLUSTER_OPTIONS = {
   unreachableTimeout: true,
   taskTimeout: true,
   module: true,
+  maxTaskBytes: true,
 } as const satisfies OptionNames<ClusterOptions>;
 
 /** Checks `options` (errors name `what`, the option, the value and what to give). */
@@ -81,5 +89,17 @@ export function clusterConfig(options: ClusterOptions, what: string): ClusterCon
     maxWaiting: positive(options.maxWaiting ?? 1000, "maxWaiting"),
     unreachableMs: positive(options.unreachableTimeout ?? 30_000, "unreachableTimeout"),
     taskTimeout: checkTimeout(`${what}: taskTimeout`, options.taskTimeout),
+    maxTaskBytes: checkTaskBytes(options.maxTaskBytes ?? DEFAULT_TASK_BYTES, what),
   };
+}
+
+function checkTaskBytes(n: unknown, what: string): number {
+  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > MAX_TASK_BYTES) {
+    throw new RangeError(
+      `${what}: maxTaskBytes must be a whole number of bytes from 1 to ${MAX_TASK_BYTES} (512 MiB, `
+        + `Redis's limit for one value), got ${shown(n)}; for larger data, put it where every `
+        + `worker can read it (shared storage, an object store) and pass its name.`,
+    );
+  }
+  return n as number;
 }

@@ -19,7 +19,14 @@ export interface TaskData {
   readonly chunk: boolean;
   /** Milliseconds the task may run, from its start in the worker. */
   readonly timeout?: number;
+  /** The most bytes its result may take encoded (its client's `maxTaskBytes`). */
+  readonly maxBytes?: number;
 }
+
+/** `maxTaskBytes` by default: a job this large takes seconds through Redis each way. */
+export const DEFAULT_TASK_BYTES = 64 * 1024 * 1024;
+/** Redis's limit for one value (`proto-max-bulk-len`): a job's data is one. */
+export const MAX_TASK_BYTES = 512 * 1024 * 1024;
 
 /** A job's return value: the task's result, or its error, encoded. */
 export type TaskResult = { readonly ok: true; readonly value: string } | {

@@ -7,8 +7,8 @@
  * @module
  */
 import { type ChunkRun, chunkRun, isThenable, runChunk } from "../pool/chunk_run.ts";
-import { findTarget, type TargetRef } from "../targets/task.ts";
-import { type Codec, loadCodec } from "./codec.ts";
+import { describeTarget, findTarget, type TargetRef } from "../targets/task.ts";
+import { bytesOver, type Codec, loadCodec, tooLarge } from "./codec.ts";
 import type { ChunkOutcome, RunOutcome, TaskResult } from "./protocol.ts";
 
 type Fn = (...args: unknown[]) => unknown;
@@ -23,19 +23,21 @@ function keyOf(ref: TargetRef): string {
 
 /**
  * Runs the call(s) of a job: `args` encoded, of one call or (with `chunk`) columns of calls. With
- * the result, how long that took here (ms).
+ * the result, how long that took here (ms). A result that takes more than `maxBytes` encoded
+ * fails the task with a `RangeError` instead.
  */
 export function runTask(
   ref: TargetRef,
   args: string,
   chunk: boolean,
+  maxBytes: number,
 ): RunOutcome | Promise<RunOutcome> {
   const t0 = performance.now();
   const timed = (result: TaskResult): RunOutcome => ({ result, ms: performance.now() - t0 });
   const key = keyOf(ref);
   const fn = found.get(key);
   if (codec && fn) {
-    const result = run(codec, fn, ref, args, chunk);
+    const result = run(codec, fn, ref, args, chunk, maxBytes);
     return result instanceof Promise ? result.then(timed) : timed(result);
   }
   return (async () => {
@@ -47,7 +49,7 @@ export function runTask(
       return timed({ ok: false, error: c.encode(error) });
     }
     found.set(key, f);
-    return timed(await run(c, f, ref, args, chunk));
+    return timed(await run(c, f, ref, args, chunk, maxBytes));
   })();
 }
 
@@ -57,21 +59,30 @@ function run(
   ref: TargetRef,
   args: string,
   chunk: boolean,
+  maxBytes: number,
 ): TaskResult | Promise<TaskResult> {
   const fail = (error: unknown): TaskResult => ({ ok: false, error: codec.encode(error) });
-  const done = (out: unknown): TaskResult => {
-    try {
-      return { ok: true, value: codec.encode(out) };
-    } catch (error) {
-      return fail(
-        new TypeError(
-          `the result of '${ref.name}' cannot be sent back: ${(error as Error).message}. Return `
-            + `data (numbers, strings, arrays, objects, Map, Set, Date, typed arrays, errors).`,
-        ),
-      );
-    }
-  };
   const decoded = codec.decode(args) as unknown[];
+  const done = (out: unknown): TaskResult | Promise<TaskResult> => {
+    let value: string, bytes: number | undefined;
+    try {
+      value = codec.encode(out);
+      bytes = bytesOver(codec, value, maxBytes);
+      if (bytes === undefined) return { ok: true, value };
+    } catch (error) {
+      if (!(error instanceof RangeError)) { // else longer than a string can be
+        return fail(
+          new TypeError(
+            `the result of '${ref.name}' cannot be sent back: ${(error as Error).message}. `
+              + `Return data (numbers, strings, arrays, objects, Map, Set, Date, typed arrays, `
+              + `errors).`,
+          ),
+        );
+      }
+      return oversizedResult(fn, chunk, decoded, undefined, maxBytes, error).then(fail);
+    }
+    return oversizedResult(fn, chunk, decoded, bytes, maxBytes).then(fail);
+  };
   if (!chunk) {
     let v: unknown;
     try {
@@ -86,4 +97,29 @@ function run(
     done({ values: run.values, errors: run.errors ?? [] } satisfies ChunkOutcome);
   const run = runChunk(fn, chunkRun(true, decoded as unknown[][]));
   return run instanceof Promise ? run.then(outcome) : outcome(run);
+}
+
+/** The error of `fn`'s result over `maxBytes` (`bytes` of it; undefined: too large to encode). */
+async function oversizedResult(
+  fn: Fn,
+  chunk: boolean,
+  decoded: unknown[],
+  bytes: number | undefined,
+  maxBytes: number,
+  cause?: unknown,
+): Promise<RangeError> {
+  const name = await describeTarget(fn);
+  const what = chunk
+    ? `the results of a chunk of ${(decoded[0] as unknown[]).length} calls of '${name}'`
+    : `the result of '${name}'`;
+  return tooLarge(
+    what,
+    chunk,
+    bytes,
+    maxBytes,
+    `write large results where the client can read them (a file on shared storage, an object `
+      + `store) and return their name${chunk ? ", or use a smaller chunksize" : ""}; or raise the `
+      + `client's maxTaskBytes (at most 512 MiB)`,
+    cause,
+  );
 }

@@ -22,7 +22,7 @@ import { loadCodec } from "./codec.ts";
 import { TurnBatch } from "./handoff.ts";
 import { LocalPools } from "./local_pools.ts";
 import { localRef, realRoot, type RemoteRef, taskName } from "./naming.ts";
-import type { RunOutcome, TaskData, TaskResult } from "./protocol.ts";
+import { DEFAULT_TASK_BYTES, type RunOutcome, type TaskData, type TaskResult } from "./protocol.ts";
 import { Stops } from "./stops.ts";
 
 /** Options of `runClusterWorker` (the command's flags). */
@@ -192,7 +192,8 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
         // either way a stop ends only this job (jobs sent behind it go back to the queue).
         const quick = data.timeout === undefined && times.quick(key);
         const limits = quick ? undefined : { timeout: data.timeout };
-        r.future = pools.submit([ref, data.args, data.chunk], limits);
+        const maxBytes = data.maxBytes ?? DEFAULT_TASK_BYTES;
+        r.future = pools.submit([ref, data.args, data.chunk, maxBytes], limits);
       });
       const { result, ms } = await r.future!.then(undefined, (error: unknown) => {
         times.note(key, performance.now() - t0); // timed out, stopped or crashed: not quick
