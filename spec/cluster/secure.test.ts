@@ -144,8 +144,8 @@ test(
       assert.deepEqual(JSON.parse(trusted.stdout), { result: 42 }, trusted.stderr);
       // Redis killed while a task runs, and started again: both sides reconnect (TLS, password).
       const slow = client(["20000", "slow"], env);
-      // `something` is the second task() of its module: the worker names it `task #1`.
-      await worker.lines.wait(/ started: task #1 /, 30_000, "the slow task started");
+      // `something`, the second task() of its module: the worker names it by its export.
+      await worker.lines.wait(/ started: something /, 30_000, "the slow task started");
       await redis.kill();
       await new Promise((r) => setTimeout(r, 1000));
       await redis.restart();

@@ -7,12 +7,13 @@ import { coalesced } from "../core/coalesce.ts";
 import { BrokenProcessPool, cancelledBy, CancelledError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import { shown } from "../core/options.ts";
+import { withTimeout } from "../core/sleep.ts";
 import { Future, type TaskOwner } from "../futures/future.ts";
 import { Deque } from "../pool/deque.ts";
 import { checkRun, type RunOptions } from "../pool/executor.ts";
 import { unrefTimer } from "../runtime/host.ts";
 import { callerOf } from "../targets/callsite.ts";
-import { describeTarget, resolveTarget } from "../targets/task.ts";
+import { ANONYMOUS, describeTarget, resolveTarget } from "../targets/task.ts";
 import { connectionFailed, connectionRemedy, loadBroker, safeUrl } from "./broker.ts";
 import {
   bytesOver,
@@ -24,7 +25,7 @@ import {
 } from "./codec.ts";
 import { Connected } from "./connection.ts";
 import { lazyMap } from "./map.ts";
-import { type RemoteRef, remoteRef } from "./naming.ts";
+import { type RemoteRef, remoteRef, taskName } from "./naming.ts";
 import { type ClusterConfig, clusterConfig, type ClusterOptions } from "./options.ts";
 import { DEFAULT_TASK_BYTES, type TaskData, type TaskResult } from "./protocol.ts";
 
@@ -35,7 +36,6 @@ type AnyFn = (...args: any[]) => unknown;
 interface Pending {
   readonly id: string;
   readonly future: Future<unknown>;
-  readonly fn: AnyFn;
   /** The function's name across machines; the promise until it is known. */
   ref: Promise<RemoteRef> | RemoteRef;
   readonly args: unknown[];
@@ -50,6 +50,9 @@ interface Pending {
 }
 
 const WHAT = "ClusterExecutor";
+
+/** How long the name of an anonymous `task()` is looked for (ms). */
+const LABEL_MS = 1000;
 
 /** After this long with jobs in Redis and no event of them, their state is looked up. */
 const QUIET_MS = 5000;
@@ -202,7 +205,6 @@ export class ClusterExecutor implements AsyncDisposable {
     const p: Pending = {
       id: `${this.#client}-${++this.#next}`,
       future,
-      fn,
       ref: this.#refOf(fn),
       args,
       chunk,
@@ -223,8 +225,14 @@ export class ClusterExecutor implements AsyncDisposable {
     let ref = this.#refs.get(fn);
     if (!ref) {
       const what = `${WHAT}: cannot run`;
-      const found = resolveTarget(fn, this.#o.module, callerOf(), what)
-        .then((r) => remoteRef(r, this.#o.root, what));
+      const found = resolveTarget(fn, this.#o.module, callerOf(), what).then(async (r) => {
+        const ref = await remoteRef(r, this.#o.root, what);
+        if (r.name || r.exportName !== undefined) return ref;
+        // An anonymous task(): the name its module exports it as, for logs and job names -- not
+        // waited for past a second (its module may be evaluating, waiting for this very task).
+        const label = await withTimeout(describeTarget(fn), LABEL_MS, `${WHAT}: naming`);
+        return label === undefined || label === ANONYMOUS ? ref : { ...ref, label };
+      });
       found.then((r) => this.#refs.set(fn, r), () => {}); // known: no promise to wait for
       this.#refs.set(fn, ref = found);
     }
@@ -295,7 +303,7 @@ export class ClusterExecutor implements AsyncDisposable {
     ref: RemoteRef,
     over: { bytes?: number; cause?: unknown },
   ): Promise<RangeError> {
-    const name = `'${await describeTarget(p.fn)}' (${ref.module})`;
+    const name = taskName(ref);
     const calls = p.chunk ? `a chunk of ${(p.args[0] as unknown[]).length} calls of ${name}` : name;
     return tooLarge(
       `${p.what}: the arguments of ${calls}`,

@@ -27,6 +27,11 @@ export interface RemoteRef {
   readonly exportName?: string;
   readonly mark?: number;
   readonly source?: string;
+  /**
+   * For logs, job names and errors: the export of an anonymous function marked by `task()`
+   * (`export const f = task(import.meta, (x) => ...)`: `f`), which its mark alone does not name.
+   */
+  readonly label?: string;
 }
 
 /** A module a worker must not run: outside its root, missing, or not the client's source. */
@@ -118,6 +123,7 @@ export async function localRef(remote: RemoteRef, root: string): Promise<TargetR
 
 /** How logs and job names call the function of `ref`. */
 export function taskName(ref: RemoteRef): string {
-  const what = ref.exportName ?? (ref.name || (ref.mark !== undefined ? `task #${ref.mark}` : "?"));
+  const what = ref.exportName
+    ?? (ref.name || ref.label || (ref.mark !== undefined ? `task #${ref.mark}` : "?"));
   return `${what} (${ref.module})`;
 }

@@ -47,6 +47,9 @@ interface Mark {
   readonly ordinal: number;
 }
 
+/** How errors name a function that has no name. */
+export const ANONYMOUS = "<anonymous function>";
+
 /** Every mark of this isolate: process-wide, so two copies of the library agree. */
 interface Marks {
   readonly byFunction: WeakMap<AnyFunction, Mark>;
@@ -266,7 +269,7 @@ export async function findTarget(ref: TargetRef, what: string): Promise<AnyFunct
         + `module export something else where the program does not run as the main module?`,
     );
   }
-  const name = ref.name || "<anonymous function>";
+  const name = ref.name || ANONYMOUS;
   if (ref.mark !== undefined) {
     const list = marks.byModule.get(cleanModuleUrl(ref.url)) ?? [];
     const same = (f: AnyFunction) => f.name === ref.name && sameSource(f, ref);
@@ -322,7 +325,7 @@ export function sourceHash(fn: AnyFunction): string {
 }
 
 function fnName(fn: AnyFunction): string {
-  return fn.name || "<anonymous function>";
+  return fn.name || ANONYMOUS;
 }
 
 /**
