@@ -19,7 +19,7 @@ import {
   Value,
 } from "../../mod.ts";
 import { RUNTIME, tempDir } from "../helpers.ts";
-import { clusterFixture, type ClusterWorkerProcess } from "./redis.ts";
+import { clusterFixture, type ClusterWorkerProcess, RedisServer } from "./redis.ts";
 import { crash, double, echo, fail, napThenPid, pidOf, something, spin, zeros } from "./targets.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -198,6 +198,30 @@ test("an anonymous task() submitted while its module evaluates: named by its mar
     w.lines.all.some((l) => / started: task #0 \(spec\/cluster\/tla_targets\.ts\)$/.test(l)),
     w.lines.all.join("\n"),
   );
+});
+
+test("Redis out of memory: the jobs refused fail every pending task, saying what to do", {
+  timeout: 90_000,
+}, async () => {
+  const redis = await RedisServer.start();
+  try {
+    // Full from the start: what BullMQ loads (its scripts) already takes more than this.
+    await redis.command("CONFIG", "SET", "maxmemory", "100kb");
+    const queue = fixture.queue();
+    await using executor = new ClusterExecutor({ connection: redis.url, queue, root: ROOT });
+    const futures = [1, 2, 3].map((x) => executor.submit(double, x));
+    for (const f of futures) {
+      const e = await f.exception(30_000);
+      assert.ok(e instanceof BrokenProcessPool, String(e));
+      assert.match(
+        e.message,
+        /^ClusterExecutor: Redis at redis:\/\/127\.0\.0\.1:\d+ refused the jobs sent to it \(OOM command not allowed .*\); every pending task failed: Redis is out of memory: raise its maxmemory, or keep less there \(fewer jobs waiting: maxWaiting; smaller arguments and results: maxTaskBytes\), then make a new executor\.$/,
+      );
+    }
+    assert.throws(() => executor.submit(double, 4), BrokenProcessPool);
+  } finally {
+    await redis.kill();
+  }
 });
 
 test("a task that crashes its child fails with BrokenProcessPool; the worker goes on", {

@@ -123,6 +123,12 @@ export class RedisServer {
 
   /** A URL for a new ACL user of this server, `user` with password `secret`, allowed everything. */
   async addUser(user: string, secret: string): Promise<string> {
+    await this.command("ACL", "SETUSER", user, "on", `>${secret}`, "~*", "&*", "+@all");
+    return `redis://${user}:${secret}@127.0.0.1:${this.port}`;
+  }
+
+  /** Runs one Redis command on this server (`CONFIG`, `ACL`, ...); resolves with its reply. */
+  async command(...args: string[]): Promise<unknown> {
     const { default: IORedis } = await import("ioredis") as unknown as {
       default: new(url: string) => {
         call(...args: string[]): Promise<unknown>;
@@ -131,11 +137,10 @@ export class RedisServer {
     };
     const admin = new IORedis(this.url);
     try {
-      await admin.call("ACL", "SETUSER", user, "on", `>${secret}`, "~*", "&*", "+@all");
+      return await admin.call(...args);
     } finally {
       await admin.quit();
     }
-    return `redis://${user}:${secret}@127.0.0.1:${this.port}`;
   }
 
   /** Kills it (SIGKILL, as a crash). */

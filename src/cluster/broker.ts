@@ -4,6 +4,7 @@
  * calls the cluster makes are typed here.
  * @module
  */
+import { BrokenProcessPool } from "../core/errors.ts";
 import { importPackage } from "../runtime/load.ts";
 
 /** A Redis connection as ioredis gives it (the events the cluster watches). */
@@ -191,6 +192,23 @@ export function connectionFailed(error: unknown, url: string): Error {
   const what = isAuthError(message) ? "refused the connection" : "could not be reached";
   return new Error(
     `Redis at ${safeUrl(url)} ${what} (${message}): ${connectionRemedy(message)}.`,
+    { cause: error },
+  );
+}
+
+/**
+ * The error of jobs that Redis at `url` refused (`error`: out of memory, say), which fails every
+ * pending task of the executor (`what`), saying what to do.
+ */
+export function jobsRefused(error: unknown, url: string, what: string): BrokenProcessPool {
+  const message = (error as Error)?.message ?? String(error);
+  const remedy = /^OOM\b/.test(message)
+    ? "Redis is out of memory: raise its maxmemory, or keep less there (fewer jobs waiting: "
+      + "maxWaiting; smaller arguments and results: maxTaskBytes)"
+    : connectionRemedy(message);
+  return new BrokenProcessPool(
+    `${what}: Redis at ${safeUrl(url)} refused the jobs sent to it (${message}); every pending `
+      + `task failed: ${remedy}, then make a new executor.`,
     { cause: error },
   );
 }

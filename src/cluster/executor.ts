@@ -14,7 +14,7 @@ import { checkRun, type RunOptions } from "../pool/executor.ts";
 import { unrefTimer } from "../runtime/host.ts";
 import { callerOf } from "../targets/callsite.ts";
 import { ANONYMOUS, describeTarget, resolveTarget } from "../targets/task.ts";
-import { connectionFailed, connectionRemedy, loadBroker, safeUrl } from "./broker.ts";
+import { connectionFailed, connectionRemedy, jobsRefused, loadBroker, safeUrl } from "./broker.ts";
 import {
   bytesOver,
   type Codec,
@@ -271,7 +271,11 @@ export class ClusterExecutor implements AsyncDisposable {
             this.#settle(p, (f) => f._setException(error));
           }
         }
-        if (jobs.length) await conn.add(jobs);
+        if (jobs.length) {
+          await conn.add(jobs).catch((error) => {
+            throw jobsRefused(error, this.#o.url, WHAT);
+          });
+        }
         for (const p of adding) p.confirmed = true;
       }
     } catch (error) {
