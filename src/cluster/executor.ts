@@ -259,7 +259,7 @@ export class ClusterExecutor implements AsyncDisposable {
           try {
             const ref = p.ref instanceof Promise ? await p.ref : p.ref;
             const args = this.#encode(conn.codec, p);
-            if (typeof args !== "string") throw await this.#tooLarge(p, ref, args);
+            if (typeof args !== "string") throw this.#tooLarge(p, ref, args);
             jobs.push({
               id: p.id,
               data: { ref, args, chunk: p.chunk, timeout: p.timeout, maxBytes },
@@ -302,11 +302,7 @@ export class ClusterExecutor implements AsyncDisposable {
   }
 
   /** The error of task `p`, whose arguments are too large (`over`, from `#encode`). */
-  async #tooLarge(
-    p: Pending,
-    ref: RemoteRef,
-    over: { bytes?: number; cause?: unknown },
-  ): Promise<RangeError> {
+  #tooLarge(p: Pending, ref: RemoteRef, over: { bytes?: number; cause?: unknown }): RangeError {
     const name = taskName(ref);
     const calls = p.chunk ? `a chunk of ${(p.args[0] as unknown[]).length} calls of ${name}` : name;
     return tooLarge(
