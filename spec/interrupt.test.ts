@@ -2,7 +2,8 @@
  * Ctrl-C: a program busy with everything at once (a named segment, a manager, children sharing a
  * `Value` and a `Lock`, a pool running long CPU-bound tasks; fixtures/scripts/interrupt.ts) is
  * interrupted, by SIGINT to its whole process group (what a terminal's Ctrl-C sends) or to its
- * main process alone (`kill -INT <pid>`, a supervisor). It ends at once, by the signal, as
+ * main process alone (`kill -INT <pid>`), or stopped by SIGTERM to its main process or to all of
+ * them (what `docker stop` and systemd send). It ends at once, by the signal, as
  * without the library; within a second none of its processes runs (children, manager, pool
  * workers, spares), and it leaves no segment in /dev/shm and no socket directory behind.
  */
@@ -23,9 +24,20 @@ const DEFAULT_SIGINT = [
   "$SIG{INT} = \"DEFAULT\"; exec { $ARGV[0] } @ARGV or die \"exec: $!\"",
 ];
 
+/**
+ * Ctrl-C (to the group, or to the main process alone), and a supervisor's stop: SIGTERM to the main
+ * process (`docker stop`), or to all its processes (systemd, which signals the whole cgroup).
+ */
+const CASES = [
+  ["SIGINT", "group", "Ctrl-C: SIGINT to the group"],
+  ["SIGINT", "main process", "Ctrl-C: SIGINT to the main process"],
+  ["SIGTERM", "main process", "a supervisor's stop: SIGTERM to the main process"],
+  ["SIGTERM", "group", "a supervisor's stop: SIGTERM to the group"],
+] as const;
+
 for (const method of ALL_METHODS) {
-  for (const to of ["group", "main process"] as const) {
-    const name = `Ctrl-C: SIGINT to the ${to} ends the program and all it started [${method}]`;
+  for (const [signal, to, what] of CASES) {
+    const name = `${what} ends the program and all it started [${method}]`;
     test(name, async () => {
       const tag = crypto.randomUUID();
       const [cmd, args] = scriptCommand("interrupt.ts", [method]);
@@ -53,15 +65,15 @@ for (const method of ALL_METHODS) {
       assert.ok(existsSync(ready.manager));
 
       const t0 = performance.now();
-      process.kill(to === "group" ? -program.pid! : program.pid!, "SIGINT");
+      process.kill(to === "group" ? -program.pid! : program.pid!, signal);
       const timeout = new Promise<"hung">((r) => setTimeout(() => r("hung"), 10_000));
       const end = await Promise.race([ended, timeout]);
       const gone = await eventually(() => tagged(tag).length === 0, 1000);
       const left = tagged(tag);
       for (const pid of left) process.kill(pid, "SIGKILL");
 
-      assert.notEqual(end, "hung", `still running 10 s after SIGINT:\n${stderr}`);
-      assert.deepEqual(end, [null, "SIGINT"], `it should end by the signal:\n${stderr}`);
+      assert.notEqual(end, "hung", `still running 10 s after ${signal}:\n${stderr}`);
+      assert.deepEqual(end, [null, signal], `it should end by the signal:\n${stderr}`);
       assert.ok(performance.now() - t0 < 5000, "it should end at once");
       assert.ok(
         gone,
