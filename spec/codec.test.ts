@@ -5,6 +5,7 @@
  * arrives as 0 either way: MessagePack has no negative zero integer.)
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { test } from "node:test";
 import { loadCodec } from "../src/cluster/codec.ts";
 
@@ -85,4 +86,26 @@ test("codec: errors keep name, message, stack and cause, inside plain data too",
   assert.equal(got.message, "out");
   assert.equal(got.stack, e.stack);
   assert.equal((got.cause as Error).message, "inner");
+});
+
+test("codec: packed for a key of its own, plain data is JSON text and the rest bytes", () => {
+  const numbers = [1, 2.5, "three"];
+  assert.equal(codec.pack(numbers), "~[1,2.5,\"three\"]");
+  const bytes = new Uint8Array([1, 2, 3]);
+  const packed = codec.pack([bytes, new Date(0)]);
+  assert.ok(packed instanceof Uint8Array, "MessagePack, as bytes (no base64)");
+  const [b, d] = codec.decode(packed) as [Uint8Array, Date];
+  assert.deepEqual([...b], [1, 2, 3]);
+  assert.equal(d.getTime(), 0);
+  // The same value inline (in a job) is base64 of the same bytes.
+  assert.equal(codec.inline(packed), Buffer.from(packed).toString("base64"));
+  assert.deepEqual(codec.decode(codec.inline(packed)), codec.decode(packed));
+  // Sizes as Redis keeps them: UTF-8 for text.
+  assert.equal(codec.bytes("~\u00e9"), 3);
+  assert.equal(codec.bytes(packed), packed.byteLength);
+  // To Redis as a Buffer over the same memory: ioredis writes another typed array as text.
+  const plain = new Uint8Array([9, 8]);
+  const wire = codec.forRedis(plain) as Uint8Array;
+  assert.ok(Buffer.isBuffer(wire));
+  assert.equal(wire.buffer, plain.buffer);
 });

@@ -15,10 +15,11 @@ import {
   BrokenProcessPool,
   CancelledError,
   ClusterExecutor,
+  sleep,
   TimeoutError,
   Value,
 } from "../../mod.ts";
-import { RUNTIME, tempDir } from "../helpers.ts";
+import { patternedBytes, RUNTIME, sameBytes, tempDir } from "../helpers.ts";
 import { clusterFixture, type ClusterWorkerProcess, RedisServer } from "./redis.ts";
 import { crash, double, echo, fail, napThenPid, pidOf, something, spin, zeros } from "./targets.ts";
 
@@ -115,13 +116,13 @@ test("arguments or a result over maxTaskBytes fail their task alone, saying what
   const started = (re: RegExp) => w.lines.all.filter((l) => / started: /.test(l) && re.test(l));
   // Submitted together, as one batch for Redis: the large one fails before it, alone.
   const before = executor.submit(double, 1);
-  const large = executor.submit(echo, new Uint8Array(limit).fill(7)); // 1.33 MiB in base64
+  const large = executor.submit(echo, new Uint8Array(1.5 * limit).fill(7));
   const after = executor.submit(double, 2);
   const e = await large.exception() as Error;
   assert.ok(e instanceof RangeError, String(e));
   assert.match(
     e.message,
-    /^ClusterExecutor\.submit\(\): the arguments of echo \(spec\/cluster\/targets\.ts\) take 1\.3 MiB encoded, more than maxTaskBytes \(1\.0 MiB\): put large data where every worker can read it .+; or raise maxTaskBytes \(at most 512 MiB\)\.$/,
+    /^ClusterExecutor\.submit\(\): the arguments of echo \(spec\/cluster\/targets\.ts\) take 1\.5 MiB encoded, more than maxTaskBytes \(1\.0 MiB\): put large data where every worker can read it .+; or raise maxTaskBytes \(at most 512 MiB\)\.$/,
   );
   assert.deepEqual([await before.result(), await after.result()], [2, 4]);
   // Under the limit: there and back, whole.
@@ -131,34 +132,34 @@ test("arguments or a result over maxTaskBytes fail their task alone, saying what
   const echoes = started(/ started: echo \(spec\/cluster\/targets\.ts\)$/).length;
   assert.equal(echoes, 1, w.lines.all.join("\n"));
   // A result over it: its task fails in the worker, once (not retried); the worker goes on.
-  const r = await executor.submit(zeros, limit).exception() as Error;
+  const r = await executor.submit(zeros, 1.5 * limit).exception() as Error;
   assert.ok(r instanceof RangeError, String(r));
   assert.match(
     r.message,
-    /^the result of 'zeros' takes 1\.3 MiB encoded, more than maxTaskBytes \(1\.0 MiB\): write large results where the client can read them .+; or raise the client's maxTaskBytes \(at most 512 MiB\)\.$/,
+    /^the result of 'zeros' takes 1\.5 MiB encoded, more than maxTaskBytes \(1\.0 MiB\): write large results where the client can read them .+; or raise the client's maxTaskBytes \(at most 512 MiB\)\.$/,
   );
   assert.equal(started(/ started: zeros /).length, 1, "run once");
   assert.equal((await executor.submit(zeros, 10)).length, 10);
   // In chunks of map: the chunk over it fails the map, saying so.
-  const halves = [new Uint8Array(limit / 2), new Uint8Array(limit / 2)];
+  const halves = [new Uint8Array(0.75 * limit), new Uint8Array(0.75 * limit)];
   await assert.rejects(
     async () => {
       for await (const _ of executor.map(echo, halves, { chunksize: 2 })) { /* none */ }
     },
     (x: Error) =>
       x instanceof RangeError
-      && /^ClusterExecutor\.map\(\): the arguments of a chunk of 2 calls of echo \(spec\/cluster\/targets\.ts\) take 1\.3 MiB encoded.+, or use a smaller chunksize; or raise maxTaskBytes/
+      && /^ClusterExecutor\.map\(\): the arguments of a chunk of 2 calls of echo \(spec\/cluster\/targets\.ts\) take 1\.5 MiB encoded.+, or use a smaller chunksize; or raise maxTaskBytes/
         .test(x.message),
   );
   await assert.rejects(
     async () => {
       for await (
-        const _ of executor.map(zeros, [limit / 2, limit / 2], { chunksize: 2 })
+        const _ of executor.map(zeros, [0.75 * limit, 0.75 * limit], { chunksize: 2 })
       ) { /* none */ }
     },
     (x: Error) =>
       x instanceof RangeError
-      && /^the results of a chunk of 2 calls of 'zeros' take 1\.3 MiB encoded.+, or use a smaller chunksize; or raise the client's maxTaskBytes/
+      && /^the results of a chunk of 2 calls of 'zeros' take 1\.5 MiB encoded.+, or use a smaller chunksize; or raise the client's maxTaskBytes/
         .test(x.message),
   );
   const small: number[] = [];
@@ -177,6 +178,61 @@ test("arguments or a result over maxTaskBytes fail their task alone, saying what
       /ClusterExecutor: maxTaskBytes must be a whole number of bytes from 1 to 536870912 \(512 MiB, Redis's limit for one value\), got .+; for larger data, put it where every worker can read it/,
     );
   }
+});
+
+test("large arguments and results go in keys of their own, deleted once used", {
+  timeout: 90_000,
+}, async () => {
+  const { executor, queue } = await cluster({}, 1);
+  await using _ = executor;
+  const keys = async (q: string) => await fixture.redis.command("KEYS", `multiproc:${q}:*`);
+  // MessagePack bytes (a typed array), JSON text (plain numbers), and a chunk of map: each over
+  // the 1 MiB above which a value goes in a key of its own.
+  const bytes = patternedBytes(3 << 20);
+  assert.ok(sameBytes(await executor.submit(echo, bytes), bytes), "bytes there and back");
+  const numbers = Array.from({ length: 300_000 }, (_, i) => i * 1.5);
+  assert.deepEqual(await executor.submit(echo, numbers), numbers);
+  const parts = [patternedBytes(700_000), patternedBytes(800_000)];
+  const mapped: unknown[] = [];
+  for await (const y of executor.map(echo, parts, { chunksize: 2 })) mapped.push(y);
+  assert.ok(mapped.every((y, i) => sameBytes(y, parts[i])), "a chunk there and back");
+  // No key left behind, and BullMQ's events name the keys instead of holding the values.
+  let left: unknown;
+  for (let i = 0; i < 50 && (left = await keys(queue), (left as string[]).length > 0); i++) {
+    await sleep(20);
+  }
+  assert.deepEqual(left, []);
+  const events = await fixture.redis.command(
+    "XREVRANGE",
+    `bull:${queue}:events`,
+    "+",
+    "-",
+    "COUNT",
+    "100",
+  ) as [string, string[]][];
+  const longest = Math.max(...events.map(([, fields]) => fields.join("").length));
+  assert.ok(longest < 10_000, `an event of ${longest} characters`);
+
+  // Arguments gone from Redis before a worker took them: that task fails, saying so.
+  const orphan = fixture.queue();
+  await using waiting = new ClusterExecutor({
+    connection: fixture.redis.url,
+    queue: orphan,
+    root: ROOT,
+  });
+  const f = waiting.submit(echo, bytes);
+  let made: string[] = [];
+  for (let i = 0; i < 250 && (made = await keys(orphan) as string[]).length === 0; i++) {
+    await sleep(20);
+  }
+  assert.equal(made.length, 1, "its arguments' key");
+  await fixture.redis.command("DEL", made[0]);
+  await fixture.workers(orphan, 1, ROOT);
+  const e = await f.exception(30_000) as Error;
+  assert.match(
+    e.message,
+    /^its arguments are no longer in Redis \(multiproc:.+:args:.+: kept 7 days, unless Redis lost its data\): submit the task again\.$/,
+  );
 });
 
 test("an anonymous task() submitted while its module evaluates: named by its mark, not waited on", {

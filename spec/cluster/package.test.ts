@@ -27,6 +27,7 @@ const TASKS = `import { task } from "multiproc";
 export const triple = task(import.meta, (x) => 3 * x);
 export const describe = task(import.meta, (m) => ({ keys: [...m.keys()], when: new Date(0) }));
 export const text = task(import.meta, (n) => "y".repeat(n));
+export const total = task(import.meta, (bytes) => bytes.reduce((a, b) => a + b, 0));
 `;
 
 const POOL = `import * as mp from "multiproc";
@@ -39,7 +40,7 @@ if (mp.isMain(import.meta)) {
 `;
 
 const CLIENT = `import * as mp from "multiproc";
-import { describe, text, triple } from "./tasks.mjs";
+import { describe, text, total, triple } from "./tasks.mjs";
 if (mp.isMain(import.meta)) {
   const [connection, queue] = process.argv.slice(2);
   const cluster = new mp.ClusterExecutor({ connection, queue, root: new URL(".", import.meta.url) });
@@ -50,6 +51,11 @@ if (mp.isMain(import.meta)) {
   const mapped = [];
   for await (const y of cluster.map(triple, [1, 2, 3, 4], { chunksize: 2 })) mapped.push(y);
   const d = await cluster.submit(describe, new Map([["a", 1]]));
+  // Over 1 MiB: an argument (bytes) and a result (JSON text), each in a key of its own.
+  const large = [
+    await cluster.submit(total, new Uint8Array(3 << 20).fill(5)),
+    (await cluster.submit(text, 1_500_000)).length,
+  ];
   await cluster.shutdown();
   // Arguments, then a result, over the limit: each fails its task alone, saying so.
   const root = new URL(".", import.meta.url);
@@ -61,7 +67,7 @@ if (mp.isMain(import.meta)) {
   over.push(await tight.submit(triple, 5) === 15);
   await tight.shutdown();
   const date = d.when instanceof Date;
-  console.log(JSON.stringify({ done: done.sort(), mapped, keys: d.keys, date, over }));
+  console.log(JSON.stringify({ done: done.sort(), mapped, keys: d.keys, date, over, large }));
 }
 `;
 
@@ -188,6 +194,7 @@ test("the installed package: multiproc worker from its bin, a client importing *
         keys: ["a"],
         date: true,
         over: [true, true, true],
+        large: [5 * (3 << 20), 1_500_000],
       });
     }
     assert.match(worker.log(), /job \S+ finished in/);

@@ -15,7 +15,10 @@ export interface Redis {
   once(event: "close", listener: () => void): this;
   off(event: "close", listener: () => void): this;
   publish(channel: string, message: string): Promise<number>;
-  set(key: string, value: string, ex: "EX", seconds: number): Promise<unknown>;
+  set(key: string, value: string | Uint8Array, ex: "EX", seconds: number): Promise<unknown>;
+  get(key: string): Promise<string | null>;
+  getBuffer(key: string): Promise<Uint8Array | null>;
+  del(...keys: string[]): Promise<number>;
   mget(...keys: string[]): Promise<(string | null)[]>;
   xrevrange(key: string, end: string, start: string, count: "COUNT", n: number): Promise<
     [string, string[]][]

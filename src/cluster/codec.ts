@@ -15,11 +15,25 @@ import { missingPackages } from "./broker.ts";
 
 /** Encodes values to text and back (the same on every runtime). */
 export interface Codec {
+  /** `value` as text: JSON behind a mark, or MessagePack in base64 (`inline(pack(value))`). */
   encode(value: unknown): string;
-  decode(text: string): unknown;
-  /** How many bytes `text` takes as Redis keeps it (UTF-8). */
-  bytes(text: string): number;
+  /** A value from `encode`'s text, or from `pack`'s output. */
+  decode(packed: Packed): unknown;
+  /** `value` as JSON text behind a mark, or as MessagePack bytes (no base64: a key of its own). */
+  pack(value: unknown): Packed;
+  /** `pack`'s output as text for a job (MessagePack in base64). */
+  inline(packed: Packed): string;
+  /** How many bytes `packed` takes as Redis keeps it (text in UTF-8). */
+  bytes(packed: Packed): number;
+  /**
+   * `packed` as ioredis writes it whole: bytes as a `Buffer` over the same memory (a typed array
+   * that is not one, as bytes come from a child on Deno, it would write as text).
+   */
+  forRedis(packed: Packed): Packed;
 }
+
+/** A value packed: JSON text behind a mark, or MessagePack bytes. */
+export type Packed = string | Uint8Array;
 
 interface Msgpackr {
   Packr: new(options: { structuredClone: boolean; moreTypes: boolean }) => {
@@ -145,19 +159,40 @@ export function loadCodec(): Promise<Codec> {
     const { Buffer } = await import("node:buffer");
     addExtension({ Class: Error, type: ERROR_TYPE, write: writeError, read: readError });
     const packr = new Packr({ structuredClone: true, moreTypes: true });
+    const pack = (value: unknown): Packed =>
+      jsonSafe(value) ? JSON_MARK + JSON.stringify(value) : packr.pack(value);
+    const inline = (packed: Packed): string =>
+      typeof packed === "string"
+        ? packed
+        : Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength).toString("base64");
     return {
-      encode(value) {
-        if (jsonSafe(value)) return JSON_MARK + JSON.stringify(value);
-        const bytes = packr.pack(value);
-        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
-      },
-      decode: (text) =>
-        text.charCodeAt(0) === JSON_MARK_CODE
-          ? JSON.parse(text.slice(1))
-          : packr.unpack(Buffer.from(text, "base64")),
-      bytes: (text) => Buffer.byteLength(text, "utf8"),
+      encode: (value) => inline(pack(value)),
+      decode: (packed) =>
+        typeof packed !== "string"
+          ? packr.unpack(packed)
+          : packed.charCodeAt(0) === JSON_MARK_CODE
+          ? JSON.parse(packed.slice(1))
+          : packr.unpack(Buffer.from(packed, "base64")),
+      pack,
+      inline,
+      bytes: (packed) =>
+        typeof packed === "string" ? Buffer.byteLength(packed, "utf8") : packed.byteLength,
+      forRedis: (packed) =>
+        typeof packed === "string" || Buffer.isBuffer(packed)
+          ? packed
+          : Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength),
     };
   })();
+}
+
+/**
+ * `bytes` as bytes of their own: a view of part of a larger buffer (msgpackr packs into one) is
+ * copied, as a message would carry all of its buffer.
+ */
+export function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes
+    : bytes.slice();
 }
 
 /** `bytes` for a message: in MiB from 1 MiB on. */
@@ -166,13 +201,13 @@ function sizeOf(bytes: number): string {
 }
 
 /**
- * How many bytes `text` (encoded data) takes if that is more than `limit` (a `maxTaskBytes`);
+ * How many bytes `packed` (encoded data) takes if that is more than `limit` (a `maxTaskBytes`);
  * else undefined, at once for a text that cannot be over it.
  */
-export function bytesOver(codec: Codec, text: string, limit: number): number | undefined {
-  // Base64 and JSON are mostly ASCII; no character takes more than 3 bytes (a pair takes 4).
-  if (text.length * 3 <= limit) return undefined;
-  const bytes = codec.bytes(text);
+export function bytesOver(codec: Codec, packed: Packed, limit: number): number | undefined {
+  // JSON is mostly ASCII; no character takes more than 3 bytes (a pair takes 4).
+  if (typeof packed === "string" && packed.length * 3 <= limit) return undefined;
+  const bytes = codec.bytes(packed);
   return bytes > limit ? bytes : undefined;
 }
 

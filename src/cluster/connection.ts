@@ -12,9 +12,16 @@ import {
   hangUp,
   type Redis,
 } from "./broker.ts";
-import type { Codec } from "./codec.ts";
+import type { Codec, Packed } from "./codec.ts";
 import { taskName } from "./naming.ts";
-import { STOP_TTL_S, stopChannel, stopKey, type TaskData, type TaskResult } from "./protocol.ts";
+import {
+  type SideRef,
+  STOP_TTL_S,
+  stopChannel,
+  stopKey,
+  type TaskData,
+  type TaskResult,
+} from "./protocol.ts";
 
 /** The events a connection reports to its executor. */
 export interface Listener {
@@ -115,6 +122,25 @@ export class Connected {
         removeOnFail: { age: 3600 },
       },
     })));
+  }
+
+  /** Puts large values in keys of their own, each kept `ttl` seconds at most. */
+  async putSides(sides: [string, Packed][], ttl: number): Promise<void> {
+    const r = this.#redis;
+    await Promise.all(sides.map(([key, v]) => r.set(key, this.codec.forRedis(v), "EX", ttl)));
+  }
+
+  /** A large value from its key (null if it is gone), then deletes the key. */
+  async takeSide(side: SideRef): Promise<Packed | null> {
+    const r = this.#redis;
+    const value = side.json ? await r.get(side.key) : await r.getBuffer(side.key);
+    void r.del(side.key).catch(() => {});
+    return value;
+  }
+
+  /** Deletes a large value's key (its task has settled). */
+  dropSide(key: string): void {
+    void this.#redis.del(key).catch(() => {});
   }
 
   remove(id: string): Promise<number> {

@@ -19,6 +19,7 @@ import {
   bytesOver,
   type Codec,
   loadCodec,
+  type Packed,
   refuseShared,
   refuseSharedColumns,
   tooLarge,
@@ -27,7 +28,16 @@ import { Connected } from "./connection.ts";
 import { lazyMap } from "./map.ts";
 import { type RemoteRef, remoteRef, taskName } from "./naming.ts";
 import { type ClusterConfig, clusterConfig, type ClusterOptions } from "./options.ts";
-import { DEFAULT_TASK_BYTES, type TaskData, type TaskResult } from "./protocol.ts";
+import {
+  ARGS_TTL_S,
+  DEFAULT_TASK_BYTES,
+  isLarge,
+  RESULT_TTL_S,
+  sideKey,
+  type SideRef,
+  type TaskData,
+  type TaskResult,
+} from "./protocol.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyFn = (...args: any[]) => unknown;
@@ -43,6 +53,10 @@ interface Pending {
   readonly timeout?: number;
   /** The call that made it, for errors: "ClusterExecutor.submit()". */
   readonly what: string;
+  /** The key of its arguments, when large (deleted once it has settled). */
+  side?: string;
+  /** Its large result is being taken from its key. */
+  taking?: boolean;
   /** Added to Redis (else waiting here). */
   added: boolean;
   /** Redis said it has it (the add resolved). */
@@ -50,6 +64,15 @@ interface Pending {
 }
 
 const WHAT = "ClusterExecutor";
+
+/** Arguments too large: their size, or why they could not be packed. */
+interface Oversize {
+  readonly bytes?: number;
+  readonly cause?: unknown;
+}
+
+const isPacked = (v: Packed | Oversize): v is Packed =>
+  typeof v === "string" || v instanceof Uint8Array;
 
 /** How long the name of an anonymous `task()` is looked for (ms). */
 const LABEL_MS = 1000;
@@ -255,11 +278,21 @@ export class ClusterExecutor implements AsyncDisposable {
         }
         const jobs: { id: string; data: TaskData }[] = [];
         const adding: Pending[] = [];
+        /** Large arguments, each for a key of its own. */
+        const sides: [string, Packed][] = [];
         for (const p of batch) {
           try {
             const ref = p.ref instanceof Promise ? await p.ref : p.ref;
-            const args = this.#encode(conn.codec, p);
-            if (typeof args !== "string") throw this.#tooLarge(p, ref, args);
+            const packed = this.#pack(conn.codec, p);
+            if (!isPacked(packed)) throw this.#tooLarge(p, ref, packed);
+            let args: string | SideRef;
+            if (isLarge(packed)) {
+              args = {
+                key: sideKey(this.#o.queue, p.id, "args"),
+                json: typeof packed === "string",
+              };
+              sides.push([p.side = args.key, packed]);
+            } else args = conn.codec.inline(packed);
             jobs.push({
               id: p.id,
               data: { ref, args, chunk: p.chunk, timeout: p.timeout, maxBytes },
@@ -272,9 +305,11 @@ export class ClusterExecutor implements AsyncDisposable {
           }
         }
         if (jobs.length) {
-          await conn.add(jobs).catch((error) => {
+          const refused = (error: unknown) => {
             throw jobsRefused(error, this.#o.url, WHAT);
-          });
+          };
+          if (sides.length) await conn.putSides(sides, ARGS_TTL_S).catch(refused);
+          await conn.add(jobs).catch(refused);
         }
         for (const p of adding) p.confirmed = true;
       }
@@ -286,23 +321,23 @@ export class ClusterExecutor implements AsyncDisposable {
   }
 
   /**
-   * Task `p`'s arguments encoded; if they take more than `maxTaskBytes` (`bytes`), or more than a
+   * Task `p`'s arguments packed; if they take more than `maxTaskBytes` (`bytes`), or more than a
    * string can hold (`cause`), what to say instead: the task fails alone, before Redis -- where a
    * value over its limit would fail every job added with it.
    */
-  #encode(codec: Codec, p: Pending): string | { bytes?: number; cause?: unknown } {
+  #pack(codec: Codec, p: Pending): Packed | Oversize {
     try {
-      const text = codec.encode(p.args);
-      const bytes = bytesOver(codec, text, this.#o.maxTaskBytes);
-      return bytes === undefined ? text : { bytes };
+      const packed = codec.pack(p.args);
+      const bytes = bytesOver(codec, packed, this.#o.maxTaskBytes);
+      return bytes === undefined ? packed : { bytes };
     } catch (cause) {
       if (cause instanceof RangeError) return { cause }; // "Invalid string length"
       throw cause;
     }
   }
 
-  /** The error of task `p`, whose arguments are too large (`over`, from `#encode`). */
-  #tooLarge(p: Pending, ref: RemoteRef, over: { bytes?: number; cause?: unknown }): RangeError {
+  /** The error of task `p`, whose arguments are too large (`over`, from `#pack`). */
+  #tooLarge(p: Pending, ref: RemoteRef, over: Oversize): RangeError {
     const name = taskName(ref);
     const calls = p.chunk ? `a chunk of ${(p.args[0] as unknown[]).length} calls of ${name}` : name;
     return tooLarge(
@@ -320,16 +355,33 @@ export class ClusterExecutor implements AsyncDisposable {
   #onResult(id: string, result: TaskResult): void {
     this.#lastEvent = performance.now();
     const p = this.#pending.get(id);
-    if (!p || !this.#conn) return;
-    const codec = this.#conn.codec;
-    this.#settle(p, (f) => {
-      try {
-        if (result.ok) f._setResult(codec.decode(result.value));
-        else f._setException(codec.decode(result.error));
-      } catch (error) {
-        f._setException(error);
+    const conn = this.#conn;
+    if (!p || !conn || p.taking) return;
+    const codec = conn.codec;
+    const packed = result.ok ? result.value : result.error;
+    if (typeof packed === "string") {
+      this.#settle(p, (f) => {
+        try {
+          if (result.ok) f._setResult(codec.decode(packed));
+          else f._setException(codec.decode(packed));
+        } catch (error) {
+          f._setException(error);
+        }
+      });
+      return;
+    }
+    // A large result, in a key of its own: taken (and its key deleted) before the future settles.
+    p.taking = true;
+    conn.takeSide(packed).then((bytes) => {
+      if (bytes === null) {
+        throw new Error(
+          `${WHAT}: the result of job ${id} is no longer in Redis (${packed.key}: kept `
+            + `${RESULT_TTL_S} s after its task ended, unless Redis lost its data).`,
+        );
       }
-    });
+      const value = codec.decode(bytes);
+      this.#settle(p, (f) => f._setResult(value));
+    }).catch((error) => this.#settle(p, (f) => f._setException(error)));
   }
 
   #onLost(id: string, reason: string): void {
@@ -348,6 +400,7 @@ export class ClusterExecutor implements AsyncDisposable {
     if (this.#pending.get(p.id) !== p) return;
     this.#pending.delete(p.id);
     if (p.added) this.#inRedis--;
+    if (p.side) this.#conn?.dropSide(p.side);
     how(p.future);
     if (this.#buffer.size > 0) this.#schedulePump();
     this.#checkDrained();
@@ -365,6 +418,7 @@ export class ClusterExecutor implements AsyncDisposable {
       this.#inRedis--;
       void this.#conn?.remove(p.id);
     }
+    if (p.side) this.#conn?.dropSide(p.side);
     this.#checkDrained();
     return true;
   }

@@ -16,6 +16,7 @@ import { WorkerPool } from "../pool/worker_pool.ts";
 import { cpuCount } from "../process/current.ts";
 import { clusterRunnerUrl } from "../runtime/entry_url.ts";
 import type { TargetRef } from "../targets/task.ts";
+import type { Packed } from "./codec.ts";
 import type { RunOutcome } from "./protocol.ts";
 
 /** What every job runs in a child: runner.ts's `runTask`. */
@@ -59,7 +60,7 @@ export class LocalPools {
    * quick child, several sent at once.
    */
   submit(
-    args: [TargetRef, string, boolean, number],
+    args: [TargetRef, Packed, boolean, number],
     limits: TaskLimits | undefined,
   ): Future<RunOutcome> {
     const pool = limits === undefined && this.#quick ? this.#quick : this.#alone;

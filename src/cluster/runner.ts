@@ -8,8 +8,14 @@
  */
 import { type ChunkRun, chunkRun, isThenable, runChunk } from "../pool/chunk_run.ts";
 import { describeTarget, findTarget, type TargetRef } from "../targets/task.ts";
-import { bytesOver, type Codec, loadCodec, tooLarge } from "./codec.ts";
-import type { ChunkOutcome, RunOutcome, TaskResult } from "./protocol.ts";
+import { bytesOver, type Codec, loadCodec, ownBytes, type Packed, tooLarge } from "./codec.ts";
+import {
+  type ChildResult,
+  type ChunkOutcome,
+  isLarge,
+  type RunOutcome,
+  type TaskResult,
+} from "./protocol.ts";
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -22,18 +28,18 @@ function keyOf(ref: TargetRef): string {
 }
 
 /**
- * Runs the call(s) of a job: `args` encoded, of one call or (with `chunk`) columns of calls. With
- * the result, how long that took here (ms). A result that takes more than `maxBytes` encoded
- * fails the task with a `RangeError` instead.
+ * Runs the call(s) of a job: `args` encoded (or packed, when large), of one call or (with `chunk`)
+ * columns of calls. With the result, how long that took here (ms). A result that takes more than
+ * `maxBytes` encoded fails the task with a `RangeError` instead; a large one is answered packed.
  */
 export function runTask(
   ref: TargetRef,
-  args: string,
+  args: Packed,
   chunk: boolean,
   maxBytes: number,
 ): RunOutcome | Promise<RunOutcome> {
   const t0 = performance.now();
-  const timed = (result: TaskResult): RunOutcome => ({ result, ms: performance.now() - t0 });
+  const timed = (result: ChildResult): RunOutcome => ({ result, ms: performance.now() - t0 });
   const key = keyOf(ref);
   const fn = found.get(key);
   if (codec && fn) {
@@ -57,18 +63,21 @@ function run(
   codec: Codec,
   fn: Fn,
   ref: TargetRef,
-  args: string,
+  args: Packed,
   chunk: boolean,
   maxBytes: number,
-): TaskResult | Promise<TaskResult> {
+): ChildResult | Promise<ChildResult> {
   const fail = (error: unknown): TaskResult => ({ ok: false, error: codec.encode(error) });
   const decoded = codec.decode(args) as unknown[];
-  const done = (out: unknown): TaskResult | Promise<TaskResult> => {
-    let value: string, bytes: number | undefined;
+  const done = (out: unknown): ChildResult | Promise<ChildResult> => {
+    let bytes: number | undefined;
     try {
-      value = codec.encode(out);
-      bytes = bytesOver(codec, value, maxBytes);
-      if (bytes === undefined) return { ok: true, value };
+      const packed = codec.pack(out);
+      bytes = bytesOver(codec, packed, maxBytes);
+      if (bytes === undefined) {
+        if (!isLarge(packed)) return { ok: true, value: codec.inline(packed) };
+        return { ok: true, large: typeof packed === "string" ? packed : ownBytes(packed) };
+      }
     } catch (error) {
       if (!(error instanceof RangeError)) { // else longer than a string can be
         return fail(

@@ -18,11 +18,20 @@ import {
   loadBroker,
   safeUrl,
 } from "./broker.ts";
-import { loadCodec } from "./codec.ts";
+import { loadCodec, ownBytes, type Packed } from "./codec.ts";
 import { TurnBatch } from "./handoff.ts";
 import { LocalPools } from "./local_pools.ts";
 import { localRef, realRoot, type RemoteRef, taskName } from "./naming.ts";
-import { DEFAULT_TASK_BYTES, type RunOutcome, type TaskData, type TaskResult } from "./protocol.ts";
+import {
+  ARGS_TTL_S,
+  DEFAULT_TASK_BYTES,
+  RESULT_TTL_S,
+  type RunOutcome,
+  sideKey,
+  type SideRef,
+  type TaskData,
+  type TaskResult,
+} from "./protocol.ts";
 import { Stops } from "./stops.ts";
 
 /** Options of `runClusterWorker` (the command's flags). */
@@ -167,6 +176,17 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
     }
     return found;
   };
+  /** A job's large arguments, from their key. */
+  const fetchArgs = async (side: SideRef): Promise<Packed> => {
+    const value = side.json ? await control.get(side.key) : await control.getBuffer(side.key);
+    if (value === null) {
+      throw new Error(
+        `its arguments are no longer in Redis (${side.key}: kept ${ARGS_TTL_S / 86_400} days, `
+          + `unless Redis lost its data): submit the task again.`,
+      );
+    }
+    return typeof value === "string" ? value : ownBytes(value);
+  };
   const stop = (r: Running | undefined) => {
     if (!r || r.stopped) return;
     r.stopped = true;
@@ -185,6 +205,7 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
     try {
       const key = refKey(data.ref);
       const ref = await verified(data.ref, key);
+      const args = typeof data.args === "string" ? data.args : await fetchArgs(data.args);
       // With the other jobs that came in this turn: one message per child for all of them.
       await handOff.run(() => {
         if (r.stopped) throw new CancelledError("its client stopped the task before it started");
@@ -193,16 +214,26 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
         const quick = data.timeout === undefined && times.quick(key);
         const limits = quick ? undefined : { timeout: data.timeout };
         const maxBytes = data.maxBytes ?? DEFAULT_TASK_BYTES;
-        r.future = pools.submit([ref, data.args, data.chunk, maxBytes], limits);
+        r.future = pools.submit([ref, args, data.chunk, maxBytes], limits);
       });
       const { result, ms } = await r.future!.then(undefined, (error: unknown) => {
         times.note(key, performance.now() - t0); // timed out, stopped or crashed: not quick
         throw error;
       });
       times.note(key, ms);
-      if (result.ok) logNow(`job ${id} finished in ${(performance.now() - t0).toFixed(1)} ms`);
-      else logNow(`job ${id} failed: ${describe(codec.decode(result.error))}`);
-      return result;
+      let answer: TaskResult;
+      if (result.ok && "large" in result) {
+        // A large result in a key of its own: the job (and BullMQ's event of it) names the key.
+        const side = {
+          key: sideKey(o.queue, id, "result"),
+          json: typeof result.large === "string",
+        };
+        await control.set(side.key, codec.forRedis(result.large), "EX", RESULT_TTL_S);
+        answer = { ok: true, value: side };
+      } else answer = result;
+      if (answer.ok) logNow(`job ${id} finished in ${(performance.now() - t0).toFixed(1)} ms`);
+      else logNow(`job ${id} failed: ${describe(codec.decode(answer.error))}`);
+      return answer;
     } catch (error) {
       // Refused here, or stopped, timed out or crashed in its child.
       logNow(`job ${id} failed: ${describe(error)}`);
