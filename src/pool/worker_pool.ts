@@ -34,7 +34,10 @@ import { STALLED_MS, TaskTimes, windowFor } from "./send_window.ts";
 import { fromWire, type WireError } from "./wire.ts";
 import { type Worker, WorkerSet, type WorkerSpec } from "./workers.ts";
 
-/** How long the failure of a task whose worker SIGINT ended waits for this process's own end. */
+/**
+ * How long the failure of a task whose worker a signal to the process group ended (SIGINT, SIGTERM,
+ * SIGHUP) waits for this process's own end.
+ */
 const INTERRUPT_GRACE_MS = 250;
 
 /** Options of a `WorkerPool`: what its workers start with, and how many at most. */
@@ -355,10 +358,13 @@ export class WorkerPool {
 
   #onExit(w: Worker, interrupted = false): void {
     const code = w.child.exitCode;
-    // Ended by SIGINT: most likely a terminal's Ctrl-C, which reached the whole process group, and
-    // this process's own end by it (after its exit callbacks) is on its way: its task fails a
-    // moment later, so that the program ends by the signal rather than by this failure first.
-    if (code === -2 && !interrupted) {
+    // Ended by SIGINT, or by SIGTERM or SIGHUP that this pool did not send: most likely a signal
+    // to the whole process group (a terminal's Ctrl-C, or its closing; systemd's stop, which
+    // signals every process of the service), and this process's own end by it (after its exit
+    // callbacks) is on its way: its task fails a moment later, so that the program ends by the
+    // signal rather than by this failure first.
+    const groupSignal = code === -2 || ((code === -15 || code === -1) && !w.exiting);
+    if (groupSignal && !interrupted) {
       setTimeout(() => this.#onExit(w, true), INTERRUPT_GRACE_MS);
       return;
     }
