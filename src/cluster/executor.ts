@@ -64,6 +64,7 @@ interface Pending {
 }
 
 const WHAT = "ClusterExecutor";
+const MAP_CALL = `${WHAT}.map()`;
 
 /** Arguments too large: their size, or why they could not be packed. */
 interface Oversize {
@@ -195,9 +196,10 @@ export class ClusterExecutor implements AsyncDisposable {
   }
 
   #run<R>(fn: AnyFn, args: unknown[], options: RunOptions, what: string): Future<R> {
-    const timeout = checkRun(`${WHAT}.${what}()`, fn, args, options) ?? this.#o.taskTimeout;
-    refuseShared(args, `${WHAT}.${what}()`);
-    const p = this.#add(fn, args, false, timeout, `${WHAT}.${what}()`);
+    const call = `${WHAT}.${what}()`;
+    const timeout = checkRun(call, fn, args, options) ?? this.#o.taskTimeout;
+    refuseShared(args, call);
+    const p = this.#add(fn, args, false, timeout, call);
     const signal = options.signal;
     if (signal) {
       if (signal.aborted) this.#stop(p.id, cancelledBy(signal));
@@ -470,14 +472,14 @@ export class ClusterExecutor implements AsyncDisposable {
       throw new TypeError(`${WHAT}.map(): fn must be a function, got ${shown(fn)}`);
     }
     return lazyMap<Awaited<R>>({
-      what: `${WHAT}.map()`,
+      what: MAP_CALL,
       iterablesAndOptions,
       ahead: this.#o.maxWaiting,
       submit: (columns: unknown[][], chunked: boolean) => {
         this.#checkOpen("map");
-        refuseSharedColumns(columns, `${WHAT}.map()`);
+        refuseSharedColumns(columns, MAP_CALL);
         const args = chunked ? columns : columns.map((column) => column[0]);
-        return this.#add(fn as AnyFn, args, chunked, this.#o.taskTimeout, `${WHAT}.map()`)
+        return this.#add(fn as AnyFn, args, chunked, this.#o.taskTimeout, MAP_CALL)
           .future as Future<unknown>;
       },
     });
