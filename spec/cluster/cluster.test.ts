@@ -21,7 +21,18 @@ import {
 } from "../../mod.ts";
 import { patternedBytes, RUNTIME, sameBytes, tempDir } from "../helpers.ts";
 import { clusterFixture, type ClusterWorkerProcess, RedisServer } from "./redis.ts";
-import { crash, double, echo, fail, napThenPid, pidOf, something, spin, zeros } from "./targets.ts";
+import {
+  crash,
+  double,
+  echo,
+  fail,
+  napThenPid,
+  pidOf,
+  something,
+  spin,
+  symbol,
+  zeros,
+} from "./targets.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const fixture = clusterFixture("spec");
@@ -140,6 +151,10 @@ test("arguments or a result over maxTaskBytes fail their task alone, saying what
   );
   assert.equal(started(/ started: zeros /).length, 1, "run once");
   assert.equal((await executor.submit(zeros, 10)).length, 10);
+  // A result that cannot be encoded at all: a TypeError naming the task by its export.
+  const t = await executor.submit(symbol).exception() as Error;
+  assert.equal(t.name, "TypeError", String(t));
+  assert.match(t.message, /^the result of 'symbol' cannot be sent back: .+\. Return data \(/);
   // In chunks of map: the chunk over it fails the map, saying so.
   const halves = [new Uint8Array(0.75 * limit), new Uint8Array(0.75 * limit)];
   await assert.rejects(

@@ -54,3 +54,6 @@ export const failAt3 = task(import.meta, (x: number) => {
 
 /** `n` zero bytes. */
 export const zeros = task(import.meta, (n: number) => new Uint8Array(n));
+
+/** A result no codec can send: a symbol. */
+export const symbol = task(import.meta, () => Symbol("not data"));

@@ -12,6 +12,7 @@ import { errorClassNamed } from "../core/errors.ts";
 import { sharedKindIn } from "../handles/handle.ts";
 import { importPackage } from "../runtime/load.ts";
 import { missingPackages } from "./broker.ts";
+import { MAX_TASK_BYTES } from "./protocol.ts";
 
 /** Encodes values to text and back (the same on every runtime). */
 export interface Codec {
@@ -212,23 +213,32 @@ export function bytesOver(codec: Codec, packed: Packed, limit: number): number |
 }
 
 /**
- * The error of data (`what`: "the arguments of f", `plural`) that takes `bytes` encoded, over
- * `limit` (a `maxTaskBytes`), or that cannot be encoded at all (`bytes` undefined: `cause`),
- * saying what to do (`remedy`).
+ * The error of a task's `side` ("arguments", going to a worker, or "result", coming back) that
+ * takes `bytes` encoded, over `limit` (a `maxTaskBytes`), or that cannot be encoded at all
+ * (`bytes` undefined: `cause`). `what` names them ("the arguments of 'f'"); `chunk`: a chunk's,
+ * which a smaller `chunksize` makes smaller. Says what to do.
  */
 export function tooLarge(
   what: string,
-  plural: boolean,
+  side: "arguments" | "result",
+  chunk: boolean,
   bytes: number | undefined,
   limit: number,
-  remedy: string,
   cause?: unknown,
 ): RangeError {
+  const plural = side === "arguments" || chunk;
   const size = bytes === undefined
     ? `${plural ? "are" : "is"} too large to encode (${(cause as Error)?.message})`
     : `${plural ? "take" : "takes"} ${sizeOf(bytes)} encoded, more than maxTaskBytes (${
       sizeOf(limit)
     })`;
+  const store = "(a file on shared storage, an object store)";
+  const instead = side === "arguments"
+    ? `put large data where every worker can read it ${store} and pass its name`
+    : `write large results where the client can read them ${store} and return their name`;
+  const remedy = `${instead}${chunk ? ", or use a smaller chunksize" : ""}; or raise ${
+    side === "arguments" ? "" : "the client's "
+  }maxTaskBytes (at most ${MAX_TASK_BYTES / (1 << 20)} MiB)`;
   return new RangeError(`${what} ${size}: ${remedy}.`, { cause });
 }
 

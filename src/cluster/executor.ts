@@ -344,12 +344,10 @@ export class ClusterExecutor implements AsyncDisposable {
     const calls = p.chunk ? `a chunk of ${(p.args[0] as unknown[]).length} calls of ${name}` : name;
     return tooLarge(
       `${p.what}: the arguments of ${calls}`,
-      true,
+      "arguments",
+      p.chunk,
       over.bytes,
       this.#o.maxTaskBytes,
-      `put large data where every worker can read it (a file on shared storage, an object store) `
-        + `and pass its name${p.chunk ? ", or use a smaller chunksize" : ""}; or raise `
-        + `maxTaskBytes (at most 512 MiB)`,
       over.cause,
     );
   }

@@ -43,7 +43,7 @@ export function runTask(
   const key = keyOf(ref);
   const fn = found.get(key);
   if (codec && fn) {
-    const result = run(codec, fn, ref, args, chunk, maxBytes);
+    const result = run(codec, fn, args, chunk, maxBytes);
     return result instanceof Promise ? result.then(timed) : timed(result);
   }
   return (async () => {
@@ -55,14 +55,13 @@ export function runTask(
       return timed({ ok: false, error: c.encode(error) });
     }
     found.set(key, f);
-    return timed(await run(c, f, ref, args, chunk, maxBytes));
+    return timed(await run(c, f, args, chunk, maxBytes));
   })();
 }
 
 function run(
   codec: Codec,
   fn: Fn,
-  ref: TargetRef,
   args: Packed,
   chunk: boolean,
   maxBytes: number,
@@ -80,12 +79,14 @@ function run(
       }
     } catch (error) {
       if (!(error instanceof RangeError)) { // else longer than a string can be
-        return fail(
-          new TypeError(
-            `the result of '${ref.name}' cannot be sent back: ${(error as Error).message}. `
-              + `Return data (numbers, strings, arrays, objects, Map, Set, Date, typed arrays, `
-              + `errors).`,
-          ),
+        return describeTarget(fn).then((name) =>
+          fail(
+            new TypeError(
+              `the result of '${name}' cannot be sent back: ${(error as Error).message}. `
+                + `Return data (numbers, strings, arrays, objects, Map, Set, Date, typed arrays, `
+                + `errors).`,
+            ),
+          )
         );
       }
       return oversizedResult(fn, chunk, decoded, undefined, maxBytes, error).then(fail);
@@ -121,14 +122,5 @@ async function oversizedResult(
   const what = chunk
     ? `the results of a chunk of ${(decoded[0] as unknown[]).length} calls of '${name}'`
     : `the result of '${name}'`;
-  return tooLarge(
-    what,
-    chunk,
-    bytes,
-    maxBytes,
-    `write large results where the client can read them (a file on shared storage, an object `
-      + `store) and return their name${chunk ? ", or use a smaller chunksize" : ""}; or raise the `
-      + `client's maxTaskBytes (at most 512 MiB)`,
-    cause,
-  );
+  return tooLarge(what, "result", chunk, bytes, maxBytes, cause);
 }
