@@ -1,9 +1,10 @@
 /**
  * The cluster from the installed package, as a user runs it: `npm pack`, the tarball installed in
  * a fresh project (offline), the `multiproc worker` command from its `bin` (and through
- * `bunx --bun`), and a client program that namespace-imports the package (on Node 20, Bun and
- * Node 24). Before the cluster's packages (optional peers) are there, a
- * pool program runs without them and a ClusterExecutor says what to install.
+ * `bunx --bun`, and under tsx), and a client program that namespace-imports the package (on Node
+ * 20, Bun and Node 24; a TypeScript one under tsx and Node 24's type stripping). Before the
+ * cluster's packages (optional peers) are there, a pool program runs without them and a
+ * ClusterExecutor says what to install.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
@@ -80,7 +81,9 @@ const CLIENT_TS = `import * as mp from "multiproc";
 import { quadruple } from "./tasks_ts.ts";
 const [connection, queue] = process.argv.slice(2);
 const cluster = new mp.ClusterExecutor({ connection, queue, root: new URL(".", import.meta.url) });
-console.log(JSON.stringify(await cluster.submit(quadruple, 5)));
+const f = cluster.submit(quadruple, 5);
+const e = await f.exception();
+console.log(e ? (e as Error).message : JSON.stringify(await f.result()));
 await cluster.shutdown();
 `;
 
@@ -145,19 +148,28 @@ test("the installed package: multiproc worker from its bin, a client importing *
     symlinkSync(join(MODULES, name), join(app, "node_modules", name), "dir");
     symlinkSync(join(MODULES, name), join(tool, "node_modules", name), "dir");
   }
+  symlinkSync(join(MODULES, "tsx"), join(app, "node_modules", "tsx"), "dir");
   const redis = await RedisServer.start();
   // As the README advises: a password, which the workers' output must not show.
   const secret = `pw-${Math.random().toString(36).slice(2)}`;
   const url = await redis.addUser("app", secret);
   const bin = join(app, "node_modules", ".bin", "multiproc");
-  /** `cmd [...pre] worker --connection <redis> --root <app> ...flags`, once it says it is connected. */
-  const startWorker = async (cmd: string, flags: string[], pre: string[] = []) => {
+  /**
+   * `cmd [...pre] worker --connection <redis> --root <app> ...flags` (with `extraEnv`), once it
+   * says it is connected.
+   */
+  const startWorker = async (
+    cmd: string,
+    flags: string[],
+    pre: string[] = [],
+    extraEnv: Record<string, string> = {},
+  ) => {
     const child = spawn(
       cmd,
       [...pre, "worker", "--connection", url, "--root", app, ...flags],
       {
         cwd: app,
-        env: env(),
+        env: { ...env(), ...extraEnv },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
@@ -198,6 +210,30 @@ test("the installed package: multiproc worker from its bin, a client importing *
       });
     }
     assert.match(worker.log(), /job \S+ finished in/);
+    // A TypeScript program under tsx (node --import tsx, the tsx command) on Node 20: this worker,
+    // on Node 20 with no loader, cannot import its task's module and says how to start it; a
+    // worker started under tsx as that says runs it.
+    const tsClient = (runtime: string, pre: string[], queue: string) =>
+      runCommand(runtime, [...pre, "client_ts.ts", url, queue], { cwd: app, timeoutMs: 60_000 });
+    const refused = await tsClient("node", ["--import", "tsx"], "app");
+    assert.equal(refused.code, 0, refused.stderr);
+    assert.match(
+      refused.stdout,
+      /^Cannot load TypeScript module '.*tasks_ts\.ts': .* start the worker under tsx: NODE_OPTIONS='--import tsx' npx multiproc worker/,
+    );
+    const tsxWorker = await startWorker(bin, ["--queue", "app-tsx"], [], {
+      NODE_OPTIONS: "--import tsx",
+    });
+    try {
+      const TSX = join(MODULES, ".bin", "tsx");
+      for (const [runtime, pre] of [["node", ["--import", "tsx"]], [TSX, []]] as const) {
+        const ts = await tsClient(runtime, [...pre], "app-tsx");
+        assert.equal(ts.code, 0, `${runtime} ${pre.join(" ")}: ${ts.stderr}\n${tsxWorker.log()}`);
+        assert.equal(ts.stdout.trim(), "20", `${runtime} ${pre.join(" ")}: ${tsxWorker.log()}`);
+      }
+    } finally {
+      await tsxWorker.stop();
+    }
     assert.ok(!worker.log().includes(secret), `the worker printed the password:\n${worker.log()}`);
     // The same command through bunx, on Bun (a second queue, so that only it takes the jobs).
     const bunx = await startWorker(join(MODULES, ".bin", "bun"), ["--queue", "app-bun"], [
@@ -215,11 +251,7 @@ test("the installed package: multiproc worker from its bin, a client importing *
       assert.match(bunx.log(), /job \S+ finished in/);
       // A TypeScript task from a client on another runtime (Node 24 strips its types; the Bun
       // worker transpiles them, and prints the function differently).
-      const ts = await runCommand(join(MODULES, "node24", "bin", "node"), [
-        "client_ts.ts",
-        url,
-        "app-bun",
-      ], { cwd: app, timeoutMs: 60_000 });
+      const ts = await tsClient(join(MODULES, "node24", "bin", "node"), [], "app-bun");
       assert.equal(ts.code, 0, `TypeScript client: ${ts.stderr}\n${bunx.log()}`);
       assert.equal(ts.stdout.trim(), "20");
     } finally {

@@ -52,11 +52,27 @@ export function runTask(
     try {
       f = await findTarget(ref, "multiproc worker: cannot run the task") as Fn;
     } catch (error) {
-      return timed({ ok: false, error: c.encode(error) });
+      return timed({ ok: false, error: c.encode(withWorkerAdvice(error)) });
     }
     found.set(key, f);
     return timed(await run(c, f, args, chunk, maxBytes));
   })();
+}
+
+/**
+ * `error` with what to do in a worker's terms when it is Node's refusal of a TypeScript module
+ * (Node before 22.18, no loader): the worker itself, whose children take up its loader, runs
+ * under tsx.
+ */
+function withWorkerAdvice(error: unknown): unknown {
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+  if (cause?.code !== "ERR_UNKNOWN_FILE_EXTENSION") return error;
+  return new Error(
+    `${(error as Error).message} For a TypeScript project's tasks, start the worker under tsx: `
+      + `NODE_OPTIONS='--import tsx' npx multiproc worker ... (tsx installed in the project), or `
+      + `run it on Node 22.18 or later, on Bun or on Deno.`,
+    { cause },
+  );
 }
 
 function run(
