@@ -53,7 +53,10 @@ function wrap(text, width = 100) {
 }
 const lastJson = (stdout) => JSON.parse(stdout.trim().split("\n").pop());
 
-/** Per task (`task #k`), the worker-side times (ms) of its jobs, from the workers' logs. */
+/**
+ * Per task (by the name the workers' logs give it: its export), the worker-side times (ms) of its
+ * jobs, from the workers' logs.
+ */
 function jobTimes(logs) {
   const byTask = new Map();
   for (const log of logs) {
@@ -249,9 +252,9 @@ try {
     const r = results[runtime];
     const t = (name) => r.times.get(name)?.times ?? [];
     const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)];
-    return `- ${runtime}: a tiny submit job takes ${ms(median(t("task #0")))} in its worker `
-      + `(median; p90 ${ms(p90(t("task #0")))}), from BullMQ handing it over to its result, `
-      + `a map chunk ${ms(median(t("task #1")))}, a busy loop ${ms(median(t("task #2")))}; `
+    return `- ${runtime}: a tiny submit job takes ${ms(median(t("twice")))} in its worker `
+      + `(median; p90 ${ms(p90(t("twice")))}), from BullMQ handing it over to its result, `
+      + `a map chunk ${ms(median(t("twiceInMap")))}, a busy loop ${ms(median(t("burn")))}; `
       + `the ${P.N_CPU} timed busy loops per CPU worker: ${
         r.splits.map((x) => x.timed.join("/")).join(", ")
       } (per run; warm-up jobs apart: ${r.splits.map((x) => x.warm.join("/")).join(", ")}). `
