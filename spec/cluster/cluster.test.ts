@@ -155,6 +155,14 @@ test("arguments or a result over maxTaskBytes fail their task alone, saying what
   const t = await executor.submit(symbol).exception() as Error;
   assert.equal(t.name, "TypeError", String(t));
   assert.match(t.message, /^the result of 'symbol' cannot be sent back: .+\. Return data \(/);
+  await assert.rejects(
+    async () => {
+      for await (const _ of executor.map(symbol, [1, 2], { chunksize: 2 })) { /* none */ }
+    },
+    (x: Error) =>
+      x.name === "TypeError"
+      && /^the results of a chunk of 2 calls of 'symbol' cannot be sent back: /.test(x.message),
+  );
   // In chunks of map: the chunk over it fails the map, saying so.
   const halves = [new Uint8Array(0.75 * limit), new Uint8Array(0.75 * limit)];
   await assert.rejects(

@@ -56,4 +56,4 @@ export const failAt3 = task(import.meta, (x: number) => {
 export const zeros = task(import.meta, (n: number) => new Uint8Array(n));
 
 /** A result no codec can send: a symbol. */
-export const symbol = task(import.meta, () => Symbol("not data"));
+export const symbol = task(import.meta, (..._args: unknown[]) => Symbol("not data"));

@@ -98,8 +98,9 @@ function run(
         return describeTarget(fn).then((name) =>
           fail(
             new TypeError(
-              `the result of '${name}' cannot be sent back: ${(error as Error).message}. `
-                + `Return data (numbers, strings, arrays, objects, Map, Set, Date, typed arrays, `
+              `${resultsOf(chunk, decoded, name)} cannot be sent back: ${
+                (error as Error).message
+              }. Return data (numbers, strings, arrays, objects, Map, Set, Date, typed arrays, `
                 + `errors).`,
             ),
           )
@@ -134,9 +135,13 @@ async function oversizedResult(
   maxBytes: number,
   cause?: unknown,
 ): Promise<RangeError> {
-  const name = await describeTarget(fn);
-  const what = chunk
+  const what = resultsOf(chunk, decoded, await describeTarget(fn));
+  return tooLarge(what, "result", chunk, bytes, maxBytes, cause);
+}
+
+/** "the result of 'f'", or of a chunk (`decoded`: its columns of arguments), for errors. */
+function resultsOf(chunk: boolean, decoded: unknown[], name: string): string {
+  return chunk
     ? `the results of a chunk of ${(decoded[0] as unknown[]).length} calls of '${name}'`
     : `the result of '${name}'`;
-  return tooLarge(what, "result", chunk, bytes, maxBytes, cause);
 }
