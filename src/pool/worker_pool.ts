@@ -7,6 +7,7 @@
 import { coalesced } from "../core/coalesce.ts";
 import { BrokenProcessPool, CancelledError } from "../core/errors.ts";
 import { Future } from "../futures/future.ts";
+import { signalExitCode } from "../runtime/os.ts";
 import type { TargetRef } from "../targets/task.ts";
 import { jobsToWire, resultsFromWire } from "./batch_wire.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
@@ -39,6 +40,11 @@ import { type Worker, WorkerSet, type WorkerSpec } from "./workers.ts";
  * SIGHUP) waits for this process's own end.
  */
 const INTERRUPT_GRACE_MS = 250;
+
+/** The exit codes of a worker ended by those signals (minus the signal's number, as Python's). */
+const SIGINT_EXIT = signalExitCode("SIGINT");
+const SIGTERM_EXIT = signalExitCode("SIGTERM");
+const SIGHUP_EXIT = signalExitCode("SIGHUP");
 
 /** Options of a `WorkerPool`: what its workers start with, and how many at most. */
 export interface WorkerPoolOptions extends WorkerSpec {
@@ -363,7 +369,8 @@ export class WorkerPool {
     // signals every process of the service), and this process's own end by it (after its exit
     // callbacks) is on its way: its task fails a moment later, so that the program ends by the
     // signal rather than by this failure first.
-    const groupSignal = code === -2 || ((code === -15 || code === -1) && !w.exiting);
+    const groupSignal = code === SIGINT_EXIT
+      || ((code === SIGTERM_EXIT || code === SIGHUP_EXIT) && !w.exiting);
     if (groupSignal && !interrupted) {
       setTimeout(() => this.#onExit(w, true), INTERRUPT_GRACE_MS);
       return;
