@@ -213,6 +213,17 @@ export function bytesOver(codec: Codec, packed: Packed, limit: number): number |
 }
 
 /**
+ * What a task's `side` belongs to, for errors: "the arguments of f", "the result of f", or a
+ * chunk's ("the results of a chunk of 3 calls of f"; `columns`: the chunk's columns of arguments).
+ */
+export function valuesOf(side: "arguments" | "result", name: string, columns?: unknown[]): string {
+  const noun = side === "arguments" ? "arguments" : columns ? "results" : "result";
+  return columns
+    ? `the ${noun} of a chunk of ${(columns[0] as unknown[]).length} calls of ${name}`
+    : `the ${noun} of ${name}`;
+}
+
+/**
  * The error of a task's `side` ("arguments", going to a worker, or "result", coming back) that
  * takes `bytes` encoded, over `limit` (a `maxTaskBytes`), or that cannot be encoded at all
  * (`bytes` undefined: `cause`). `what` names them ("the arguments of 'f'"); `chunk`: a chunk's,

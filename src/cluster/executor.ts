@@ -23,6 +23,7 @@ import {
   refuseShared,
   refuseSharedColumns,
   tooLarge,
+  valuesOf,
 } from "./codec.ts";
 import { Connected } from "./connection.ts";
 import { lazyMap } from "./map.ts";
@@ -340,10 +341,9 @@ export class ClusterExecutor implements AsyncDisposable {
 
   /** The error of task `p`, whose arguments are too large (`over`, from `#pack`). */
   #tooLarge(p: Pending, ref: RemoteRef, over: Oversize): RangeError {
-    const name = taskName(ref);
-    const calls = p.chunk ? `a chunk of ${(p.args[0] as unknown[]).length} calls of ${name}` : name;
+    const args = valuesOf("arguments", taskName(ref), p.chunk ? p.args : undefined);
     return tooLarge(
-      `${p.what}: the arguments of ${calls}`,
+      `${p.what}: ${args}`,
       "arguments",
       p.chunk,
       over.bytes,

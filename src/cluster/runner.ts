@@ -8,7 +8,15 @@
  */
 import { type ChunkRun, chunkRun, isThenable, runChunk } from "../pool/chunk_run.ts";
 import { describeTarget, findTarget, type TargetRef } from "../targets/task.ts";
-import { bytesOver, type Codec, loadCodec, ownBytes, type Packed, tooLarge } from "./codec.ts";
+import {
+  bytesOver,
+  type Codec,
+  loadCodec,
+  ownBytes,
+  type Packed,
+  tooLarge,
+  valuesOf,
+} from "./codec.ts";
 import {
   type ChildResult,
   type ChunkOutcome,
@@ -141,7 +149,5 @@ async function oversizedResult(
 
 /** "the result of 'f'", or of a chunk (`decoded`: its columns of arguments), for errors. */
 function resultsOf(chunk: boolean, decoded: unknown[], name: string): string {
-  return chunk
-    ? `the results of a chunk of ${(decoded[0] as unknown[]).length} calls of '${name}'`
-    : `the result of '${name}'`;
+  return valuesOf("result", `'${name}'`, chunk ? decoded : undefined);
 }
