@@ -80,10 +80,10 @@ test("finder: an export of a module still evaluating is confirmed by the child",
   noteEntryEvaluating(url);
   const evaluated = import(url);
   while (g.finderPending.fns.length === 0) await new Promise((r) => setTimeout(r, 5));
-  const [declared, renamed, notHere] = g.finderPending.fns;
+  const [declared, renamed, , byDefault] = g.finderPending.fns;
   // Resolving must not wait for the module (that would deadlock the notebook's shape).
   const refs = await Promise.all(
-    [declared, renamed, notHere].map((fn) => resolveTarget(fn, url, () => undefined, "test")),
+    g.finderPending.fns.map((fn) => resolveTarget(fn, url, () => undefined, "test")),
   );
   for (const ref of refs) {
     assert.equal(ref.exportName, undefined, "no export name can be confirmed mid-evaluation");
@@ -93,6 +93,22 @@ test("finder: an export of a module still evaluating is confirmed by the child",
   await evaluated;
   assert.equal(await findTarget(structuredClone(refs[0]), "test"), declared);
   assert.equal(await findTarget(structuredClone(refs[1]), "test"), renamed);
+  assert.equal(await findTarget(structuredClone(refs[3]), "test"), byDefault);
+  // A factory's closure that is not exported: the export made by the same code (same text, its
+  // own name or none) is another function, and the child says so instead of running it.
+  const closures: [TargetRef, string, string][] = [
+    [refs[4], "<anonymous function>", "addTwo"],
+    [refs[5], "scaledBy", "double"],
+  ];
+  for (const [ref, name, other] of closures) {
+    await assert.rejects(findTarget(structuredClone(ref), "test"), (e: Error) => {
+      assert.ok(e instanceof TypeError);
+      assert.equal(e.message.split(" in ")[0], `test: target '${name}' cannot be confirmed`);
+      assert.match(e.message, new RegExp(`its export '${other}' has the target's source`));
+      assert.match(e.message, /task\(import\.meta/);
+      return true;
+    });
+  }
   await assert.rejects(findTarget(structuredClone(refs[2]), "test"), (e: Error) => {
     assert.ok(e instanceof TypeError);
     assert.match(e.message, /^test: target 'notHere' is not exported from '.*evaluating\.ts'/);
@@ -166,5 +182,16 @@ for (const method of METHODS) {
       /Cannot start process 'Process-\d+': target 'notExported' is not exported/,
     );
     assert.match(refused, /finder_main\.ts/);
+    // A closure of the factory that made the export `twice`: refused, not run as `twice`.
+    assert.ok(!lines.some((l) => /scaled by/.test(l)), r.stdout);
+    const closure = lines.find((l) => l.startsWith("closure rejected: "));
+    assert.match(
+      closure ?? r.stdout,
+      /Cannot start process 'Process-\d+': target '<anonymous function>' cannot be confirmed in '.*finder_main\.ts'.*its export 'twice'/,
+    );
+    assert.match(
+      lines.find((l) => l.startsWith("pool closure: ")) ?? r.stdout,
+      /^pool closure: TypeError: .*target '<anonymous function>' cannot be confirmed .*task\(import\.meta/,
+    );
   });
 }

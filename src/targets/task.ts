@@ -8,12 +8,15 @@
  *   export whose value is that very function (identity);
  * - an export of the entry module while it still evaluates (it cannot be imported from inside
  *   its own evaluation): the child imports it and takes the export with the function's name and
- *   source text; if there is none, the child reports it and `start()` rejects.
+ *   source text, exported under that name or under one the module's text gives it (`export { f
+ *   as g }`): a closure made by a factory shares its text with every function the factory makes,
+ *   so an export under another name may be another function. If there is none, the child
+ *   reports it and `start()` rejects.
  * @module
  */
 import { shown } from "../core/options.ts";
 import { processWide } from "../core/process_wide.ts";
-import { cleanModuleUrl, pathToFileUrl } from "../runtime/host.ts";
+import { cleanModuleUrl, fileUrlToPath, pathToFileUrl, readTextFile } from "../runtime/host.ts";
 import { importModule } from "../runtime/load.ts";
 import { moduleRunnerAdvice, testFileAdvice } from "../runtime/module_runner.ts";
 import { refuseStartWhileBootstrapping } from "../state/state.ts";
@@ -287,19 +290,59 @@ export async function findTarget(ref: TargetRef, what: string): Promise<AnyFunct
         }`,
     );
   }
-  const exported = Object.values(ns).filter((v): v is AnyFunction =>
-    typeof v === "function" && v.name === ref.name && sameSource(v as AnyFunction, ref)
+  const exported = Object.entries(ns).filter((e): e is [string, AnyFunction] =>
+    typeof e[1] === "function" && e[1].name === ref.name && sameSource(e[1] as AnyFunction, ref)
   );
-  const found = unique(exported);
-  if (found) return found;
-  if (new Set(exported).size > 1) {
+  if (exported.length === 0) throw notExported(what, name, [ref.url]);
+  // A function made by other code (a factory's closures) has the name and text of every function
+  // that code makes: only an export under the function's own name, or one the module's text
+  // declares (`export { f as g }`, `export default function f`), is that very function.
+  const declared = exported.find(([key]) => key === ref.name)
+    ?? await declaredExport(ref, exported);
+  if (declared) return declared[1];
+  const remedy = `mark the target at the module's top level where it is made, `
+    + `\`export const f = task(import.meta, ...)\` (a factory's result too)`;
+  if (new Set(exported.map(([, fn]) => fn)).size > 1) {
     throw new TargetNotFound(
       `${what}: '${ref.url}' exports several functions named '${name}' with the same source, so `
-        + `the child cannot tell which is the target: mark the target where it is made with `
-        + `\`task(import.meta, fn)\`.`,
+        + `the child cannot tell which is the target: ${remedy}.`,
     );
   }
-  throw notExported(what, name, [ref.url]);
+  throw new TargetNotFound(
+    `${what}: target '${name}' cannot be confirmed in '${ref.url}', which was still evaluating `
+      + `when it was given: its export '${exported[0][0]}' has the target's source under another `
+      + `name, and may be another function made by the same code (a closure). Either ${remedy}, `
+      + `or export a function declared under its own name.`,
+  );
+}
+
+/**
+ * The export among `exported` (functions with `ref`'s name and source, under other names) that
+ * the module's text declares as that function: `export { name as key }`, or a default export
+ * declared with the name. None if the text cannot be read.
+ */
+async function declaredExport(
+  ref: TargetRef,
+  exported: [string, AnyFunction][],
+): Promise<[string, AnyFunction] | undefined> {
+  if (ref.name === "") return undefined;
+  let text: string;
+  try {
+    text = ref.url.startsWith("file:")
+      ? readTextFile(fileUrlToPath(ref.url))
+      : await (await fetch(ref.url)).text();
+  } catch {
+    return undefined;
+  }
+  // An identifier as a pattern: `$` escaped, and no identifier character on either side.
+  const id = (s: string) => `(?<![\\w$])${s.replace(/\$/g, "\\$")}(?![\\w$])`;
+  const name = id(ref.name);
+  return exported.find(([key]) =>
+    new RegExp(`\\bexport\\s*\\{[^}]*${name}\\s+as\\s+${id(key)}`).test(text)
+    || key === "default"
+      && new RegExp(`\\bexport\\s+default\\s+(?:async\\s+)?(?:function\\s*\\*?|class)\\s*${name}`)
+        .test(text)
+  );
 }
 
 /** Whether `fn`'s text is `ref`'s (when `ref` has one: not where the module's was checked). */
