@@ -435,6 +435,21 @@ for (const method of ALL_METHODS) {
     );
   });
 
+  test(`faults: a pool whose worker a time limit could not stop goes on, and shuts down ${tag}`, {
+    timeout: 60_000,
+  }, async () => {
+    const r = await runScript("unstoppable.ts", [method]);
+    assert.equal(r.code, 0, r.stderr);
+    const seen = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    assert.equal(seen.timedOut.error, "TimeoutError", r.stdout);
+    assert.ok(seen.timedOut.ms < 3000, r.stdout);
+    // Its one worker killed (or, on Deno's "thread", let go a second later) and replaced.
+    assert.equal(seen.next.value, 6, r.stdout);
+    assert.equal(seen.limited.value, 8, r.stdout);
+    assert.ok(seen.next.ms < 4000, r.stdout);
+    assert.ok(seen.shutdownMs < 3000, r.stdout);
+  });
+
   test(
     `faults: a task out of memory fails with BrokenProcessPool; a Deno thread ends the program ${tag}`,
     {

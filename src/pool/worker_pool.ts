@@ -279,8 +279,7 @@ export class WorkerPool {
       const behind = w.inFlight.splice(0).slice(1);
       for (const other of behind) other.worker = undefined;
       this.#queue.requeue(behind);
-      w.exiting = true;
-      if (w.child.alive) w.child.signal("kill");
+      this.#workers.end(w, "kill");
     }
     this.#forget(job);
     if (error instanceof CancelledError) job.future._setCancelled(error);
@@ -420,7 +419,7 @@ export class WorkerPool {
     for (const w of this.#workers) {
       w.exiting = true;
       for (const job of w.inFlight.splice(0)) this.#finish(job, false, error);
-      if (w.child.alive) w.child.signal(signal);
+      this.#workers.end(w, signal);
     }
   }
 

@@ -9,11 +9,18 @@ import type { StartMethod } from "../core/start_method.ts";
 import { encodeArgs } from "../handles/handle.ts";
 import { Child, nextIdentity } from "../process/child.ts";
 import { poolWorkerUrl } from "../runtime/entry_url.ts";
+import { unrefTimer } from "../runtime/host.ts";
 import { callerOf } from "../targets/callsite.ts";
 import { resolveTarget, type TargetRef } from "../targets/task.ts";
 import type { AnyFn } from "./calls.ts";
 import type { Job } from "./jobs.ts";
 import type { WorkerConfig } from "./protocol.ts";
+
+/**
+ * How long a killed worker has to exit before its set lets it go as if it had: a Deno worker
+ * thread in a busy JavaScript loop never does (README, "When a process dies").
+ */
+const KILL_GRACE_MS = 1000;
 
 /** One worker, as its pool sees it. */
 export interface Worker {
@@ -132,8 +139,8 @@ export interface WorkerEvents {
 
 /**
  * The workers of one pool, from their start to their exit: which are starting, which keep the
- * program alive, their retirement (an `"exit"` once idle), and waiting for their exits. (Killing
- * them is the pool's: it fails their tasks first.)
+ * program alive, their retirement (an `"exit"` once idle), killing one (its tasks are the pool's
+ * to fail first), and waiting for their exits.
  */
 export class WorkerSet implements Iterable<Worker> {
   readonly #all = new Set<Worker>();
@@ -166,16 +173,38 @@ export class WorkerSet implements Iterable<Worker> {
   spawn(): void {
     const events = this.#events;
     const { w, started } = this.#starter.start((w, m) => events.message(w, m));
-    w.child.ended.then(() => {
-      this.#all.delete(w);
-      this.wake();
-      events.exit(w);
-    }, () => {});
+    w.child.ended.then(() => this.#left(w), () => {});
     started.catch((error) => {
       this.#all.delete(w);
       events.failed(error);
     });
     this.#all.add(w);
+  }
+
+  /** `w` has exited, or is let go: it leaves the set, and its pool hears of it once. */
+  #left(w: Worker): void {
+    if (!this.#all.delete(w)) return;
+    this.wake();
+    this.#events.exit(w);
+  }
+
+  /**
+   * Ends `w` (`signal`: as SIGKILL or SIGTERM). One killed that has not exited `KILL_GRACE_MS`
+   * later leaves the set as if it had, so that the pool replaces it and does not wait for it:
+   * its pool and the program go on (a thread that cannot be stopped spins on, unref'd).
+   */
+  end(w: Worker, signal: "kill" | "terminate"): void {
+    w.exiting = true;
+    if (!w.child.alive) return;
+    w.child.signal(signal);
+    if (signal !== "kill") return; // SIGTERM may be handled: the worker ends when it chooses
+    const timer = setTimeout(() => {
+      if (!this.#all.has(w)) return;
+      this.setRef(w, false);
+      this.#left(w);
+    }, KILL_GRACE_MS);
+    unrefTimer(timer);
+    w.child.ended.then(() => clearTimeout(timer), () => clearTimeout(timer));
   }
 
   /** Resolves at the next `wake()`: a worker said hello or exited, or the pool broke. */
