@@ -25,6 +25,47 @@ if (RUNTIME === "deno") {
     );
   });
 
+  // A terminal, as `script` makes one: there Deno prompts for what is not granted (elsewhere it
+  // denies), and the program waits for the user.
+  const script = spawnSync("script", ["--version"]).status === 0;
+  test("Deno in a terminal with --allow-read alone: the library asks for nothing", {
+    skip: !script && "no `script` command (util-linux) to give the program a terminal",
+  }, () => {
+    const fixture = fileURLToPath(
+      new URL("./fixtures/scripts/deno_no_prompt.ts", import.meta.url),
+    );
+    const r = spawnSync(
+      "script",
+      ["-qec", `${process.execPath} run --allow-read ${fixture}`, "/dev/null"],
+      { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    assert.doesNotMatch(r.stdout, /requests|Allow\?/, r.stdout);
+    assert.match(r.stdout, /hello bob/, r.stdout + r.stderr);
+    assert.match(r.stdout, /exitCode=0/, r.stdout + r.stderr);
+  });
+
+  test("Deno: Manager() needs --allow-write and --allow-net, says so, and no --allow-env", () => {
+    const fixture = fileURLToPath(new URL("./fixtures/scripts/deno_manager.ts", import.meta.url));
+    const run = (...flags: string[]) =>
+      spawnSync(process.execPath, ["run", ...flags, fixture], {
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+    const refused = run("--allow-read");
+    assert.match(
+      refused.stdout,
+      /^error: SyncManager\.start\(\): Deno may not make the private directory of its socket in \S+: run with --allow-write \(or --allow-write=\S+\) and --allow-net/,
+      refused.stderr,
+    );
+    const tmp = process.env.TMPDIR || "/tmp";
+    for (
+      const flags of [["--allow-write", "--allow-net"], [`--allow-write=${tmp}`, "--allow-net"]]
+    ) {
+      const r = run("--allow-read", ...flags);
+      assert.equal(r.stdout.trim(), "d=1", `${flags.join(" ")}: ${r.stdout}${r.stderr}`);
+    }
+  });
+
   test("Deno process children get a partial read grant, also run from a folder outside it", () => {
     const script = fileURLToPath(
       new URL("./fixtures/scripts/deno_permissions.ts", import.meta.url),

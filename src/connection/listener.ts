@@ -91,7 +91,7 @@ export class Listener {
     this.#key = options.authkey === undefined ? null : keyBytes(options.authkey, "new Listener()");
     let address: SocketAddress;
     if (options.address === undefined) {
-      const made = privateSocketPath("listener");
+      const made = privateSocketPath("listener", "new Listener()");
       address = made.path;
       this.#cleanup = made.remove;
     } else {

@@ -201,7 +201,7 @@ export class BaseManager {
     this.#state = "started";
     let address = this.#options.address;
     if (address === undefined) {
-      const made = privateSocketPath("manager");
+      const made = privateSocketPath("manager", `${name}.start()`);
       address = made.path;
       this.#cleanup = made.remove;
     }

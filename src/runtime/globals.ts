@@ -33,7 +33,7 @@ export interface DenoNamespace {
   readonly stdout: { writeSync(p: Uint8Array): number };
   readonly stdin: { read(p: Uint8Array): Promise<number | null> };
   readonly permissions: {
-    querySync(desc: { name: string; command?: string }): {
+    querySync(desc: { name: string; command?: string; variable?: string }): {
       state: "granted" | "denied" | "prompt";
     };
   };

@@ -167,7 +167,12 @@ export function mainScript(): { path: string | undefined; args: string[] } {
 export function envVar(name: string): string | undefined {
   if (runtime !== "deno") return globalThis.process.env[name];
   try {
-    return deno().env.get(name);
+    // Asked first: reading a variable not granted would prompt the user in a terminal.
+    const d = deno();
+    if (d.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+      return undefined;
+    }
+    return d.env.get(name);
   } catch {
     return undefined; // not allowed
   }

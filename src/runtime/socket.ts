@@ -229,13 +229,37 @@ export function describeAddress(address: SocketAddress): string {
  * A new Unix socket path in a private temporary directory (mode 0700, so only this user can
  * connect), and how to remove that directory; removed anyway when this process exits.
  */
-export function privateSocketPath(name: string): { path: string; remove: () => void } {
+export function privateSocketPath(
+  name: string,
+  what: string,
+): { path: string; remove: () => void } {
   const fs = builtin<typeof import("node:fs")>("node:fs");
-  const os = builtin<typeof import("node:os")>("node:os");
-  const dir = fs.mkdtempSync(`${os.tmpdir()}/multiproc-`);
+  const tmp = tmpDir();
+  let dir: string;
+  try {
+    dir = fs.mkdtempSync(`${tmp}/multiproc-`);
+  } catch (error) {
+    if (!permissionDenied(error)) throw error;
+    throw new Error(
+      `${what}: Deno may not make the private directory of its socket in ${tmp}: run with `
+        + `--allow-write (or --allow-write=${tmp}) and --allow-net (to listen on that Unix `
+        + `socket), or pass an address.`,
+      { cause: error },
+    );
+  }
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
   removeOnExit(remove);
   return { path: `${dir}/${name}.sock`, remove };
+}
+
+/**
+ * The temporary directory (`os.tmpdir()`). On Deno, read without asking for the variables: Deno's
+ * own reads TMPDIR, which needs `--allow-env`; where it may not be read, `/tmp`.
+ */
+function tmpDir(): string {
+  if (runtime !== "deno") return builtin<typeof import("node:os")>("node:os").tmpdir();
+  const dir = envVar("TMPDIR") || envVar("TMP") || envVar("TEMP") || "/tmp";
+  return dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
 }
 
 /** Removes the private directory of socket `path` (made by `privateSocketPath`) at this process's exit. */
