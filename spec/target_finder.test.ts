@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { cpuCount, sleep } from "../mod.ts";
 import { callerModule } from "../src/targets/callsite.ts";
 import { noteEntryEvaluating } from "../src/targets/evaluating.ts";
 import { findTarget, resolveTarget, sourceHash, type TargetRef } from "../src/targets/task.ts";
@@ -59,6 +60,33 @@ for (const [form, fn] of marked) {
     assert.equal(found, fn);
   });
 }
+
+test("finder: the library's exports and the runtime's built-ins are found where a child has them", async () => {
+  for (const [fn, exportName] of [[sleep, "sleep"], [cpuCount, "cpuCount"]] as const) {
+    const { ref, found } = await roundTrip(fn);
+    assert.equal(ref.exportName, exportName);
+    assert.match(ref.url, /\/mod\.(ts|js)$/);
+    assert.equal(found, fn);
+  }
+  for (
+    const [fn, path] of [[Math.sqrt, "Math.sqrt"], [JSON.stringify, "JSON.stringify"], [
+      parseInt,
+      "parseInt",
+    ]] as const
+  ) {
+    const { ref, found } = await roundTrip(fn);
+    assert.deepEqual([ref.url, ref.exportName], ["multiproc:globalThis", path]);
+    assert.equal(found, fn);
+  }
+  // A bound function reads as native code too, but is no built-in: not exported, as before.
+  const bound = Math.max.bind(null, 1);
+  await assert.rejects(resolveTarget(bound, FORMS_URL, () => undefined, "test"), /not exported/);
+  const missing: TargetRef = { url: "multiproc:globalThis", name: "f", exportName: "Nowhere.f" };
+  await assert.rejects(
+    findTarget(missing, "test"),
+    /the built-in function 'Nowhere\.f' is not there/,
+  );
+});
 
 test("finder: an unexported closure is refused even when an export has the same source", async () => {
   const stray = forms.unexported();
@@ -173,6 +201,10 @@ for (const method of METHODS) {
         "pool triple: 21",
         "e: here declared",
         "pool here: undefined",
+        "pool builtin: 2 3",
+        "pool library: number",
+        "h: from console.log",
+        "builtinProcess exit 0",
       ]
     ) assert.ok(lines.includes(expected), `missing '${expected}' in:\n${r.stdout}\n${r.stderr}`);
     const refused = lines.find((l) => l.startsWith("notExported rejected: "));

@@ -327,6 +327,8 @@ test(
             manager: { count: 400, childExit: 0, killed: "EOFError", withinTimeout: true },
             // (j) 32 MiB of bytes through a pool task and a manager's dict, whole, within 10 s.
             largeData: { pool: true, manager: true, within10s: true },
+            // (k) Math.sqrt through map, the library's sleep and cpuCount through submit.
+            builtins: { roots: [4, 5], cpus: true },
           }, `${name}\n${output(r)}`);
           assert.equal(r.code, 0, `${name}\n${output(r)}`);
         });

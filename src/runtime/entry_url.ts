@@ -68,6 +68,12 @@ export function libraryRootUrl(): string {
   return new URL(bundled ? "../" : "../../", import.meta.url).href;
 }
 
+/** URL of the library's main module (`mod.ts`, or the bundle's `mod.js`): what users import. */
+export function libraryMainUrl(): string {
+  if (bundled) return new URL("./mod.js", import.meta.url).href;
+  return new URL(`../../mod${libraryExtension(import.meta.url)}`, import.meta.url).href;
+}
+
 /**
  * URL of the library's `mod.ts`, which the checkout has and the package ships beside dist/ (a
  * TypeScript file that is always there).

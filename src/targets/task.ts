@@ -20,6 +20,7 @@ import { cleanModuleUrl, fileUrlToPath, pathToFileUrl, readTextFile } from "../r
 import { importModule } from "../runtime/load.ts";
 import { moduleRunnerAdvice, testFileAdvice } from "../runtime/module_runner.ts";
 import { refuseStartWhileBootstrapping } from "../state/state.ts";
+import { builtinAt, builtinPath, GLOBAL_URL, libraryExport } from "./builtins.ts";
 import type { Caller } from "./callsite.ts";
 import { isEvaluating } from "./evaluating.ts";
 
@@ -177,6 +178,10 @@ export async function resolveTarget(
   refuseStartWhileBootstrapping(what);
   const marked = markedTarget(fn);
   if (marked) return marked;
+  const library = await libraryExport(fn);
+  if (library) return { ...library, name: fn.name };
+  const builtin = builtinPath(fn);
+  if (builtin !== undefined) return { url: GLOBAL_URL, name: fn.name, exportName: builtin };
   const candidates = [module === undefined ? undefined : moduleUrl(module), caller()]
     .filter((u): u is string => u !== undefined);
   const searched: string[] = [];
@@ -254,6 +259,14 @@ function notExported(what: string, name: string, searched: string[]): TargetNotF
  * when the module does not have it (and the module's own error when importing it fails).
  */
 export async function findTarget(ref: TargetRef, what: string): Promise<AnyFunction> {
+  if (ref.url === GLOBAL_URL) {
+    const builtin = builtinAt(ref.exportName ?? "");
+    if (builtin) return builtin as AnyFunction;
+    throw new TargetNotFound(
+      `${what}: the built-in function '${ref.exportName}' is not there in the child: run the `
+        + `program's children on the runtime it runs on, or wrap the call in an exported function.`,
+    );
+  }
   const ns = await importModule(ref.url).catch((error) => {
     // A test file run outside its runner fails on the runner's globals (`test is not defined`),
     // or on the runner's refusal (Bun's `test()` outside `bun test`, AVA's assertion).
