@@ -14,6 +14,7 @@ import { test } from "node:test";
 import { runtime } from "../src/runtime/detect.ts";
 import { type Native, NativeError, nativeFor, thisHost } from "../src/runtime/native/mod.ts";
 import { loadKoffi, type Require } from "../src/runtime/native/node.ts";
+import { type Libc, posixNative } from "../src/runtime/native/posix.ts";
 import { backendFor, type Host } from "../src/runtime/native/types.ts";
 
 const here = thisHost();
@@ -142,6 +143,21 @@ test("platform: futex waits sleep on this architecture, and end early only as th
   } finally {
     n.unmap(m.address, 4096);
   }
+});
+
+test("platform: a futex wait whose errno futex never gives ends early; its real failures throw", () => {
+  // A libc whose futex fails with the errno given, as the runtime may leave errno between the
+  // call and its read (ENOENT, seen once under Node 24).
+  const failing = (errno: number) =>
+    posixNative({ futex: () => -1, errno: () => errno } as unknown as Libc);
+  const word = 0n;
+  for (const early of [2, 11, 110, 4]) failing(early).futexWait(word, 0, 10); // ENOENT, EAGAIN, ...
+  assert.throws(() => failing(14).futexWait(word, 0, 10), (e: Error) => {
+    assert.ok(e instanceof NativeError);
+    assert.equal(e.code, "EFAULT");
+    return true;
+  });
+  assert.throws(() => failing(22).futexWait(word, 0, 10), /futex wait failed: EINVAL/);
 });
 
 const onNode = { skip: runtime !== "node" && "koffi is Node's FFI" };

@@ -50,12 +50,24 @@ const GENERAL: Readonly<Record<string, string>> = {
   ENOSYS: "the kernel, or a sandbox's seccomp filter, does not provide this call",
 };
 
+/** The errors of futex(2) that fail a wait (the others it gives end a wait early). */
+const FUTEX_WAIT_FAILURES: ReadonlySet<string> = new Set([
+  "EACCES",
+  "EFAULT",
+  "EINVAL",
+  "ENFILE",
+  "ENOMEM",
+  "ENOSYS",
+  "EPERM",
+]);
+
 /** A hint per errno name; `other` for any name not listed. */
 type Hints = Readonly<Record<string, string>>;
 
 /**
  * `Native` over the libc calls `c` binds. A failed call throws a `NativeError` carrying errno;
- * futex waits that end early (EAGAIN: the word changed; ETIMEDOUT; EINTR) are not failures.
+ * futex waits that end early (EAGAIN: the word changed; ETIMEDOUT; EINTR; an errno futex does not
+ * give) are not failures.
  */
 export function posixNative(c: Libc): Native {
   const check = (result: number, what: string, syscall: string, hints: Hints = {}) => {
@@ -150,7 +162,10 @@ export function posixNative(c: Libc): Native {
       if (c.futex(address, FUTEX_WAIT, expected, timespec(timeoutMs)) >= 0) return;
       const errno = c.errno();
       const code = errnoName(errno);
-      if (code === "EAGAIN" || code === "ETIMEDOUT" || code === "EINTR") return;
+      // Any errno futex(2) does not give for a wait was left by something else (the runtime,
+      // between the call and the read: seen once, ENOENT, under Node 24): an early end, as
+      // EAGAIN (the word changed), ETIMEDOUT and EINTR are. Every caller then checks its word.
+      if (!FUTEX_WAIT_FAILURES.has(code)) return;
       throw new NativeError("futex wait", "futex", errno, GENERAL[code]);
     },
     futexWake(address, count) {
