@@ -163,11 +163,11 @@ export function crossesAsIs(arg: unknown): boolean {
 
 /**
  * The error for a value (`what`) that cannot be sent to a child: `cause`, structured clone's
- * error, and what to pass instead.
+ * error (then `culprit`, what it refused, where the error does not say), and what to pass instead.
  */
-export function notCloneable(what: string, cause: unknown): TypeError {
+export function notCloneable(what: string, cause: unknown, culprit = ""): TypeError {
   return new TypeError(
-    `${what} cannot be sent to a child: ${clauseOf(cause)}. `
+    `${what} cannot be sent to a child: ${clauseOf(cause)}${culprit}. `
       + `Pass data that structured clone accepts (no functions, class instances lose their `
       + `methods), or a shared object such as Value, SharedArray, Queue or Lock.`,
     { cause },
@@ -213,8 +213,38 @@ export function cloneRefusal(value: unknown, where: () => string): TypeError | n
     structuredClone(value);
     return null;
   } catch (error) {
-    return notCloneable(where(), error);
+    // Bun's error does not say what it refused ("The object can not be cloned"): name it.
+    let culprit: string | undefined;
+    try {
+      culprit = uncloneable(value, new Set());
+    } catch {
+      // a getter that throws: left unnamed
+    }
+    const clause = clauseOf(error);
+    const named = culprit === undefined || clause.includes(culprit) ? "" : ` (${culprit})`;
+    return notCloneable(where(), error, named);
   }
+}
+
+/** The text of the first function or symbol in `v` (through arrays, objects, Maps and Sets). */
+function uncloneable(v: unknown, seen: Set<object>): string | undefined {
+  if (typeof v === "function") {
+    const text = Function.prototype.toString.call(v);
+    return text.length > 60 ? `${text.slice(0, 60)} [cut]` : text;
+  }
+  if (typeof v === "symbol") return String(v);
+  if (typeof v !== "object" || v === null || seen.has(v)) return undefined;
+  seen.add(v);
+  const items = v instanceof Map
+    ? [...v.keys(), ...v.values()]
+    : v instanceof Set || Array.isArray(v)
+    ? [...v]
+    : Object.values(v);
+  for (const item of items) {
+    const found = uncloneable(item, seen);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /**
