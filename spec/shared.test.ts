@@ -119,6 +119,30 @@ for (const method of METHODS) {
     assert.throws(() => new ctx.SharedArray("i", 2, { lock: false }).getLock(), /no lock/);
   });
 
+  test(`SharedArray: a size that cannot be allocated fails naming the call, never the process [${method}]`, () => {
+    // 2^50 doubles (8 PiB): more than any runtime's buffer or any machine's address space.
+    assert.throws(() => new ctx.SharedArray("d", 2 ** 50), (e: Error) => {
+      assert.ok(e instanceof RangeError, String(e));
+      assert.match(
+        e.message,
+        /^SharedArray\('d'\): cannot allocate 1125899906842624 items \(9007199254740992 bytes\) of shared memory: .+\. Make it smaller, or keep large data in a file the children read\.$/,
+      );
+      return true;
+    });
+    if (method === "thread") return;
+    // 8 GiB of OS memory (sparse: no page is touched): Node 20's FFI views at most 4 GiB as one
+    // buffer and aborted the process when asked for more; now a RangeError, or the array.
+    try {
+      assert.equal(new ctx.SharedArray("b", 2 ** 33).length, 2 ** 33);
+    } catch (e) {
+      assert.match(
+        String(e),
+        /^RangeError: SharedArray\('b'\): cannot allocate 8589934592 items \(8589934592 bytes\) of shared memory: .+\. Make it smaller/,
+      );
+    }
+    assert.equal(new ctx.SharedArray("i", 4).length, 4, "allocation goes on");
+  });
+
   test(`handles: children write to the same memory, nested in objects and arrays [${method}]`, async () => {
     const shm = new ctx.SharedMemory({ create: true, size: 64 });
     try {

@@ -3,10 +3,11 @@
  * `multiprocessing.Array`). Index access `a[i]` goes through a Proxy; `get`/`set` are direct.
  * @module
  */
+import { clauseOf } from "../core/errors.ts";
 import { checkOptions } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
-import { allocate, attach, type BlockRef } from "../memory/arena.ts";
+import { allocate, attach, type Block, type BlockRef } from "../memory/arena.ts";
 import { coerce, type Typecode, type TypedView, type ValueOf, viewOf } from "../memory/typecode.ts";
 import type { Lock } from "../sync/lock.ts";
 import type { RLock } from "../sync/rlock.ts";
@@ -71,7 +72,7 @@ export class RawArray<T extends Typecode = Typecode> implements Iterable<ValueOf
     }
     const block = revived
       ? attach(revived.ref)
-      : allocate(origin.method, Math.max(1, length) * View.BYTES_PER_ELEMENT, 8);
+      : allocateFor(what, origin.method, length, View.BYTES_PER_ELEMENT);
     const fields = {
       typecode,
       length,
@@ -190,3 +191,21 @@ export class SharedArray<T extends Typecode = Typecode> extends RawArray<T> {
 }
 
 registerKind(RawArray, SharedArray);
+
+/**
+ * The shared memory of `length` items of `bytes` each, for a child of `method`; an allocation the
+ * runtime or the system refuses fails with a `RangeError` that names the call and the size.
+ */
+function allocateFor(what: string, method: StartMethod, length: number, bytes: number): Block {
+  const size = Math.max(1, length) * bytes;
+  try {
+    return allocate(method, size, 8);
+  } catch (cause) {
+    throw new RangeError(
+      `${what}: cannot allocate ${length} items (${size} bytes) of shared memory: ${
+        clauseOf(cause)
+      }. Make it smaller, or keep large data in a file the children read.`,
+      { cause },
+    );
+  }
+}

@@ -57,7 +57,12 @@ export function bind(backend: Backend): Libc {
     mapShared(fd, size) {
       const address = BigInt(c.mmap(0, size, PROT_READ_WRITE, MAP_SHARED, fd, 0));
       if (address === MAP_FAILED) return null;
-      return { address, buffer: toArrayBuffer(Number(address), 0, size) };
+      try {
+        return { address, buffer: toArrayBuffer(Number(address), 0, size) };
+      } catch (error) {
+        c.munmap(address, size); // too large to view ("Out of memory"): not left mapped
+        throw error;
+      }
     },
     munmap: (address, size) => Number(c.munmap(address, size)),
     futex: (address, op, value, timeout) =>

@@ -51,7 +51,12 @@ export function bind(backend: Backend): Libc {
       const ptr = c.mmap(0n, BigInt(size), PROT_READ_WRITE, MAP_SHARED, fd, 0n) as DenoPointer;
       const address = D.UnsafePointer.value(ptr);
       if (BigInt(address) === MAP_FAILED) return null;
-      return { address, buffer: D.UnsafePointerView.getArrayBuffer(ptr, size) };
+      try {
+        return { address, buffer: D.UnsafePointerView.getArrayBuffer(ptr, size) };
+      } catch (error) {
+        c.munmap(address, BigInt(size)); // too large to view: not left mapped
+        throw error;
+      }
     },
     munmap: (address, size) => n(c.munmap(address, BigInt(size))),
     futex: (address, op, value, timeout) =>

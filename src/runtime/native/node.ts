@@ -90,6 +90,7 @@ export function bind(backend: Backend): Libc {
     futex: (address, op, value, timeout) =>
       Number(c.syscall(sysFutex, address, op, value, timeout, 0, 0)),
     schedYield: () => Number(c.sched_yield()),
+    maxView: builtin<typeof import("node:buffer")>("node:buffer").constants.MAX_LENGTH,
     // koffi keeps errno as each call left it (reading it through libc here could see a value
     // changed by the runtime in between).
     errno: () => koffi.errno(),

@@ -38,6 +38,8 @@ export interface Libc {
   errno(): number;
   /** `sched_yield()`. */
   schedYield(): number;
+  /** The largest mapping the runtime can view as one `ArrayBuffer` (none: no limit to check). */
+  readonly maxView?: number;
 }
 
 /** What a failure means whatever the call, by errno name. */
@@ -77,6 +79,12 @@ export function posixNative(c: Libc): Native {
     throw new NativeError(what, syscall, errno, hints[code] ?? GENERAL[code] ?? hints.other ?? "");
   };
   const map = (fd: number, size: number): Mapping => {
+    if (c.maxView !== undefined && size > c.maxView) {
+      // Node 20's FFI aborts the whole process when asked for a larger view (4 GiB there).
+      throw new RangeError(
+        `this runtime views at most ${c.maxView} bytes of memory as one buffer, not ${size}`,
+      );
+    }
     const m = c.mapShared(fd, size);
     if (m) return m;
     const errno = c.errno();
