@@ -11,18 +11,22 @@ import { importModule } from "../runtime/load.ts";
 /** The module URL of a built-in's target: its `exportName` is the path from `globalThis`. */
 export const GLOBAL_URL = "multiproc:globalThis";
 
+/** The library's exported functions by value, read once (null: its main module is not there). */
+let libraryFunctions: Promise<Map<unknown, string> | null> | undefined;
+
 /** The name the library's main module exports `fn` under, if it does. */
 export async function libraryExport(
   fn: unknown,
 ): Promise<{ url: string; exportName: string } | undefined> {
   const url = libraryMainUrl();
-  let ns: Record<string, unknown>;
-  try {
-    ns = await importModule(url);
-  } catch {
-    return undefined; // not where it was built to be (a program that bundled the library)
-  }
-  const exportName = Object.keys(ns).find((key) => ns[key] === fn);
+  libraryFunctions ??= importModule(url).then((ns) => {
+    const byValue = new Map<unknown, string>();
+    for (const key of Object.keys(ns)) {
+      if (typeof ns[key] === "function" && !byValue.has(ns[key])) byValue.set(ns[key], key);
+    }
+    return byValue;
+  }, () => null); // null: not where it was built to be (a program that bundled the library)
+  const exportName = (await libraryFunctions)?.get(fn);
   return exportName === undefined ? undefined : { url, exportName };
 }
 

@@ -315,7 +315,7 @@ export async function findTarget(ref: TargetRef, what: string): Promise<AnyFunct
   if (declared) return declared[1];
   const remedy = `mark the target at the module's top level where it is made, `
     + `\`export const f = task(import.meta, ...)\` (a factory's result too)`;
-  if (new Set(exported.map(([, fn]) => fn)).size > 1) {
+  if (unique(exported.map(([, fn]) => fn)) === undefined) {
     throw new TargetNotFound(
       `${what}: '${ref.url}' exports several functions named '${name}' with the same source, so `
         + `the child cannot tell which is the target: ${remedy}.`,
