@@ -76,6 +76,10 @@ test("Manager(): dict, list, Namespace, Value and Array, with Python's errors", 
   await l.extend([4, 5]);
   assert.equal(await l.get(-1), 5);
   await l.set(0, 10);
+  assert.throws(
+    () => ((l as unknown as number[])[0] = 1),
+    /ListProxy: .*await proxy\.set\(index, value\)/,
+  );
   assert.equal(await l.pop(), 5);
   assert.equal(await l.pop(0), 10);
   assert.equal(await l.length(), 3);
@@ -90,6 +94,12 @@ test("Manager(): dict, list, Namespace, Value and Array, with Python's errors", 
   assert.equal(await ns.get("y"), "two");
   assert.deepEqual(await ns.toObject(), { x: 1, y: "two" });
   await assert.rejects(ns.get("nope"), (e: Error) => e.name === "AttributeError");
+  // Python's ns.x = 5 reaches the manager; a JavaScript assignment could not, so it is refused.
+  assert.throws(
+    () => ((ns as unknown as { z: number }).z = 5),
+    /NamespaceProxy: assigning 'z' would change only this process's copy, not the manager's object; use await proxy\.set\("z", value\)/,
+  );
+  assert.equal("z" in (await ns.toObject()), false);
 
   const v = await m.Value("i", 7);
   await v.set(2 ** 31); // stored as an int32, as Value("i") does
@@ -97,6 +107,16 @@ test("Manager(): dict, list, Namespace, Value and Array, with Python's errors", 
   const big = await m.Value("q", 5n);
   assert.equal(await big.get(), 5n);
   await assert.rejects(big.set(1.5 as never), /64-bit integers; give a bigint/);
+  assert.throws(
+    () => ((v as unknown as { value: number }).value = 3),
+    /ValueProxy: assigning 'value' .* use await proxy\.set\(value\)/,
+  );
+  assert.throws(
+    () => ((d as unknown as Record<string, number>)["k"] = 1),
+    /DictProxy: .*set\("k", value\)/,
+  );
+  await assert.rejects(v.set(1.5), /ValueProxy\.set\(\): typecode 'i' holds integers, got 1\.5/);
+  await assert.rejects(m.Value("i", 0.5), /manager\.Value\(\): typecode 'i' holds integers/);
   const arr = await m.Array("d", [1.5, 2.5]);
   await arr.set(1, 4);
   assert.deepEqual(await arr.toArray(), [1.5, 4]);

@@ -71,6 +71,25 @@ for (const method of METHODS) {
       5n,
       "an integral number is taken as bigint",
     );
+    // As ctypes: an integer typecode refuses a fraction (Python: TypeError), keeps low bits.
+    assert.throws(
+      () => new ctx.Value("i", 1.7),
+      /Value\('i'\): typecode 'i' holds integers, got 1\.7; round it first \(Math\.round/,
+    );
+    for (const bad of [0.5, NaN, Infinity]) {
+      assert.throws(() => (v.value = bad), /Value\.value: typecode 'i' holds integers/);
+    }
+    assert.equal(v.value, 1, "a refused store leaves the value as it was");
+    assert.equal(new ctx.Value("B", 257).value, 1, "an integer too large keeps its low bits");
+    assert.equal(new ctx.Value("d", 1.7).value, 1.7);
+    const a = new ctx.SharedArray("h", [1, 2]);
+    assert.throws(() => (a[1] = 2.5), /SharedArray\.set: typecode 'h' holds integers, got 2\.5/);
+    assert.deepEqual([...a], [1, 2]);
+    assert.throws(() => new ctx.SharedArray("I", [1, 0.25]), /SharedArray\('I'\): .* got 0\.25/);
+    assert.throws(
+      () => new ctx.SharedArray("i", "abc" as unknown as number[]),
+      /SharedArray\('i'\): give a length or an iterable of initial numbers, got "abc"/,
+    );
   });
 
   test(`Value: getLock(), lock: false, a given lock, RawValue [${method}]`, () => {

@@ -329,6 +329,15 @@ test(
             largeData: { pool: true, manager: true, within10s: true },
             // (k) Math.sqrt through map, the library's sleep and cpuCount through submit.
             builtins: { roots: [4, 5], cpus: true },
+            // (l) a fraction for Value("i") and an assignment to a proxy are refused.
+            refused: {
+              value: "TypeError: Value('i'): typecode 'i' holds integers, got 1.7; round it first "
+                + "(Math.round, Math.trunc) or use typecode 'd' for fractions.",
+              namespace: "TypeError: NamespaceProxy: assigning 'x' would change only this "
+                + "process's copy, not the manager's object; use await proxy.set(\"x\", value) "
+                + "(a proxy's methods return Promises).",
+              stillOne: 1,
+            },
           }, `${name}\n${output(r)}`);
           assert.equal(r.code, 0, `${name}\n${output(r)}`);
         });

@@ -81,7 +81,16 @@ export function isBig(typecode: string): boolean {
   return "lLqQ".includes(typecode);
 }
 
-/** Converts `v` to what `typecode` stores, or throws a clear error. */
+/** Whether `typecode` holds 8-32-bit integers (a number with a fraction is refused). */
+export function isInt(typecode: string): boolean {
+  return "bBhHiI".includes(typecode);
+}
+
+/**
+ * Converts `v` to what `typecode` stores, or throws a clear error. As ctypes does, an integer
+ * typecode refuses a number with a fraction (and NaN, Infinity) rather than truncating it, and
+ * keeps only the low bits of an integer too large for it.
+ */
 export function coerce(typecode: string, v: unknown, what: string): number | bigint {
   if (isBig(typecode)) {
     if (typeof v === "bigint") return v;
@@ -92,7 +101,13 @@ export function coerce(typecode: string, v: unknown, what: string): number | big
       }`,
     );
   }
-  if (typeof v === "number") return v;
+  if (typeof v === "number") {
+    if (Number.isInteger(v) || !isInt(typecode)) return v;
+    throw new TypeError(
+      `${what}: typecode '${typecode}' holds integers, got ${v}; round it first `
+        + `(Math.round, Math.trunc) or use typecode 'd' for fractions.`,
+    );
+  }
   if (typeof v === "boolean") return Number(v);
   throw new TypeError(`${what}: typecode '${typecode}' holds numbers, got ${shown(v)}`);
 }

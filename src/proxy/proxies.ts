@@ -48,6 +48,33 @@ export type Proxied<T> =
       (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
   };
 
+/**
+ * Assigning to a proxy (`ns.x = 5`, `v.value = 1`, `d["k"] = 1`) would only change this
+ * process's copy, silently: Python's attribute assignment reaches the manager, and here only a
+ * method call (a Promise) can. It is refused with the call that does it.
+ */
+function refuseAssignment(target: BaseProxy, prop: string | symbol): never {
+  const name = target.constructor.name;
+  const key = typeof prop === "string" ? prop : String(prop);
+  const call = target.typeid === "Value" && key === "value"
+    ? "await proxy.set(value)"
+    : target.typeid === "list" || target.typeid === "Array"
+    ? "await proxy.set(index, value)"
+    : typeof (target as { set?: unknown }).set === "function"
+    ? `await proxy.set(${JSON.stringify(key)}, value)`
+    : "one of its methods";
+  throw new TypeError(
+    `${name}: assigning '${key}' would change only this process's copy, not the manager's `
+      + `object; use ${call} (a proxy's methods return Promises).`,
+  );
+}
+
+/** Refuses assignment and new properties on a proxy (see `refuseAssignment`). */
+const ASSIGNMENT_REFUSED: ProxyHandler<BaseProxy> = {
+  set: (target, prop) => refuseAssignment(target, prop),
+  defineProperty: (target, prop) => refuseAssignment(target, prop),
+};
+
 /** A proxy for a registered type: the object's exposed methods, made on the fly. */
 class AutoProxy extends BaseProxy {
   static make(link: ManagerLink, token: Token): object {
@@ -55,6 +82,7 @@ class AutoProxy extends BaseProxy {
     const call = (name: string) => (...args: unknown[]) => base._call(name, ...args);
     const exposed = new Set(token.exposed);
     return new Proxy(base, {
+      ...ASSIGNMENT_REFUSED,
       get(target, prop, receiver) {
         if (typeof prop === "string" && exposed.has(prop)) return call(prop);
         return Reflect.get(target, prop, receiver);
@@ -86,7 +114,7 @@ export function proxyFor(link: ManagerLink, token: Token): object {
   const cls = token.builtin && Object.hasOwn(CLASSES, token.typeid)
     ? CLASSES[token.typeid]
     : undefined;
-  return cls ? new cls(link, token) : AutoProxy.make(link, token);
+  return cls ? new Proxy(new cls(link, token), ASSIGNMENT_REFUSED) : AutoProxy.make(link, token);
 }
 
 setProxyMaker(proxyFor);

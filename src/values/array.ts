@@ -4,7 +4,7 @@
  * @module
  */
 import { clauseOf } from "../core/errors.ts";
-import { checkOptions } from "../core/options.ts";
+import { checkOptions, shown } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
 import { allocate, attach, type Block, type BlockRef } from "../memory/arena.ts";
@@ -56,7 +56,7 @@ export class RawArray<T extends Typecode = Typecode> implements Iterable<ValueOf
     const typecode = (revived ? revived.typecode : a) as T;
     const what = `${new.target.name}('${typecode}')`;
     const View = viewOf(typecode, what);
-    let values: ValueOf<T>[] | undefined;
+    let values: (number | bigint)[] | undefined;
     let length: number;
     if (revived) length = revived.length;
     else if (typeof lengthOrValues === "number") {
@@ -64,11 +64,16 @@ export class RawArray<T extends Typecode = Typecode> implements Iterable<ValueOf
         throw new RangeError(`${what}: length must be an integer >= 0, got ${lengthOrValues}`);
       }
       length = lengthOrValues;
-    } else if (lengthOrValues != null && typeof lengthOrValues[Symbol.iterator] === "function") {
-      values = [...lengthOrValues];
+    } else if (
+      lengthOrValues != null && typeof lengthOrValues !== "string"
+      && typeof lengthOrValues[Symbol.iterator] === "function"
+    ) {
+      values = Array.from(lengthOrValues, (v) => coerce(typecode, v, what)); // before allocating
       length = values.length;
     } else {
-      throw new TypeError(`${what}: give a length or an iterable of initial values`);
+      throw new TypeError(
+        `${what}: give a length or an iterable of initial numbers, got ${shown(lengthOrValues)}`,
+      );
     }
     const block = revived
       ? attach(revived.ref)
@@ -81,7 +86,7 @@ export class RawArray<T extends Typecode = Typecode> implements Iterable<ValueOf
       _method: block.method,
     };
     Object.assign(this, fields);
-    values?.forEach((v, i) => this.set(i, v));
+    values?.forEach((v, i) => (fields._view[i] = v as ValueOf<T>));
     return indexed(this);
   }
 

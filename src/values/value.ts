@@ -9,6 +9,7 @@ import { allocate, attach, type BlockRef } from "../memory/arena.ts";
 import {
   coerce,
   isBig,
+  isInt,
   type Typecode,
   type TypedView,
   type ValueOf,
@@ -60,7 +61,9 @@ export class RawValue<T extends Typecode = Typecode> {
   /** @internal */
   readonly _method: StartMethod;
   readonly #view: TypedView<ValueOf<T>>;
+  /** What a store takes as it is: a bigint (`l L q Q`), an integer (`b B h H i I`), a number. */
   readonly #big: boolean;
+  readonly #int: boolean;
 
   constructor(typecode: T, initial?: ValueOf<T>);
   /** @internal */
@@ -69,7 +72,9 @@ export class RawValue<T extends Typecode = Typecode> {
     const origin = Origin.of<ValueData>(a, new.target);
     const revived = origin.revived;
     const typecode = (revived ? revived.typecode : a) as T;
-    const View = viewOf(typecode, `${new.target.name}('${typecode}')`);
+    const what = `${new.target.name}('${typecode}')`;
+    const View = viewOf(typecode, what);
+    const first = revived || initial === undefined ? undefined : coerce(typecode, initial, what);
     const block = revived
       ? attach(revived.ref)
       : allocate(origin.method, View.BYTES_PER_ELEMENT, 8);
@@ -77,8 +82,9 @@ export class RawValue<T extends Typecode = Typecode> {
     this._ref = block.ref;
     this._method = block.method;
     this.#big = isBig(typecode);
+    this.#int = isInt(typecode);
     this.#view = new View(block.buffer, block.offset, 1) as unknown as TypedView<ValueOf<T>>;
-    if (!revived && initial !== undefined) this.value = initial;
+    if (first !== undefined) this.#view[0] = first as ValueOf<T>;
   }
 
   /** The number in shared memory (a bigint for `l L q Q`). */
@@ -86,8 +92,15 @@ export class RawValue<T extends Typecode = Typecode> {
     return this.#view[0];
   }
   set value(v: ValueOf<T>) {
-    if (typeof v === (this.#big ? "bigint" : "number")) this.#view[0] = v;
-    else this.#view[0] = coerce(this.typecode, v, `${this.constructor.name}.value`) as ValueOf<T>;
+    if (
+      this.#big
+        ? typeof v === "bigint"
+        : this.#int
+        ? Number.isInteger(v)
+        : typeof v === "number"
+    ) {
+      this.#view[0] = v;
+    } else this.#view[0] = coerce(this.typecode, v, `${this.constructor.name}.value`) as ValueOf<T>;
   }
 
   /** @internal */
