@@ -15,6 +15,7 @@ import {
   BrokenProcessPool,
   CancelledError,
   ClusterExecutor,
+  cpuCount,
   sleep,
   TimeoutError,
   Value,
@@ -102,6 +103,19 @@ test("values cross machines as data: Date, Map, Set, BigInt, typed arrays, undef
   assert.equal(back.error.stack, error.stack);
   assert.ok(back.error.cause instanceof RangeError);
   assert.equal((back.error.cause as Error).message, "inner");
+});
+
+test("a runtime's built-ins and the library's own functions run as tasks (Python's math.sqrt)", {
+  timeout: 90_000,
+}, async () => {
+  const { executor } = await cluster({}, 1);
+  await using _ = executor;
+  const roots: number[] = [];
+  for await (const y of executor.map(Math.sqrt, [16, 25, 36], { chunksize: 2 })) roots.push(y);
+  assert.deepEqual(roots, [4, 5, 6]);
+  assert.equal(await executor.submit(Math.max, 3, 9, 4), 9);
+  assert.equal(await executor.submit(sleep, 5), undefined);
+  assert.ok(await executor.submit(cpuCount) >= 1);
 });
 
 test("a task's error rejects its future with its name, message and remote stack, once", {
