@@ -448,6 +448,8 @@ for (const method of ALL_METHODS) {
     assert.equal(seen.limited.value, 8, r.stdout);
     assert.ok(seen.next.ms < 4000, r.stdout);
     assert.ok(seen.shutdownMs < 3000, r.stdout);
+    // shutdown() right after the stop: the worker let go within its grace, not waited for.
+    assert.ok(seen.shutdownAtOnceMs < 3000, r.stdout);
   });
 
   test(

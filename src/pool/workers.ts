@@ -237,10 +237,14 @@ export class WorkerSet implements Iterable<Worker> {
     }
   }
 
-  /** Resolves when every worker has exited. */
+  /**
+   * Resolves when every worker has left the set: exited, or let go (`end`), which a worker that
+   * cannot be stopped never reports, so each change is looked at, not only the ends.
+   */
   async join(): Promise<void> {
     while (this.#all.size > 0) {
-      await keepAlive(Promise.all([...this.#all].map((w) => w.child.ended.catch(() => {}))));
+      const ends = Promise.all([...this.#all].map((w) => w.child.ended.catch(() => {})));
+      await keepAlive(Promise.race([ends, this.changed()]));
       await new Promise((r) => setTimeout(r, 0));
     }
   }
