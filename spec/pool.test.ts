@@ -255,6 +255,22 @@ for (const method of METHODS) {
     const sums: number[] = [];
     for await (const s of executor.map(add, [1, 2, 3, 4], new Set([10, 20, 30]))) sums.push(s);
     assert.deepEqual(sums, [11, 22, 33]);
+    // Python's map(f, xs, itertools.repeat(10)): an endless iterable beside a finite one, read
+    // no further than the shortest; generators beside generators stop at the first that ends.
+    let read = 0;
+    function* repeat(x: number) {
+      for (;;) read++, yield x;
+    }
+    const withEndless: number[] = [];
+    for await (const s of executor.map(add, [1, 2, 3], repeat(10))) withEndless.push(s);
+    assert.deepEqual(withEndless, [11, 12, 13]);
+    assert.equal(read, 3, "no item read past the shortest");
+    function* upTo(n: number) {
+      for (let i = 1; i <= n; i++) yield i;
+    }
+    const both: number[] = [];
+    for await (const s of executor.map(add, repeat(100), upTo(2), { chunksize: 2 })) both.push(s);
+    assert.deepEqual(both, [101, 102]);
     const xs = Array.from({ length: 2500 }, (_, i) => i);
     const doubled: number[] = [];
     for await (const y of executor.map(twice, xs, { chunksize: 1000 })) doubled.push(y);

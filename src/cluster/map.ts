@@ -8,7 +8,7 @@ import { Deadline } from "../core/deadline.ts";
 import { TimeoutError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import type { Future } from "../futures/future.ts";
-import { checkChunksize, checkOnProgress } from "../pool/calls.ts";
+import { checkChunksize, checkOnProgress, Zip } from "../pool/calls.ts";
 import { splitMapArgs } from "../pool/executor.ts";
 import type { ChunkOutcome } from "./protocol.ts";
 
@@ -180,55 +180,5 @@ class Results<R> implements AsyncIterableIterator<R> {
     this.#values = [];
     this.#k = 0;
     for (const f of this.#window.splice(0)) f.cancel();
-  }
-}
-
-/**
- * The calls of `map(fn, ...iterables)` (Python's `zip`), taken a chunk at a time as the columns
- * of their arguments: no array per call, no generator step per call.
- */
-class Zip {
-  readonly #its: Iterator<unknown>[];
-  #ended = false;
-
-  constructor(iterables: unknown[], what: string) {
-    if (iterables.length === 0) throw new TypeError(`${what}: give at least one iterable`);
-    this.#its = iterables.map((it, i) => {
-      if (typeof (it as Iterable<unknown> | null)?.[Symbol.iterator] !== "function") {
-        throw new TypeError(
-          `${what}: argument ${i + 1} is not iterable (give arrays, sets, generators or other `
-            + `iterables)`,
-        );
-      }
-      return (it as Iterable<unknown>)[Symbol.iterator]();
-    });
-  }
-
-  /** Up to `n` more calls: one array per iterable, of `n` items or fewer once one has ended. */
-  take(n: number): unknown[][] {
-    const its = this.#its;
-    const columns = its.map((): unknown[] => []);
-    if (its.length === 1) {
-      const [it] = its, [column] = columns;
-      while (!this.#ended && column.length < n) {
-        const r = it.next();
-        if (r.done) this.#ended = true;
-        else column.push(r.value);
-      }
-      return columns;
-    }
-    for (let k = 0; k < n && !this.#ended; k++) {
-      for (let j = 0; j < its.length; j++) {
-        const r = its[j].next();
-        if (r.done) {
-          // No call without every argument: drop this call's items taken so far.
-          for (let i = 0; i < j; i++) columns[i].pop();
-          this.#ended = true;
-          break;
-        }
-        columns[j].push(r.value);
-      }
-    }
-    return columns;
   }
 }

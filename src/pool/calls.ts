@@ -28,21 +28,18 @@ export type Chunk =
 /** Calls of one function: by columns (`cols[j][k]`: argument j of call k) or by rows. */
 export type Calls = { n: number; cols: unknown[][] } | { n: number; rows: unknown[][] };
 
-/** Zips iterables like Python's `zip` (stopping at the shortest), as columns. */
+/**
+ * Zips iterables like Python's `zip`, as columns: it stops at the shortest, reading no item past
+ * it (an endless iterable beside a finite one gives as many calls as the finite one has, as
+ * `zip(xs, itertools.repeat(10))`).
+ */
 export function zipCalls(iterables: unknown[], what: string): Calls {
-  if (iterables.length === 0) throw new TypeError(`${what}: give at least one iterable`);
-  const cols = iterables.map((it, i) => {
-    if (Array.isArray(it)) return it;
-    if (typeof (it as Iterable<unknown> | null)?.[Symbol.iterator] !== "function") {
-      throw new TypeError(
-        `${what}: argument ${i + 1} is not iterable (give arrays, sets or other iterables; `
-          + `collect an async iterable into an array first)`,
-      );
-    }
-    return Array.from(it as Iterable<unknown>);
-  });
-  const n = Math.min(...cols.map((c) => c.length));
-  return { n, cols: cols.map((c) => (c.length === n ? c : c.slice(0, n))) };
+  if (iterables.length > 0 && iterables.every(Array.isArray)) {
+    const n = Math.min(...iterables.map((c) => c.length));
+    return { n, cols: iterables.map((c) => (c.length === n ? c : c.slice(0, n))) };
+  }
+  const cols = new Zip(iterables, what).take(Infinity);
+  return { n: cols[0].length, cols };
 }
 
 /** Calls given as argument lists (`starmap`). */
@@ -221,4 +218,54 @@ async function resultOf(f: Future<unknown>, deadline: Deadline | undefined): Pro
     );
   }
   return await f;
+}
+
+/**
+ * The calls of `map(fn, ...iterables)` (Python's `zip`), taken a chunk at a time as the columns
+ * of their arguments: no array per call, no generator step per call.
+ */
+export class Zip {
+  readonly #its: Iterator<unknown>[];
+  #ended = false;
+
+  constructor(iterables: unknown[], what: string) {
+    if (iterables.length === 0) throw new TypeError(`${what}: give at least one iterable`);
+    this.#its = iterables.map((it, i) => {
+      if (typeof (it as Iterable<unknown> | null)?.[Symbol.iterator] !== "function") {
+        throw new TypeError(
+          `${what}: argument ${i + 1} is not iterable (give arrays, sets, generators or other `
+            + `iterables; collect an async iterable into an array first)`,
+        );
+      }
+      return (it as Iterable<unknown>)[Symbol.iterator]();
+    });
+  }
+
+  /** Up to `n` more calls: one array per iterable, of `n` items or fewer once one has ended. */
+  take(n: number): unknown[][] {
+    const its = this.#its;
+    const columns = its.map((): unknown[] => []);
+    if (its.length === 1) {
+      const [it] = its, [column] = columns;
+      while (!this.#ended && column.length < n) {
+        const r = it.next();
+        if (r.done) this.#ended = true;
+        else column.push(r.value);
+      }
+      return columns;
+    }
+    for (let k = 0; k < n && !this.#ended; k++) {
+      for (let j = 0; j < its.length; j++) {
+        const r = its[j].next();
+        if (r.done) {
+          // No call without every argument: drop this call's items taken so far.
+          for (let i = 0; i < j; i++) columns[i].pop();
+          this.#ended = true;
+          break;
+        }
+        columns[j].push(r.value);
+      }
+    }
+    return columns;
+  }
 }
