@@ -36,6 +36,7 @@ import {
   remember,
   same,
   something,
+  throwKind,
   twice,
   unsendable,
   whoRuns,
@@ -323,6 +324,48 @@ for (const method of METHODS) {
       /failOn|pool_targets/,
       "the cause carries the worker's stack",
     );
+    // What the task's error carried comes with it: Node's code, errno, syscall and path, own
+    // fields, the cause chain (after the worker's stack), an AggregateError's errors.
+    const thrown = async (kind: string) => {
+      const f = executor.submit(throwKind, kind);
+      const viaMap = executor.map(throwKind, [kind], { chunksize: 2 })[
+        Symbol.asyncIterator
+      ]().next().then(() => null, (e: unknown) => e as Error);
+      const [e, e2] = [await f.exception() as Error, await viaMap];
+      assert.deepEqual({ ...e2 }, { ...e }, `${kind}: the same through a chunk of map`);
+      return e;
+    };
+    const fs = await thrown("fs");
+    assert.deepEqual(
+      [fs.name, fs.message.startsWith("ENOENT"), (fs as NodeJS.ErrnoException).code],
+      ["Error", true, "ENOENT"],
+    );
+    assert.equal((fs as NodeJS.ErrnoException).syscall, "open");
+    assert.equal((fs as NodeJS.ErrnoException).path, "/nonexistent/multiproc-spec");
+    assert.equal(typeof (fs as NodeJS.ErrnoException).errno, "number");
+    const fields = await thrown("fields");
+    assert.ok(fields instanceof RangeError);
+    assert.deepEqual({ ...fields }, { code: 42, detail: { at: [1, 2] } });
+    assert.deepEqual({ ...await thrown("unsendable field") }, { n: 1 }, "what cannot cross stays");
+    const chained = await thrown("cause");
+    const traceback = chained.cause as Error;
+    assert.equal(traceback.name, "RemoteTraceback");
+    assert.match(String(traceback.stack), /outer[^]*\[cause\]: TypeError: inner/);
+    const inner = traceback.cause as Error;
+    assert.ok(inner instanceof TypeError);
+    assert.equal(inner.message, "inner");
+    assert.match(String(inner.stack), /throwKind|pool_targets/, "the inner error's worker stack");
+    assert.equal((inner.cause as Error).message, "the root", "a cause that is not an error");
+    const aggregate = await thrown("aggregate") as AggregateError;
+    assert.ok(aggregate instanceof AggregateError);
+    assert.deepEqual(
+      aggregate.errors.map((e: Error) => [e.constructor.name, e.message]),
+      [["TypeError", "first"], ["RangeError", "second"]],
+    );
+    const object = await thrown("object");
+    assert.equal(object.message, "{\"code\":7,\"msg\":\"obj\"}");
+    assert.deepEqual({ ...object }, { code: 7, msg: "obj" });
+    assert.equal((await thrown("string")).message, "plain text");
     let late = "";
     failing.addDoneCallback(() => (late = "called at once"));
     assert.equal(late, "called at once");

@@ -338,6 +338,12 @@ test(
                 + "(a proxy's methods return Promises).",
               stillOne: 1,
             },
+            // (m) a task's error: its message, the worker's stack, its cause's code.
+            taskError: {
+              message: "cannot read /nonexistent/x",
+              traceback: "RemoteTraceback",
+              code: "ENOENT",
+            },
           }, `${name}\n${output(r)}`);
           assert.equal(r.code, 0, `${name}\n${output(r)}`);
         });
