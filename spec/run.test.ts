@@ -72,6 +72,7 @@ for (const method of METHODS) {
     await assert.rejects(queued.result(), (e: Error) => {
       assert.ok(e instanceof CancelledError);
       assert.equal((e.cause as Error).message, "not needed");
+      assert.equal(e.message, "the task was cancelled: its signal was aborted (not needed)");
       return true;
     });
     await busy;

@@ -117,8 +117,16 @@ test("finder: an export of a module still evaluating is confirmed by the child",
     assert.equal(ref.exportName, undefined, "no export name can be confirmed mid-evaluation");
     assert.equal(ref.mark, undefined);
   }
+  // The module given (not exporting it), then the caller still evaluating: the child's error
+  // names both, not only the last.
+  const viaModule = await resolveTarget(g.finderPending.fns[2], FORMS_URL, () => url, "test");
+  assert.deepEqual([viaModule.url, viaModule.searched], [url, [FORMS_URL]]);
   release();
   await evaluated;
+  await assert.rejects(
+    findTarget(structuredClone(viaModule), "test"),
+    /^TypeError: test: target 'notHere' is not exported from '.*forms\.ts' or '.*evaluating\.ts'/,
+  );
   assert.equal(await findTarget(structuredClone(refs[0]), "test"), declared);
   assert.equal(await findTarget(structuredClone(refs[1]), "test"), renamed);
   assert.equal(await findTarget(structuredClone(refs[3]), "test"), byDefault);

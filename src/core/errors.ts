@@ -122,14 +122,15 @@ named(AuthenticationError, "AuthenticationError");
 
 /**
  * The error of a task stopped by `signal`: its reason if that is a `CancelledError`, else a
- * `CancelledError` caused by it.
+ * `CancelledError` caused by it, whose message gives the reason too.
  */
 export function cancelledBy(signal: AbortSignal): CancelledError {
-  return signal.reason instanceof CancelledError
-    ? signal.reason
-    : new CancelledError("the task was cancelled: its signal was aborted", {
-      cause: signal.reason,
-    });
+  const reason = signal.reason;
+  if (reason instanceof CancelledError) return reason;
+  const why = reason === undefined ? "" : ` (${clauseOf(reason)})`;
+  return new CancelledError(`the task was cancelled: its signal was aborted${why}`, {
+    cause: reason,
+  });
 }
 
 /**

@@ -44,6 +44,8 @@ export interface TargetRef {
    * where the module's whole text was checked, as a cluster worker does).
    */
   readonly source?: string;
+  /** Modules searched before `url`, which do not export the function (for the child's error). */
+  readonly searched?: readonly string[];
 }
 
 interface Mark {
@@ -188,9 +190,7 @@ export async function resolveTarget(
   for (const url of new Set(candidates)) {
     searched.push(url);
     // The entry module mid-evaluation: the child confirms the export (see the module comment).
-    if (isEvaluating(cleanModuleUrl(url))) {
-      return { url: cleanModuleUrl(url), name: fn.name, source: sourceHash(fn) };
-    }
+    if (isEvaluating(cleanModuleUrl(url))) return unconfirmed(url, fn, searched);
     let ns: Record<string, unknown> | undefined;
     try {
       ns = await importUnlessStuck(url);
@@ -201,14 +201,18 @@ export async function resolveTarget(
       );
     }
     // Still evaluating, as far as can be told: the child confirms the export.
-    if (ns === undefined) {
-      return { url: cleanModuleUrl(url), name: fn.name, source: sourceHash(fn) };
-    }
+    if (ns === undefined) return unconfirmed(url, fn, searched);
     for (const [exportName, value] of Object.entries(ns)) {
       if (value === fn) return { url, name: fn.name, exportName };
     }
   }
   throw notExported(what, fnName(fn), searched);
+}
+
+/** A target in module `url` (the last of `searched`) that its child is to confirm. */
+function unconfirmed(url: string, fn: AnyFunction, searched: string[]): TargetRef {
+  const ref = { url: cleanModuleUrl(url), name: fn.name, source: sourceHash(fn) };
+  return searched.length > 1 ? { ...ref, searched: searched.slice(0, -1) } : ref;
 }
 
 /**
@@ -306,7 +310,7 @@ export async function findTarget(ref: TargetRef, what: string): Promise<AnyFunct
   const exported = Object.entries(ns).filter((e): e is [string, AnyFunction] =>
     typeof e[1] === "function" && e[1].name === ref.name && sameSource(e[1] as AnyFunction, ref)
   );
-  if (exported.length === 0) throw notExported(what, name, [ref.url]);
+  if (exported.length === 0) throw notExported(what, name, [...ref.searched ?? [], ref.url]);
   // A function made by other code (a factory's closures) has the name and text of every function
   // that code makes: only an export under the function's own name, or one the module's text
   // declares (`export { f as g }`, `export default function f`), is that very function.
