@@ -248,6 +248,21 @@ for (const method of ALL_METHODS) {
     assert.match(r.stdout, /main exitCode=0/);
   });
 
+  test(`a blocking call right after an un-awaited start() says why it waits, once ${tag}`, async () => {
+    const r = await runScript("start_then_block.ts", [method]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /first=Empty then=late\nawaited=in time/);
+    const [before, after] = r.stderr.split("-- awaited --");
+    assert.equal(
+      before.match(/a call blocks this thread while process 'Process-\d+' is still starting/g)
+        ?.length,
+      1,
+      r.stderr,
+    );
+    assert.match(before, /Await start\(\) before a blocking call/);
+    assert.doesNotMatch(after, /still starting/, "no warning once start() is awaited");
+  });
+
   test(`a failing child prints its stack on stderr ${tag}`, async () => {
     const r = await runScript("fails.ts", [method]);
     assert.equal(r.code, 0, r.stderr);

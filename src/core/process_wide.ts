@@ -41,7 +41,9 @@ export type GlobalName =
   /** sync/owner.ts: how a thread child ends itself when its parent asks. */
   | "endThread"
   /** pool/progress.ts: how `progress()` reports on the task this pool worker runs. */
-  | "poolProgress";
+  | "poolProgress"
+  /** core/starting.ts: the processes this thread is starting (their start() not yet done). */
+  | "startingProcesses.v1";
 
 /** The `globalThis` key of `name`. */
 export function globalKey(name: GlobalName): symbol {

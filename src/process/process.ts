@@ -9,6 +9,7 @@ import { checkOptions, type OptionNames, shown } from "../core/options.ts";
 import { READY } from "../core/ready.ts";
 import { withTimeout } from "../core/sleep.ts";
 import type { StartMethod } from "../core/start_method.ts";
+import { noteStarting } from "../core/starting.ts";
 import { encodeArgs, methodOf } from "../handles/handle.ts";
 import { type Caller, callerOf } from "../targets/callsite.ts";
 import {
@@ -176,6 +177,7 @@ export class Process<A extends unknown[] = unknown[]> {
     child.face = this;
     const started = keepAlive(child.start(() => this.#prepare()));
     started.catch(() => {});
+    noteStarting(this.name, started);
     return started;
   }
 

@@ -6,6 +6,7 @@
  */
 import { deadlineOf, remaining } from "../core/deadline.ts";
 import { keepAlive } from "../core/keep_alive.ts";
+import { warnIfStarting } from "../core/starting.ts";
 import type { Block } from "../memory/arena.ts";
 import { exitNow, parentGone } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";
@@ -116,6 +117,7 @@ export function runSync<T>(words: Words, op: Generator<Wait, T, void>): T {
     if (r.value.pause !== undefined) pause(r.value.pause);
     else if (r.value.spin) words.spin(r.value.i, r.value.expected);
     else {
+      warnIfStarting();
       words.wait(r.value.i, r.value.expected, bounded(remaining(r.value.deadline)));
       endIfTerminated();
     }
