@@ -97,6 +97,25 @@ for (const method of METHODS) {
     assert.deepEqual([q.getNowait(), q.get()], [2, 3]);
     assert.equal(q.empty(), true);
     assert.throws(() => new ctx.Queue(-1), /maxsize must be an integer >= 0/);
+    q.put(1);
+    q.put(2);
+    assert.throws(
+      () => q.put(3, { block: false }),
+      /^Full: Queue\.put\(\): the queue is full \(maxsize 2\)$/,
+    );
+    assert.deepEqual([q.get(), q.get()], [1, 2]);
+    // A queue without maxsize holds 1 MiB of items: when that is full, Full says so.
+    const unbounded = new ctx.Queue<Uint8Array>();
+    const item = new Uint8Array(60 << 10);
+    assert.throws(
+      () => {
+        for (let i = 0; i < 40; i++) unbounded.put(item, { block: false });
+      },
+      (e: Error) =>
+        e instanceof Full
+        && /^Queue\.put\(\): the queue's shared buffer is full: 1 MiB of items wait to be taken .*\(await manager\.Queue\(\)\)/
+          .test(e.message),
+    );
     q.close();
     assert.throws(() => q.put(1), /closed/);
   });

@@ -193,7 +193,7 @@ test("options that are not an object say what to pass; undefined values pass", a
   refuses(() => (p.daemon = 1 as never), "Process 'P': daemon must be", /got 1$/);
   refuses(
     () => new Queue({ maxsize: 10 } as never),
-    "Queue(maxsize): maxsize must be an integer >= 0, given as itself (new Queue(10)",
+    "Queue(maxsize): maxsize must be an integer >= 0, the argument itself, not in an object (new Queue(10)",
     /, got an object$/,
   );
   // A spread of optional settings may hold names set to undefined.

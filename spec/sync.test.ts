@@ -97,6 +97,13 @@ for (const method of METHODS) {
     assert.throws(() => bounded.release(), /released too many times/);
     assert.equal(bounded.getValue(), 2);
     assert.throws(() => new ctx.Semaphore(-1), /integer >= 0/);
+    assert.throws(
+      () => new ctx.Semaphore("3" as never),
+      (e: Error) =>
+        e instanceof TypeError
+        && e.message === "Semaphore(value): the initial value must be an integer >= 0 "
+            + "(new Semaphore(3)), got \"3\" (a string)",
+    );
   });
 
   test(`Event: a child's set() wakes the parent; timeouts honoured; waitSync [${method}]`, async () => {

@@ -99,8 +99,9 @@ export class Queue<T = unknown> {
     if (!Number.isInteger(maxsize) || maxsize < 0) {
       const Kind = typeof maxsize === "number" ? RangeError : TypeError;
       throw new Kind(
-        `${new.target.name}(maxsize): maxsize must be an integer >= 0, given as itself (new `
-          + `${new.target.name}(10); 0: no limit), got ${shown(maxsize)}`,
+        `${new.target.name}(maxsize): maxsize must be an integer >= 0, the argument itself, not `
+          + `in an object (new ${new.target.name}(10); 0, the default: no limit of its own), got `
+          + shown(maxsize),
       );
     }
     this.#method = origin.method;
@@ -129,9 +130,7 @@ export class Queue<T = unknown> {
     const r = runSync(this._ring.words, this._ring.put(bytes, deadline(options, "put")));
     if (r === TIMED_OUT) {
       this._onPutFailed();
-      throw new Full(
-        `${this.constructor.name}.put(): the queue is full (maxsize ${this._ring.maxsize})`,
-      );
+      throw new Full(this.#fullText("put"));
     }
   }
 
@@ -148,10 +147,19 @@ export class Queue<T = unknown> {
     );
     if (r === TIMED_OUT) {
       this._onPutFailed();
-      throw new Full(
-        `${this.constructor.name}.putAsync(): the queue is full (maxsize ${this._ring.maxsize})`,
-      );
+      throw new Full(this.#fullText("putAsync"));
     }
+  }
+
+  /** The message of `Full`: the queue's maxsize, or (none given) its buffer's size. */
+  #fullText(what: string): string {
+    const name = this.constructor.name;
+    const maxsize = this._ring.maxsize;
+    if (maxsize > 0) return `${name}.${what}(): the queue is full (maxsize ${maxsize})`;
+    return `${name}.${what}(): the queue's shared buffer is full: ${CAPACITY >> 20} MiB of items `
+      + `wait to be taken (a queue without maxsize holds that much). Take items out first (start `
+      + `the consumers before filling it), or use a manager's queue (await manager.Queue()), `
+      + `which grows as needed.`;
   }
 
   /** @internal Undoes `_onPut` when the put did not happen. */

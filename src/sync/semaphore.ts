@@ -2,6 +2,7 @@
  * `Semaphore` and `BoundedSemaphore`. Words: value, number of waiters, bound (-1: none).
  * @module
  */
+import { shown } from "../core/options.ts";
 import { Origin, registerKind } from "../handles/handle.ts";
 import { deadlineOf, remaining, runAsync, runSync, type Wait } from "./futex.ts";
 import {
@@ -41,7 +42,10 @@ export class Semaphore extends Primitive {
     if (!origin.revived) {
       const value = a as number;
       if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
-        throw new RangeError(`Semaphore: initial value must be an integer >= 0, got ${value}`);
+        throw new (typeof value === "number" ? RangeError : TypeError)(
+          `${new.target.name}(value): the initial value must be an integer >= 0 `
+            + `(new ${new.target.name}(3)), got ${shown(value)}`,
+        );
       }
       Atomics.store(this._words.i32, VALUE, value);
       Atomics.store(this._words.i32, BOUND, this._bounded() ? value : -1);
