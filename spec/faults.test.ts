@@ -366,6 +366,31 @@ for (const method of ALL_METHODS) {
       assert.equal(joined, false, "an item taken by a dead consumer is never done");
       jq.taskDone();
       assert.equal(await jq.join(1000), true);
+      // A producer killed while it waits for room (bounded), or mid-message (large items stream
+      // through an unbounded one): join() settles once the items that arrived are done, as
+      // CPython's does (an item counted before it found room, or torn, was never undone).
+      for (const [maxsize, signal] of [[2, 0], [0, 1], [0, 0]] as const) {
+        const q = new ctx.JoinableQueue<{ i: number }>(maxsize);
+        ready = new ctx.Event();
+        p = await startReady(ctx, putForever, [q, ready], ready);
+        await sleep(maxsize ? 100 : 10);
+        await end(p, signal);
+        kills++;
+        let got = 0;
+        for (;;) {
+          try {
+            q.get({ timeout: 300 });
+          } catch {
+            break;
+          }
+          q.taskDone();
+          got++;
+        }
+        assert.ok(got > 0);
+        const [done, joinMs] = await timed(() => q.join(1000));
+        if (joinMs > 1000 + SLACK_MS) hangs++;
+        assert.equal(done, true, `JoinableQueue(${maxsize}): join() after ${got} items done`);
+      }
       const sq = new ctx.SimpleQueue<{ i: number; pad?: Uint8Array }>();
       ready = new ctx.Event();
       p = await startReady(ctx, putForever, [sq, ready], ready);

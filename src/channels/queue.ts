@@ -116,20 +116,15 @@ export class Queue<T = unknown> {
     return encodeItem(0, obj, this.#method, `${this.constructor.name}.put(): the item`);
   }
 
-  /** @internal Called once an item is put (JoinableQueue counts it). */
-  _onPut(): void {}
-
   /** Puts `obj`, blocking this thread while the queue is full (see `QueueOptions`). */
   put(obj: T, given?: QueueOptions): void {
     this.#check("put");
     const options = checked(given, "put");
     const m = this.#encode(obj);
-    this._onPut();
     if (this._ring.tryPut(m.bytes, m.length)) return;
     const bytes = m.bytes.slice(0, m.length); // the waiting path outlives the scratch
     const r = runSync(this._ring.words, this._ring.put(bytes, deadline(options, "put")));
     if (r === TIMED_OUT) {
-      this._onPutFailed();
       throw new Full(this.#fullText("put"));
     }
   }
@@ -139,14 +134,12 @@ export class Queue<T = unknown> {
     this.#check("putAsync");
     const options = checked(given, "putAsync");
     const m = this.#encode(obj);
-    this._onPut();
     if (this._ring.tryPut(m.bytes, m.length)) return;
     const bytes = m.bytes.slice(0, m.length); // the waiting path outlives the scratch
     const r = await keepAlive(
       runAsync(this._ring.words, this._ring.put(bytes, deadline(options, "putAsync"))),
     );
     if (r === TIMED_OUT) {
-      this._onPutFailed();
       throw new Full(this.#fullText("putAsync"));
     }
   }
@@ -161,9 +154,6 @@ export class Queue<T = unknown> {
       + `the consumers before filling it), or use a manager's queue (await manager.Queue()), `
       + `which grows as needed.`;
   }
-
-  /** @internal Undoes `_onPut` when the put did not happen. */
-  _onPutFailed(): void {}
 
   #decode = decodeItem as (bytes: Uint8Array, view: DataView, n: number) => T;
 
@@ -289,28 +279,35 @@ export class SimpleQueue<T = unknown> extends Queue<T> {
 export class JoinableQueue<T = unknown> extends Queue<T> {
   static override readonly kind: string = "JoinableQueue";
 
-  override _onPut(): void {
-    Atomics.add(this._ring.i32, UNFINISHED, 1);
-  }
-
-  override _onPutFailed(): void {
-    this.taskDone();
+  constructor(maxsize?: number);
+  /** @internal */
+  constructor(origin: Origin<QueueData>);
+  constructor(a: number | Origin<QueueData> = 0) {
+    super(a as number);
+    // Each item is counted by the ring as it is published: never one a reader has not seen
+    // counted, nor one whose writer died waiting for room; a torn one is taken back.
+    this._ring.counter = { word: UNFINISHED, dropped: () => this.#finished() };
   }
 
   /** Reports one item taken with `get` as processed; throws if called more times than items put. */
   taskDone(): void {
+    if (!this.#finished()) {
+      throw new Error("JoinableQueue.taskDone(): called more times than there were items put");
+    }
+  }
+
+  /** Counts one item finished (false if none is unfinished); wakes `join()` at the last. */
+  #finished(): boolean {
     const i32 = this._ring.i32;
     for (;;) {
       const n = Atomics.load(i32, UNFINISHED);
-      if (n <= 0) {
-        throw new Error("JoinableQueue.taskDone(): called more times than there were items put");
-      }
+      if (n <= 0) return false;
       if (Atomics.compareExchange(i32, UNFINISHED, n, n - 1) === n) {
         if (n === 1) {
           Atomics.add(i32, SEQ_UNFINISHED, 1);
           this._ring.words.wake(SEQ_UNFINISHED);
         }
-        return;
+        return true;
       }
     }
   }

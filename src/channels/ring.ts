@@ -69,6 +69,19 @@ export type Op<T> = Generator<Wait, T | typeof TIMED_OUT | typeof END, void>;
  */
 export class Ring extends RingStore {
   /**
+   * A count of messages kept in a user word (`JoinableQueue`'s unfinished tasks), or null: raised
+   * as a message's first bytes are published, so that a reader can never take a message not yet
+   * counted and a writer that dies while it waits for room leaves no count behind; `dropped()`
+   * takes it back for a torn message, which no reader gets.
+   */
+  counter: { readonly word: number; dropped(): void } | null = null;
+
+  /** Counts a message about to be published (see `counter`). */
+  #count(): void {
+    if (this.counter) Atomics.add(this.i32, this.counter.word, 1);
+  }
+
+  /**
    * Puts `src[0..n)` at once if nothing stands in the way (no bound, the put lock free, nothing
    * to recover, room for the whole message): the common case, without the cost of a waiting
    * operation.
@@ -87,6 +100,7 @@ export class Ring extends RingStore {
       bytes[(w + 4 + n) & mask] = 1;
       // One store publishes the whole message; a writer dying before it published nothing.
       const end = (w + n + FRAME) | 0;
+      this.#count();
       Atomics.store(i32, MSG_START, w);
       Atomics.store(i32, MSG_END, end);
       Atomics.store(i32, WRITTEN, end);
@@ -227,6 +241,7 @@ export class Ring extends RingStore {
       const k = Math.min(free, left);
       if (message) this.copyIn(message.subarray(done, done + k), k, w);
       else for (let i = 0; i < k; i++) this.bytes[(w + i) & this.mask] = 0;
+      if (message && done === 0) this.#count(); // its first bytes: counted before a reader sees them
       Atomics.store(i32, WRITTEN, (w + k) | 0);
       if (done === 0) Atomics.store(i32, PUT_SLOT, 0); // the message owns its slot now
       this.notify(SEQ_DATA, WAIT_DATA);
@@ -246,6 +261,7 @@ export class Ring extends RingStore {
           const rest = new Uint8Array(left);
           const complete = yield* this.#read(rest, left);
           if (complete && rest[left - 1] === 1) Atomics.sub(i32, ITEMS, 1);
+          else this.counter?.dropped(); // torn: its writer died, nobody gets it
           this.#endMessage(complete);
         }
         this.settleSlot();
@@ -272,6 +288,7 @@ export class Ring extends RingStore {
           Atomics.sub(i32, ITEMS, 1);
           return out.subarray(0, n);
         }
+        this.counter?.dropped(); // torn: its writer died or gave up, nobody gets it
       }
     } finally {
       unlock(this.words, GET_LOCK);
