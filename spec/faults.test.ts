@@ -32,6 +32,7 @@ import {
   incrementForever,
   onCondition,
   putForever,
+  receiveForever,
   sendForever,
   slow,
   takeWithoutDone,
@@ -211,6 +212,52 @@ for (const method of ALL_METHODS) {
       report(`Pipe (${kind}): sender killed`, method, kills, hangs, wrong);
     });
   }
+
+  test(
+    `faults: a Pipe whose reader closed or was killed: send fails with EOFError, no hang ${tag}`,
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      let kills = 0, hangs = 0;
+      const [receiver, sender] = ctx.Pipe<number>(false);
+      receiver.close();
+      assert.throws(() => sender.send(1), (e: Error) =>
+        e instanceof EOFError
+        && /^Connection\.send\(\): the other end is closed \(every copy of its receiving end/
+          .test(e.message));
+      for (const duplex of [false, true]) {
+        const pipe = ctx.Pipe<Uint8Array | number>(duplex);
+        // The child's end receives; the parent sends on the other, closing its copy of the child's.
+        const [childEnd, sending] = duplex ? [pipe[1], pipe[0]] : pipe;
+        const ready = new ctx.Event();
+        const p = await startReady(ctx, receiveForever, [childEnd, ready], ready);
+        childEnd.close();
+        sending.send(1);
+        await end(p, kills);
+        kills++;
+        // Sent on until the loss is seen (within REAP_MS), never past the 1 MiB buffer's filling.
+        const big = new Uint8Array(64 << 10);
+        const t0 = performance.now();
+        const error = await (async () => {
+          for (let i = 0; i < 100; i++) {
+            try {
+              sending.send(big);
+            } catch (e) {
+              return e as Error;
+            }
+            await sleep(5);
+          }
+          return null;
+        })();
+        const ms = performance.now() - t0;
+        if (ms > 5000) hangs++;
+        assert.ok(error instanceof EOFError, `duplex ${duplex}: ${error}`);
+        sending.close();
+      }
+      report("Pipe: reader closed or killed", method, kills, hangs, 0);
+    },
+  );
 
   for (const [kind, target] of [["Lock", holdLock], ["RLock", holdRLock]] as const) {
     test(`faults: a ${kind} whose holder died is taken over, and ownerDied says so ${tag}`, {

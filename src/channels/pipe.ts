@@ -34,8 +34,23 @@ import {
 import { END, HOLDER_SLOTS, HOLDER_WORDS, Ring, TIMED_OUT, USER_WORDS } from "./ring.ts";
 
 const CAPACITY = 1 << 20;
-/** Copies of the write end still open; their holders' owner tokens in the ring's holder table. */
-const WRITERS = USER_WORDS;
+/**
+ * Copies of one end of a ring still open, with their holders' owner tokens in half of the ring's
+ * holder table each: the write end's (the stream ends when none is left, as an OS pipe's) and
+ * the read end's (a send fails when none is left, as an OS pipe's write does: CPython's
+ * `BrokenPipeError`).
+ */
+interface Ends {
+  readonly count: number;
+  readonly first: number;
+  readonly slots: number;
+}
+const WRITERS: Ends = { count: USER_WORDS, first: HOLDER_WORDS, slots: HOLDER_SLOTS / 2 };
+const READERS: Ends = {
+  count: USER_WORDS + 1,
+  first: HOLDER_WORDS + HOLDER_SLOTS / 2,
+  slots: HOLDER_SLOTS / 2,
+};
 /** How often a waiting reader looks whether a holder of the write end died. */
 const REAP_MS = 20;
 const OBJECT = 0, BYTES = 1;
@@ -58,7 +73,10 @@ export class RingConnection<T = unknown> extends Connection<T> {
   #closed = false;
   /** This copy's slot in the write ring's holder table (-1: none free, so not watched). */
   #holderSlot = -1;
+  /** This copy's slot in the read ring's table of readers (-1: none free, so not watched). */
+  #readerSlot = -1;
   #reapedAt = 0;
+  #readersReapedAt = 0;
 
   /** @internal Use `Pipe()`. */
   constructor(read: Ring | null, write: Ring | null, method: StartMethod) {
@@ -66,7 +84,8 @@ export class RingConnection<T = unknown> extends Connection<T> {
     this.#read = read;
     this.#write = write;
     this.#method = method;
-    if (this.#write) this.#holderSlot = claimHolder(this.#write);
+    if (this.#write) this.#holderSlot = claimHolder(this.#write, WRITERS);
+    if (this.#read) this.#readerSlot = claimHolder(this.#read, READERS);
     open.add(this);
   }
 
@@ -99,22 +118,42 @@ export class RingConnection<T = unknown> extends Connection<T> {
     return this.#read;
   }
 
-  #put(ring: Ring, m: Encoded): void {
-    if (ring.tryPut(m.bytes, m.length)) return;
+  #put(ring: Ring, m: Encoded, what: string): void {
+    const gone = this.#noReader(ring);
+    if (Atomics.load(ring.i32, READERS.count) <= 0) throw brokenPipe(what);
+    if (ring.tryPut(m.bytes, m.length)) {
+      // A reader that died is seen here at most every REAP_MS (its message is lost, as an OS
+      // pipe's last write before EPIPE may be).
+      if (gone()) throw brokenPipe(what);
+      return;
+    }
     // The waiting path outlives the scratch the message may be in.
-    runSync(ring.words, ring.put(m.bytes.slice(0, m.length), undefined));
+    const r = runSync(ring.words, ring.put(m.bytes.slice(0, m.length), undefined, gone));
+    if (r === END) throw brokenPipe(what);
+  }
+
+  /** Whether every copy of `ring`'s read end is closed, or held by a process that died. */
+  #noReader(ring: Ring): () => boolean {
+    return () => {
+      if (Atomics.load(ring.i32, READERS.count) <= 0) return true;
+      const now = performance.now();
+      if (now - this.#readersReapedAt < REAP_MS) return false;
+      this.#readersReapedAt = now;
+      reapDeadHolders(ring, READERS);
+      return Atomics.load(ring.i32, READERS.count) <= 0;
+    };
   }
 
   /** Sends `obj` (structured clone; shared objects as handles) to the other end. */
   send(obj: T): void {
     const ring = this.#writer("send");
-    this.#put(ring, encodeItem(OBJECT, obj, this.#method, "Connection.send(): the object"));
+    this.#put(ring, encodeItem(OBJECT, obj, this.#method, "Connection.send(): the object"), "send");
   }
 
   /** Sends raw bytes (`buf[offset .. offset + size]`). */
   sendBytes(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number): void {
     const ring = this.#writer("sendBytes");
-    this.#put(ring, encodeRawMessage(BYTES, bytesOf(buf, offset, size)));
+    this.#put(ring, encodeRawMessage(BYTES, bytesOf(buf, offset, size)), "sendBytes");
   }
 
   /**
@@ -123,12 +162,12 @@ export class RingConnection<T = unknown> extends Connection<T> {
    */
   #eof(ring: Ring): () => boolean {
     return () => {
-      if (Atomics.load(ring.i32, WRITERS) <= 0) return true;
+      if (Atomics.load(ring.i32, WRITERS.count) <= 0) return true;
       const now = performance.now();
       if (now - this.#reapedAt < REAP_MS) return false;
       this.#reapedAt = now;
-      reapDeadHolders(ring);
-      return Atomics.load(ring.i32, WRITERS) <= 0;
+      reapDeadHolders(ring, WRITERS);
+      return Atomics.load(ring.i32, WRITERS.count) <= 0;
     };
   }
 
@@ -206,12 +245,12 @@ export class RingConnection<T = unknown> extends Connection<T> {
     this.#closed = true;
     open.delete(this);
     if (this.#write) {
-      const slot = this.#holderSlot;
-      // A copy reaped meanwhile (its holder taken for dead) was counted down already.
-      if (slot < 0 || Atomics.compareExchange(this.#write.i32, slot, myToken(), 0) === myToken()) {
-        Atomics.sub(this.#write.i32, WRITERS, 1);
-      }
+      release(this.#write, WRITERS, this.#holderSlot);
       this.#write.wakeReaders();
+    }
+    if (this.#read) {
+      release(this.#read, READERS, this.#readerSlot);
+      this.#read.wakeWriters();
     }
   }
 
@@ -223,8 +262,9 @@ export class RingConnection<T = unknown> extends Connection<T> {
 
   [HANDLE](): HandleState {
     if (this.#closed) throw new Error("A closed Connection cannot be sent to a child");
-    // The child's copy is one more writer until it closes (or its process ends).
-    if (this.#write) Atomics.add(this.#write.i32, WRITERS, 1);
+    // The child's copy is one more writer (reader) until it closes (or its process ends).
+    if (this.#write) Atomics.add(this.#write.i32, WRITERS.count, 1);
+    if (this.#read) Atomics.add(this.#read.i32, READERS.count, 1);
     return {
       kind: RingConnection.kind,
       method: this.#method,
@@ -253,34 +293,55 @@ export function Pipe<T = unknown>(duplex = true): [Connection<T>, Connection<T>]
 
 /** @internal A pipe of start method `method`. */
 export function makePipe<T>(method: StartMethod, duplex: boolean): [Connection<T>, Connection<T>] {
-  const ab = new Ring(method, CAPACITY, 0);
-  Atomics.store(ab.i32, WRITERS, 1);
+  const ab = ringOfOneEachEnd(method);
   if (!duplex) {
     return [new RingConnection<T>(ab, null, method), new RingConnection<T>(null, ab, method)];
   }
-  const ba = new Ring(method, CAPACITY, 0);
-  Atomics.store(ba.i32, WRITERS, 1);
+  const ba = ringOfOneEachEnd(method);
   return [new RingConnection<T>(ba, ab, method), new RingConnection<T>(ab, ba, method)];
 }
 
-/** Records this thread as the holder of one copy of `ring`'s write end; its slot, or -1. */
-function claimHolder(ring: Ring): number {
+/** A new ring with one copy of its write end and one of its read end. */
+function ringOfOneEachEnd(method: StartMethod): Ring {
+  const ring = new Ring(method, CAPACITY, 0);
+  Atomics.store(ring.i32, WRITERS.count, 1);
+  Atomics.store(ring.i32, READERS.count, 1);
+  return ring;
+}
+
+/** Records this thread as the holder of one copy of an end of `ring`; its slot, or -1. */
+function claimHolder(ring: Ring, ends: Ends): number {
   const me = myToken();
-  for (let k = HOLDER_WORDS; k < HOLDER_WORDS + HOLDER_SLOTS; k++) {
+  for (let k = ends.first; k < ends.first + ends.slots; k++) {
     if (Atomics.compareExchange(ring.i32, k, 0, me) === 0) return k;
   }
   return -1;
 }
 
-/** Counts down the copies of `ring`'s write end whose holders died. */
-function reapDeadHolders(ring: Ring): void {
-  for (let k = HOLDER_WORDS; k < HOLDER_WORDS + HOLDER_SLOTS; k++) {
+/** Counts down a closed copy of an end (unless reaped meanwhile: then it was counted down). */
+function release(ring: Ring, ends: Ends, slot: number): void {
+  if (slot < 0 || Atomics.compareExchange(ring.i32, slot, myToken(), 0) === myToken()) {
+    Atomics.sub(ring.i32, ends.count, 1);
+  }
+}
+
+/** Counts down the copies of an end of `ring` whose holders died. */
+function reapDeadHolders(ring: Ring, ends: Ends): void {
+  for (let k = ends.first; k < ends.first + ends.slots; k++) {
     const token = Atomics.load(ring.i32, k);
     if (token === 0 || tokenAlive(token)) continue;
     if (Atomics.compareExchange(ring.i32, k, token, 0) === token) {
-      Atomics.sub(ring.i32, WRITERS, 1);
+      Atomics.sub(ring.i32, ends.count, 1);
     }
   }
+}
+
+/** The error of a send that no reader is left to receive (CPython: `BrokenPipeError`). */
+function brokenPipe(what: string): EOFError {
+  return new EOFError(
+    `Connection.${what}(): the other end is closed (every copy of its receiving end was closed, `
+      + `or its process ended): nothing can receive this message.`,
+  );
 }
 
 registerKind(RingConnection);

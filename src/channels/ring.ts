@@ -143,13 +143,18 @@ export class Ring extends RingStore {
     }
   }
 
-  /** Puts `payload` as one message; waits for a slot (maxsize) and for room until `deadline`. */
-  *put(payload: Uint8Array, deadline: number | undefined): Op<void> {
+  /**
+   * Puts `payload` as one message; waits for a slot (maxsize) and for room until `deadline`, or
+   * until `gone()` says no reader is left to make room (then `END`).
+   */
+  *put(payload: Uint8Array, deadline: number | undefined, gone?: () => boolean): Op<void> {
     if ((yield* lock(this.words, PUT_LOCK, deadline, true)) === TIMED_OUT_LOCK) return TIMED_OUT;
     try {
-      if (!(yield* this.#recoverPut(deadline))) return TIMED_OUT;
-      if (this.maxsize > 0 && !(yield* this.#reserve(deadline))) return TIMED_OUT;
-      return (yield* this.#write(payload, deadline)) ? undefined : TIMED_OUT;
+      const written = (yield* this.#recoverPut(deadline, gone))
+        && (this.maxsize === 0 || (yield* this.#reserve(deadline)))
+        && (yield* this.#write(payload, deadline, gone));
+      if (written) return undefined;
+      return gone?.() ? END : TIMED_OUT;
     } finally {
       unlock(this.words, PUT_LOCK);
     }
@@ -159,7 +164,10 @@ export class Ring extends RingStore {
    * With the put lock: finishes what an earlier writer left (it died, or its put timed out):
    * frees a slot no message owns, and completes a torn message with zeros (trailer 0).
    */
-  *#recoverPut(deadline: number | undefined): Generator<Wait, boolean, void> {
+  *#recoverPut(
+    deadline: number | undefined,
+    gone?: () => boolean,
+  ): Generator<Wait, boolean, void> {
     const i32 = this.i32;
     const w = Atomics.load(i32, WRITTEN);
     const owed = Atomics.load(i32, MSG_END) !== w;
@@ -173,7 +181,7 @@ export class Ring extends RingStore {
       Atomics.store(i32, MSG_END, w);
       return true;
     }
-    return yield* this.#publish(null, deadline);
+    return yield* this.#publish(null, deadline, gone);
   }
 
   /** Reserves a slot of a bounded queue, until `deadline`. */
@@ -194,7 +202,11 @@ export class Ring extends RingStore {
   }
 
   /** With the put lock: writes `payload` as a message, waiting for room until `deadline`. */
-  *#write(payload: Uint8Array, deadline: number | undefined): Generator<Wait, boolean, void> {
+  *#write(
+    payload: Uint8Array,
+    deadline: number | undefined,
+    gone?: () => boolean,
+  ): Generator<Wait, boolean, void> {
     const i32 = this.i32, n = payload.length;
     const message = new Uint8Array(n + FRAME);
     new DataView(message.buffer).setUint32(0, n, true);
@@ -203,7 +215,7 @@ export class Ring extends RingStore {
     const w = Atomics.load(i32, WRITTEN);
     Atomics.store(i32, MSG_START, w);
     Atomics.store(i32, MSG_END, (w + n + FRAME) | 0);
-    if (!(yield* this.#publish(message, deadline))) {
+    if (!(yield* this.#publish(message, deadline, gone))) {
       if (Atomics.load(i32, WRITTEN) === w) {
         // Nothing published: the put never happened.
         Atomics.store(i32, MSG_END, w);
@@ -219,7 +231,11 @@ export class Ring extends RingStore {
    * Publishes the rest of the message being written (from `message`, or zeros), as room comes,
    * until `deadline`; false if it passed first. The header goes out whole in the first store.
    */
-  *#publish(message: Uint8Array | null, deadline: number | undefined): Generator<
+  *#publish(
+    message: Uint8Array | null,
+    deadline: number | undefined,
+    gone?: () => boolean,
+  ): Generator<
     Wait,
     boolean,
     void
@@ -234,7 +250,7 @@ export class Ring extends RingStore {
       const free = this.capacity - this.fill();
       const done = (w - start) >>> 0;
       if (free === 0 || (done === 0 && free < 4)) {
-        if (remaining(deadline) === 0) return false;
+        if (remaining(deadline) === 0 || gone?.()) return false;
         yield* this.waitFor(SEQ_SPACE, WAIT_SPACE, seq, deadline, spun = !spun);
         continue;
       }
@@ -396,5 +412,11 @@ export class Ring extends RingStore {
   wakeReaders(): void {
     Atomics.add(this.i32, SEQ_DATA, 1);
     this.words.wake(SEQ_DATA);
+  }
+
+  /** Wakes everyone waiting for room (so they look at a changed condition: no reader left). */
+  wakeWriters(): void {
+    Atomics.add(this.i32, SEQ_SPACE, 1);
+    this.words.wake(SEQ_SPACE);
   }
 }
