@@ -184,6 +184,14 @@ for (const method of METHODS) {
     assert.equal(theirs.readable, false);
     assert.throws(() => mine.send(1), /only receives/);
     assert.throws(() => theirs.recv(), /only sends/);
+    assert.throws(
+      () => (mine.recv as (o: unknown) => number)({ timeout: 500 }),
+      /^TypeError: Connection\.recv\(\) takes no arguments, got 1: to wait at most some time, poll first/,
+    );
+    await assert.rejects(
+      (mine.recvAsync as (o: unknown) => Promise<number>)({ timeout: 500 }),
+      /Connection\.recvAsync\(\) takes no arguments/,
+    );
     const p = new ctx.Process({ target: sendThenExit, args: [theirs, 3] });
     await p.start();
     theirs.close();

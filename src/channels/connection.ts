@@ -85,3 +85,15 @@ export function checkMaxLength(body: Uint8Array, maxLength: number | undefined):
   }
   return body;
 }
+
+/**
+ * Refuses arguments to a receive that takes none (`recv({ timeout })` would otherwise wait
+ * forever, its option unread): CPython's `recv()` takes none either.
+ */
+export function refuseArguments(what: string, args: unknown[]): void {
+  if (args.length === 0) return;
+  throw new TypeError(
+    `Connection.${what}() takes no arguments, got ${args.length}: to wait at most some time, `
+      + `poll first (if (conn.poll(500)) conn.${what}()), or use pollAsync.`,
+  );
+}

@@ -22,7 +22,7 @@ import type { BlockRef } from "../memory/arena.ts";
 import { atChildExit } from "../state/state.ts";
 import { deadlineOf, runAsync, runSync } from "../sync/futex.ts";
 import { myToken, tokenAlive } from "../sync/owner.ts";
-import { bytesOf, checkMaxLength, Connection } from "./connection.ts";
+import { bytesOf, checkMaxLength, Connection, refuseArguments } from "./connection.ts";
 import {
   decodeItem,
   type Encoded,
@@ -184,7 +184,8 @@ export class RingConnection<T = unknown> extends Connection<T> {
   #decode = decodeItem as (bytes: Uint8Array, view: DataView, n: number) => T;
 
   /** Receives the next object, blocking this thread; `EOFError` once the other end is closed. */
-  recv(): T {
+  recv(...none: never[]): T {
+    refuseArguments("recv", none);
     const ring = this.#reader("recv");
     const n = ring.tryGet(READ);
     if (n >= 0) return this.#decode(READ.bytes, READ.view, n);
@@ -195,7 +196,8 @@ export class RingConnection<T = unknown> extends Connection<T> {
   }
 
   /** Like `recv`, without blocking the event loop. */
-  async recvAsync(): Promise<T> {
+  async recvAsync(...none: never[]): Promise<T> {
+    refuseArguments("recvAsync", none);
     const ring = this.#reader("recvAsync");
     const n = ring.tryGet(READ);
     if (n >= 0) return this.#decode(READ.bytes, READ.view, n);

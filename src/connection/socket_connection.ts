@@ -6,7 +6,7 @@
  * answer from what has already arrived and say how to wait when nothing has.
  * @module
  */
-import { bytesOf, checkMaxLength, Connection } from "../channels/connection.ts";
+import { bytesOf, checkMaxLength, Connection, refuseArguments } from "../channels/connection.ts";
 import { EOFError, TimeoutError } from "../core/errors.ts";
 import { Gathered } from "../core/gather.ts";
 import { decodePortable, encodePortable, type Extensions } from "../core/portable.ts";
@@ -176,12 +176,14 @@ export class SocketConnection<T = unknown> extends Connection<T> {
     );
   }
 
-  recv(): T {
+  recv(...none: never[]): T {
+    refuseArguments("recv", none);
     const frame = this.#next("recv");
     return frame ? this.#decode(frame) : this.#cannotBlock("recv");
   }
 
-  async recvAsync(): Promise<T> {
+  async recvAsync(...none: never[]): Promise<T> {
+    refuseArguments("recvAsync", none);
     for (;;) {
       const frame = this.#next("recvAsync");
       if (frame) return this.#decode(frame);
