@@ -13,7 +13,7 @@ import { onProcessExit } from "../runtime/os.ts";
 import { launch, type Popen, sendOrKill } from "../runtime/popen.ts";
 import { testGlobalsInUse } from "../runtime/test_globals.ts";
 import { refuseStartWhileBootstrapping, state } from "../state/state.ts";
-import { endThread, newThreadIdentity, type ThreadIdentity } from "../sync/owner.ts";
+import { endThread, newThreadIdentity, stopThread, type ThreadIdentity } from "../sync/owner.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { BootMessage, NotFoundMessage } from "./protocol.ts";
 import { fillSpares, takeSpare } from "./spares.ts";
@@ -222,7 +222,7 @@ export class Child {
       resolveEnded();
     });
     if (this.#pendingSignal) {
-      if (this.#thread) endThread(this.#thread);
+      if (this.#thread) stopThread(this.#thread);
       popen[this.#pendingSignal]();
     }
     return running;
@@ -232,8 +232,8 @@ export class Child {
   signal(kind: "terminate" | "kill"): void {
     if (this.#popen) {
       if (this.#phase !== "running") return;
-      // Its locks can be taken over now, and its own blocking calls see it must end.
-      if (this.#thread) endThread(this.#thread);
+      // Its own blocking calls see it must end; its locks can be taken once it has (exited).
+      if (this.#thread) stopThread(this.#thread);
       this.#popen[kind]();
     } else if (this.#phase === "starting") this.#pendingSignal ??= kind;
   }

@@ -3,9 +3,10 @@
  * pid (bits 0-21; Linux pids stay below 2^22); a thread child is its process's pid plus a slot
  * (bits 22-30) in that process's thread table, a small `SharedArrayBuffer` every thread of the
  * process shares. A process is alive while `/proc` says so; a thread child while its slot is
- * set: its parent clears the slot when it kills or terminates the child and when the child ends.
- * A cleared slot also tells the child itself that termination was asked for, which its blocking
- * calls notice (Deno cannot stop a worker that is busy: denoland/deno#35657).
+ * set: 1 while it runs, 2 once its parent has killed or terminated it (it may still run: Deno
+ * cannot stop a worker that is busy, denoland/deno#35657, so its locks stay its own), 0 once it
+ * has ended. A slot no longer 1 tells the child itself that termination was asked for, which its
+ * blocking calls notice.
  *
  * Limits: a dead owner is seen only as what it is now -- a pid reused by a new process within
  * the few milliseconds between checks would pass for the old owner; a thread slot is reused
@@ -25,6 +26,8 @@ export const LIVENESS_CHECK_MS = 100;
 const PID_BITS = 22;
 const PID_MASK = (1 << PID_BITS) - 1;
 const SLOTS = 512;
+/** A thread slot's states (see the module comment). */
+const ENDED = 0, RUNNING = 1, STOPPING = 2;
 
 /** A thread child's place in its process's thread table, handed to it at boot. */
 export interface ThreadIdentity {
@@ -69,7 +72,7 @@ export function tokenAlive(token: number): boolean {
   const owner = token & PID_MASK;
   const slot = (token >>> PID_BITS) & (SLOTS - 1);
   if (owner !== (pid & PID_MASK)) return pidAlive(owner);
-  return slot === 0 || Atomics.load(table(), slot) === 1;
+  return slot === 0 || Atomics.load(table(), slot) !== ENDED;
 }
 
 /** A parent: a slot in this process's table for a new thread child, marked alive. */
@@ -78,7 +81,7 @@ export function newThreadIdentity(): ThreadIdentity {
   const start = Atomics.add(t, 0, 1); // word 0 (the main thread's slot) counts allocations
   for (let k = 0; k < SLOTS - 1; k++) {
     const slot = 1 + (start + k) % (SLOTS - 1);
-    if (Atomics.compareExchange(t, slot, 0, 1) === 0) {
+    if (Atomics.compareExchange(t, slot, ENDED, RUNNING) === ENDED) {
       return { table: t.buffer as SharedArrayBuffer, slot };
     }
   }
@@ -88,9 +91,17 @@ export function newThreadIdentity(): ThreadIdentity {
   );
 }
 
-/** A parent: marks a thread child dead (killed, terminated or ended); its locks can be taken. */
+/** A parent: marks a thread child ended (it will run no more); its locks can be taken. */
 export function endThread(id: ThreadIdentity): void {
-  Atomics.store(new Int32Array(id.table), id.slot, 0);
+  Atomics.store(new Int32Array(id.table), id.slot, ENDED);
+}
+
+/**
+ * A parent: tells a running thread child it was killed or terminated; it counts as alive (its
+ * locks are its own) until it has ended (`endThread`).
+ */
+export function stopThread(id: ThreadIdentity): void {
+  Atomics.compareExchange(new Int32Array(id.table), id.slot, RUNNING, STOPPING);
 }
 
 /** A thread child at boot: takes the identity its parent gave it. */
@@ -104,7 +115,7 @@ export function adoptThreadIdentity(id: ThreadIdentity): void {
 /** In a thread child: whether its parent has killed or terminated it. */
 export function terminationRequested(): boolean {
   const s = self();
-  return s.slot !== 0 && s.table !== null && Atomics.load(s.table, s.slot) === 0;
+  return s.slot !== 0 && s.table !== null && Atomics.load(s.table, s.slot) !== RUNNING;
 }
 
 /** Whether this is a thread child (whose waits must wake now and then to see the above). */
