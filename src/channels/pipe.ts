@@ -119,29 +119,24 @@ export class RingConnection<T = unknown> extends Connection<T> {
   }
 
   #put(ring: Ring, m: Encoded, what: string): void {
-    const gone = this.#noReader(ring);
-    if (Atomics.load(ring.i32, READERS.count) <= 0) throw brokenPipe(what);
-    if (ring.tryPut(m.bytes, m.length)) {
-      // A reader that died is seen here at most every REAP_MS (its message is lost, as an OS
-      // pipe's last write before EPIPE may be).
-      if (gone()) throw brokenPipe(what);
-      return;
-    }
+    // Looked at before the message goes in, never after: a reader may take it and close at once.
+    // One that died is seen here within REAP_MS (a message put before is lost, as an OS pipe's).
+    if (this.#noReader(ring)) throw brokenPipe(what);
+    if (ring.tryPut(m.bytes, m.length)) return;
     // The waiting path outlives the scratch the message may be in.
+    const gone = () => this.#noReader(ring);
     const r = runSync(ring.words, ring.put(m.bytes.slice(0, m.length), undefined, gone));
     if (r === END) throw brokenPipe(what);
   }
 
   /** Whether every copy of `ring`'s read end is closed, or held by a process that died. */
-  #noReader(ring: Ring): () => boolean {
-    return () => {
-      if (Atomics.load(ring.i32, READERS.count) <= 0) return true;
-      const now = performance.now();
-      if (now - this.#readersReapedAt < REAP_MS) return false;
-      this.#readersReapedAt = now;
-      reapDeadHolders(ring, READERS);
-      return Atomics.load(ring.i32, READERS.count) <= 0;
-    };
+  #noReader(ring: Ring): boolean {
+    if (Atomics.load(ring.i32, READERS.count) <= 0) return true;
+    const now = performance.now();
+    if (now - this.#readersReapedAt < REAP_MS) return false;
+    this.#readersReapedAt = now;
+    reapDeadHolders(ring, READERS);
+    return Atomics.load(ring.i32, READERS.count) <= 0;
   }
 
   /** Sends `obj` (structured clone; shared objects as handles) to the other end. */
