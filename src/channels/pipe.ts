@@ -41,12 +41,14 @@ const CAPACITY = 1 << 20;
  * `BrokenPipeError`).
  */
 interface Ends {
+  readonly side: 0 | 1;
   readonly count: number;
   readonly first: number;
   readonly slots: number;
 }
-const WRITERS: Ends = { count: USER_WORDS, first: HOLDER_WORDS, slots: HOLDER_SLOTS / 2 };
+const WRITERS: Ends = { side: 0, count: USER_WORDS, first: HOLDER_WORDS, slots: HOLDER_SLOTS / 2 };
 const READERS: Ends = {
+  side: 1,
   count: USER_WORDS + 1,
   first: HOLDER_WORDS + HOLDER_SLOTS / 2,
   slots: HOLDER_SLOTS / 2,
@@ -75,8 +77,8 @@ export class RingConnection<T = unknown> extends Connection<T> {
   #holderSlot = -1;
   /** This copy's slot in the read ring's table of readers (-1: none free, so not watched). */
   #readerSlot = -1;
-  #reapedAt = 0;
-  #readersReapedAt = 0;
+  /** When dead holders were last looked for, of the writers (0) and of the readers (1). */
+  readonly #reapedAt = [0, 0];
 
   /** @internal Use `Pipe()`. */
   constructor(read: Ring | null, write: Ring | null, method: StartMethod) {
@@ -121,22 +123,26 @@ export class RingConnection<T = unknown> extends Connection<T> {
   #put(ring: Ring, m: Encoded, what: string): void {
     // Looked at before the message goes in, never after: a reader may take it and close at once.
     // One that died is seen here within REAP_MS (a message put before is lost, as an OS pipe's).
-    if (this.#noReader(ring)) throw brokenPipe(what);
+    if (this.#noneLeft(ring, READERS)) throw brokenPipe(what);
     if (ring.tryPut(m.bytes, m.length)) return;
     // The waiting path outlives the scratch the message may be in.
-    const gone = () => this.#noReader(ring);
+    const gone = () => this.#noneLeft(ring, READERS);
     const r = runSync(ring.words, ring.put(m.bytes.slice(0, m.length), undefined, gone));
     if (r === END) throw brokenPipe(what);
   }
 
-  /** Whether every copy of `ring`'s read end is closed, or held by a process that died. */
-  #noReader(ring: Ring): boolean {
-    if (Atomics.load(ring.i32, READERS.count) <= 0) return true;
+  /**
+   * Whether every copy of one end of `ring` is closed -- or held by a process or thread that
+   * died (looked for at most every REAP_MS): for the write end, the end of the stream (as an OS
+   * pipe's last writer dying ends it); for the read end, a send nobody can receive.
+   */
+  #noneLeft(ring: Ring, ends: Ends): boolean {
+    if (Atomics.load(ring.i32, ends.count) <= 0) return true;
     const now = performance.now();
-    if (now - this.#readersReapedAt < REAP_MS) return false;
-    this.#readersReapedAt = now;
-    reapDeadHolders(ring, READERS);
-    return Atomics.load(ring.i32, READERS.count) <= 0;
+    if (now - this.#reapedAt[ends.side] < REAP_MS) return false;
+    this.#reapedAt[ends.side] = now;
+    reapDeadHolders(ring, ends);
+    return Atomics.load(ring.i32, ends.count) <= 0;
   }
 
   /** Sends `obj` (structured clone; shared objects as handles) to the other end. */
@@ -151,19 +157,9 @@ export class RingConnection<T = unknown> extends Connection<T> {
     this.#put(ring, encodeRawMessage(BYTES, bytesOf(buf, offset, size)), "sendBytes");
   }
 
-  /**
-   * End of stream: every copy of the other side's write end is closed -- or held by a process or
-   * thread that died (as an OS pipe's last writer dying ends the stream).
-   */
+  /** End of stream: no copy of the other side's write end is left (`#noneLeft`). */
   #eof(ring: Ring): () => boolean {
-    return () => {
-      if (Atomics.load(ring.i32, WRITERS.count) <= 0) return true;
-      const now = performance.now();
-      if (now - this.#reapedAt < REAP_MS) return false;
-      this.#reapedAt = now;
-      reapDeadHolders(ring, WRITERS);
-      return Atomics.load(ring.i32, WRITERS.count) <= 0;
-    };
+    return () => this.#noneLeft(ring, WRITERS);
   }
 
   /** What a waiting receive got: the message, or `EOFError` at the end of the stream. */
