@@ -135,6 +135,16 @@ for (const method of METHODS) {
     }
     q.put({ plain: [1, "two", { three: 3n }] });
     assert.deepEqual(q.get(), { plain: [1, "two", { three: 3n }] });
+    // A cycle, around a shared object too, is sent as structured clone keeps it. (A "thread"
+    // object in a queue item: not on Node, whose serializer refuses its SharedArrayBuffer.)
+    const cyclic: Record<string, unknown> = { lock: method === "process" ? new ctx.Lock() : null };
+    cyclic.self = cyclic;
+    q.put(cyclic);
+    const got = q.get() as Record<string, unknown>;
+    assert.equal(got.self, got);
+    if (method === "process") {
+      assert.equal(typeof (got.lock as { acquire?: unknown }).acquire, "function");
+    }
     q.close();
   });
 

@@ -22,10 +22,13 @@ import {
 import { denoWorkerRef } from "../src/runtime/popen_thread.ts";
 import {
   add,
+  addItem,
   addShared,
+  cyclesOf,
   exitWith,
   failingInit,
   failOn,
+  failOnTwo,
   hiddenRef,
   listed,
   maybeLater,
@@ -38,6 +41,7 @@ import {
   something,
   throwKind,
   twice,
+  twiceLater,
   unsendable,
   whoRuns,
   wokeUp,
@@ -548,6 +552,24 @@ for (const method of METHODS) {
       m: new Map([["k", { v: 1n }]]),
       s: new Set([1]),
     });
+    // Cycles cross as structured clone keeps them (they overflowed the stack: a user's try),
+    // also around a shared object, and data nested deeper than a cycle's guess still crosses.
+    const cyclic: Record<string, unknown> = { name: "a", total: new ctx.Value("i", 7) };
+    cyclic.self = cyclic;
+    cyclic.list = [cyclic, new Map([["back", cyclic]])];
+    assert.deepEqual(await executor.submit(cyclesOf, cyclic as never), {
+      self: true,
+      list: true,
+      map: true,
+      total: 7,
+    });
+    const loop: unknown[] = [1];
+    loop.push(loop);
+    const [again] = (await executor.submit(listed, loop)) as unknown[][];
+    assert.equal(again[1], again);
+    let deep: unknown = "bottom";
+    for (let i = 0; i < 1000; i++) deep = i % 2 ? [deep] : { deeper: deep };
+    assert.deepEqual(await executor.submit(same, deep), deep);
   });
 
   test(`a 32 MiB argument and result cross whole, in linear time [${method}]`, {
@@ -688,6 +710,94 @@ for (const method of METHODS) {
       pool.starmap(failOn, [[1, 2], [2, 2], [3, 2]]),
       (e: Error) => e.name === "ValueError" && e.message === "bad value 2",
     );
+  });
+
+  test(`Pool.imap and imapUnordered read an endless iterable lazily, as CPython's [${method}]`, async () => {
+    // CPython's pool.imap(f, itertools.count()) yields results while its feeder reads on; a
+    // reading of the whole iterable first never gave a result (and ran out of memory).
+    await using pool = new ctx.Pool({ processes: 2 });
+    let read = 0;
+    function* count() {
+      for (let i = 0;; i++) {
+        read++;
+        yield i;
+      }
+    }
+    for (const chunksize of [1, 5]) {
+      read = 0;
+      const got: number[] = [];
+      for await (const y of pool.imap(twice, count(), chunksize)) {
+        got.push(y);
+        if (got.length === 20) break;
+      }
+      assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => 2 * i));
+      // A window of about 1024 calls ahead of the reader (2 workers).
+      assert.ok(read < 2000, `imap read ${read} items for 20 results`);
+      read = 0;
+      const any: number[] = [];
+      for await (const y of pool.imapUnordered(twice, count(), { chunksize })) {
+        any.push(y);
+        if (any.length === 20) break;
+      }
+      assert.equal(new Set(any).size, 20);
+      assert.ok(any.every((y) => y % 2 === 0));
+      assert.ok(read < 2000, `imapUnordered read ${read} items for 20 results`);
+    }
+    // The first tasks go at once (CPython's feeder starts with the call), before any next().
+    const early = pool.imap(twiceLater, [7], 1);
+    await new Promise((res) => setTimeout(res, 400));
+    const t = performance.now();
+    assert.deepEqual((await early.next()).value, 14);
+    assert.ok(performance.now() - t < 250, "imap's first task ran before the first next()");
+    // An iterable that throws: the items before it, in order, then its error.
+    function* breaks() {
+      yield* [1, 2, 3];
+      throw new RangeError("input broke");
+    }
+    for (const chunksize of [1, 2]) {
+      const before: number[] = [];
+      await assert.rejects(async () => {
+        for await (const y of pool.imap(twice, breaks(), chunksize)) before.push(y);
+      }, /input broke/);
+      assert.deepEqual(before, [2, 4, 6]);
+      const any: number[] = [];
+      await assert.rejects(async () => {
+        for await (const y of pool.imapUnordered(twice, breaks(), chunksize)) any.push(y);
+      }, /input broke/);
+      assert.deepEqual(any.toSorted(), [2, 4, 6]);
+    }
+    // A failing call ends the results at its place; the pool goes on.
+    const upTo: number[] = [];
+    await assert.rejects(async () => {
+      for await (const y of pool.imap(failOnTwo, [1, 2, 3], 2)) upTo.push(y);
+    }, /bad value 2/);
+    assert.deepEqual(upTo, [1]);
+    assert.equal(await pool.apply(twice, [21]), 42);
+    // close() then join() before the results are read, as CPython allows: join() waits for
+    // every task of the imaps (their iterables read to the end), then the results are there.
+    const later = new ctx.Pool({ processes: 2 });
+    const n = 5000;
+    const total = new ctx.Value("i", 0);
+    const inOrder = later.imap(addItem, Array.from({ length: n }, (_, i) => ({ total, n: i })));
+    const anyOrder = later.imapUnordered(twice, count(), { chunksize: 10 });
+    const first = await anyOrder.next();
+    assert.equal(first.done, false);
+    await anyOrder.return(undefined); // the endless one stopped: close() must not read it on
+    later.close();
+    await later.join();
+    assert.equal(total.value, n * (n - 1) / 2, "join() returned before every imap task ran");
+    let sum = 0;
+    for await (const y of inOrder) sum += y;
+    assert.equal(sum, n * (n - 1) / 2);
+    // terminate() ends an imap's reading: its results fail, no task is submitted after.
+    const ended = new ctx.Pool({ processes: 2 });
+    read = 0;
+    const stopped = ended.imap(twiceLater, count());
+    ended.terminate();
+    await assert.rejects(stopped.next(), CancelledError);
+    const readThen = read;
+    await ended.join();
+    assert.equal(read, readThen, "terminated imap read on");
   });
 
   test(`Pool: close/join, terminate settles pending tasks, misuse [${method}]`, async () => {

@@ -184,6 +184,29 @@ interface Walk {
   /** A value met that structured clone may refuse. */
   unproven: boolean;
   handles: boolean;
+  /** Containers entered and not yet left (see `DEEP`). */
+  depth: number;
+  /** Once the walk started over: each container's copy, so that one met again is not copied twice. */
+  copies: Map<object, unknown> | null;
+}
+
+/**
+ * Containers (arrays, plain objects, Maps, Sets) nested deeper than this are taken for a cycle
+ * (`a.self = a`): the walk starts over (`STARTS_OVER`), remembering each container it has met, so
+ * that a cycle is followed once and one object met twice stays one, as structured clone keeps
+ * them. Data without cycles pays nothing for it: no set of objects seen, only a depth.
+ */
+const DEEP = 200;
+const STARTS_OVER: unique symbol = Symbol("a cycle: start over");
+
+/** Runs a walk `fn(memo)` without a memo, and again with one if it went deeper than `DEEP`. */
+function cycleSafe<T, M>(fn: (memo: M | null) => T, memo: () => M): T {
+  try {
+    return fn(null);
+  } catch (thrown) {
+    if (thrown !== STARTS_OVER) throw thrown;
+    return fn(memo());
+  }
 }
 
 /** `arg` encoded, checked to cross (a `TypeError` that names `where()` if it cannot). */
@@ -194,8 +217,11 @@ function encodeChecked(
   check: CrossCheck,
   encoding: Encoding | undefined,
 ): unknown {
-  const walk: Walk = { method, where, unproven: false, handles: false };
-  const encoded = encodeValue(arg, walk);
+  let walk!: Walk;
+  const encoded = cycleSafe((copies) => {
+    walk = { method, where, unproven: false, handles: false, depth: 0, copies };
+    return encodeValue(arg, walk);
+  }, () => new Map<object, unknown>());
   if (walk.handles && encoding) encoding.handles = true;
   if (check === "clone" || walk.unproven) {
     const refused = cloneRefusal(encoded, where);
@@ -272,9 +298,31 @@ function encodeValue(v: unknown, walk: Walk): unknown {
     walk.handles = true;
     return { [TAG]: state.kind, method, data: encodeValue(state.data, walk) };
   }
-  if (Array.isArray(v)) return v.map((x) => encodeValue(x, walk));
+  if (!Array.isArray(v) && !(v instanceof Map) && !(v instanceof Set) && !isPlainObject(v)) {
+    if (!clonesAsBytes(v)) walk.unproven = true;
+    return v;
+  }
+  const { copies } = walk;
+  if (copies) {
+    if (copies.has(v)) return copies.get(v);
+  } else if (++walk.depth > DEEP) throw STARTS_OVER;
+  const out = copyOf(v, walk);
+  walk.depth--;
+  return out;
+}
+
+/** A copy of the container `v`, its items encoded (registered in `walk.copies` first, if kept). */
+function copyOf(v: object, walk: Walk): unknown {
+  if (Array.isArray(v)) {
+    if (!walk.copies) return v.map((x) => encodeValue(x, walk));
+    const out = new Array<unknown>(v.length);
+    walk.copies.set(v, out);
+    for (let i = 0; i < v.length; i++) if (i in v) out[i] = encodeValue(v[i], walk);
+    return out;
+  }
   if (v instanceof Map) {
     const out = new Map<unknown, unknown>();
+    walk.copies?.set(v, out);
     for (const [k, x] of v) {
       if (!crossesAsIs(k)) walk.unproven = true;
       out.set(k, encodeValue(x, walk));
@@ -283,16 +331,15 @@ function encodeValue(v: unknown, walk: Walk): unknown {
   }
   if (v instanceof Set) {
     const out = new Set<unknown>();
+    walk.copies?.set(v, out);
     for (const x of v) out.add(encodeValue(x, walk));
     return out;
   }
-  if (isPlainObject(v)) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) setOwn(out, k, encodeValue(v[k], walk));
-    return out;
-  }
-  if (!clonesAsBytes(v)) walk.unproven = true;
-  return v;
+  const out: Record<string, unknown> = {};
+  walk.copies?.set(v, out);
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) setOwn(out, k, encodeValue(o[k], walk));
+  return out;
 }
 
 /**
@@ -313,31 +360,60 @@ function setOwn(out: Record<string, unknown>, k: string, value: unknown): void {
   } else out[k] = value;
 }
 
-/** Turns handles back into live shared objects, in a child. */
+/** Turns handles back into live shared objects, in a child (cycles kept, as `encodeArgs`'s). */
 export function decodeValue(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(decodeValue);
-  if (v instanceof Map) return new Map([...v].map(([k, x]) => [k, decodeValue(x)]));
-  if (v instanceof Set) return new Set([...v].map(decodeValue));
-  if (isPlainObject(v)) {
-    if (typeof v[TAG] === "string") {
-      const cls = kinds.get(v[TAG]);
-      if (!cls) throw new Error(`multiproc: no reviver for shared ${v[TAG]} in this child`);
-      return cls.fromHandle(Origin.revive(v.method as StartMethod, decodeValue(v.data)));
-    }
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) setOwn(out, k, decodeValue(v[k]));
-    return out;
+  return cycleSafe((copies) => decodeIn(v, { depth: 0, copies }), () => new Map());
+}
+
+/** What `decodeIn` walks through: as `Walk`'s `depth` and `copies`. */
+interface Decoding {
+  depth: number;
+  copies: Map<object, unknown> | null;
+}
+
+/** `v` with its handles revived: containers copied, as `encodeValue` copies them. */
+function decodeIn(v: unknown, d: Decoding): unknown {
+  if (typeof v !== "object" || v === null) return v;
+  const plain = isPlainObject(v);
+  if (!plain && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Set)) return v;
+  if (plain && typeof v[TAG] === "string") {
+    const cls = kinds.get(v[TAG]);
+    if (!cls) throw new Error(`multiproc: no reviver for shared ${v[TAG]} in this child`);
+    return cls.fromHandle(Origin.revive(v.method as StartMethod, decodeIn(v.data, d)));
   }
-  return v;
+  if (d.copies) {
+    if (d.copies.has(v)) return d.copies.get(v);
+  } else if (++d.depth > DEEP) throw STARTS_OVER;
+  let out: unknown;
+  if (Array.isArray(v)) {
+    const a = new Array<unknown>(v.length);
+    d.copies?.set(v, a);
+    for (let i = 0; i < v.length; i++) if (i in v) a[i] = decodeIn(v[i], d);
+    out = a;
+  } else if (v instanceof Map) {
+    const m = new Map<unknown, unknown>();
+    d.copies?.set(v, m);
+    for (const [k, x] of v) m.set(k, decodeIn(x, d));
+    out = m;
+  } else if (v instanceof Set) {
+    const set = new Set<unknown>();
+    d.copies?.set(v, set);
+    for (const x of v) set.add(decodeIn(x, d));
+    out = set;
+  } else {
+    const o: Record<string, unknown> = {};
+    d.copies?.set(v, o);
+    const from = v as Record<string, unknown>;
+    for (const k of Object.keys(from)) setOwn(o, k, decodeIn(from[k], d));
+    out = o;
+  }
+  d.depth--;
+  return out;
 }
 
 /** Whether `v` holds any handle (so a child must load the shared kinds before decoding). */
 export function hasHandles(v: unknown): boolean {
-  if (Array.isArray(v)) return v.some(hasHandles);
-  if (v instanceof Map) return [...v.values()].some(hasHandles);
-  if (v instanceof Set) return [...v].some(hasHandles);
-  if (isPlainObject(v)) return typeof v[TAG] === "string" || Object.values(v).some(hasHandles);
-  return false;
+  return firstIn(v, (x) => isPlainObject(x) && typeof x[TAG] === "string") !== null;
 }
 
 /**
@@ -345,16 +421,42 @@ export function hasHandles(v: unknown): boolean {
  * searched), or null: for callers whose values leave this machine, where no handle can go.
  */
 export function sharedKindIn(v: unknown): string | null {
-  if (isShareable(v)) return v[HANDLE]().kind;
-  const first = (xs: Iterable<unknown>) => {
-    for (const x of xs) {
-      const kind = sharedKindIn(x);
-      if (kind) return kind;
-    }
-    return null;
-  };
-  if (Array.isArray(v) || v instanceof Set) return first(v);
-  if (v instanceof Map) return first(v.values());
-  if (isPlainObject(v)) return first(Object.values(v));
+  const found = firstIn(v, isShareable);
+  return found === null ? null : (found as Shareable)[HANDLE]().kind;
+}
+
+/**
+ * The first value in `v` (itself, or through arrays, Maps' values, Sets and plain objects) that
+ * `is` says is the one, or null; a cycle ends (see `DEEP`).
+ */
+function firstIn(v: unknown, is: (x: object) => boolean): object | null {
+  return cycleSafe((seen) => searched(v, is, { depth: 0, seen }), () => new Set<object>());
+}
+
+/** `firstIn`'s walk: each container looked through once its `seen` is kept. */
+function searched(
+  v: unknown,
+  is: (x: object) => boolean,
+  walk: { depth: number; seen: Set<object> | null },
+): object | null {
+  if (typeof v !== "object" || v === null) return null;
+  if (is(v)) return v;
+  const items = Array.isArray(v) || v instanceof Set
+    ? v
+    : v instanceof Map
+    ? v.values()
+    : isPlainObject(v)
+    ? Object.values(v)
+    : null;
+  if (items === null) return null;
+  if (walk.seen) {
+    if (walk.seen.has(v)) return null;
+    walk.seen.add(v);
+  } else if (++walk.depth > DEEP) throw STARTS_OVER;
+  for (const x of items) {
+    const found = searched(x, is, walk);
+    if (found !== null) return found;
+  }
+  walk.depth--;
   return null;
 }

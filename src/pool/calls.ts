@@ -38,7 +38,9 @@ export function zipCalls(iterables: unknown[], what: string): Calls {
     const n = Math.min(...iterables.map((c) => c.length));
     return { n, cols: iterables.map((c) => (c.length === n ? c : c.slice(0, n))) };
   }
-  const cols = new Zip(iterables, what).take(Infinity);
+  const zip = new Zip(iterables, what);
+  const cols = zip.take(Infinity);
+  if (zip.failure) throw zip.failure.thrown;
   return { n: cols[0].length, cols };
 }
 
@@ -227,6 +229,8 @@ async function resultOf(f: Future<unknown>, deadline: Deadline | undefined): Pro
 export class Zip {
   readonly #its: Iterator<unknown>[];
   #ended = false;
+  /** What an iterable threw, once one has: the calls end there. */
+  failure: { thrown: unknown } | undefined;
 
   constructor(iterables: unknown[], what: string) {
     if (iterables.length === 0) throw new TypeError(`${what}: give at least one iterable`);
@@ -241,30 +245,42 @@ export class Zip {
     });
   }
 
-  /** Up to `n` more calls: one array per iterable, of `n` items or fewer once one has ended. */
+  /**
+   * Up to `n` more calls: one array per iterable, of `n` items or fewer once one has ended. An
+   * iterable that throws ends the calls: those read before it are returned, its error is kept
+   * in `failure` and thrown by the next `take()`.
+   */
   take(n: number): unknown[][] {
+    if (this.failure) throw this.failure.thrown;
     const its = this.#its;
     const columns = its.map((): unknown[] => []);
-    if (its.length === 1) {
-      const [it] = its, [column] = columns;
-      while (!this.#ended && column.length < n) {
-        const r = it.next();
-        if (r.done) this.#ended = true;
-        else column.push(r.value);
-      }
-      return columns;
-    }
-    for (let k = 0; k < n && !this.#ended; k++) {
-      for (let j = 0; j < its.length; j++) {
-        const r = its[j].next();
-        if (r.done) {
-          // No call without every argument: drop this call's items taken so far.
-          for (let i = 0; i < j; i++) columns[i].pop();
-          this.#ended = true;
-          break;
+    try {
+      if (its.length === 1) {
+        const [it] = its, [column] = columns;
+        while (!this.#ended && column.length < n) {
+          const r = it.next();
+          if (r.done) this.#ended = true;
+          else column.push(r.value);
         }
-        columns[j].push(r.value);
+        return columns;
       }
+      for (let k = 0; k < n && !this.#ended; k++) {
+        for (let j = 0; j < its.length; j++) {
+          const r = its[j].next();
+          if (r.done) {
+            // No call without every argument: drop this call's items taken so far.
+            for (let i = 0; i < j; i++) columns[i].pop();
+            this.#ended = true;
+            break;
+          }
+          columns[j].push(r.value);
+        }
+      }
+    } catch (thrown) {
+      this.#ended = true;
+      this.failure = { thrown };
+      const whole = Math.min(...columns.map((c) => c.length));
+      for (const c of columns) c.length = whole;
     }
     return columns;
   }

@@ -16,14 +16,15 @@ import {
   type AnyFn,
   type Calls,
   checkChunksize,
-  orderedResults,
   rowCalls,
   submitCalls,
   unpackResult,
+  Zip,
   zipCalls,
 } from "./calls.ts";
 import { checkRun, checkWorkers, type RunOptions } from "./executor.ts";
 import type { TaskLimits } from "./jobs.ts";
+import { type Feeding, LazyResults, type TaskFeed, unorderedResults } from "./lazy_results.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
 /**
@@ -142,6 +143,18 @@ function oneByDefault(c: number | PoolMapOptions): number | PoolMapOptions {
   return typeof c === "object" && c !== null ? { chunksize: 1, ...c } : c;
 }
 
+/**
+ * The window of `imap`'s tasks in the pool ahead of the reader: `ITEMS_AHEAD` calls per worker,
+ * and at least `TASKS_AHEAD` tasks per worker. Wide enough that tiny calls keep every worker
+ * busy as the reader takes results (measured: 1024 one-call tasks ahead for 2 workers run as
+ * fast as all of them submitted at once), narrow enough that large items do not pile up.
+ */
+const ITEMS_AHEAD = 512;
+const TASKS_AHEAD = 4;
+
+/** `imap`'s results wait as long as they take (CPython's `next(timeout)` has no equal here). */
+const NO_DEADLINE = new Deadline("Pool.imap()", undefined);
+
 /** The default chunksize of `map`: as CPython computes it, about four chunks per worker. */
 function defaultChunksize(n: number, workers: number): number {
   return Math.max(1, Math.ceil(n / (workers * 4)));
@@ -168,6 +181,10 @@ export class Pool implements AsyncDisposable {
   readonly #pool: WorkerPool;
   readonly #processes: number;
   #state: "run" | "close" | "terminate" = "run";
+  /** The `imap`s whose iterables are still being read, as their results are taken. */
+  readonly #feedings = new Set<Feeding>();
+  /** After `close()`: every `imap`'s iterable read and its tasks submitted; then the pool closes. */
+  #closing: Promise<void> | undefined;
 
   constructor(given?: PoolOptions) {
     const options = checkOptions(given, POOL_OPTIONS, "Pool", "{ processes: 4 }");
@@ -205,19 +222,66 @@ export class Pool implements AsyncDisposable {
     chunksize: number | PoolMapOptions | undefined,
     what: string,
   ): { futures: Future<unknown>[]; chunked: boolean } {
+    const { size, limits } = this.#mapOptions(fn, chunksize, what, calls.n);
+    return { futures: submitCalls(this.#pool, fn, calls, size, limits), chunked: size > 1 };
+  }
+
+  /**
+   * A map's function and options checked: its chunksize (by default about four chunks per
+   * worker of `n` calls) and what stops its tasks.
+   */
+  #mapOptions(
+    fn: AnyFn,
+    chunksize: number | PoolMapOptions | undefined,
+    what: string,
+    n: number,
+  ): { size: number; limits: TaskLimits | undefined } {
     if (typeof fn !== "function") throw new TypeError(`Pool.${what}(): fn must be a function`);
     const options = typeof chunksize === "object" && chunksize !== null
       ? checkOptions(chunksize, POOL_MAP_OPTIONS, `Pool.${what}()`, "{ chunksize: 100, signal }")
       : { chunksize };
     const size = options.chunksize === undefined
-      ? defaultChunksize(calls.n, this.#processes)
+      ? defaultChunksize(n, this.#processes)
       : checkChunksize(options.chunksize, `Pool.${what}()`);
     const { signal } = options as PoolMapOptions;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError(`Pool.${what}(): signal must be an AbortSignal`);
     }
-    const limits: TaskLimits | undefined = signal ? { signal } : undefined;
-    return { futures: submitCalls(this.#pool, fn, calls, size, limits), chunked: size > 1 };
+    return { size, limits: signal ? { signal } : undefined };
+  }
+
+  /**
+   * Where `imap`'s and `imapUnordered`'s tasks go: the iterable is read as results are taken,
+   * at most `ahead` tasks in the pool for them (enough to keep every worker busy).
+   */
+  #feed(
+    fn: AnyFn,
+    chunksize: number | PoolMapOptions,
+    what: string,
+  ): { feed: TaskFeed; size: number; track: (feeding: Feeding) => void } {
+    const { size, limits } = this.#mapOptions(fn, oneByDefault(chunksize), what, 0);
+    const pool = this.#pool;
+    let feeding: Feeding | undefined;
+    const feed: TaskFeed = {
+      what: `Pool.${what}()`,
+      ahead: this.#processes * Math.max(TASKS_AHEAD, Math.ceil(ITEMS_AHEAD / size)),
+      keepsAlive: true,
+      submit: (cols, chunked, first) => {
+        if (this.#state === "terminate") {
+          throw new CancelledError(`Pool.${what}(): the pool was terminated`);
+        }
+        return chunked
+          ? pool.submit(fn, [], { kind: "cols", cols, first }, limits)
+          : pool.submit(fn, [cols[0][0]], undefined, limits);
+      },
+      unpack: (result) => {
+        const { values, error } = unpackResult(result, true);
+        return error ? { values, failed: true, error } : { values, failed: false };
+      },
+      ended: () => void (feeding && this.#feedings.delete(feeding)),
+    };
+    const track = (f: Feeding) => void this.#feedings.add(feeding = f);
+    return { feed, size, track };
   }
 
   #all<R>(futures: Future<unknown>[], chunked: boolean): Promise<R[]> {
@@ -301,54 +365,49 @@ export class Pool implements AsyncDisposable {
     return new AsyncResult(this.#all(futures, chunked));
   }
 
-  /** `fn(x)` for each `x`, as an async iterable in order. */
+  /**
+   * `fn(x)` for each `x`, as an async iterable in order. Lazy, as CPython's: the iterable is read
+   * as results are taken (a window of tasks ahead keeps the workers busy), so an endless one
+   * works; the first tasks are submitted at once.
+   */
   imap<T, R>(
     fn: (x: T) => R,
     iterable: Iterable<T>,
     chunksize: number | PoolMapOptions = 1,
   ): AsyncIterableIterator<Awaited<R>> {
     this.#check("imap");
-    const calls = zipCalls([iterable], "Pool.imap()");
-    const { futures, chunked } = this.#calls(fn as AnyFn, calls, oneByDefault(chunksize), "imap");
-    return orderedResults(futures, chunked);
+    const zip = new Zip([iterable], "Pool.imap()");
+    const { feed, size, track } = this.#feed(fn as AnyFn, chunksize, "imap");
+    const results = new LazyResults<Awaited<R>>(feed, zip, size, NO_DEADLINE);
+    track(results);
+    return results.start();
   }
 
-  /** `fn(x)` for each `x`, as an async iterable in completion order. */
-  async *imapUnordered<T, R>(
+  /** `fn(x)` for each `x`, as an async iterable in completion order; lazy as `imap`. */
+  imapUnordered<T, R>(
     fn: (x: T) => R,
     iterable: Iterable<T>,
     chunksize: number | PoolMapOptions = 1,
   ): AsyncGenerator<Awaited<R>> {
     this.#check("imapUnordered");
-    const calls = zipCalls([iterable], "Pool.imapUnordered()");
-    const { futures, chunked } = this.#calls(
-      fn as AnyFn,
-      calls,
-      oneByDefault(chunksize),
-      "imapUnordered",
-    );
-    const done: Future<unknown>[] = [];
-    let wake: (() => void) | undefined;
-    for (const f of futures) f.addDoneCallback(() => (done.push(f), wake?.()));
-    try {
-      for (let n = 0; n < futures.length; n++) {
-        while (done.length === 0) {
-          await keepAlive(new Promise<void>((r) => (wake = r)));
-          wake = undefined;
-        }
-        const { values, error } = unpackResult(await done.shift()!.result(), chunked);
-        for (const v of values) yield v as Awaited<R>;
-        if (error) throw error;
-      }
-    } finally {
-      for (const f of futures) f.cancel();
-    }
+    const zip = new Zip([iterable], "Pool.imapUnordered()");
+    const { feed, size, track } = this.#feed(fn as AnyFn, chunksize, "imapUnordered");
+    const { results, feeding } = unorderedResults<Awaited<R>>(feed, zip, size);
+    track(feeding);
+    return results;
   }
 
   /** No more tasks; the workers end once the submitted ones are done. */
   close(): void {
     if (this.#state === "run") this.#state = "close";
-    this.#pool.close();
+    if (this.#closing) return;
+    // The imaps' iterables are read to their end first, as CPython's feeder thread does after
+    // close(): join() then waits for all their tasks.
+    const feedings = [...this.#feedings].map((f) => f.drain());
+    if (feedings.length === 0) {
+      this.#closing = Promise.resolve();
+      this.#pool.close();
+    } else this.#closing = Promise.all(feedings).then(() => this.#pool.close());
   }
 
   /** Ends the workers now; unfinished tasks fail with `CancelledError`. */
@@ -364,7 +423,10 @@ export class Pool implements AsyncDisposable {
         "Pool.join(): the pool is still running; call close() or terminate() first",
       );
     }
-    if (this.#state === "close") await this.#pool.drained();
+    if (this.#state === "close") {
+      await this.#closing;
+      await this.#pool.drained();
+    }
     await this.#pool.joinWorkers();
   }
 
