@@ -14,6 +14,7 @@ import {
   fails,
   forever,
   rejects,
+  reportEnv,
   syncWrite,
   throwsLater,
   whoAmI,
@@ -44,6 +45,27 @@ for (const method of ALL_METHODS) {
     await p.join();
     assert.equal(p.exitCode, 0);
     assert.equal(readJson(out), "sync ran");
+  });
+
+  test(`a child sees the environment as the parent changed it before start() ${tag}`, async () => {
+    // Bun.spawn gave the environment Bun started with; a forkserver spare, the one it booted
+    // with (both found by a user's try).
+    const names = ["MP_SPEC_SET", "MP_SPEC_GONE"];
+    process.env.MP_SPEC_GONE = "here at first";
+    for (let round = 0; round < 3; round++) {
+      const out = join(tempDir(), `env${round}.json`);
+      const value = `round ${round}`;
+      process.env.MP_SPEC_SET = value;
+      if (round === 2) delete process.env.MP_SPEC_GONE;
+      const p = new Process({ target: reportEnv, args: [out, names] });
+      await p.start();
+      await p.join();
+      assert.equal(p.exitCode, 0);
+      const gone = round === 2 ? null : "here at first";
+      assert.deepEqual(readJson(out), { MP_SPEC_SET: value, MP_SPEC_GONE: gone });
+      await sleep(method === "forkserver" ? 300 : 0); // a spare booted before the next change
+    }
+    delete process.env.MP_SPEC_SET;
   });
 
   test(`arguments of megabytes reach the child whole (many reads of its channel) ${tag}`, async () => {

@@ -12,7 +12,7 @@ import {
   type WarmMessage,
 } from "../process/protocol.ts";
 import { adoptCommandLine } from "../runtime/argv.ts";
-import { enterDir } from "../runtime/host.ts";
+import { adoptEnvChanges, enterDir } from "../runtime/host.ts";
 import { importModule } from "../runtime/load.ts";
 import { native } from "../runtime/native/mod.ts";
 import type { ParentChannel } from "../runtime/parent_channel.ts";
@@ -93,6 +93,7 @@ function adopt(channel: ParentChannel, boot: BootMessage): void {
   s.channel = channel;
   s.shmTracker = boot.shmTracker;
   adoptCommandLine(boot.argv);
+  if (boot.env) adoptEnvChanges(boot.env); // a spare: what changed since it was spawned
   // A process child, started where its parent's loader flags resolve (popen_node.ts), works in
   // its parent's directory; a thread's is its process's, the parent's own.
   if (boot.method !== "thread" && boot.dir !== null) enterDir(boot.dir);

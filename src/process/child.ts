@@ -177,9 +177,9 @@ export class Child {
     });
     if (method === "forkserver") {
       // A spare booted ahead: it gets its boot now, and keeps the program alive unless a daemon.
-      return takeSpare(onMessage).then((popen) => {
+      return takeSpare(onMessage).then(({ popen, env }) => {
         try {
-          sendOrKill(popen, bootFor);
+          sendOrKill(popen, (p) => ({ ...bootFor(p), env }));
         } catch (error) {
           return this.#failed(error);
         }

@@ -4,6 +4,7 @@
  */
 import type { StartMethod } from "../core/start_method.ts";
 import type { TrackerRef } from "../memory/tracker.ts";
+import type { EnvChanges } from "../runtime/host.ts";
 import type { ProcessInfo } from "../state/state.ts";
 import type { ThreadIdentity } from "../sync/owner.ts";
 import type { TargetRef } from "../targets/task.ts";
@@ -33,6 +34,11 @@ export interface BootMessage {
    * lacks inert before it imports a target's module, which may be a test file (test_globals.ts).
    */
   testGlobals: string[];
+  /**
+   * A `"forkserver"` spare's: the parent's environment changes since the spare booted (null if
+   * none), which it makes before its target's import, as a child spawned now would have them.
+   */
+  env?: EnvChanges | null;
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 import { trackerRef } from "../memory/tracker.ts";
 import { commandLine } from "../runtime/argv.ts";
-import { currentDir } from "../runtime/host.ts";
+import { currentDir, type EnvChanges, envChanges, environment } from "../runtime/host.ts";
 import { onProcessExit } from "../runtime/os.ts";
 import { launch, type Popen } from "../runtime/popen.ts";
 import { testGlobalsInUse } from "../runtime/test_globals.ts";
@@ -24,6 +24,8 @@ export const SPARES = 2;
 interface Spare {
   popen: Promise<Popen>;
   onMessage: (message: unknown) => void;
+  /** This process's environment when the spare was spawned with it (`environment()`). */
+  env: Record<string, string> | null;
 }
 
 const waiting: Spare[] = [];
@@ -44,7 +46,11 @@ function mainModule(): string | null {
 }
 
 function boot(): Spare {
-  const spare: Spare = { popen: undefined as unknown as Promise<Popen>, onMessage: () => {} };
+  const spare: Spare = {
+    popen: undefined as unknown as Promise<Popen>,
+    onMessage: () => {},
+    env: environment(),
+  };
   const parent = state().self;
   const argv = commandLine();
   const dir = currentDir();
@@ -101,11 +107,15 @@ export function fillSpares(): void {
 
 /**
  * A child of the `"forkserver"` method: a booted spare (or a new one if none waits), its messages
- * from now on going to `onMessage`. The caller refills the spares (`fillSpares`) once the child
+ * from now on going to `onMessage`, and how this process's environment changed since it was
+ * spawned (for its boot message). The caller refills the spares (`fillSpares`) once the child
  * runs its target.
  */
-export async function takeSpare(onMessage: (message: unknown) => void): Promise<Popen> {
+export async function takeSpare(
+  onMessage: (message: unknown) => void,
+): Promise<{ popen: Popen; env: EnvChanges | null }> {
   const spare = waiting.shift() ?? boot();
   spare.onMessage = onMessage;
-  return await spare.popen;
+  const popen = await spare.popen;
+  return { popen, env: envChanges(spare.env, environment()) };
 }

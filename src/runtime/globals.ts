@@ -27,7 +27,12 @@ export interface DenoNamespace {
   execPath(): string;
   exit(code?: number): never;
   readonly args: string[];
-  readonly env: { get(name: string): string | undefined };
+  readonly env: {
+    get(name: string): string | undefined;
+    set(name: string, value: string): void;
+    delete(name: string): void;
+    toObject(): Record<string, string>;
+  };
   /** Undefined in a Web Worker. */
   readonly mainModule: string | undefined;
   readonly stdout: { writeSync(p: Uint8Array): number };

@@ -90,6 +90,59 @@ export function currentDir(): string | null {
   }
 }
 
+/**
+ * What changed in the environment between two readings of it (`environment()`): the variables
+ * set (new or changed) and those removed.
+ */
+export interface EnvChanges {
+  set: Record<string, string>;
+  unset: string[];
+}
+
+/** The environment variables now, or null if they cannot be read (Deno without `--allow-env`). */
+export function environment(): Record<string, string> | null {
+  try {
+    if (runtime === "deno") return deno().env.toObject();
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(globalThis.process.env)) if (v !== undefined) out[k] = v;
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** The changes from `before` to `now`, or null if none (or either could not be read). */
+export function envChanges(
+  before: Record<string, string> | null,
+  now: Record<string, string> | null,
+): EnvChanges | null {
+  if (!before || !now) return null;
+  const set: Record<string, string> = {};
+  let changed = false;
+  for (const [k, v] of Object.entries(now)) {
+    if (before[k] !== v) (set[k] = v, changed = true);
+  }
+  const unset = Object.keys(before).filter((k) => !(k in now));
+  return changed || unset.length > 0 ? { set, unset } : null;
+}
+
+/** Makes `changes` in this process's environment (what it cannot change is left). */
+export function adoptEnvChanges(changes: EnvChanges): void {
+  try {
+    if (runtime === "deno") {
+      const env = deno().env;
+      for (const [k, v] of Object.entries(changes.set)) env.set(k, v);
+      for (const k of changes.unset) env.delete(k);
+      return;
+    }
+    const env = globalThis.process.env;
+    for (const [k, v] of Object.entries(changes.set)) env[k] = v;
+    for (const k of changes.unset) delete env[k];
+  } catch {
+    // no permission: the environment stays the one the child started with
+  }
+}
+
 /** `ORIGINAL_DIR`, else the working directory now. */
 export function originalDir(): string {
   return ORIGINAL_DIR ?? cwd();

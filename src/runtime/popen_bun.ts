@@ -27,7 +27,9 @@ export function launchBunSpawn(options: LaunchOptions): Popen {
         ? mainScript().args
         : [...bunChildFlags(), fileUrlToPath(entryToStart("process"))]),
     ],
-    ...(frozen ? { env: frozenChildEnv("process") } : {}),
+    // The environment now, as Node's fork and Deno's Command give it: Bun.spawn's default is the
+    // one this process started with, without the changes the program made to `process.env`.
+    env: frozen ? frozenChildEnv("process") : { ...globalThis.process.env },
     stdio: ["ignore", "inherit", "inherit"],
     cwd: childHome(),
     serialization: "advanced",
