@@ -213,6 +213,7 @@ for (const method of METHODS) {
         "pool library: number",
         "h: from console.log",
         "builtinProcess exit 0",
+        "pool starmap first: 3 7",
       ]
     ) assert.ok(lines.includes(expected), `missing '${expected}' in:\n${r.stdout}\n${r.stderr}`);
     const refused = lines.find((l) => l.startsWith("notExported rejected: "));

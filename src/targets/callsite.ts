@@ -42,13 +42,32 @@ export type Caller = () => string | undefined;
  * has found before).
  */
 export function callerOf(): Caller {
-  const here = new Error();
+  const here = errorHere();
   let url: string | undefined | null = null;
   return () => (url === null ? (url = callerModule(here.stack ?? "")) : url);
 }
 
+/**
+ * Frames an error here keeps, at least: the library's own (a `Pool.starmap()` is 11 deep before
+ * it asks for its caller) and the caller's. V8 keeps 10 unless told (`Error.stackTraceLimit`),
+ * which cut the caller off: "comes from code of no module file" for a function it exports.
+ */
+const FRAMES = 64;
+
+/** An error made here, its stack deep enough to reach the library's caller. */
+function errorHere(): Error {
+  const limit = Error.stackTraceLimit;
+  if (typeof limit !== "number" || limit >= FRAMES) return new Error();
+  Error.stackTraceLimit = FRAMES;
+  try {
+    return new Error();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** URL of the first module on `stack` (by default, the current one) outside this library. */
-export function callerModule(stack = new Error().stack ?? ""): string | undefined {
+export function callerModule(stack = errorHere().stack ?? ""): string | undefined {
   for (const line of stack.split("\n").slice(1)) {
     const location = frameLocation(line);
     if (location === undefined || isLibraryUrl(urlOf(location))) continue;
