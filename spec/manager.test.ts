@@ -153,6 +153,46 @@ test("Manager(): queues, with Empty, Full and join", LONG, async () => {
   await assert.rejects(jq.taskDone(), /more times than items were put/);
 });
 
+test(
+  "Manager(): a proxy checks its calls' options as the local objects do, names a bad argument",
+  LONG,
+  async () => {
+    // Python's positional forms and mistyped names waited forever in the manager (a user's try).
+    await using m = await Manager();
+    const q = await m.Queue<number>(1);
+    const lock = await m.Lock();
+    const sem = await m.Semaphore(0);
+    const event = await m.Event();
+    const barrier = await m.Barrier(2);
+    const jq = await m.JoinableQueue<number>();
+    await lock.acquire();
+    const refusals: [Promise<unknown>, RegExp][] = [
+      [q.get(false as never), /QueueProxy\.get\(\): options must be an object/],
+      [q.put(1, false as never), /QueueProxy\.put\(\): options must be an object/],
+      [q.get({ timout: 100 } as never), /QueueProxy\.get\(\): unknown option 'timout'/],
+      [q.get({ block: false, timeout: 5 }), /a timeout needs block: true/],
+      [lock.acquire(false as never), /LockProxy\.acquire\(\): options must be an object/],
+      [lock.acquire({ timout: 100 } as never), /LockProxy\.acquire\(\): unknown option 'timout'/],
+      [sem.acquire(true as never), /SemaphoreProxy\.acquire\(\): options must be an object/],
+      [event.wait("10" as never), /EventProxy\.wait\(\): timeout must be/],
+      [barrier.wait({ timeout: 5 } as never), /BarrierProxy\.wait\(\): timeout must be/],
+      [jq.join("5" as never), /JoinableQueueProxy\.join\(\): timeout must be/],
+    ];
+    const t0 = performance.now();
+    for (const [call, refused] of refusals) await assert.rejects(call, refused);
+    assert.ok(performance.now() - t0 < 2000, "refused at once, not after a wait");
+    assert.equal(await lock.acquire({ blocking: false }), false, "the right forms still work");
+    // A value that cannot be sent is named as the caller gave it, not by its place in a message.
+    const d = await m.dict();
+    await assert.rejects(
+      d.set("f", { deep: [() => 1] }),
+      /^TypeError: DictProxy\.set\(\): argument 2\.deep\[0\] is a function/,
+    );
+    await assert.rejects(q.get({ timeout: 20 }), Empty);
+    assert.equal(await event.wait(10), false);
+  },
+);
+
 test("Manager(): locks, semaphores, events, conditions and barriers", LONG, async () => {
   await using m = await Manager();
   const lock = await m.Lock();

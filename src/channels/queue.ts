@@ -4,6 +4,7 @@
  * is already in shared memory: a child may exit at once without losing it.
  * @module
  */
+import { checkTimeout } from "../core/deadline.ts";
 import { Empty, Full } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import { checkOptions, type OptionNames, shown } from "../core/options.ts";
@@ -47,18 +48,28 @@ function checked(options: QueueOptions | undefined, what: string): QueueOptions 
   return checkOptions(options, QUEUE_OPTIONS, `Queue.${what}()`, "{ timeout: 100 }");
 }
 
+/**
+ * The options of a queue's `put` or `get` (`what`, e.g. `"Queue.put()"`) checked: whether it
+ * waits, and how long at most (ms, or undefined for no limit). A manager's queue proxy checks
+ * its own the same way.
+ */
+export function queueWaitArgs(
+  options: QueueOptions | undefined,
+  what: string,
+): { block: boolean; timeout: number | undefined } {
+  const o = checkOptions(options, QUEUE_OPTIONS, what, "{ timeout: 100 }");
+  const block = o.block ?? true;
+  if (!block && o.timeout !== undefined) {
+    throw new TypeError(`${what}: a timeout needs block: true (a non-blocking call never waits)`);
+  }
+  return { block, timeout: checkTimeout(what, o.timeout) };
+}
+
 /** When a wait of `Queue.<what>()` with `options` (checked) gives up, if ever. */
 function deadline(options: QueueOptions, what: string): number | undefined {
-  const block = options.block ?? true;
-  if (!block) {
-    if (options.timeout !== undefined) {
-      throw new TypeError(
-        `Queue.${what}(): a timeout needs block: true (a non-blocking call never waits)`,
-      );
-    }
-    return performance.now();
-  }
-  return deadlineOf(`Queue.${what}()`, options.timeout);
+  const { block, timeout } = queueWaitArgs(options, `Queue.${what}()`);
+  if (!block) return performance.now();
+  return deadlineOf(`Queue.${what}()`, timeout);
 }
 
 interface QueueData {

@@ -50,6 +50,21 @@ export class BaseProxy {
     markProxy(this, link, token);
   }
 
+  /**
+   * @internal Calls `method` with the arguments `check()` gives: checked here, as the local
+   * objects check theirs, so that a mistyped option fails at once (a rejection naming the call)
+   * instead of reaching the manager, which would wait without a limit.
+   */
+  protected _checkedCall(method: string, check: (what: string) => unknown[]): Promise<unknown> {
+    let args: unknown[];
+    try {
+      args = check(`${this.constructor.name}.${method}()`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this._call(method, ...args);
+  }
+
   /** @internal Calls `method` on the object in the manager. */
   protected _call(method: string, ...args: unknown[]): Promise<unknown> {
     const { link, token } = proxyToken(this)!;

@@ -2,6 +2,8 @@
  * Proxies of a manager's data: `dict`, `list`, `Namespace`, `Value`, `Array` and the queues.
  * @module
  */
+import { queueWaitArgs } from "../channels/queue.ts";
+import { checkTimeout } from "../core/deadline.ts";
 import { BaseProxy, type ProxyWaitOptions } from "./base.ts";
 
 /**
@@ -204,11 +206,13 @@ export class ArrayProxy<V = number> extends BaseProxy {
 export class QueueProxy<T = unknown> extends BaseProxy {
   /** Puts `obj`, waiting while the queue is full. */
   put(obj: T, options?: ProxyWaitOptions): Promise<void> {
-    return this._call("put", obj, options) as Promise<void>;
+    return this._checkedCall("put", (what) => [obj, queueWaitArgs(options, what)]) as Promise<
+      void
+    >;
   }
   /** Takes the next item, waiting while the queue is empty. */
   get(options?: ProxyWaitOptions): Promise<T> {
-    return this._call("get", options) as Promise<T>;
+    return this._checkedCall("get", (what) => [queueWaitArgs(options, what)]) as Promise<T>;
   }
   /** `put(obj, { block: false })`. */
   putNowait(obj: T): Promise<void> {
@@ -252,6 +256,8 @@ export class JoinableQueueProxy<T = unknown> extends QueueProxy<T> {
   }
   /** Waits until every item put is done; false after `timeoutMs`. */
   join(timeoutMs?: number): Promise<boolean> {
-    return this._call("join", timeoutMs) as Promise<boolean>;
+    return this._checkedCall("join", (what) => [checkTimeout(what, timeoutMs)]) as Promise<
+      boolean
+    >;
   }
 }

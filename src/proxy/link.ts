@@ -200,7 +200,7 @@ export class ManagerLink {
       }
       conn.send(msg);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(namedArgument(error, what, msg.length - 1));
     } finally {
       this.#laneMessage = null;
     }
@@ -272,4 +272,20 @@ function asLocalError(e: unknown): unknown {
   const local = new cls(e.message, e.cause === undefined ? undefined : { cause: e.cause });
   local.stack = e.stack;
   return local;
+}
+
+/**
+ * `error` of a message that could not be encoded, its value named as the caller knows it: the
+ * encoding names a path in the message (`value[4][1]`, the call's arguments being its item
+ * `argsAt`), which becomes `DictProxy.set(): argument 2`.
+ */
+function namedArgument(error: unknown, what: string, argsAt: number): unknown {
+  if (!(error instanceof TypeError)) return error;
+  const prefix = `value[${argsAt}][`;
+  if (!error.message.startsWith(prefix)) return error;
+  const rest = error.message.slice(prefix.length);
+  const k = Number.parseInt(rest, 10);
+  if (!Number.isInteger(k)) return error;
+  const path = rest.slice(String(k).length + 1); // after "k]"
+  return new TypeError(`${what}: argument ${k + 1}${path}`, { cause: error });
 }

@@ -3,13 +3,17 @@
  * `Barrier`.
  * @module
  */
+import { checkTimeout } from "../core/deadline.ts";
+import { acquireArgs } from "../sync/primitive.ts";
 import { BaseProxy } from "./base.ts";
 
 /** The lock family's proxy: `acquire`, `release`, `hold`. */
 class Acquirable extends BaseProxy {
   /** Acquires it; false if `{ blocking: false }` or `timeout` ms could not. */
   acquire(options?: { blocking?: boolean; timeout?: number }): Promise<boolean> {
-    return this._call("acquire", options) as Promise<boolean>;
+    return this._checkedCall("acquire", (what) => [acquireArgs(options, what)]) as Promise<
+      boolean
+    >;
   }
   /** Releases it. */
   release(): Promise<void> {
@@ -103,7 +107,9 @@ export class BoundedSemaphoreProxy extends SemaphoreProxy {}
 export class ConditionProxy extends Acquirable {
   /** Releases the lock, waits for a notify (false after `timeoutMs`), holds the lock again. */
   wait(timeoutMs?: number): Promise<boolean> {
-    return this._call("wait", timeoutMs) as Promise<boolean>;
+    return this._checkedCall("wait", (what) => [checkTimeout(what, timeoutMs)]) as Promise<
+      boolean
+    >;
   }
   /**
    * Waits until `predicate()` (evaluated here, with the lock held) is true; false if it is still
@@ -154,7 +160,9 @@ export class EventProxy extends BaseProxy {
   }
   /** Waits until the flag is set; false after `timeoutMs`. */
   wait(timeoutMs?: number): Promise<boolean> {
-    return this._call("wait", timeoutMs) as Promise<boolean>;
+    return this._checkedCall("wait", (what) => [checkTimeout(what, timeoutMs)]) as Promise<
+      boolean
+    >;
   }
 }
 
@@ -171,7 +179,7 @@ export class EventProxy extends BaseProxy {
 export class BarrierProxy extends BaseProxy {
   /** Waits for every party; this one's arrival index. */
   wait(timeoutMs?: number): Promise<number> {
-    return this._call("wait", timeoutMs) as Promise<number>;
+    return this._checkedCall("wait", (what) => [checkTimeout(what, timeoutMs)]) as Promise<number>;
   }
   /** Breaks waiters out and makes it usable again. */
   reset(): Promise<void> {
