@@ -115,6 +115,15 @@ test("Manager(): dict, list, Namespace, Value and Array, with Python's errors", 
     () => ((d as unknown as Record<string, number>)["k"] = 1),
     /DictProxy: .*set\("k", value\)/,
   );
+  // Python reads v.value and l[0] from the manager; here they would be undefined: refused.
+  assert.throws(
+    () => (v as unknown as { value: number }).value,
+    /ValueProxy: reading 'value' would give undefined: .* use await proxy\.get\(\)/,
+  );
+  const items = await m.list([5]);
+  assert.throws(() => (items as unknown as number[])[0], /use await proxy\.get\(0\)/);
+  assert.equal(typeof v.get, "function", "methods read as ever");
+  assert.equal(String(v).startsWith("<ValueProxy"), true);
   await assert.rejects(v.set(1.5), /ValueProxy\.set\(\): typecode 'i' holds integers, got 1\.5/);
   await assert.rejects(m.Value("i", 0.5), /manager\.Value\(\): typecode 'i' holds integers/);
   const arr = await m.Array("d", [1.5, 2.5]);

@@ -69,10 +69,31 @@ function refuseAssignment(target: BaseProxy, prop: string | symbol): never {
   );
 }
 
-/** Refuses assignment and new properties on a proxy (see `refuseAssignment`). */
+/**
+ * Reading what Python reads as an attribute or an item (`v.value`, `l[0]`) would give undefined
+ * silently: it is refused with the call that reads it. Other names read as on any object.
+ */
+function refusedRead(target: BaseProxy, prop: string | symbol): string | undefined {
+  if (typeof prop !== "string" || prop in target) return undefined;
+  if (target.typeid === "Value" && prop === "value") return "await proxy.get()";
+  if ((target.typeid === "list" || target.typeid === "Array") && /^\d+$/.test(prop)) {
+    return `await proxy.get(${prop})`;
+  }
+  return undefined;
+}
+
+/** Refuses assignment and new properties on a proxy (see `refuseAssignment`), and some reads. */
 const ASSIGNMENT_REFUSED: ProxyHandler<BaseProxy> = {
   set: (target, prop) => refuseAssignment(target, prop),
   defineProperty: (target, prop) => refuseAssignment(target, prop),
+  get(target, prop, receiver) {
+    const call = refusedRead(target, prop);
+    if (call === undefined) return Reflect.get(target, prop, receiver);
+    throw new TypeError(
+      `${target.constructor.name}: reading '${String(prop)}' would give undefined: the value is `
+        + `the manager's; use ${call} (a proxy's methods return Promises).`,
+    );
+  },
 };
 
 /** A proxy for a registered type: the object's exposed methods, made on the fly. */
