@@ -314,10 +314,13 @@ test(
     CounterManager.register("Counter", makeCounter);
     CounterManager.register("Narrow", makeCounter, { exposed: ["get"] });
     assert.throws(() => CounterManager.register("start", makeCounter), /name of a manager method/);
+    // A refused name stays unregistered: create() does not know it (it did: a user's try).
+    assert.throws(() => CounterManager.register("shutdown", makeCounter), /manager method/);
     assert.throws(() => CounterManager.register("no such", makeCounter), /identifier/);
     await using m = new CounterManager();
     await assert.rejects(m.create("Counter"), /start\(\) or connect\(\) the manager first/);
     await m.start();
+    await assert.rejects(m.create("shutdown"), /shutdown/);
     const c = await m.create<ReturnType<typeof makeCounter>>("Counter", 10);
     assert.equal(await c.add(5), 15);
     assert.equal(await c.get(), 15);

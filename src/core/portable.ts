@@ -128,7 +128,7 @@ function write(w: Writer, v: unknown, parent: string, key?: string | number): vo
     case "boolean":
       return w.byte(v ? TRUE : FALSE);
     case "number":
-      if (Number.isInteger(v) && v >= 0 && v < 2 ** 31) {
+      if (Number.isInteger(v) && v >= 0 && v < 2 ** 31 && !Object.is(v, -0)) {
         w.byte(INT);
         return w.size(v);
       }

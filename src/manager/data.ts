@@ -265,6 +265,11 @@ export class ManagedJoinableQueue extends ManagedQueue {
     this.waiters.wakeAll();
   }
   join(c: Caller, timeoutMs?: number) {
-    return this.waiters.until(() => this.#unfinished === 0, timeoutMs, c, "join()");
+    return this.waiters.until(
+      () => this.#unfinished === 0,
+      timeoutMs,
+      c,
+      "JoinableQueueProxy.join()",
+    );
   }
 }

@@ -153,6 +153,13 @@ export class BaseManager {
     const where = `${cls.name}.register("${typeid}")`;
     checkOptions(options, REGISTER_OPTIONS, where, "{ exposed: [\"get\"] }");
     checkModuleOption(options.module, where);
+    const existing = (cls.prototype as unknown as Record<string, unknown>)[typeid];
+    if (existing !== undefined && !MAKERS.has(existing as object)) {
+      // Refused before anything is registered: a refused name stays unknown to create().
+      throw new TypeError(
+        `${cls.name}.register(): '${typeid}' is the name of a manager method; pick another typeid`,
+      );
+    }
     // A subclass has its own registry, starting from its parent's (CPython copies it too).
     if (!Object.hasOwn(cls, REGISTRY)) {
       Object.defineProperty(cls, REGISTRY, { value: [...(cls[REGISTRY] ?? [])] });
@@ -162,12 +169,6 @@ export class BaseManager {
     const entry = { typeid, factory, options, caller: callerOf() };
     if (at >= 0) registry[at] = entry;
     else registry.push(entry);
-    const existing = (cls.prototype as unknown as Record<string, unknown>)[typeid];
-    if (existing !== undefined && !MAKERS.has(existing as object)) {
-      throw new TypeError(
-        `${cls.name}.register(): '${typeid}' is the name of a manager method; pick another typeid`,
-      );
-    }
     const maker = function(this: BaseManager, ...args: unknown[]) {
       return this.create(typeid, ...args);
     };

@@ -28,7 +28,8 @@ export class ManagedLock extends Managed {
   }
   acquire(c: Caller, o: AcquireOptions) {
     if (o?.blocking === false) return this.tryAcquire(c);
-    return this.waiters.until(() => this.tryAcquire(c), o?.timeout, c, "acquire()");
+    const what = `${this.#reentrant ? "RLockProxy" : "LockProxy"}.acquire()`;
+    return this.waiters.until(() => this.tryAcquire(c), o?.timeout, c, what);
   }
   release(c: Caller) {
     const name = this.#reentrant ? "RLockProxy" : "LockProxy";
