@@ -66,6 +66,20 @@ if (RUNTIME === "deno") {
     }
   });
 
+  test("Deno without --allow-ffi: SharedMemory says to grant it, thread objects need none", () => {
+    const script = fileURLToPath(new URL("./fixtures/scripts/deno_no_ffi.ts", import.meta.url));
+    const r = spawnSync(process.execPath, ["run", "--allow-read", "--allow-env", script], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    assert.match(r.stdout, /method=thread value=3/, r.stderr);
+    assert.match(
+      r.stdout,
+      /refused: .*SharedMemory and ShareableList, under any start method.*--allow-ffi/,
+    );
+    assert.doesNotMatch(r.stdout, /or use the "thread" start method/);
+  });
+
   test("Deno process children get a partial read grant, also run from a folder outside it", () => {
     const script = fileURLToPath(
       new URL("./fixtures/scripts/deno_permissions.ts", import.meta.url),

@@ -26,8 +26,10 @@ function binding(): Bind | Error {
   if (runtime === "deno") {
     if (deno().permissions.querySync({ name: "ffi" }).state !== "granted") {
       return new Error(
-        `multiproc: shared memory between processes needs FFI on Deno: run with --allow-ffi `
-          + `(or -A), or use the "thread" start method.`,
+        `multiproc: shared memory between processes (SharedMemory and ShareableList, under any `
+          + `start method, and the shared objects of "process" and "forkserver") needs FFI on `
+          + `Deno: run with --allow-ffi (or -A). The "thread" start method's Value, Lock, Queue `
+          + `and the rest need none.`,
       );
     }
     return bindDeno;
