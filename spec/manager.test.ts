@@ -376,6 +376,18 @@ test("shutdown ends the manager process; its proxies then fail with EOFError", L
     (e: Error) => e instanceof EOFError && /shut down/.test(e.message),
   );
   await assert.rejects(m.dict(), EOFError);
+  // shutdown() while start() runs: the start ends, then all of it is shut down (the server
+  // failed to listen in its removed directory, and start() rejected with that: a user's try).
+  const early = new SyncManager();
+  const started = early.start();
+  await early.shutdown();
+  await started;
+  await assert.rejects(
+    early.dict(),
+    (e: Error) => e instanceof EOFError && /shut down/.test(e.message),
+  );
+  const left = activeChildren().filter((p) => /^SyncManager-\d+$/.test(p.name) && p.isAlive());
+  assert.deepEqual(left.map((p) => p.name), [], "no manager process left");
 });
 
 for (const method of METHODS) {

@@ -112,6 +112,10 @@ export class BaseManager {
   #process: Process | null = null;
   #cleanup: (() => void) | undefined;
   #state: "initial" | "started" | "connected" | "shutdown" = "initial";
+  /** `start()`'s work, settled or not (never rejects), once it is called. */
+  #starting: Promise<void> | undefined;
+  /** `shutdown()` was called. */
+  #stopping = false;
   #link: ManagerLink | null = null;
 
   constructor(given?: ManagerOptions) {
@@ -200,6 +204,17 @@ export class BaseManager {
       throw new ProcessError(`${name}.start(): the manager has already been ${this.#state}`);
     }
     this.#state = "started";
+    const starting = this.#start(name);
+    this.#starting = starting.catch(() => {});
+    // Shut down while it started: resolved, as a start followed by a shutdown (its proxies
+    // fail with EOFError saying it has shut down), whatever the start met.
+    await starting.catch((error) => {
+      if (!this.#stopping) throw error;
+    });
+  }
+
+  /** `start()`'s work: the manager process, and the link to it once it listens. */
+  async #start(name: string): Promise<void> {
     let address = this.#options.address;
     if (address === undefined) {
       const made = privateSocketPath("manager", `${name}.start()`);
@@ -312,6 +327,10 @@ export class BaseManager {
   async shutdown(): Promise<void> {
     const state = this.#state;
     this.#state = "shutdown";
+    this.#stopping = true;
+    // Called while it starts: the start goes on to its end (its process, its socket), then all
+    // of it is shut down, as after a start that had resolved.
+    await this.#starting;
     const link = this.#link;
     if (state === "started" && link) {
       await link.request(`${this.constructor.name}.shutdown()`, SHUTDOWN).catch(() => {});
