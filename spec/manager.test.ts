@@ -359,6 +359,31 @@ test(
   },
 );
 
+test(
+  "a manager serves its clients while silent connections wait in their handshake",
+  LONG,
+  async () => {
+    // Handshakes ran one at a time: three connections that sent nothing held a real client up
+    // for their 20 s each, then it failed with a misleading AuthenticationError (a user's try).
+    await using m = await Manager();
+    const { createConnection } = await import("node:net");
+    const silent = await Promise.all(
+      [1, 2, 3].map(() =>
+        new Promise<import("node:net").Socket>((resolve, reject) => {
+          const s = createConnection({ path: m.address as string }, () => resolve(s));
+          s.on("error", reject);
+        })
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200)); // accepted by the manager by now
+    const t0 = performance.now();
+    const d = await m.dict({ k: 1 });
+    assert.equal(await d.get("k"), 1);
+    assert.ok(performance.now() - t0 < 5000, `served after ${performance.now() - t0} ms`);
+    for (const s of silent) s.destroy();
+  },
+);
+
 test("shutdown ends the manager process; its proxies then fail with EOFError", LONG, async () => {
   const m = new SyncManager();
   await assert.rejects(m.dict(), /start\(\) or connect\(\) the manager first/);

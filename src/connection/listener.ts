@@ -134,15 +134,41 @@ export class Listener {
    * refused and this rejects with `AuthenticationError`.
    */
   async accept(): Promise<Connection> {
+    const conn = new SocketConnection(await this.#nextStream(), "a client", this.#ext);
+    await authenticateClient(conn, this.#key, "Listener.accept()");
+    return conn;
+  }
+
+  /**
+   * @internal Every connection from now on, each handed to `onConnection` once it has passed the
+   * handshake (a peer that fails it is refused): the handshakes run side by side, so a peer that
+   * sends nothing holds up only itself -- a manager's server, which `accept()`, one connection at
+   * a time as CPython's, let three silent connections stall for their 20 s each. Ends when the
+   * listener closes.
+   */
+  async serve(onConnection: (conn: Connection) => void): Promise<void> {
+    for (;;) {
+      let stream: Stream;
+      try {
+        stream = await this.#nextStream();
+      } catch {
+        return; // closed, or it could not listen
+      }
+      const conn = new SocketConnection(stream, "a client", this.#ext);
+      authenticateClient(conn, this.#key, "Listener.accept()").then(
+        () => onConnection(conn),
+        () => {}, // refused: the handshake closed it
+      );
+    }
+  }
+
+  /** The next incoming stream, once there is one; rejects with `EOFError` once closed. */
+  async #nextStream(): Promise<Stream> {
     await this.ready;
     for (;;) {
       if (this.#closed) throw new EOFError("Listener.accept(): the listener is closed");
       const stream = this.#incoming.shift();
-      if (stream) {
-        const conn = new SocketConnection(stream, "a client", this.#ext);
-        await authenticateClient(conn, this.#key, "Listener.accept()");
-        return conn;
-      }
+      if (stream) return stream;
       await new Promise<void>((resolve) => {
         const wake = () => {
           this.#accepting.delete(wake);

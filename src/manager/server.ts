@@ -105,20 +105,9 @@ class ManagerServer {
       this.#ext,
     );
     const address = await this.#listener.ready;
-    this.#acceptLoop(this.#listener);
+    // Each connection's handshake apart: a silent peer holds up no other.
+    this.#listener.serve((conn) => void this.#serve(conn));
     return address;
-  }
-
-  async #acceptLoop(listener: Listener): Promise<void> {
-    while (!listener.closed) {
-      let conn: Connection;
-      try {
-        conn = await listener.accept();
-      } catch {
-        continue; // a peer that failed the handshake; the listener closed ends the loop
-      }
-      this.#serve(conn);
-    }
   }
 
   async #serve(conn: Connection): Promise<void> {
