@@ -136,6 +136,11 @@ test("Manager(): dict, list, Namespace, Value and Array, with Python's errors", 
 
 test("Manager(): queues, with Empty, Full and join", LONG, async () => {
   await using m = await Manager();
+  // A string where a number goes is shown as one ("got 10" read as a number: a user's try).
+  await assert.rejects(
+    m.Queue("10" as never),
+    /manager\.Queue\(maxsize\): .*got "10" \(a string\)/,
+  );
   const q = await m.Queue<number>(2);
   await q.put(1);
   await q.putNowait(2);

@@ -9,6 +9,7 @@
  * @module
  */
 import { clauseOf } from "../core/errors.ts";
+import { shown } from "../core/options.ts";
 import { memoryOf } from "../core/start_method.ts";
 import {
   checkStartMethod,
@@ -90,7 +91,7 @@ export function methodFrom(
     return (context as ContextLike).getStartMethod();
   }
   throw new TypeError(
-    `context must be a Context (getContext()) or "thread" or "process", got ${String(context)}`,
+    `context must be a Context (getContext()) or "thread" or "process", got ${shown(context)}`,
   );
 }
 

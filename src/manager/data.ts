@@ -88,7 +88,9 @@ function entriesOf(init: unknown, what: string): Iterable<[unknown, unknown]> {
 }
 
 function indexIn(length: number, i: unknown, what: string): number {
-  if (!Number.isInteger(i)) throw new TypeError(`${what}: the index must be an integer, got ${i}`);
+  if (!Number.isInteger(i)) {
+    throw new TypeError(`${what}: the index must be an integer, got ${shown(i)}`);
+  }
   const at = (i as number) < 0 ? length + (i as number) : (i as number);
   if (at < 0 || at >= length) {
     throw new RangeError(`${what}: index ${i} is out of range for length ${length}`);
@@ -215,7 +217,7 @@ export class ManagedQueue extends Managed {
   constructor(maxsize: unknown = 0) {
     super();
     if (!Number.isInteger(maxsize) || (maxsize as number) < 0) {
-      throw new RangeError(`manager.Queue(maxsize): an integer >= 0, got ${maxsize}`);
+      throw new RangeError(`manager.Queue(maxsize): an integer >= 0, got ${shown(maxsize)}`);
     }
     this.maxsize = maxsize as number;
   }

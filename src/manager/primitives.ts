@@ -5,6 +5,7 @@
  * @module
  */
 import { BrokenBarrierError } from "../core/errors.ts";
+import { shown } from "../core/options.ts";
 import { type AcquireOptions, type Caller, Managed } from "./caller.ts";
 
 /** `Lock` (`RLock` with `reentrant`): owned by a caller. */
@@ -62,7 +63,7 @@ export class ManagedSemaphore extends Managed {
   constructor(value: unknown = 1, bounded = false) {
     super();
     if (!Number.isInteger(value) || (value as number) < 0) {
-      throw new RangeError(`manager.Semaphore(value): an integer >= 0, got ${value}`);
+      throw new RangeError(`manager.Semaphore(value): an integer >= 0, got ${shown(value)}`);
     }
     this.#value = value as number;
     this.#bound = bounded ? this.#value : null;
@@ -180,7 +181,7 @@ export class ManagedBarrier extends Managed {
   constructor(parties: unknown, options?: { timeout?: number }) {
     super();
     if (!Number.isInteger(parties) || (parties as number) < 1) {
-      throw new RangeError(`manager.Barrier(parties): an integer >= 1, got ${parties}`);
+      throw new RangeError(`manager.Barrier(parties): an integer >= 1, got ${shown(parties)}`);
     }
     this.#parties = parties as number;
     this.#timeout = options?.timeout;

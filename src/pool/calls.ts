@@ -56,7 +56,7 @@ export function rowCalls(iterable: Iterable<unknown>, what: string): Calls {
 /** Checks a chunksize: an integer of at least 1. */
 export function checkChunksize(chunksize: unknown, what: string): number {
   if (!Number.isInteger(chunksize) || (chunksize as number) < 1) {
-    throw new RangeError(`${what}: chunksize must be an integer >= 1, got ${String(chunksize)}`);
+    throw new RangeError(`${what}: chunksize must be an integer >= 1, got ${shown(chunksize)}`);
   }
   return chunksize as number;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { BrokenBarrierError } from "../core/errors.ts";
-import { checkOptions, type OptionNames } from "../core/options.ts";
+import { checkOptions, type OptionNames, shown } from "../core/options.ts";
 import { Origin, registerKind } from "../handles/handle.ts";
 import { findTarget, markedTarget, type TargetRef } from "../targets/task.ts";
 import { deadlineOf, remaining } from "./futex.ts";
@@ -73,7 +73,9 @@ export class Barrier extends Primitive {
     }
     const parties = a as number;
     if (!Number.isInteger(parties) || parties < 1 || parties > 0xffff) {
-      throw new RangeError(`Barrier(parties): parties must be an integer >= 1, got ${parties}`);
+      throw new RangeError(
+        `Barrier(parties): parties must be an integer >= 1, got ${shown(parties)}`,
+      );
     }
     const { action, timeout } = checkOptions(
       options,

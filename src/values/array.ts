@@ -61,7 +61,9 @@ export class RawArray<T extends Typecode = Typecode> implements Iterable<ValueOf
     if (revived) length = revived.length;
     else if (typeof lengthOrValues === "number") {
       if (!Number.isInteger(lengthOrValues) || lengthOrValues < 0) {
-        throw new RangeError(`${what}: length must be an integer >= 0, got ${lengthOrValues}`);
+        throw new RangeError(
+          `${what}: length must be an integer >= 0, got ${shown(lengthOrValues)}`,
+        );
       }
       length = lengthOrValues;
     } else if (
