@@ -166,6 +166,8 @@ test("Listener: port 0 on an IP address tells its port at once (listener.address
     const taken = new Listener({ address: at });
     await assert.rejects(taken.ready, new RegExp(`cannot listen on .*${at.port}`));
     await assert.rejects(taken.accept(), /cannot listen on/);
+    // ... and so does its address, which said "still being bound" (a user's try).
+    assert.throws(() => taken.address, /cannot listen on/);
     listener.close();
   }
   // A host name is looked up first: its port is known once `ready` settles.

@@ -84,6 +84,8 @@ export class Listener {
   readonly #incoming: Stream[] = [];
   readonly #accepting = new Set<() => void>();
   #closed = false;
+  /** Why the socket could not be bound, once known (`ready` rejected with it). */
+  #failed: Error | undefined;
   /** Settles once the socket is bound: the address, with the port the OS chose. */
   readonly ready: Promise<SocketAddress>;
 
@@ -111,7 +113,7 @@ export class Listener {
         { cause: error },
       );
     });
-    this.ready.catch(() => {});
+    this.ready.catch((error: Error) => void (this.#failed = error));
   }
 
   /**
@@ -123,6 +125,7 @@ export class Listener {
   get address(): SocketAddress {
     const bound = this.#server.address;
     if (bound) return bound;
+    if (this.#failed) throw this.#failed; // not "still being bound": it never will be
     throw new Error(
       "Listener.address: the socket is still being bound (the port is chosen then): "
         + "await listener.ready, which gives the address",
