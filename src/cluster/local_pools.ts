@@ -74,3 +74,69 @@ export class LocalPools {
     await Promise.all([this.#quick?.joinWorkers(), this.#alone.joinWorkers()]);
   }
 }
+
+/** A module under the root whose jobs went to a worker's children: its path and source hash. */
+export interface LoadedModule {
+  readonly path: string;
+  readonly hash: string;
+}
+
+/**
+ * A worker's `LocalPools`, replaced by new ones when a job names a module whose source hash is not
+ * the one the children were given (its file was edited since they imported it): a child keeps
+ * the first version of a module it imported, so the old children would run the old code. The old
+ * pools end once their running jobs are done; new children import the file as it is now.
+ */
+export class RenewedPools {
+  #pools: LocalPools;
+  readonly #make: () => LocalPools;
+  readonly #onRenew: () => void;
+  /** The old pools, until their jobs are done and their children have exited. */
+  readonly #closing = new Set<Promise<void>>();
+  /** The source hash of each module whose jobs went to the current children, by its path. */
+  readonly #loaded = new Map<string, string>();
+
+  /** `make` makes a worker's pools; `onRenew` is told when new ones replace them. */
+  constructor(make: () => LocalPools, onRenew: () => void) {
+    this.#make = make;
+    this.#onRenew = onRenew;
+    this.#pools = make();
+  }
+
+  /** Starts the first pools' children. */
+  prestart(): Promise<void> {
+    return this.#pools.prestart();
+  }
+
+  /**
+   * Runs a job as `LocalPools.submit` does, in new pools if `module` (none: a module by URL)
+   * has a hash other than the one of the version the children were given.
+   */
+  submit(
+    args: [TargetRef, Packed, boolean, number],
+    limits: TaskLimits | undefined,
+    module: LoadedModule | undefined,
+  ): Future<RunOutcome> {
+    if (module) {
+      const loaded = this.#loaded.get(module.path);
+      if (loaded !== undefined && loaded !== module.hash) this.#renew();
+      this.#loaded.set(module.path, module.hash);
+    }
+    return this.#pools.submit(args, limits);
+  }
+
+  #renew(): void {
+    const old = this.#pools;
+    this.#pools = this.#make();
+    this.#loaded.clear();
+    const closing = old.close().catch(() => {});
+    this.#closing.add(closing);
+    void closing.then(() => this.#closing.delete(closing));
+    this.#onRenew();
+  }
+
+  /** Ends every pool's children once their jobs are done; resolves when they have exited. */
+  async close(): Promise<void> {
+    await Promise.all([this.#pools.close(), ...this.#closing]);
+  }
+}

@@ -20,7 +20,7 @@ import {
 } from "./broker.ts";
 import { loadCodec, ownBytes, type Packed } from "./codec.ts";
 import { TurnBatch } from "./handoff.ts";
-import { LocalPools } from "./local_pools.ts";
+import { LocalPools, RenewedPools } from "./local_pools.ts";
 import { localRef, realRoot, type RemoteRef, taskName } from "./naming.ts";
 import {
   ARGS_TTL_S,
@@ -158,13 +158,20 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
   const root = realRoot(o.root, WHAT);
   const [broker, codec] = await Promise.all([loadBroker(WHAT), loadCodec()]);
   const processes = o.processes ?? o.concurrency;
-  const pools = new LocalPools(o.method, processes, WHAT);
+  // A module checked once (path and source hash) is not read again while the children that
+  // loaded it run; a job of another version of it (its file edited) gets new children.
+  const checked = new Map<string, Promise<TargetRef>>();
+  const pools = new RenewedPools(
+    () => new LocalPools(o.method, processes, WHAT),
+    () => {
+      checked.clear();
+      log("a task's module changed on disk: new children import it as it is now");
+    },
+  );
   await pools.prestart();
   const running = new Map<string, Running>();
   /** Called when no job runs here any more (set when the worker closes). */
   let onIdle = () => {};
-  // A module checked once (path and source hash) is not read again: its children have it loaded.
-  const checked = new Map<string, Promise<TargetRef>>();
   const times = new JobTimes();
   const handOff = new TurnBatch();
   const verified = (ref: RemoteRef, key: string): Promise<TargetRef> => {
@@ -214,7 +221,9 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<Cluster
         const quick = data.timeout === undefined && times.quick(key);
         const limits = quick ? undefined : { timeout: data.timeout };
         const maxBytes = data.maxBytes ?? DEFAULT_TASK_BYTES;
-        r.future = pools.submit([ref, args, data.chunk, maxBytes], limits);
+        const { module, hash } = data.ref;
+        const loaded = hash === undefined ? undefined : { path: module, hash };
+        r.future = pools.submit([ref, args, data.chunk, maxBytes], limits, loaded);
       });
       const { result, ms } = await r.future!.then(undefined, (error: unknown) => {
         times.note(key, performance.now() - t0); // timed out, stopped or crashed: not quick
