@@ -98,6 +98,8 @@ export class Connected {
   async #open(): Promise<void> {
     const key = `bull:${this.#queueName}:events`;
     const [last] = await this.#redis.xrevrange(key, "+", "-", "COUNT", 1);
+    // Closed meanwhile: no reader made after close() (nothing would close it).
+    if (this.#closed) throw new Error("the connection was closed while it was being opened");
     const l = this.#listener;
     const events = new this.#broker.bullmq.QueueEvents(this.#queueName, {
       connection: this.#eventsRedis,

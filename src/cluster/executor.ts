@@ -126,6 +126,8 @@ export class ClusterExecutor implements AsyncDisposable {
   #drained: (() => void)[] = [];
   /** Settles once shut down and closed. */
   #closed: Promise<void> | undefined;
+  /** The connections were closed (or are closing): one still being opened closes at once. */
+  #hungUp = false;
 
   constructor(options: ClusterOptions) {
     this.#o = clusterConfig(options, WHAT);
@@ -135,6 +137,7 @@ export class ClusterExecutor implements AsyncDisposable {
 
   async #connect(): Promise<Connected> {
     const [broker, codec] = await Promise.all([loadBroker(WHAT), loadCodec()]);
+    this.#checkNotClosed();
     const conn = new Connected(broker, codec, this.#o.url, this.#o.queue, {
       onResult: (id, result) => this.#onResult(id, result),
       onLost: (id, reason) => this.#onLost(id, reason),
@@ -155,8 +158,10 @@ export class ClusterExecutor implements AsyncDisposable {
     });
     this.#opening = conn;
     await conn.ready().catch((error) => {
+      this.#checkNotClosed();
       throw connectionFailed(error, this.#o.url);
     });
+    this.#checkNotClosed();
     this.#conn = conn;
     // A job whose end no event told (an event stream trimmed, say) is looked up after a while.
     this.#quietCheck = setInterval(() => {
@@ -167,6 +172,23 @@ export class ClusterExecutor implements AsyncDisposable {
     }, QUIET_MS);
     unrefTimer(this.#quietCheck);
     return conn;
+  }
+
+  /**
+   * Throws once the connections were closed (shut down, or broken) while they were being opened:
+   * the opening stops there, and closes what it opened (else it would keep the program alive).
+   */
+  #checkNotClosed(): void {
+    if (!this.#hungUp) return;
+    void this.#opening?.close();
+    throw new Error(`${WHAT}: closed before its connection to Redis was open`);
+  }
+
+  /** Closes the connections, open or being opened; one being opened closes once it is made. */
+  async #hangUp(): Promise<void> {
+    this.#hungUp = true;
+    clearInterval(this.#quietCheck);
+    await (this.#conn ?? this.#opening)?.close();
   }
 
   #checkOpen(what: string): void {
@@ -496,8 +518,7 @@ export class ClusterExecutor implements AsyncDisposable {
       if (this.#pending.size > 0) {
         await new Promise<void>((resolve) => this.#drained.push(resolve));
       }
-      clearInterval(this.#quietCheck);
-      await (this.#conn ?? this.#opening)?.close();
+      await this.#hangUp();
     })();
     if (wait) await keepAlive(this.#closed);
   }
@@ -517,7 +538,6 @@ export class ClusterExecutor implements AsyncDisposable {
     for (const p of [...this.#pending.values()]) {
       this.#settle(p, (f) => f._setException(this.#broken));
     }
-    clearInterval(this.#quietCheck);
-    void (this.#conn ?? this.#opening)?.close();
+    void this.#hangUp();
   }
 }
