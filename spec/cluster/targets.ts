@@ -57,3 +57,6 @@ export const zeros = task(import.meta, (n: number) => new Uint8Array(n));
 
 /** A result no codec can send: a symbol. */
 export const symbol = task(import.meta, (..._args: unknown[]) => Symbol("not data"));
+
+/** A result MessagePack would change on the way (its function dropped): refused in the child. */
+export const withFunction = task(import.meta, () => ({ cb: () => 1 }));

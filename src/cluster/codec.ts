@@ -5,11 +5,10 @@
  * JSON gives back exactly (plain arrays and objects of finite numbers, strings, booleans, null)
  * go as JSON text behind a mark instead (`jsonSafe`). Errors keep their name, message, stack,
  * cause and own fields, and come back as this library's error class of that name (or the
- * built-in one). Shared objects are refused where they are passed.
+ * built-in one). What cannot cross is refused where it is passed (sendable.ts).
  * @module
  */
 import { errorClassNamed } from "../core/errors.ts";
-import { sharedKindIn } from "../handles/handle.ts";
 import { importPackage } from "../runtime/load.ts";
 import { missingPackages } from "./broker.ts";
 import { MAX_TASK_BYTES } from "./protocol.ts";
@@ -251,31 +250,4 @@ export function tooLarge(
     side === "arguments" ? "" : "the client's "
   }maxTaskBytes (at most ${MAX_TASK_BYTES / (1 << 20)} MiB)`;
   return new RangeError(`${what} ${size}: ${remedy}.`, { cause });
-}
-
-/**
- * Refuses shared objects among `args` (they live in one machine's memory): a `TypeError` naming
- * the call (`what`), the argument and the remedy.
- */
-export function refuseShared(args: readonly unknown[], what: string): void {
-  args.forEach((arg, i) => checkNotShared(arg, i, what));
-}
-
-/** `refuseShared` for calls given as the columns of their arguments (column `i`: argument `i`). */
-export function refuseSharedColumns(columns: readonly unknown[][], what: string): void {
-  columns.forEach((column, i) => {
-    for (const arg of column) checkNotShared(arg, i, what);
-  });
-}
-
-function checkNotShared(arg: unknown, i: number, what: string): void {
-  if (typeof arg !== "object" || arg === null) return; // a number, a string: nothing shared
-  const kind = sharedKindIn(arg);
-  if (kind) {
-    throw new TypeError(
-      `${what}: argument ${i} holds a ${kind}, a shared object of this machine's memory, which `
-        + `cannot go to another machine. Pass its data instead (e.g. value.value, or an array) `
-        + `and return results from the task.`,
-    );
-  }
 }

@@ -15,16 +15,7 @@ import { unrefTimer } from "../runtime/host.ts";
 import { callerOf } from "../targets/callsite.ts";
 import { ANONYMOUS, describeTarget, resolveTarget } from "../targets/task.ts";
 import { connectionFailed, connectionRemedy, jobsRefused, loadBroker, safeUrl } from "./broker.ts";
-import {
-  bytesOver,
-  type Codec,
-  loadCodec,
-  type Packed,
-  refuseShared,
-  refuseSharedColumns,
-  tooLarge,
-  valuesOf,
-} from "./codec.ts";
+import { bytesOver, type Codec, loadCodec, type Packed, tooLarge, valuesOf } from "./codec.ts";
 import { Connected } from "./connection.ts";
 import { lazyMap } from "./map.ts";
 import { type RemoteRef, remoteRef, taskName } from "./naming.ts";
@@ -39,6 +30,7 @@ import {
   type TaskData,
   type TaskResult,
 } from "./protocol.ts";
+import { refuseUnsendable, refuseUnsendableColumns } from "./sendable.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyFn = (...args: any[]) => unknown;
@@ -221,7 +213,7 @@ export class ClusterExecutor implements AsyncDisposable {
   #run<R>(fn: AnyFn, args: unknown[], options: RunOptions, what: string): Future<R> {
     const call = `${WHAT}.${what}()`;
     const timeout = checkRun(call, fn, args, options) ?? this.#o.taskTimeout;
-    refuseShared(args, call);
+    refuseUnsendable(args, call);
     const p = this.#add(fn, args, false, timeout, call);
     const signal = options.signal;
     if (signal) {
@@ -497,7 +489,7 @@ export class ClusterExecutor implements AsyncDisposable {
       ahead: this.#o.maxWaiting,
       submit: (columns: unknown[][], chunked: boolean) => {
         this.#checkOpen("map");
-        refuseSharedColumns(columns, MAP_CALL);
+        refuseUnsendableColumns(columns, MAP_CALL);
         const args = chunked ? columns : columns.map((column) => column[0]);
         return this.#add(fn as AnyFn, args, chunked, this.#o.taskTimeout, MAP_CALL)
           .future as Future<unknown>;

@@ -24,6 +24,7 @@ import {
   type RunOutcome,
   type TaskResult,
 } from "./protocol.ts";
+import { unsendable, unsendableItems } from "./sendable.ts";
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -95,6 +96,8 @@ function run(
   const done = (out: unknown): ChildResult | Promise<ChildResult> => {
     let bytes: number | undefined;
     try {
+      const refused = chunk ? unsendableItems((out as ChunkOutcome).values) : unsendable(out);
+      if (refused !== null) throw new TypeError(`it holds ${refused}`);
       const packed = codec.pack(out);
       bytes = bytesOver(codec, packed, maxBytes);
       if (bytes === undefined) {

@@ -1,0 +1,64 @@
+/**
+ * What a `ClusterExecutor` refuses in the caller, as a local pool does, instead of sending it
+ * changed: values MessagePack cannot carry unchanged (functions, symbols, WeakMap, WeakSet,
+ * Promise, a sparse array's holes); and a result of that kind is refused in the worker's child.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { ClusterExecutor } from "../../mod.ts";
+import { clusterFixture } from "./redis.ts";
+import { echo, withFunction } from "./targets.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const fixture = clusterFixture("spec-refusals");
+
+/** One worker on a new queue, and an executor for it. */
+async function cluster(): Promise<ClusterExecutor> {
+  const queue = fixture.queue();
+  await fixture.workers(queue, 1, ROOT);
+  return new ClusterExecutor({ connection: fixture.redis.url, queue, root: ROOT });
+}
+
+test("values MessagePack would change are refused in the caller, naming the argument", {
+  timeout: 90_000,
+}, async () => {
+  await using executor = await cluster();
+  const cannot = (i: number, what: string) =>
+    new RegExp(
+      `^ClusterExecutor\\.submit\\(\\): argument ${i} cannot be sent to a cluster worker: it ${what}`,
+    );
+  const refused: [unknown[], RegExp][] = [
+    [[{ cb: () => 1 }], cannot(0, "holds a function \\(\\(\\) ?=> ?1\\)")],
+    [[1, new WeakMap()], cannot(1, "holds a WeakMap")],
+    [[new WeakSet()], cannot(0, "holds a WeakSet")],
+    [[{ later: Promise.resolve(1) }], cannot(0, "holds a Promise")],
+    [[[1, , 3]], cannot(0, "holds a sparse array \\(no element at index 1")],
+    [[Symbol("s")], cannot(0, "is a symbol \\(Symbol\\(s\\)\\)")],
+    [[new Map([[1, () => 2]])], cannot(0, "holds a function")],
+  ];
+  const anyArgs = echo as (...args: unknown[]) => unknown;
+  for (const [args, message] of refused) {
+    assert.throws(() => executor.submit(anyArgs, ...args), (e: Error) => {
+      assert.equal(e.name, "TypeError");
+      assert.match(e.message, message);
+      return true;
+    });
+  }
+  await assert.rejects(
+    async () => {
+      for await (const _ of executor.map(echo, [1, () => 2], { chunksize: 2 })) { /* none */ }
+    },
+    /ClusterExecutor\.map\(\): argument 0 cannot be sent to a cluster worker: it is a function/,
+  );
+  // What crosses still does: a cycle, undefined, an array with undefined in it (not a hole).
+  const cycle: Record<string, unknown> = { list: [1, undefined, 3] };
+  cycle.self = cycle;
+  const back = await executor.submit(echo, cycle) as typeof cycle;
+  assert.equal(back.self, back);
+  assert.deepEqual(back.list, [1, undefined, 3]);
+  // A result that would arrive changed fails its task, saying what it holds.
+  const e = await executor.submit(withFunction).exception() as Error;
+  assert.equal(e?.name, "TypeError", String(e));
+  assert.match(e.message, /^the result of 'withFunction' cannot be sent back: it holds a function/);
+});
