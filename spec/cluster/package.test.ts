@@ -194,8 +194,11 @@ test("the installed package: multiproc worker from its bin, a client importing *
   try {
     worker = await startWorker(bin, ["--queue", "app", "--concurrency", "2"]);
     const NODE24 = join(MODULES, "node24", "bin", "node");
-    for (const runtime of ["node", join(MODULES, ".bin", "bun"), NODE24]) {
-      const client = await runCommand(runtime, ["client.mjs", url, "app"], {
+    // Deno too: the package under node_modules loads the cluster's packages from there.
+    const DENO = join(MODULES, ".bin", "deno");
+    for (const runtime of ["node", join(MODULES, ".bin", "bun"), NODE24, DENO]) {
+      const pre = runtime === DENO ? ["run", "-A"] : [];
+      const client = await runCommand(runtime, [...pre, "client.mjs", url, "app"], {
         cwd: app,
         timeoutMs: 60_000,
       });

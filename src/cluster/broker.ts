@@ -5,7 +5,7 @@
  * @module
  */
 import { BrokenProcessPool } from "../core/errors.ts";
-import { importPackage } from "../runtime/load.ts";
+import { runtime } from "../runtime/detect.ts";
 
 /** A Redis connection as ioredis gives it (the events the cluster watches). */
 export interface Redis {
@@ -108,14 +108,44 @@ export interface Broker {
 
 let loaded: Promise<Broker> | undefined;
 
+/** The message of an error, for a clause of another. */
+const messageOf = (error: unknown): string => (error as Error | null)?.message ?? String(error);
+
 /**
  * What to do when the cluster's packages are not installed (optional peer dependencies of the
  * package: a program without a cluster needs none of them).
  */
 export function missingPackages(what: string, error: unknown): string {
+  const deno = runtime === "deno"
+    ? ` (on Deno: in the project's node_modules, or \`deno add npm:bullmq npm:ioredis `
+      + `npm:msgpackr\` where the project has none)`
+    : "";
   return `${what}: the cluster needs the packages bullmq, ioredis and msgpackr, and this project `
-    + `lacks one (${(error as Error)?.message}): install them with \`npm install bullmq ioredis `
-    + `msgpackr\` (or bun add / deno add npm:...).`;
+    + `lacks one (${messageOf(error)}): install them with \`npm install bullmq ioredis `
+    + `msgpackr\`${deno}, or \`bun add bullmq ioredis msgpackr\` on Bun.`;
+}
+
+/**
+ * Imports one of the cluster's packages (`name`: bullmq, ioredis or msgpackr) from the user's
+ * installation. On Deno, first by its bare name, as node_modules has it (the library installed
+ * there by npm runs as Node code, which cannot import `npm:` URLs), then as `npm:name` (Deno's
+ * cache, or a project without node_modules); the error says what was tried.
+ */
+export async function importClusterPackage<T>(name: string): Promise<T> {
+  if (runtime !== "deno") return await import(name) as T;
+  try {
+    return await import(name) as T;
+  } catch (bare) {
+    try {
+      return await import(`npm:${name}`) as T;
+    } catch (npm) {
+      throw new Error(
+        `cannot import '${name}': as '${name}' from node_modules (${messageOf(bare)}), then as `
+          + `'npm:${name}' (${messageOf(npm)})`,
+        { cause: npm },
+      );
+    }
+  }
 }
 
 /** Loads the engine (from the user's installation: `bullmq` and `ioredis`, optional peers). */
@@ -124,8 +154,8 @@ export function loadBroker(what: string): Promise<Broker> {
     let bullmq: BullMQ, ioredis: { default?: IORedis; Redis?: IORedis };
     try {
       [bullmq, ioredis] = await Promise.all([
-        importPackage<BullMQ>("bullmq"),
-        importPackage<{ default?: IORedis; Redis?: IORedis }>("ioredis"),
+        importClusterPackage<BullMQ>("bullmq"),
+        importClusterPackage<{ default?: IORedis; Redis?: IORedis }>("ioredis"),
       ]);
     } catch (error) {
       loaded = undefined;

@@ -9,8 +9,7 @@
  * @module
  */
 import { errorClassNamed } from "../core/errors.ts";
-import { importPackage } from "../runtime/load.ts";
-import { missingPackages } from "./broker.ts";
+import { importClusterPackage, missingPackages } from "./broker.ts";
 import { MAX_TASK_BYTES } from "./protocol.ts";
 
 /** Encodes values to text and back (the same on every runtime). */
@@ -152,10 +151,12 @@ let loaded: Promise<Codec> | undefined;
 /** The codec, loading msgpackr on first use (a program without a cluster never loads it). */
 export function loadCodec(): Promise<Codec> {
   return loaded ??= (async () => {
-    const { Packr, addExtension } = await importPackage<Msgpackr>("msgpackr").catch((error) => {
-      loaded = undefined;
-      throw new Error(missingPackages("multiproc cluster", error), { cause: error });
-    });
+    const { Packr, addExtension } = await importClusterPackage<Msgpackr>("msgpackr").catch(
+      (error) => {
+        loaded = undefined;
+        throw new Error(missingPackages("multiproc cluster", error), { cause: error });
+      },
+    );
     const { Buffer } = await import("node:buffer");
     addExtension({ Class: Error, type: ERROR_TYPE, write: writeError, read: readError });
     const packr = new Packr({ structuredClone: true, moreTypes: true });

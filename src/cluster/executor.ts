@@ -525,7 +525,10 @@ export class ClusterExecutor implements AsyncDisposable {
     if (this.#broken) return;
     this.#broken = error instanceof BrokenProcessPool
       ? error
-      : new BrokenProcessPool(`${WHAT}: ${error.message}`, { cause: error });
+      : new BrokenProcessPool(
+        error.message.startsWith(`${WHAT}:`) ? error.message : `${WHAT}: ${error.message}`,
+        { cause: error },
+      );
     this.#buffer.takeAll();
     for (const p of [...this.#pending.values()]) {
       this.#settle(p, (f) => f._setException(this.#broken));
