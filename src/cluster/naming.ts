@@ -9,6 +9,7 @@
 import {
   cleanModuleUrl,
   fileUrlToPath,
+  isDirectory,
   pathToFileUrl,
   readTextFile,
   realpath,
@@ -45,7 +46,9 @@ export function realRoot(root: string | URL, what: string): string {
     const path = typeof root === "string" && !root.startsWith("file:")
       ? root
       : fileUrlToPath(String(root));
-    return realpath(resolvePath(path));
+    const real = realpath(resolvePath(path));
+    if (!isDirectory(real)) throw new Error(`${real} is a file, not a directory`);
+    return real;
   } catch (error) {
     throw new TypeError(
       `${what}: root '${String(root)}' is not a directory here (${(error as Error).message}): `

@@ -15,9 +15,13 @@ import { onStopSignal } from "../runtime/os.ts";
 /** The environment variable a worker's connection may come from instead of --connection. */
 const CONNECTION_VARIABLE = "MULTIPROC_CONNECTION";
 
+/** How the worker's errors begin. */
+const WHAT = "multiproc worker";
+
 const USAGE = `usage: multiproc worker --connection redis://host:port --queue NAME --root DIR
                         [--concurrency N] [--processes N] [--method thread|process|forkserver]
                         [--lock-duration MS] [--max-stalled N]
+       multiproc --help
 
 The URL may come from the environment instead: MULTIPROC_CONNECTION=redis://user:pass@host:port
 keeps a password out of the process list, where --connection shows it.
@@ -29,8 +33,8 @@ the pool has at most --processes children (default: as many as --concurrency; fe
 CPU-bound tasks): as many as the cores (and the quick one) start at once, more only while tasks
 wait and none finished for 50 ms; with --processes 1, quick tasks share that child. DIR
 is the project's root, checked out the same as on the clients: modules are imported from there
-only. A job whose worker dies is redelivered after its lock (--lock-duration, default 30000 ms)
-expires, at most --max-stalled times (default 2). Tasks in TypeScript modules need Node 22.18 or
+only. A job whose worker dies is redelivered after its lock (--lock-duration, default 30000 ms,
+at least 1000) expires, at most --max-stalled times (default 2). Tasks in TypeScript modules need Node 22.18 or
 later, Bun or Deno, or tsx: NODE_OPTIONS='--import tsx' npx multiproc worker ...`;
 
 /** The connection given in the environment (MULTIPROC_CONNECTION), else an error saying how. */
@@ -41,6 +45,14 @@ function connectionFromEnv(): string {
   }
   return url;
 }
+
+/** Whether `args` ask for the usage (`--help` or `-h`, with or without the command). */
+function wantsHelp(args: string[]): boolean {
+  return args.some((a) => a === "--help" || a === "-h");
+}
+
+/** The shortest lock a job may have (ms): renewed at half of it, a shorter one is lost at once. */
+const MIN_LOCK_MS = 1000;
 
 /** Parses `worker` flags; throws an error that says what is wrong. */
 function parse(args: string[]) {
@@ -91,6 +103,13 @@ function parse(args: string[]) {
   if (concurrency < 1) throw new Error("--concurrency must be at least 1");
   const processes = count("processes", concurrency);
   if (processes < 1) throw new Error("--processes must be at least 1");
+  const lockDuration = count("lock-duration", 30_000);
+  if (lockDuration < MIN_LOCK_MS) {
+    throw new Error(
+      `--lock-duration must be at least ${MIN_LOCK_MS} (ms), got ${lockDuration}: a job's lock is `
+        + `renewed every half of it, and a job whose lock expires is given to another worker`,
+    );
+  }
   return {
     connection: flags.get("connection") || connectionFromEnv(),
     queue: need("queue"),
@@ -98,14 +117,19 @@ function parse(args: string[]) {
     concurrency,
     processes,
     method: method as StartMethod,
-    lockDuration: count("lock-duration", 30_000),
+    lockDuration,
     maxStalledCount: count("max-stalled", 2),
   };
 }
 
+const args = mainScript().args;
+if (wantsHelp(args)) {
+  console.log(USAGE);
+  exitNow(0);
+}
 let options: ReturnType<typeof parse>;
 try {
-  options = parse(mainScript().args);
+  options = parse(args);
 } catch (error) {
   console.error(`multiproc: ${(error as Error).message}\n\n${USAGE}`);
   exitNow(2);
@@ -120,6 +144,8 @@ try {
     worker.close().then(() => exitNow(0), () => exitNow(1));
   });
 } catch (error) {
-  console.error(`multiproc worker: ${(error as Error).message}`);
+  // The worker's errors mostly name it already ("multiproc worker: root ..."): said once.
+  const message = String((error as Error)?.message ?? error);
+  console.error(message.startsWith(WHAT) ? message : `${WHAT}: ${message}`);
   exitNow(1);
 }

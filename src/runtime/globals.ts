@@ -45,7 +45,7 @@ export interface DenoNamespace {
   readonly build: { readonly os: string };
   readonly errors: { readonly NotFound: abstract new(...args: never[]) => Error };
   readFileSync(path: string): Uint8Array;
-  statSync(path: string): { isFile: boolean };
+  statSync(path: string): { isFile: boolean; isDirectory: boolean };
   readLinkSync(path: string): string;
   readTextFileSync(path: string): string;
   realPathSync(path: string): string;

@@ -181,6 +181,12 @@ export function realpath(path: string): string {
   return fs ? fs.realpathSync(path) : deno().realPathSync(path);
 }
 
+/** Whether `path` is a directory (symbolic links followed); throws if it is missing. */
+export function isDirectory(path: string): boolean {
+  const fs = nodeFs();
+  return fs ? fs.statSync(path).isDirectory() : deno().statSync(path).isDirectory;
+}
+
 /** Whether a file is at `path`; `undefined` when that cannot be known (Deno without read access). */
 export function fileExists(path: string): boolean | undefined {
   const fs = nodeFs();
