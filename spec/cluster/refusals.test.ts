@@ -2,13 +2,17 @@
  * What a `ClusterExecutor` refuses in the caller, as a local pool does, instead of sending it
  * changed: values MessagePack cannot carry unchanged (functions, symbols, WeakMap, WeakSet,
  * Promise, a sparse array's holes); and a result of that kind is refused in the worker's child.
+ * Its errors name a `task()` function by its export.
  */
 import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ClusterExecutor } from "../../mod.ts";
+import { tempDir } from "../helpers.ts";
 import { clusterFixture } from "./redis.ts";
-import { echo, withFunction } from "./targets.ts";
+import { double, echo, withFunction } from "./targets.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const fixture = clusterFixture("spec-refusals");
@@ -61,4 +65,32 @@ test("values MessagePack would change are refused in the caller, naming the argu
   const e = await executor.submit(withFunction).exception() as Error;
   assert.equal(e?.name, "TypeError", String(e));
   assert.match(e.message, /^the result of 'withFunction' cannot be sent back: it holds a function/);
+});
+
+test("refusals name an anonymous task() by its export: outside the root, a module that differs", {
+  timeout: 90_000,
+}, async () => {
+  await using executor = await cluster();
+  const targets = readFileSync(join(ROOT, "spec/cluster/targets.ts"), "utf8");
+  const outside = tempDir();
+  writeFileSync(
+    join(outside, "t.mts"),
+    targets.replaceAll("../../mod.ts", join(ROOT, "mod.ts")),
+  );
+  const mod = await import(join(outside, "t.mts")) as { double: typeof double };
+  await assert.rejects(
+    executor.submit(mod.double, 1).result(),
+    /^TypeError: ClusterExecutor: cannot run: 'double' is in .*, outside the cluster's root/,
+  );
+  // A worker whose checkout differs names it too.
+  const other = tempDir();
+  mkdirSync(join(other, "spec/cluster"), { recursive: true });
+  writeFileSync(join(other, "spec/cluster/targets.ts"), `${targets}\n// changed\n`);
+  const queue = fixture.queue();
+  await fixture.workers(queue, 1, other);
+  await using c2 = new ClusterExecutor({ connection: fixture.redis.url, queue, root: ROOT });
+  await assert.rejects(
+    c2.submit(double, 1).result(),
+    /the module 'spec\/cluster\/targets\.ts' of 'double' differs between the client and this/,
+  );
 });

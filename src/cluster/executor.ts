@@ -75,6 +75,15 @@ const LABEL_MS = 1000;
 const QUIET_MS = 5000;
 
 /**
+ * The name an anonymous `task()` is exported as, for logs, job names and errors -- not waited for
+ * past a second (its module may be evaluating, waiting for this very task); undefined if unknown.
+ */
+async function labelOf(fn: AnyFn): Promise<string | undefined> {
+  const label = await withTimeout(describeTarget(fn), LABEL_MS, `${WHAT}: naming`);
+  return label === ANONYMOUS ? undefined : label;
+}
+
+/**
  * A pool whose workers are `multiproc worker` processes on any number of machines, reached
  * through a Redis queue (BullMQ). Same interface and `Future`s as `ProcessPoolExecutor`.
  * Arguments and results cross as data (MessagePack): no shared objects.
@@ -266,12 +275,8 @@ export class ClusterExecutor implements AsyncDisposable {
     if (!ref) {
       const what = `${WHAT}: cannot run`;
       const found = resolveTarget(fn, this.#o.module, callerOf(), what).then(async (r) => {
-        const ref = await remoteRef(r, this.#o.root, what);
-        if (r.name || r.exportName !== undefined) return ref;
-        // An anonymous task(): the name its module exports it as, for logs and job names -- not
-        // waited for past a second (its module may be evaluating, waiting for this very task).
-        const label = await withTimeout(describeTarget(fn), LABEL_MS, `${WHAT}: naming`);
-        return label === undefined || label === ANONYMOUS ? ref : { ...ref, label };
+        const label = r.name || r.exportName !== undefined ? undefined : await labelOf(fn);
+        return remoteRef(r, this.#o.root, what, label);
       });
       found.then((r) => this.#refs.set(fn, r), () => {}); // known: no promise to wait for
       this.#refs.set(fn, ref = found);

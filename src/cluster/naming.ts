@@ -71,17 +71,34 @@ function inside(root: string, path: string): string | null {
   return path.startsWith(prefix) ? path.slice(prefix.length) : null;
 }
 
-/** The client's name for `ref` (a function found on this machine), relative to `root`. */
-export async function remoteRef(ref: TargetRef, root: string, what: string): Promise<RemoteRef> {
+/** A function's name as errors show it: its export, its own name, its label or its mark. */
+export function functionName(
+  ref: Pick<RemoteRef, "name" | "exportName" | "label" | "mark">,
+): string {
+  return ref.exportName
+    ?? (ref.name || ref.label || (ref.mark !== undefined ? `task #${ref.mark}` : "?"));
+}
+
+/**
+ * The client's name for `ref` (a function found on this machine), relative to `root`; `label`:
+ * the export of an anonymous `task()`, if known.
+ */
+export async function remoteRef(
+  ref: TargetRef,
+  root: string,
+  what: string,
+  label?: string,
+): Promise<RemoteRef> {
   const { url, name, exportName, mark, source } = ref;
   const clean = cleanModuleUrl(url);
-  const rest = { name, exportName, mark, source };
+  const rest = { name, exportName, mark, source, ...(label === undefined ? {} : { label }) };
   if (!clean.startsWith("file:")) return { module: clean, byUrl: true, ...rest };
   const path = realpath(fileUrlToPath(clean));
   const relative = inside(root, path);
   if (relative === null) {
     throw new TypeError(
-      `${what}: '${name}' is in ${path}, outside the cluster's root ${root}: workers import only `
+      `${what}: '${functionName(rest)}' is in ${path}, outside the cluster's root ${root}: `
+        + `workers import only `
         + `from their root. Move the module under the root, or give the executor a root that `
         + `holds it.`,
     );
@@ -95,8 +112,9 @@ export async function remoteRef(ref: TargetRef, root: string, what: string): Pro
  * if the module is outside the root, missing, or its source is not the client's.
  */
 export async function localRef(remote: RemoteRef, root: string): Promise<TargetRef> {
-  const { name, exportName, mark, source } = remote;
-  if (remote.byUrl) return { url: remote.module, name, exportName, mark, source };
+  const { exportName, mark, source } = remote;
+  const name = functionName(remote);
+  if (remote.byUrl) return { url: remote.module, name: remote.name, exportName, mark, source };
   let path: string;
   try {
     path = realpath(`${root}/${remote.module}`);
@@ -121,12 +139,10 @@ export async function localRef(remote: RemoteRef, root: string): Promise<TargetR
   }
   // The module's text is the client's, so are its marks and exports: the function's own text
   // (`source`) is not compared, which another runtime's TypeScript transpiler prints differently.
-  return { url: pathToFileUrl(path).href, name, exportName, mark };
+  return { url: pathToFileUrl(path).href, name: remote.name, exportName, mark };
 }
 
 /** How logs and job names call the function of `ref`. */
 export function taskName(ref: RemoteRef): string {
-  const what = ref.exportName
-    ?? (ref.name || ref.label || (ref.mark !== undefined ? `task #${ref.mark}` : "?"));
-  return `${what} (${ref.module})`;
+  return `${functionName(ref)} (${ref.module})`;
 }
