@@ -2,15 +2,18 @@
  * What a `ClusterExecutor` refuses in the caller, as a local pool does, instead of sending it
  * changed: values MessagePack cannot carry unchanged (functions, symbols, WeakMap, WeakSet,
  * Promise, a sparse array's holes); and a result of that kind is refused in the worker's child.
- * Its errors name a `task()` function by its export.
+ * Its errors name a `task()` function by its export. A closure, or a function its module does not
+ * export, is refused before Redis, as a local pool refuses it: its future rejects.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ClusterExecutor } from "../../mod.ts";
-import { tempDir } from "../helpers.ts";
+import { nodeLoaderArgs, RUNTIME, tempDir } from "../helpers.ts";
 import { clusterFixture } from "./redis.ts";
 import { double, echo, withFunction } from "./targets.ts";
 
@@ -93,4 +96,29 @@ test("refusals name an anonymous task() by its export: outside the root, a modul
     c2.submit(double, 1).result(),
     /the module 'spec\/cluster\/targets\.ts' of 'double' differs between the client and this/,
   );
+});
+
+test("a closure or a function not exported: its future rejects in the caller, before Redis", {
+  timeout: 90_000,
+}, async () => {
+  const queue = fixture.queue();
+  const [w] = await fixture.workers(queue, 1, ROOT);
+  const pre = RUNTIME === "deno" ? ["run", "-A"] : RUNTIME === "node" ? nodeLoaderArgs() : [];
+  const client = fileURLToPath(new URL("./closure_client.ts", import.meta.url));
+  const args = [...pre, client, fixture.redis.url, queue];
+  const out = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 60_000 });
+  assert.equal(out.status, 0, `the client failed:\n${out.stdout}\n${out.stderr}`);
+  const [closure, notExported, exported] = JSON.parse(out.stdout.trim().split("\n").at(-1)!);
+  assert.match(
+    closure,
+    /^error: TypeError: ClusterExecutor: cannot run: the target is an anonymous function in '.*closure_client\.ts' that no task\(\) marks/,
+  );
+  assert.match(
+    notExported,
+    /^error: TypeError: ClusterExecutor: cannot run: target 'notExported' is not exported from '.*closure_client\.ts'/,
+  );
+  assert.equal(exported, 30, "an export of the module, confirmed by the worker");
+  await w.lines.wait(/ finished in /, 10_000, "the worker's line of its job");
+  const started = w.lines.all.filter((l) => / started: /.test(l));
+  assert.deepEqual(started.length, 1, `one job reached the worker:\n${started.join("\n")}`);
 });

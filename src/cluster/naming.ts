@@ -15,7 +15,7 @@ import {
   realpath,
   resolvePath,
 } from "../runtime/host.ts";
-import type { TargetRef } from "../targets/task.ts";
+import { TargetNotFound, type TargetRef } from "../targets/task.ts";
 
 /** A function as a job names it. */
 export interface RemoteRef {
@@ -58,9 +58,9 @@ export function realRoot(root: string | URL, what: string): string {
   }
 }
 
-/** Hex SHA-256 of the source file at `path`. */
-async function sourceHash(path: string): Promise<string> {
-  const bytes = new TextEncoder().encode(readTextFile(path));
+/** Hex SHA-256 of the source file at `path` (or of its `text`, read already). */
+async function sourceHash(path: string, text = readTextFile(path)): Promise<string> {
+  const bytes = new TextEncoder().encode(text);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -103,8 +103,40 @@ export async function remoteRef(
         + `holds it.`,
     );
   }
-  const hash = await sourceHash(path);
+  const text = readTextFile(path);
+  if (ref.exportName === undefined && mark === undefined) refuseUnexported(ref, text, what);
+  const hash = await sourceHash(path, text);
   return { module: relative, byUrl: false, hash, ...rest };
+}
+
+/** `name` as a regular expression's text. */
+const escaped = (name: string): string => name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * Refuses, in the caller, a function of a module that was still evaluating (its export is left
+ * to the worker to confirm, by name) that no worker can find there, as far as the module's `text`
+ * tells: an anonymous closure (no export has its empty name), or a function whose name no
+ * `export` or `import` statement of the module mentions (none re-exported wholesale). Anything
+ * the text leaves in doubt goes to the worker, which confirms it.
+ */
+function refuseUnexported(ref: TargetRef, text: string, what: string): void {
+  const { name, url } = ref;
+  const remedy = `A worker imports the function's module and takes the function from its exports: `
+    + `mark it where it is defined, \`export const f = task(import.meta, ...)\`, or export it `
+    + `from its module (a closure cannot be sent).`;
+  if (name === "") {
+    throw new TargetNotFound(
+      `${what}: the target is an anonymous function in '${url}' that no task() marks and no `
+        + `export names. ${remedy}`,
+    );
+  }
+  if (!/^[A-Za-z_$][\w$]*$/.test(name) || /\bexport\s*\*/.test(text)) return;
+  const mentioned = new RegExp(`\\b(?:export|import)\\b[^;]*\\b${escaped(name)}\\b`);
+  if (mentioned.test(text)) return;
+  throw new TargetNotFound(
+    `${what}: target '${name}' is not exported from '${url}' (no export of the module names it). `
+      + remedy,
+  );
 }
 
 /**
