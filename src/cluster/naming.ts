@@ -109,6 +109,12 @@ export async function remoteRef(
   return { module: relative, byUrl: false, hash, ...rest };
 }
 
+/** A name a statement can hold. */
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** Exports a module's text does not name one by one: `export *`, CommonJS's. */
+const OTHER_EXPORTS = /\bexport\s*\*|\bmodule\.exports\b|\bexports\./;
+
 /** `name` as a regular expression's text. */
 const escaped = (name: string): string => name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
@@ -116,8 +122,8 @@ const escaped = (name: string): string => name.replace(/[.*+?^${}()|[\]\\]/g, "\
  * Refuses, in the caller, a function of a module that was still evaluating (its export is left
  * to the worker to confirm, by name) that no worker can find there, as far as the module's `text`
  * tells: an anonymous closure (no export has its empty name), or a function whose name no
- * `export` or `import` statement of the module mentions (none re-exported wholesale). Anything
- * the text leaves in doubt goes to the worker, which confirms it.
+ * `export` or `import` statement of the module mentions (no `export *`, no CommonJS exports).
+ * Anything the text leaves in doubt goes to the worker, which confirms it.
  */
 function refuseUnexported(ref: TargetRef, text: string, what: string): void {
   const { name, url } = ref;
@@ -130,7 +136,8 @@ function refuseUnexported(ref: TargetRef, text: string, what: string): void {
         + `export names. ${remedy}`,
     );
   }
-  if (!/^[A-Za-z_$][\w$]*$/.test(name) || /\bexport\s*\*/.test(text)) return;
+  // Left to the worker: a name no statement could hold, a wholesale re-export, CommonJS exports.
+  if (!IDENTIFIER.test(name) || OTHER_EXPORTS.test(text)) return;
   const mentioned = new RegExp(`\\b(?:export|import)\\b[^;]*\\b${escaped(name)}\\b`);
   if (mentioned.test(text)) return;
   throw new TargetNotFound(

@@ -117,7 +117,7 @@ export function refuseUnsendable(args: readonly unknown[], what: string): void {
   for (let i = 0; i < args.length; i++) checkSendable(args[i], i, what);
 }
 
-/** `refuseUnsendable` for calls given as the columns of their arguments (column `i`: argument `i`). */
+/** `refuseUnsendable` for calls given as columns of their arguments (column `i`: argument `i`). */
 export function refuseUnsendableColumns(columns: readonly unknown[][], what: string): void {
   columns.forEach((column, i) => {
     for (const arg of column) checkSendable(arg, i, what);

@@ -34,8 +34,9 @@ CPU-bound tasks): as many as the cores (and the quick one) start at once, more o
 wait and none finished for 50 ms; with --processes 1, quick tasks share that child. DIR
 is the project's root, checked out the same as on the clients: modules are imported from there
 only. A job whose worker dies is redelivered after its lock (--lock-duration, default 30000 ms,
-at least 1000) expires, at most --max-stalled times (default 2). Tasks in TypeScript modules need Node 22.18 or
-later, Bun or Deno, or tsx: NODE_OPTIONS='--import tsx' npx multiproc worker ...`;
+at least 1000) expires, at most --max-stalled times (default 2). Tasks in TypeScript modules
+need Node 22.18 or later, Bun or Deno, or tsx:
+NODE_OPTIONS='--import tsx' npx multiproc worker ...`;
 
 /** The connection given in the environment (MULTIPROC_CONNECTION), else an error saying how. */
 function connectionFromEnv(): string {
