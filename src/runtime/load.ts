@@ -51,11 +51,3 @@ async function importFresh(url: string): Promise<Record<string, unknown>> {
     );
   }
 }
-
-/**
- * Imports an npm package the library depends on, from the user's installation: Deno names npm
- * packages `npm:` (it finds them in node_modules when the project has one, else in its cache).
- */
-export function importPackage<T>(name: string): Promise<T> {
-  return import(runtime === "deno" ? `npm:${name}` : name) as Promise<T>;
-}
