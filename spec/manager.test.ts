@@ -36,10 +36,12 @@ import {
   waitAtBarrier,
 } from "./fixtures/connection_targets.ts";
 import {
+  ALL_METHODS,
   eventually,
   METHODS,
   patternedBytes,
   pidAlive,
+  runScript,
   sameBytes,
   scriptCommand,
 } from "./helpers.ts";
@@ -514,6 +516,24 @@ test(
     assert.ok(await eventually(() => !existsSync(dirname(address)), 10_000), "no directory left");
   },
 );
+
+for (const method of ALL_METHODS) {
+  for (const kind of ["sync", "base"]) {
+    test(
+      `[${method}] a program that never shuts its manager (${kind}) down ends, and its manager too`,
+      LONG,
+      async () => {
+        // CPython's programs end so; here one hung: start()'s watch on the manager's early end
+        // held the program open until the manager ended, which waits for its program to end.
+        const r = await runScript("manager_noshut.ts", [method, kind], 30_000);
+        assert.equal(r.code, 0, r.stderr);
+        const pid = Number(/READY (\d+)/.exec(r.stdout)?.[1]);
+        assert.ok(pid > 0, r.stdout);
+        assert.ok(await eventually(() => !pidAlive(pid), 10_000), "the manager process ended");
+      },
+    );
+  }
+}
 
 test("a manager in another program: connect() with its address and authkey", LONG, async () => {
   const [cmd, argv] = scriptCommand("manager_server.ts", ["tcp", "s3cret"]);

@@ -12,7 +12,7 @@ import { EOFError, ProcessError } from "../core/errors.ts";
 import { checkOptions, type OptionNames } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { BOUND_METHOD, methodFrom } from "../handles/handle.ts";
-import { Process } from "../process/process.ts";
+import { ENDED, Process } from "../process/process.ts";
 import { CREATE, ManagerLink, PING, SHUTDOWN, type Token } from "../proxy/link.ts";
 import { type Proxied, proxyFor } from "../proxy/proxies.ts";
 import { managerServerUrl } from "../runtime/entry_url.ts";
@@ -263,7 +263,8 @@ export class BaseManager {
       theirs.close();
       const said: { address?: SocketAddress; error?: string } = await Promise.race([
         mine.recvAsync(),
-        p.join().then(() => ({ error: `it exited with code ${p.exitCode}` })),
+        // Not join(): that holds the program open until the manager ends, long after this.
+        p[ENDED]().then(() => ({ error: `it exited with code ${p.exitCode}` })),
       ]);
       if (!said.address) throw new Error(said.error);
       this.#address = said.address;

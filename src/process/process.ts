@@ -21,6 +21,12 @@ import {
 import { Child, nextIdentity } from "./child.ts";
 
 /**
+ * @internal The child's end, as a promise that holds nothing open (`join()` keeps the program
+ * alive while it waits; a daemon's owner that only watches for an early end must not).
+ */
+export const ENDED: unique symbol = Symbol("multiproc.processEnded") as never;
+
+/**
  * Options of `new Process()`.
  * @example
  * ```ts
@@ -212,6 +218,14 @@ export class Process<A extends unknown[] = unknown[]> {
       );
     }
     return keepAlive(withTimeout(this.#child.ended, timeoutMs, "Process.join()").then(() => {}));
+  }
+
+  /** @internal Settles when the child has ended, keeping nothing alive; after `start()`. */
+  [ENDED](): Promise<void> {
+    if (!this.#child) {
+      throw new ProcessError(`Process '${this.name}' has not started: call start() first.`);
+    }
+    return this.#child.ended;
   }
 
   /** For `connectionWait` (CPython waits on `p.sentinel`): the child has exited. */
