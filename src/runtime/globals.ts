@@ -57,7 +57,7 @@ export interface DenoNamespace {
   unrefTimer(id: number): void;
   dlopen(
     path: string,
-    symbols: Record<string, { parameters: string[]; result: string }>,
+    symbols: Record<string, { name?: string; parameters: string[]; result: string }>,
   ): { symbols: Record<string, (...a: unknown[]) => unknown> };
   readonly UnsafePointer: { value(p: DenoPointer): bigint };
   readonly UnsafePointerView: { getArrayBuffer(p: DenoPointer, len: number): ArrayBuffer };

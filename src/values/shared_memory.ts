@@ -68,6 +68,8 @@ export class SharedMemory {
   readonly #method: StartMethod;
   readonly #tracked: boolean;
   #buf: Uint8Array | null;
+  /** Where the segment is mapped in this process, until `close()` lets it go. */
+  #mapped: bigint | null;
   #unlinked = false;
 
   constructor(options?: SharedMemoryOptions);
@@ -109,6 +111,7 @@ export class SharedMemory {
         }
       }
       this.#buf = new Uint8Array(mapping.buffer, 0, size);
+      this.#mapped = mapping.address;
       this.size = size;
     } else {
       if (name === undefined) {
@@ -118,6 +121,7 @@ export class SharedMemory {
       }
       const mapping = attach(name);
       this.#buf = new Uint8Array(mapping.buffer, 0, mapping.size);
+      this.#mapped = mapping.address;
       this.size = mapping.size;
     }
     this.name = name;
@@ -130,11 +134,15 @@ export class SharedMemory {
   }
 
   /**
-   * Stops using the segment from this object: `buf` throws afterwards. (The mapping itself is
-   * released when this process exits, so views taken from `buf` earlier stay safe to touch.)
+   * Stops using the segment from this object: `buf` throws afterwards, and this process lets go
+   * of the segment's memory (freed once it is unlinked and no process maps it). Views taken from
+   * `buf` earlier stay safe to touch: they read zeros from then on.
    */
   close(): void {
+    const mapped = this.#mapped;
     this.#buf = null;
+    this.#mapped = null;
+    if (mapped !== null) native().release(mapped, this.size);
   }
 
   /** Removes the segment's name: no one can attach any more; it is freed once all have closed. */

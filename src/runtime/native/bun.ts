@@ -3,7 +3,14 @@
  * @module
  */
 import type { Libc } from "./posix.ts";
-import { type Backend, libcUnavailable, MAP_FAILED, MAP_SHARED, PROT_READ_WRITE } from "./types.ts";
+import {
+  type Backend,
+  libcUnavailable,
+  MAP_FAILED,
+  MAP_SHARED,
+  MAP_ZEROS_IN_PLACE,
+  PROT_READ_WRITE,
+} from "./types.ts";
 
 /** What is used of `bun:ffi`. */
 interface BunFfi {
@@ -63,6 +70,9 @@ export function bind(backend: Backend): Libc {
         c.munmap(address, size); // too large to view ("Out of memory"): not left mapped
         throw error;
       }
+    },
+    mapZerosAt(address, size) {
+      return BigInt(c.mmap(address, size, PROT_READ_WRITE, MAP_ZEROS_IN_PLACE, -1, 0)) === address;
     },
     munmap: (address, size) => Number(c.munmap(address, size)),
     futex: (address, op, value, timeout) =>

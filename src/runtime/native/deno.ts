@@ -4,7 +4,14 @@
  */
 import { deno, type DenoPointer } from "../globals.ts";
 import type { Libc } from "./posix.ts";
-import { type Backend, libcUnavailable, MAP_FAILED, MAP_SHARED, PROT_READ_WRITE } from "./types.ts";
+import {
+  type Backend,
+  libcUnavailable,
+  MAP_FAILED,
+  MAP_SHARED,
+  MAP_ZEROS_IN_PLACE,
+  PROT_READ_WRITE,
+} from "./types.ts";
 
 /** Opens `backend`'s libc and binds the calls; throws the platform error if it does not open. */
 export function bind(backend: Backend): Libc {
@@ -21,6 +28,12 @@ export function bind(backend: Backend): Libc {
       lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
       close: { parameters: ["i32"], result: "i32" },
       mmap: { parameters: ["u64", "u64", "i32", "i32", "i32", "i64"], result: "pointer" },
+      // mmap again, answering a number: where zero pages replace a mapping.
+      mmap_at: {
+        name: "mmap",
+        parameters: ["u64", "u64", "i32", "i32", "i32", "i64"],
+        result: "u64",
+      },
       munmap: { parameters: ["u64", "u64"], result: "i32" },
       syscall: {
         parameters: ["i64", "u64", "i32", "i32", "buffer", "u64", "i32"],
@@ -57,6 +70,10 @@ export function bind(backend: Backend): Libc {
         c.munmap(address, BigInt(size)); // too large to view: not left mapped
         throw error;
       }
+    },
+    mapZerosAt(address, size) {
+      const at = c.mmap_at(address, BigInt(size), PROT_READ_WRITE, MAP_ZEROS_IN_PLACE, -1, 0n);
+      return BigInt(at as number | bigint) === address;
     },
     munmap: (address, size) => n(c.munmap(address, BigInt(size))),
     futex: (address, op, value, timeout) =>

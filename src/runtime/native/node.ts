@@ -10,6 +10,7 @@ import {
   libcUnavailable,
   MAP_FAILED,
   MAP_SHARED,
+  MAP_ZEROS_IN_PLACE,
   PROT_READ_WRITE,
 } from "./types.ts";
 
@@ -64,6 +65,10 @@ export function bind(backend: Backend): Libc {
     lseek: lib.func("int64_t lseek(int fd, int64_t off, int whence)"),
     close: lib.func("int close(int fd)"),
     mmap: lib.func("void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)"),
+    // mmap again, with the address as a number: it names where the zero pages go.
+    mmap_at: lib.func(
+      "uint64_t mmap(uint64_t addr, size_t len, int prot, int flags, int fd, int64_t off)",
+    ),
     munmap: lib.func("int munmap(uint64_t addr, size_t len)"),
     syscall: lib.func(
       "long syscall(long n, uint64_t addr, int op, int val, void *ts, uint64_t addr2, int val3)",
@@ -85,6 +90,10 @@ export function bind(backend: Backend): Libc {
       const address = BigInt(koffi.address(ptr));
       if (address === MAP_FAILED) return null;
       return { address, buffer: koffi.view(ptr, size) };
+    },
+    mapZerosAt(address, size) {
+      const at = c.mmap_at(address, size, PROT_READ_WRITE, MAP_ZEROS_IN_PLACE, -1, 0);
+      return BigInt(at as number | bigint) === address;
     },
     munmap: (address, size) => Number(c.munmap(address, size)),
     futex: (address, op, value, timeout) =>

@@ -32,6 +32,11 @@ export interface Libc {
   /** `mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)`, or null if it failed. */
   mapShared(fd: number, size: number): Mapping | null;
   munmap(address: bigint, size: number): number;
+  /**
+   * `mmap(address, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED, -1, 0)`:
+   * whether it succeeded.
+   */
+  mapZerosAt(address: bigint, size: number): boolean;
   /** `syscall(SYS_futex, address, op, value, timeout, 0, 0)`, with this architecture's number. */
   futex(address: bigint, op: number, value: number, timeout: BigInt64Array | null): number;
   /** `errno` in this thread, as the last call that failed left it. */
@@ -162,6 +167,16 @@ export function posixNative(c: Libc): Native {
     },
     unmap(address, size) {
       c.munmap(address, size);
+    },
+    release(address, size) {
+      if (c.mapZerosAt(address, size)) return;
+      const errno = c.errno();
+      throw new NativeError(
+        "releasing shared memory (mmap)",
+        "mmap",
+        errno,
+        GENERAL[errnoName(errno)],
+      );
     },
     closeFd(fd) {
       c.close(fd);

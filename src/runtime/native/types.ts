@@ -26,6 +26,12 @@ export interface Native {
   unlinkNamed(name: string): void;
   /** Unmaps a mapping. */
   unmap(address: bigint, size: number): void;
+  /**
+   * Lets go of the memory of the mapping at `address` while keeping its addresses mapped: its
+   * pages become private zero pages (`mmap` with `MAP_FIXED`), so a view still over them reads
+   * zeros rather than crashing the process, as an unmapped range would.
+   */
+  release(address: bigint, size: number): void;
   /** Closes a descriptor `createAnonymous` gave (the segment lives on while it is mapped). */
   closeFd(fd: number): void;
   /** FUTEX_WAIT on the int32 at `address` while it equals `expected`, blocking this thread. */
@@ -39,6 +45,8 @@ export interface Native {
 // Linux's generic values: the same on x86-64 and arm64.
 export const PROT_READ_WRITE = 0x1 | 0x2;
 export const MAP_SHARED = 0x01;
+/** `MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED`: zero pages in place of a mapping. */
+export const MAP_ZEROS_IN_PLACE = 0x02 | 0x20 | 0x10;
 export const O_RDWR = 0x2;
 export const O_CREAT = 0x40;
 export const O_EXCL = 0x80;
