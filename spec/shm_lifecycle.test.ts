@@ -87,6 +87,24 @@ for (const method of METHODS) {
       );
     });
   }
+  test(`shared memory: no segment left after SIGKILL just after it was made [${method}]`, async () => {
+    // It was registered for the sweep only after its creation: a SIGKILL in between (a program
+    // in a create/close/unlink loop, killed) left it in /dev/shm. It is registered first now.
+    const [cmd, argv] = scriptCommand("shm_kill_created.ts", [method]);
+    const r = await runCommand(cmd, argv);
+    const name = /^segment (\S+)$/m.exec(r.stdout)?.[1];
+    assert.ok(name, `no segment announced:\n${r.stdout}\n${r.stderr}`);
+    assert.doesNotMatch(r.stdout, /not killed/);
+    try {
+      assert.ok(
+        await eventually(() => !existsSync(`/dev/shm/${name}`), 3000),
+        `${name} was left behind`,
+      );
+    } finally {
+      if (existsSync(`/dev/shm/${name}`)) unlinkSync(`/dev/shm/${name}`);
+    }
+  });
+
   test(`shared memory: track: false keeps a segment after exit [${method}]`, async () => {
     const { stdout } = await runScript("shm_lifecycle.ts", [method, "untracked"]);
     const [made] = segments(stdout);

@@ -101,15 +101,7 @@ export class SharedMemory {
         );
       }
       name ??= `mp_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-      const mapping = native().createNamed(`/${name}`, size);
-      if (this.#tracked) {
-        try {
-          track(name, true);
-        } catch (error) {
-          native().unlinkNamed(`/${name}`);
-          throw error;
-        }
-      }
+      const mapping = createTracked(name, size, this.#tracked);
       this.#buf = new Uint8Array(mapping.buffer, 0, size);
       this.#mapped = mapping.address;
       this.size = size;
@@ -169,6 +161,22 @@ export class SharedMemory {
 }
 
 registerKind(SharedMemory);
+
+/**
+ * Creates segment `name` of `size` bytes; `tracked`, registered first, so that the program's end
+ * unlinks it however it ends (a SIGKILL between the segment's creation and its registration left
+ * it in /dev/shm). Registered but not made (it failed): the registration goes.
+ */
+function createTracked(name: string, size: number, tracked: boolean): Mapping {
+  if (!tracked) return native().createNamed(`/${name}`, size);
+  track(name, true);
+  try {
+    return native().createNamed(`/${name}`, size);
+  } catch (error) {
+    untrack(name);
+    throw error;
+  }
+}
 
 /** Maps the segment named `name`; a name no segment has fails saying what may have happened. */
 function attach(name: string): Mapping & { size: number } {
