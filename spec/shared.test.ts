@@ -259,6 +259,22 @@ for (const method of METHODS) {
     }
   });
 
+  test(`SharedMemory: a child of the other start method takes it as a handle [${method}]`, async () => {
+    // A named /dev/shm segment under both methods, which any process attaches by name: it was
+    // refused ("made for the ... start method") though the child could have attached it.
+    const shm = new ctx.SharedMemory({ create: true, size: 8 });
+    try {
+      const p = new other.Process({ target: atomicAddsShm, args: [shm, 1000] });
+      await p.start();
+      await p.join();
+      assert.equal(p.exitCode, 0);
+      assert.equal(new Int32Array(shm.buf.buffer, shm.buf.byteOffset, 1)[0], 1000);
+    } finally {
+      shm.close();
+      shm.unlink();
+    }
+  });
+
   test(`SharedMemory: close() lets its memory go; earlier views read zeros [${method}]`, () => {
     // The mappings stayed until the process exited: 10 x (create 100 MB, close, unlink) held
     // 1000 MB of /dev/shm. 64 MB here (never more than ~1 GB in all: the sandbox has little).

@@ -29,7 +29,10 @@ export interface HandleState {
   method: StartMethod;
   /** Whatever the reviver needs, structured-cloneable. */
   data: unknown;
-  /** True for objects reached by address (a manager's proxies): they go to children of any method. */
+  /**
+   * True for objects reached by address or name (a manager's proxies, named /dev/shm segments):
+   * they go to children of any method.
+   */
   portable?: boolean;
 }
 

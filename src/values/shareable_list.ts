@@ -323,7 +323,13 @@ export class ShareableList implements Iterable<ShareableItem> {
   }
 
   [HANDLE](): HandleState {
-    return { kind: ShareableList.kind, method: this.#method, data: { name: this.name } };
+    // A named /dev/shm segment under every method: it crosses to children of either.
+    return {
+      kind: ShareableList.kind,
+      method: this.#method,
+      data: { name: this.name },
+      portable: true,
+    };
   }
 
   /** For `console.log`, as CPython's repr. */

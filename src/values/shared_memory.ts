@@ -151,7 +151,13 @@ export class SharedMemory {
   }
 
   [HANDLE](): HandleState {
-    return { kind: SharedMemory.kind, method: this.#method, data: { name: this.name } };
+    // A named /dev/shm segment under every method: it crosses to children of either.
+    return {
+      kind: SharedMemory.kind,
+      method: this.#method,
+      data: { name: this.name },
+      portable: true,
+    };
   }
 
   /** For `console.log`. */
