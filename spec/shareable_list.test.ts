@@ -164,6 +164,11 @@ for (const method of METHODS) {
       () => new ctx.ShareableList(null, { name: `mp_absent_${Date.now()}` }),
       /no segment of that name exists/,
     );
+    // An unknown option was ignored: { Name } made a new list instead of attaching.
+    assert.throws(
+      () => new ctx.ShareableList(null, { Name: "mp_x" } as never),
+      /^TypeError: new ShareableList\(\): unknown option 'Name' \(did you mean 'name'\?\)$/,
+    );
     const shm = new ctx.SharedMemory({ create: true, size: 64 });
     new DataView(shm.buf.buffer, shm.buf.byteOffset).setBigInt64(0, 1000n, true);
     try {

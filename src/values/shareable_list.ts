@@ -15,6 +15,7 @@
  * ```
  * @module
  */
+import { checkOptions, type OptionNames } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { BOUND_METHOD, HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
 import { indexed } from "./indexed.ts";
@@ -50,6 +51,8 @@ export interface ShareableListOptions {
   /** The segment's name (without a leading `/`); a fresh `mp_...` one when creating without. */
   name?: string;
 }
+
+const LIST_OPTIONS = { name: true } as const satisfies OptionNames<ShareableListOptions>;
 
 /** A SharedMemory class whose objects belong to start method `method` (as `getContext` binds). */
 const shmClasses = new Map<StartMethod, typeof SharedMemory>();
@@ -114,6 +117,8 @@ export class ShareableList implements Iterable<ShareableItem> {
         `new ShareableList(): options must be an object such as { name }, got ${describe(options)}`,
       );
     }
+    // An unknown option ({ Name }) was ignored: a list was made where one was to be attached.
+    checkOptions(options, LIST_OPTIONS, "new ShareableList()", "{ name: 'mp_...' }");
     this.#method = origin.method;
     const Shm = shmOf(origin.method);
     const name = origin.revived?.name ?? options.name;
