@@ -4,7 +4,9 @@
  * peer without the key before any message is read, and waiting on several objects at once.
  */
 import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { connect } from "node:net";
+import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import {
@@ -20,7 +22,14 @@ import {
   Value,
 } from "../mod.ts";
 import { exitAfter, talk, talkForever } from "./fixtures/connection_targets.ts";
-import { METHODS, patternedBytes, runCommand, sameBytes, scriptCommand } from "./helpers.ts";
+import {
+  METHODS,
+  patternedBytes,
+  runCommand,
+  sameBytes,
+  scriptCommand,
+  tempDir,
+} from "./helpers.ts";
 
 const LOOPBACK = { host: "127.0.0.1", port: 0 };
 
@@ -148,6 +157,25 @@ test("Listener/Client: a Unix socket by default, removed on close; address error
     /authkey must be a string or a Uint8Array/,
   );
   await assert.rejects(listener.accept(), EOFError);
+});
+
+test("Listener/Client: a Unix socket path longer than 107 bytes is refused clearly", async () => {
+  // Node 20 cut it short silently (a socket at another path, a stray file), Node 24 and Deno
+  // failed with a bare EINVAL; CPython says "AF_UNIX path too long".
+  const dir = join(tempDir(), "d".repeat(60));
+  mkdirSync(dir);
+  const at = (bytes: number) => join(dir, "s".repeat(bytes - dir.length - 1));
+  const fits = new Listener({ address: at(107) });
+  assert.equal(await fits.ready, at(107), "107 bytes: bound at that very path");
+  assert.ok(existsSync(at(107)));
+  fits.close();
+  const long = at(108);
+  const tooLong = new RegExp(
+    `the Unix socket path "${long}" is 108 bytes, more than the 107 .*AF_UNIX path too long`,
+  );
+  assert.throws(() => new Listener({ address: long }), tooLong);
+  await assert.rejects(Client({ address: long }), tooLong);
+  assert.deepEqual(readdirSync(dir), [], "nothing left behind");
 });
 
 test("Listener: port 0 on an IP address tells its port at once (listener.address, no await)", async () => {

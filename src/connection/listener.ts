@@ -43,7 +43,7 @@ export interface ListenerOptions {
 
 /** @internal Checks an address given by the user. */
 export function checkAddress(address: unknown, what: string): SocketAddress {
-  if (typeof address === "string" && address.length > 0) return address;
+  if (typeof address === "string" && address.length > 0) return checkSocketPath(address, what);
   if (typeof address === "object" && address !== null) {
     const { host, port } = address as { host?: unknown; port?: unknown };
     if (
@@ -56,6 +56,24 @@ export function checkAddress(address: unknown, what: string): SocketAddress {
   throw new TypeError(
     `${what}: address must be a Unix socket path or { host, port } with a port in 0..65535, `
       + `got ${JSON.stringify(address)}`,
+  );
+}
+
+/** The most bytes of a Unix socket path: Linux's `sun_path` holds 108, with its final NUL. */
+const SOCKET_PATH_MAX = 107;
+
+/**
+ * `path`, if a Unix socket address holds it; else an error naming it and the limit (CPython's
+ * "AF_UNIX path too long"): Node 20 cut it short silently (a socket elsewhere, a stray file),
+ * Node 24 and Deno failed with a bare EINVAL.
+ */
+function checkSocketPath(path: string, what: string): string {
+  const bytes = new TextEncoder().encode(path).length;
+  if (bytes <= SOCKET_PATH_MAX) return path;
+  throw new RangeError(
+    `${what}: the Unix socket path ${JSON.stringify(path)} is ${bytes} bytes, more than the `
+      + `${SOCKET_PATH_MAX} a socket address holds (AF_UNIX path too long): use a shorter path, `
+      + `such as one in /tmp, or { host, port }`,
   );
 }
 
