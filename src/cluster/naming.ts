@@ -98,9 +98,8 @@ export async function remoteRef(
   if (relative === null) {
     throw new TypeError(
       `${what}: '${functionName(rest)}' is in ${path}, outside the cluster's root ${root}: `
-        + `workers import only `
-        + `from their root. Move the module under the root, or give the executor a root that `
-        + `holds it.`,
+        + `workers import only from their root. Move the module under the root, or give the `
+        + `executor a root that holds it.`,
     );
   }
   const text = readTextFile(path);

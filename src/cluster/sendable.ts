@@ -6,6 +6,7 @@
  * each argument, cycles and shared references met once.
  * @module
  */
+import { functionText } from "../core/options.ts";
 import { HANDLE, type Shareable } from "../handles/handle.ts";
 
 /** Objects that would arrive as `{}` (their state is not in their own fields). */
@@ -21,12 +22,6 @@ const LEAVES: (abstract new(...args: never[]) => unknown)[] = [Date, RegExp, Arr
 
 /** Why `v` cannot cross, if it cannot: a shared object's kind, or a description. */
 type Refusal = { shared: string } | { other: string };
-
-/** A function's text, cut to a line's worth. */
-function functionText(f: unknown): string {
-  const text = Function.prototype.toString.call(f).replace(/\s+/g, " ");
-  return text.length > 60 ? `${text.slice(0, 60)} [cut]` : text;
-}
 
 /** The first thing in `v` that cannot cross, or null; `seen`: objects already walked. */
 function refusalIn(v: unknown, seen: Set<object>): Refusal | null {

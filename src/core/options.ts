@@ -63,6 +63,12 @@ function remedy(name: string, known: string[]): string {
   return `: it takes ${known.map((n) => `'${n}'`).join(", ")}`;
 }
 
+/** A function's text as an error message shows it: on one line, cut to a line's worth. */
+export function functionText(f: unknown): string {
+  const text = Function.prototype.toString.call(f).replace(/\s+/g, " ");
+  return text.length > 60 ? `${text.slice(0, 60)} [cut]` : text;
+}
+
 /** A value as an error message shows it: strings quoted, other non-numbers with their kind. */
 export function shown(value: unknown): string {
   if (typeof value === "number" || value === undefined || value === null) return String(value);

@@ -9,7 +9,7 @@
  * @module
  */
 import { clauseOf } from "../core/errors.ts";
-import { shown } from "../core/options.ts";
+import { functionText, shown } from "../core/options.ts";
 import { memoryOf } from "../core/start_method.ts";
 import {
   checkStartMethod,
@@ -258,10 +258,7 @@ export function cloneRefusal(value: unknown, where: () => string): TypeError | n
 
 /** The text of the first function or symbol in `v` (through arrays, objects, Maps and Sets). */
 function uncloneable(v: unknown, seen: Set<object>): string | undefined {
-  if (typeof v === "function") {
-    const text = Function.prototype.toString.call(v);
-    return text.length > 60 ? `${text.slice(0, 60)} [cut]` : text;
-  }
+  if (typeof v === "function") return functionText(v);
   if (typeof v === "symbol") return String(v);
   if (typeof v !== "object" || v === null || seen.has(v)) return undefined;
   seen.add(v);
