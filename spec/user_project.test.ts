@@ -344,6 +344,8 @@ test(
               traceback: "RemoteTraceback",
               code: "ENOENT",
             },
+            // (n) imap over an endless generator, a cyclic argument, the environment at start().
+            lazy: { first: [0, 2, 4], cycle: true, env: `changed for ${method}` },
           }, `${name}\n${output(r)}`);
           assert.equal(r.code, 0, `${name}\n${output(r)}`);
         });
