@@ -167,7 +167,7 @@ export class Listener {
    * a time as CPython's, let three silent connections stall for their 20 s each. Ends when the
    * listener closes.
    */
-  async serve(onConnection: (conn: Connection) => void): Promise<void> {
+  async _serve(onConnection: (conn: Connection) => void): Promise<void> {
     for (;;) {
       let stream: Stream;
       try {

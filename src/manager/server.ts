@@ -106,7 +106,7 @@ class ManagerServer {
     );
     const address = await this.#listener.ready;
     // Each connection's handshake apart: a silent peer holds up no other.
-    this.#listener.serve((conn) => void this.#serve(conn));
+    this.#listener._serve((conn) => void this.#serve(conn));
     return address;
   }
 
