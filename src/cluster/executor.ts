@@ -7,81 +7,28 @@ import { coalesced } from "../core/coalesce.ts";
 import { BrokenProcessPool, cancelledBy, CancelledError } from "../core/errors.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import { shown } from "../core/options.ts";
-import { withTimeout } from "../core/sleep.ts";
 import { Future, type TaskOwner } from "../futures/future.ts";
 import { Deque } from "../pool/deque.ts";
 import { checkRun, type RunOptions } from "../pool/executor.ts";
 import { unrefTimer } from "../runtime/host.ts";
-import { callerOf } from "../targets/callsite.ts";
-import { ANONYMOUS, describeTarget, resolveTarget } from "../targets/task.ts";
 import { connectionFailed, connectionRemedy, jobsRefused, loadBroker, safeUrl } from "./broker.ts";
-import { bytesOver, type Codec, loadCodec, type Packed, tooLarge, valuesOf } from "./codec.ts";
+import { loadCodec, type Packed } from "./codec.ts";
 import { Connected } from "./connection.ts";
+import { FunctionRefs } from "./function_refs.ts";
+import { type PackedJob, packJob, type Pending } from "./job.ts";
 import { lazyMap } from "./map.ts";
-import { type RemoteRef, remoteRef, taskName } from "./naming.ts";
 import { type ClusterConfig, clusterConfig, type ClusterOptions } from "./options.ts";
-import {
-  ARGS_TTL_S,
-  DEFAULT_TASK_BYTES,
-  isLarge,
-  RESULT_TTL_S,
-  sideKey,
-  type SideRef,
-  type TaskData,
-  type TaskResult,
-} from "./protocol.ts";
+import { ARGS_TTL_S, RESULT_TTL_S, type TaskResult } from "./protocol.ts";
 import { refuseUnsendable, refuseUnsendableColumns } from "./sendable.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyFn = (...args: any[]) => unknown;
 
-/** A task of this client, from `run()` until its future settles. */
-interface Pending {
-  readonly id: string;
-  readonly future: Future<unknown>;
-  /** The function's name across machines; the promise until it is known. */
-  ref: Promise<RemoteRef> | RemoteRef;
-  readonly args: unknown[];
-  readonly chunk: boolean;
-  readonly timeout?: number;
-  /** The call that made it, for errors: "ClusterExecutor.submit()". */
-  readonly what: string;
-  /** The key of its arguments, when large (deleted once it has settled). */
-  side?: string;
-  /** Its large result is being taken from its key. */
-  taking?: boolean;
-  /** Added to Redis (else waiting here). */
-  added: boolean;
-  /** Redis said it has it (the add resolved). */
-  confirmed?: boolean;
-}
-
 const WHAT = "ClusterExecutor";
 const MAP_CALL = `${WHAT}.map()`;
 
-/** Arguments too large: their size, or why they could not be packed. */
-interface Oversize {
-  readonly bytes?: number;
-  readonly cause?: unknown;
-}
-
-const isPacked = (v: Packed | Oversize): v is Packed =>
-  typeof v === "string" || v instanceof Uint8Array;
-
-/** How long the name of an anonymous `task()` is looked for (ms). */
-const LABEL_MS = 1000;
-
 /** After this long with jobs in Redis and no event of them, their state is looked up. */
 const QUIET_MS = 5000;
-
-/**
- * The name an anonymous `task()` is exported as, for logs, job names and errors -- not waited for
- * past a second (its module may be evaluating, waiting for this very task); undefined if unknown.
- */
-async function labelOf(fn: AnyFn): Promise<string | undefined> {
-  const label = await withTimeout(describeTarget(fn), LABEL_MS, `${WHAT}: naming`);
-  return label === ANONYMOUS ? undefined : label;
-}
 
 /**
  * A pool whose workers are `multiproc worker` processes on any number of machines, reached
@@ -110,8 +57,8 @@ export class ClusterExecutor implements AsyncDisposable {
   readonly #pending = new Map<string, Pending>();
   readonly #buffer = new Deque<Pending>();
   #inRedis = 0;
-  /** Each function's name across machines; the promise until it is known (then a task need not wait). */
-  readonly #refs = new Map<AnyFn, Promise<RemoteRef> | RemoteRef>();
+  /** Each function's name across machines (then a task need not wait). */
+  readonly #refs: FunctionRefs;
   readonly #connected: Promise<Connected>;
   /** The connection once ready; `#opening` until then. */
   #conn: Connected | undefined;
@@ -132,6 +79,7 @@ export class ClusterExecutor implements AsyncDisposable {
 
   constructor(options: ClusterOptions) {
     this.#o = clusterConfig(options, WHAT);
+    this.#refs = new FunctionRefs(WHAT, this.#o.root, this.#o.module);
     this.#connected = this.#connect();
     this.#connected.catch((error) => this.#break(error));
   }
@@ -254,7 +202,7 @@ export class ClusterExecutor implements AsyncDisposable {
     const p: Pending = {
       id: `${this.#client}-${++this.#next}`,
       future,
-      ref: this.#refOf(fn),
+      ref: this.#refs.refOf(fn),
       args,
       chunk,
       timeout,
@@ -269,56 +217,31 @@ export class ClusterExecutor implements AsyncDisposable {
     return p;
   }
 
-  /** `fn`'s name across machines: known, or the promise of it (looked up once per function). */
-  #refOf(fn: AnyFn): Promise<RemoteRef> | RemoteRef {
-    let ref = this.#refs.get(fn);
-    if (!ref) {
-      const what = `${WHAT}: cannot run`;
-      const found = resolveTarget(fn, this.#o.module, callerOf(), what).then(async (r) => {
-        const label = r.name || r.exportName !== undefined ? undefined : await labelOf(fn);
-        return remoteRef(r, this.#o.root, what, label);
-      });
-      found.then((r) => this.#refs.set(fn, r), () => {}); // known: no promise to wait for
-      this.#refs.set(fn, ref = found);
-    }
-    return ref;
-  }
-
   /** Adds buffered tasks to Redis, in batches, while fewer than `maxWaiting` are there. */
   async #pump(): Promise<void> {
     if (this.#pumping || this.#broken) return;
     this.#pumping = true;
     try {
       const conn = this.#conn ?? await this.#connected;
-      const limit = this.#o.maxTaskBytes;
-      const maxBytes = limit === DEFAULT_TASK_BYTES ? undefined : limit; // the default: not sent
       while (this.#buffer.size > 0 && this.#inRedis < this.#o.maxWaiting && !this.#broken) {
         const batch: Pending[] = [];
         while (this.#buffer.size > 0 && batch.length + this.#inRedis < this.#o.maxWaiting) {
           const p = this.#buffer.shift()!;
           if (this.#pending.get(p.id) === p) batch.push(p); // else cancelled meanwhile
         }
-        const jobs: { id: string; data: TaskData }[] = [];
+        const jobs: PackedJob["job"][] = [];
         const adding: Pending[] = [];
         /** Large arguments, each for a key of its own. */
         const sides: [string, Packed][] = [];
         for (const p of batch) {
           try {
             const ref = p.ref instanceof Promise ? await p.ref : p.ref;
-            const packed = this.#pack(conn.codec, p);
-            if (!isPacked(packed)) throw this.#tooLarge(p, ref, packed);
-            let args: string | SideRef;
-            if (isLarge(packed)) {
-              args = {
-                key: sideKey(this.#o.queue, p.id, "args"),
-                json: typeof packed === "string",
-              };
-              sides.push([p.side = args.key, packed]);
-            } else args = conn.codec.inline(packed);
-            jobs.push({
-              id: p.id,
-              data: { ref, args, chunk: p.chunk, timeout: p.timeout, maxBytes },
-            });
+            const { job, side } = packJob(conn.codec, p, ref, this.#o.queue, this.#o.maxTaskBytes);
+            if (side) {
+              sides.push(side);
+              p.side = side[0];
+            }
+            jobs.push(job);
             p.added = true;
             adding.push(p);
             this.#inRedis++;
@@ -340,35 +263,6 @@ export class ClusterExecutor implements AsyncDisposable {
     } finally {
       this.#pumping = false;
     }
-  }
-
-  /**
-   * Task `p`'s arguments packed; if they take more than `maxTaskBytes` (`bytes`), or more than a
-   * string can hold (`cause`), what to say instead: the task fails alone, before Redis -- where a
-   * value over its limit would fail every job added with it.
-   */
-  #pack(codec: Codec, p: Pending): Packed | Oversize {
-    try {
-      const packed = codec.pack(p.args);
-      const bytes = bytesOver(codec, packed, this.#o.maxTaskBytes);
-      return bytes === undefined ? packed : { bytes };
-    } catch (cause) {
-      if (cause instanceof RangeError) return { cause }; // "Invalid string length"
-      throw cause;
-    }
-  }
-
-  /** The error of task `p`, whose arguments are too large (`over`, from `#pack`). */
-  #tooLarge(p: Pending, ref: RemoteRef, over: Oversize): RangeError {
-    const args = valuesOf("arguments", taskName(ref), p.chunk ? p.args : undefined);
-    return tooLarge(
-      `${p.what}: ${args}`,
-      "arguments",
-      p.chunk,
-      over.bytes,
-      this.#o.maxTaskBytes,
-      over.cause,
-    );
   }
 
   #onResult(id: string, result: TaskResult): void {
