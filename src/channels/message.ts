@@ -10,7 +10,7 @@
  * @module
  */
 import type { StartMethod } from "../core/start_method.ts";
-import { decodeValue, encodeArgs, hasHandles, notCloneable } from "../handles/handle.ts";
+import { decodeValue, encodeArgs, hasHandles, notCloneable } from "../handles/encoding.ts";
 import { track, untrack } from "../memory/tracker.ts";
 import { pid } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";

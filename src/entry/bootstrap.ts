@@ -4,7 +4,7 @@
  * call it, and exit with the code the contract gives.
  * @module
  */
-import { decodeValue, hasHandles } from "../handles/handle.ts";
+import { decodeValue, hasHandles } from "../handles/encoding.ts";
 import {
   type BootMessage,
   type NotFoundMessage,

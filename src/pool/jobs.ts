@@ -7,7 +7,7 @@
 import { cancelledBy } from "../core/errors.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { Future, type TaskOwner } from "../futures/future.ts";
-import { cloneRefusal, crossesAsIs, encodeArgs, type Encoding } from "../handles/handle.ts";
+import { cloneRefusal, crossesAsIs, encodeArgs, type Encoding } from "../handles/encoding.ts";
 import type { TargetRef } from "../targets/task.ts";
 import type { AnyFn, Chunk } from "./calls.ts";
 import { fromWireColumn, wireColumn } from "./columns.ts";

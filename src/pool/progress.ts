@@ -7,7 +7,7 @@
  */
 import { clauseOf, ProcessError } from "../core/errors.ts";
 import { readGlobal, writeGlobal } from "../core/process_wide.ts";
-import { sharedKindIn } from "../handles/handle.ts";
+import { sharedKindIn } from "../handles/encoding.ts";
 import { state } from "../state/state.ts";
 
 /** What a pool worker installs: queues `value` as a report on the task it runs now, if any. */

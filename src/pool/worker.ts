@@ -4,7 +4,7 @@
  * @module
  */
 import { clauseOf } from "../core/errors.ts";
-import { decodeValue } from "../handles/handle.ts";
+import { decodeValue } from "../handles/encoding.ts";
 import { state, whileBootstrapping } from "../state/state.ts";
 import { findTarget, type TargetRef } from "../targets/task.ts";
 import { pushJobsFromWire, resultsToWire } from "./batch_wire.ts";

@@ -6,7 +6,7 @@
  */
 import { keepAlive } from "../core/keep_alive.ts";
 import type { StartMethod } from "../core/start_method.ts";
-import { encodeArgs } from "../handles/handle.ts";
+import { encodeArgs } from "../handles/encoding.ts";
 import { Child, nextIdentity } from "../process/child.ts";
 import { poolWorkerUrl } from "../runtime/entry_url.ts";
 import { unrefTimer } from "../runtime/host.ts";

@@ -10,7 +10,8 @@ import { READY } from "../core/ready.ts";
 import { withTimeout } from "../core/sleep.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { noteStarting } from "../core/starting.ts";
-import { encodeArgs, methodOf } from "../handles/handle.ts";
+import { encodeArgs } from "../handles/encoding.ts";
+import { methodOf } from "../handles/handle.ts";
 import { type Caller, callerOf } from "../targets/callsite.ts";
 import {
   checkModuleOption,
