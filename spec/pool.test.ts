@@ -806,6 +806,21 @@ for (const method of METHODS) {
     const r = pool.applyAsync(twice, [4]);
     pool.close();
     assert.throws(() => pool.applyAsync(twice, [1]), /closed/);
+    // Each call names itself (not the async form it runs on), and what to do instead.
+    for (
+      const [call, name] of [
+        [() => pool.map(twice, [1]), "map"],
+        [() => pool.starmap(twice, [[1]]), "starmap"],
+        [() => pool.apply(twice, [1]), "apply"],
+        [() => pool.mapAsync(twice, [1]), "mapAsync"],
+      ] as const
+    ) {
+      assert.throws(call, (e: Error) => {
+        assert.match(e.message, new RegExp(`^Pool\\.${name}\\(\\): the pool is closed`));
+        assert.match(e.message, /give them to a new Pool/);
+        return true;
+      });
+    }
     await pool.join();
     assert.equal(await r.get(), 8);
     const doomed = new ctx.Pool({ processes: 1 });

@@ -1,17 +1,18 @@
 /**
- * `Pool` and `AsyncResult` (CPython's `multiprocessing.Pool`), on the executor's machinery.
+ * `Pool` (CPython's `multiprocessing.Pool`), on the executor's machinery; its pending results are
+ * `AsyncResult`s (async_result.ts).
  * @module
  */
 import { Deadline } from "../core/deadline.ts";
-import { CancelledError, ProcessError, TimeoutError } from "../core/errors.ts";
-import { keepAlive } from "../core/keep_alive.ts";
-import { checkOptions, type OptionNames } from "../core/options.ts";
+import { CancelledError, ProcessError } from "../core/errors.ts";
+import { checkOptions, type OptionNames, shown } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
 import { methodFrom } from "../handles/handle.ts";
 import { cpuCount } from "../process/current.ts";
 import type { ContextLike } from "../state/start_method.ts";
 import { checkModuleOption } from "../targets/task.ts";
+import { AsyncResult } from "./async_result.ts";
 import {
   type AnyFn,
   type Calls,
@@ -26,6 +27,8 @@ import { checkRun, checkWorkers, type RunOptions } from "./executor.ts";
 import type { TaskLimits } from "./jobs.ts";
 import { type Feeding, LazyResults, type TaskFeed, unorderedResults } from "./lazy_results.ts";
 import { WorkerPool } from "./worker_pool.ts";
+
+export { AsyncResult };
 
 /**
  * Options of `new Pool()`.
@@ -50,58 +53,6 @@ export interface PoolOptions {
   context?: ContextLike | StartMethod;
   /** The module that exports the functions given (`import.meta.url`, a URL or a path). */
   module?: string | URL;
-}
-
-/**
- * The pending result of `applyAsync`, `mapAsync` or `starmapAsync`.
- * @example
- * ```ts
- * import { Pool, task } from "multiproc";
- * export const add = task(import.meta, (a: number, b: number) => a + b);
- * await using pool = new Pool({ processes: 2 });
- * const r = pool.applyAsync(add, [1, 2]);
- * console.log(await r.get(5000), r.ready(), r.successful()); // 3 true true
- * ```
- */
-export class AsyncResult<R> {
-  readonly #settled: Promise<R>;
-  #state: "pending" | "ok" | "failed" = "pending";
-
-  /** @internal */
-  constructor(result: Promise<R>) {
-    this.#settled = result;
-    result.then(() => (this.#state = "ok"), () => (this.#state = "failed"));
-  }
-
-  /** The result, waiting at most `timeoutMs` (`TimeoutError` after); rejects with the task's error. */
-  get(timeoutMs?: number): Promise<R> {
-    const deadline = new Deadline("AsyncResult.get()", timeoutMs);
-    if (deadline.at === undefined) return keepAlive(this.#settled);
-    return keepAlive(deadline.within(this.#settled)).then((settled) => {
-      if (!settled) {
-        throw new TimeoutError(`AsyncResult.get(): not ready within ${deadline.timeout} ms`);
-      }
-      return this.#settled;
-    });
-  }
-
-  /** Waits until the result is ready, or at most `timeoutMs`. */
-  async wait(timeoutMs?: number): Promise<void> {
-    await keepAlive(new Deadline("AsyncResult.wait()", timeoutMs).within(this.#settled));
-  }
-
-  /** Whether the call has finished. */
-  ready(): boolean {
-    return this.#state !== "pending";
-  }
-
-  /** Whether it finished without error; throws if it has not finished. */
-  successful(): boolean {
-    if (this.#state === "pending") {
-      throw new ProcessError("AsyncResult.successful(): the result is not ready; wait() first");
-    }
-    return this.#state === "ok";
-  }
 }
 
 /**
@@ -210,7 +161,9 @@ export class Pool implements AsyncDisposable {
   #check(what: string): void {
     if (this.#state !== "run") {
       throw new ProcessError(
-        `Pool.${what}(): the pool is ${this.#state === "close" ? "closed" : "terminated"}`,
+        `Pool.${what}(): the pool is ${
+          this.#state === "close" ? "closed" : "terminated"
+        }: it takes no more tasks; give them to a new Pool.`,
       );
     }
     if (this.#pool.broken) throw this.#pool.broken;
@@ -236,7 +189,9 @@ export class Pool implements AsyncDisposable {
     what: string,
     n: number,
   ): { size: number; limits: TaskLimits | undefined } {
-    if (typeof fn !== "function") throw new TypeError(`Pool.${what}(): fn must be a function`);
+    if (typeof fn !== "function") {
+      throw new TypeError(`Pool.${what}(): fn must be a function, got ${shown(fn)}`);
+    }
     const options = typeof chunksize === "object" && chunksize !== null
       ? checkOptions(chunksize, POOL_MAP_OPTIONS, `Pool.${what}()`, "{ chunksize: 100, signal }")
       : { chunksize };
@@ -245,7 +200,9 @@ export class Pool implements AsyncDisposable {
       : checkChunksize(options.chunksize, `Pool.${what}()`);
     const { signal } = options as PoolMapOptions;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError(`Pool.${what}(): signal must be an AbortSignal`);
+      throw new TypeError(
+        `Pool.${what}(): signal must be an AbortSignal (controller.signal), got ${shown(signal)}`,
+      );
     }
     return { size, limits: signal ? { signal } : undefined };
   }
@@ -303,7 +260,7 @@ export class Pool implements AsyncDisposable {
     args?: A,
     options?: RunOptions,
   ): Promise<Awaited<R>> {
-    return this.applyAsync(fn, args, options).get();
+    return this.#apply(fn, args, options, "apply").get();
   }
 
   /**
@@ -316,8 +273,17 @@ export class Pool implements AsyncDisposable {
     args?: A,
     options: RunOptions = {},
   ): AsyncResult<Awaited<R>> {
-    this.#check("applyAsync");
-    const timeout = checkRun("Pool.applyAsync()", fn, args ?? [], options);
+    return this.#apply(fn, args, options, "applyAsync");
+  }
+
+  #apply<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    args: A | undefined,
+    options: RunOptions = {},
+    what: string,
+  ): AsyncResult<Awaited<R>> {
+    this.#check(what);
+    const timeout = checkRun(`Pool.${what}()`, fn, args ?? [], options);
     const limits = { signal: options.signal, timeout };
     const future = this.#pool.submit<Awaited<R>>(fn as AnyFn, [...args ?? []], undefined, limits);
     return new AsyncResult(Promise.resolve(future));
@@ -329,7 +295,7 @@ export class Pool implements AsyncDisposable {
     iterable: Iterable<T>,
     chunksize?: number | PoolMapOptions,
   ): Promise<Awaited<R>[]> {
-    return this.mapAsync(fn, iterable, chunksize).get();
+    return this.#map(fn, iterable, chunksize, "map").get();
   }
 
   /** `map` as an `AsyncResult`. */
@@ -338,9 +304,18 @@ export class Pool implements AsyncDisposable {
     iterable: Iterable<T>,
     chunksize?: number | PoolMapOptions,
   ): AsyncResult<Awaited<R>[]> {
-    this.#check("mapAsync");
-    const calls = zipCalls([iterable], "Pool.mapAsync()");
-    const { futures, chunked } = this.#calls(fn as AnyFn, calls, chunksize, "mapAsync");
+    return this.#map(fn, iterable, chunksize, "mapAsync");
+  }
+
+  #map<T, R>(
+    fn: (x: T) => R,
+    iterable: Iterable<T>,
+    chunksize: number | PoolMapOptions | undefined,
+    what: string,
+  ): AsyncResult<Awaited<R>[]> {
+    this.#check(what);
+    const calls = zipCalls([iterable], `Pool.${what}()`);
+    const { futures, chunked } = this.#calls(fn as AnyFn, calls, chunksize, what);
     return new AsyncResult(this.#all(futures, chunked));
   }
 
@@ -350,7 +325,7 @@ export class Pool implements AsyncDisposable {
     iterable: Iterable<A>,
     chunksize?: number | PoolMapOptions,
   ): Promise<Awaited<R>[]> {
-    return this.starmapAsync(fn, iterable, chunksize).get();
+    return this.#starmap(fn, iterable, chunksize, "starmap").get();
   }
 
   /** `starmap` as an `AsyncResult`. */
@@ -359,9 +334,18 @@ export class Pool implements AsyncDisposable {
     iterable: Iterable<A>,
     chunksize?: number | PoolMapOptions,
   ): AsyncResult<Awaited<R>[]> {
-    this.#check("starmapAsync");
-    const calls = rowCalls(iterable, "Pool.starmap()");
-    const { futures, chunked } = this.#calls(fn as AnyFn, calls, chunksize, "starmapAsync");
+    return this.#starmap(fn, iterable, chunksize, "starmapAsync");
+  }
+
+  #starmap<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    iterable: Iterable<A>,
+    chunksize: number | PoolMapOptions | undefined,
+    what: string,
+  ): AsyncResult<Awaited<R>[]> {
+    this.#check(what);
+    const calls = rowCalls(iterable, `Pool.${what}()`);
+    const { futures, chunked } = this.#calls(fn as AnyFn, calls, chunksize, what);
     return new AsyncResult(this.#all(futures, chunked));
   }
 
