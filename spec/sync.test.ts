@@ -206,6 +206,22 @@ for (const method of METHODS) {
     void waiter;
   });
 
+  test(`Condition: over a Lock another process holds, wait() and notify() throw [${method}]`, async () => {
+    const lock = new ctx.Lock();
+    const cond = new ctx.Condition(lock);
+    const held = new ctx.Event();
+    const p = new ctx.Process({ target: holdLock, args: [lock, held, 400] });
+    p.start();
+    assert.equal(await held.wait(10_000), true);
+    // CPython: AssertionError 'lock is not owned'; the child's lock must stay the child's.
+    assert.throws(() => cond.notify(), /notify\(\): the lock must be held by this process/);
+    await assert.rejects(cond.wait(50), /wait\(\): the lock must be held by this process/);
+    assert.equal(lock.locked(), true, "the child still holds its lock");
+    await p.join();
+    assert.equal(p.exitCode, 0);
+    assert.equal(lock.locked(), false);
+  });
+
   test(`Barrier: three children and the parent pass together [${method}]`, async () => {
     const dir = tempDir();
     const barrier = new ctx.Barrier(4);

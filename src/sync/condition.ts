@@ -92,9 +92,10 @@ export class Condition extends Primitive {
   }
 
   #checkHeld(what: string): void {
-    const held = this.lock instanceof RLock ? this.lock._isOwned() : this.lock.locked();
-    if (!held) {
-      throw new Error(`Condition.${what}(): the lock must be held; acquire() it first.`);
+    if (!this.lock._isOwned()) {
+      throw new Error(
+        `Condition.${what}(): the lock must be held by this process or thread; acquire() it first.`,
+      );
     }
   }
 

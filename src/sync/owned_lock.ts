@@ -6,6 +6,7 @@
  */
 import type { Origin } from "../handles/handle.ts";
 import { deadlineOf, runAsync, runSync } from "./futex.ts";
+import { myToken } from "./owner.ts";
 import {
   acquireArgs,
   type AcquireOptions,
@@ -14,6 +15,7 @@ import {
   type Revival,
 } from "./primitive.ts";
 import {
+  holder,
   lock,
   type LockResult,
   takeFromDead,
@@ -95,5 +97,10 @@ export abstract class OwnedLock extends Primitive {
   /** Whether the lock is held by anyone. */
   locked(): boolean {
     return Atomics.load(this._words.i32, MUTEX) !== 0;
+  }
+
+  /** @internal Whether this thread holds the lock (for RLock and Condition). */
+  _isOwned(): boolean {
+    return holder(this._words.i32, MUTEX) === myToken();
   }
 }

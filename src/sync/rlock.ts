@@ -5,7 +5,7 @@
  */
 import { Origin, registerKind } from "../handles/handle.ts";
 import { MUTEX, OwnedLock } from "./owned_lock.ts";
-import { myToken, ownerPid } from "./owner.ts";
+import { ownerPid } from "./owner.ts";
 import type { Revival } from "./primitive.ts";
 import { holder, type LockResult, unlock } from "./robust.ts";
 
@@ -34,10 +34,6 @@ export class RLock extends OwnedLock {
     super(Origin.of(origin, new.target), 4);
   }
 
-  #mine(): boolean {
-    return holder(this._words.i32, STATE) === myToken();
-  }
-
   /** A first-level acquire: its owner holds it once. */
   protected override took(result: LockResult): boolean {
     if (!super.took(result)) return false;
@@ -47,14 +43,14 @@ export class RLock extends OwnedLock {
 
   /** Takes it again if this thread owns it; else as a `Lock` does. */
   protected override quick(blocking: boolean): boolean | null {
-    if (this.#mine()) return (Atomics.add(this._words.i32, DEPTH, 1), true);
+    if (this._isOwned()) return (Atomics.add(this._words.i32, DEPTH, 1), true);
     return super.quick(blocking);
   }
 
   /** Releases one level; throws unless this thread owns the lock. */
   release(): void {
     const i32 = this._words.i32;
-    if (!this.#mine()) {
+    if (!this._isOwned()) {
       const owner = holder(i32, STATE);
       throw new Error(
         owner === 0
@@ -70,7 +66,7 @@ export class RLock extends OwnedLock {
 
   /** @internal Releases every level this thread holds; returns the depth (for Condition). */
   _releaseAll(): number {
-    if (!this.#mine()) {
+    if (!this._isOwned()) {
       throw new Error("Condition: wait() needs the lock held; acquire() it first.");
     }
     const depth = Atomics.load(this._words.i32, DEPTH);
@@ -82,11 +78,6 @@ export class RLock extends OwnedLock {
   /** @internal Restores the depth after re-acquiring (for Condition). */
   _restore(depth: number): void {
     Atomics.store(this._words.i32, DEPTH, depth);
-  }
-
-  /** @internal Whether this thread owns the lock (for Condition). */
-  _isOwned(): boolean {
-    return this.#mine();
   }
 }
 
