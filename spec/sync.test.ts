@@ -222,6 +222,37 @@ for (const method of METHODS) {
     assert.equal(lock.locked(), false);
   });
 
+  test(`Condition: notify(n) counts as CPython's; NaN or a non-number throws [${method}]`, async () => {
+    const cond = new ctx.Condition(new ctx.Lock());
+    let woken = 0;
+    const waiter = async () => {
+      await cond.acquireAsync();
+      if (await cond.wait(3000)) woken++;
+      cond.release();
+    };
+    const all = Promise.all([waiter(), waiter(), waiter()]);
+    await new Promise((r) => setTimeout(r, 100));
+    await cond.acquireAsync();
+    assert.throws(
+      () => cond.notify(NaN),
+      (e: Error) =>
+        e instanceof RangeError
+        && e.message === "Condition.notify(n): n must be a number of waiters to wake "
+            + "(notify(2), or notifyAll() for all), got NaN",
+    );
+    assert.throws(() => cond.notify("2" as never), TypeError);
+    cond.notify(-1);
+    cond.notify(1.5);
+    cond.release();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(woken, 2, `notify(1.5) woke ${woken}`);
+    await cond.acquireAsync();
+    cond.notifyAll();
+    cond.release();
+    await all;
+    assert.equal(woken, 3);
+  });
+
   test(`Barrier: three children and the parent pass together [${method}]`, async () => {
     const dir = tempDir();
     const barrier = new ctx.Barrier(4);

@@ -5,6 +5,7 @@
  * polling.
  * @module
  */
+import { shown } from "../core/options.ts";
 import { memoryOf } from "../core/start_method.ts";
 import { Origin, registerKind } from "../handles/handle.ts";
 import { deadlineOf, remaining } from "./futex.ts";
@@ -167,14 +168,24 @@ export class Condition extends Primitive {
     return Boolean(result);
   }
 
-  /** Wakes up to `n` waiters (the lock must be held). */
+  /**
+   * Wakes up to `n` waiters (the lock must be held). As CPython's, `n` <= 0 wakes none and a
+   * fraction counts up (`notify(1.5)` wakes two).
+   */
   notify(n = 1): void {
     this.#checkHeld("notify");
+    if (typeof n !== "number" || Number.isNaN(n)) {
+      throw new (typeof n === "number" ? RangeError : TypeError)(
+        `Condition.notify(n): n must be a number of waiters to wake (notify(2), or notifyAll() `
+          + `for all), got ${shown(n)}`,
+      );
+    }
     const i32 = this._words.i32;
+    const want = Math.ceil(n);
     let k = 0;
     for (;;) {
       const p = Atomics.load(i32, PACK);
-      k = Math.max(0, Math.min(n, (p & MASK) - (p >>> 16)));
+      k = Math.max(0, Math.min(want, (p & MASK) - (p >>> 16)));
       if (k === 0) return;
       if (Atomics.compareExchange(i32, PACK, p, p + k * TOKEN) === p) break;
     }
