@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { BrokenBarrierError, getContext } from "../mod.ts";
+import { BrokenBarrierError, getContext, type Lock } from "../mod.ts";
 import {
   atBarrier,
   awaitFlag,
@@ -16,7 +16,7 @@ import {
   setLater,
   waitEvent,
 } from "./fixtures/shared_targets.ts";
-import { eventually, METHODS, readJson, tempDir } from "./helpers.ts";
+import { eventually, METHODS, readJson, RUNTIME, tempDir } from "./helpers.ts";
 
 /** Resolves with the milliseconds `f` took. */
 async function timed<T>(f: () => T | Promise<T>): Promise<[T, number]> {
@@ -204,6 +204,29 @@ for (const method of METHODS) {
     assert.ok(ms >= 140);
     cond.release();
     void waiter;
+  });
+
+  test(`Lock: crosses a Queue and a Pipe, or is refused saying what to do [${method}]`, () => {
+    const lock = new ctx.Lock();
+    const q = new ctx.Queue<{ lock: Lock }>();
+    const [a, b] = ctx.Pipe<Lock>();
+    if (RUNTIME !== "deno" && method === "thread") {
+      // Node's serializer refuses a SharedArrayBuffer, Bun's copies it (the lock would be another
+      // one): said so at once, with the ways that work.
+      const refusal =
+        /holds a shared object .* "thread" start method, which cannot go through a Queue or Pipe on (Node|Bun).*Pass the object to the child as a Process argument/;
+      assert.throws(() => q.put({ lock }), refusal);
+      assert.throws(() => a.send(lock), refusal);
+      return;
+    }
+    q.put({ lock });
+    a.send(lock);
+    const [viaQueue, viaPipe] = [q.get({ timeout: 5000 }).lock, b.recv()];
+    assert.equal(viaQueue.acquire({ blocking: false }), true);
+    assert.equal(lock.locked(), true, "the same lock");
+    assert.equal(viaPipe.acquire({ blocking: false }), false);
+    viaPipe.release();
+    assert.equal(lock.locked(), false);
   });
 
   test(`Condition: over a Lock another process holds, wait() and notify() throw [${method}]`, async () => {

@@ -10,8 +10,15 @@
  * @module
  */
 import type { StartMethod } from "../core/start_method.ts";
-import { decodeValue, encodeArgs, hasHandles, notCloneable } from "../handles/encoding.ts";
+import {
+  decodeValue,
+  encodeArgs,
+  type Encoding,
+  hasHandles,
+  notCloneable,
+} from "../handles/encoding.ts";
 import { track, untrack } from "../memory/tracker.ts";
+import { runtime } from "../runtime/detect.ts";
 import { pid } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";
 import { fromBytes, toBytes } from "../runtime/serialize.ts";
@@ -105,7 +112,19 @@ export function encodeItem(
   what: string,
 ): Encoded {
   // Serialized at once: what the encoding cannot prove cloneable is checked by serializing it.
-  const [encoded] = encodeArgs([item], method, () => what, "walk");
+  const encoding: Encoding = { handles: false };
+  const [encoded] = encodeArgs([item], method, () => what, "walk", encoding);
+  if (encoding.sharedBuffers && runtime !== "deno") {
+    // Node's serializer refuses a SharedArrayBuffer, Bun's copies it: the child's object would
+    // be another one. Deno's serializer (its postMessage's) shares it.
+    const name = runtime === "bun" ? "Bun" : "Node";
+    throw new TypeError(
+      `${what} holds a shared object (Lock, Event, Value, Queue, ...) of the "thread" start `
+        + `method, which cannot go through a Queue or Pipe on ${name}: its serializer does not `
+        + `share the SharedArrayBuffer under it. Pass the object to the child as a Process `
+        + `argument (or in a Pool's initargs), or use the "process" start method.`,
+    );
+  }
   try {
     return encodeMessage(kind, encoded);
   } catch (error) {

@@ -36,6 +36,8 @@ export type CrossCheck = "clone" | "walk";
 /** What `encodeArgs` tells its caller: whether it made any handle (a child must revive them). */
 export interface Encoding {
   handles: boolean;
+  /** Set if a handle carries a `SharedArrayBuffer` (a "thread" object's memory). */
+  sharedBuffers?: boolean;
 }
 
 /**
@@ -87,6 +89,8 @@ interface Walk {
   /** A value met that structured clone may refuse. */
   unproven: boolean;
   handles: boolean;
+  /** A handle met that carries a `SharedArrayBuffer`. */
+  sharedBuffers: boolean;
   /** Containers entered and not yet left (see `DEEP`). */
   depth: number;
   /** Once the walk started over: each container's copy, so that one met again is not copied twice. */
@@ -122,10 +126,19 @@ function encodeChecked(
 ): unknown {
   let walk!: Walk;
   const encoded = cycleSafe((copies) => {
-    walk = { method, where, unproven: false, handles: false, depth: 0, copies };
+    walk = {
+      method,
+      where,
+      unproven: false,
+      handles: false,
+      sharedBuffers: false,
+      depth: 0,
+      copies,
+    };
     return encodeValue(arg, walk);
   }, () => new Map<object, unknown>());
   if (walk.handles && encoding) encoding.handles = true;
+  if (walk.sharedBuffers && encoding) encoding.sharedBuffers = true;
   if (check === "clone" || walk.unproven) {
     const refused = cloneRefusal(encoded, where);
     if (refused) throw refused;
@@ -196,6 +209,7 @@ function encodeValue(v: unknown, walk: Walk): unknown {
     }
     walk.unproven = true; // its data is the kind's own
     walk.handles = true;
+    if (!state.portable && memoryOf(state.method) === "sab") walk.sharedBuffers = true;
     return { [TAG]: state.kind, method, data: encodeValue(state.data, walk) };
   }
   if (!Array.isArray(v) && !(v instanceof Map) && !(v instanceof Set) && !isPlainObject(v)) {
