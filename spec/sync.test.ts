@@ -276,6 +276,38 @@ for (const method of METHODS) {
     assert.equal(woken, 3);
   });
 
+  test(`bad input to Barrier and Condition names the call, the value and the remedy [${method}]`, async () => {
+    const refused = (f: () => unknown, kind: typeof TypeError, message: string) =>
+      assert.throws(f, (e: Error) => e instanceof kind && e.message === message);
+    refused(
+      () => new ctx.Barrier("3" as never),
+      TypeError,
+      "Barrier(parties): parties must be an integer from 1 to 65535 (new Barrier(3)), got \"3\" "
+        + "(a string)",
+    );
+    refused(
+      () => new ctx.Barrier(2, { action: 5 as never }),
+      TypeError,
+      "Barrier: action must be a function (new Barrier(3, { action: fn })), got 5",
+    );
+    refused(
+      () => new ctx.Condition(new ctx.Semaphore() as never),
+      TypeError,
+      "Condition(lock): lock must be a Lock or an RLock of the same context (or none, for a new "
+        + "RLock), got a Semaphore",
+    );
+    const cond = new ctx.Condition();
+    await cond.acquireAsync();
+    await assert.rejects(
+      cond.waitFor(5 as never, 10),
+      (e: Error) =>
+        e instanceof TypeError
+        && e.message === "Condition.waitFor(predicate): predicate must be a function "
+            + "(waitFor(() => ready.value === 1)), got 5",
+    );
+    cond.release();
+  });
+
   test(`Barrier: three children and the parent pass together [${method}]`, async () => {
     const dir = tempDir();
     const barrier = new ctx.Barrier(4);
@@ -335,6 +367,6 @@ for (const method of METHODS) {
       p.start(),
       /action '.*' cannot go to a child: export it and mark it with task/,
     );
-    assert.throws(() => new ctx.Barrier(0), /parties must be an integer >= 1/);
+    assert.throws(() => new ctx.Barrier(0), /parties must be an integer from 1 to 65535/);
   });
 }

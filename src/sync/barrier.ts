@@ -73,8 +73,9 @@ export class Barrier extends Primitive {
     }
     const parties = a as number;
     if (!Number.isInteger(parties) || parties < 1 || parties > 0xffff) {
-      throw new RangeError(
-        `Barrier(parties): parties must be an integer >= 1, got ${shown(parties)}`,
+      throw new (typeof parties === "number" ? RangeError : TypeError)(
+        `Barrier(parties): parties must be an integer from 1 to 65535 (new Barrier(3)), got `
+          + shown(parties),
       );
     }
     const { action, timeout } = checkOptions(
@@ -84,7 +85,9 @@ export class Barrier extends Primitive {
       "{ timeout: 5000 }",
     );
     if (action !== undefined && typeof action !== "function") {
-      throw new TypeError("Barrier: action must be a function");
+      throw new TypeError(
+        `Barrier: action must be a function (new Barrier(3, { action: fn })), got ${shown(action)}`,
+      );
     }
     deadlineOf("Barrier", timeout);
     this.#timeout = timeout;

@@ -57,7 +57,12 @@ export class Condition extends Primitive {
     }
     const lock = a as Lock | RLock | undefined;
     if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
-      throw new TypeError("Condition(lock): lock must be a Lock or an RLock");
+      const given: unknown = lock;
+      const named = typeof given === "object" && given !== null ? given.constructor?.name : "";
+      throw new TypeError(
+        `Condition(lock): lock must be a Lock or an RLock of the same context (or none, for a `
+          + `new RLock), got ${named ? `a ${named}` : shown(given)}`,
+      );
     }
     this.lock = lock ?? new RLock(Origin.fresh(this._method));
     if (memoryOf(this.lock._method) !== memoryOf(this._method)) {
@@ -157,6 +162,12 @@ export class Condition extends Primitive {
 
   /** Waits until `predicate()` is true (checked with the lock held); false on timeout. */
   async waitFor(predicate: () => unknown, timeoutMs?: number): Promise<boolean> {
+    if (typeof predicate !== "function") {
+      throw new TypeError(
+        `Condition.waitFor(predicate): predicate must be a function (waitFor(() => ready.value `
+          + `=== 1)), got ${shown(predicate)}`,
+      );
+    }
     const deadline = deadlineOf("Condition.waitFor()", timeoutMs);
     let result = predicate();
     while (!result) {
