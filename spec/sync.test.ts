@@ -343,6 +343,7 @@ for (const method of METHODS) {
     assert.ok(err instanceof BrokenBarrierError, String(err));
     assert.ok(ms >= 90);
     assert.equal(barrier.broken, true);
+    assert.equal(barrier.nWaiting, 0, "the timed-out waiter has left (CPython: n_waiting 0)");
     await assert.rejects(barrier.wait(), BrokenBarrierError);
     barrier.reset();
     assert.equal(barrier.broken, false);

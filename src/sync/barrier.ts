@@ -111,8 +111,9 @@ export class Barrier extends Primitive {
     return Atomics.load(this._words.i32, PARTIES);
   }
 
-  /** How many are waiting now. */
+  /** How many are waiting now (none while it is broken: its waiters have left, as CPython's). */
   get nWaiting(): number {
+    if (this.broken) return 0;
     const i32 = this._words.i32;
     const n = Atomics.load(i32, TICKETS) - Atomics.load(i32, RELEASED) * this.parties;
     return Math.max(0, Math.min(n, this.parties - 1));
