@@ -96,6 +96,11 @@ for (const method of METHODS) {
     bounded.release();
     assert.throws(() => bounded.release(), /released too many times/);
     assert.equal(bounded.getValue(), 2);
+    // CPython: ValueError 'released too many times' at SEM_VALUE_MAX; not a wrap to a negative.
+    const full = new ctx.Semaphore(0x7fffffff);
+    assert.throws(() => full.release(), RangeError);
+    assert.equal(full.getValue(), 0x7fffffff);
+    assert.equal(full.acquire({ blocking: false }), true);
     assert.throws(() => new ctx.Semaphore(-1), /integer >= 0/);
     assert.throws(
       () => new ctx.Semaphore("3" as never),

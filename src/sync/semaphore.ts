@@ -14,6 +14,8 @@ import {
 } from "./primitive.ts";
 
 const VALUE = 0, WAITERS = 1, BOUND = 2;
+/** The largest value: one more would wrap the 32-bit word to a negative, which never acquires. */
+const MAX_VALUE = 0x7fffffff;
 
 /**
  * A counter that `acquire()` decrements, waiting while it is 0, and `release()` increments.
@@ -41,7 +43,7 @@ export class Semaphore extends Primitive {
     super(origin, 3);
     if (!origin.revived) {
       const value = a as number;
-      if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
+      if (!Number.isInteger(value) || value < 0 || value > MAX_VALUE) {
         throw new (typeof value === "number" ? RangeError : TypeError)(
           `${new.target.name}(value): the initial value must be an integer >= 0 `
             + `(new ${new.target.name}(3)), got ${shown(value)}`,
@@ -100,6 +102,12 @@ export class Semaphore extends Primitive {
       if (bound >= 0 && v >= bound) {
         throw new Error(
           `BoundedSemaphore.release(): released too many times (value is already ${v}, its bound).`,
+        );
+      }
+      if (v === MAX_VALUE) {
+        throw new RangeError(
+          `${this.constructor.name}.release(): released too many times (value is already `
+            + `${v}, the largest a semaphore holds).`,
         );
       }
       if (Atomics.compareExchange(i32, VALUE, v, v + 1) === v) break;
