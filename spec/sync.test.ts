@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { BrokenBarrierError, getContext, type Lock } from "../mod.ts";
+import { BrokenBarrierError, getContext, type Lock, RLock } from "../mod.ts";
 import {
   atBarrier,
   awaitFlag,
@@ -301,6 +301,8 @@ for (const method of METHODS) {
       "Condition(lock): lock must be a Lock or an RLock of the same context (or none, for a new "
         + "RLock), got a Semaphore",
     );
+    // CPython's Condition(None) makes its own RLock: so does null.
+    assert.ok(new ctx.Condition(null as never).lock instanceof RLock);
     const cond = new ctx.Condition();
     await cond.acquireAsync();
     await assert.rejects(

@@ -55,8 +55,9 @@ export class Condition extends Primitive {
       this.lock = (origin.revived.extra as { lock: Lock | RLock }).lock;
       return;
     }
-    const lock = a as Lock | RLock | undefined;
-    if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
+    // null, as CPython's None, asks for the default lock too.
+    const lock = a as Lock | RLock | undefined | null;
+    if (lock != null && !(lock instanceof Lock) && !(lock instanceof RLock)) {
       const given: unknown = lock;
       const named = typeof given === "object" && given !== null ? given.constructor?.name : "";
       throw new TypeError(
