@@ -142,6 +142,28 @@ for (const method of METHODS) {
     assert.ok(ms < 9_000);
   });
 
+  test(`Event: set() then clear() at once wakes the waiters with false, as CPython's [${method}]`, async () => {
+    const event = new ctx.Event();
+    const here = event.wait(10_000);
+    event.set();
+    event.clear();
+    assert.equal(await here, false);
+    const out = join(tempDir(), "pulse.json");
+    const p = new ctx.Process({ target: waitEvent, args: [event, out] });
+    await p.start();
+    await new Promise((r) => setTimeout(r, 150));
+    event.set();
+    event.clear();
+    await p.join();
+    const { ok, ms } = readJson<{ ok: boolean; ms: number }>(out);
+    assert.equal(ok, false);
+    assert.ok(ms < 9_000, `the waiter slept on for ${ms} ms`);
+    // A waiter that comes after the pulse waits for the next set().
+    const [late, lateMs] = await timed(() => event.wait(100));
+    assert.equal(late, false);
+    assert.ok(lateMs >= 90);
+  });
+
   test(`Condition: a child's notifyAll() wakes the parent's waitFor [${method}]`, async () => {
     const cond = new ctx.Condition();
     const flag = new ctx.RawValue("i", 0);
