@@ -303,6 +303,16 @@ for (const method of METHODS) {
     assert.equal(woken, 3);
   });
 
+  test(`Lock, RLock and Event take no arguments: a stray one is refused [${method}]`, () => {
+    assert.throws(
+      () => new ctx.Lock(5 as never),
+      /^TypeError: new Lock\(\) takes no arguments, got 5$/,
+    );
+    assert.throws(() => new ctx.RLock(true as never), /new RLock\(\) takes no arguments, got true/);
+    assert.throws(() => new ctx.Event("x" as never), /new Event\(\) takes no arguments, got "x"/);
+    assert.equal(new ctx.Lock().locked(), false);
+  });
+
   test(`bad input to Barrier and Condition names the call, the value and the remedy [${method}]`, async () => {
     const refused = (f: () => unknown, kind: typeof TypeError, message: string) =>
       assert.throws(f, (e: Error) => e instanceof kind && e.message === message);

@@ -75,6 +75,18 @@ export class Origin<D = unknown> {
   static of<D>(arg: unknown, ctor: unknown): Origin<D> {
     return arg instanceof Origin ? arg as Origin<D> : Origin.fresh(methodOf(ctor));
   }
+
+  /**
+   * `Origin.of` for a class that takes no arguments (`Lock`, `RLock`, `Event`): any `arg` but an
+   * origin is refused, as CPython's `Lock(5)` is.
+   */
+  static ofNoArguments<D>(arg: unknown, ctor: unknown): Origin<D> {
+    if (arg !== undefined && !(arg instanceof Origin)) {
+      const name = (ctor as { name?: string }).name || "this class";
+      throw new TypeError(`new ${name}() takes no arguments, got ${shown(arg)}`);
+    }
+    return Origin.of(arg, ctor);
+  }
 }
 
 /** The start method of objects made by class `ctor`: its context's, else the default. */

@@ -29,7 +29,7 @@ export class Event extends Primitive {
   /** @internal */
   constructor(origin: Origin<Revival>);
   constructor(origin?: Origin<Revival>) {
-    super(Origin.of(origin, new.target), 1);
+    super(Origin.ofNoArguments(origin, new.target), 1);
   }
 
   /** Sets the flag and wakes all waiters. */

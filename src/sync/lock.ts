@@ -34,7 +34,7 @@ export class Lock extends OwnedLock {
   /** @internal */
   constructor(origin: Origin<Revival>);
   constructor(origin?: Origin<Revival>) {
-    super(Origin.of(origin, new.target), 1);
+    super(Origin.ofNoArguments(origin, new.target), 1);
   }
 
   /** Frees the lock (from any process, as CPython's); throws if it is not held. */

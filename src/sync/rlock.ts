@@ -31,7 +31,7 @@ export class RLock extends OwnedLock {
   /** @internal */
   constructor(origin: Origin<Revival>);
   constructor(origin?: Origin<Revival>) {
-    super(Origin.of(origin, new.target), 4);
+    super(Origin.ofNoArguments(origin, new.target), 4);
   }
 
   /** A first-level acquire: its owner holds it once. */
