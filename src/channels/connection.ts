@@ -5,6 +5,7 @@
  * only asynchronously: a socket's bytes arrive through the event loop).
  * @module
  */
+import { shownAsText } from "../core/inspect.ts";
 import { READY } from "../core/ready.ts";
 
 /**
@@ -51,7 +52,17 @@ export abstract class Connection<T = unknown> {
   abstract close(): void;
   /** For `connectionWait`: something to receive, or the end of the stream. */
   abstract [READY](timeoutMs: number): Promise<boolean>;
+
+  /** For `console.log`: `<Connection(readable, writable)>`, `<Connection(closed)>`. */
+  toString(): string {
+    const state = this.closed
+      ? ["closed"]
+      : [this.readable && "readable", this.writable && "writable"].filter(Boolean);
+    return `<Connection(${state.join(", ")})>`;
+  }
 }
+
+shownAsText(Connection);
 
 /** The bytes of `buf[offset .. offset + size]`, checked, for `sendBytes`. */
 export function bytesOf(

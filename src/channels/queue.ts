@@ -6,6 +6,7 @@
  */
 import { checkTimeout } from "../core/deadline.ts";
 import { Empty, Full } from "../core/errors.ts";
+import { shownAsText } from "../core/inspect.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import { checkOptions, type OptionNames, shown } from "../core/options.ts";
 import { READY } from "../core/ready.ts";
@@ -224,6 +225,15 @@ export class Queue<T = unknown> {
     return this._ring.items;
   }
 
+  /** For `console.log`: `<Queue(qsize=2, maxsize=10)>`. */
+  toString(): string {
+    const max = this._ring.maxsize;
+    const state = this.#closed
+      ? "closed"
+      : `qsize=${this.qsize()}${max > 0 ? `, maxsize=${max}` : ""}`;
+    return `<${this.constructor.name}(${state})>`;
+  }
+
   /** Whether the queue is (approximately) empty. */
   empty(): boolean {
     return this.qsize() === 0;
@@ -338,3 +348,4 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
 }
 
 registerKind(Queue, SimpleQueue, JoinableQueue);
+shownAsText(Queue);

@@ -3,6 +3,7 @@
  * @module
  */
 import { checkTimeout, Deadline } from "../core/deadline.ts";
+import { shownAsText } from "../core/inspect.ts";
 import { checkOptions, type OptionNames, shown } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
@@ -197,6 +198,7 @@ export function checkWorkers(n: unknown, what: string): number {
 export class ProcessPoolExecutor implements AsyncDisposable {
   readonly #pool: WorkerPool;
   readonly #taskTimeout: number | undefined;
+  readonly #maxWorkers: number;
   #shutdown = false;
 
   constructor(given?: ExecutorOptions) {
@@ -210,6 +212,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
       options.maxWorkers ?? cpuCount(),
       "ProcessPoolExecutor: maxWorkers",
     );
+    this.#maxWorkers = maxWorkers;
     if (options.maxTasksPerChild !== undefined) {
       checkWorkers(options.maxTasksPerChild, "ProcessPoolExecutor: maxTasksPerChild");
     }
@@ -302,4 +305,13 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown({ wait: true });
   }
+
+  /** For `console.log`: `<ProcessPoolExecutor max_workers=2>`, then `shutdown` once it is. */
+  toString(): string {
+    return `<ProcessPoolExecutor max_workers=${this.#maxWorkers}${
+      this.#shutdown ? " shutdown" : ""
+    }>`;
+  }
 }
+
+shownAsText(ProcessPoolExecutor);

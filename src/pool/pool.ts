@@ -5,6 +5,7 @@
  */
 import { Deadline } from "../core/deadline.ts";
 import { CancelledError, ProcessError } from "../core/errors.ts";
+import { shownAsText } from "../core/inspect.ts";
 import { checkOptions, type OptionNames, shown } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import type { Future } from "../futures/future.ts";
@@ -419,4 +420,11 @@ export class Pool implements AsyncDisposable {
     this.terminate();
     await this.#pool.joinWorkers();
   }
+
+  /** For `console.log`, as CPython's repr: `<Pool state=RUN pool_size=2>`. */
+  toString(): string {
+    return `<Pool state=${this.#state.toUpperCase()} pool_size=${this.#processes}>`;
+  }
 }
+
+shownAsText(Pool);

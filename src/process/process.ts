@@ -4,6 +4,7 @@
  * @module
  */
 import { ProcessError } from "../core/errors.ts";
+import { shownAsText } from "../core/inspect.ts";
 import { keepAlive } from "../core/keep_alive.ts";
 import { checkOptions, type OptionNames, shown } from "../core/options.ts";
 import { READY } from "../core/ready.ts";
@@ -240,6 +241,19 @@ export class Process<A extends unknown[] = unknown[]> {
     return !this.#child.alive;
   }
 
+  /** As CPython's repr, for `console.log`: `<Process name='P' pid=123 started daemon>`. */
+  toString(): string {
+    const child = this.#child;
+    const parts = [`name='${this.name}'`];
+    if (child?.pid != null && !this.#closed) parts.push(`pid=${child.pid}`);
+    if (this.#closed) parts.push("closed");
+    else if (!child) parts.push("initial");
+    else if (child.exitCode === null) parts.push("started");
+    else parts.push(`stopped exitcode=${child.exitCode}`);
+    if (this.#daemon) parts.push("daemon");
+    return `<${this.constructor.name} ${parts.join(" ")}>`;
+  }
+
   /** True from `start()` until the child has exited. */
   isAlive(): boolean {
     this.#checkOpen();
@@ -282,6 +296,8 @@ export class Process<A extends unknown[] = unknown[]> {
     return new ProcessError(`Process '${this.name}' is closed: create a new Process.`);
   }
 }
+
+shownAsText(Process);
 
 /** The children started from this isolate that have not exited (pool workers too). */
 export function activeProcesses(): Process[] {

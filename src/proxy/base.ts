@@ -4,6 +4,7 @@
  * object's token), to children of any start method.
  * @module
  */
+import { shownAsText } from "../core/inspect.ts";
 import { HANDLE, type HandleState, type Origin } from "../handles/handle.ts";
 import type { SocketAddress } from "../runtime/socket.ts";
 import { getStartMethod } from "../state/start_method.ts";
@@ -101,3 +102,5 @@ export class BaseProxy {
     };
   }
 }
+
+shownAsText(BaseProxy);

@@ -124,6 +124,10 @@ export class Barrier extends Primitive {
     return Atomics.load(this._words.i32, BROKEN) === 1;
   }
 
+  protected describe(): string {
+    return `parties=${this.parties}, ${this.broken ? "broken" : `waiting=${this.nWaiting}`}`;
+  }
+
   async #runAction(): Promise<void> {
     if (!this.#action && this.#actionRef) {
       this.#action = await findTarget(this.#actionRef, "Barrier action") as () => unknown;

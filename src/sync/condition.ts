@@ -98,6 +98,10 @@ export class Condition extends Primitive {
     return this.lock.hold();
   }
 
+  protected describe(): string {
+    return String(this.lock);
+  }
+
   #checkHeld(what: string): void {
     if (!this.lock._isOwned()) {
       throw new Error(

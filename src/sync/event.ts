@@ -52,6 +52,10 @@ export class Event extends Primitive {
     return (Atomics.load(this._words.i32, 0) & FLAG) !== 0;
   }
 
+  protected describe(): string {
+    return this.isSet() ? "set" : "unset";
+  }
+
   /**
    * Waits until the flag is set (true), a `set()` comes and its flag was cleared again before
    * this waiter saw it (false, as CPython's), or `deadline` passes (false).

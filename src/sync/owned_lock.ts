@@ -99,6 +99,10 @@ export abstract class OwnedLock extends Primitive {
     return Atomics.load(this._words.i32, MUTEX) !== 0;
   }
 
+  protected describe(): string {
+    return this.locked() ? "locked" : "unlocked";
+  }
+
   /** @internal Whether this thread holds the lock (for RLock and Condition). */
   _isOwned(): boolean {
     return holder(this._words.i32, MUTEX) === myToken();

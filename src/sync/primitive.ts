@@ -4,6 +4,7 @@
  * @module
  */
 import { checkTimeout } from "../core/deadline.ts";
+import { shownAsText } from "../core/inspect.ts";
 import { checkOptions, type OptionNames } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin } from "../handles/handle.ts";
@@ -67,7 +68,17 @@ export abstract class Primitive {
       data: { ref: this._block.ref, extra: this.handleExtra() },
     };
   }
+
+  /** Its state for `toString()`: `"locked"`, `"value=2"`. */
+  protected abstract describe(): string;
+
+  /** For `console.log`, as CPython's repr: `<Lock(unlocked)>`, `<Semaphore(value=2)>`. */
+  toString(): string {
+    return `<${this.constructor.name}(${this.describe()})>`;
+  }
 }
+
+shownAsText(Primitive);
 
 const ACQUIRE_OPTIONS = {
   blocking: true,

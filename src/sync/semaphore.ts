@@ -130,6 +130,11 @@ export class Semaphore extends Primitive {
   locked(): boolean {
     return this.getValue() === 0;
   }
+
+  protected describe(): string {
+    const bound = Atomics.load(this._words.i32, BOUND);
+    return `value=${this.getValue()}${bound >= 0 ? `, maxvalue=${bound}` : ""}`;
+  }
 }
 
 /**

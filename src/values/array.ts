@@ -4,6 +4,7 @@
  * @module
  */
 import { clauseOf } from "../core/errors.ts";
+import { shownAsText } from "../core/inspect.ts";
 import { checkOptions, shown } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
@@ -198,6 +199,7 @@ export class SharedArray<T extends Typecode = Typecode> extends RawArray<T> {
 }
 
 registerKind(RawArray, SharedArray);
+shownAsText(RawArray);
 
 /**
  * The shared memory of `length` items of `bytes` each, for a child of `method`; an allocation the

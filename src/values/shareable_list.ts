@@ -15,6 +15,7 @@
  * ```
  * @module
  */
+import { shownAsText } from "../core/inspect.ts";
 import { checkOptions, type OptionNames } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { BOUND_METHOD, HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
@@ -345,3 +346,4 @@ export class ShareableList implements Iterable<ShareableItem> {
 }
 
 registerKind(ShareableList);
+shownAsText(ShareableList);

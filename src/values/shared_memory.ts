@@ -3,6 +3,7 @@
  * (CPython's `multiprocessing.shared_memory.SharedMemory`).
  * @module
  */
+import { shownAsText } from "../core/inspect.ts";
 import { checkOptions, type OptionNames } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
@@ -167,6 +168,7 @@ export class SharedMemory {
 }
 
 registerKind(SharedMemory);
+shownAsText(SharedMemory);
 
 /**
  * Creates segment `name` of `size` bytes; `tracked`, registered first, so that the program's end

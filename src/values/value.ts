@@ -2,6 +2,7 @@
  * `Value` and `RawValue`: one number in shared memory (CPython's `multiprocessing.Value`).
  * @module
  */
+import { shownAsText } from "../core/inspect.ts";
 import { checkOptions, type OptionNames } from "../core/options.ts";
 import { memoryOf, type StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
@@ -192,3 +193,4 @@ export function makeLock(
 }
 
 registerKind(RawValue, Value);
+shownAsText(RawValue);
