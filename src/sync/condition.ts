@@ -1,8 +1,11 @@
 /**
  * `Condition`: waiting for a state that other processes change under a shared lock. Words: a
- * sequence number that waiters sleep on, and one word packing waiters (low 16 bits) and wake
- * tokens (high 16 bits), so that `notify(n)` wakes exactly `n` waiters even when some wait by
- * polling.
+ * sequence number that waiters sleep on, one word packing waiters (low 16 bits) and wake tokens
+ * (high 16 bits), so that `notify(n)` wakes exactly `n` waiters even when some wait by polling,
+ * and a table of who waits (the first 32 waiters' owner tokens): a waiter that died waiting (a
+ * killed child) is taken off the count by the next `notify()` or `wait()` that looks (at most
+ * every 100 ms per object), so that no wake token goes to it -- and then, spuriously, to
+ * whoever waits next.
  * @module
  */
 import { shown } from "../core/options.ts";
@@ -10,11 +13,19 @@ import { memoryOf } from "../core/start_method.ts";
 import { Origin, registerKind } from "../handles/handle.ts";
 import { deadlineOf, remaining } from "./futex.ts";
 import { Lock } from "./lock.ts";
+import { LIVENESS_CHECK_MS, myToken, tokenAlive } from "./owner.ts";
 import { type AcquireOptions, Primitive, type Revival } from "./primitive.ts";
 import { RLock } from "./rlock.ts";
 
-const SEQ = 0, PACK = 1;
+const SEQ = 0, PACK = 1, WAITING = 2;
 const TOKEN = 1 << 16, MASK = 0xffff;
+/** How many waiters the table of who waits holds (more wait unlisted, as all did before). */
+const LISTED = 32;
+/**
+ * Marks a listed waiter that is leaving the count (owner tokens have 31 bits): a waiter that
+ * died so marked may have left it already, so the count is not lowered for it again.
+ */
+const LEAVING = 1 << 31;
 
 /**
  * A condition variable over a `Lock` or `RLock` (a new `RLock` by default).
@@ -50,7 +61,7 @@ export class Condition extends Primitive {
   constructor(origin: Origin<Revival>);
   constructor(a?: Lock | RLock | Origin<Revival>) {
     const origin = Origin.of<Revival>(a, new.target);
-    super(origin, 2);
+    super(origin, WAITING + LISTED);
     if (origin.revived) {
       this.lock = (origin.revived.extra as { lock: Lock | RLock }).lock;
       return;
@@ -110,18 +121,57 @@ export class Condition extends Primitive {
     }
   }
 
-  #takeToken(): boolean {
+  /** When this object last looked for waiters that died (`performance.now()`). */
+  #lookedAt = -Infinity;
+
+  /**
+   * Takes waiters that died waiting off the count (and any wake token beyond the waiters left),
+   * unless this object looked less than `LIVENESS_CHECK_MS` ago.
+   */
+  #dropDeadWaiters(): void {
+    const now = performance.now();
+    if (now - this.#lookedAt < LIVENESS_CHECK_MS) return;
+    this.#lookedAt = now;
+    const i32 = this._words.i32;
+    for (let i = WAITING; i < WAITING + LISTED; i++) {
+      const entry = Atomics.load(i32, i);
+      if (entry === 0 || tokenAlive(entry & ~LEAVING)) continue;
+      if (Atomics.compareExchange(i32, i, entry, 0) !== entry || (entry & LEAVING) !== 0) continue;
+      for (;;) {
+        const p = Atomics.load(i32, PACK);
+        const waiters = Math.max(0, (p & MASK) - 1);
+        const next = (Math.min(p >>> 16, waiters) * TOKEN) | waiters;
+        if (Atomics.compareExchange(i32, PACK, p, next) === p) break;
+      }
+    }
+  }
+
+  /** Lists this waiter in the table of who waits: its entry, or -1 if the table is full. */
+  #list(): number {
+    const i32 = this._words.i32;
+    const token = myToken();
+    for (let i = WAITING; i < WAITING + LISTED; i++) {
+      if (Atomics.load(i32, i) === 0 && Atomics.compareExchange(i32, i, 0, token) === 0) return i;
+    }
+    return -1;
+  }
+
+  /** Takes a wake token if there is one (leaving the count); `listed`: this waiter's entry. */
+  #takeToken(listed: number): boolean {
     const i32 = this._words.i32;
     for (;;) {
       const p = Atomics.load(i32, PACK);
       if (p >>> 16 === 0) return false;
+      if (listed >= 0) Atomics.or(i32, listed, LEAVING);
       if (Atomics.compareExchange(i32, PACK, p, p - TOKEN - 1) === p) return true;
+      if (listed >= 0) Atomics.and(i32, listed, ~LEAVING);
     }
   }
 
   /** A timed-out waiter leaves; if a token was meant for it meanwhile, it takes that instead. */
-  #leave(): boolean {
+  #leave(listed: number): boolean {
     const i32 = this._words.i32;
+    if (listed >= 0) Atomics.or(i32, listed, LEAVING);
     for (;;) {
       const p = Atomics.load(i32, PACK);
       const tokens = p >>> 16, waiters = p & MASK;
@@ -138,27 +188,31 @@ export class Condition extends Primitive {
     this.#checkHeld("wait");
     const deadline = deadlineOf("Condition.wait()", timeoutMs);
     const w = this._words;
+    // A wake token meant for a waiter that died would go to this one.
+    if (Atomics.load(w.i32, PACK) >>> 16 > 0) this.#dropDeadWaiters();
     if ((Atomics.add(w.i32, PACK, 1) & MASK) === MASK) {
       Atomics.sub(w.i32, PACK, 1);
       throw new RangeError("Condition.wait(): more than 65535 waiters");
     }
+    const listed = this.#list();
     const depth = this.lock instanceof RLock ? this.lock._releaseAll() : (this.lock.release(), 1);
     let woken = false;
     try {
       for (;;) {
         const seq = Atomics.load(w.i32, SEQ);
-        if (this.#takeToken()) {
+        if (this.#takeToken(listed)) {
           woken = true;
           break;
         }
         const left = remaining(deadline);
         if (left === 0) {
-          woken = this.#leave();
+          woken = this.#leave(listed);
           break;
         }
         await w.waitAsync(SEQ, seq, left);
       }
     } finally {
+      if (listed >= 0) Atomics.store(w.i32, listed, 0);
       await this.lock.acquireAsync();
       if (this.lock instanceof RLock) this.lock._restore(depth);
     }
@@ -196,6 +250,7 @@ export class Condition extends Primitive {
           + `for all), got ${shown(n)}`,
       );
     }
+    this.#dropDeadWaiters();
     const i32 = this._words.i32;
     const want = Math.ceil(n);
     let k = 0;
