@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inspect as nodeInspect } from "node:util";
-import { getContext, Manager } from "../mod.ts";
+import { getContext, SyncManager } from "../mod.ts";
 import { wokeUp } from "./fixtures/pool_targets.ts";
 import { METHODS } from "./helpers.ts";
 
@@ -68,7 +68,12 @@ for (const method of METHODS) {
   });
 }
 
-test("console.log shows a manager's proxy as what it stands for", async () => {
-  await using manager = await Manager();
+test("console.log shows a manager and its proxies as what they stand for", async () => {
+  const manager = new SyncManager();
+  assert.equal(shown(manager), "<SyncManager state=initial>");
+  await manager.start();
+  assert.match(shown(manager), /^<SyncManager state=started address=.+manager\.sock>$/);
   assert.match(shown(await manager.dict({ a: 1 })), /^<DictProxy of dict #\d+ at .+>$/);
+  await manager.shutdown();
+  assert.match(shown(manager), /^<SyncManager state=shutdown address=.+>$/);
 });

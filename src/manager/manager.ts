@@ -9,6 +9,7 @@ import { makePipe } from "../channels/pipe.ts";
 import { keyBytes } from "../connection/auth.ts";
 import { type AuthKey, checkAddress, type SocketAddress } from "../connection/listener.ts";
 import { EOFError, ProcessError } from "../core/errors.ts";
+import { shownAsText } from "../core/inspect.ts";
 import { checkOptions, type OptionNames } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { BOUND_METHOD, methodFrom } from "../handles/handle.ts";
@@ -187,6 +188,15 @@ export class BaseManager {
     return a;
   }
 
+  /** For `console.log`: `<SyncManager state=started address=/tmp/.../manager.sock>`. */
+  toString(): string {
+    const a = this.#address ?? this.#options.address;
+    const where = a === undefined
+      ? ""
+      : ` address=${typeof a === "string" ? a : `${a.host}:${a.port}`}`;
+    return `<${this.constructor.name} state=${this.#state}${where}>`;
+  }
+
   /** The shared secret its clients need, to hand to another program with `address`. */
   get authkey(): Uint8Array {
     return this.#authkey;
@@ -347,6 +357,8 @@ export class BaseManager {
     return this.#state === "shutdown" ? Promise.resolve() : this.shutdown();
   }
 }
+
+shownAsText(BaseManager);
 
 function describe(a: SocketAddress | null): string {
   return a === null ? "?" : typeof a === "string" ? a : `${a.host}:${a.port}`;
