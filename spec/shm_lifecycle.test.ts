@@ -69,6 +69,16 @@ for (const method of METHODS) {
     });
   }
 
+  test(`shared memory: segments and daemon children outlive an uncaught error the program handles [${method}]`, async () => {
+    const { code, stdout, stderr } = await runScript("shm_lifecycle.ts", [method, "handled"]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /attached after the error/);
+    assert.match(stdout, /child exitCode 0/);
+    const made = segments(stdout);
+    assert.equal(made.length, 2, stdout);
+    for (const { name } of made) assert.equal(existsSync(`/dev/shm/${name}`), false);
+  });
+
   test(`shared memory: no segment left after SIGTERM [${method}]`, async () => {
     const { name, ended } = await segmentMade(method, "term", "SIGTERM");
     assert.equal(await ended, "SIGTERM", "the program still ends by the signal");

@@ -46,9 +46,36 @@ function installExitHooks(): void {
   globalThis.addEventListener("unload", runExitCallbacks);
   for (const type of ["error", "unhandledrejection"]) {
     globalThis.addEventListener(type, (event) => {
-      if (!event.defaultPrevented) runExitCallbacks();
+      if (!event.defaultPrevented) onUnprevented(event, runExitCallbacks);
     });
   }
+}
+
+const preventedOf = Object.getOwnPropertyDescriptor(Event.prototype, "defaultPrevented")?.get;
+
+/**
+ * Runs `then` if Deno ends the program for the uncaught error of `event`: once every listener has
+ * run. Ours is added as the library loads, before the program's own, which may still prevent
+ * the end (`preventDefault()`, or `process.on("uncaughtException")`): running the exit callbacks
+ * here ended every child and unlinked every segment of a program that went on. Deno reads
+ * `defaultPrevented` to decide, after its dispatch (`eventPhase` back to NONE); that read, if
+ * false, runs `then`. An unhandled rejection goes on to `process.on("unhandledRejection")`
+ * listeners, if the program has some, which keep it alive.
+ */
+function onUnprevented(event: Event, then: () => void): void {
+  if (!preventedOf) return then();
+  Object.defineProperty(event, "defaultPrevented", {
+    configurable: true,
+    get(): boolean {
+      const prevented = preventedOf.call(event) as boolean;
+      if (prevented || event.eventPhase !== Event.NONE) return prevented;
+      delete (event as { defaultPrevented?: boolean }).defaultPrevented;
+      const nodeListeners = event.type === "unhandledrejection"
+        && (globalThis.process?.listenerCount?.("unhandledRejection") ?? 0) > 0;
+      if (!nodeListeners) then();
+      return prevented;
+    },
+  });
 }
 
 let signalsHooked = false;
