@@ -192,6 +192,17 @@ for (const method of METHODS) {
       );
       assert.throws(() => (list[1] = (() => 0) as never), /got a function/);
       assert.equal(list[1], "two");
+      // A length set wrote the next item's format over another slot's data.
+      assert.throws(
+        () => ((list as { length: number }).length = 1),
+        /^TypeError: ShareableList\.length is read-only: the length is fixed when it is made/,
+      );
+      assert.throws(
+        () => list[0.5],
+        /^TypeError: ShareableList\[0\.5\]: an index must be an integer/,
+      );
+      list[0] = 5;
+      assert.deepEqual([list.length, list.toArray(), list.format], [3, [5, "two", 3], "q8sq"]);
       // A named segment under both methods: a child of the other method attaches it too (it
       // was refused: "made for the ... start method").
       const other = getContext(method === "thread" ? "process" : "thread");

@@ -131,6 +131,16 @@ for (const method of METHODS) {
     assert.equal(3 in a, false);
     assert.throws(() => a[3], /index out of range \(length 3\)/);
     assert.throws(() => a.set(-4, 0), /index out of range/);
+    // As a JavaScript array's, `a.length = 0` was taken: the array then read past its memory.
+    assert.throws(
+      () => ((a as { length: number }).length = 0),
+      /^TypeError: SharedArray\.length is read-only: the length is fixed when it is made/,
+    );
+    assert.throws(() => ((a as { typecode: string }).typecode = "d"), /typecode is read-only/);
+    // a[1.5] read undefined, and a[1.5] = 2 made a property: Python's "indices must be integers".
+    assert.throws(() => a[1.5], /^TypeError: SharedArray\[1\.5\]: an index must be an integer/);
+    assert.throws(() => (a[NaN] = 2), /SharedArray\[NaN\]: an index must be an integer/);
+    assert.deepEqual([a.length, a.typecode, [...a]], [3, "i", [1, 12, 30]]);
     assert.ok(a.getLock() instanceof RLock);
     const zeros = new ctx.RawArray("Q", 4);
     assert.deepEqual(zeros.toArray(), [0n, 0n, 0n, 0n]);

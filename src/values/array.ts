@@ -12,7 +12,7 @@ import { allocate, attach, type Block, type BlockRef } from "../memory/arena.ts"
 import { coerce, type Typecode, type TypedView, type ValueOf, viewOf } from "../memory/typecode.ts";
 import type { Lock } from "../sync/lock.ts";
 import type { RLock } from "../sync/rlock.ts";
-import { indexed } from "./indexed.ts";
+import { indexed, readOnly } from "./indexed.ts";
 import { makeLock, VALUE_OPTIONS, type ValueOptions } from "./value.ts";
 
 interface ArrayData {
@@ -82,13 +82,12 @@ export class RawArray<T extends Typecode = Typecode> implements Iterable<ValueOf
       ? attach(revived.ref)
       : allocateFor(what, origin.method, length, View.BYTES_PER_ELEMENT);
     const fields = {
-      typecode,
-      length,
       _view: new View(block.buffer, block.offset, length) as unknown as TypedView<ValueOf<T>>,
       _ref: block.ref,
       _method: block.method,
     };
     Object.assign(this, fields);
+    readOnly(this, { typecode, length }); // a.length = 0 would read past the memory, or not at all
     values?.forEach((v, i) => (fields._view[i] = v as ValueOf<T>));
     return indexed(this);
   }

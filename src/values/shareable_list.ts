@@ -19,7 +19,7 @@ import { shownAsText } from "../core/inspect.ts";
 import { checkOptions, type OptionNames } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { BOUND_METHOD, HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
-import { indexed } from "./indexed.ts";
+import { indexed, readOnly } from "./indexed.ts";
 import {
   ALIGN,
   describe,
@@ -145,7 +145,7 @@ export class ShareableList implements Iterable<ShareableItem> {
       });
       const n = items.length;
       shm = new Shm({ create: true, size: 8 + 8 * (n + 1) + end + 8 * n + n, name });
-      Object.assign(this, { shm, length: n });
+      readOnly(this, { shm, length: n }); // the layout follows the length
       const view = this.#data();
       view.setBigInt64(0, BigInt(n), true);
       this.#offsets.forEach((o, i) => view.setBigInt64(8 * (i + 1), BigInt(o), true));
@@ -189,7 +189,7 @@ export class ShareableList implements Iterable<ShareableItem> {
     const o = this.#offsets;
     if (o[0] !== 0 || o.some((x, i) => i > 0 && x - o[i - 1] < ALIGN)) throw bad("bad offsets");
     if (8 * (n + 2) + o[n] + 9 * n > size) throw bad("its slots run past its end");
-    Object.assign(this, { shm, length: n });
+    readOnly(this, { shm, length: n }); // the layout follows the length
   }
 
   #data(): DataView {
