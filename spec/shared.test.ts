@@ -254,15 +254,23 @@ for (const method of METHODS) {
     );
     assert.throws(() => new ctx.SharedMemory({ create: true }), /needs size: a positive integer/);
     assert.throws(
+      () => new ctx.SharedMemory({ create: true, size: "8" as never }),
+      /needs size: a positive integer number of bytes, got "8" \(a string\)$/,
+    );
+    assert.throws(
       () => new ctx.SharedMemory({ create: true, size: 8, name: "a/b" }),
       /without '\/'/,
     );
     assert.throws(() => new ctx.SharedMemory(), /give the name of a segment/);
     const named = new ctx.SharedMemory({ create: true, size: 8, name: `mp_spec_${Date.now()}` });
     try {
+      // The error named neither the call nor what to do: "shm_open('/mp_...') failed: EEXIST".
       assert.throws(
         () => new ctx.SharedMemory({ create: true, size: 8, name: named.name }),
-        /may exist already/,
+        (e: Error & { code?: string }) =>
+          e.code === "EEXIST"
+          && /^multiproc: SharedMemory\(\{ name: 'mp_spec_\d+', create: true \}\): shm_open failed: EEXIST .*exists already; attach to it with \{ name \} \(without create\), pick another name, or unlink\(\) the old one first$/
+            .test(e.message),
       );
     } finally {
       named.unlink();

@@ -4,7 +4,7 @@
  * @module
  */
 import { shownAsText } from "../core/inspect.ts";
-import { checkOptions, type OptionNames } from "../core/options.ts";
+import { checkOptions, type OptionNames, shown } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
 import { track, untrack } from "../memory/tracker.ts";
@@ -98,7 +98,9 @@ export class SharedMemory {
       const size = options.size;
       if (typeof size !== "number" || !Number.isInteger(size) || size <= 0) {
         throw new RangeError(
-          `SharedMemory: creating needs size: a positive integer number of bytes, got ${size}`,
+          `SharedMemory: creating needs size: a positive integer number of bytes, got ${
+            shown(size)
+          }`,
         );
       }
       name ??= `mp_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
@@ -176,13 +178,19 @@ shownAsText(SharedMemory);
  * it in /dev/shm). Registered but not made (it failed): the registration goes.
  */
 function createTracked(name: string, size: number, tracked: boolean): Mapping {
-  if (!tracked) return native().createNamed(`/${name}`, size);
-  track(name, true);
+  if (tracked) track(name, true);
   try {
     return native().createNamed(`/${name}`, size);
   } catch (error) {
-    untrack(name);
-    throw error;
+    if (tracked) untrack(name);
+    if (!(error instanceof NativeError) || error.code !== "EEXIST") throw error;
+    throw new NativeError(
+      `SharedMemory({ name: '${name}', create: true }): shm_open`,
+      "shm_open",
+      error.errno,
+      "a segment of that name exists already; attach to it with { name } (without create), "
+        + "pick another name, or unlink() the old one first",
+    );
   }
 }
 
