@@ -38,6 +38,7 @@ import {
   recall,
   remember,
   same,
+  sharedResult,
   something,
   throwKind,
   twice,
@@ -594,6 +595,11 @@ for (const method of METHODS) {
       /cannot be sent back to the parent: [^\n]*[^.]\. Return data that structured clone accepts/,
     );
     assert.equal(await good, 4);
+    // It said "[object Object] could not be cloned", naming neither the Value nor the remedy.
+    await assert.rejects(
+      executor.submit(sharedResult).result(),
+      /^\w+: the task's result holds a SharedArray, a shared object, which cannot be sent back to the parent\. Make it in the parent and pass it to the task/,
+    );
   });
 
   test(`initializer runs in each worker; a failing one breaks the pool [${method}]`, async () => {

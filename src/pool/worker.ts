@@ -4,7 +4,7 @@
  * @module
  */
 import { clauseOf } from "../core/errors.ts";
-import { decodeValue } from "../handles/encoding.ts";
+import { decodeValue, sharedKindIn } from "../handles/encoding.ts";
 import { state, whileBootstrapping } from "../state/state.ts";
 import { findTarget, type TargetRef } from "../targets/task.ts";
 import { pushJobsFromWire, resultsToWire } from "./batch_wire.ts";
@@ -115,9 +115,14 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
           channel.send({ op: "done", results: one, busyMs: 0 });
         } catch (error) {
           const wire = toWire(error);
-          wire.message = `the task's result cannot be sent back to the parent: `
-            + `${clauseOf(wire.message)}. Return data that structured clone accepts (no `
-            + `functions or symbols; class instances lose their methods).`;
+          const kind = sharedKindIn(one[2]);
+          wire.message = kind
+            ? `the task's result holds a ${kind}, a shared object, which cannot be sent back to `
+              + `the parent. Make it in the parent and pass it to the task (the task writes into `
+              + `it), or return its data (its value, toArray(), a ShareableList's name).`
+            : `the task's result cannot be sent back to the parent: `
+              + `${clauseOf(wire.message)}. Return data that structured clone accepts (no `
+              + `functions or symbols; class instances lose their methods).`;
           channel.send({ op: "done", results: [one[0], 0, wire], busyMs: 0 });
         }
       }
