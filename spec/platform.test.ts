@@ -121,7 +121,7 @@ test("platform: native errors carry errno (number and name) and say it", () => {
     "ENOENT",
     2,
     "open",
-    /attaching shared memory of process \d+ failed: ENOENT .*: is that process still running\?/,
+    /attaching shared memory of process \d+ failed: ENOENT .*: that process has ended, and its shared objects with it; make shared objects in the main process/,
   );
 });
 

@@ -9,6 +9,7 @@ import { test } from "node:test";
 import { getContext, RLock, type Typecode } from "../mod.ts";
 import {
   atomicAddsShm,
+  putOwnArray,
   reportValues,
   writeByName,
   writeShared,
@@ -330,6 +331,21 @@ for (const method of METHODS) {
     }
   });
 }
+
+test("an array a process child made and sent is gone with it: the error says so", async () => {
+  const ctx = getContext("process");
+  const q = new ctx.Queue();
+  const p = new ctx.Process({ target: putOwnArray, args: [q] });
+  await p.start();
+  await p.join();
+  assert.equal(p.exitCode, 0);
+  // It said "attaching shared memory of process N failed: ENOENT: is that process still running?"
+  assert.throws(
+    () => q.get({ timeout: 5000 }),
+    /attaching shared memory of process \d+ failed: ENOENT .*that process has ended, and its shared objects with it; make shared objects in the main process and pass them to children/,
+  );
+  q.close();
+});
 
 /** Bytes in use in /dev/shm. */
 function shmUsedBytes(): number {

@@ -119,6 +119,9 @@ export function posixNative(c: Libc): Native {
       check(own, `attaching shared memory of process ${pid}`, "open", {
         EACCES: "that process runs as another user, or /proc hides it (hidepid)",
         EPERM: "that process runs as another user, or /proc hides it (hidepid)",
+        ENOENT: "that process has ended, and its shared objects with it; make shared objects in "
+          + "the main process and pass them to children, or keep the child running while "
+          + "others use what it made",
         other: "is that process still running?",
       });
       return closing(own, () => map(own, size));
