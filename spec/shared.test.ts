@@ -61,7 +61,19 @@ for (const method of METHODS) {
     );
     assert.throws(
       () => new ctx.Value("q", 1.5 as unknown as bigint),
-      /64-bit integers; give a bigint/,
+      /64-bit integers; give a bigint, got 1\.5$/,
+    );
+    // It said "got string", "got object": not which value.
+    assert.throws(
+      () => new ctx.Value("Q", "7" as unknown as bigint),
+      /^TypeError: Value\('Q'\): typecode 'Q' holds 64-bit integers; give a bigint, got "7" \(a string\)$/,
+    );
+    assert.throws(() => new ctx.RawArray("l", [null as never]), /give a bigint, got null$/);
+    // As ctypes (c_longlong(True) is 1) and as the 8-32-bit typecodes: it was refused.
+    assert.equal(new ctx.Value("q", true as unknown as bigint).value, 1n);
+    assert.throws(
+      () => new ctx.Value("i", 5n as unknown as number),
+      /typecode 'i' holds numbers, got 5n \(a bigint\); convert it with Number\(\)/,
     );
     const v = new ctx.Value("i", 1);
     assert.throws(

@@ -95,10 +95,9 @@ export function coerce(typecode: string, v: unknown, what: string): number | big
   if (isBig(typecode)) {
     if (typeof v === "bigint") return v;
     if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
+    if (typeof v === "boolean") return BigInt(v); // as the 8-32-bit ones, and ctypes
     throw new TypeError(
-      `${what}: typecode '${typecode}' holds 64-bit integers; give a bigint, got ${
-        typeof v === "number" ? v : typeof v
-      }`,
+      `${what}: typecode '${typecode}' holds 64-bit integers; give a bigint, got ${shown(v)}`,
     );
   }
   if (typeof v === "number") {
@@ -109,5 +108,10 @@ export function coerce(typecode: string, v: unknown, what: string): number | big
     );
   }
   if (typeof v === "boolean") return Number(v);
-  throw new TypeError(`${what}: typecode '${typecode}' holds numbers, got ${shown(v)}`);
+  throw new TypeError(
+    `${what}: typecode '${typecode}' holds numbers, got ${shown(v)}`
+      + (typeof v === "bigint"
+        ? `; convert it with Number(), or use typecode 'q' for bigints`
+        : ""),
+  );
 }
