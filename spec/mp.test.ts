@@ -236,4 +236,37 @@ for (const method of METHODS) {
     assert.ok(asObject instanceof Uint8Array && asObject.length === 300_000);
     assert.equal(asObject[299_999], 299_999 % 251);
   });
+
+  test(`Queue, Pipe: a large item with no segment to travel in fails saying so [${method}]`, () => {
+    const q = new ctx.Queue();
+    const [a, b] = ctx.Pipe();
+    const held: InstanceType<typeof ctx.SharedMemory>[] = [];
+    try {
+      // As many named segments alive as the registry holds: large messages nobody took yet do
+      // the same. It said "the item cannot be sent to a child: SharedMemory: ... pass track:
+      // false ... Pass data that structured clone accepts".
+      for (;;) {
+        try {
+          held.push(new ctx.SharedMemory({ create: true, size: 1 }));
+        } catch (error) {
+          assert.match(String(error), /more than \d+ tracked segments are alive/);
+          break;
+        }
+      }
+      const big = new Uint8Array(300_000);
+      const said =
+        /^RangeError: Queue\.put\(\): the item \(\d+ bytes, over 262144 travel in a shared-memory segment of their own\) could not be sent: \d+ named segments are alive already .*Let the other side take some first/;
+      assert.throws(() => q.put(big), said);
+      assert.throws(() => b.send(big), /^RangeError: Connection\.send\(\): the object \(\d+ bytes/);
+      assert.throws(() => b.sendBytes(big), /^RangeError: Connection\.sendBytes\(\): the message/);
+      held.pop()!.unlink();
+      q.put(big); // its entry was given back: one place free is enough
+      assert.equal((q.get() as Uint8Array).length, 300_000);
+    } finally {
+      for (const shm of held) shm.unlink();
+      q.close();
+      a.close();
+      b.close();
+    }
+  });
 }

@@ -9,6 +9,7 @@
  * unlinks it if nobody reads it).
  * @module
  */
+import { clauseOf } from "../core/errors.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import {
   decodeValue,
@@ -17,7 +18,7 @@ import {
   hasHandles,
   notCloneable,
 } from "../handles/encoding.ts";
-import { track, untrack } from "../memory/tracker.ts";
+import { track, TrackerFull, untrack } from "../memory/tracker.ts";
 import { runtime } from "../runtime/detect.ts";
 import { pid } from "../runtime/host.ts";
 import { native } from "../runtime/native/mod.ts";
@@ -128,7 +129,7 @@ export function encodeItem(
   try {
     return encodeMessage(kind, encoded);
   } catch (error) {
-    throw notCloneable(what, error);
+    throw error instanceof OutOfLine ? error.of(what) : notCloneable(what, error);
   }
 }
 
@@ -138,12 +139,42 @@ export function decodeItem(bytes: Uint8Array, view: DataView, length: number): u
   return typeof value === "object" && hasHandles(value) ? decodeValue(value) : value;
 }
 
-/** Encodes raw bytes as a message of `kind` (0-63). */
-export function encodeRawMessage(kind: number, body: Uint8Array): Encoded {
+/** Encodes raw bytes as a message of `kind` (0-63), for the call `what` (errors name it). */
+export function encodeRawMessage(kind: number, body: Uint8Array, what: string): Encoded {
   const out = room(1 + body.length);
   out[0] = kind | RAW;
   out.set(body, 1);
-  return outOfLine({ bytes: out, length: 1 + body.length });
+  try {
+    return outOfLine({ bytes: out, length: 1 + body.length });
+  } catch (error) {
+    throw error instanceof OutOfLine ? error.of(what) : error;
+  }
+}
+
+/** A message too large for the ring whose segment of its own could not be made (`outOfLine`). */
+class OutOfLine extends RangeError {
+  readonly #size: number;
+  readonly #why: string;
+
+  constructor(size: number, cause: unknown) {
+    const why = cause instanceof TrackerFull
+      ? `${TrackerFull.limit} named segments are alive already (such messages not yet read among `
+        + `them)`
+      : clauseOf(cause);
+    super(`a message of ${size} bytes: no segment of its own could be made: ${why}`, { cause });
+    this.#size = size;
+    this.#why = why;
+  }
+
+  /** This error, as the call `what` (e.g. `"Queue.put(): the item"`) throws it. */
+  of(what: string): RangeError {
+    return new RangeError(
+      `${what} (${this.#size} bytes, over ${OUT_OF_LINE} travel in a shared-memory segment of `
+        + `their own) could not be sent: ${this.#why}. Let the other side take some first (start `
+        + `it before sending many), or send smaller items.`,
+      { cause: this.cause },
+    );
+  }
 }
 
 function withBody(kind: number, tag: number, body: Uint8Array): Encoded {
@@ -170,8 +201,14 @@ function outOfLine(m: Encoded): Encoded {
   // The maker's pid in the name says whose a segment left behind is.
   const name = `mp_msg_${pid}_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   // Tracked before it exists: a process killed in between leaves nothing the sweep misses.
-  track(name);
-  const mapping = lib.createNamed(`/${name}`, size);
+  let mapping: ReturnType<typeof lib.createNamed>;
+  try {
+    track(name);
+    mapping = lib.createNamed(`/${name}`, size);
+  } catch (error) {
+    untrack(name); // made in vain: its entry would hold a place until the program ends
+    throw new OutOfLine(size, error);
+  }
   try {
     new Uint8Array(mapping.buffer, 0, size).set(m.bytes.subarray(1, m.length));
   } finally {

@@ -154,7 +154,11 @@ export class RingConnection<T = unknown> extends Connection<T> {
   /** Sends raw bytes (`buf[offset .. offset + size]`). */
   sendBytes(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number): void {
     const ring = this.#writer("sendBytes");
-    this.#put(ring, encodeRawMessage(BYTES, bytesOf(buf, offset, size)), "sendBytes");
+    this.#put(
+      ring,
+      encodeRawMessage(BYTES, bytesOf(buf, offset, size), "Connection.sendBytes(): the message"),
+      "sendBytes",
+    );
   }
 
   /** End of stream: no copy of the other side's write end is left (`#noneLeft`). */

@@ -129,6 +129,12 @@ export function trackerRef(method: StartMethod): TrackerRef {
   return { ref: null, cell: (cell()?.buffer as SharedArrayBuffer | undefined) ?? null };
 }
 
+/** `track()`'s error when as many segments as the registry holds are alive already. */
+export class TrackerFull extends RangeError {
+  /** How many the registry holds. */
+  static readonly limit: number = ENTRIES;
+}
+
 /**
  * Records that segment `name` exists and must be unlinked when the main process exits. With
  * `signals`, in the main process, a SIGINT/SIGTERM/SIGHUP that ends it unlinks too.
@@ -149,7 +155,7 @@ export function track(name: string, signals = false): void {
     Atomics.store(t.i32, w, LIVE);
     return;
   }
-  throw new RangeError(
+  throw new TrackerFull(
     `SharedMemory: more than ${ENTRIES} tracked segments are alive; unlink() some, or pass `
       + `track: false for segments that should outlive this program.`,
   );
