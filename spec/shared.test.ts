@@ -194,6 +194,8 @@ for (const method of METHODS) {
         big: new ctx.Value("q", 0n),
         list: [new ctx.RawArray("d", 3)] as [InstanceType<typeof ctx.RawArray<"d">>],
         shm,
+        // A Map key crossed as a plain object with no value: only values were made handles.
+        keyed: new Map([[new ctx.RawValue("i", 0), 42]]),
       };
       const p = new ctx.Process({ target: writeShared, args: [box] });
       await p.start();
@@ -203,6 +205,7 @@ for (const method of METHODS) {
       assert.equal(box.big.value, 1n << 40n);
       assert.deepEqual(box.list[0].toArray(), [0, 2.5, 0]);
       assert.equal(shm.buf[3], 99);
+      assert.equal([...box.keyed.keys()][0].value, 42);
     } finally {
       shm.unlink();
     }

@@ -238,8 +238,11 @@ function copyOf(v: object, walk: Walk): unknown {
     const out = new Map<unknown, unknown>();
     walk.copies?.set(v, out);
     for (const [k, x] of v) {
-      if (!crossesAsIs(k)) walk.unproven = true;
-      out.set(k, encodeValue(x, walk));
+      if (crossesAsIs(k)) out.set(k, encodeValue(x, walk));
+      else {
+        walk.unproven = true;
+        out.set(encodeValue(k, walk), encodeValue(x, walk)); // a key may be a shared object too
+      }
     }
     return out;
   }
@@ -307,7 +310,7 @@ function decodeIn(v: unknown, d: Decoding): unknown {
   } else if (v instanceof Map) {
     const m = new Map<unknown, unknown>();
     d.copies?.set(v, m);
-    for (const [k, x] of v) m.set(k, decodeIn(x, d));
+    for (const [k, x] of v) m.set(decodeIn(k, d), decodeIn(x, d));
     out = m;
   } else if (v instanceof Set) {
     const set = new Set<unknown>();
@@ -340,7 +343,7 @@ export function sharedKindIn(v: unknown): string | null {
 }
 
 /**
- * The first value in `v` (itself, or through arrays, Maps' values, Sets and plain objects) that
+ * The first value in `v` (itself, or through arrays, Maps' keys and values, Sets and plain objects) that
  * `is` says is the one, or null; a cycle ends (see `DEEP`).
  */
 function firstIn(v: unknown, is: (x: object) => boolean): object | null {
@@ -358,7 +361,7 @@ function searched(
   const items = Array.isArray(v) || v instanceof Set
     ? v
     : v instanceof Map
-    ? v.values()
+    ? [...v.keys(), ...v.values()]
     : isPlainObject(v)
     ? Object.values(v)
     : null;
