@@ -121,6 +121,14 @@ test("an unknown option is refused at the call, with the name meant", async () =
       "Pool.imap(): unknown option 'chunk_size'",
       /\(did you mean 'chunksize'\?\)$/,
     );
+    // Python's apply_async(f, args, callback=..., error_callback=...): what to write instead.
+    for (const name of ["callback", "error_callback", "errorCallback"]) {
+      refuses(
+        () => old.applyAsync(twice, [1], { [name]: () => {} } as never),
+        `Pool.applyAsync(): unknown option '${name}'`,
+        /: it takes 'signal', 'timeout'; instead of Python's callbacks, chain on what the call returns: \.then\(callback, errorCallback\)/,
+      );
+    }
   } finally {
     await old.terminate();
   }

@@ -24,6 +24,9 @@ const MEANT: Readonly<Record<string, string>> = {
   blocking: "block",
 };
 
+/** Python's callback options (as `remedy` compares names), which JavaScript's promises replace. */
+const CALLBACKS = new Set(["callback", "errorcallback"]);
+
 /** What `checkOptions` returns for options not given: the same object each time, unchanged. */
 const NONE = Object.freeze({});
 
@@ -60,7 +63,11 @@ function remedy(name: string, known: string[]): string {
   const meant = known.find((n) => bare(n) === bare(name))
     ?? (known.includes(MEANT[name]) ? MEANT[name] : undefined);
   if (meant) return ` (did you mean '${meant}'?)`;
-  return `: it takes ${known.map((n) => `'${n}'`).join(", ")}`;
+  const takes = `: it takes ${known.map((n) => `'${n}'`).join(", ")}`;
+  if (!CALLBACKS.has(bare(name))) return takes;
+  // Python's apply_async(..., callback=, error_callback=): the result is awaited instead.
+  return `${takes}; instead of Python's callbacks, chain on what the call returns: `
+    + `.then(callback, errorCallback) (an AsyncResult's .get().then(...))`;
 }
 
 /** A function's text as an error message shows it: on one line, cut to a line's worth. */
