@@ -277,6 +277,14 @@ for (const method of METHODS) {
       () => new ctx.SharedMemory({ create: true, size: 8, name: "a/b" }),
       /without '\/'/,
     );
+    // "." and ".." are /dev/shm's directories: "a segment of that name exists already"; a long
+    // UTF-8 name failed in the tracker: "name longer than 248 bytes".
+    for (const name of [".", "..", "é".repeat(101)]) {
+      assert.throws(
+        () => new ctx.SharedMemory({ create: true, size: 8, name }),
+        /^TypeError: SharedMemory: name must be 1 to 200 characters without '\/' or NUL \(at most 200 bytes of UTF-8, not \. or \.\.\), got "/,
+      );
+    }
     assert.throws(() => new ctx.SharedMemory(), /give the name of a segment/);
     const named = new ctx.SharedMemory({ create: true, size: 8, name: `mp_spec_${Date.now()}` });
     try {

@@ -47,6 +47,16 @@ const SHM_OPTIONS = {
 const NAME = /^[^/\0]{1,200}$/;
 
 /**
+ * Whether `name` (without its leading `/`) names a segment: 1 to 200 characters and at most 200
+ * bytes of UTF-8 (a longer one failed in the tracker, "name longer than 248 bytes"), without `/`
+ * or NUL, and not `.` or `..` (directories of /dev/shm: "a segment of that name exists").
+ */
+function isName(name: string): boolean {
+  return NAME.test(name) && name !== "." && name !== ".."
+    && new TextEncoder().encode(name).length <= 200;
+}
+
+/**
  * A block of shared memory with a name.
  * @example
  * ```ts
@@ -85,11 +95,10 @@ export class SharedMemory {
     this.#method = origin.method;
     const { create = false, track: tracked = true } = options;
     let name = revived?.name ?? options.name;
-    if (name !== undefined && (typeof name !== "string" || !NAME.test(name.replace(/^\//, "")))) {
+    if (name !== undefined && (typeof name !== "string" || !isName(name.replace(/^\//, "")))) {
       throw new TypeError(
-        `SharedMemory: name must be 1 to 200 characters without '/' or NUL, got ${
-          JSON.stringify(name)
-        }`,
+        `SharedMemory: name must be 1 to 200 characters without '/' or NUL (at most 200 bytes `
+          + `of UTF-8, not . or ..), got ${JSON.stringify(name)}`,
       );
     }
     name = name?.replace(/^\//, "");
