@@ -336,3 +336,20 @@ test("ShareableList: CPython reads what we wrote, and we what it wrote", {
     made?.unlink();
   }
 });
+
+test("ShareableList: past the tracker's limit, the error is the list's", () => {
+  const made: ShareableList[] = [];
+  try {
+    // It said "SharedMemory: ... pass track: false", an option ShareableList does not take.
+    assert.throws(
+      () => {
+        for (;;) made.push(new ShareableList([made.length]));
+      },
+      /^RangeError: new ShareableList\(\): \d+ named segments are alive already \(lists, SharedMemory, large queue messages not yet read\); unlink\(\) the lists no longer needed$/,
+    );
+    made.pop()!.unlink();
+    made.push(new ShareableList(["one place back"]));
+  } finally {
+    for (const list of made) list.unlink();
+  }
+});

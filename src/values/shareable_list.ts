@@ -19,6 +19,7 @@ import { shownAsText } from "../core/inspect.ts";
 import { checkOptions, type OptionNames } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { BOUND_METHOD, HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
+import { TrackerFull } from "../memory/tracker.ts";
 import { indexed, readOnly } from "./indexed.ts";
 import {
   ALIGN,
@@ -144,7 +145,7 @@ export class ShareableList implements Iterable<ShareableItem> {
         this.#offsets.push(end);
       });
       const n = items.length;
-      shm = new Shm({ create: true, size: 8 + 8 * (n + 1) + end + 8 * n + n, name });
+      shm = ShareableList.#create(Shm, 8 + 8 * (n + 1) + end + 8 * n + n, name);
       readOnly(this, { shm, length: n }); // the layout follows the length
       const view = this.#data();
       view.setBigInt64(0, BigInt(n), true);
@@ -152,6 +153,20 @@ export class ShareableList implements Iterable<ShareableItem> {
       items.forEach((v, i) => this.#write(i, v, slots[i]));
     }
     return indexed(this);
+  }
+
+  /** A segment for a new list; the tracker's limit said in the list's terms (no `track` here). */
+  static #create(Shm: typeof SharedMemory, size: number, name: string | undefined): SharedMemory {
+    try {
+      return new Shm({ create: true, size, name });
+    } catch (error) {
+      if (!(error instanceof TrackerFull)) throw error;
+      throw new TrackerFull(
+        `new ShareableList(): ${TrackerFull.limit} named segments are alive already (lists, `
+          + `SharedMemory, large queue messages not yet read); unlink() the lists no longer needed`,
+        { cause: error },
+      );
+    }
   }
 
   static #items(values: Iterable<ShareableItem> | null | undefined): ShareableItem[] {
