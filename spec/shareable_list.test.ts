@@ -185,7 +185,12 @@ for (const method of METHODS) {
       assert.throws(() => list.get(-4), /get\(-4\): index out of range \(length 3\)/);
       assert.throws(() => list.set(1.5, 0), /set\(1\.5\): index out of range/);
       assert.throws(() => list.get(NaN), /get\(NaN\): index out of range/);
-      assert.throws(() => list.get("1" as never), /get\("1"\): index out of range/);
+      assert.throws(
+        () => list.get("1" as never),
+        /^TypeError: ShareableList\.get\("1" \(a string\)\): an index must be a number$/,
+      );
+      // It said "get(1): index out of range (length 3)".
+      assert.throws(() => list.get(1n as never), /get\(1n \(a bigint\)\): .* with Number\(\)$/);
       assert.throws(
         () => list.set(0, {} as never),
         /ShareableList\.set\(0, \.\.\.\): a slot holds/,

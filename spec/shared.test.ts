@@ -153,6 +153,12 @@ for (const method of METHODS) {
     // a[1.5] read undefined, and a[1.5] = 2 made a property: Python's "indices must be integers".
     assert.throws(() => a[1.5], /^TypeError: SharedArray\[1\.5\]: an index must be an integer/);
     assert.throws(() => (a[NaN] = 2), /SharedArray\[NaN\]: an index must be an integer/);
+    // A typed array's a.set([...]) copies in; it said "set(7,8): index out of range (length 3)".
+    assert.throws(
+      () => a.set([7, 8] as never, 0),
+      /^TypeError: SharedArray\.set\(an array\): an index must be a number; to copy many values in, set each/,
+    );
+    assert.throws(() => a.get(1n as never), /SharedArray\.get\(1n \(a bigint\)\): .* Number\(\)$/);
     assert.deepEqual([a.length, a.typecode, [...a]], [3, "i", [1, 12, 30]]);
     assert.ok(a.getLock() instanceof RLock);
     const zeros = new ctx.RawArray("Q", 4);

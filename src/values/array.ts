@@ -12,7 +12,7 @@ import { allocate, attach, type Block, type BlockRef } from "../memory/arena.ts"
 import { coerce, type Typecode, type TypedView, type ValueOf, viewOf } from "../memory/typecode.ts";
 import type { Lock } from "../sync/lock.ts";
 import type { RLock } from "../sync/rlock.ts";
-import { indexed, readOnly } from "./indexed.ts";
+import { indexed, nonNumberIndex, readOnly } from "./indexed.ts";
 import { makeLock, VALUE_OPTIONS, type ValueOptions } from "./value.ts";
 
 interface ArrayData {
@@ -94,6 +94,7 @@ export class RawArray<T extends Typecode = Typecode> implements Iterable<ValueOf
 
   #index(i: number, what: string): number {
     const n = this.length;
+    if (typeof i !== "number") throw nonNumberIndex(`${this.constructor.name}.${what}`, i);
     const j = i < 0 ? i + n : i;
     if (!Number.isInteger(j) || j < 0 || j >= n) {
       throw new RangeError(

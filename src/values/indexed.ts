@@ -5,6 +5,7 @@
  * and sends everything else to the object itself, with its methods bound once.
  * @module
  */
+import { shown } from "../core/options.ts";
 
 /** What an indexable sequence has. */
 interface Sequence {
@@ -32,6 +33,21 @@ function isFraction(p: string | symbol): boolean {
 function notAnIndex(t: object, p: string): TypeError {
   return new TypeError(
     `${t.constructor.name}[${p}]: an index must be an integer; round it first (Math.floor)`,
+  );
+}
+
+/**
+ * The error of `call` (e.g. `"SharedArray.set"`) given `i`, no number, as an index: `a.set(1n,
+ * v)` said "set(1): index out of range", and `a.set([1, 2])` (a typed array's copy-in)
+ * "set(1,2): index out of range".
+ */
+export function nonNumberIndex(call: string, i: unknown): TypeError {
+  return new TypeError(
+    `${call}(${shown(i)}): an index must be a number`
+      + (typeof i === "bigint" ? "; convert it with Number()" : "")
+      + (typeof i === "object" && i !== null
+        ? "; to copy many values in, set each: values.forEach((v, k) => (a[k] = v))"
+        : ""),
   );
 }
 

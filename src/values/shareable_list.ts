@@ -20,7 +20,7 @@ import { checkOptions, type OptionNames } from "../core/options.ts";
 import type { StartMethod } from "../core/start_method.ts";
 import { BOUND_METHOD, HANDLE, type HandleState, Origin, registerKind } from "../handles/handle.ts";
 import { TrackerFull } from "../memory/tracker.ts";
-import { indexed, readOnly } from "./indexed.ts";
+import { indexed, nonNumberIndex, readOnly } from "./indexed.ts";
 import {
   ALIGN,
   describe,
@@ -224,12 +224,10 @@ export class ShareableList implements Iterable<ShareableItem> {
 
   #index(i: number, what: string): number {
     const n = this.length;
-    const j = typeof i === "number" && i < 0 ? i + n : i;
-    if (typeof j !== "number" || !Number.isInteger(j) || j < 0 || j >= n) {
-      throw new RangeError(
-        `ShareableList.${what}(${typeof i === "string" ? JSON.stringify(i) : String(i)}): `
-          + `index out of range (length ${n})`,
-      );
+    if (typeof i !== "number") throw nonNumberIndex(`ShareableList.${what}`, i);
+    const j = i < 0 ? i + n : i;
+    if (!Number.isInteger(j) || j < 0 || j >= n) {
+      throw new RangeError(`ShareableList.${what}(${i}): index out of range (length ${n})`);
     }
     return j;
   }
