@@ -44,6 +44,7 @@ import {
   twice,
   twiceLater,
   unsendable,
+  valueResult,
   whoRuns,
   wokeUp,
 } from "./fixtures/pool_targets.ts";
@@ -599,6 +600,11 @@ for (const method of METHODS) {
     await assert.rejects(
       executor.submit(sharedResult).result(),
       /^\w+: the task's result holds a SharedArray, a shared object, which cannot be sent back to the parent\. Make it in the parent and pass it to the task/,
+    );
+    // A Value resolved to a plain object of its fields ({ typecode, _ref, ... }), silently.
+    await assert.rejects(
+      executor.submit(valueResult).result(),
+      /^TypeError: the task's result holds a Value, a shared object, which cannot be sent back/,
     );
   });
 

@@ -5,6 +5,7 @@
  */
 import { clauseOf } from "../core/errors.ts";
 import { decodeValue, sharedKindIn } from "../handles/encoding.ts";
+import { HANDLE, isShareable } from "../handles/handle.ts";
 import { state, whileBootstrapping } from "../state/state.ts";
 import { findTarget, type TargetRef } from "../targets/task.ts";
 import { pushJobsFromWire, resultsToWire } from "./batch_wire.ts";
@@ -117,9 +118,7 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
           const wire = toWire(error);
           const kind = sharedKindIn(one[2]);
           wire.message = kind
-            ? `the task's result holds a ${kind}, a shared object, which cannot be sent back to `
-              + `the parent. Make it in the parent and pass it to the task (the task writes into `
-              + `it), or return its data (its value, toArray(), a ShareableList's name).`
+            ? sharedResult(kind)
             : `the task's result cannot be sent back to the parent: `
               + `${clauseOf(wire.message)}. Return data that structured clone accepts (no `
               + `functions or symbols; class instances lose their methods).`;
@@ -204,6 +203,8 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
           flush();
           v = await v;
         }
+        // A Value, Lock, SharedMemory... would clone as a plain object of its fields, silently.
+        if (isShareable(v)) throw new TypeError(sharedResult(v[HANDLE]().kind));
         results.push(id, 1, v);
       }
     } catch (error) {
@@ -215,6 +216,13 @@ export async function poolWorker(config: WorkerConfig): Promise<void> {
   }
   flush();
   await channel.flush();
+}
+
+/** Why a task's result holding a shared object of kind `kind` fails, and what to do. */
+function sharedResult(kind: string): string {
+  return `the task's result holds a ${kind}, a shared object, which cannot be sent back to the `
+    + `parent. Make it in the parent and pass it to the task (the task writes into it), or `
+    + `return its data (its value, toArray(), a ShareableList's name).`;
 }
 
 /** Turns the handles in `args` (a job flagged `JOB_HANDLES`) back into shared objects. */
