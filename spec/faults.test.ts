@@ -425,6 +425,8 @@ for (const method of ALL_METHODS) {
         const q = new ctx.JoinableQueue<{ i: number }>(maxsize);
         ready = new ctx.Event();
         p = await startReady(ctx, putForever, [q, ready], ready);
+        // Some items are in before the kill (a slow start put none in 10 ms, 1 run in 4 on Bun).
+        for (let waited = 0; q.qsize() < 2 && waited < 5000; waited += 5) await sleep(5);
         await sleep(maxsize ? 100 : 10);
         await end(p, signal);
         kills++;
