@@ -40,6 +40,7 @@ const BUSY_ORPHAN = fileURLToPath(
   new URL("./fixtures/user_project/busy_orphan.ts", import.meta.url),
 );
 const UNGUARDED = fileURLToPath(new URL("./fixtures/user_project/unguarded.ts", import.meta.url));
+const CJS_APP = fileURLToPath(new URL("./fixtures/user_project/cjs_app.cts", import.meta.url));
 const VITEST_PROJECT = fileURLToPath(new URL("./fixtures/vitest_project/", import.meta.url));
 const JEST_PROJECT = fileURLToPath(new URL("./fixtures/jest_project/", import.meta.url));
 const TEST_RUNNER_PROJECT = fileURLToPath(
@@ -152,6 +153,7 @@ function makeProject(tgz: string): string {
   copyFileSync(APP, join(app, "app.ts"));
   copyFileSync(BUSY_ORPHAN, join(app, "busy_orphan.ts"));
   copyFileSync(UNGUARDED, join(app, "unguarded.ts"));
+  copyFileSync(CJS_APP, join(app, "cjs_app.cts"));
   return app;
 }
 
@@ -346,6 +348,31 @@ test(
             },
             // (n) imap over an endless generator, a cyclic argument, the environment at start().
             lazy: { first: [0, 2, 4], cycle: true, env: `changed for ${method}` },
+          }, `${name}\n${output(r)}`);
+          assert.equal(r.code, 0, `${name}\n${output(r)}`);
+        });
+      }
+    }
+
+    // A TypeScript CommonJS program run by Node's own type stripping: on Node 22 its children
+    // once failed to load it ("request for './chunk-....js' is from a module not been linked").
+    const CJS_WAYS = [
+      { name: "Node 22, no loader", argv: [NODE22] },
+      { name: "Node 24, no loader", argv: [NODE24] },
+    ];
+    for (const way of CJS_WAYS) {
+      for (const method of ALL_METHODS) {
+        const name = `${way.name}, ${method}: cjs_app.cts`;
+        await t.test(name, { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+          const r = await run([...way.argv, "cjs_app.cts", method], app);
+          assert.deepEqual(lastJson(r, name), {
+            method,
+            said: ["added 100", "added 200"],
+            total: 300,
+            exitCodes: [0, 0],
+            pooled: [1, 4, 9],
+            submitted: 49,
+            mapped: [16, 25],
           }, `${name}\n${output(r)}`);
           assert.equal(r.code, 0, `${name}\n${output(r)}`);
         });

@@ -5,7 +5,7 @@
  * @module
  */
 import { runtime } from "./detect.ts";
-import { cleanModuleUrl } from "./host.ts";
+import { builtin, cleanModuleUrl, fileUrlToPath, readTextFile } from "./host.ts";
 import { moduleRunnerAdvice } from "./module_runner.ts";
 import { nodeStripsTypes, prepareImport, TS_EXTENSION } from "./node_loader.ts";
 
@@ -35,6 +35,7 @@ export async function importModule(url: string): Promise<Record<string, unknown>
 async function importFresh(url: string): Promise<Record<string, unknown>> {
   if (runtime === "node") await prepareImport(url);
   const typeScript = runtime === "node" && TS_EXTENSION.test(cleanModuleUrl(url));
+  if (typeScript && nodeStripsTypes()) requireCommonJs(cleanModuleUrl(url));
   try {
     return await import(url);
   } catch (error) {
@@ -49,5 +50,39 @@ async function importFresh(url: string): Promise<Record<string, unknown>> {
         + moduleRunnerAdvice(),
       { cause: error },
     );
+  }
+}
+
+/**
+ * Loads a CommonJS TypeScript module (`.cts`, or `.ts` outside a `"type": "module"` package) with
+ * Node's CommonJS loader, as the parent's was: Node 22's own type stripping imports one through
+ * its ES-module loader, whose `require("multiproc")` there failed in a child, which had loaded
+ * the library already ("request for './chunk-....js' is from a module not been linked"). The
+ * `import()` after it then takes the module from the CommonJS cache. An ES module after all (one
+ * Node detects by its syntax) is left to `import()`.
+ */
+function requireCommonJs(url: string): void {
+  if (!url.startsWith("file:") || url.endsWith(".mts")) return;
+  if (!url.endsWith(".cts") && packageType(url) === "module") return;
+  const path = fileUrlToPath(url);
+  const { createRequire } = builtin<typeof import("node:module")>("node:module");
+  try {
+    createRequire(path)(path);
+  } catch (error) {
+    const code = (error as { code?: string } | null)?.code;
+    if (code !== "ERR_REQUIRE_ESM" && code !== "ERR_REQUIRE_ASYNC_MODULE") throw error;
+  }
+}
+
+/** The `"type"` of the package.json nearest above the module at the file URL `url`, if any. */
+function packageType(url: string): unknown {
+  for (let dir = new URL(".", url);; dir = new URL("..", dir)) {
+    try {
+      return (JSON.parse(readTextFile(fileUrlToPath(new URL("package.json", dir)))) as {
+        type?: unknown;
+      }).type;
+    } catch {
+      if (dir.pathname === "/") return undefined;
+    }
   }
 }
