@@ -145,8 +145,9 @@ test("npm pack, then npm install and bun add of the tarball, run with Node, Bun 
  * The program bundled by esbuild, as apps are for deployment: with the package external it runs
  * as before; with the library bundled in, the files a child starts from are not there, and
  * starting one fails with an error that says so and what to do (no "module not found" from a
- * child that died). Bun's single-file executable (`bun build --compile`) runs it all: its children
- * are the executable again (src/runtime/standalone.ts).
+ * child that died; bundled to CommonJS, the library's load fails so). Bun's single-file
+ * executable (`bun build --compile`) runs it all: its children are the executable again
+ * (src/runtime/standalone.ts).
  */
 function checkBundled(app: string, runtime: "node" | "bun"): void {
   const exe = runtime === "node" ? process.execPath : "bun";
@@ -156,6 +157,20 @@ function checkBundled(app: string, runtime: "node" | "bun"): void {
   };
   esbuild("out/external.mjs", "--external:multiproc");
   esbuild("out/inside.mjs");
+  // The CommonJS program bundled to CommonJS with the library inside: there `import.meta` is an
+  // empty object, which once failed the library's load with a bare "Invalid URL".
+  const options = ["--bundle", "--platform=node", "--format=cjs", "--log-level=error"];
+  run(join(BIN, "esbuild"), ["app.cjs", ...options, "--outfile=out/inside.cjs"], app);
+  const cjs = spawnSync(exe, ["out/inside.cjs", "process"], {
+    cwd: app,
+    encoding: "utf8",
+    env: { ...process.env, ...OFFLINE },
+    timeout: 60_000,
+  });
+  const cjsSaid = `${runtime}, esbuild --format=cjs, multiproc inside: exit ${cjs.status}\n`
+    + `${cjs.stdout}\n${cjs.stderr}`;
+  assert.notEqual(cjs.status, 0, cjsSaid);
+  assert.match(cjs.stderr, /bundled into a CommonJS program .*--external:multiproc/, cjsSaid);
   for (const method of ALL_METHODS) {
     const out = run(exe, ["out/external.mjs", method], app);
     assert.deepEqual(lastJson(out), APP_RESULT, `${runtime}, esbuild, external, ${method}`);

@@ -10,6 +10,22 @@ import { fileExists, fileUrlToPath, libraryExtension } from "./host.ts";
 declare const MULTIPROC_BUNDLED: boolean | undefined;
 const bundled = typeof MULTIPROC_BUNDLED !== "undefined" && MULTIPROC_BUNDLED;
 
+/**
+ * The URL of this module. A bundle in CommonJS that took the library in (esbuild's
+ * `--format=cjs`) has none: its `import.meta` is an empty object, from which no file of the
+ * library's can be found (it failed as "Invalid URL" while the library loaded).
+ */
+function here(): string {
+  const url = (import.meta as { url?: unknown }).url;
+  if (typeof url === "string") return url;
+  throw new Error(
+    `multiproc cannot find its own files: its code was bundled into a CommonJS program (by `
+      + `esbuild --format=cjs, webpack, ...), where import.meta.url is empty, and a child starts `
+      + `from files a bundle leaves out. Keep "multiproc" external to the bundle (esbuild: `
+      + `--external:multiproc) and install it beside the program (node_modules/multiproc).`,
+  );
+}
+
 /** The entry script of each kind of child (src/entry/, and the bundle's `<name>-entry.js`). */
 const ENTRIES = {
   worker: "web_worker",
@@ -23,8 +39,8 @@ const ENTRIES = {
  */
 export function entryUrl(kind: keyof typeof ENTRIES): string {
   const name = ENTRIES[kind];
-  if (bundled) return new URL(`./${name}-entry.js`, import.meta.url).href;
-  return new URL(`../entry/${name}${libraryExtension(import.meta.url)}`, import.meta.url).href;
+  if (bundled) return new URL(`./${name}-entry.js`, here()).href;
+  return new URL(`../entry/${name}${libraryExtension(here())}`, here()).href;
 }
 
 /** `entryUrl(kind)` for a child about to start: throws if its file is missing (`present`). */
@@ -59,19 +75,19 @@ function present(url: string): string {
 
 /** URL of the module that exports `poolWorker`, the target of every pool worker. */
 export function poolWorkerUrl(): string {
-  if (bundled) return new URL("./pool-worker.js", import.meta.url).href;
-  return new URL(`../pool/worker${libraryExtension(import.meta.url)}`, import.meta.url).href;
+  if (bundled) return new URL("./pool-worker.js", here()).href;
+  return new URL(`../pool/worker${libraryExtension(here())}`, here()).href;
 }
 
 /** URL of the library's root directory (of `src/` and `mod.ts` in a checkout, of `dist/`). */
 export function libraryRootUrl(): string {
-  return new URL(bundled ? "../" : "../../", import.meta.url).href;
+  return new URL(bundled ? "../" : "../../", here()).href;
 }
 
 /** URL of the library's main module (`mod.ts`, or the bundle's `mod.js`): what users import. */
 export function libraryMainUrl(): string {
-  if (bundled) return new URL("./mod.js", import.meta.url).href;
-  return new URL(`../../mod${libraryExtension(import.meta.url)}`, import.meta.url).href;
+  if (bundled) return new URL("./mod.js", here()).href;
+  return new URL(`../../mod${libraryExtension(here())}`, here()).href;
 }
 
 /**
@@ -79,17 +95,17 @@ export function libraryMainUrl(): string {
  * TypeScript file that is always there).
  */
 export function libraryModTsUrl(): string {
-  return new URL(bundled ? "../mod.ts" : "../../mod.ts", import.meta.url).href;
+  return new URL(bundled ? "../mod.ts" : "../../mod.ts", here()).href;
 }
 
 /** URL of the module that exports `runTask`, which runs a cluster job in a worker's child. */
 export function clusterRunnerUrl(): string {
-  if (bundled) return new URL("./cluster-runner.js", import.meta.url).href;
-  return new URL(`../cluster/runner${libraryExtension(import.meta.url)}`, import.meta.url).href;
+  if (bundled) return new URL("./cluster-runner.js", here()).href;
+  return new URL(`../cluster/runner${libraryExtension(here())}`, here()).href;
 }
 
 /** URL of the module that exports `serveManager`, the target of a manager process. */
 export function managerServerUrl(): string {
-  if (bundled) return new URL("./manager-server.js", import.meta.url).href;
-  return new URL(`../manager/server${libraryExtension(import.meta.url)}`, import.meta.url).href;
+  if (bundled) return new URL("./manager-server.js", here()).href;
+  return new URL(`../manager/server${libraryExtension(here())}`, here()).href;
 }
