@@ -184,6 +184,12 @@ test("task() and isMain() take import.meta or a CommonJS module, and refuse the 
     assert.throws(() => task(bad as never, fn), cjs);
     assert.throws(() => isMain(bad as never), cjs);
   }
+  // What a bundle to CommonJS (esbuild --format=cjs) makes of import.meta: the remedy named.
+  const emptied = /got an object \(an empty object, as a bundle to CommonJS makes import\.meta: /
+    .source
+    + /bundle to ES modules, esbuild's --format=esm, or pass the CommonJS `module`\)\./.source;
+  assert.throws(() => isMain({} as never), new RegExp(emptied));
+  assert.throws(() => task({} as never, fn), new RegExp(emptied));
 });
 
 test("the module option refuses what is not a URL or path, naming the remedy, at once", () => {

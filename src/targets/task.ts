@@ -97,9 +97,14 @@ export function moduleOf(
   if (typeof w?.filename === "string" && w.filename.length > 0 && "exports" in w) {
     return { url: pathToFileUrl(w.filename).href };
   }
+  // esbuild's CommonJS output (--format=cjs) makes every `import.meta` an empty object.
+  const emptied = w !== null && typeof w === "object" && Reflect.ownKeys(w).length === 0
+    ? ` (an empty object, as a bundle to CommonJS makes import.meta: bundle to ES modules, `
+      + `esbuild's --format=esm, or pass the CommonJS \`module\`)`
+    : "";
   throw new TypeError(
     `${call}: the first argument must be the module's import.meta (in CommonJS, its \`module\`), `
-      + `got ${shown(where)}.`,
+      + `got ${shown(where)}${emptied}.`,
   );
 }
 
