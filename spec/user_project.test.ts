@@ -18,6 +18,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import {
+  appendFileSync,
   copyFileSync,
   cpSync,
   existsSync,
@@ -40,6 +41,7 @@ const BUSY_ORPHAN = fileURLToPath(
   new URL("./fixtures/user_project/busy_orphan.ts", import.meta.url),
 );
 const UNGUARDED = fileURLToPath(new URL("./fixtures/user_project/unguarded.ts", import.meta.url));
+const WATCHED = fileURLToPath(new URL("./fixtures/user_project/watched.ts", import.meta.url));
 const CJS_APP = fileURLToPath(new URL("./fixtures/user_project/cjs_app.cts", import.meta.url));
 const VITEST_PROJECT = fileURLToPath(new URL("./fixtures/vitest_project/", import.meta.url));
 const JEST_PROJECT = fileURLToPath(new URL("./fixtures/jest_project/", import.meta.url));
@@ -154,6 +156,7 @@ function makeProject(tgz: string): string {
   copyFileSync(BUSY_ORPHAN, join(app, "busy_orphan.ts"));
   copyFileSync(UNGUARDED, join(app, "unguarded.ts"));
   copyFileSync(CJS_APP, join(app, "cjs_app.cts"));
+  copyFileSync(WATCHED, join(app, "watched.ts"));
   return app;
 }
 
@@ -442,6 +445,45 @@ test(
         }
       });
     }
+
+    // `bun --watch` calls SIGTERM's listeners before it starts the program again, in the same
+    // process: the library's (it unlinks named segments) once re-raised the signal, which ended
+    // the watcher at the first change. Now each run's segment is unlinked and the next one starts;
+    // a real SIGTERM still ends the program.
+    await t.test("Bun, bun --watch: a change starts the program again", async () => {
+      const program = spawn(BUN, ["--watch", "watched.ts"], {
+        cwd: app,
+        env: env(),
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      });
+      let out = "";
+      program.stdout.on("data", (d) => (out += d));
+      program.stderr.on("data", (d) => (out += d));
+      const segments = () => [...out.matchAll(/^READY (\S+)$/gm)].map((m) => m[1]);
+      let code: number | null | undefined;
+      program.on("exit", (c, signal) => (code = c ?? (signal === "SIGTERM" ? 143 : -1)));
+      try {
+        assert.ok(await eventually(() => segments().length === 1, RUN_TIMEOUT_MS), out);
+        appendFileSync(join(app, "watched.ts"), "// changed\n");
+        const again = await eventually(() => segments().length === 2, 20_000);
+        assert.ok(again, `no second run after a change (exit code ${code})\n${out}`);
+        assert.equal(code, undefined, `the watcher ended\n${out}`);
+        assert.ok(!existsSync(`/dev/shm/${segments()[0]}`), `the first run's segment left\n${out}`);
+        process.kill(program.pid!, "SIGTERM");
+        assert.ok(
+          await eventually(() => code !== undefined, 5000),
+          `SIGTERM ended nothing\n${out}`,
+        );
+        assert.ok(!existsSync(`/dev/shm/${segments()[1]}`), `the last run's segment left\n${out}`);
+      } finally {
+        try {
+          process.kill(-program.pid!, "SIGKILL");
+        } catch {
+          // ended
+        }
+      }
+    });
 
     // A user's vitest tests of code that uses the library: its targets in src/, loaded by the
     // runtime (vitest.config.ts lists them in `test.server.deps.external`), every start method.

@@ -105,11 +105,16 @@ export function runExitCallbacksOnSignals(): void {
       continue;
     }
     const process = globalThis.process;
+    // `bun --watch` calls SIGTERM's listeners, sending no signal, before it starts the program
+    // again in the same process: re-raised at once, the signal ended the watcher too. Re-raised a
+    // turn later, it still ends a program that a real signal reached; a restart has come first.
+    const later = runtime === "bun" && process.execArgv.includes("--watch");
     const onSignal = () => {
       if (process.listenerCount(signal) > 1) return; // the program handles it itself
       runExitCallbacks();
       process.removeListener(signal, onSignal);
-      process.kill(process.pid, signal);
+      if (later) setTimeout(() => process.kill(process.pid, signal), 0);
+      else process.kill(process.pid, signal);
     };
     process.on(signal, onSignal);
   }
