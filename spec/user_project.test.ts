@@ -16,7 +16,7 @@
  * Runs once, in the Node job on Node 20: it starts Node 22, Node 24 and Bun itself.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import {
   appendFileSync,
   copyFileSync,
@@ -270,6 +270,23 @@ function run(argv: string[], cwd: string, more: Record<string, string> = {}): Pr
 }
 
 /** What a run printed, for a failure's message. */
+/** Starts `cmd args` in `app` in a process group of its own, gathering what it writes. */
+function startedIn(app: string, cmd: string, args: string[]): {
+  program: ChildProcess;
+  out: () => string;
+} {
+  const program = spawn(cmd, args, {
+    cwd: app,
+    env: env(),
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let out = "";
+  program.stdout!.on("data", (d) => (out += d));
+  program.stderr!.on("data", (d) => (out += d));
+  return { program, out: () => out };
+}
+
 function output(r: Run): string {
   const tail = (s: string) => s.trim().split("\n").slice(-25).join("\n");
   return `exit code ${r.code}${r.signal ? `, signal ${r.signal}` : ""}\n`
@@ -413,21 +430,13 @@ test(
         + "named segment unlinked";
       await t.test(name, { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
         const [cmd, ...args] = [...way.argv(app), "busy_orphan.ts"];
-        const program = spawn(cmd, args, {
-          cwd: app,
-          env: env(),
-          stdio: ["ignore", "pipe", "pipe"],
-          detached: true,
-        });
-        let out = "";
-        program.stdout.on("data", (d) => (out += d));
-        program.stderr.on("data", (d) => (out += d));
+        const { program, out } = startedIn(app, cmd, args);
         const said = /PARENT (\d+) CHILD (\d+) SEGMENT (\S+)/;
-        const seen = await eventually(() => said.test(out), RUN_TIMEOUT_MS);
-        const [, parentPid, childPid, segment] = said.exec(out) ?? [];
+        const seen = await eventually(() => said.test(out()), RUN_TIMEOUT_MS);
+        const [, parentPid, childPid, segment] = said.exec(out()) ?? [];
         const [parent, child] = [Number(parentPid), Number(childPid)];
         try {
-          assert.ok(seen, `${name}: the program never said its pids\n${out}`);
+          assert.ok(seen, `${name}: the program never said its pids\n${out()}`);
           // The program itself (under the tsx command, a child of tsx's), not its group.
           process.kill(parent, "SIGKILL");
           const gone = await eventually(() => !pidAlive(child), 2000);
@@ -451,31 +460,29 @@ test(
     // the watcher at the first change. Now each run's segment is unlinked and the next one starts;
     // a real SIGTERM still ends the program.
     await t.test("Bun, bun --watch: a change starts the program again", async () => {
-      const program = spawn(BUN, ["--watch", "watched.ts"], {
-        cwd: app,
-        env: env(),
-        stdio: ["ignore", "pipe", "pipe"],
-        detached: true,
-      });
-      let out = "";
-      program.stdout.on("data", (d) => (out += d));
-      program.stderr.on("data", (d) => (out += d));
-      const segments = () => [...out.matchAll(/^READY (\S+)$/gm)].map((m) => m[1]);
+      const { program, out } = startedIn(app, BUN, ["--watch", "watched.ts"]);
+      const segments = () => [...out().matchAll(/^READY (\S+)$/gm)].map((m) => m[1]);
       let code: number | null | undefined;
       program.on("exit", (c, signal) => (code = c ?? (signal === "SIGTERM" ? 143 : -1)));
       try {
-        assert.ok(await eventually(() => segments().length === 1, RUN_TIMEOUT_MS), out);
+        assert.ok(await eventually(() => segments().length === 1, RUN_TIMEOUT_MS), out());
         appendFileSync(join(app, "watched.ts"), "// changed\n");
         const again = await eventually(() => segments().length === 2, 20_000);
-        assert.ok(again, `no second run after a change (exit code ${code})\n${out}`);
-        assert.equal(code, undefined, `the watcher ended\n${out}`);
-        assert.ok(!existsSync(`/dev/shm/${segments()[0]}`), `the first run's segment left\n${out}`);
+        assert.ok(again, `no second run after a change (exit code ${code})\n${out()}`);
+        assert.equal(code, undefined, `the watcher ended\n${out()}`);
+        assert.ok(
+          !existsSync(`/dev/shm/${segments()[0]}`),
+          `the first run's segment left\n${out()}`,
+        );
         process.kill(program.pid!, "SIGTERM");
         assert.ok(
           await eventually(() => code !== undefined, 5000),
-          `SIGTERM ended nothing\n${out}`,
+          `SIGTERM ended nothing\n${out()}`,
         );
-        assert.ok(!existsSync(`/dev/shm/${segments()[1]}`), `the last run's segment left\n${out}`);
+        assert.ok(
+          !existsSync(`/dev/shm/${segments()[1]}`),
+          `the last run's segment left\n${out()}`,
+        );
       } finally {
         try {
           process.kill(-program.pid!, "SIGKILL");
