@@ -114,6 +114,7 @@ export class SharedMemory {
       }
       name ??= `mp_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
       const mapping = createTracked(name, size, this.#tracked);
+      unmapWhenCollected(mapping, size);
       this.#buf = new Uint8Array(mapping.buffer, 0, size);
       this.#mapped = mapping.address;
       this.size = size;
@@ -124,6 +125,7 @@ export class SharedMemory {
         );
       }
       const mapping = attach(name);
+      unmapWhenCollected(mapping, mapping.size);
       this.#buf = new Uint8Array(mapping.buffer, 0, mapping.size);
       this.#mapped = mapping.address;
       this.size = mapping.size;
@@ -180,6 +182,23 @@ export class SharedMemory {
 
 registerKind(SharedMemory);
 shownAsText(SharedMemory);
+
+/** Unmaps a mapping once its buffer has been collected (see `unmapWhenCollected`). */
+const collected = new FinalizationRegistry<{ address: bigint; size: number }>(
+  ({ address, size }) => native().unmap(address, size),
+);
+
+/**
+ * Unmaps `mapping` (of `size` bytes) once its buffer has been garbage-collected: no view of it is
+ * left to touch it then. An object nobody closes -- a segment a pool task revives from its
+ * arguments, once per task -- kept its mapping until the process ended, and a worker given the
+ * same list in each of some 30 000 tasks reached the kernel's limit of mappings (65 530) and
+ * aborted. CPython's unmaps as its object is collected, too. (`close()` lets the memory go at
+ * once, keeping the range, read as zeros, for the views still held.)
+ */
+function unmapWhenCollected(mapping: Mapping, size: number): void {
+  collected.register(mapping.buffer, { address: mapping.address, size });
+}
 
 /**
  * Creates segment `name` of `size` bytes; `tracked`, registered first, so that the program's end
